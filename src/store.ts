@@ -1,0 +1,92 @@
+/**
+ * The store contract: how the session engine talks to a backend.
+ *
+ * A store moves opaque records keyed by an already-prefixed id. It knows nothing of
+ * cookies, signing or serialization. Every store in `src/stores/` implements this
+ * interface and passes the shared conformance suite in `test/conformance/`.
+ *
+ * Rules every store follows:
+ * - An expired record reads as absent, always, even where the server has native TTL
+ *   that has not run yet. `expiresAt` is compared with `Date.now()` on every read.
+ * - Not found is never an error: `get` resolves `undefined`, deleting a missing key
+ *   is a no-op. A store rejects only for system faults (server down, disk full), with
+ *   a {@link StoreError} that names the store, says what to do and keeps the cause.
+ * - A client the user passed in is borrowed: `close()` never closes it.
+ * - `version` is opaque to the engine. A store that implements `setIf` must return a
+ *   new version from every successful write, so that a writer holding an old version
+ *   loses the compare-and-set.
+ * - A capability the configuration needs but the store lacks fails when the engine is
+ *   constructed, not in the middle of a request.
+ */
+export interface StoreRecord {
+  /** The serialized session, as produced by the engine's codec. */
+  readonly data: Uint8Array;
+  /** Absolute expiry in epoch milliseconds. A record at or past it does not exist. */
+  readonly expiresAt: number;
+  /** Opaque version token; present on records read from stores that implement `setIf`. */
+  readonly version?: string;
+}
+
+export interface Store {
+  /** Short name used in every log line and error, e.g. 'memory', 'sqlite', 'redis'. */
+  readonly name: string;
+
+  /** Reads a record; `undefined` when absent or expired. One round trip. */
+  get(key: string): Promise<StoreRecord | undefined>;
+
+  /** Writes a record unconditionally, replacing any existing one; returns its new version. */
+  set(key: string, record: StoreRecord): Promise<string | undefined>;
+
+  /** Removes a record. Missing keys are ignored. */
+  delete(key: string): Promise<void>;
+
+  /**
+   * Inserts only if no live record exists under `key`; resolves `false` if one does.
+   * The engine uses it for brand-new ids so that a (astronomically unlikely) collision
+   * can never overwrite somebody else's session.
+   */
+  create?(key: string, record: StoreRecord): Promise<boolean>;
+
+  /**
+   * Compare-and-set: writes only if the live record's version equals `expectedVersion`.
+   * Resolves `false` when the record changed, expired or disappeared since it was read;
+   * a missing record is never re-created by `setIf`.
+   */
+  setIf?(key: string, record: StoreRecord, expectedVersion: string): Promise<boolean>;
+
+  /** Moves the expiry of a live record without rewriting its data. Missing keys are ignored. */
+  touch?(key: string, expiresAt: number): Promise<void>;
+
+  /** Removes expired records; resolves how many were removed (where the backend can tell). */
+  deleteExpired?(): Promise<number>;
+
+  /** Releases resources the store itself opened. Never closes a client the user passed in. */
+  close?(): Promise<void>;
+}
+
+/** Capabilities a store may have beyond get/set/delete, as the conformance suite names them. */
+export type StoreCapability = 'create' | 'setIf' | 'touch' | 'deleteExpired';
+
+/** A failure of the backend itself (not "not found"), with the store's name and a remedy. */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  constructor(
+    readonly storeName: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`[sessionkit:${storeName}] ${message}`, options);
+  }
+}
+
+/** Wraps any thrown value from a backend call into a StoreError with a remedy. */
+export function wrapStoreError(storeName: string, action: string, remedy: string, cause: unknown): StoreError {
+  if (cause instanceof StoreError) return cause;
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new StoreError(storeName, `${action} failed: ${reason}. ${remedy}`, { cause });
+}
+
+/** True when a record is expired at `now`. Shared so every store applies the same rule. */
+export function isExpired(record: { expiresAt: number }, now = Date.now()): boolean {
+  return record.expiresAt <= now;
+}

@@ -1,0 +1,116 @@
+import { isExpired, type Store, type StoreRecord } from '../store.js';
+
+export interface MemoryStoreOptions {
+  /**
+   * Most sessions kept at once. When full, expired entries are swept first and then the
+   * least recently written ones are evicted, so memory stays bounded under any load.
+   * Default 10,000.
+   */
+  maxEntries?: number;
+}
+
+interface Entry {
+  data: Uint8Array;
+  expiresAt: number;
+  version: number;
+}
+
+/**
+ * Sessions in this process's memory: for tests, development and single-process apps.
+ * Everything is lost on restart and nothing is shared between processes.
+ */
+export class MemoryStore implements Store {
+  readonly name = 'memory';
+  readonly maxEntries: number;
+  // Map iteration order is insertion order; a write re-inserts, so the first entries are
+  // the least recently written: the eviction order.
+  readonly #entries = new Map<string, Entry>();
+  #nextVersion = 1;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    const maxEntries = options.maxEntries ?? 10_000;
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) {
+      throw new TypeError(`MemoryStore: maxEntries must be a positive integer, got ${String(options.maxEntries)}`);
+    }
+    this.maxEntries = maxEntries;
+  }
+
+  /** Number of entries held, expired ones included until they are swept. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  async get(key: string): Promise<StoreRecord | undefined> {
+    const entry = this.#live(key);
+    return entry && { data: entry.data, expiresAt: entry.expiresAt, version: String(entry.version) };
+  }
+
+  async set(key: string, record: StoreRecord): Promise<string> {
+    return this.#write(key, record);
+  }
+
+  async create(key: string, record: StoreRecord): Promise<boolean> {
+    if (this.#live(key)) return false;
+    this.#write(key, record);
+    return true;
+  }
+
+  async setIf(key: string, record: StoreRecord, expectedVersion: string): Promise<boolean> {
+    const entry = this.#live(key);
+    if (!entry || String(entry.version) !== expectedVersion) return false;
+    this.#write(key, record);
+    return true;
+  }
+
+  async touch(key: string, expiresAt: number): Promise<void> {
+    const entry = this.#live(key);
+    if (entry) entry.expiresAt = expiresAt;
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#entries.delete(key);
+  }
+
+  async deleteExpired(): Promise<number> {
+    const now = Date.now();
+    let removed = 0;
+    for (const [key, entry] of this.#entries) {
+      if (isExpired(entry, now)) {
+        this.#entries.delete(key);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** The live entry under `key`; an expired one is removed on the way. */
+  #live(key: string): Entry | undefined {
+    const entry = this.#entries.get(key);
+    if (entry && isExpired(entry)) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  #write(key: string, record: StoreRecord): string {
+    this.#entries.delete(key);
+    if (this.#entries.size >= this.maxEntries) this.#makeRoom();
+    const version = this.#nextVersion++;
+    // Copy: the caller's buffer may be reused or mutated after the call returns.
+    this.#entries.set(key, { data: record.data.slice(), expiresAt: record.expiresAt, version });
+    return String(version);
+  }
+
+  #makeRoom(): void {
+    void this.deleteExpired();
+    for (const key of this.#entries.keys()) {
+      if (this.#entries.size < this.maxEntries) break;
+      this.#entries.delete(key);
+    }
+  }
+}
+
+export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
+  return new MemoryStore(options);
+}

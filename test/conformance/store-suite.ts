@@ -1,0 +1,247 @@
+/**
+ * The store contract as tests. Every store's test file calls `describeStore` with a
+ * factory and the capabilities the store must have: a declared capability that is
+ * missing fails, it is never skipped.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Store, StoreCapability, StoreRecord } from '../../src/store.js';
+
+export interface StoreFixture {
+  store: Store;
+  /** Stops servers, closes handles, removes temporary files. */
+  cleanup?: () => Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const bytes = (text: string) => new TextEncoder().encode(text);
+const inAMinute = () => Date.now() + 60_000;
+let counter = 0;
+/** Keys unique per test so suites can share one server. */
+const freshKey = (label = 'k') => `session:conf-${process.pid}-${Date.now()}-${counter++}-${label}`;
+
+export function describeStore(
+  title: string,
+  setup: () => Promise<StoreFixture>,
+  capabilities: readonly StoreCapability[],
+  options: { expiryGraceMs?: number } = {},
+): void {
+  // Some servers keep time in whole seconds; their expiry tests wait a little longer.
+  const grace = options.expiryGraceMs ?? 150;
+
+  describe(`store contract: ${title}`, () => {
+    let fixture: StoreFixture;
+    let store: Store;
+    beforeAll(async () => {
+      fixture = await setup();
+      store = fixture.store;
+    }, 60_000);
+    afterAll(async () => {
+      await fixture?.cleanup?.();
+    }, 60_000);
+
+    const record = (text: string, expiresAt = inAMinute()): StoreRecord => ({ data: bytes(text), expiresAt });
+    const text = (r: StoreRecord | undefined) => (r ? new TextDecoder().decode(r.data) : undefined);
+
+    it('has the capabilities its test file declares', () => {
+      for (const capability of capabilities) {
+        expect(typeof store[capability], `capability ${capability}`).toBe('function');
+      }
+      expect(store.name).toMatch(/\S/);
+    });
+
+    it('reads a missing key as undefined', async () => {
+      expect(await store.get(freshKey())).toBeUndefined();
+    });
+
+    it('round-trips data and expiry', async () => {
+      const key = freshKey();
+      const expiresAt = inAMinute();
+      await store.set(key, record('hello', expiresAt));
+      const read = await store.get(key);
+      expect(text(read)).toBe('hello');
+      expect(read?.data).toBeInstanceOf(Uint8Array);
+      // Stores with second-resolution expiry may round; never by more than a second.
+      expect(Math.abs((read?.expiresAt ?? 0) - expiresAt)).toBeLessThanOrEqual(1000);
+    });
+
+    it('keeps every byte value intact', async () => {
+      const key = freshKey();
+      const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+      await store.set(key, { data: all, expiresAt: inAMinute() });
+      expect(Array.from((await store.get(key))?.data ?? [])).toEqual(Array.from(all));
+    });
+
+    it('overwrites with set', async () => {
+      const key = freshKey();
+      await store.set(key, record('one'));
+      await store.set(key, record('two'));
+      expect(text(await store.get(key))).toBe('two');
+    });
+
+    it('deletes, and deleting a missing key is a no-op', async () => {
+      const key = freshKey();
+      await store.set(key, record('x'));
+      await store.delete(key);
+      expect(await store.get(key)).toBeUndefined();
+      await expect(store.delete(key)).resolves.toBeUndefined();
+      await expect(store.delete(freshKey('never'))).resolves.toBeUndefined();
+    });
+
+    it('reads an expired record as absent', async () => {
+      const key = freshKey();
+      await store.set(key, record('short', Date.now() + grace));
+      expect(text(await store.get(key))).toBe('short');
+      await sleep(grace * 2 + 50);
+      expect(await store.get(key)).toBeUndefined();
+    });
+
+    it('reads a record written already expired as absent', async () => {
+      const key = freshKey();
+      await store.set(key, record('past', Date.now() - 1000));
+      expect(await store.get(key)).toBeUndefined();
+    });
+
+    it('stores large values (512 KiB)', async () => {
+      const key = freshKey();
+      const big = new Uint8Array(randomBytes(512 * 1024));
+      await store.set(key, { data: big, expiresAt: inAMinute() });
+      const read = await store.get(key);
+      expect(read?.data.length).toBe(big.length);
+      expect(Buffer.from(read?.data ?? []).equals(Buffer.from(big))).toBe(true);
+    });
+
+    it('keeps unicode keys distinct', async () => {
+      const a = freshKey('ключ-🔑-鍵');
+      const b = freshKey('ключ-🔑-鍵-2');
+      await store.set(a, record('a'));
+      await store.set(b, record('b'));
+      expect(text(await store.get(a))).toBe('a');
+      expect(text(await store.get(b))).toBe('b');
+    });
+
+    it('handles concurrent calls on many keys', async () => {
+      const keys = Array.from({ length: 50 }, (_, i) => freshKey(`c${i}`));
+      await Promise.all(keys.map((key, i) => store.set(key, record(`v${i}`))));
+      const read = await Promise.all(keys.map((key) => store.get(key)));
+      expect(read.map(text)).toEqual(keys.map((_, i) => `v${i}`));
+      await Promise.all(keys.map((key) => store.delete(key)));
+      expect((await Promise.all(keys.map((key) => store.get(key)))).every((r) => r === undefined)).toBe(true);
+    });
+
+    if (capabilities.includes('touch')) {
+      it('touch extends expiry without changing data', async () => {
+        const key = freshKey();
+        await store.set(key, record('kept', Date.now() + grace));
+        const later = inAMinute();
+        await store.touch!(key, later);
+        await sleep(grace * 2 + 50);
+        const read = await store.get(key);
+        expect(text(read)).toBe('kept');
+        expect(Math.abs((read?.expiresAt ?? 0) - later)).toBeLessThanOrEqual(1000);
+      });
+
+      it('touch on a missing key creates nothing', async () => {
+        const key = freshKey();
+        await store.touch!(key, inAMinute());
+        expect(await store.get(key)).toBeUndefined();
+      });
+    }
+
+    if (capabilities.includes('create')) {
+      it('create inserts only when absent', async () => {
+        const key = freshKey();
+        expect(await store.create!(key, record('first'))).toBe(true);
+        expect(await store.create!(key, record('second'))).toBe(false);
+        expect(text(await store.get(key))).toBe('first');
+      });
+
+      it('create replaces an expired record', async () => {
+        const key = freshKey();
+        await store.set(key, record('old', Date.now() - 1000));
+        expect(await store.create!(key, record('new'))).toBe(true);
+        expect(text(await store.get(key))).toBe('new');
+      });
+
+      it('concurrent creates of one key: exactly one wins', async () => {
+        const key = freshKey();
+        const results = await Promise.all(Array.from({ length: 10 }, (_, i) => store.create!(key, record(`c${i}`))));
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+    }
+
+    if (capabilities.includes('setIf')) {
+      it('every write returns a version and the read carries it', async () => {
+        const key = freshKey();
+        const version = await store.set(key, record('v'));
+        expect(typeof version).toBe('string');
+        expect((await store.get(key))?.version).toBe(version);
+      });
+
+      it('setIf writes with the current version and changes the version', async () => {
+        const key = freshKey();
+        await store.set(key, record('one'));
+        const before = await store.get(key);
+        expect(await store.setIf!(key, record('two'), before!.version!)).toBe(true);
+        const after = await store.get(key);
+        expect(text(after)).toBe('two');
+        expect(after?.version).not.toBe(before?.version);
+      });
+
+      it('setIf refuses a stale version', async () => {
+        const key = freshKey();
+        await store.set(key, record('one'));
+        const stale = (await store.get(key))!.version!;
+        await store.set(key, record('two'));
+        expect(await store.setIf!(key, record('three'), stale)).toBe(false);
+        expect(text(await store.get(key))).toBe('two');
+      });
+
+      it('setIf never re-creates a deleted record', async () => {
+        const key = freshKey();
+        await store.set(key, record('one'));
+        const version = (await store.get(key))!.version!;
+        await store.delete(key);
+        expect(await store.setIf!(key, record('zombie'), version)).toBe(false);
+        expect(await store.get(key)).toBeUndefined();
+      });
+
+      it('concurrent setIf on one version: exactly one wins', async () => {
+        const key = freshKey();
+        await store.set(key, record('base'));
+        const version = (await store.get(key))!.version!;
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => store.setIf!(key, record(`w${i}`), version)),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect(text(await store.get(key))).toBe(`w${winner}`);
+      });
+
+      if (capabilities.includes('touch')) {
+        it('touch keeps the version valid for a later setIf', async () => {
+          // A refresh must not make a concurrent writer lose its compare-and-set for nothing.
+          const key = freshKey();
+          await store.set(key, record('one'));
+          const version = (await store.get(key))!.version!;
+          await store.touch!(key, inAMinute() + 1000);
+          expect(await store.setIf!(key, record('two'), version)).toBe(true);
+        });
+      }
+    }
+
+    if (capabilities.includes('deleteExpired')) {
+      it('deleteExpired removes expired records and keeps live ones', async () => {
+        const dead = Array.from({ length: 3 }, (_, i) => freshKey(`dead${i}`));
+        const live = Array.from({ length: 2 }, (_, i) => freshKey(`live${i}`));
+        await Promise.all(dead.map((key) => store.set(key, record('d', Date.now() + grace))));
+        await Promise.all(live.map((key) => store.set(key, record('l'))));
+        await sleep(grace * 2 + 50);
+        const removed = await store.deleteExpired!();
+        expect(removed).toBeGreaterThanOrEqual(dead.length);
+        for (const key of live) expect(text(await store.get(key))).toBe('l');
+        for (const key of dead) expect(await store.get(key)).toBeUndefined();
+      });
+    }
+  });
+}
