@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../src/stores/memory.js';
+import { describeSessionsOverHttp } from './conformance/http-suite.js';
 import { describeStore } from './conformance/store-suite.js';
 
 describeStore('memory', async () => ({ store: new MemoryStore() }), ['create', 'setIf', 'touch', 'deleteExpired']);
@@ -31,3 +32,5 @@ describe('MemoryStore bounds', () => {
     expect(() => new MemoryStore({ maxEntries: 0 })).toThrow(/maxEntries must be a positive integer/);
   });
 });
+
+describeSessionsOverHttp('memory', async () => ({ store: new MemoryStore() }));

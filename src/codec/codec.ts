@@ -1,0 +1,11 @@
+/**
+ * How session data becomes bytes in a store and back. A codec never produces or runs
+ * code: decoding yields plain data only, and must not touch any prototype.
+ */
+export interface Codec {
+  /** Name used in warnings, e.g. 'msgpack'. */
+  readonly name: string;
+  encode(value: unknown): Uint8Array;
+  /** Throws on bytes it cannot read; the engine turns that into a fresh session. */
+  decode(bytes: Uint8Array): unknown;
+}

@@ -1,0 +1,51 @@
+import { parse, serialize, type SerializeOptions } from 'cookie';
+import type { ResolvedCookieOptions } from './options.js';
+
+/**
+ * The value of cookie `name` in a Cookie header, or undefined. When a browser sends
+ * several cookies of one name (different paths), the first (most specific path) wins.
+ */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  return parse(header)[name];
+}
+
+/** Builds the Set-Cookie values for one cookie configuration. */
+export class CookieWriter {
+  readonly #options: ResolvedCookieOptions;
+
+  constructor(options: ResolvedCookieOptions) {
+    this.#options = options;
+  }
+
+  /** A cookie carrying `value`; with `expires`, a persistent cookie, else a browser-session one. */
+  set(value: string, secure: boolean, expires?: Date): string {
+    const attributes = this.#attributes(secure);
+    if (expires) {
+      attributes.expires = expires;
+      attributes.maxAge = Math.max(0, Math.floor((expires.getTime() - Date.now()) / 1000));
+    }
+    return serialize(this.#options.name, value, attributes);
+  }
+
+  /**
+   * A cookie that deletes the session cookie. It repeats Path, Domain, Secure and
+   * SameSite of the cookie it deletes: browsers only replace a cookie whose attributes
+   * match, and a __Host- cookie can only be deleted by a Secure one.
+   */
+  clear(secure: boolean): string {
+    return serialize(this.#options.name, '', { ...this.#attributes(secure), expires: new Date(0), maxAge: 0 });
+  }
+
+  #attributes(secure: boolean): SerializeOptions {
+    const options = this.#options;
+    return {
+      path: options.path,
+      domain: options.domain,
+      httpOnly: options.httpOnly,
+      secure,
+      sameSite: options.sameSite,
+      partitioned: options.partitioned,
+    };
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Durations as the seeds write them: a number of seconds (PERMANENT_SESSION_LIFETIME
+ * accepts an integer), or a string such as '31d', '12h', '90m', '1d12h' or '500ms'.
+ */
+const UNIT_MS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/y;
+
+/** Converts seconds or a '31d'-style string to milliseconds; throws naming `what` on bad input. */
+export function parseDuration(value: number | string, what: string): number {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) {
+      throw new TypeError(`sessionkit: ${what} must be a non-negative number of seconds, got ${value}`);
+    }
+    return Math.round(value * 1000);
+  }
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return parseDuration(Number(text), what);
+  let total = 0;
+  PART.lastIndex = 0;
+  while (PART.lastIndex < text.length) {
+    const start = PART.lastIndex;
+    const match = PART.exec(text);
+    if (!match || match.index !== start) {
+      throw new TypeError(
+        `sessionkit: ${what} "${value}" is not a duration. Use seconds (2678400) or a string like '31d', '12h', '30m', '1d12h'.`,
+      );
+    }
+    total += Number(match[1]) * UNIT_MS[match[2]!]!;
+  }
+  if (text.length === 0) throw new TypeError(`sessionkit: ${what} is empty; use seconds or a string like '31d'.`);
+  return Math.round(total);
+}

@@ -1,0 +1,63 @@
+import { createHmac, randomBytes, timingSafeEqual, type KeyObject, createSecretKey } from 'node:crypto';
+
+/** Length in characters of `bytes` random bytes written as unpadded base64url. */
+export function encodedIdLength(bytes: number): number {
+  return Math.ceil((bytes * 4) / 3);
+}
+
+/** A new session id: `bytes` bytes from the crypto RNG, base64url without padding. */
+export function generateId(bytes: number): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+const SIGNATURE_LENGTH = encodedIdLength(32); // HMAC-SHA256 output, base64url
+
+/**
+ * Reads and writes the cookie value that carries a session id: the bare id, or with
+ * secrets, `id.signature` where the signature is HMAC-SHA256 of the id. The first
+ * secret signs; every secret verifies, so keys can be rotated without logging anyone out.
+ */
+export class IdCodec {
+  readonly #keys: KeyObject[];
+  readonly #idPattern: RegExp;
+
+  constructor(idBytes: number, secrets: readonly string[]) {
+    this.#keys = secrets.map((secret) => createSecretKey(Buffer.from(secret, 'utf8')));
+    this.#idPattern = new RegExp(`^[A-Za-z0-9_-]{${encodedIdLength(idBytes)}}$`);
+  }
+
+  get signed(): boolean {
+    return this.#keys.length > 0;
+  }
+
+  /** The cookie value for an id. */
+  encode(id: string): string {
+    const key = this.#keys[0];
+    return key ? `${id}.${sign(key, id)}` : id;
+  }
+
+  /**
+   * The id carried by a cookie value, or undefined when the value is malformed, has the
+   * wrong length, is unsigned where a signature is required, or its signature matches
+   * no secret. Never throws: a bad cookie is simply no session.
+   */
+  decode(value: string | undefined): string | undefined {
+    if (!value) return undefined;
+    if (!this.signed) return this.#idPattern.test(value) ? value : undefined;
+    const dot = value.indexOf('.');
+    if (dot < 0) return undefined;
+    const id = value.slice(0, dot);
+    const signature = value.slice(dot + 1);
+    if (!this.#idPattern.test(id) || signature.length !== SIGNATURE_LENGTH) return undefined;
+    const given = Buffer.from(signature, 'base64url');
+    if (given.length !== 32) return undefined;
+    for (const key of this.#keys) {
+      if (timingSafeEqual(given, createHmac('sha256', key).update(id).digest())) return id;
+    }
+    return undefined;
+  }
+}
+
+function sign(key: KeyObject, id: string): string {
+  return createHmac('sha256', key).update(id).digest('base64url');
+}

@@ -1,0 +1,121 @@
+import type { SessionEngine } from './engine.js';
+
+/**
+ * The data an application keeps in its sessions. Declare your fields by merging into
+ * this interface once, and every adapter's `session` is typed:
+ *
+ *     declare module 'sessionkit' {
+ *       interface SessionData { userId: string; cart: string[] }
+ *     }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface SessionData {}
+
+/** The engine's bookkeeping for one session, kept off the data under a symbol. */
+export interface SessionState {
+  /** The id the cookie carries after this request. */
+  id: string;
+  /** No record exists under `id` yet. */
+  isNew: boolean;
+  /** The stored payload as it was read, to detect changes (nested ones too) by comparison. */
+  loadedBytes: Uint8Array | undefined;
+  version: string | undefined;
+  /** Expiry of the stored record as read; undefined for a new session. */
+  expiresAt: number | undefined;
+  permanent: boolean;
+  /** Ids whose records must be deleted on commit (after regenerate() or destroy()). */
+  retiredIds: string[];
+  /** The request carried a valid cookie for a session: clearing it needs a Set-Cookie. */
+  cookieReceived: boolean;
+}
+
+export const STATE: unique symbol = Symbol('sessionkit.state');
+const ENGINE: unique symbol = Symbol('sessionkit.engine');
+
+/** Methods and properties every session has, beside the application's own data. */
+export interface SessionControls {
+  /** The session id (not the cookie value, which may carry a signature). */
+  readonly id: string;
+  /** True until the session has been saved to the store once. */
+  readonly isNew: boolean;
+  /** When the stored record expires, or undefined before it is first saved. */
+  readonly expiresAt: Date | undefined;
+  /**
+   * Permanent sessions get a cookie that lives as long as the server-side record;
+   * non-permanent ones a browser-session cookie. Defaults to the `permanent` option.
+   */
+  permanent: boolean;
+  /**
+   * Moves the data to a new id and deletes the old record: call it at login, and
+   * whenever privileges change, so that an id seen before login is worthless after.
+   */
+  regenerate(): void;
+  /** Clears every field and deletes the stored record; the cookie is cleared. */
+  destroy(): void;
+}
+
+/** A session as the application sees it: its data fields plus the controls. */
+export type Session<T extends object = SessionData> = Partial<T> & SessionControls;
+
+/**
+ * The object behind every session. The application's fields are its own enumerable
+ * properties; everything else lives on the prototype or under symbols, so the data is
+ * exactly `Object.keys(session)`.
+ */
+export class SessionObject implements SessionControls {
+  declare [STATE]: SessionState;
+  declare [ENGINE]: SessionEngine;
+
+  constructor(engine: SessionEngine, state: SessionState, data: Record<string, unknown> | undefined) {
+    Object.defineProperty(this, STATE, { value: state, enumerable: false });
+    Object.defineProperty(this, ENGINE, { value: engine, enumerable: false });
+    if (data) assignData(this, data);
+  }
+
+  get id(): string {
+    return this[STATE].id;
+  }
+
+  get isNew(): boolean {
+    return this[STATE].isNew;
+  }
+
+  get expiresAt(): Date | undefined {
+    const expiresAt = this[STATE].expiresAt;
+    return expiresAt === undefined ? undefined : new Date(expiresAt);
+  }
+
+  get permanent(): boolean {
+    return this[STATE].permanent;
+  }
+
+  set permanent(value: boolean) {
+    this[STATE].permanent = Boolean(value);
+  }
+
+  regenerate(): void {
+    this[ENGINE].regenerate(this);
+  }
+
+  destroy(): void {
+    for (const key of Object.keys(this)) delete (this as Record<string, unknown>)[key];
+    this[ENGINE].regenerate(this);
+  }
+}
+
+/**
+ * Copies data fields as own properties with defineProperty, never with assignment, so a
+ * stored `__proto__` key stays a plain field and can never swap a prototype.
+ */
+export function assignData(target: object, data: Record<string, unknown>): void {
+  for (const key of Object.keys(data)) {
+    Object.defineProperty(target, key, { value: data[key], writable: true, enumerable: true, configurable: true });
+  }
+}
+
+/** The application's fields of a session, as a plain object. */
+export function sessionData(session: object): Record<string, unknown> {
+  const data: Record<string, unknown> = {};
+  assignData(data, session as Record<string, unknown>);
+  return data;
+}

@@ -1,0 +1,40 @@
+import { SessionConfigError } from './errors.js';
+import type { Logger } from './options.js';
+import type { Store } from './store.js';
+import { filesystemStore, type FileSystemStoreOptions } from './stores/filesystem.js';
+import { memoryStore, type MemoryStoreOptions } from './stores/memory.js';
+import { nullStore } from './stores/null.js';
+import { sqliteStore, type SqliteStoreOptions } from './stores/sqlite.js';
+
+/**
+ * Built-in stores by name, the seeds' SESSION_TYPE. These modules load no client
+ * library at import time: a store that needs one (better-sqlite3, …) requires it when
+ * constructed and, if it is missing, fails then with the `npm install` line to run.
+ */
+const factories = {
+  null: () => nullStore(),
+  memory: (options?: MemoryStoreOptions) => memoryStore(options),
+  filesystem: (options?: FileSystemStoreOptions) => filesystemStore(options),
+  sqlite: (options?: SqliteStoreOptions) => sqliteStore(options),
+} satisfies Record<string, (options?: never) => Store>;
+
+export type StoreType = keyof typeof factories;
+export type StoreTypeOptions = MemoryStoreOptions | FileSystemStoreOptions | SqliteStoreOptions;
+
+export const STORE_TYPES = Object.keys(factories) as StoreType[];
+
+export function isStoreType(name: string): name is StoreType {
+  return Object.hasOwn(factories, name);
+}
+
+export function createStoreByType(type: string, options: StoreTypeOptions | undefined, logger: Logger): Store {
+  if (!isStoreType(type)) {
+    throw new SessionConfigError(`unknown store type "${type}". Choose one of: ${STORE_TYPES.join(', ')}.`);
+  }
+  if (type === 'null') {
+    logger.warn(
+      "no session store configured: sessions read as empty and the first write fails. Set `store` or `type` (e.g. type: 'sqlite').",
+    );
+  }
+  return (factories[type] as (options?: StoreTypeOptions) => Store)(options);
+}

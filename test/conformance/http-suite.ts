@@ -1,0 +1,120 @@
+/**
+ * Session behaviour over real HTTP, run for every store: what Flask-Session's own test
+ * suite checks per backend (set, get, modify, delete), plus the concurrency guarantees.
+ * A store's test file calls `describeSessionsOverHttp` next to `describeStore`.
+ */
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessionkit } from '../../src/express.js';
+import type { Store } from '../../src/store.js';
+import { CookieJar, listen, type TestServer } from '../helpers/http.js';
+
+const quiet = { warn: () => {}, info: () => {} };
+
+function app(store: Store) {
+  const application = express();
+  application.use(sessionkit({ store, secret: 'http-suite-secret-0123456789', logger: quiet }));
+  const data = (req: express.Request) => req.session as unknown as Record<string, unknown>;
+  application.get('/set/:key/:value', (req, res) => {
+    data(req)[req.params.key!] = req.params.value;
+    res.send('ok');
+  });
+  application.get('/get/:key', (req, res) => {
+    res.send(String(data(req)[req.params.key!] ?? 'not set'));
+  });
+  application.get('/delete/:key', (req, res) => {
+    delete data(req)[req.params.key!];
+    res.send('ok');
+  });
+  application.get('/all', (req, res) => {
+    res.json(data(req));
+  });
+  application.get('/destroy', (req, res) => {
+    req.session.destroy();
+    res.send('ok');
+  });
+  application.get('/regenerate', (req, res) => {
+    req.session.regenerate();
+    res.send('ok');
+  });
+  return application;
+}
+
+export function describeSessionsOverHttp(title: string, setup: () => Promise<{ store: Store; cleanup?: () => Promise<void> }>) {
+  describe(`sessions over HTTP: ${title}`, () => {
+    let server: TestServer;
+    let cleanup: (() => Promise<void>) | undefined;
+    beforeAll(async () => {
+      const fixture = await setup();
+      cleanup = fixture.cleanup;
+      server = await listen(app(fixture.store));
+    }, 60_000);
+    afterAll(async () => {
+      await server?.close();
+      await cleanup?.();
+    }, 60_000);
+
+    it('sets, gets, modifies and deletes a value', async () => {
+      const jar = new CookieJar();
+      await jar.fetch(`${server.url}/set/value/42`);
+      expect(await (await jar.fetch(`${server.url}/get/value`)).text()).toBe('42');
+      await jar.fetch(`${server.url}/set/value/43`);
+      expect(await (await jar.fetch(`${server.url}/get/value`)).text()).toBe('43');
+      await jar.fetch(`${server.url}/delete/value`);
+      expect(await (await jar.fetch(`${server.url}/get/value`)).text()).toBe('not set');
+    });
+
+    it('destroy and regenerate end the old id', async () => {
+      const jar = new CookieJar();
+      await jar.fetch(`${server.url}/set/user/alice`);
+      const original = jar.header()!;
+      await jar.fetch(`${server.url}/regenerate`);
+      expect(jar.header()).not.toBe(original);
+      expect(await (await jar.fetch(`${server.url}/get/user`)).text()).toBe('alice');
+      const replay = await fetch(`${server.url}/get/user`, { headers: { cookie: original } });
+      expect(await replay.text()).toBe('not set');
+      await jar.fetch(`${server.url}/destroy`);
+      expect(await (await jar.fetch(`${server.url}/get/user`)).text()).toBe('not set');
+    });
+
+    it('50 concurrent requests on one session, each setting a different key, leave all 50 keys', async () => {
+      const jar = new CookieJar();
+      await jar.fetch(`${server.url}/set/start/1`);
+      const cookie = jar.header()!;
+      const responses = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => fetch(`${server.url}/set/k${i}/${i}`, { headers: { cookie } })),
+      );
+      expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200));
+      const all = (await (await jar.fetch(`${server.url}/all`)).json()) as Record<string, string>;
+      for (let i = 0; i < 50; i++) expect(all[`k${i}`], `key k${i}`).toBe(String(i));
+    });
+
+    it('a key deleted by one request is not brought back by concurrent writers of other keys', async () => {
+      const jar = new CookieJar();
+      await jar.fetch(`${server.url}/set/keep/1`);
+      await jar.fetch(`${server.url}/set/doomed/1`);
+      const cookie = jar.header()!;
+      await Promise.all([
+        fetch(`${server.url}/delete/doomed`, { headers: { cookie } }),
+        ...Array.from({ length: 10 }, (_, i) => fetch(`${server.url}/set/other${i}/${i}`, { headers: { cookie } })),
+      ]);
+      const all = (await (await jar.fetch(`${server.url}/all`)).json()) as Record<string, string>;
+      expect(all.doomed).toBeUndefined();
+      expect(all.keep).toBe('1');
+      for (let i = 0; i < 10; i++) expect(all[`other${i}`]).toBe(String(i));
+    });
+
+    it('a session destroyed during concurrent writes stays destroyed', async () => {
+      const jar = new CookieJar();
+      await jar.fetch(`${server.url}/set/user/alice`);
+      const cookie = jar.header()!;
+      await Promise.all([
+        fetch(`${server.url}/destroy`, { headers: { cookie } }),
+        ...Array.from({ length: 10 }, (_, i) => fetch(`${server.url}/set/late${i}/${i}`, { headers: { cookie } })),
+      ]);
+      // Whatever order they ran in, the old id must not lead back to alice.
+      const replay = await fetch(`${server.url}/get/user`, { headers: { cookie } });
+      expect(await replay.text()).toBe('not set');
+    });
+  });
+}

@@ -1,0 +1,54 @@
+import type { AddressInfo } from 'node:net';
+import { createServer, type RequestListener, type Server } from 'node:http';
+
+/** A real HTTP server on a free loopback port, for tests that go through the network stack. */
+export interface TestServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function listen(handler: RequestListener): Promise<TestServer> {
+  const server: Server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+/** A minimal cookie jar: keeps the name=value pairs from Set-Cookie, honours deletion. */
+export class CookieJar {
+  readonly cookies = new Map<string, string>();
+
+  header(): string | undefined {
+    if (this.cookies.size === 0) return undefined;
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  store(response: Response): void {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = '', ...attributes] = line.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      const expired = attributes.some((a) => /^\s*max-age=0\s*$/i.test(a));
+      if (expired || value === '') this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  /** fetch with this jar's cookies, storing what comes back. */
+  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    const cookie = this.header();
+    if (cookie && !headers.has('cookie')) headers.set('cookie', cookie);
+    const response = await fetch(url, { redirect: 'manual', ...init, headers });
+    this.store(response);
+    return response;
+  }
+}

@@ -1,0 +1,23 @@
+import { defineConfig } from 'tsup';
+
+/** One entry per subpath export; each is built as ESM and CommonJS with declarations. */
+export const entries = {
+  index: 'src/index.ts',
+  express: 'src/express.ts',
+  'stores/memory': 'src/stores/memory.ts',
+  'stores/null': 'src/stores/null.ts',
+  'stores/filesystem': 'src/stores/filesystem.ts',
+  'stores/sqlite': 'src/stores/sqlite.ts',
+};
+
+export default defineConfig({
+  entry: entries,
+  format: ['esm', 'cjs'],
+  dts: true,
+  clean: true,
+  target: 'node20',
+  sourcemap: true,
+  splitting: true,
+  // Peer dependencies stay outside the bundle and are loaded only by the part that needs them.
+  external: ['better-sqlite3', 'express'],
+});
