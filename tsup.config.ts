@@ -18,6 +18,8 @@ export default defineConfig({
   target: 'node20',
   sourcemap: true,
   splitting: true,
+  // import.meta.url in the CommonJS build, for the lazy createRequire of optional libraries.
+  shims: true,
   // Peer dependencies stay outside the bundle and are loaded only by the part that needs them.
   external: ['better-sqlite3', 'express'],
 });
