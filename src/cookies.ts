@@ -18,12 +18,15 @@ export class CookieWriter {
     this.#options = options;
   }
 
-  /** A cookie carrying `value`; with `expires`, a persistent cookie, else a browser-session one. */
-  set(value: string, secure: boolean, expires?: Date): string {
+  /**
+   * A cookie carrying `value`: persistent for `lifetimeMs` from `now` (Expires and
+   * Max-Age), or without a lifetime a browser-session cookie.
+   */
+  set(value: string, secure: boolean, now: number, lifetimeMs?: number): string {
     const attributes = this.#attributes(secure);
-    if (expires) {
-      attributes.expires = expires;
-      attributes.maxAge = Math.max(0, Math.floor((expires.getTime() - Date.now()) / 1000));
+    if (lifetimeMs !== undefined) {
+      attributes.expires = new Date(now + lifetimeMs);
+      attributes.maxAge = Math.floor(lifetimeMs / 1000);
     }
     return serialize(this.#options.name, value, attributes);
   }
@@ -48,4 +51,10 @@ export class CookieWriter {
       partitioned: options.partitioned,
     };
   }
+}
+
+/** A Vary header value that includes Cookie, keeping what was there; undefined if already covered. */
+export function varyWithCookie(existing: string | undefined): string | undefined {
+  if (!existing) return 'Cookie';
+  return /(^|,)\s*(cookie|\*)\s*(,|$)/i.test(existing) ? undefined : `${existing}, Cookie`;
 }

@@ -162,8 +162,8 @@ export class SessionEngine<T extends object = SessionData> {
     }
     const sendsCookie = action === 'create' || action === 'update' || (action === 'touch' && state.permanent);
     if (!sendsCookie) return undefined;
-    const expires = state.permanent ? new Date(now + this.options.lifetimeMs) : undefined;
-    return this.#cookies.set(this.#ids.encode(state.id), secure, expires);
+    const lifetime = state.permanent ? this.options.lifetimeMs : undefined;
+    return this.#cookies.set(this.#ids.encode(state.id), secure, now, lifetime);
   }
 
   async #persist(

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SessionEngine, type PendingCommit } from './engine.js';
+import { runWithSession } from './context.js';
+import { SessionEngine } from './engine.js';
+import { commitOnResponse } from './node-response.js';
 import type { SessionOptions } from './options.js';
 import type { Session, SessionData } from './session.js';
 
@@ -23,7 +25,9 @@ export type SessionMiddleware = (req: ExpressRequest, res: ServerResponse, next:
 
 /**
  * Express 4 and 5 middleware: `app.use(sessionkit({ store, secret }))`, then
- * `req.session` in every handler. Store failures go to `next(err)`.
+ * `req.session` in every handler. Store failures go to `next(err)`. With
+ * `cookie.secure: 'auto'`, the cookie is Secure when `req.secure` says so, which
+ * honours Express's `trust proxy` setting.
  *
  * The store write happens before the response is finished, so the next request of
  * the same client always sees it. A handler that streams its body gets its cookie
@@ -40,59 +44,10 @@ export function sessionkit(options: SessionOptions | SessionEngine = {}): Sessio
     }
     engine.load(req.headers.cookie).then((session) => {
       req.session = session;
-      hookResponse(engine, req, res, session, next);
-      next();
+      commitOnResponse(engine, session, res, () => ({ secure: req.secure === true }), next);
+      runWithSession(session, next);
     }, next);
   };
-}
-
-function hookResponse(engine: SessionEngine, req: ExpressRequest, res: ServerResponse, session: Session, next: Next) {
-  const originalWriteHead = res.writeHead;
-  const originalEnd = res.end;
-  const context = () => ({ secure: req.secure === true });
-  let ending = false;
-
-  // Headers leave before end() when a handler streams: decide the cookie then.
-  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-    if (!ending) applyHeaders(res, engine.commit(session, context()));
-    return (originalWriteHead as (...a: unknown[]) => ServerResponse).apply(this, args);
-  } as ServerResponse['writeHead'];
-
-  res.end = function (this: ServerResponse, ...args: unknown[]) {
-    if (ending) return (originalEnd as (...a: unknown[]) => ServerResponse).apply(this, args);
-    ending = true;
-    const pending = engine.commit(session, context());
-    pending.persist().then(
-      () => {
-        if (!res.headersSent) applyHeaders(res, pending);
-        (originalEnd as (...a: unknown[]) => ServerResponse).apply(res, args);
-      },
-      (error: unknown) => {
-        res.end = originalEnd;
-        res.writeHead = originalWriteHead;
-        if (res.headersSent) res.destroy(error instanceof Error ? error : new Error(String(error)));
-        else next(error);
-      },
-    );
-    return res;
-  } as ServerResponse['end'];
-}
-
-function applyHeaders(res: ServerResponse, pending: PendingCommit): void {
-  appendHeader(res, 'Vary', 'Cookie');
-  if (pending.setCookie) appendHeader(res, 'Set-Cookie', pending.setCookie);
-}
-
-function appendHeader(res: ServerResponse, name: string, value: string): void {
-  const existing = res.getHeader(name);
-  if (existing === undefined) {
-    res.setHeader(name, value);
-  } else if (name === 'Vary') {
-    const text = String(existing);
-    if (!/(^|,)\s*(cookie|\*)\s*(,|$)/i.test(text)) res.setHeader(name, `${text}, ${value}`);
-  } else {
-    res.setHeader(name, [...(Array.isArray(existing) ? existing : [String(existing)]), value]);
-  }
 }
 
 export { SessionEngine };

@@ -7,3 +7,4 @@ export type { Codec } from './codec/codec.js';
 export { STORE_TYPES, type StoreType, type StoreTypeOptions } from './store-types.js';
 export { fromFlaskConfig, fromEnv } from './config.js';
 export { parseDuration } from './duration.js';
+export { session, currentSession } from './context.js';

@@ -13,6 +13,8 @@ import { CookieJar, listen, type TestServer } from './helpers/http.js';
 
 const SECRET = 'express-test-secret-0123456789';
 const quiet = { warn: () => {}, info: () => {} };
+/** UTF-8 bytes as a header string: what arrives when a browser sends non-ASCII cookie text. */
+const latin1 = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
 
 type ExpressFactory = typeof express5;
 const versions: [string, ExpressFactory][] = [
@@ -143,7 +145,7 @@ for (const [label, express] of versions) {
       const cases: [string, string][] = [
         ['not base64', 'session=!!!not*base64$$$'],
         ['wrong length', `session=${'A'.repeat(20)}`],
-        ['unicode', 'session=sessión-ключ-🔑'],
+        ['unicode (raw UTF-8 bytes, as a browser sends them)', `session=${latin1('sessión-ключ-🔑')}`],
         ['10 KB long', `session=${'A'.repeat(10 * 1024)}`],
         ['percent-encoding that does not decode', 'session=%E0%A4%A'],
         ['an empty value', 'session='],

@@ -52,3 +52,9 @@ export class CookieJar {
     return response;
   }
 }
+
+/** Serves a Web-standard fetch handler over real HTTP (through @hono/node-server's bridge). */
+export async function serveFetch(handler: (request: Request) => Response | Promise<Response>): Promise<TestServer> {
+  const { getRequestListener } = await import('@hono/node-server');
+  return listen(getRequestListener(handler));
+}

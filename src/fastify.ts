@@ -1,0 +1,68 @@
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import { runWithSession } from './context.js';
+import { varyWithCookie } from './cookies.js';
+import { SessionEngine } from './engine.js';
+import type { SessionOptions } from './options.js';
+import type { Session, SessionData } from './session.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request's session, typed by sessionkit's `SessionData` interface. */
+    session: Session<SessionData>;
+  }
+}
+
+/**
+ * Fastify 4 and 5 plugin: `await app.register(sessionkit, { store, secret })`, then
+ * `request.session` in every route. Reads the Cookie header itself, so it works with
+ * or without @fastify/cookie. The session is saved in the onSend hook, before the
+ * response leaves; a store failure goes to Fastify's error handler. With
+ * `cookie.secure: 'auto'`, the cookie is Secure when `request.protocol` is https
+ * (which honours `trustProxy`).
+ */
+const plugin: FastifyPluginCallback<SessionOptions | { engine: SessionEngine }> = (fastify, options, done) => {
+  const engine = 'engine' in options ? options.engine : new SessionEngine(withoutFastifyKeys(options));
+  (fastify as FastifyInstance).decorateRequest('session', null as unknown as Session);
+  // One commit per request: when it fails, the error handler's own reply passes through
+  // onSend again and must not retry (and fail) the same commit.
+  const committed = new WeakSet<FastifyRequest>();
+
+  fastify.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, next: (error?: Error) => void) => {
+    engine.load(request.headers.cookie).then(
+      (session) => {
+        request.session = session;
+        runWithSession(session, () => next());
+      },
+      (error: Error) => next(error),
+    );
+  });
+
+  fastify.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    if (!request.session || committed.has(request)) return payload; // onRequest failed, or done already
+    committed.add(request);
+    const pending = engine.commit(request.session, { secure: request.protocol === 'https' });
+    await pending.persist();
+    const vary = varyWithCookie(reply.getHeader('vary')?.toString());
+    if (vary) reply.header('vary', vary);
+    if (pending.setCookie) reply.header('set-cookie', pending.setCookie);
+    return payload;
+  });
+  done();
+};
+
+/** Fastify passes its own registration options (prefix, logLevel) beside ours. */
+function withoutFastifyKeys(options: SessionOptions): SessionOptions {
+  const { prefix: _prefix, logLevel: _logLevel, logSerializers: _logSerializers, ...rest } = options as SessionOptions & Record<string, unknown>;
+  return rest;
+}
+
+// The equivalent of fastify-plugin: register the hooks on the parent scope, so the
+// session applies to every route of the app, not only those inside this plugin.
+Object.assign(plugin, {
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: 'sessionkit',
+});
+
+export const sessionkit = plugin;
+export { SessionEngine };
+export type { Session, SessionData, SessionOptions };

@@ -1,0 +1,36 @@
+import type { Middleware } from 'koa';
+import { runWithSession } from './context.js';
+import { varyWithCookie } from './cookies.js';
+import { SessionEngine } from './engine.js';
+import type { SessionOptions } from './options.js';
+import type { Session, SessionData } from './session.js';
+
+declare module 'koa' {
+  interface DefaultContext {
+    /** The request's session, typed by sessionkit's `SessionData` interface. */
+    session: Session<SessionData>;
+  }
+}
+
+/**
+ * Koa 2 and 3 middleware: `app.use(sessionkit({ store, secret }))`, then `ctx.session`.
+ * The session is saved after the downstream middleware finished and before Koa writes
+ * the response; a store failure is thrown into Koa's error handling. With
+ * `cookie.secure: 'auto'`, the cookie is Secure when `ctx.secure` (honours `app.proxy`).
+ */
+export function sessionkit(options: SessionOptions | SessionEngine = {}): Middleware {
+  const engine = options instanceof SessionEngine ? options : new SessionEngine(options);
+  return async function sessionkitMiddleware(ctx, next) {
+    const session = await engine.load(ctx.get('cookie') || undefined);
+    ctx.session = session;
+    await runWithSession(session, next);
+    const pending = engine.commit(session, { secure: ctx.secure });
+    await pending.persist();
+    const vary = varyWithCookie(ctx.response.get('Vary') || undefined);
+    if (vary) ctx.response.set('Vary', vary);
+    if (pending.setCookie) ctx.append('Set-Cookie', pending.setCookie);
+  };
+}
+
+export { SessionEngine };
+export type { Session, SessionData, SessionOptions };

@@ -1,0 +1,57 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TLSSocket } from 'node:tls';
+import { runWithSession } from './context.js';
+import { SessionEngine } from './engine.js';
+import { commitOnResponse } from './node-response.js';
+import type { SessionOptions } from './options.js';
+import type { Session, SessionData } from './session.js';
+
+export type SessionHandler<T extends object = SessionData> = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  session: Session<T>,
+) => void | Promise<void>;
+
+/**
+ * Sessions for a plain node:http server, no framework:
+ *
+ *     http.createServer(withSession({ store }, async (req, res, session) => { … }))
+ *
+ * Store failures and errors thrown by the handler go to `onError`, which by default
+ * logs them through the engine's logger and answers 500 (or drops the connection if
+ * the response had already started). With `cookie.secure: 'auto'`, the cookie is
+ * Secure on TLS connections.
+ */
+export function withSession<T extends object = SessionData>(
+  options: SessionOptions | SessionEngine<T>,
+  handler: SessionHandler<T>,
+  onError?: (error: unknown, req: IncomingMessage, res: ServerResponse) => void,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const engine = (options instanceof SessionEngine ? options : new SessionEngine<T>(options)) as SessionEngine<T>;
+  const handleError = onError ?? ((error, _req, res) => answer500(engine, error, res));
+  return (req, res) => {
+    const fail = (error: unknown) => handleError(error, req, res);
+    const secure = () => ({ secure: req.socket instanceof TLSSocket });
+    engine
+      .load(req.headers.cookie)
+      .then((session) => {
+        commitOnResponse(engine as SessionEngine, session as Session, res, secure, fail);
+        return runWithSession(session as Session, () => handler(req, res, session));
+      })
+      .catch(fail);
+  };
+}
+
+function answer500(engine: SessionEngine<object>, error: unknown, res: ServerResponse): void {
+  engine.options.logger.warn(`request failed: ${error instanceof Error ? error.stack : String(error)}`);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.statusCode = 500;
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.end('Internal Server Error');
+}
+
+export { SessionEngine };
+export type { Session, SessionData, SessionOptions };

@@ -1,0 +1,67 @@
+import { runWithSession } from './context.js';
+import { varyWithCookie } from './cookies.js';
+import { SessionEngine, type RequestContext } from './engine.js';
+import type { SessionOptions } from './options.js';
+import type { Session, SessionData } from './session.js';
+
+/**
+ * Sessions for Web-standard fetch handlers (Request in, Response out): Next.js route
+ * handlers, Remix / React Router, SvelteKit, Hono, Bun, Deno.
+ *
+ *     const { loadSession, commitSession } = webSessions({ store, secret });
+ *     export async function POST(request: Request) {
+ *       const session = await loadSession(request);
+ *       session.count = (session.count ?? 0) + 1;
+ *       const headers = new Headers({ 'content-type': 'application/json' });
+ *       await commitSession(session, headers);
+ *       return new Response(JSON.stringify({ count: session.count }), { headers });
+ *     }
+ */
+export interface WebSessions<T extends object = SessionData> {
+  readonly engine: SessionEngine<T>;
+  /** The session the request's Cookie header points to (a fresh one if none). */
+  loadSession(request: Request): Promise<Session<T>>;
+  /** Saves the session and adds its Set-Cookie and Vary headers to `headers`. */
+  commitSession(session: Session<T>, headers: Headers): Promise<void>;
+  /**
+   * Wraps a whole handler: loads the session, runs the handler with the request-scoped
+   * `session` available, commits, and returns the response with the session's headers.
+   */
+  handle(handler: (request: Request, session: Session<T>) => Response | Promise<Response>): (request: Request) => Promise<Response>;
+}
+
+export function webSessions<T extends object = SessionData>(options: SessionOptions | SessionEngine<T> = {}): WebSessions<T> {
+  const engine = (options instanceof SessionEngine ? options : new SessionEngine<T>(options)) as SessionEngine<T>;
+  // What a session's commit needs to know about the request it came with.
+  const contexts = new WeakMap<object, RequestContext>();
+
+  async function loadSession(request: Request): Promise<Session<T>> {
+    const session = await engine.load(request.headers.get('cookie') ?? undefined);
+    contexts.set(session, { secure: new URL(request.url).protocol === 'https:' });
+    return session;
+  }
+
+  async function commitSession(session: Session<T>, headers: Headers): Promise<void> {
+    const pending = engine.commit(session, contexts.get(session));
+    await pending.persist();
+    const vary = varyWithCookie(headers.get('Vary') ?? undefined);
+    if (vary) headers.set('Vary', vary);
+    if (pending.setCookie) headers.append('Set-Cookie', pending.setCookie);
+  }
+
+  function handle(handler: (request: Request, session: Session<T>) => Response | Promise<Response>) {
+    return async (request: Request): Promise<Response> => {
+      const session = await loadSession(request);
+      const response = await runWithSession(session as Session, () => handler(request, session));
+      // Responses from fetch() have immutable headers: copy into a new Response.
+      const headers = new Headers(response.headers);
+      await commitSession(session, headers);
+      return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+    };
+  }
+
+  return { engine, loadSession, commitSession, handle };
+}
+
+export { SessionEngine };
+export type { Session, SessionData, SessionOptions };

@@ -1,0 +1,79 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { Readable } from 'node:stream';
+import Koa3 from 'koa';
+import Koa2 from 'koa2';
+import { sessionkit } from '../../src/koa.js';
+import type { SessionOptions } from '../../src/options.js';
+import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
+import { listen } from '../helpers/http.js';
+
+function build(Koa: typeof Koa3) {
+  return (options: SessionOptions) => {
+    const app = new Koa();
+    app.silent = true;
+    app.use(async (ctx, next) => {
+      try {
+        await next();
+      } catch (error) {
+        ctx.status = 500;
+        ctx.body = `handled: ${(error as Error).message}`;
+      }
+    });
+    app.use(sessionkit(options));
+    app.use(async (ctx) => {
+      const data = ctx.session as unknown as Record<string, unknown>;
+      const { k, v } = ctx.query as Record<string, string>;
+      switch (ctx.path) {
+        case '/set':
+          data[k!] = v;
+          ctx.body = 'ok';
+          break;
+        case '/get':
+          ctx.body = String(data[k!] ?? 'not set');
+          break;
+        case '/plain':
+          ctx.body = 'ok';
+          break;
+        case '/regenerate':
+          ctx.session.regenerate();
+          ctx.body = 'ok';
+          break;
+        case '/destroy':
+          ctx.session.destroy();
+          ctx.body = 'ok';
+          break;
+        case '/transient':
+          ctx.session.permanent = false;
+          data.t = '1';
+          ctx.body = 'ok';
+          break;
+        case '/stream':
+          data.streamed = 'yes';
+          ctx.body = Readable.from(
+            (async function* () {
+              yield 'one,';
+              await delay(5);
+              yield 'two';
+            })(),
+          );
+          break;
+        case '/redirect':
+          data.r = '1';
+          ctx.status = 302;
+          ctx.redirect('/get?k=r');
+          break;
+        case '/accessor':
+          await Promise.resolve();
+          setViaAccessor();
+          ctx.body = getViaAccessor();
+          break;
+        default:
+          ctx.status = 404;
+      }
+    });
+    return listen(app.callback());
+  };
+}
+
+describeAdapter('Koa 3', build(Koa3));
+describeAdapter('Koa 2', build(Koa2 as unknown as typeof Koa3));

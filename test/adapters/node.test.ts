@@ -1,0 +1,59 @@
+import { withSession } from '../../src/node.js';
+import type { SessionOptions } from '../../src/options.js';
+import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
+import { listen } from '../helpers/http.js';
+
+/** A plain node:http app: no framework, just withSession around a handler. */
+function build(options: SessionOptions) {
+  const app = withSession(
+    options,
+    async (req, res, session) => {
+      const url = new URL(req.url!, 'http://localhost');
+      const data = session as unknown as Record<string, unknown>;
+      const k = url.searchParams.get('k')!;
+      const send = (body: string) => res.end(body);
+      switch (url.pathname) {
+        case '/set':
+          data[k] = url.searchParams.get('v');
+          return send('ok');
+        case '/get':
+          return send(String(data[k] ?? 'not set'));
+        case '/plain':
+          return send('ok');
+        case '/regenerate':
+          session.regenerate();
+          return send('ok');
+        case '/destroy':
+          session.destroy();
+          return send('ok');
+        case '/transient':
+          session.permanent = false;
+          data.t = '1';
+          return send('ok');
+        case '/stream':
+          data.streamed = 'yes';
+          res.write('one,');
+          setTimeout(() => res.end('two'), 5);
+          return;
+        case '/redirect':
+          data.r = '1';
+          res.writeHead(302, { location: '/get?k=r' });
+          return send('');
+        case '/accessor':
+          await Promise.resolve();
+          setViaAccessor();
+          return send(getViaAccessor());
+        default:
+          res.statusCode = 404;
+          return send('not found');
+      }
+    },
+    (error, _req, res) => {
+      res.statusCode = 500;
+      res.end(`handled: ${(error as Error).message}`);
+    },
+  );
+  return listen(app);
+}
+
+describeAdapter('node:http', async (options) => build(options));

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import type { SessionOptions } from '../../src/options.js';
+import { MemoryStore } from '../../src/stores/memory.js';
+import { webSessions } from '../../src/web.js';
+import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
+import { serveFetch } from '../helpers/http.js';
+
+/** A plain fetch handler, as in a Next.js route handler or a Bun/Deno server. */
+function build(options: SessionOptions) {
+  const sessions = webSessions(options);
+  const handler = sessions.handle(async (request, session) => {
+    const url = new URL(request.url);
+    const data = session as unknown as Record<string, unknown>;
+    const k = url.searchParams.get('k')!;
+    switch (url.pathname) {
+      case '/set':
+        data[k] = url.searchParams.get('v');
+        return new Response('ok');
+      case '/get':
+        return new Response(String(data[k] ?? 'not set'));
+      case '/plain':
+        return new Response('ok');
+      case '/regenerate':
+        session.regenerate();
+        return new Response('ok');
+      case '/destroy':
+        session.destroy();
+        return new Response('ok');
+      case '/transient':
+        session.permanent = false;
+        data.t = '1';
+        return new Response('ok');
+      case '/stream': {
+        data.streamed = 'yes';
+        const body = new ReadableStream({
+          async start(controller) {
+            controller.enqueue(new TextEncoder().encode('one,'));
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            controller.enqueue(new TextEncoder().encode('two'));
+            controller.close();
+          },
+        });
+        return new Response(body);
+      }
+      case '/redirect':
+        data.r = '1';
+        return new Response(null, { status: 302, headers: { location: '/get?k=r' } });
+      case '/accessor':
+        await Promise.resolve();
+        setViaAccessor();
+        return new Response(getViaAccessor());
+      default:
+        return new Response('not found', { status: 404 });
+    }
+  });
+  // The application's own error boundary, as a framework would have.
+  return serveFetch(async (request) => {
+    try {
+      return await handler(request);
+    } catch (error) {
+      return new Response(`handled: ${(error as Error).message}`, { status: 500 });
+    }
+  });
+}
+
+describeAdapter('Web standard (fetch handler)', async (options) => build(options));
+
+describe('loadSession / commitSession with plain Request and Response objects', () => {
+  const quiet = { warn: () => {}, info: () => {} };
+
+  it('round-trips a session without any server', async () => {
+    const { loadSession, commitSession } = webSessions({ store: new MemoryStore(), logger: quiet });
+    const first = await loadSession(new Request('http://app.test/'));
+    (first as Record<string, unknown>).count = 1;
+    const headers = new Headers();
+    await commitSession(first, headers);
+    const cookie = headers.get('set-cookie')!.split(';')[0]!;
+    expect(headers.get('vary')).toBe('Cookie');
+
+    const second = await loadSession(new Request('http://app.test/', { headers: { cookie } }));
+    expect((second as Record<string, unknown>).count).toBe(1);
+    const untouched = new Headers();
+    await commitSession(second, untouched);
+    expect(untouched.get('set-cookie')).toBeNull();
+  });
+
+  it("secure: 'auto' follows the request URL's scheme", async () => {
+    const { loadSession, commitSession } = webSessions({ store: new MemoryStore(), logger: quiet, cookie: { secure: 'auto' } });
+    for (const [url, secure] of [['https://app.test/', true], ['http://app.test/', false]] as const) {
+      const session = await loadSession(new Request(url));
+      (session as Record<string, unknown>).x = 1;
+      const headers = new Headers();
+      await commitSession(session, headers);
+      expect(/; Secure/.test(headers.get('set-cookie')!)).toBe(secure);
+    }
+  });
+
+  it('handle() adds headers to a response whose headers are immutable', async () => {
+    const { handle } = webSessions({ store: new MemoryStore(), logger: quiet });
+    const immutable = Response.redirect('http://app.test/next', 302);
+    const wrapped = handle((_request, session) => {
+      (session as Record<string, unknown>).x = 1;
+      return immutable;
+    });
+    const response = await wrapped(new Request('http://app.test/'));
+    expect(response.status).toBe(302);
+    expect(response.headers.get('set-cookie')).toMatch(/^session=/);
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * One list of scenarios, run over real HTTP through every framework adapter. Each
+ * adapter's test file builds an app with the routes below in its own framework and
+ * calls `describeAdapter`.
+ *
+ * Routes every app provides (query parameters k and v):
+ *   GET /set?k&v        session[k] = v                         -> 'ok'
+ *   GET /get?k          the value or 'not set'                 -> text
+ *   GET /plain          does not touch the session             -> 'ok'
+ *   GET /regenerate     session.regenerate()                   -> 'ok'
+ *   GET /destroy        session.destroy()                      -> 'ok'
+ *   GET /transient      session.permanent = false; t = '1'     -> 'ok'
+ *   GET /stream         session.streamed = 'yes', then a body in two chunks 'one,' 'two'
+ *   GET /redirect       session.r = '1', then 302 to /get?k=r
+ *   GET /accessor       calls setViaAccessor() (below) in the handler, returns getViaAccessor()
+ * Errors reach the framework's own error handler, which answers 500 'handled: <message>'.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { session } from '../../src/context.js';
+import type { SessionOptions } from '../../src/options.js';
+import { MemoryStore } from '../../src/stores/memory.js';
+import { NullStore } from '../../src/stores/null.js';
+import { CookieJar, type TestServer } from '../helpers/http.js';
+
+export type BuildServer = (options: SessionOptions) => Promise<TestServer>;
+
+const SECRET = 'adapter-suite-secret-0123456789';
+const quiet = { warn: () => {}, info: () => {} };
+/** UTF-8 bytes as a header string: what arrives when a browser sends non-ASCII cookie text. */
+const latin1 = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
+
+/** Used by every app's /accessor route: code with no access to the request object. */
+export function setViaAccessor(): void {
+  (session as Record<string, unknown>).via = 'accessor';
+}
+export function getViaAccessor(): string {
+  return String((session as Record<string, unknown>).via);
+}
+
+export function describeAdapter(name: string, build: BuildServer): void {
+  describe(`adapter: ${name}`, () => {
+    let server: TestServer;
+    let signed: TestServer;
+    let failing: TestServer;
+    beforeAll(async () => {
+      server = await build({ store: new MemoryStore(), logger: quiet });
+      signed = await build({ store: new MemoryStore(), secret: SECRET, logger: quiet });
+      failing = await build({ store: new NullStore(), logger: quiet });
+    });
+    afterAll(async () => {
+      await Promise.all([server?.close(), signed?.close(), failing?.close()]);
+    });
+    const text = async (response: Response) => response.text();
+
+    it('sets and gets a value across requests', async () => {
+      const jar = new CookieJar();
+      expect(await text(await jar.fetch(`${server.url}/get?k=a`))).toBe('not set');
+      await jar.fetch(`${server.url}/set?k=a&v=1`);
+      expect(await text(await jar.fetch(`${server.url}/get?k=a`))).toBe('1');
+    });
+
+    it('sets a cookie with the secure defaults and sends Vary: Cookie', async () => {
+      const response = await fetch(`${server.url}/set?k=a&v=1`);
+      const cookie = response.headers.get('set-cookie')!;
+      expect(cookie).toMatch(/^session=[A-Za-z0-9_-]{43}; /);
+      expect(cookie).toMatch(/HttpOnly/);
+      expect(cookie).toMatch(/SameSite=Lax/);
+      expect(cookie).toMatch(/Max-Age=2678400/);
+      expect(response.headers.get('vary')).toMatch(/cookie/i);
+    });
+
+    it('sends no Set-Cookie when the session is untouched', async () => {
+      const jar = new CookieJar();
+      await jar.fetch(`${server.url}/set?k=a&v=1`);
+      const read = await jar.fetch(`${server.url}/get?k=a`);
+      expect(read.headers.get('set-cookie')).toBeNull();
+      const plain = await fetch(`${server.url}/plain`);
+      expect(plain.headers.get('set-cookie')).toBeNull();
+      expect(read.headers.get('vary')).toMatch(/cookie/i);
+    });
+
+    it('regenerate gives a new id and keeps the data', async () => {
+      const jar = new CookieJar();
+      await jar.fetch(`${server.url}/set?k=user&v=alice`);
+      const before = jar.header();
+      await jar.fetch(`${server.url}/regenerate`);
+      expect(jar.header()).not.toBe(before);
+      expect(await text(await jar.fetch(`${server.url}/get?k=user`))).toBe('alice');
+      expect(await text(await fetch(`${server.url}/get?k=user`, { headers: { cookie: before! } }))).toBe('not set');
+    });
+
+    it('destroy clears the cookie and the data', async () => {
+      const jar = new CookieJar();
+      await jar.fetch(`${server.url}/set?k=user&v=alice`);
+      const before = jar.header()!;
+      const response = await jar.fetch(`${server.url}/destroy`);
+      expect(response.headers.get('set-cookie')).toMatch(/^session=;.*Max-Age=0/);
+      expect(jar.cookies.size).toBe(0);
+      expect(await text(await fetch(`${server.url}/get?k=user`, { headers: { cookie: before } }))).toBe('not set');
+    });
+
+    it('a non-permanent session gets a browser-session cookie', async () => {
+      const response = await fetch(`${server.url}/transient`);
+      const cookie = response.headers.get('set-cookie')!;
+      expect(cookie).toMatch(/^session=/);
+      expect(cookie).not.toMatch(/Max-Age|Expires/i);
+    });
+
+    it('signs ids when a secret is set, and a forged cookie is a fresh session', async () => {
+      const jar = new CookieJar();
+      await jar.fetch(`${signed.url}/set?k=a&v=signed`);
+      expect(jar.cookies.get('session')).toMatch(/^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
+      expect(await text(await jar.fetch(`${signed.url}/get?k=a`))).toBe('signed');
+      const forged = `session=${jar.cookies.get('session')!.slice(0, 44)}${'A'.repeat(43)}`;
+      const response = await fetch(`${signed.url}/get?k=a`, { headers: { cookie: forged } });
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe('not set');
+    });
+
+    it('malformed cookies are a fresh session, never a 500', async () => {
+      for (const cookie of ['session=%%%', `session=${'x'.repeat(10_000)}`, `session=${latin1('ключ-🔑')}`, 'session=a; session=b']) {
+        const response = await fetch(`${server.url}/get?k=a`, { headers: { cookie } });
+        expect(response.status, cookie.slice(0, 30)).toBe(200);
+        expect(await response.text()).toBe('not set');
+      }
+    });
+
+    it("store errors go through the framework's error path", async () => {
+      const response = await fetch(`${failing.url}/set?k=a&v=1`);
+      expect(response.status).toBe(500);
+      expect(await response.text()).toMatch(/^handled: .*No session store is configured/);
+      expect(response.headers.get('set-cookie')).toBeNull();
+    });
+
+    it('a streamed response still sets the cookie and saves the data', async () => {
+      const jar = new CookieJar();
+      const response = await jar.fetch(`${server.url}/stream`);
+      expect(await response.text()).toBe('one,two');
+      expect(jar.cookies.has('session')).toBe(true);
+      expect(await text(await jar.fetch(`${server.url}/get?k=streamed`))).toBe('yes');
+    });
+
+    it('a redirect carries the cookie and the data is there after it', async () => {
+      const jar = new CookieJar();
+      const response = await jar.fetch(`${server.url}/redirect`);
+      expect(response.status).toBe(302);
+      expect(response.headers.get('location')).toMatch(/\/get\?k=r$/);
+      expect(jar.cookies.has('session')).toBe(true);
+      expect(await text(await jar.fetch(`${server.url}/get?k=r`))).toBe('1');
+    });
+
+    it('the request-scoped `session` accessor works inside handlers', async () => {
+      const jar = new CookieJar();
+      expect(await text(await jar.fetch(`${server.url}/accessor`))).toBe('accessor');
+      expect(await text(await jar.fetch(`${server.url}/get?k=via`))).toBe('accessor');
+    });
+
+    it('concurrent requests of two clients keep their sessions apart', async () => {
+      const jars = Array.from({ length: 20 }, () => new CookieJar());
+      await Promise.all(jars.map((jar, i) => jar.fetch(`${server.url}/set?k=who&v=${i}`)));
+      const values = await Promise.all(jars.map(async (jar) => text(await jar.fetch(`${server.url}/get?k=who`))));
+      expect(values).toEqual(jars.map((_, i) => String(i)));
+    });
+  });
+}
