@@ -4,6 +4,11 @@ import { defineConfig } from 'tsup';
 export const entries = {
   index: 'src/index.ts',
   express: 'src/express.ts',
+  fastify: 'src/fastify.ts',
+  koa: 'src/koa.ts',
+  hono: 'src/hono.ts',
+  web: 'src/web.ts',
+  node: 'src/node.ts',
   'stores/memory': 'src/stores/memory.ts',
   'stores/null': 'src/stores/null.ts',
   'stores/filesystem': 'src/stores/filesystem.ts',
@@ -21,5 +26,5 @@ export default defineConfig({
   // import.meta.url in the CommonJS build, for the lazy createRequire of optional libraries.
   shims: true,
   // Peer dependencies stay outside the bundle and are loaded only by the part that needs them.
-  external: ['better-sqlite3', 'express'],
+  external: ['better-sqlite3', 'express', 'fastify', 'koa', 'hono'],
 });

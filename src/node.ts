@@ -10,7 +10,7 @@ export type SessionHandler<T extends object = SessionData> = (
   req: IncomingMessage,
   res: ServerResponse,
   session: Session<T>,
-) => void | Promise<void>;
+) => unknown;
 
 /**
  * Sessions for a plain node:http server, no framework:

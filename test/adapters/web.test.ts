@@ -71,14 +71,14 @@ describe('loadSession / commitSession with plain Request and Response objects', 
   it('round-trips a session without any server', async () => {
     const { loadSession, commitSession } = webSessions({ store: new MemoryStore(), logger: quiet });
     const first = await loadSession(new Request('http://app.test/'));
-    (first as Record<string, unknown>).count = 1;
+    (first as unknown as Record<string, unknown>).count = 1;
     const headers = new Headers();
     await commitSession(first, headers);
     const cookie = headers.get('set-cookie')!.split(';')[0]!;
     expect(headers.get('vary')).toBe('Cookie');
 
     const second = await loadSession(new Request('http://app.test/', { headers: { cookie } }));
-    expect((second as Record<string, unknown>).count).toBe(1);
+    expect((second as unknown as Record<string, unknown>).count).toBe(1);
     const untouched = new Headers();
     await commitSession(second, untouched);
     expect(untouched.get('set-cookie')).toBeNull();
@@ -88,7 +88,7 @@ describe('loadSession / commitSession with plain Request and Response objects', 
     const { loadSession, commitSession } = webSessions({ store: new MemoryStore(), logger: quiet, cookie: { secure: 'auto' } });
     for (const [url, secure] of [['https://app.test/', true], ['http://app.test/', false]] as const) {
       const session = await loadSession(new Request(url));
-      (session as Record<string, unknown>).x = 1;
+      (session as unknown as Record<string, unknown>).x = 1;
       const headers = new Headers();
       await commitSession(session, headers);
       expect(/; Secure/.test(headers.get('set-cookie')!)).toBe(secure);
@@ -99,7 +99,7 @@ describe('loadSession / commitSession with plain Request and Response objects', 
     const { handle } = webSessions({ store: new MemoryStore(), logger: quiet });
     const immutable = Response.redirect('http://app.test/next', 302);
     const wrapped = handle((_request, session) => {
-      (session as Record<string, unknown>).x = 1;
+      (session as unknown as Record<string, unknown>).x = 1;
       return immutable;
     });
     const response = await wrapped(new Request('http://app.test/'));
