@@ -1,0 +1,131 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import express, { type Request } from 'express';
+import { sessionkit } from '../src/express.js';
+import { sqliteStore } from '../src/stores/sqlite.js';
+import { escapeHtml, page } from './views.js';
+
+declare module '../src/session.js' {
+  interface SessionData {
+    user: string;
+    counter: number;
+    cart: string[];
+    flash: string;
+  }
+}
+
+/** The fixed catalogue of the demo shop. */
+export const CATALOGUE = ['apple', 'bread', 'cheese', 'dates'] as const;
+
+export interface DemoOptions {
+  /** Where the SQLite database lives (created if missing). */
+  dataDir: string;
+  secret: string;
+}
+
+/**
+ * The demo: log in and out, a counter, a shopping cart, a flash message and a page that
+ * shows the session itself, on the embedded SQLite store.
+ */
+export function createApp(options: DemoOptions) {
+  mkdirSync(options.dataDir, { recursive: true });
+  const store = sqliteStore({ path: join(options.dataDir, 'sessions.db') });
+  const app = express();
+  app.use(express.urlencoded({ extended: false }));
+  app.use(sessionkit({ store, secret: options.secret }));
+
+  /** Reads the flash message once: shown on this page, gone from the session. */
+  const context = (req: Request) => {
+    const flash = req.session.flash;
+    delete req.session.flash;
+    return { user: req.session.user, flash };
+  };
+
+  app.get('/', (req, res) => {
+    const ctx = context(req);
+    const cart = req.session.cart ?? [];
+    const greeting = ctx.user
+      ? `<h1>Hello, <span id="greeting-user">${escapeHtml(ctx.user)}</span></h1>`
+      : '<h1>Welcome</h1><p id="logged-out">You are not logged in. <a href="/login">Log in</a> to try a session that survives restarts.</p>';
+    const catalogue = CATALOGUE.map(
+      (item) => `<form method="post" action="/cart/add"><input type="hidden" name="item" value="${item}">
+        <button id="add-${item}" class="secondary">Add ${item}</button></form>`,
+    ).join(' ');
+    const items = cart.map(
+      (item, index) => `<li>${escapeHtml(item)} <form method="post" action="/cart/remove"><input type="hidden" name="index" value="${index}">
+        <button class="secondary" id="remove-${index}">Remove</button></form></li>`,
+    );
+    res.send(
+      page('Home', ctx, `<section>${greeting}</section>
+      <section><h2>Counter</h2><div class="row"><span>Count: <b id="count">${req.session.counter ?? 0}</b></span>
+        <form method="post" action="/counter/increment"><button id="increment">Increment</button></form></div></section>
+      <section><h2>Shopping cart</h2><div class="row">${catalogue}</div>
+        <ul id="cart-items">${items.join('') || '<li id="cart-empty">The cart is empty.</li>'}</ul>
+        <form method="post" action="/cart/clear"><button id="clear-cart" class="secondary">Clear cart</button></form></section>`),
+    );
+  });
+
+  app.get('/login', (req, res) => {
+    res.send(
+      page('Log in', context(req), `<section><h1>Log in</h1>
+      <form method="post" action="/login" class="row"><label>Name <input id="username" name="username" required maxlength="40" autofocus></label>
+      <button id="login-button">Log in</button></form></section>`),
+    );
+  });
+
+  app.post('/login', (req, res) => {
+    const name = String(req.body?.username ?? '').trim().slice(0, 40);
+    if (!name) {
+      req.session.flash = 'Please enter a name.';
+      res.redirect(303, '/login');
+      return;
+    }
+    req.session.regenerate(); // a new id at login: an id seen before is worthless now
+    req.session.user = name;
+    req.session.flash = `Welcome, ${name}`;
+    res.redirect(303, '/');
+  });
+
+  app.post('/logout', (req, res) => {
+    req.session.destroy();
+    req.session.flash = 'You have been logged out'; // starts a fresh session under a new id
+    res.redirect(303, '/');
+  });
+
+  app.post('/counter/increment', (req, res) => {
+    req.session.counter = (req.session.counter ?? 0) + 1;
+    res.redirect(303, '/');
+  });
+
+  app.post('/cart/add', (req, res) => {
+    const item = String(req.body?.item);
+    if ((CATALOGUE as readonly string[]).includes(item)) (req.session.cart ??= []).push(item); // nested change: saved as is
+    res.redirect(303, '/');
+  });
+
+  app.post('/cart/remove', (req, res) => {
+    req.session.cart?.splice(Number(req.body?.index), 1);
+    res.redirect(303, '/');
+  });
+
+  app.post('/cart/clear', (req, res) => {
+    delete req.session.cart;
+    res.redirect(303, '/');
+  });
+
+  app.get('/session', (req, res) => {
+    const ctx = context(req);
+    const session = req.session;
+    const expiry = session.expiresAt?.toISOString() ?? 'not saved yet';
+    res.send(
+      page('Session', ctx, `<section><h1>This session</h1><dl>
+        <dt>Id (shortened)</dt><dd id="session-id">${escapeHtml(session.id.slice(0, 8))}…</dd>
+        <dt>Expires</dt><dd id="session-expiry">${escapeHtml(expiry)}</dd>
+        <dt>User</dt><dd id="session-user">${escapeHtml(session.user ?? '(nobody)')}</dd>
+        <dt>Permanent cookie</dt><dd>${session.permanent}</dd></dl>
+        <h2>Data</h2><pre id="session-data">${escapeHtml(JSON.stringify({ ...session }, null, 2))}</pre></section>`),
+    );
+  });
+
+  return { app, close: () => store.close() };
+}
