@@ -1,3 +1,4 @@
+import { enableRequestContext } from './context.js';
 import { CookieWriter, readCookie } from './cookies.js';
 import { generateId, IdCodec } from './ids.js';
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
@@ -24,6 +25,8 @@ export interface RequestContext {
 export interface PendingCommit {
   /** The Set-Cookie header value to send, or undefined when the cookie is unchanged. */
   readonly setCookie: string | undefined;
+  /** False when there is nothing to write: adapters may then skip `persist()` altogether. */
+  readonly needsPersist: boolean;
   persist(): Promise<void>;
 }
 
@@ -45,6 +48,7 @@ export class SessionEngine<T extends object = SessionData> {
     this.options = resolveOptions(options);
     this.#ids = new IdCodec(this.options.idLength, this.options.secrets);
     this.#cookies = new CookieWriter(this.options.cookie);
+    if (this.options.requestContext) enableRequestContext();
   }
 
   get store(): Store {
@@ -105,8 +109,8 @@ export class SessionEngine<T extends object = SessionData> {
     }
     const retiresSome = state.retiredIds.length > 0;
     const setCookie = this.#cookieFor(state, action, empty, retiresSome, now, context);
-    if (action === 'none' && !retiresSome) return { setCookie, persist: NOTHING_TO_PERSIST };
-    return { setCookie, persist: () => this.#persist(session, state, action, bytes, now) };
+    if (action === 'none' && !retiresSome) return { setCookie, needsPersist: false, persist: NOTHING_TO_PERSIST };
+    return { setCookie, needsPersist: true, persist: () => this.#persist(session, state, action, bytes, now) };
   }
 
   /** Gives a session a new id; its old record is deleted on commit. */

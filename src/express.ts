@@ -44,7 +44,9 @@ export function sessionkit(options: SessionOptions | SessionEngine = {}): Sessio
     }
     engine.load(req.headers.cookie).then((session) => {
       req.session = session;
-      commitOnResponse(engine, session, res, () => ({ secure: req.secure === true }), next);
+      // A getter: Express works out req.secure (trust proxy) only if a cookie needs it.
+      const context = { get secure() { return req.secure === true; } };
+      commitOnResponse(engine, session, res, context, next);
       runWithSession(session, next);
     }, next);
   };

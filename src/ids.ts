@@ -11,6 +11,8 @@ export function generateId(bytes: number): string {
 }
 
 const SIGNATURE_LENGTH = encodedIdLength(32); // HMAC-SHA256 output, base64url
+/** Verified cookie values remembered, so a returning client costs a map lookup, not an HMAC. */
+const VERIFIED_CACHE_SIZE = 10_000;
 
 /**
  * Reads and writes the cookie value that carries a session id: the bare id, or with
@@ -20,6 +22,9 @@ const SIGNATURE_LENGTH = encodedIdLength(32); // HMAC-SHA256 output, base64url
 export class IdCodec {
   readonly #keys: KeyObject[];
   readonly #idPattern: RegExp;
+  // Only values whose signature verified get in: a hit means this exact value was
+  // checked before with these keys, so nothing an attacker sends can be trusted by it.
+  readonly #verified = new Map<string, string>();
 
   constructor(idBytes: number, secrets: readonly string[]) {
     this.#keys = secrets.map((secret) => createSecretKey(Buffer.from(secret, 'utf8')));
@@ -44,6 +49,8 @@ export class IdCodec {
   decode(value: string | undefined): string | undefined {
     if (!value) return undefined;
     if (!this.signed) return this.#idPattern.test(value) ? value : undefined;
+    const known = this.#verified.get(value);
+    if (known !== undefined) return known;
     const dot = value.indexOf('.');
     if (dot < 0) return undefined;
     const id = value.slice(0, dot);
@@ -52,9 +59,17 @@ export class IdCodec {
     const given = Buffer.from(signature, 'base64url');
     if (given.length !== 32) return undefined;
     for (const key of this.#keys) {
-      if (timingSafeEqual(given, createHmac('sha256', key).update(id).digest())) return id;
+      if (timingSafeEqual(given, createHmac('sha256', key).update(id).digest())) {
+        this.#remember(value, id);
+        return id;
+      }
     }
     return undefined;
+  }
+
+  #remember(value: string, id: string): void {
+    if (this.#verified.size >= VERIFIED_CACHE_SIZE) this.#verified.delete(this.#verified.keys().next().value!);
+    this.#verified.set(value, id);
   }
 }
 

@@ -18,7 +18,7 @@ export function commitOnResponse(
   engine: SessionEngine,
   session: Session,
   res: ServerResponse,
-  context: () => RequestContext,
+  context: RequestContext,
   onError: (error: unknown) => void,
 ): void {
   const originalWriteHead = res.writeHead as Fn;
@@ -26,14 +26,19 @@ export function commitOnResponse(
   let ending = false;
 
   res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-    if (!ending) applySessionHeaders(res, engine.commit(session, context()));
+    if (!ending) applySessionHeaders(res, engine.commit(session, context));
     return originalWriteHead.apply(this, args);
   } as ServerResponse['writeHead'];
 
   res.end = function (this: ServerResponse, ...args: unknown[]) {
     if (ending) return originalEnd.apply(this, args);
     ending = true;
-    const pending = engine.commit(session, context());
+    const pending = engine.commit(session, context);
+    if (!pending.needsPersist) {
+      // The common read-only request: no store write, so no need to wait for one.
+      if (!res.headersSent) applySessionHeaders(res, pending);
+      return originalEnd.apply(res, args);
+    }
     pending.persist().then(
       () => {
         if (!res.headersSent) applySessionHeaders(res, pending);

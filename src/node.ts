@@ -31,11 +31,11 @@ export function withSession<T extends object = SessionData>(
   const handleError = onError ?? ((error, _req, res) => answer500(engine, error, res));
   return (req, res) => {
     const fail = (error: unknown) => handleError(error, req, res);
-    const secure = () => ({ secure: req.socket instanceof TLSSocket });
+    const context = { secure: req.socket instanceof TLSSocket };
     engine
       .load(req.headers.cookie)
       .then((session) => {
-        commitOnResponse(engine as SessionEngine, session as Session, res, secure, fail);
+        commitOnResponse(engine as SessionEngine, session as Session, res, context, fail);
         return runWithSession(session as Session, () => handler(req, res, session));
       })
       .catch(fail);

@@ -73,6 +73,12 @@ export interface SessionOptions {
   maxConflictRetries?: number;
   /** Where warnings go. Default: console, prefixed '[sessionkit]'. */
   logger?: Logger;
+  /**
+   * Makes `import { session } from 'sessionkit'` work anywhere during a request, through
+   * AsyncLocalStorage. Default false: on Node 20 and 22 it slows every promise of the
+   * application (see the README's benchmark figures).
+   */
+  requestContext?: boolean;
 }
 
 export interface ResolvedCookieOptions {
@@ -98,13 +104,14 @@ export interface ResolvedOptions {
   codec: Codec;
   maxConflictRetries: number;
   logger: Logger;
+  requestContext: boolean;
 }
 
 const DAY_SECONDS = 86_400;
 const MIN_SECRET_LENGTH = 16;
 const KNOWN_OPTIONS = new Set([
   'store', 'type', 'storeOptions', 'permanent', 'secret', 'keyPrefix', 'idLength', 'cookie', 'lifetime',
-  'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'logger',
+  'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'logger', 'requestContext',
 ]);
 const KNOWN_COOKIE_OPTIONS = new Set(['name', 'domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned']);
 
@@ -131,6 +138,7 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
     codec: resolveCodec(options.serializer),
     maxConflictRetries: resolveRetries(options.maxConflictRetries),
     logger,
+    requestContext: options.requestContext ?? false,
   };
 }
 

@@ -43,7 +43,7 @@ export function describeAdapter(name: string, build: BuildServer): void {
     let signed: TestServer;
     let failing: TestServer;
     beforeAll(async () => {
-      server = await build({ store: new MemoryStore(), logger: quiet });
+      server = await build({ store: new MemoryStore(), logger: quiet, requestContext: true });
       signed = await build({ store: new MemoryStore(), secret: SECRET, logger: quiet });
       failing = await build({ store: new NullStore(), logger: quiet });
     });

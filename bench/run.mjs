@@ -1,0 +1,98 @@
+// npm run bench: throughput with and without sessions, side by side in one run.
+// Each variant is its own server process; autocannon runs in this process. Cases are
+// interleaved over several rounds and the median is kept, to even out drift.
+// BENCH_DURATION (seconds per case, default 8) and BENCH_ROUNDS (default 3) shorten a run.
+import { execFileSync, spawn } from 'node:child_process';
+import { cpus } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+
+const root = new URL('..', import.meta.url).pathname;
+const DURATION = Number(process.env.BENCH_DURATION ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = 50;
+const VARIANTS = (process.env.BENCH_VARIANTS ?? 'none,sessionkit-memory,sessionkit-sqlite,express-session-memory').split(',');
+const ROUTES = ['read', 'write'];
+
+execFileSync('npx', ['tsup', '--silent'], { cwd: root, stdio: 'inherit' });
+
+function startServer(variant) {
+  const child = spawn(process.execPath, ['bench/server.mjs', variant], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk) => {
+      const match = /PORT (\d+)/.exec(chunk.toString());
+      if (match) resolve({ variant, child, url: `http://127.0.0.1:${match[1]}` });
+    });
+    child.once('exit', (code) => reject(new Error(`${variant} server exited with ${code}`)));
+  });
+}
+
+/** One session per connection, as real clients have: a cookie from /login for each. */
+async function sessions(server) {
+  return Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      const response = await fetch(`${server.url}/login`);
+      const cookie = response.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ');
+      const check = await (await fetch(`${server.url}/read`, { headers: { cookie } })).text();
+      if (check !== 'hello ada') throw new Error(`${server.variant}: /read answered "${check}", the session was not read`);
+      return cookie;
+    }),
+  );
+}
+
+function measure(server, cookies, route, duration) {
+  let next = 0;
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: `${server.url}/${route}`,
+        connections: CONNECTIONS,
+        duration,
+        setupClient: (client) => client.setHeaders({ cookie: cookies[next++ % cookies.length] }),
+      },
+      (error, result) => {
+        if (error) return reject(error);
+        if (result.non2xx > 0 || result.errors > 0) {
+          return reject(new Error(`${server.variant} /${route}: ${result.non2xx} non-2xx answers, ${result.errors} errors`));
+        }
+        resolve({ rps: result.requests.average, p99: result.latency.p99 });
+      },
+    );
+  });
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const servers = [];
+try {
+  for (const variant of VARIANTS) servers.push(await startServer(variant));
+  const cookies = new Map();
+  for (const server of servers) cookies.set(server.variant, await sessions(server));
+  const samples = new Map();
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const route of ROUTES) {
+      for (const server of servers) {
+        await measure(server, cookies.get(server.variant), route, 2); // warm-up
+        const sample = await measure(server, cookies.get(server.variant), route, DURATION);
+        const key = `${server.variant} /${route}`;
+        samples.set(key, [...(samples.get(key) ?? []), sample]);
+        console.log(`round ${round}: ${key.padEnd(32)} ${Math.round(sample.rps)} req/s, p99 ${sample.p99} ms`);
+      }
+    }
+  }
+  const rows = [];
+  for (const route of ROUTES) {
+    const baseline = median(samples.get(`none /${route}`).map((s) => s.rps));
+    for (const variant of VARIANTS) {
+      const list = samples.get(`${variant} /${route}`);
+      const rps = median(list.map((s) => s.rps));
+      rows.push(`| ${variant} | /${route} | ${Math.round(rps)} | ${median(list.map((s) => s.p99))} | ${(rps / baseline).toFixed(2)}x |`);
+    }
+  }
+  const table = ['| variant | route | req/s (median) | p99 ms | ratio to no sessions |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+  const header = `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model}), ${CONNECTIONS} connections, ` +
+    `${DURATION} s per case, median of ${ROUNDS} interleaved rounds, ${new Date().toISOString().slice(0, 10)}`;
+  console.log(`\n${header}\n\n${table}`);
+  writeFileSync(new URL('results-latest.md', import.meta.url), `${header}\n\n${table}\n`);
+} finally {
+  for (const server of servers) server.child.kill();
+}
