@@ -67,26 +67,38 @@ export class SessionEngine<T extends object = SessionData> {
   async load(cookieHeader: string | undefined): Promise<Session<T>> {
     const cookieValue = readCookie(cookieHeader, this.cookieName);
     const id = this.#ids.decode(cookieValue);
-    if (id !== undefined) {
-      const record = await this.store.get(this.#key(id));
-      const payload = record && !isExpired(record) ? this.#decodeRecord(record) : undefined;
-      if (record && payload) {
-        return this.#session(
-          {
-            id,
-            isNew: false,
-            loadedBytes: record.data,
-            version: record.version,
-            expiresAt: record.expiresAt,
-            permanent: payload.p,
-            retiredIds: [],
-            cookieReceived: true,
-          },
-          payload.d,
-        );
-      }
-    }
-    return this.#session(this.#freshState(cookieValue !== undefined), undefined);
+    const record = id === undefined ? undefined : await this.store.get(this.#key(id));
+    return this.#sessionFrom(cookieValue, id, record);
+  }
+
+  /**
+   * `load` without a promise, for stores that can read synchronously (`getSync`);
+   * undefined when the store cannot, and the adapter then calls `load`.
+   */
+  loadSync(cookieHeader: string | undefined): Session<T> | undefined {
+    const store = this.store;
+    if (!store.getSync) return undefined;
+    const cookieValue = readCookie(cookieHeader, this.cookieName);
+    const id = this.#ids.decode(cookieValue);
+    return this.#sessionFrom(cookieValue, id, id === undefined ? undefined : store.getSync(this.#key(id)));
+  }
+
+  #sessionFrom(cookieValue: string | undefined, id: string | undefined, record: StoreRecord | undefined): Session<T> {
+    const payload = record && !isExpired(record) ? this.#decodeRecord(record) : undefined;
+    if (id === undefined || !record || !payload) return this.#session(this.#freshState(cookieValue !== undefined), undefined);
+    return this.#session(
+      {
+        id,
+        isNew: false,
+        loadedBytes: record.data,
+        version: record.version,
+        expiresAt: record.expiresAt,
+        permanent: payload.p,
+        retiredIds: [],
+        cookieReceived: true,
+      },
+      payload.d,
+    );
   }
 
   /**

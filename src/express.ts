@@ -42,13 +42,26 @@ export function sessionkit(options: SessionOptions | SessionEngine = {}): Sessio
       next(); // mounted twice: the first instance already owns this request
       return;
     }
-    engine.load(req.headers.cookie).then((session) => {
+    const start = (session: Session) => {
       req.session = session;
       // A getter: Express works out req.secure (trust proxy) only if a cookie needs it.
-      const context = { get secure() { return req.secure === true; } };
+      const context = {
+        get secure() {
+          return req.secure === true;
+        },
+      };
       commitOnResponse(engine, session, res, context, next);
       runWithSession(session, next);
-    }, next);
+    };
+    let session: Session | undefined;
+    try {
+      session = engine.loadSync(req.headers.cookie);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    if (session) start(session);
+    else engine.load(req.headers.cookie).then(start, next);
   };
 }
 

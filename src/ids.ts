@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual, type KeyObject, createSecretKey } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 /** Length in characters of `bytes` random bytes written as unpadded base64url. */
 export function encodedIdLength(bytes: number): number {
@@ -10,7 +10,7 @@ export function generateId(bytes: number): string {
   return randomBytes(bytes).toString('base64url');
 }
 
-const SIGNATURE_LENGTH = encodedIdLength(32); // HMAC-SHA256 output, base64url
+const SIGNATURE_PATTERN = /^[A-Za-z0-9_-]{43}$/; // HMAC-SHA256 output, base64url
 /** Verified cookie values remembered, so a returning client costs a map lookup, not an HMAC. */
 const VERIFIED_CACHE_SIZE = 10_000;
 
@@ -55,11 +55,12 @@ export class IdCodec {
     if (dot < 0) return undefined;
     const id = value.slice(0, dot);
     const signature = value.slice(dot + 1);
-    if (!this.#idPattern.test(id) || signature.length !== SIGNATURE_LENGTH) return undefined;
-    const given = Buffer.from(signature, 'base64url');
-    if (given.length !== 32) return undefined;
+    if (!this.#idPattern.test(id) || !SIGNATURE_PATTERN.test(signature)) return undefined;
+    // Compare the text, not decoded bytes: base64 decoders ignore the spare bits of the
+    // last character, so several spellings decode alike and only the canonical one is ours.
+    const given = Buffer.from(signature);
     for (const key of this.#keys) {
-      if (timingSafeEqual(given, createHmac('sha256', key).update(id).digest())) {
+      if (timingSafeEqual(given, Buffer.from(sign(key, id)))) {
         this.#remember(value, id);
         return id;
       }

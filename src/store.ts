@@ -34,6 +34,13 @@ export interface Store {
   /** Reads a record; `undefined` when absent or expired. One round trip. */
   get(key: string): Promise<StoreRecord | undefined>;
 
+  /**
+   * The same read, synchronously, for stores whose backend lives in this process and
+   * answers synchronously (memory, SQLite). Adapters then hand the session to the
+   * application without waiting a promise turn, on every request.
+   */
+  getSync?(key: string): StoreRecord | undefined;
+
   /** Writes a record unconditionally, replacing any existing one; returns its new version. */
   set(key: string, record: StoreRecord): Promise<string | undefined>;
 
@@ -65,7 +72,7 @@ export interface Store {
 }
 
 /** Capabilities a store may have beyond get/set/delete, as the conformance suite names them. */
-export type StoreCapability = 'create' | 'setIf' | 'touch' | 'deleteExpired';
+export type StoreCapability = 'create' | 'setIf' | 'touch' | 'deleteExpired' | 'getSync';
 
 /** A failure of the backend itself (not "not found"), with the store's name and a remedy. */
 export class StoreError extends Error {

@@ -407,3 +407,28 @@ describe('engine: concurrent requests of one session (compare-and-set and merge)
     for (let i = 0; i < 50; i++) expect(result[`k${i}`]).toBe(i);
   });
 });
+
+describe('engine: signature spelling', () => {
+  it('accepts only the canonical base64url spelling of a signature', async () => {
+    const { request } = setup({ secret: SECRET });
+    const first = await request(undefined, (s) => {
+      s.user = 'alice';
+    });
+    const value = first.cookie!.slice('session='.length);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(value.at(-1)!);
+    // The last of 43 characters carries 4 bits of the digest and 2 spare bits.
+    const sameBytes = alphabet[(last & ~3) | ((last + 1) & 3)]!;
+    const respelled = `session=${value.slice(0, -1)}${sameBytes}`;
+    expect(Buffer.from(respelled.slice(-43), 'base64url')).toEqual(Buffer.from(value.slice(-43), 'base64url'));
+    expect((await request(respelled)).session.isNew).toBe(true);
+  });
+});
+
+describe('engine: hostile signatures', () => {
+  it('a signature of the right length in non-ASCII characters is a fresh session, not a crash', async () => {
+    const { request } = setup({ secret: SECRET });
+    const id = 'A'.repeat(43);
+    expect((await request(`session=${id}.${'é'.repeat(43)}`)).session.isNew).toBe(true);
+  });
+});

@@ -22,7 +22,7 @@ async function fixture() {
   return { store, cleanup: () => store.close() };
 }
 
-describeStore('sqlite', fixture, ['create', 'setIf', 'touch', 'deleteExpired']);
+describeStore('sqlite', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'getSync']);
 describeSessionsOverHttp('sqlite', fixture);
 
 describe('SqliteStore', () => {

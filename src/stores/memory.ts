@@ -41,6 +41,10 @@ export class MemoryStore implements Store {
   }
 
   async get(key: string): Promise<StoreRecord | undefined> {
+    return this.getSync(key);
+  }
+
+  getSync(key: string): StoreRecord | undefined {
     const entry = this.#live(key);
     return entry && { data: entry.data, expiresAt: entry.expiresAt, version: String(entry.version) };
   }

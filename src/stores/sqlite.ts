@@ -61,6 +61,10 @@ export class SqliteStore implements Store {
   }
 
   async get(key: string): Promise<StoreRecord | undefined> {
+    return this.getSync(key);
+  }
+
+  getSync(key: string): StoreRecord | undefined {
     const row = this.#run('read', (s) => s.get.get(key, Date.now()) as Row | undefined);
     return row && { data: new Uint8Array(row.data), expiresAt: row.expires_at, version: String(row.version) };
   }

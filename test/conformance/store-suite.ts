@@ -134,6 +134,20 @@ export function describeStore(
       expect((await Promise.all(keys.map((key) => store.get(key)))).every((r) => r === undefined)).toBe(true);
     });
 
+    if (capabilities.includes('getSync')) {
+      it('getSync reads exactly what get reads', async () => {
+        const key = freshKey();
+        expect(store.getSync!(key)).toBeUndefined();
+        await store.set(key, record('sync'));
+        const [viaGet, viaGetSync] = [await store.get(key), store.getSync!(key)];
+        expect(text(viaGetSync)).toBe('sync');
+        expect(viaGetSync?.version).toBe(viaGet?.version);
+        expect(viaGetSync?.expiresAt).toBe(viaGet?.expiresAt);
+        await store.set(key, record('gone', Date.now() - 1));
+        expect(store.getSync!(key)).toBeUndefined();
+      });
+    }
+
     if (capabilities.includes('touch')) {
       it('touch extends expiry without changing data', async () => {
         const key = freshKey();
