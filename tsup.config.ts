@@ -13,6 +13,8 @@ export const entries = {
   'stores/null': 'src/stores/null.ts',
   'stores/filesystem': 'src/stores/filesystem.ts',
   'stores/sqlite': 'src/stores/sqlite.ts',
+  'stores/sql': 'src/stores/sql.ts',
+  'stores/dynamodb': 'src/stores/dynamodb.ts',
 };
 
 export default defineConfig({
@@ -26,5 +28,5 @@ export default defineConfig({
   // import.meta.url in the CommonJS build, for the lazy createRequire of optional libraries.
   shims: true,
   // Peer dependencies stay outside the bundle and are loaded only by the part that needs them.
-  external: ['better-sqlite3', 'express', 'fastify', 'koa', 'hono'],
+  external: ['better-sqlite3', 'express', 'fastify', 'koa', 'hono', 'pg', 'mysql2', 'kysely', '@aws-sdk/client-dynamodb'],
 });

@@ -1,6 +1,7 @@
 import { SessionConfigError } from './errors.js';
 import type { CookieOptions, SessionOptions } from './options.js';
 import { isStoreType, STORE_TYPES, type StoreType } from './store-types.js';
+import { loadOptional } from './stores/shared.js';
 
 /**
  * Translation of the seeds' Flask configuration keys into sessionkit options, so that
@@ -16,16 +17,44 @@ const BACKEND_KEYS: Record<string, { type: StoreType; option: string; read: (val
   SESSION_FILE_MODE: { type: 'filesystem', option: 'mode', read: readFileMode },
   SESSION_SQLITE_PATH: { type: 'sqlite', option: 'path', read: readString },
   SESSION_SQLITE_TABLE: { type: 'sqlite', option: 'table', read: readString },
+  SESSION_SQLALCHEMY: { type: 'sql', option: 'client', read: readClient },
+  SESSION_PEEWEE_CONFIG: { type: 'sql', option: 'client', read: readClient },
+  SESSION_SQLALCHEMY_TABLE: { type: 'sql', option: 'table', read: readString },
+  SESSION_PEEWEE_TABLE: { type: 'sql', option: 'table', read: readString },
+  SESSION_SQLALCHEMY_SCHEMA: { type: 'sql', option: 'schema', read: readString },
+  SESSION_CLEANUP_N_REQUESTS: { type: 'sql', option: 'sweepEveryNRequests', read: readInteger },
+  // Flask-Session2's switch for deleting old rows: on means a sweep every 1000 requests.
+  SESSION_AUTODELETE: { type: 'sql', option: 'sweepEveryNRequests', read: (v, k) => (readBoolean(v, k) ? 1000 : 0) },
+  SESSION_DYNAMODB: { type: 'dynamodb', option: 'client', read: readClient },
+  SESSION_DYNAMODB_TABLE: { type: 'dynamodb', option: 'table', read: readString },
+};
+
+/** Seed SESSION_TYPE names that sessionkit serves with one store under another name. */
+const TYPE_ALIASES: Record<string, StoreType> = { sqlalchemy: 'sql', peewee: 'sql' };
+
+/**
+ * The seeds' DynamoDB connection keys: settings of the AWS SDK client, which is then
+ * built from them (SESSION_DYNAMODB, a client of your own, takes precedence).
+ */
+const DYNAMODB_CLIENT_KEYS: Record<string, string> = {
+  SESSION_DYNAMODB_ENDPOINT: 'endpoint',
+  SESSION_DYNAMODB_REGION: 'region',
+  SESSION_DYNAMODB_KEY_ID: 'accessKeyId',
+  SESSION_DYNAMODB_SECRET: 'secretAccessKey',
+};
+
+/** Seed keys with no sessionkit equivalent, and why. */
+const NO_EQUIVALENT: Record<string, string> = {
+  SESSION_SQLALCHEMY_SEQUENCE: 'the session id itself is the primary key, so there is no sequence to name',
+  SESSION_SQLALCHEMY_BIND_KEY: 'pass the handle of the database you mean as SESSION_SQLALCHEMY',
+  SESSION_SQLALCHEMY_MODEL: 'create the table yourself (sqlStore.ddl()) and extend it as you like',
 };
 
 /** Seed keys for backends sessionkit does not ship yet: named so the error is precise. */
 const NOT_YET_AVAILABLE = [
   'SESSION_REDIS', 'SESSION_MEMCACHED', 'SESSION_MONGODB', 'SESSION_MONGODB_DB', 'SESSION_MONGODB_COLLECT',
-  'SESSION_SQLALCHEMY', 'SESSION_SQLALCHEMY_TABLE', 'SESSION_SQLALCHEMY_SEQUENCE', 'SESSION_SQLALCHEMY_SCHEMA',
-  'SESSION_SQLALCHEMY_BIND_KEY', 'SESSION_AUTODELETE', 'SESSION_CLEANUP_N_REQUESTS', 'SESSION_ELASTICSEARCH',
-  'SESSION_ELASTICSEARCH_HOST', 'SESSION_ELASTICSEARCH_INDEX', 'SESSION_FIRESTORE', 'SESSION_FIRESTORE_COLLECT',
-  'SESSION_PEEWEE_TABLE', 'SESSION_PEEWEE_CONFIG', 'SESSION_DYNAMODB', 'SESSION_DYNAMODB_KEY_ID',
-  'SESSION_DYNAMODB_ENDPOINT', 'SESSION_DYNAMODB_SECRET', 'SESSION_DYNAMODB_REGION', 'SESSION_DYNAMODB_TABLE',
+  'SESSION_ELASTICSEARCH', 'SESSION_ELASTICSEARCH_HOST', 'SESSION_ELASTICSEARCH_INDEX', 'SESSION_FIRESTORE',
+  'SESSION_FIRESTORE_COLLECT', 'GCLOUD_APP_PROJECT_ID',
 ];
 
 /** Environment variables that start with SESSION_ but belong to other software. */
@@ -70,6 +99,7 @@ function translate(config: Config, ignored: ReadonlySet<string>): SessionOptions
   const cookie: CookieOptions = {};
   const storeOptions: Record<string, unknown> = {};
   const backendKeysSeen: string[] = [];
+  const dynamodbClientSettings: Record<string, string> = {};
 
   for (const key of Object.keys(config)) {
     const value = config[key];
@@ -81,6 +111,11 @@ function translate(config: Config, ignored: ReadonlySet<string>): SessionOptions
       const { option, read } = BACKEND_KEYS[key]!;
       storeOptions[option] = read(value, key);
       backendKeysSeen.push(key);
+    } else if (key in DYNAMODB_CLIENT_KEYS) {
+      dynamodbClientSettings[DYNAMODB_CLIENT_KEYS[key]!] = readString(value, key);
+      backendKeysSeen.push(key);
+    } else if (key in NO_EQUIVALENT) {
+      throw new SessionConfigError(`${key} has no equivalent in sessionkit: ${NO_EQUIVALENT[key]}. Remove it.`);
     } else if (NOT_YET_AVAILABLE.includes(key)) {
       throw new SessionConfigError(`${key} configures a backend this version of sessionkit does not ship. Available store types: ${STORE_TYPES.join(', ')}.`);
     } else if (!CORE_KEYS.has(key) && key.startsWith('SESSION_')) {
@@ -91,7 +126,7 @@ function translate(config: Config, ignored: ReadonlySet<string>): SessionOptions
   const type = readType(config.SESSION_TYPE);
   if (type) options.type = type;
   for (const key of backendKeysSeen) {
-    const belongsTo = BACKEND_KEYS[key]!.type;
+    const belongsTo = BACKEND_KEYS[key]?.type ?? 'dynamodb';
     if (belongsTo !== type) {
       throw new SessionConfigError(
         `${key} applies to SESSION_TYPE '${belongsTo}', but SESSION_TYPE is ${type ? `'${type}'` : 'not set'}. ` +
@@ -99,7 +134,10 @@ function translate(config: Config, ignored: ReadonlySet<string>): SessionOptions
       );
     }
   }
-  if (backendKeysSeen.length > 0) options.storeOptions = storeOptions;
+  if (Object.keys(dynamodbClientSettings).length > 0 && storeOptions.client === undefined) {
+    storeOptions.client = dynamodbClient(dynamodbClientSettings);
+  }
+  if (backendKeysSeen.length > 0) options.storeOptions = storeOptions as SessionOptions['storeOptions'];
 
   if (config.SESSION_PERMANENT !== undefined) options.permanent = readBoolean(config.SESSION_PERMANENT, 'SESSION_PERMANENT');
   const secret = readSecret(config);
@@ -122,7 +160,8 @@ function translate(config: Config, ignored: ReadonlySet<string>): SessionOptions
 
 function readType(value: unknown): StoreType | undefined {
   if (value === undefined) return undefined;
-  const type = String(value).toLowerCase();
+  const name = String(value).toLowerCase();
+  const type = TYPE_ALIASES[name] ?? name;
   if (!isStoreType(type)) {
     throw new SessionConfigError(`SESSION_TYPE '${String(value)}' is not available. Choose one of: ${STORE_TYPES.join(', ')}.`);
   }
@@ -144,6 +183,24 @@ function readSecret(config: Config): string[] | undefined {
   }
   const older = fallbacks === undefined ? [] : Array.isArray(fallbacks) ? fallbacks.map(String) : String(fallbacks).split(',');
   return [String(config.SECRET_KEY), ...older.map((key) => key.trim()).filter(Boolean)];
+}
+
+/** A client instance (SESSION_SQLALCHEMY, SESSION_DYNAMODB, …), passed through as it is. */
+function readClient(value: unknown, key: string): object {
+  if (typeof value !== 'object' || value === null) {
+    throw new SessionConfigError(`${key} must be a client instance (a connection pool, database or SDK client), got ${typeof value}.`);
+  }
+  return value;
+}
+
+/** Builds the AWS SDK client from the seeds' SESSION_DYNAMODB_* settings. */
+function dynamodbClient(settings: Record<string, string>): object {
+  const { DynamoDBClient } = loadOptional<typeof import('@aws-sdk/client-dynamodb')>('@aws-sdk/client-dynamodb', 'dynamodb');
+  const { accessKeyId, secretAccessKey, ...rest } = settings;
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    throw new SessionConfigError('SESSION_DYNAMODB_KEY_ID and SESSION_DYNAMODB_SECRET go together: set both or neither.');
+  }
+  return new DynamoDBClient({ ...rest, ...(accessKeyId ? { credentials: { accessKeyId, secretAccessKey: secretAccessKey! } } : {}) });
 }
 
 function readString(value: unknown, key: string): string {

@@ -144,3 +144,47 @@ describe('parseDuration', () => {
     expect(() => parseDuration(-1, 'lifetime')).toThrow(/non-negative/);
   });
 });
+
+describe('fromFlaskConfig: server backends', () => {
+  it('SESSION_TYPE sqlalchemy and peewee are the SQL store, with its keys', () => {
+    const pool = { query: () => undefined };
+    expect(
+      fromFlaskConfig({
+        SESSION_TYPE: 'sqlalchemy',
+        SESSION_SQLALCHEMY: pool,
+        SESSION_SQLALCHEMY_TABLE: 'web_sessions',
+        SESSION_SQLALCHEMY_SCHEMA: 'app',
+        SESSION_CLEANUP_N_REQUESTS: 500,
+      }),
+    ).toEqual({ type: 'sql', storeOptions: { client: pool, table: 'web_sessions', schema: 'app', sweepEveryNRequests: 500 } });
+    expect(fromFlaskConfig({ SESSION_TYPE: 'peewee', SESSION_PEEWEE_TABLE: 't', SESSION_AUTODELETE: true }).storeOptions).toEqual({
+      table: 't',
+      sweepEveryNRequests: 1000,
+    });
+  });
+
+  it('keys without an equivalent say why', () => {
+    expect(() => fromFlaskConfig({ SESSION_TYPE: 'sqlalchemy', SESSION_SQLALCHEMY_SEQUENCE: 'seq' })).toThrow(/primary key/);
+  });
+
+  it('a client-less sql type fails at start-up', () => {
+    expect(() => new SessionEngine({ ...fromFlaskConfig({ SESSION_TYPE: 'sqlalchemy' }), logger: { warn() {}, info() {} } })).toThrow(
+      /type 'sql' needs your database client/,
+    );
+  });
+
+  it('builds the DynamoDB client from the seeds connection keys', async () => {
+    const options = fromFlaskConfig({
+      SESSION_TYPE: 'dynamodb',
+      SESSION_DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
+      SESSION_DYNAMODB_REGION: 'eu-west-1',
+      SESSION_DYNAMODB_KEY_ID: 'id',
+      SESSION_DYNAMODB_SECRET: 'secret',
+      SESSION_DYNAMODB_TABLE: 'web',
+    });
+    const { client, table } = options.storeOptions as { client: { config: { region: () => Promise<string> } }; table: string };
+    expect(table).toBe('web');
+    expect(await client.config.region()).toBe('eu-west-1');
+    expect(() => fromFlaskConfig({ SESSION_TYPE: 'dynamodb', SESSION_DYNAMODB_KEY_ID: 'id' })).toThrow(/go together/);
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * What the SQL store needs from a dialect and from a handle, so that `../sql.ts` holds the
+ * session logic once and each file beside this one speaks one dialect or one kind of handle.
+ */
+
+export type DialectName = 'postgres' | 'mysql' | 'sqlite';
+
+/** A validated table name and, optionally, the schema (PostgreSQL) or database (MySQL) holding it. */
+export interface TableName {
+  readonly table: string;
+  readonly schema?: string | undefined;
+}
+
+/**
+ * The statements of one dialect, written with named parameters (`:id`, `:now`, …) that
+ * {@link compile} turns into the dialect's placeholders. Every statement touches one row
+ * by primary key, except `deleteExpiredBatch`, which removes at most `batchSize` rows.
+ */
+export interface Statements {
+  /** Selects `data, expires_at, version` of the live row. */
+  readonly get: string;
+  /** Upsert of the whole row. */
+  readonly set: string;
+  /** Affects exactly one row when it inserted, or replaced an expired row; none when a live row exists. */
+  readonly create: string;
+  /**
+   * Where `create` cannot replace an expired row in the same statement (MySQL: see
+   * mysql.ts), the UPDATE run when `create` affected nothing; one row affected = created.
+   */
+  readonly replaceExpired?: string;
+  readonly setIf: string;
+  readonly touch: string;
+  readonly delete: string;
+  readonly deleteExpiredBatch: string;
+}
+
+export interface Dialect {
+  readonly name: DialectName;
+  /** For messages: 'PostgreSQL', 'MySQL/MariaDB', 'SQLite'. */
+  readonly label: string;
+  readonly placeholders: 'dollar' | 'question';
+  /** CREATE TABLE … IF NOT EXISTS and its index on expiry, one statement per entry. */
+  ddl(name: TableName): string[];
+  statements(name: TableName, batchSize: number): Statements;
+  /**
+   * True for the error a CREATE … IF NOT EXISTS can still raise when another process
+   * creates the same object at the same moment; running the statement again then finds it.
+   */
+  isCreateRace(error: unknown): boolean;
+}
+
+export interface SqlResult {
+  readonly rows: readonly Record<string, unknown>[];
+  /** Rows inserted, updated or deleted (0 for a SELECT). */
+  readonly affected: number;
+}
+
+/** One handle of the user's, seen through its dialect. */
+export interface SqlConnection {
+  readonly dialect: Dialect;
+  /** What to check when an operation fails: 'Is the PostgreSQL server at 127.0.0.1:5432 up and reachable?' */
+  readonly remedy: string;
+  run(sql: string, params: readonly unknown[]): Promise<SqlResult>;
+  /** The same, synchronously, where the driver itself is synchronous (better-sqlite3). */
+  runSync?(sql: string, params: readonly unknown[]): SqlResult;
+}
+
+export interface CompiledStatement {
+  readonly sql: string;
+  /** The named parameter behind each placeholder, in order. */
+  readonly names: readonly string[];
+}
+
+/** `:name` parameters → `$1, $2` (a name used twice keeps its number) or `?` (repeated in order). */
+export function compile(sql: string, placeholders: Dialect['placeholders']): CompiledStatement {
+  const names: string[] = [];
+  const text = sql.replace(/:([A-Za-z]+)/g, (_, name: string) => {
+    if (placeholders === 'question') {
+      names.push(name);
+      return '?';
+    }
+    let index = names.indexOf(name);
+    if (index < 0) index = names.push(name) - 1;
+    return `$${index + 1}`;
+  });
+  return { sql: text, names };
+}
+
+/** Double-quoted identifier (PostgreSQL, SQLite); names are validated, so no escaping is needed. */
+export function doubleQuoted({ table, schema }: TableName, name = table): string {
+  return schema ? `"${schema}"."${name}"` : `"${name}"`;
+}
+
+/** The index on expiry is named after its table; the same name the sqlite store uses. */
+export function expiryIndexName(table: string): string {
+  return `${table}_expires_at`;
+}
+
+/** `host:port` from the usual connection settings, or undefined when nothing says. */
+export function hostPort(host: unknown, port: unknown, fallbackPort: number): string | undefined {
+  if (typeof host !== 'string' || host === '') return undefined;
+  return `${host}:${typeof port === 'number' || typeof port === 'string' ? port : fallbackPort}`;
+}
