@@ -11,7 +11,14 @@ const root = new URL('..', import.meta.url).pathname;
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = 50;
-const VARIANTS = (process.env.BENCH_VARIANTS ?? 'none,sessionkit-memory,sessionkit-sqlite,express-session-memory').split(',');
+// Each framework's variants; ratios are to the same framework without sessions.
+const ALL_VARIANTS = [
+  'express:none', 'express:sessionkit-memory', 'express:sessionkit-sqlite', 'express:express-session-memory',
+  'fastify:none', 'fastify:sessionkit-memory', 'fastify:fastify-session-memory',
+  'hono:none', 'hono:sessionkit-memory', 'hono:hono-sessions-memory',
+];
+const VARIANTS = process.env.BENCH_VARIANTS ? process.env.BENCH_VARIANTS.split(',') : ALL_VARIANTS;
+const baselineOf = (variant) => `${variant.split(':')[0]}:none`;
 const ROUTES = ['read', 'write'];
 
 execFileSync('npx', ['tsup', '--silent'], { cwd: root, stdio: 'inherit' });
@@ -81,14 +88,14 @@ try {
   }
   const rows = [];
   for (const route of ROUTES) {
-    const baseline = median(samples.get(`none /${route}`).map((s) => s.rps));
     for (const variant of VARIANTS) {
+      const baseline = median(samples.get(`${baselineOf(variant)} /${route}`).map((s) => s.rps));
       const list = samples.get(`${variant} /${route}`);
       const rps = median(list.map((s) => s.rps));
       rows.push(`| ${variant} | /${route} | ${Math.round(rps)} | ${median(list.map((s) => s.p99))} | ${(rps / baseline).toFixed(2)}x |`);
     }
   }
-  const table = ['| variant | route | req/s (median) | p99 ms | ratio to no sessions |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+  const table = ['| variant | route | req/s (median) | p99 ms | ratio to the same framework without sessions |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
   const header = `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model}), ${CONNECTIONS} connections, ` +
     `${DURATION} s per case, median of ${ROUNDS} interleaved rounds, ${new Date().toISOString().slice(0, 10)}`;
   console.log(`\n${header}\n\n${table}`);

@@ -1,63 +1,120 @@
 // One benchmark server per process: `node bench/server.mjs <variant>` prints "PORT <n>" when ready.
+// A variant is "<framework>:<sessions>", e.g. express:none, fastify:sessionkit-memory.
 // Every variant serves the same three routes:
 //   GET /login  starts a session holding a small, realistic payload
 //   GET /read   reads the session and answers with the user's name (no write)
 //   GET /write  increments a counter in the session (one store write)
+// Without sessions the routes do the same work on a module-level object.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import express from 'express';
 
 const SECRET = 'bench-secret-0123456789abcdefghij';
-const variant = process.argv[2];
+const [framework, sessions] = process.argv[2].split(':');
 const payload = () => ({ userId: 4711, name: 'ada', cart: ['apple', 'bread', 'cheese', 'dates', 'eggs'], counter: 0 });
+const shared = payload();
 
-async function sessionMiddleware() {
-  switch (variant) {
-    case 'none':
-      return undefined;
-    case 'sessionkit-memory':
-    case 'sessionkit-sqlite': {
-      const { sessionkit } = await import('../dist/express.js');
-      const store =
-        variant === 'sessionkit-memory'
-          ? new (await import('../dist/stores/memory.js')).MemoryStore({ maxEntries: 100_000 })
-          : new (await import('../dist/stores/sqlite.js')).SqliteStore({ path: join(mkdtempSync(join(tmpdir(), 'bench-')), 's.db') });
-      return sessionkit({ store, secret: SECRET });
-    }
-    case 'express-session-memory': {
-      const { default: session } = await import('express-session');
-      return session({ secret: SECRET, resave: false, saveUninitialized: false });
-    }
-    default:
-      throw new Error(`unknown variant ${variant}`);
+/** A sessionkit store by name; server-backed ones get their connection from the environment. */
+async function sessionkitStore(name) {
+  if (name === 'memory') return new (await import('../dist/stores/memory.js')).MemoryStore({ maxEntries: 100_000 });
+  if (name === 'sqlite') {
+    const { SqliteStore } = await import('../dist/stores/sqlite.js');
+    return new SqliteStore({ path: join(mkdtempSync(join(tmpdir(), 'bench-')), 's.db') });
   }
+  throw new Error(`unknown sessionkit store ${name}`);
 }
 
-const app = express();
-const middleware = await sessionMiddleware();
-if (middleware) {
-  app.use(middleware);
-  app.get('/login', (req, res) => {
-    Object.assign(req.session, payload());
-    res.send('ok');
-  });
-  app.get('/read', (req, res) => res.send(`hello ${req.session.name}`));
-  app.get('/write', (req, res) => {
-    req.session.counter += 1;
-    res.send(`count ${req.session.counter}`);
-  });
-} else {
-  // The same work without sessions: the payload lives in a module-level object.
-  const state = payload();
-  app.get('/login', (_req, res) => res.send('ok'));
-  app.get('/read', (_req, res) => res.send(`hello ${state.name}`));
-  app.get('/write', (_req, res) => {
-    state.counter += 1;
-    res.send(`count ${state.counter}`);
+async function express() {
+  const { default: createApp } = await import('express');
+  const app = createApp();
+  if (sessions === 'none') {
+    app.get('/login', (_req, res) => res.send('ok'));
+    app.get('/read', (_req, res) => res.send(`hello ${shared.name}`));
+    app.get('/write', (_req, res) => res.send(`count ${++shared.counter}`));
+  } else {
+    if (sessions.startsWith('sessionkit-')) {
+      const { sessionkit } = await import('../dist/express.js');
+      app.use(sessionkit({ store: await sessionkitStore(sessions.slice('sessionkit-'.length)), secret: SECRET }));
+    } else if (sessions === 'express-session-memory') {
+      const { default: session } = await import('express-session');
+      app.use(session({ secret: SECRET, resave: false, saveUninitialized: false }));
+    } else throw new Error(`unknown sessions ${sessions}`);
+    app.get('/login', (req, res) => {
+      Object.assign(req.session, payload());
+      res.send('ok');
+    });
+    app.get('/read', (req, res) => res.send(`hello ${req.session.name}`));
+    app.get('/write', (req, res) => res.send(`count ${++req.session.counter}`));
+  }
+  return new Promise((resolve) => {
+    const server = app.listen(0, '127.0.0.1', () => resolve(server.address().port));
   });
 }
 
-const server = app.listen(0, '127.0.0.1', () => console.log(`PORT ${server.address().port}`));
+async function fastify() {
+  const { default: Fastify } = await import('fastify');
+  const app = Fastify();
+  if (sessions === 'none') {
+    app.get('/login', async () => 'ok');
+    app.get('/read', async () => `hello ${shared.name}`);
+    app.get('/write', async () => `count ${++shared.counter}`);
+  } else if (sessions.startsWith('sessionkit-')) {
+    const { sessionkit } = await import('../dist/fastify.js');
+    await app.register(sessionkit, { store: await sessionkitStore(sessions.slice('sessionkit-'.length)), secret: SECRET });
+    app.get('/login', async (request) => (Object.assign(request.session, payload()), 'ok'));
+    app.get('/read', async (request) => `hello ${request.session.name}`);
+    app.get('/write', async (request) => `count ${++request.session.counter}`);
+  } else if (sessions === 'fastify-session-memory') {
+    await app.register((await import('@fastify/cookie')).default);
+    await app.register((await import('@fastify/session')).default, { secret: SECRET, cookie: { secure: false }, saveUninitialized: false });
+    app.get('/login', async (request) => {
+      for (const [key, value] of Object.entries(payload())) request.session.set(key, value);
+      return 'ok';
+    });
+    app.get('/read', async (request) => `hello ${request.session.get('name')}`);
+    app.get('/write', async (request) => {
+      const counter = request.session.get('counter') + 1;
+      request.session.set('counter', counter);
+      return `count ${counter}`;
+    });
+  } else throw new Error(`unknown sessions ${sessions}`);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return app.server.address().port;
+}
+
+async function hono() {
+  const { Hono } = await import('hono');
+  const { serve } = await import('@hono/node-server');
+  const app = new Hono();
+  if (sessions === 'none') {
+    app.get('/login', (c) => c.text('ok'));
+    app.get('/read', (c) => c.text(`hello ${shared.name}`));
+    app.get('/write', (c) => c.text(`count ${++shared.counter}`));
+  } else if (sessions.startsWith('sessionkit-')) {
+    const { sessionkit } = await import('../dist/hono.js');
+    app.use(sessionkit({ store: await sessionkitStore(sessions.slice('sessionkit-'.length)), secret: SECRET }));
+    app.get('/login', (c) => (Object.assign(c.get('session'), payload()), c.text('ok')));
+    app.get('/read', (c) => c.text(`hello ${c.get('session').name}`));
+    app.get('/write', (c) => c.text(`count ${++c.get('session').counter}`));
+  } else if (sessions === 'hono-sessions-memory') {
+    const { sessionMiddleware, MemoryStore } = await import('hono-sessions');
+    app.use(sessionMiddleware({ store: new MemoryStore(), encryptionKey: SECRET, expireAfterSeconds: 3600, cookieOptions: { path: '/', httpOnly: true, sameSite: 'Lax' } }));
+    app.get('/login', (c) => {
+      for (const [key, value] of Object.entries(payload())) c.get('session').set(key, value);
+      return c.text('ok');
+    });
+    app.get('/read', (c) => c.text(`hello ${c.get('session').get('name')}`));
+    app.get('/write', (c) => {
+      const counter = c.get('session').get('counter') + 1;
+      c.get('session').set('counter', counter);
+      return c.text(`count ${counter}`);
+    });
+  } else throw new Error(`unknown sessions ${sessions}`);
+  return new Promise((resolve) => serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port)));
+}
+
+const start = { express, fastify, hono }[framework];
+if (!start) throw new Error(`unknown framework ${framework}`);
+console.log(`PORT ${await start()}`);
 // Exit through process.exit so that `node --cpu-prof` writes its profile.
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(0));

@@ -1,9 +1,9 @@
 import type { MiddlewareHandler } from 'hono';
 import { runWithSession } from './context.js';
-import { SessionEngine } from './engine.js';
+import { varyWithCookie } from './cookies.js';
+import { SessionEngine, type PendingCommit } from './engine.js';
 import type { SessionOptions } from './options.js';
 import type { Session, SessionData } from './session.js';
-import { webSessions } from './web.js';
 
 /** Hono variables set by the middleware: `c.get('session')` is typed through them. */
 export interface SessionVariables<T extends object = SessionData> {
@@ -20,16 +20,28 @@ export interface SessionVariables<T extends object = SessionData> {
 export function sessionkit<T extends object = SessionData>(
   options: SessionOptions | SessionEngine<T> = {},
 ): MiddlewareHandler<{ Variables: SessionVariables<T> }> {
-  const { loadSession, commitSession } = webSessions<T>(options);
+  const engine = (options instanceof SessionEngine ? options : new SessionEngine<T>(options)) as SessionEngine<T>;
   return async (c, next) => {
-    const session = await loadSession(c.req.raw);
+    const cookieHeader = c.req.header('cookie');
+    const session = engine.loadSync(cookieHeader) ?? (await engine.load(cookieHeader));
     c.set('session', session);
     await runWithSession(session as Session, next);
-    // A handler may return a Response whose headers are immutable (one from fetch()).
-    const headers = new Headers(c.res.headers);
-    await commitSession(session, headers);
-    c.res = new Response(c.res.body, { status: c.res.status, statusText: c.res.statusText, headers });
+    const pending = engine.commit(session, { secure: c.req.url.startsWith('https:') });
+    if (pending.needsPersist) await pending.persist();
+    try {
+      applyHeaders(c.res.headers, pending);
+    } catch {
+      // The handler returned a Response with immutable headers (one from fetch()): copy it.
+      c.res = new Response(c.res.body, c.res);
+      applyHeaders(c.res.headers, pending);
+    }
   };
+}
+
+function applyHeaders(headers: Headers, pending: PendingCommit): void {
+  const vary = varyWithCookie(headers.get('Vary') ?? undefined);
+  if (vary) headers.set('Vary', vary);
+  if (pending.setCookie) headers.append('Set-Cookie', pending.setCookie);
 }
 
 export { SessionEngine };

@@ -36,14 +36,15 @@ export function webSessions<T extends object = SessionData>(options: SessionOpti
   const contexts = new WeakMap<object, RequestContext>();
 
   async function loadSession(request: Request): Promise<Session<T>> {
-    const session = await engine.load(request.headers.get('cookie') ?? undefined);
-    contexts.set(session, { secure: new URL(request.url).protocol === 'https:' });
+    const cookieHeader = request.headers.get('cookie') ?? undefined;
+    const session = engine.loadSync(cookieHeader) ?? (await engine.load(cookieHeader));
+    contexts.set(session, { secure: request.url.startsWith('https:') });
     return session;
   }
 
   async function commitSession(session: Session<T>, headers: Headers): Promise<void> {
     const pending = engine.commit(session, contexts.get(session));
-    await pending.persist();
+    if (pending.needsPersist) await pending.persist();
     const vary = varyWithCookie(headers.get('Vary') ?? undefined);
     if (vary) headers.set('Vary', vary);
     if (pending.setCookie) headers.append('Set-Cookie', pending.setCookie);

@@ -3,6 +3,8 @@ import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { sessionkit, type SessionVariables } from '../../src/hono.js';
 import type { SessionOptions } from '../../src/options.js';
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../src/stores/memory.js';
 import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
 import { serveFetch } from '../helpers/http.js';
 
@@ -51,3 +53,19 @@ function build(options: SessionOptions) {
 }
 
 describeAdapter('Hono (on @hono/node-server)', async (options) => build(options));
+
+describe('Hono specifics', () => {
+  it('adds the session headers to a response whose headers are immutable', async () => {
+    const app = new Hono<{ Variables: SessionVariables }>();
+    app.use(sessionkit({ store: new MemoryStore(), logger: { warn() {}, info() {} } }));
+    app.get('/', (c) => {
+      c.get('session').regenerate();
+      (c.get('session') as unknown as Record<string, unknown>).x = 1;
+      return Response.redirect('http://app.test/next', 302);
+    });
+    const response = await app.request('http://app.test/');
+    expect(response.status).toBe(302);
+    expect(response.headers.get('set-cookie')).toMatch(/^session=/);
+    expect(response.headers.get('vary')).toBe('Cookie');
+  });
+});
