@@ -1,7 +1,7 @@
 import { enableRequestContext } from './context.js';
 import { CookieWriter, readCookie } from './cookies.js';
 import { generateId, IdCodec } from './ids.js';
-import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
+import { resolveOptions, type Logger, type ResolvedOptions, type SessionOptions } from './options.js';
 import { assignData, SessionObject, sessionData, STATE, type Session, type SessionData, type SessionState } from './session.js';
 import { isExpired, StoreError, type Store, type StoreRecord } from './store.js';
 
@@ -19,12 +19,12 @@ export interface RequestContext {
 
 /**
  * The outcome of committing a session, in two steps because headers and the store are
- * written at different moments: `setCookie` is known at once (an adapter can send it
+ * written at different moments: `setCookies` are known at once (an adapter can send it
  * even when the body is already streaming), `persist()` performs the store operations.
  */
 export interface PendingCommit {
-  /** The Set-Cookie header value to send, or undefined when the cookie is unchanged. */
-  readonly setCookie: string | undefined;
+  /** Set-Cookie header values to send; empty when no cookie changes. */
+  readonly setCookies: readonly string[];
   /** False when there is nothing to write: adapters may then skip `persist()` altogether. */
   readonly needsPersist: boolean;
   persist(): Promise<void>;
@@ -35,11 +35,31 @@ type Action = 'none' | 'create' | 'update' | 'touch' | 'delete';
 const NOTHING_TO_PERSIST = async () => {};
 
 /**
+ * What adapters need from an engine: the single-store `SessionEngine`, or an engine that
+ * spreads one session over several cookies and stores.
+ */
+export interface SessionManager<T extends object = SessionData> {
+  /** Where adapters report failures they handle themselves. */
+  readonly logger: Logger;
+  load(cookieHeader: string | undefined): Promise<Session<T>>;
+  /** `load` without a promise where every store can read synchronously; otherwise undefined. */
+  loadSync(cookieHeader: string | undefined): Session<T> | undefined;
+  commit(session: Session<T>, context?: RequestContext): PendingCommit;
+}
+
+/** The manager an adapter was given, or a SessionEngine built from plain options. */
+export function toSessionManager<T extends object = SessionData>(options: SessionOptions | SessionManager<T>): SessionManager<T> {
+  const candidate = options as Partial<SessionManager<T>>;
+  if (typeof candidate.commit === 'function' && typeof candidate.load === 'function') return options as SessionManager<T>;
+  return new SessionEngine<T>(options as SessionOptions);
+}
+
+/**
  * The framework-agnostic session engine: turns a Cookie header into a session and a
  * session back into store operations and a Set-Cookie header. Adapters are thin shells
  * around `load` and `commit`.
  */
-export class SessionEngine<T extends object = SessionData> {
+export class SessionEngine<T extends object = SessionData> implements SessionManager<T> {
   readonly options: ResolvedOptions;
   readonly #ids: IdCodec;
   readonly #cookies: CookieWriter;
@@ -49,6 +69,10 @@ export class SessionEngine<T extends object = SessionData> {
     this.#ids = new IdCodec(this.options.idLength, this.options.secrets);
     this.#cookies = new CookieWriter(this.options.cookie);
     if (this.options.requestContext) enableRequestContext();
+  }
+
+  get logger(): Logger {
+    return this.options.logger;
   }
 
   get store(): Store {
@@ -121,8 +145,9 @@ export class SessionEngine<T extends object = SessionData> {
     }
     const retiresSome = state.retiredIds.length > 0;
     const setCookie = this.#cookieFor(state, action, empty, retiresSome, now, context);
-    if (action === 'none' && !retiresSome) return { setCookie, needsPersist: false, persist: NOTHING_TO_PERSIST };
-    return { setCookie, needsPersist: true, persist: () => this.#persist(session, state, action, bytes, now) };
+    const setCookies = setCookie === undefined ? [] : [setCookie];
+    if (action === 'none' && !retiresSome) return { setCookies, needsPersist: false, persist: NOTHING_TO_PERSIST };
+    return { setCookies, needsPersist: true, persist: () => this.#persist(session, state, action, bytes, now) };
   }
 
   /** Gives a session a new id; its old record is deleted on commit. */

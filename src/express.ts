@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { runWithSession } from './context.js';
-import { SessionEngine } from './engine.js';
+import { SessionEngine, toSessionManager, type SessionManager } from './engine.js';
 import { commitOnResponse } from './node-response.js';
 import type { SessionOptions } from './options.js';
 import type { Session, SessionData } from './session.js';
@@ -35,8 +35,8 @@ export type SessionMiddleware = (req: ExpressRequest, res: ServerResponse, next:
  * new id (first write, regenerate, destroy) cannot reach the browser after the
  * headers are out: make those calls before streaming.
  */
-export function sessionkit(options: SessionOptions | SessionEngine = {}): SessionMiddleware {
-  const engine = options instanceof SessionEngine ? options : new SessionEngine(options);
+export function sessionkit(options: SessionOptions | SessionManager = {}): SessionMiddleware {
+  const engine = toSessionManager(options);
   return (req, res, next) => {
     if (req.session) {
       next(); // mounted twice: the first instance already owns this request

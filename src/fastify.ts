@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { runWithSession } from './context.js';
 import { varyWithCookie } from './cookies.js';
-import { SessionEngine } from './engine.js';
+import { SessionEngine, toSessionManager, type SessionManager } from './engine.js';
 import type { SessionOptions } from './options.js';
 import type { Session, SessionData } from './session.js';
 
@@ -20,8 +20,8 @@ declare module 'fastify' {
  * `cookie.secure: 'auto'`, the cookie is Secure when `request.protocol` is https
  * (which honours `trustProxy`).
  */
-const plugin: FastifyPluginCallback<SessionOptions | { engine: SessionEngine }> = (fastify, options, done) => {
-  const engine = 'engine' in options ? options.engine : new SessionEngine(withoutFastifyKeys(options));
+const plugin: FastifyPluginCallback<SessionOptions | { engine: SessionManager }> = (fastify, options, done) => {
+  const engine = 'engine' in options ? options.engine : toSessionManager(withoutFastifyKeys(options));
   (fastify as FastifyInstance).decorateRequest('session', null as unknown as Session);
   // One commit per request: when it fails, the error handler's own reply passes through
   // onSend again and must not retry (and fail) the same commit.
@@ -44,7 +44,7 @@ const plugin: FastifyPluginCallback<SessionOptions | { engine: SessionEngine }> 
     await pending.persist();
     const vary = varyWithCookie(reply.getHeader('vary')?.toString());
     if (vary) reply.header('vary', vary);
-    if (pending.setCookie) reply.header('set-cookie', pending.setCookie);
+    for (const cookie of pending.setCookies) reply.header('set-cookie', cookie);
     return payload;
   });
   done();

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { runWithSession } from './context.js';
 import { varyWithCookie } from './cookies.js';
-import { SessionEngine, type PendingCommit } from './engine.js';
+import { SessionEngine, toSessionManager, type PendingCommit, type SessionManager } from './engine.js';
 import type { SessionOptions } from './options.js';
 import type { Session, SessionData } from './session.js';
 
@@ -18,9 +18,9 @@ export interface SessionVariables<T extends object = SessionData> {
  * `cookie.secure: 'auto'`, the cookie is Secure when the request URL is https.
  */
 export function sessionkit<T extends object = SessionData>(
-  options: SessionOptions | SessionEngine<T> = {},
+  options: SessionOptions | SessionManager<T> = {},
 ): MiddlewareHandler<{ Variables: SessionVariables<T> }> {
-  const engine = (options instanceof SessionEngine ? options : new SessionEngine<T>(options)) as SessionEngine<T>;
+  const engine = toSessionManager<T>(options);
   return async (c, next) => {
     const cookieHeader = c.req.header('cookie');
     const session = engine.loadSync(cookieHeader) ?? (await engine.load(cookieHeader));
@@ -41,7 +41,7 @@ export function sessionkit<T extends object = SessionData>(
 function applyHeaders(headers: Headers, pending: PendingCommit): void {
   const vary = varyWithCookie(headers.get('Vary') ?? undefined);
   if (vary) headers.set('Vary', vary);
-  if (pending.setCookie) headers.append('Set-Cookie', pending.setCookie);
+  for (const cookie of pending.setCookies) headers.append('Set-Cookie', cookie);
 }
 
 export { SessionEngine };

@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 import { runWithSession } from './context.js';
 import { varyWithCookie } from './cookies.js';
-import { SessionEngine } from './engine.js';
+import { SessionEngine, toSessionManager, type SessionManager } from './engine.js';
 import type { SessionOptions } from './options.js';
 import type { Session, SessionData } from './session.js';
 
@@ -18,8 +18,8 @@ declare module 'koa' {
  * the response; a store failure is thrown into Koa's error handling. With
  * `cookie.secure: 'auto'`, the cookie is Secure when `ctx.secure` (honours `app.proxy`).
  */
-export function sessionkit(options: SessionOptions | SessionEngine = {}): Middleware {
-  const engine = options instanceof SessionEngine ? options : new SessionEngine(options);
+export function sessionkit(options: SessionOptions | SessionManager = {}): Middleware {
+  const engine = toSessionManager(options);
   return async function sessionkitMiddleware(ctx, next) {
     const session = await engine.load(ctx.get('cookie') || undefined);
     ctx.session = session;
@@ -28,7 +28,7 @@ export function sessionkit(options: SessionOptions | SessionEngine = {}): Middle
     await pending.persist();
     const vary = varyWithCookie(ctx.response.get('Vary') || undefined);
     if (vary) ctx.response.set('Vary', vary);
-    if (pending.setCookie) ctx.append('Set-Cookie', pending.setCookie);
+    for (const cookie of pending.setCookies) ctx.append('Set-Cookie', cookie);
   };
 }
 

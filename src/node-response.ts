@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { varyWithCookie } from './cookies.js';
-import type { PendingCommit, RequestContext, SessionEngine } from './engine.js';
+import type { PendingCommit, RequestContext, SessionManager } from './engine.js';
 import type { Session } from './session.js';
 
 type Fn = (...args: unknown[]) => unknown;
@@ -15,7 +15,7 @@ type Fn = (...args: unknown[]) => unknown;
  * `onError` receives store failures while the response can still report them.
  */
 export function commitOnResponse(
-  engine: SessionEngine,
+  engine: SessionManager,
   session: Session,
   res: ServerResponse,
   context: RequestContext,
@@ -59,8 +59,8 @@ export function commitOnResponse(
 export function applySessionHeaders(res: ServerResponse, pending: PendingCommit): void {
   const vary = varyWithCookie(res.getHeader('Vary')?.toString());
   if (vary) res.setHeader('Vary', vary);
-  if (!pending.setCookie) return;
+  if (pending.setCookies.length === 0) return;
   const existing = res.getHeader('Set-Cookie');
-  if (existing === undefined) res.setHeader('Set-Cookie', pending.setCookie);
-  else res.setHeader('Set-Cookie', [...(Array.isArray(existing) ? existing : [String(existing)]), pending.setCookie]);
+  const before = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+  res.setHeader('Set-Cookie', [...before, ...pending.setCookies]);
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TLSSocket } from 'node:tls';
 import { runWithSession } from './context.js';
-import { SessionEngine } from './engine.js';
+import { SessionEngine, toSessionManager, type SessionManager } from './engine.js';
 import { commitOnResponse } from './node-response.js';
 import type { SessionOptions } from './options.js';
 import type { Session, SessionData } from './session.js';
@@ -23,11 +23,11 @@ export type SessionHandler<T extends object = SessionData> = (
  * Secure on TLS connections.
  */
 export function withSession<T extends object = SessionData>(
-  options: SessionOptions | SessionEngine<T>,
+  options: SessionOptions | SessionManager<T>,
   handler: SessionHandler<T>,
   onError?: (error: unknown, req: IncomingMessage, res: ServerResponse) => void,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const engine = (options instanceof SessionEngine ? options : new SessionEngine<T>(options)) as SessionEngine<T>;
+  const engine = toSessionManager<T>(options);
   const handleError = onError ?? ((error, _req, res) => answer500(engine, error, res));
   return (req, res) => {
     const fail = (error: unknown) => handleError(error, req, res);
@@ -35,15 +35,15 @@ export function withSession<T extends object = SessionData>(
     engine
       .load(req.headers.cookie)
       .then((session) => {
-        commitOnResponse(engine as SessionEngine, session as Session, res, context, fail);
+        commitOnResponse(engine as unknown as SessionManager, session as Session, res, context, fail);
         return runWithSession(session as Session, () => handler(req, res, session));
       })
       .catch(fail);
   };
 }
 
-function answer500(engine: SessionEngine<object>, error: unknown, res: ServerResponse): void {
-  engine.options.logger.warn(`request failed: ${error instanceof Error ? error.stack : String(error)}`);
+function answer500(engine: SessionManager<object>, error: unknown, res: ServerResponse): void {
+  engine.logger.warn(`request failed: ${error instanceof Error ? error.stack : String(error)}`);
   if (res.headersSent) {
     res.destroy();
     return;

@@ -1,6 +1,6 @@
 import { runWithSession } from './context.js';
 import { varyWithCookie } from './cookies.js';
-import { SessionEngine, type RequestContext } from './engine.js';
+import { SessionEngine, toSessionManager, type RequestContext, type SessionManager } from './engine.js';
 import type { SessionOptions } from './options.js';
 import type { Session, SessionData } from './session.js';
 
@@ -18,7 +18,7 @@ import type { Session, SessionData } from './session.js';
  *     }
  */
 export interface WebSessions<T extends object = SessionData> {
-  readonly engine: SessionEngine<T>;
+  readonly engine: SessionManager<T>;
   /** The session the request's Cookie header points to (a fresh one if none). */
   loadSession(request: Request): Promise<Session<T>>;
   /** Saves the session and adds its Set-Cookie and Vary headers to `headers`. */
@@ -30,8 +30,8 @@ export interface WebSessions<T extends object = SessionData> {
   handle(handler: (request: Request, session: Session<T>) => Response | Promise<Response>): (request: Request) => Promise<Response>;
 }
 
-export function webSessions<T extends object = SessionData>(options: SessionOptions | SessionEngine<T> = {}): WebSessions<T> {
-  const engine = (options instanceof SessionEngine ? options : new SessionEngine<T>(options)) as SessionEngine<T>;
+export function webSessions<T extends object = SessionData>(options: SessionOptions | SessionManager<T> = {}): WebSessions<T> {
+  const engine = toSessionManager<T>(options);
   // What a session's commit needs to know about the request it came with.
   const contexts = new WeakMap<object, RequestContext>();
 
@@ -47,7 +47,7 @@ export function webSessions<T extends object = SessionData>(options: SessionOpti
     if (pending.needsPersist) await pending.persist();
     const vary = varyWithCookie(headers.get('Vary') ?? undefined);
     if (vary) headers.set('Vary', vary);
-    if (pending.setCookie) headers.append('Set-Cookie', pending.setCookie);
+    for (const cookie of pending.setCookies) headers.append('Set-Cookie', cookie);
   }
 
   function handle(handler: (request: Request, session: Session<T>) => Response | Promise<Response>) {

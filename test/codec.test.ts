@@ -58,7 +58,7 @@ describe.each(['msgpack', 'json'] as const)('stored data cannot pollute prototyp
     const codec = serializer === 'json' ? jsonCodec : msgpackCodec;
     const payload = { p: true, d: JSON.parse(raw) as unknown };
     await store.set(`session:${session.id}`, { data: codec.encode(payload), expiresAt: Date.now() + 60_000 });
-    return engine.load(pending.setCookie!.split(';')[0]);
+    return engine.load(pending.setCookies[0]!.split(';')[0]);
   }
 
   it('a __proto__ key neither pollutes Object.prototype nor changes the session prototype', async () => {

@@ -23,7 +23,7 @@ function setup(options: SessionOptions = {}) {
     handler(session);
     const pending = engine.commit(session);
     await pending.persist();
-    return { session, setCookie: pending.setCookie, cookie: pending.setCookie ? pending.setCookie.split(';')[0] : cookie };
+    return { session, setCookie: pending.setCookies[0], cookie: pending.setCookies[0] ? pending.setCookies[0].split(';')[0] : cookie };
   }
   return { store, engine, request };
 }
@@ -305,7 +305,7 @@ describe('engine: signed ids', () => {
     session.user = 'alice';
     const pending = old.commit(session);
     await pending.persist();
-    const cookie = pending.setCookie!.split(';')[0];
+    const cookie = pending.setCookies[0]!.split(';')[0];
     const rotated = new SessionEngine<Data>({ store, secret: ['the-new-secret-0123456789', 'the-old-secret-0123456789'], logger: quiet });
     expect((await rotated.load(cookie)).user).toBe('alice');
     const dropped = new SessionEngine<Data>({ store, secret: 'the-new-secret-0123456789', logger: quiet });
