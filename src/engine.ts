@@ -6,7 +6,7 @@ import { assignData, SessionObject, sessionData, STATE, type Session, type Sessi
 import { isExpired, StoreError, type Store, type StoreRecord } from './store.js';
 
 /** What the engine stores for one session: its fields and its permanent flag. */
-interface Payload {
+export interface Payload {
   p: boolean;
   d: Record<string, unknown>;
 }
@@ -45,13 +45,6 @@ export interface SessionManager<T extends object = SessionData> {
   /** `load` without a promise where every store can read synchronously; otherwise undefined. */
   loadSync(cookieHeader: string | undefined): Session<T> | undefined;
   commit(session: Session<T>, context?: RequestContext): PendingCommit;
-}
-
-/** The manager an adapter was given, or a SessionEngine built from plain options. */
-export function toSessionManager<T extends object = SessionData>(options: SessionOptions | SessionManager<T>): SessionManager<T> {
-  const candidate = options as Partial<SessionManager<T>>;
-  if (typeof candidate.commit === 'function' && typeof candidate.load === 'function') return options as SessionManager<T>;
-  return new SessionEngine<T>(options as SessionOptions);
 }
 
 /**
@@ -161,7 +154,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   }
 
   #session(state: SessionState, data: Record<string, unknown> | undefined): Session<T> {
-    return new SessionObject(this as SessionEngine, state, data) as unknown as Session<T>;
+    return new SessionObject(this, state, data) as unknown as Session<T>;
   }
 
   #freshState(cookieReceived: boolean): SessionState {
@@ -357,17 +350,17 @@ function stateOf(session: object): SessionState {
   return state;
 }
 
-function isPayload(value: unknown): value is Payload {
+export function isPayload(value: unknown): value is Payload {
   if (typeof value !== 'object' || value === null) return false;
   const { p, d } = value as Partial<Payload>;
   return typeof p === 'boolean' && typeof d === 'object' && d !== null && !Array.isArray(d);
 }
 
-function isEmpty(object: object): boolean {
+export function isEmpty(object: object): boolean {
   for (const key in object) if (Object.hasOwn(object, key)) return false;
   return true;
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array | undefined): boolean {
+export function equalBytes(a: Uint8Array, b: Uint8Array | undefined): boolean {
   return b !== undefined && a.length === b.length && Buffer.compare(a, b) === 0;
 }

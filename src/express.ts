@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { runWithSession } from './context.js';
-import { SessionEngine, toSessionManager, type SessionManager } from './engine.js';
+import { SessionEngine, type SessionManager } from './engine.js';
+import { toSessionManager } from './manager.js';
 import { commitOnResponse } from './node-response.js';
 import type { SessionOptions } from './options.js';
 import type { Session, SessionData } from './session.js';

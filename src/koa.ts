@@ -1,7 +1,8 @@
 import type { Middleware } from 'koa';
 import { runWithSession } from './context.js';
 import { varyWithCookie } from './cookies.js';
-import { SessionEngine, toSessionManager, type SessionManager } from './engine.js';
+import { SessionEngine, type SessionManager } from './engine.js';
+import { toSessionManager } from './manager.js';
 import type { SessionOptions } from './options.js';
 import type { Session, SessionData } from './session.js';
 

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TLSSocket } from 'node:tls';
 import { runWithSession } from './context.js';
-import { SessionEngine, toSessionManager, type SessionManager } from './engine.js';
+import { SessionEngine, type SessionManager } from './engine.js';
+import { toSessionManager } from './manager.js';
 import { commitOnResponse } from './node-response.js';
 import type { SessionOptions } from './options.js';
 import type { Session, SessionData } from './session.js';

@@ -4,6 +4,7 @@ import { msgpackCodec } from './codec/msgpack.js';
 import { parseDuration } from './duration.js';
 import { SessionConfigError } from './errors.js';
 import type { Store } from './store.js';
+import { CookieStore } from './stores/cookie.js';
 import { createStoreByType, type StoreType, type StoreTypeOptions } from './store-types.js';
 
 export type SameSite = 'lax' | 'strict' | 'none' | false;
@@ -35,8 +36,11 @@ export interface Logger {
 }
 
 export interface SessionOptions {
-  /** A store instance (SESSION_TYPE as an object). Takes precedence over `type`. */
-  store?: Store;
+  /**
+   * A store instance (SESSION_TYPE as an object), or `cookieStore()` to keep the whole
+   * session in a sealed cookie.
+   */
+  store?: Store | CookieStore;
   /** A built-in store by name (SESSION_TYPE); its options go in `storeOptions`. Default 'null'. */
   type?: StoreType;
   /** Options for the store chosen by `type`. */
@@ -155,6 +159,9 @@ function resolveStore(options: SessionOptions, logger: Logger): Store {
     throw new SessionConfigError(
       `both "store" and "type: '${options.type}'" are set. Pass a store instance or a type name, not both.`,
     );
+  }
+  if (options.store instanceof CookieStore) {
+    throw new SessionConfigError('a cookieStore() is served by the sealed-cookie engine: pass the options to an adapter (sessionkit(…)), not to new SessionEngine().');
   }
   if (options.store) return options.store;
   if (options.storeOptions && !options.type) {

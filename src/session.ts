@@ -1,4 +1,3 @@
-import type { SessionEngine } from './engine.js';
 
 /**
  * The data an application keeps in its sessions. Declare your fields by merging into
@@ -30,6 +29,12 @@ export interface SessionState {
 }
 
 export const STATE: unique symbol = Symbol('sessionkit.state');
+
+/** What a session asks of the engine that made it. */
+export interface SessionOwner {
+  /** Gives the session a new id; the engine retires the old one on commit. */
+  regenerate(session: SessionObject): void;
+}
 const ENGINE: unique symbol = Symbol('sessionkit.engine');
 
 /** Methods and properties every session has, beside the application's own data. */
@@ -64,9 +69,9 @@ export type Session<T extends object = SessionData> = Partial<T> & SessionContro
  */
 export class SessionObject implements SessionControls {
   declare [STATE]: SessionState;
-  declare [ENGINE]: SessionEngine;
+  declare [ENGINE]: SessionOwner;
 
-  constructor(engine: SessionEngine, state: SessionState, data: Record<string, unknown> | undefined) {
+  constructor(engine: SessionOwner, state: SessionState, data: Record<string, unknown> | undefined) {
     Object.defineProperty(this, STATE, { value: state, enumerable: false });
     Object.defineProperty(this, ENGINE, { value: engine, enumerable: false });
     if (data) assignData(this, data);

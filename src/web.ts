@@ -1,6 +1,7 @@
 import { runWithSession } from './context.js';
 import { varyWithCookie } from './cookies.js';
-import { SessionEngine, toSessionManager, type RequestContext, type SessionManager } from './engine.js';
+import { SessionEngine, type RequestContext, type SessionManager } from './engine.js';
+import { toSessionManager } from './manager.js';
 import type { SessionOptions } from './options.js';
 import type { Session, SessionData } from './session.js';
 

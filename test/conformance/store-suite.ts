@@ -29,6 +29,8 @@ export function describeStore(
     expiryGraceMs?: number;
     /** Size of the large-value test; stores with an item limit (DynamoDB: 400 KB) lower it. */
     largeValueBytes?: number;
+    /** The server drops expired records itself (Redis, Memcached): deleteExpired may find none. */
+    expiresNatively?: boolean;
   } = {},
 ): void {
   const grace = options.expiryGraceMs ?? 150;
@@ -257,7 +259,7 @@ export function describeStore(
         await Promise.all(live.map((key) => store.set(key, record('l'))));
         await sleep(grace * 2 + 50);
         const removed = await store.deleteExpired!();
-        expect(removed).toBeGreaterThanOrEqual(dead.length);
+        expect(removed).toBeGreaterThanOrEqual(options.expiresNatively ? 0 : dead.length);
         for (const key of live) expect(text(await store.get(key))).toBe('l');
         for (const key of dead) expect(await store.get(key)).toBeUndefined();
       });

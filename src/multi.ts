@@ -1,0 +1,197 @@
+import type { PendingCommit, RequestContext, SessionManager } from './engine.js';
+import { SessionConfigError } from './errors.js';
+import { toSessionManager } from './manager.js';
+import { consoleLogger, type Logger, type SessionOptions } from './options.js';
+import { assignData, SessionObject, STATE, type Session, type SessionData, type SessionOwner } from './session.js';
+
+/**
+ * Which fields of the session an entry keeps: a list of names, `{ include: [...] }`,
+ * `{ exclude: [...] }` (every field except these that no list claims), or 'auto' (every
+ * field no other entry claims; an empty list means the same, as in flask-session-plus).
+ */
+export type FieldSelection = readonly string[] | { include: readonly string[] } | { exclude: readonly string[] } | 'auto';
+
+/** One entry of the seeds' SESSION_CONFIG: its own cookie, store and options, and its fields. */
+export interface MultiSessionEntry extends SessionOptions {
+  cookie: NonNullable<SessionOptions['cookie']> & { name: string };
+  fields: FieldSelection;
+}
+
+export interface MultiSessionOptions {
+  sessions: readonly MultiSessionEntry[];
+  logger?: Logger;
+}
+
+interface Route {
+  explicit: Map<string, number>;
+  excluding: { index: number; except: ReadonlySet<string> } | undefined;
+  auto: number | undefined;
+}
+
+/**
+ * Several sessions at once, each with its own cookie and store, seen by the application
+ * as ONE session object (flask-session-plus's SESSION_CONFIG). Every field belongs to
+ * exactly one entry; on commit each entry's fields go to its own store, and only the
+ * entries whose fields changed write and set their cookie.
+ *
+ *     app.use(sessionkit(multiSession({ sessions: [
+ *       { cookie: { name: 'csrf' }, store: cookieStore({ secret }), fields: ['csrf_token'] },
+ *       { cookie: { name: 'session' }, store: redisStore({ client }), fields: ['user_id', 'user_data'] },
+ *       { cookie: { name: 'data' }, store: cookieStore({ secret }), fields: 'auto' },
+ *     ] })));
+ */
+export class MultiSessionManager<T extends object = SessionData> implements SessionManager<T>, SessionOwner {
+  readonly logger: Logger;
+  readonly names: readonly string[];
+  readonly #managers: SessionManager<Record<string, unknown>>[];
+  readonly #route: Route;
+  readonly #owners = new Map<string, number | undefined>();
+  readonly #parts = new WeakMap<object, Session<Record<string, unknown>>[]>();
+
+  constructor(options: MultiSessionOptions) {
+    const entries = options.sessions;
+    if (!Array.isArray(entries) || entries.length === 0) {
+      throw new SessionConfigError('multiSession: `sessions` must list at least one session.');
+    }
+    this.logger = options.logger ?? consoleLogger;
+    this.names = entries.map((entry, index) => {
+      if (!entry.cookie?.name) throw new SessionConfigError(`multiSession: session ${index + 1} needs cookie.name; it also names the session.`);
+      return entry.cookie.name;
+    });
+    const duplicate = this.names.find((name, index) => this.names.indexOf(name) !== index);
+    if (duplicate) throw new SessionConfigError(`multiSession: two sessions use the cookie name '${duplicate}'; each needs its own.`);
+    this.#route = route(entries, this.names);
+    this.#managers = entries.map(({ fields: _fields, ...entry }) =>
+      toSessionManager<Record<string, unknown>>({ logger: this.logger, ...entry }),
+    );
+  }
+
+  async load(cookieHeader: string | undefined): Promise<Session<T>> {
+    return this.#compose(await Promise.all(this.#managers.map((manager) => manager.load(cookieHeader))));
+  }
+
+  loadSync(cookieHeader: string | undefined): Session<T> | undefined {
+    const parts: Session<Record<string, unknown>>[] = [];
+    for (const manager of this.#managers) {
+      const part = manager.loadSync(cookieHeader);
+      if (!part) return undefined;
+      parts.push(part);
+    }
+    return this.#compose(parts);
+  }
+
+  commit(session: Session<T>, context?: RequestContext): PendingCommit {
+    const parts = this.#partsOf(session);
+    const data = session as unknown as Record<string, unknown>;
+    const permanent = (session as unknown as SessionObject)[STATE].permanent;
+    const permanentChanged = permanent !== parts[0]!.permanent;
+    const commits = parts.map((part, index) => {
+      const partData = part as unknown as Record<string, unknown>;
+      for (const field of Object.keys(partData)) if (this.#ownerOf(field) !== index || !(field in data)) delete partData[field];
+      for (const field of Object.keys(data)) if (this.#ownerOf(field) === index) assignData(partData, { [field]: data[field] });
+      if (permanentChanged) part.permanent = permanent;
+      return this.#managers[index]!.commit(part, context);
+    });
+    return {
+      setCookies: commits.flatMap((pending) => pending.setCookies),
+      needsPersist: commits.some((pending) => pending.needsPersist),
+      persist: async () => {
+        await Promise.all(commits.map((pending) => pending.persist()));
+      },
+    };
+  }
+
+  /** regenerate() and destroy() act on every session at once. */
+  regenerate(session: SessionObject): void {
+    const parts = this.#partsOf(session);
+    for (const part of parts) part.regenerate();
+    Object.assign(session[STATE], { id: parts[0]!.id, isNew: true });
+  }
+
+  /** The entry that owns a field, or undefined when none does. */
+  ownerOf(field: string): string | undefined {
+    const index = this.#ownerOf(field);
+    return index === undefined ? undefined : this.names[index];
+  }
+
+  #ownerOf(field: string): number | undefined {
+    if (this.#owners.has(field)) return this.#owners.get(field);
+    const { explicit, excluding, auto } = this.#route;
+    const owner = explicit.get(field) ?? (excluding && !excluding.except.has(field) ? excluding.index : auto);
+    if (this.#owners.size < 10_000) this.#owners.set(field, owner); // bounded: field names may come from input
+    return owner;
+  }
+
+  #compose(parts: Session<Record<string, unknown>>[]): Session<T> {
+    const first = parts[0]!;
+    const state = { ...(first as unknown as SessionObject)[STATE] };
+    const data: Record<string, unknown> = {};
+    parts.forEach((part, index) => {
+      const partData = part as unknown as Record<string, unknown>;
+      for (const field of Object.keys(partData)) if (this.#ownerOf(field) === index) assignData(data, { [field]: partData[field] });
+    });
+    const composite = new SessionObject(this, state, data);
+    // Proxied so that a field no entry owns fails the moment it is set, naming the field.
+    const guarded = new Proxy(composite, {
+      set: (target, field, value, receiver) => {
+        this.#check(field);
+        return Reflect.set(target, field, value, receiver);
+      },
+      defineProperty: (target, field, descriptor) => {
+        this.#check(field);
+        return Reflect.defineProperty(target, field, descriptor);
+      },
+    });
+    this.#parts.set(guarded, parts);
+    this.#parts.set(composite, parts);
+    return guarded as unknown as Session<T>;
+  }
+
+  #check(field: string | symbol): void {
+    if (typeof field !== 'string' || field in SessionObject.prototype || this.#ownerOf(field) !== undefined) return;
+    throw new Error(`sessionkit: no session of multiSession keeps the field '${field}'. Add it to one entry's fields, or give one entry fields: 'auto'.`);
+  }
+
+  #partsOf(session: object): Session<Record<string, unknown>>[] {
+    const parts = this.#parts.get(session);
+    if (!parts) throw new TypeError('sessionkit: commit() needs a session returned by load() of the same multiSession.');
+    return parts;
+  }
+}
+
+/** Checks the field lists once, at start-up: a field claimed twice names both sessions. */
+function route(entries: readonly MultiSessionEntry[], names: readonly string[]): Route {
+  const explicit = new Map<string, number>();
+  let excluding: Route['excluding'];
+  let auto: number | undefined;
+  entries.forEach((entry, index) => {
+    const fields = entry.fields;
+    const list = Array.isArray(fields) ? fields : typeof fields === 'object' && fields !== null && 'include' in fields ? fields.include : undefined;
+    if (fields === 'auto' || (list && list.length === 0)) {
+      if (auto !== undefined) {
+        throw new SessionConfigError(`multiSession: sessions '${names[auto]}' and '${names[index]}' both take every unclaimed field ('auto'); only one may.`);
+      }
+      auto = index;
+    } else if (list) {
+      for (const field of list) {
+        const other = explicit.get(field);
+        if (other !== undefined) {
+          throw new SessionConfigError(`multiSession: the field '${field}' is claimed by both '${names[other]}' and '${names[index]}'; give it to one.`);
+        }
+        explicit.set(field, index);
+      }
+    } else if (typeof fields === 'object' && fields !== null && 'exclude' in fields) {
+      if (excluding) {
+        throw new SessionConfigError(`multiSession: sessions '${names[excluding.index]}' and '${names[index]}' both use { exclude }; only one may.`);
+      }
+      excluding = { index, except: new Set(fields.exclude) };
+    } else {
+      throw new SessionConfigError(`multiSession: session '${names[index]}' needs fields: a list, { include }, { exclude } or 'auto'.`);
+    }
+  });
+  return { explicit, excluding, auto };
+}
+
+export function multiSession<T extends object = SessionData>(options: MultiSessionOptions): MultiSessionManager<T> {
+  return new MultiSessionManager<T>(options);
+}

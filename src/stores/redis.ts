@@ -1,0 +1,211 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Logger } from '../options.js';
+import { StoreError, wrapStoreError, type Store, type StoreRecord } from '../store.js';
+import { DEFAULT_TIMEOUT_MS, loadOptional, withTimeout } from './shared.js';
+
+/**
+ * Sessions in Redis: the seeds' `redis` backend, for a single server, Redis Cluster or
+ * Sentinel.
+ *
+ * Clients accepted (`client`, the seeds' SESSION_REDIS), told apart by their methods:
+ * - node-redis: `createClient()` (connect it first) or `createCluster()`;
+ * - ioredis: `new Redis()`, `new Redis.Cluster()`, or `new Redis({ sentinels, name })`.
+ * A client you pass is borrowed and never closed. Without one, the store creates a
+ * node-redis client for redis://127.0.0.1:6379 (the seeds' default), says so once in the
+ * log, keeps reconnecting after outages, and closes it in `close()`.
+ *
+ * Each key (the engine's keyPrefix + id) holds one string: an 8-byte version, then the
+ * session bytes. Commands per operation, each one round trip:
+ * - get: 1 EVALSHA (GET and PTTL inside one script), so the expiry that `touch` moved is
+ *   read along with the data;
+ * - set: 1 SET … PX; create: 1 SET … PX NX; setIf: 1 EVALSHA (compare the version, then SET … PX);
+ * - touch: 1 PEXPIRE, never a rewrite of the data; delete: 1 DEL;
+ * - deleteExpired: nothing to do, Redis expires keys itself (resolves 0).
+ * Every command is bounded by `timeout`: a server that is down or stops answering fails
+ * the request with a StoreError instead of hanging it.
+ */
+export interface RedisStoreOptions {
+  /** Your node-redis or ioredis client (SESSION_REDIS). Default: node-redis on 127.0.0.1:6379. */
+  client?: object;
+  /** Milliseconds one command may take. Default DEFAULT_TIMEOUT_MS. */
+  timeout?: number;
+  /** Where the default client's notices and connection errors go. Default: console. */
+  logger?: Pick<Logger, 'info' | 'warn'>;
+}
+
+const VERSION_BYTES = 8;
+// Returns nil, or { value, remaining milliseconds }.
+const READ_SCRIPT = `local v = redis.call('GET', KEYS[1])
+if not v then return nil end
+return { v, redis.call('PTTL', KEYS[1]) }`;
+// Writes ARGV[2] with a TTL of ARGV[3] ms only if the stored version equals ARGV[1].
+const SET_IF_SCRIPT = `local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, ${VERSION_BYTES}) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0`;
+
+type Arg = string | Buffer;
+/** One command against the key's node, replies with bulk strings as Buffers. */
+type Call = (key: string, readonly: boolean, args: Arg[]) => Promise<unknown>;
+
+const consoleLogger: Pick<Logger, 'info' | 'warn'> = {
+  info: (message) => console.info(`[sessionkit] ${message}`),
+  warn: (message) => console.warn(`[sessionkit] ${message}`),
+};
+
+export class RedisStore implements Store {
+  readonly name = 'redis';
+  readonly timeout: number;
+  readonly #call: Call;
+  readonly #owned: DefaultClient | undefined;
+  readonly #where: string;
+
+  constructor(options: RedisStoreOptions = {}) {
+    this.timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+    if (options.client) {
+      this.#call = callerFor(options.client);
+      this.#where = 'the Redis server of the client you passed';
+      this.#owned = undefined;
+    } else {
+      const logger = options.logger ?? consoleLogger;
+      const { createClient } = loadOptional<{ createClient(options: object): DefaultClient }>('redis', 'redis');
+      const client = createClient({ url: 'redis://127.0.0.1:6379' });
+      let reported = false;
+      // node-redis emits errors while it reconnects; one line per outage, not one per retry.
+      client.on('error', (error: Error) => {
+        if (!reported) logger.warn(`redis store: connection to 127.0.0.1:6379 failed (${error.message}); retrying.`);
+        reported = true;
+      });
+      client.on('ready', () => (reported = false));
+      logger.info('redis store: no client given, connecting to redis://127.0.0.1:6379 (pass `client` in production).');
+      const connected = client.connect().catch(() => undefined); // failures surface per command, bounded by the timeout
+      const call = callerFor(client);
+      this.#call = async (key, readonly, args) => {
+        await connected;
+        return call(key, readonly, args);
+      };
+      this.#where = 'redis://127.0.0.1:6379';
+      this.#owned = client;
+    }
+  }
+
+  async get(key: string): Promise<StoreRecord | undefined> {
+    const reply = await this.#run('read', this.#script(key, true, READ_SCRIPT, []));
+    if (reply === null || reply === undefined) return undefined;
+    const [value, pttl] = reply as [Buffer, number];
+    if (!Buffer.isBuffer(value) || value.length < VERSION_BYTES) {
+      throw new StoreError(this.name, `key ${key} does not hold a sessionkit session; is another application using the same keyPrefix?`);
+    }
+    // PTTL is -1 for a key without expiry (not ours) and the key is then kept a day at most.
+    const remaining = Number(pttl) >= 0 ? Number(pttl) : 86_400_000;
+    return {
+      data: new Uint8Array(value.buffer, value.byteOffset + VERSION_BYTES, value.length - VERSION_BYTES),
+      expiresAt: Date.now() + remaining,
+      version: value.subarray(0, VERSION_BYTES).toString('base64url'),
+    };
+  }
+
+  async set(key: string, record: StoreRecord): Promise<string> {
+    const { value, version } = pack(record);
+    // A record written already expired is no record: PX needs a positive number anyway.
+    if (record.expiresAt <= Date.now()) await this.delete(key);
+    else await this.#run('write', this.#call(key, false, ['SET', key, value, 'PX', ttl(record)]));
+    return version;
+  }
+
+  async create(key: string, record: StoreRecord): Promise<boolean> {
+    const { value } = pack(record);
+    return (await this.#run('create', this.#call(key, false, ['SET', key, value, 'PX', ttl(record), 'NX']))) !== null;
+  }
+
+  async setIf(key: string, record: StoreRecord, expectedVersion: string): Promise<boolean> {
+    const expected = Buffer.from(expectedVersion, 'base64url');
+    if (expected.length !== VERSION_BYTES) return false;
+    const { value } = pack(record);
+    return Number(await this.#run('write', this.#script(key, false, SET_IF_SCRIPT, [expected, value, ttl(record)]))) === 1;
+  }
+
+  async touch(key: string, expiresAt: number): Promise<void> {
+    await this.#run('touch', this.#call(key, false, ['PEXPIRE', key, ttl({ expiresAt })]));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#run('delete', this.#call(key, false, ['DEL', key]));
+  }
+
+  /** Redis removes expired keys itself. */
+  async deleteExpired(): Promise<number> {
+    return 0;
+  }
+
+  /** Closes the client the store created (at once, even mid-reconnect); a client you passed stays open. */
+  async close(): Promise<void> {
+    this.#owned?.destroy();
+  }
+
+  /** EVALSHA, loading the script with EVAL the first time a server does not know it. */
+  async #script(key: string, readonly: boolean, script: string, args: Arg[]): Promise<unknown> {
+    const sha = sha1(script);
+    try {
+      return await this.#call(key, readonly, ['EVALSHA', sha, '1', key, ...args]);
+    } catch (error) {
+      if (!String((error as Error).message).includes('NOSCRIPT')) throw error;
+      return this.#call(key, readonly, ['EVAL', script, '1', key, ...args]);
+    }
+  }
+
+  async #run<T>(action: string, operation: Promise<T>): Promise<T> {
+    try {
+      return await withTimeout(operation, this.timeout, this.name, action);
+    } catch (error) {
+      throw wrapStoreError(this.name, action, `Is ${this.#where} up and reachable?`, error);
+    }
+  }
+}
+
+interface DefaultClient {
+  connect(): Promise<unknown>;
+  destroy(): void;
+  on(event: string, listener: (error: Error) => void): unknown;
+}
+
+// node-redis: replies with RESP blob strings ('$', code 36) as Buffers instead of text.
+const BUFFERS = { typeMapping: { 36: Buffer } };
+
+/** Adapts the client's own command API, whichever library it comes from. */
+function callerFor(client: object): Call {
+  const c = client as Record<string, unknown>;
+  if (typeof c.callBuffer === 'function') {
+    // ioredis (Redis, Cluster, Sentinel): routes by the key in the arguments itself.
+    const callBuffer = c.callBuffer as (command: string, ...args: Arg[]) => Promise<unknown>;
+    return (_key, _readonly, [command, ...args]) => callBuffer.call(client, command as string, ...args);
+  }
+  if (typeof c.sendCommand === 'function' && ('masters' in c || typeof c.getSlotRandomNode === 'function')) {
+    // node-redis cluster: sendCommand(firstKey, isReadonly, args, options) follows MOVED itself.
+    const send = c.sendCommand as (key: string, readonly: boolean, args: Arg[], options: object) => Promise<unknown>;
+    return (key, readonly, args) => send.call(client, key, readonly, args, BUFFERS);
+  }
+  if (typeof c.sendCommand === 'function') {
+    const send = c.sendCommand as (args: Arg[], options: object) => Promise<unknown>;
+    return (_key, _readonly, args) => send.call(client, args, BUFFERS);
+  }
+  throw new TypeError('redisStore: `client` must be a node-redis client or cluster, or an ioredis Redis or Cluster.');
+}
+
+function pack(record: StoreRecord): { value: Buffer; version: string } {
+  const version = randomBytes(VERSION_BYTES);
+  return { value: Buffer.concat([version, record.data]), version: version.toString('base64url') };
+}
+
+/** Milliseconds left, rounded up and at least 1: Redis never drops a session early. */
+function ttl(record: { expiresAt: number }): string {
+  return String(Math.max(1, Math.ceil(record.expiresAt - Date.now())));
+}
+
+const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+
+export function redisStore(options?: RedisStoreOptions): RedisStore {
+  return new RedisStore(options);
+}
