@@ -15,6 +15,8 @@ export const entries = {
   'stores/sqlite': 'src/stores/sqlite.ts',
   'stores/sql': 'src/stores/sql.ts',
   'stores/dynamodb': 'src/stores/dynamodb.ts',
+  'stores/redis': 'src/stores/redis.ts',
+  'stores/cookie': 'src/stores/cookie.ts',
 };
 
 export default defineConfig({
@@ -28,5 +30,5 @@ export default defineConfig({
   // import.meta.url in the CommonJS build, for the lazy createRequire of optional libraries.
   shims: true,
   // Peer dependencies stay outside the bundle and are loaded only by the part that needs them.
-  external: ['better-sqlite3', 'express', 'fastify', 'koa', 'hono', 'pg', 'mysql2', 'kysely', '@aws-sdk/client-dynamodb'],
+  external: ['better-sqlite3', 'express', 'fastify', 'koa', 'hono', 'pg', 'mysql2', 'kysely', '@aws-sdk/client-dynamodb', 'redis', 'ioredis'],
 });

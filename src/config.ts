@@ -25,6 +25,7 @@ const BACKEND_KEYS: Record<string, { type: StoreType; option: string; read: (val
   SESSION_CLEANUP_N_REQUESTS: { type: 'sql', option: 'sweepEveryNRequests', read: readInteger },
   // Flask-Session2's switch for deleting old rows: on means a sweep every 1000 requests.
   SESSION_AUTODELETE: { type: 'sql', option: 'sweepEveryNRequests', read: (v, k) => (readBoolean(v, k) ? 1000 : 0) },
+  SESSION_REDIS: { type: 'redis', option: 'client', read: readClient },
   SESSION_DYNAMODB: { type: 'dynamodb', option: 'client', read: readClient },
   SESSION_DYNAMODB_TABLE: { type: 'dynamodb', option: 'table', read: readString },
 };
@@ -52,7 +53,7 @@ const NO_EQUIVALENT: Record<string, string> = {
 
 /** Seed keys for backends sessionkit does not ship yet: named so the error is precise. */
 const NOT_YET_AVAILABLE = [
-  'SESSION_REDIS', 'SESSION_MEMCACHED', 'SESSION_MONGODB', 'SESSION_MONGODB_DB', 'SESSION_MONGODB_COLLECT',
+  'SESSION_MEMCACHED', 'SESSION_MONGODB', 'SESSION_MONGODB_DB', 'SESSION_MONGODB_COLLECT',
   'SESSION_ELASTICSEARCH', 'SESSION_ELASTICSEARCH_HOST', 'SESSION_ELASTICSEARCH_INDEX', 'SESSION_FIRESTORE',
   'SESSION_FIRESTORE_COLLECT', 'GCLOUD_APP_PROJECT_ID',
 ];

@@ -8,3 +8,6 @@ export { STORE_TYPES, type StoreType, type StoreTypeOptions } from './store-type
 export { fromFlaskConfig, fromEnv } from './config.js';
 export { parseDuration } from './duration.js';
 export { session, currentSession } from './context.js';
+export { toSessionManager } from './manager.js';
+export type { SessionManager } from './engine.js';
+export { multiSession, MultiSessionManager, type MultiSessionEntry, type MultiSessionOptions, type FieldSelection } from './multi.js';

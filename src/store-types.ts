@@ -5,6 +5,7 @@ import { dynamodbStore, type DynamoDBStoreOptions } from './stores/dynamodb.js';
 import { filesystemStore, type FileSystemStoreOptions } from './stores/filesystem.js';
 import { memoryStore, type MemoryStoreOptions } from './stores/memory.js';
 import { nullStore } from './stores/null.js';
+import { redisStore, type RedisStoreOptions } from './stores/redis.js';
 import { sqlStore, type SqlStoreOptions } from './stores/sql.js';
 import { sqliteStore, type SqliteStoreOptions } from './stores/sqlite.js';
 
@@ -19,6 +20,7 @@ const factories = {
   memory: (options?: MemoryStoreOptions) => memoryStore(options),
   filesystem: (options?: FileSystemStoreOptions) => filesystemStore(options),
   sqlite: (options?: SqliteStoreOptions) => sqliteStore(options),
+  redis: (options: RedisStoreOptions | undefined, logger: Logger) => redisStore({ logger, ...options }),
   sql: (options: SqlStoreOptions, logger: Logger) => sqlStore({ logger, ...options }),
   dynamodb: (options: DynamoDBStoreOptions, logger: Logger) => dynamodbStore({ logger, ...options }),
 } satisfies Record<string, (options: never, logger: Logger) => Store>;
@@ -28,6 +30,7 @@ export type StoreTypeOptions =
   | MemoryStoreOptions
   | FileSystemStoreOptions
   | SqliteStoreOptions
+  | RedisStoreOptions
   | SqlStoreOptions
   | DynamoDBStoreOptions;
 

@@ -188,3 +188,10 @@ describe('fromFlaskConfig: server backends', () => {
     expect(() => fromFlaskConfig({ SESSION_TYPE: 'dynamodb', SESSION_DYNAMODB_KEY_ID: 'id' })).toThrow(/go together/);
   });
 });
+
+describe('fromFlaskConfig: redis', () => {
+  it('SESSION_REDIS is the client of the redis store', () => {
+    const client = { sendCommand: () => undefined };
+    expect(fromFlaskConfig({ SESSION_TYPE: 'redis', SESSION_REDIS: client })).toEqual({ type: 'redis', storeOptions: { client } });
+  });
+});
