@@ -2,10 +2,15 @@
 // Each variant is its own server process; autocannon runs in this process. Cases are
 // interleaved over several rounds and the median is kept, to even out drift.
 // BENCH_DURATION (seconds per case, default 8) and BENCH_ROUNDS (default 3) shorten a run.
+// Variants on Redis, PostgreSQL or Memcached get a throwaway server from the test harness
+// (which is TypeScript: the script runs under tsx), shared by all variants that need it.
 import { execFileSync, spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { startMemcached } from '../test/servers/memcached.ts';
+import { startPostgres } from '../test/servers/postgres.ts';
+import { startRedis } from '../test/servers/redis.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
@@ -14,6 +19,7 @@ const CONNECTIONS = 50;
 // Each framework's variants; ratios are to the same framework without sessions.
 const ALL_VARIANTS = [
   'express:none', 'express:sessionkit-memory', 'express:sessionkit-sqlite', 'express:express-session-memory',
+  'express:sessionkit-redis', 'express:sessionkit-postgres', 'express:sessionkit-memcached', 'express:express-session-redis',
   'fastify:none', 'fastify:sessionkit-memory', 'fastify:fastify-session-memory',
   'hono:none', 'hono:sessionkit-memory', 'hono:hono-sessions-memory',
 ];
@@ -23,8 +29,17 @@ const ROUTES = ['read', 'write'];
 
 execFileSync('npx', ['tsup', '--silent'], { cwd: root, stdio: 'inherit' });
 
+/** The database servers the chosen variants need, each started once; their addresses go to the bench servers' environment. */
+const DATABASES = [
+  { uses: /-redis$/, start: startRedis, env: (server) => ({ BENCH_REDIS_URL: `redis://${server.host}:${server.port}` }) },
+  { uses: /-postgres$/, start: startPostgres, env: (server) => ({ BENCH_POSTGRES_URL: server.connectionString }) },
+  { uses: /-memcached$/, start: startMemcached, env: (server) => ({ BENCH_MEMCACHED_SERVER: `${server.host}:${server.port}` }) },
+];
+const databases = [];
+const serverEnv = { ...process.env };
+
 function startServer(variant) {
-  const child = spawn(process.execPath, ['bench/server.mjs', variant], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['bench/server.mjs', variant], { cwd: root, env: serverEnv, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.stdout.on('data', (chunk) => {
       const match = /PORT (\d+)/.exec(chunk.toString());
@@ -62,15 +77,29 @@ function measure(server, cookies, route, duration) {
         if (result.non2xx > 0 || result.errors > 0) {
           return reject(new Error(`${server.variant} /${route}: ${result.non2xx} non-2xx answers, ${result.errors} errors`));
         }
-        resolve({ rps: result.requests.average, p99: result.latency.p99 });
+        resolve({ rps: result.requests.average, p99: result.latency.p99, requests: result.requests.total });
       },
     );
   });
 }
 
+/** Commands the Redis server has run so far (INFO itself excluded), for a variant on Redis. */
+async function redisCommands(variant) {
+  const redis = databases.find((server) => server.name === 'redis');
+  if (!redis || !variant.endsWith('-redis')) return undefined;
+  const stats = await redis.commandStats();
+  return Object.entries(stats).reduce((sum, [command, calls]) => (command === 'info' ? sum : sum + calls), 0);
+}
+
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const servers = [];
 try {
+  for (const database of DATABASES) {
+    if (!VARIANTS.some((variant) => database.uses.test(variant))) continue;
+    const server = await database.start();
+    databases.push(server);
+    Object.assign(serverEnv, database.env(server));
+  }
   for (const variant of VARIANTS) servers.push(await startServer(variant));
   const cookies = new Map();
   for (const server of servers) cookies.set(server.variant, await sessions(server));
@@ -79,7 +108,9 @@ try {
     for (const route of ROUTES) {
       for (const server of servers) {
         await measure(server, cookies.get(server.variant), route, 2); // warm-up
+        const before = await redisCommands(server.variant);
         const sample = await measure(server, cookies.get(server.variant), route, DURATION);
+        if (before !== undefined) sample.redisPerRequest = ((await redisCommands(server.variant)) - before) / sample.requests;
         const key = `${server.variant} /${route}`;
         samples.set(key, [...(samples.get(key) ?? []), sample]);
         console.log(`round ${round}: ${key.padEnd(32)} ${Math.round(sample.rps)} req/s, p99 ${sample.p99} ms`);
@@ -92,14 +123,20 @@ try {
       const baseline = median(samples.get(`${baselineOf(variant)} /${route}`).map((s) => s.rps));
       const list = samples.get(`${variant} /${route}`);
       const rps = median(list.map((s) => s.rps));
-      rows.push(`| ${variant} | /${route} | ${Math.round(rps)} | ${median(list.map((s) => s.p99))} | ${(rps / baseline).toFixed(2)}x |`);
+      const commands = list[0].redisPerRequest === undefined ? '' : median(list.map((s) => s.redisPerRequest)).toFixed(2);
+      rows.push(`| ${variant} | /${route} | ${Math.round(rps)} | ${median(list.map((s) => s.p99))} | ${(rps / baseline).toFixed(2)}x | ${commands} |`);
     }
   }
-  const table = ['| variant | route | req/s (median) | p99 ms | ratio to the same framework without sessions |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+  const table = [
+    '| variant | route | req/s (median) | p99 ms | ratio to the same framework without sessions | Redis commands per request (INFO commandstats: a Lua script counts itself and each call inside it) |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
   const header = `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model}), ${CONNECTIONS} connections, ` +
     `${DURATION} s per case, median of ${ROUNDS} interleaved rounds, ${new Date().toISOString().slice(0, 10)}`;
   console.log(`\n${header}\n\n${table}`);
   writeFileSync(new URL('results-latest.md', import.meta.url), `${header}\n\n${table}\n`);
 } finally {
   for (const server of servers) server.child.kill();
+  await Promise.all(databases.map((server) => server.stop()));
 }

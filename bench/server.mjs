@@ -14,12 +14,28 @@ const [framework, sessions] = process.argv[2].split(':');
 const payload = () => ({ userId: 4711, name: 'ada', cart: ['apple', 'bread', 'cheese', 'dates', 'eggs'], counter: 0 });
 const shared = payload();
 
-/** A sessionkit store by name; server-backed ones get their connection from the environment. */
+/** A node-redis client on the bench's throwaway redis-server (BENCH_REDIS_URL, set by run.mjs). */
+async function redisClient() {
+  const { createClient } = await import('redis');
+  return createClient({ url: process.env.BENCH_REDIS_URL }).connect();
+}
+
+/** A sessionkit store by name; server-backed ones reach the servers run.mjs started through the environment. */
 async function sessionkitStore(name) {
   if (name === 'memory') return new (await import('../dist/stores/memory.js')).MemoryStore({ maxEntries: 100_000 });
   if (name === 'sqlite') {
     const { SqliteStore } = await import('../dist/stores/sqlite.js');
     return new SqliteStore({ path: join(mkdtempSync(join(tmpdir(), 'bench-')), 's.db') });
+  }
+  if (name === 'redis') return new (await import('../dist/stores/redis.js')).RedisStore({ client: await redisClient() });
+  if (name === 'postgres') {
+    const { default: pg } = await import('pg');
+    const { SqlStore } = await import('../dist/stores/sql.js');
+    return new SqlStore({ client: new pg.Pool({ connectionString: process.env.BENCH_POSTGRES_URL, max: 10 }) });
+  }
+  if (name === 'memcached') {
+    const { MemcachedStore } = await import('../dist/stores/memcached.js');
+    return new MemcachedStore({ servers: process.env.BENCH_MEMCACHED_SERVER });
   }
   throw new Error(`unknown sessionkit store ${name}`);
 }
@@ -38,6 +54,11 @@ async function express() {
     } else if (sessions === 'express-session-memory') {
       const { default: session } = await import('express-session');
       app.use(session({ secret: SECRET, resave: false, saveUninitialized: false }));
+    } else if (sessions === 'express-session-redis') {
+      const { default: session } = await import('express-session');
+      const { RedisStore } = await import('connect-redis');
+      const store = new RedisStore({ client: await redisClient() });
+      app.use(session({ store, secret: SECRET, resave: false, saveUninitialized: false }));
     } else throw new Error(`unknown sessions ${sessions}`);
     app.get('/login', (req, res) => {
       Object.assign(req.session, payload());
