@@ -99,10 +99,13 @@ export class SealedCookieEngine<T extends object = SessionData> implements Sessi
     return { setCookies: [cookie], needsPersist: false, persist: NOTHING_TO_PERSIST };
   }
 
-  /** A new id; the old cookie is replaced by the next commit (it cannot be revoked). */
+  /**
+   * A new id; the old cookie is replaced by the next commit (it cannot be revoked). A
+   * session never sent retires nothing: regenerating an empty one sends no Set-Cookie.
+   */
   regenerate(session: SessionObject): void {
     const state = session[STATE];
-    state.retiredIds.push(state.id);
+    if (!state.isNew) state.retiredIds.push(state.id);
     state.id = generateId(this.options.idLength);
     state.isNew = true;
   }

@@ -1,12 +1,14 @@
 import express5 from 'express';
 import express4 from 'express4';
 import { sessionkit } from '../../src/express.js';
+import type { SessionManager } from '../../src/engine.js';
 import type { SessionOptions } from '../../src/options.js';
 import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
+import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import { listen } from '../helpers/http.js';
 
 function build(express: typeof express5) {
-  return (options: SessionOptions) => {
+  return (options: SessionOptions | SessionManager) => {
     const app = express();
     app.use(sessionkit(options));
     const data = (req: express5.Request) => req.session as unknown as Record<string, unknown>;
@@ -52,3 +54,5 @@ function build(express: typeof express5) {
 
 describeAdapter('Express 5', build(express5));
 describeAdapter('Express 4', build(express4 as unknown as typeof express5));
+describeMultiSession('Express 5', build(express5));
+describeMultiSession('Express 4', build(express4 as unknown as typeof express5));

@@ -4,17 +4,20 @@ import fastifyCookie from '@fastify/cookie';
 import fastify5 from 'fastify';
 import fastify4 from 'fastify4';
 import { sessionkit } from '../../src/fastify.js';
+import { MultiSessionManager } from '../../src/multi.js';
+import type { SessionManager } from '../../src/engine.js';
 import type { SessionOptions } from '../../src/options.js';
 import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
+import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import type { TestServer } from '../helpers/http.js';
 
 type Factory = typeof fastify5;
 
 function build(factory: Factory, withCookiePlugin: boolean) {
-  return async (options: SessionOptions): Promise<TestServer> => {
+  return async (options: SessionOptions | SessionManager): Promise<TestServer> => {
     const app = factory();
     if (withCookiePlugin) await app.register(fastifyCookie);
-    await app.register(sessionkit, options);
+    await app.register(sessionkit, options instanceof MultiSessionManager ? { engine: options } : options);
     type Query = { Querystring: { k?: string; v?: string } };
     const data = (request: { session: unknown }) => request.session as Record<string, unknown>;
     app.get<Query>('/set', async (request) => {
@@ -65,3 +68,6 @@ function build(factory: Factory, withCookiePlugin: boolean) {
 describeAdapter('Fastify 5', build(fastify5, false));
 describeAdapter('Fastify 5 with @fastify/cookie', build(fastify5, true));
 describeAdapter('Fastify 4', build(fastify4 as unknown as Factory, false));
+describeMultiSession('Fastify 5', build(fastify5, false));
+describeMultiSession('Fastify 5 with @fastify/cookie', build(fastify5, true));
+describeMultiSession('Fastify 4', build(fastify4 as unknown as Factory, false));

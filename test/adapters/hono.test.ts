@@ -2,13 +2,15 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { sessionkit, type SessionVariables } from '../../src/hono.js';
+import type { SessionManager } from '../../src/engine.js';
 import type { SessionOptions } from '../../src/options.js';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
+import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import { serveFetch } from '../helpers/http.js';
 
-function build(options: SessionOptions) {
+function build(options: SessionOptions | SessionManager) {
   const app = new Hono<{ Variables: SessionVariables }>();
   app.use(sessionkit(options));
   const data = (session: unknown) => session as Record<string, unknown>;
@@ -53,6 +55,7 @@ function build(options: SessionOptions) {
 }
 
 describeAdapter('Hono (on @hono/node-server)', async (options) => build(options));
+describeMultiSession('Hono (on @hono/node-server)', async (manager) => build(manager));
 
 describe('Hono specifics', () => {
   it('adds the session headers to a response whose headers are immutable', async () => {

@@ -3,12 +3,14 @@ import { Readable } from 'node:stream';
 import Koa3 from 'koa';
 import Koa2 from 'koa2';
 import { sessionkit } from '../../src/koa.js';
+import type { SessionManager } from '../../src/engine.js';
 import type { SessionOptions } from '../../src/options.js';
 import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
+import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import { listen } from '../helpers/http.js';
 
 function build(Koa: typeof Koa3) {
-  return (options: SessionOptions) => {
+  return (options: SessionOptions | SessionManager) => {
     const app = new Koa();
     app.silent = true;
     app.use(async (ctx, next) => {
@@ -77,3 +79,5 @@ function build(Koa: typeof Koa3) {
 
 describeAdapter('Koa 3', build(Koa3));
 describeAdapter('Koa 2', build(Koa2 as unknown as typeof Koa3));
+describeMultiSession('Koa 3', build(Koa3));
+describeMultiSession('Koa 2', build(Koa2 as unknown as typeof Koa3));

@@ -1,10 +1,12 @@
 import { withSession } from '../../src/node.js';
+import type { SessionManager } from '../../src/engine.js';
 import type { SessionOptions } from '../../src/options.js';
 import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
+import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import { listen } from '../helpers/http.js';
 
 /** A plain node:http app: no framework, just withSession around a handler. */
-function build(options: SessionOptions) {
+function build(options: SessionOptions | SessionManager) {
   const app = withSession(
     options,
     async (req, res, session) => {
@@ -57,3 +59,4 @@ function build(options: SessionOptions) {
 }
 
 describeAdapter('node:http', async (options) => build(options));
+describeMultiSession('node:http', async (manager) => build(manager));

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import type { SessionManager } from '../../src/engine.js';
 import type { SessionOptions } from '../../src/options.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { webSessions } from '../../src/web.js';
 import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
+import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import { serveFetch } from '../helpers/http.js';
 
 /** A plain fetch handler, as in a Next.js route handler or a Bun/Deno server. */
-function build(options: SessionOptions) {
+function build(options: SessionOptions | SessionManager) {
   const sessions = webSessions(options);
   const handler = sessions.handle(async (request, session) => {
     const url = new URL(request.url);
@@ -64,6 +66,7 @@ function build(options: SessionOptions) {
 }
 
 describeAdapter('Web standard (fetch handler)', async (options) => build(options));
+describeMultiSession('Web standard (fetch handler)', async (manager) => build(manager));
 
 describe('loadSession / commitSession with plain Request and Response objects', () => {
   const quiet = { warn: () => {}, info: () => {} };
