@@ -16,6 +16,7 @@ export const entries = {
   'stores/sql': 'src/stores/sql.ts',
   'stores/dynamodb': 'src/stores/dynamodb.ts',
   'stores/redis': 'src/stores/redis.ts',
+  'stores/memcached': 'src/stores/memcached.ts',
   'stores/cookie': 'src/stores/cookie.ts',
 };
 
@@ -30,5 +31,5 @@ export default defineConfig({
   // import.meta.url in the CommonJS build, for the lazy createRequire of optional libraries.
   shims: true,
   // Peer dependencies stay outside the bundle and are loaded only by the part that needs them.
-  external: ['better-sqlite3', 'express', 'fastify', 'koa', 'hono', 'pg', 'mysql2', 'kysely', '@aws-sdk/client-dynamodb', 'redis', 'ioredis'],
+  external: ['better-sqlite3', 'express', 'fastify', 'koa', 'hono', 'pg', 'mysql2', 'kysely', '@aws-sdk/client-dynamodb', 'redis', 'ioredis', 'memcache-client'],
 });

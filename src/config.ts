@@ -11,7 +11,10 @@ import { loadOptional } from './stores/shared.js';
 type Config = Readonly<Record<string, unknown>>;
 
 /** Backend keys: which store type each belongs to and the store option it sets. */
-const BACKEND_KEYS: Record<string, { type: StoreType; option: string; read: (value: unknown, key: string) => unknown }> = {
+const BACKEND_KEYS: Record<
+  string,
+  { type: StoreType; option: string | ((value: unknown) => string); read: (value: unknown, key: string) => unknown }
+> = {
   SESSION_FILE_DIR: { type: 'filesystem', option: 'dir', read: readString },
   SESSION_FILE_THRESHOLD: { type: 'filesystem', option: 'threshold', read: readInteger },
   SESSION_FILE_MODE: { type: 'filesystem', option: 'mode', read: readFileMode },
@@ -26,12 +29,18 @@ const BACKEND_KEYS: Record<string, { type: StoreType; option: string; read: (val
   // Flask-Session2's switch for deleting old rows: on means a sweep every 1000 requests.
   SESSION_AUTODELETE: { type: 'sql', option: 'sweepEveryNRequests', read: (v, k) => (readBoolean(v, k) ? 1000 : 0) },
   SESSION_REDIS: { type: 'redis', option: 'client', read: readClient },
+  // A MemcacheClient of yours, or 'host:port' (several: an array or comma-separated) for the store's own clients.
+  SESSION_MEMCACHED: {
+    type: 'memcached',
+    option: (value) => (typeof value === 'string' || Array.isArray(value) ? 'servers' : 'client'),
+    read: readMemcached,
+  },
   SESSION_DYNAMODB: { type: 'dynamodb', option: 'client', read: readClient },
   SESSION_DYNAMODB_TABLE: { type: 'dynamodb', option: 'table', read: readString },
 };
 
 /** Seed SESSION_TYPE names that sessionkit serves with one store under another name. */
-const TYPE_ALIASES: Record<string, StoreType> = { sqlalchemy: 'sql', peewee: 'sql' };
+const TYPE_ALIASES: Record<string, StoreType> = { sqlalchemy: 'sql', peewee: 'sql', memcache: 'memcached' };
 
 /**
  * The seeds' DynamoDB connection keys: settings of the AWS SDK client, which is then
@@ -53,7 +62,7 @@ const NO_EQUIVALENT: Record<string, string> = {
 
 /** Seed keys for backends sessionkit does not ship yet: named so the error is precise. */
 const NOT_YET_AVAILABLE = [
-  'SESSION_MEMCACHED', 'SESSION_MONGODB', 'SESSION_MONGODB_DB', 'SESSION_MONGODB_COLLECT',
+  'SESSION_MONGODB', 'SESSION_MONGODB_DB', 'SESSION_MONGODB_COLLECT',
   'SESSION_ELASTICSEARCH', 'SESSION_ELASTICSEARCH_HOST', 'SESSION_ELASTICSEARCH_INDEX', 'SESSION_FIRESTORE',
   'SESSION_FIRESTORE_COLLECT', 'GCLOUD_APP_PROJECT_ID',
 ];
@@ -110,7 +119,7 @@ function translate(config: Config, ignored: ReadonlySet<string>): SessionOptions
       (cookie as Record<string, unknown>)[option] = read(value, key);
     } else if (key in BACKEND_KEYS) {
       const { option, read } = BACKEND_KEYS[key]!;
-      storeOptions[option] = read(value, key);
+      storeOptions[typeof option === 'function' ? option(value) : option] = read(value, key);
       backendKeysSeen.push(key);
     } else if (key in DYNAMODB_CLIENT_KEYS) {
       dynamodbClientSettings[DYNAMODB_CLIENT_KEYS[key]!] = readString(value, key);
@@ -192,6 +201,19 @@ function readClient(value: unknown, key: string): object {
     throw new SessionConfigError(`${key} must be a client instance (a connection pool, database or SDK client), got ${typeof value}.`);
   }
   return value;
+}
+
+/** SESSION_MEMCACHED: a client instance, or the servers as 'host:port' strings. */
+function readMemcached(value: unknown, key: string): object | string[] {
+  if (typeof value === 'string' || Array.isArray(value)) {
+    const servers = (typeof value === 'string' ? value.split(',') : value).map((server) => String(server).trim()).filter(Boolean);
+    const bad = servers.find((server) => !/^[^\s:]+:\d{1,5}$/.test(server));
+    if (servers.length === 0 || bad !== undefined) {
+      throw new SessionConfigError(`${key} must be a MemcacheClient or "host:port" (several separated by commas), got '${String(value)}'.`);
+    }
+    return servers;
+  }
+  return readClient(value, key);
 }
 
 /** Builds the AWS SDK client from the seeds' SESSION_DYNAMODB_* settings. */

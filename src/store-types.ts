@@ -3,6 +3,7 @@ import type { Logger } from './options.js';
 import type { Store } from './store.js';
 import { dynamodbStore, type DynamoDBStoreOptions } from './stores/dynamodb.js';
 import { filesystemStore, type FileSystemStoreOptions } from './stores/filesystem.js';
+import { memcachedStore, type MemcachedStoreOptions } from './stores/memcached.js';
 import { memoryStore, type MemoryStoreOptions } from './stores/memory.js';
 import { nullStore } from './stores/null.js';
 import { redisStore, type RedisStoreOptions } from './stores/redis.js';
@@ -21,6 +22,7 @@ const factories = {
   filesystem: (options?: FileSystemStoreOptions) => filesystemStore(options),
   sqlite: (options?: SqliteStoreOptions) => sqliteStore(options),
   redis: (options: RedisStoreOptions | undefined, logger: Logger) => redisStore({ logger, ...options }),
+  memcached: (options: MemcachedStoreOptions | undefined, logger: Logger) => memcachedStore({ logger, ...options }),
   sql: (options: SqlStoreOptions, logger: Logger) => sqlStore({ logger, ...options }),
   dynamodb: (options: DynamoDBStoreOptions, logger: Logger) => dynamodbStore({ logger, ...options }),
 } satisfies Record<string, (options: never, logger: Logger) => Store>;
@@ -31,6 +33,7 @@ export type StoreTypeOptions =
   | FileSystemStoreOptions
   | SqliteStoreOptions
   | RedisStoreOptions
+  | MemcachedStoreOptions
   | SqlStoreOptions
   | DynamoDBStoreOptions;
 

@@ -195,3 +195,37 @@ describe('fromFlaskConfig: redis', () => {
     expect(fromFlaskConfig({ SESSION_TYPE: 'redis', SESSION_REDIS: client })).toEqual({ type: 'redis', storeOptions: { client } });
   });
 });
+
+describe('fromFlaskConfig: memcached', () => {
+  it('SESSION_MEMCACHED is a client of yours, or the servers as host:port', () => {
+    const client = { gets: () => undefined };
+    expect(fromFlaskConfig({ SESSION_TYPE: 'memcached', SESSION_MEMCACHED: client })).toEqual({ type: 'memcached', storeOptions: { client } });
+    expect(fromFlaskConfig({ SESSION_TYPE: 'memcached', SESSION_MEMCACHED: ['10.0.0.1:11211', '10.0.0.2:11211'] })).toEqual({
+      type: 'memcached',
+      storeOptions: { servers: ['10.0.0.1:11211', '10.0.0.2:11211'] },
+    });
+    expect(fromEnv({ SESSION_TYPE: 'memcached', SESSION_MEMCACHED: 'cache1:11211, cache2:11212' })).toEqual({
+      type: 'memcached',
+      storeOptions: { servers: ['cache1:11211', 'cache2:11212'] },
+    });
+  });
+
+  it("flask-session-plus's 'memcache' is the memcached store", () => {
+    expect(fromFlaskConfig({ SESSION_TYPE: 'memcache' }).type).toBe('memcached');
+  });
+
+  it('a bad SESSION_MEMCACHED, or one for another type, fails at start-up', () => {
+    expect(() => fromFlaskConfig({ SESSION_TYPE: 'memcached', SESSION_MEMCACHED: 'localhost' })).toThrow(/MemcacheClient or "host:port"/);
+    expect(() => fromFlaskConfig({ SESSION_TYPE: 'redis', SESSION_MEMCACHED: '127.0.0.1:11211' })).toThrow(
+      /SESSION_MEMCACHED applies to SESSION_TYPE 'memcached'/,
+    );
+  });
+
+  it('builds the store by name, on the servers given', async () => {
+    const engine = new SessionEngine({ ...fromEnv({ SESSION_TYPE: 'memcached', SESSION_MEMCACHED: '127.0.0.1:1' }), logger: { warn() {}, info() {} } });
+    expect(engine.store.name).toBe('memcached');
+    // Nothing listens on port 1: the store's own client for that server fails, quickly.
+    await expect(engine.store.get('session:x')).rejects.toThrow(/memcached at 127\.0\.0\.1:1 up and reachable/);
+    await engine.store.close?.();
+  });
+});

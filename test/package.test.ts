@@ -68,7 +68,10 @@ describe('package shape', () => {
     expect(specifiers).toContain('cookie'); // the hook works: it sees the core's own dependency
   });
 
-  it('without better-sqlite3 installed, the sqlite store fails with the npm install line', () => {
+  it.each([
+    ['better-sqlite3', 'sqlite', "const { sqliteStore } = await import('./dist/stores/sqlite.js'); try { sqliteStore({ path: 'x.db' }) } catch (e) { console.log(e.message) }"],
+    ['memcache-client', 'memcached', "const { memcachedStore } = await import('./dist/stores/memcached.js'); try { memcachedStore({ servers: '127.0.0.1:11211' }) } catch (e) { console.log(e.message) }"],
+  ])('without %s installed, the %s store fails with the npm install line', (library, _store, script) => {
     // A consumer project that has sessionkit's own dependencies but not the optional one.
     const consumer = mkdtempSync(join(tmpdir(), 'sessionkit-consumer-'));
     try {
@@ -80,10 +83,10 @@ describe('package shape', () => {
       }
       const output = execFileSync(
         process.execPath,
-        ['--input-type=module', '-e', "const { sqliteStore } = await import('./dist/stores/sqlite.js'); try { sqliteStore({ path: 'x.db' }) } catch (e) { console.log(e.message) }"],
+        ['--input-type=module', '-e', script],
         { cwd: consumer, encoding: 'utf8' },
       );
-      expect(output).toMatch(/npm install better-sqlite3/);
+      expect(output).toMatch(new RegExp(`npm install ${library}`));
     } finally {
       rmSync(consumer, { recursive: true, force: true });
     }
