@@ -307,7 +307,7 @@ describeWithServer('dynamodb store faults', { requires: DYNALITE_REQUIRES, start
     const jar = new CookieJar();
     expect((await timed(`${app.url}/set/before`, jar)).status).toBe(200);
 
-    server().freeze();
+    await server().freeze();
     try {
       const failed = await timed(`${app.url}/get`, jar);
       expect(failed.status).toBe(500);

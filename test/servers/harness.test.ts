@@ -200,7 +200,7 @@ describeWithServer('redis', { requires: REDIS_REQUIRES, start: () => timed('redi
 
   it('freeze() makes it hang; thaw() makes it answer again', async () => {
     const r = redis();
-    r.freeze();
+    await r.freeze();
     await expect(respCommand(r.port, ['PING'], { timeoutMs: 300 })).rejects.toThrow(/no complete reply/);
     r.thaw();
     expect(await r.command('PING')).toBe('PONG');

@@ -10,9 +10,11 @@
  *   freeze() / thaw() — SIGSTOP / SIGCONT: the port stays open but nothing answers (timeouts).
  *   stop()   — stop the process and remove the temp dir. Idempotent.
  */
+import { readFile } from 'node:fs/promises';
 import { LOOPBACK, PortInUseError, onFreePort } from './ports.js';
 import {
   makeTempDir,
+  pollUntil,
   removeTempDir,
   spawnServer,
   waitUntilReady,
@@ -114,9 +116,19 @@ export abstract class ManagedServer {
     }
   }
 
-  /** SIGSTOP: connections are accepted by the kernel but never answered. */
-  freeze(): void {
-    this.proc?.child.kill('SIGSTOP');
+  /**
+   * SIGSTOP: connections are accepted by the kernel but never answered. The signal takes
+   * effect a moment after kill() returns, so this resolves once /proc shows the process
+   * stopped; a test that raced ahead would otherwise still get answers.
+   */
+  async freeze(): Promise<void> {
+    const pid = this.pid;
+    if (!this.proc || pid === undefined) throw new Error(`${this.name} is not running; nothing to freeze`);
+    this.proc.child.kill('SIGSTOP');
+    await pollUntil(`${this.name} (pid ${pid}) to stop after SIGSTOP`, async () => {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      return /\) [Tt] /.test(stat);
+    }, { timeoutMs: 2_000, intervalMs: 5 });
   }
 
   /** SIGCONT after freeze(). */

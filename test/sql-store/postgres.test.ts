@@ -41,7 +41,7 @@ describeWithServer('sql store on PostgreSQL', { requires: POSTGRES_REQUIRES, sta
       const pids = await server().query(
         "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
       );
-      server().freeze();
+      await server().freeze();
       for (const pid of pids.split('\n').filter(Boolean).map(Number)) {
         process.kill(pid, 'SIGSTOP');
         frozenBackends.push(pid);
