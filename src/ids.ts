@@ -25,6 +25,9 @@ export class IdCodec {
   // Only values whose signature verified get in: a hit means this exact value was
   // checked before with these keys, so nothing an attacker sends can be trusted by it.
   readonly #verified = new Map<string, string>();
+  // The reverse, for values signed with the first secret: re-sending a returning client's
+  // cookie (every refresh or change) costs a lookup, not an HMAC.
+  readonly #signedById = new Map<string, string>();
 
   constructor(idBytes: number, secrets: readonly string[]) {
     this.#keys = secrets.map((secret) => createSecretKey(Buffer.from(secret, 'utf8')));
@@ -38,7 +41,12 @@ export class IdCodec {
   /** The cookie value for an id. */
   encode(id: string): string {
     const key = this.#keys[0];
-    return key ? `${id}.${sign(key, id)}` : id;
+    if (!key) return id;
+    const known = this.#signedById.get(id);
+    if (known !== undefined) return known;
+    const value = `${id}.${sign(key, id)}`;
+    this.#remember(value, id, true);
+    return value;
   }
 
   /**
@@ -59,19 +67,25 @@ export class IdCodec {
     // Compare the text, not decoded bytes: base64 decoders ignore the spare bits of the
     // last character, so several spellings decode alike and only the canonical one is ours.
     const given = Buffer.from(signature);
-    for (const key of this.#keys) {
+    for (const [index, key] of this.#keys.entries()) {
       if (timingSafeEqual(given, Buffer.from(sign(key, id)))) {
-        this.#remember(value, id);
+        this.#remember(value, id, index === 0);
         return id;
       }
     }
     return undefined;
   }
 
-  #remember(value: string, id: string): void {
-    if (this.#verified.size >= VERIFIED_CACHE_SIZE) this.#verified.delete(this.#verified.keys().next().value!);
-    this.#verified.set(value, id);
+  #remember(value: string, id: string, signedWithFirstKey: boolean): void {
+    remember(this.#verified, value, id);
+    if (signedWithFirstKey) remember(this.#signedById, id, value);
   }
+}
+
+/** Sets key → value in a map kept to VERIFIED_CACHE_SIZE entries, dropping the oldest. */
+function remember(map: Map<string, string>, key: string, value: string): void {
+  if (map.size >= VERIFIED_CACHE_SIZE && !map.has(key)) map.delete(map.keys().next().value!);
+  map.set(key, value);
 }
 
 function sign(key: KeyObject, id: string): string {
