@@ -1,4 +1,5 @@
 import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { setBounded } from './bounded-map.js';
 
 /** Length in characters of `bytes` random bytes written as unpadded base64url. */
 export function encodedIdLength(bytes: number): number {
@@ -77,15 +78,9 @@ export class IdCodec {
   }
 
   #remember(value: string, id: string, signedWithFirstKey: boolean): void {
-    remember(this.#verified, value, id);
-    if (signedWithFirstKey) remember(this.#signedById, id, value);
+    setBounded(this.#verified, value, id, VERIFIED_CACHE_SIZE);
+    if (signedWithFirstKey) setBounded(this.#signedById, id, value, VERIFIED_CACHE_SIZE);
   }
-}
-
-/** Sets key → value in a map kept to VERIFIED_CACHE_SIZE entries, dropping the oldest. */
-function remember(map: Map<string, string>, key: string, value: string): void {
-  if (map.size >= VERIFIED_CACHE_SIZE && !map.has(key)) map.delete(map.keys().next().value!);
-  map.set(key, value);
 }
 
 function sign(key: KeyObject, id: string): string {

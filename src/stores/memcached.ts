@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from '../options.js';
+import { setBounded } from '../bounded-map.js';
 import { StoreError, wrapStoreError, type Store, type StoreRecord } from '../store.js';
 import { DEFAULT_TIMEOUT_MS, loadOptional, withTimeout } from './shared.js';
 
@@ -109,6 +110,8 @@ const PLAIN_KEY = /^[\x21-\x22\x24-\x7e]{1,250}$/; // printable ASCII, no space,
 const READABLE_PREFIX = /^[\x21-\x22\x24-\x7e]*/;
 /** How often setIf/create look again after losing a race to a touch or an expiring item. */
 const RACE_ATTEMPTS = 3;
+/** Items whose cas unique is remembered from the last read, so a write needs no second gets. */
+const SEEN_CACHE_SIZE = 10_000;
 
 const consoleLogger: Pick<Logger, 'info' | 'warn'> = {
   info: (message) => console.info(`[sessionkit] ${message}`),
@@ -121,6 +124,11 @@ export class MemcachedStore implements Store {
   readonly maxValueBytes: number;
   readonly #nodes: Node[];
   readonly #owned: boolean;
+  // What the last `gets` of each key returned: the request that read a session and then
+  // changes it can `cas` straight away. The cas itself proves the item is unchanged
+  // since; a stale entry only costs the usual gets.
+  // Only the small fields are kept, not the data, so the cache stays small.
+  readonly #seen = new Map<string, Pick<Item, 'expiresAt' | 'nonce' | 'casUniq'>>();
 
   constructor(options: MemcachedStoreOptions = {}) {
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
@@ -191,8 +199,9 @@ export class MemcachedStore implements Store {
     if (expected.length !== NONCE_BYTES) return false;
     const { value } = this.#pack(key, record);
     const lifetime = exptime(record.expiresAt);
+    const seen = this.#seen.get(key);
     for (let attempt = 0; attempt < RACE_ATTEMPTS; attempt++) {
-      const current = await this.#read(key, 'write');
+      const current = attempt === 0 && seen?.nonce.equals(expected) ? seen : await this.#read(key, 'write');
       if (!current || current.expiresAt <= Date.now() || !current.nonce.equals(expected)) return false;
       const casUniq = current.casUniq;
       const outcome = await this.#store(key, 'write', (client, k) => client.cas(k, value, { lifetime, casUniq }), value.length);
@@ -259,12 +268,15 @@ export class MemcachedStore implements Store {
     if (casUniq === undefined) {
       throw new StoreError(this.name, `the server sent no cas unique for ${key}; this store needs gets and cas (is a proxy in between without them?).`);
     }
-    return {
+    const item = {
       expiresAt,
       nonce: value.subarray(8, HEADER_BYTES),
       data: new Uint8Array(value.buffer, value.byteOffset + HEADER_BYTES, value.length - HEADER_BYTES),
       casUniq,
     };
+    // The nonce is copied: a view would keep the whole value alive in the cache.
+    setBounded(this.#seen, key, { expiresAt, nonce: Buffer.from(item.nonce), casUniq }, SEEN_CACHE_SIZE);
+    return item;
   }
 
   /** A storage or delete command: memcached's "it did not happen" replies are answers, not faults. */
