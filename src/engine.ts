@@ -1,8 +1,8 @@
 import { enableRequestContext } from './context.js';
 import { CookieWriter, readCookie } from './cookies.js';
-import { generateId, IdCodec } from './ids.js';
+import { IdCodec } from './ids.js';
 import { resolveOptions, type Logger, type ResolvedOptions, type SessionOptions } from './options.js';
-import { assignData, SessionObject, sessionData, STATE, type Session, type SessionData, type SessionState } from './session.js';
+import { assignData, freshState, isRefreshDue, SessionObject, sessionData, STATE, type Session, type SessionData, type SessionState } from './session.js';
 import { isExpired, StoreError, type Store, type StoreRecord } from './store.js';
 
 /** What the engine stores for one session: its fields and its permanent flag. */
@@ -102,7 +102,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
 
   #sessionFrom(cookieValue: string | undefined, id: string | undefined, record: StoreRecord | undefined): Session<T> {
     const payload = record && !isExpired(record) ? this.#decodeRecord(record) : undefined;
-    if (id === undefined || !record || !payload) return this.#session(this.#freshState(cookieValue !== undefined), undefined);
+    if (id === undefined || !record || !payload) return this.#session(freshState(this.options, cookieValue !== undefined), undefined);
     return this.#session(
       {
         id,
@@ -134,7 +134,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       bytes = this.#encode({ p: state.permanent, d: session as Record<string, unknown> });
       if (state.isNew) action = 'create';
       else if (!equalBytes(bytes, state.loadedBytes)) action = 'update';
-      else action = this.#refreshDue(state, now) ? 'touch' : 'none';
+      else action = isRefreshDue(this.options, state, now) ? 'touch' : 'none';
     }
     const retiresSome = state.retiredIds.length > 0;
     const setCookie = this.#cookieFor(state, action, empty, retiresSome, now, context);
@@ -147,7 +147,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   regenerate(session: SessionObject): void {
     const state = session[STATE];
     if (!state.isNew) state.retiredIds.push(state.id);
-    Object.assign(state, this.#freshState(state.cookieReceived), {
+    Object.assign(state, freshState(this.options, state.cookieReceived), {
       permanent: state.permanent,
       retiredIds: state.retiredIds,
     });
@@ -157,28 +157,11 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     return new SessionObject(this, state, data) as unknown as Session<T>;
   }
 
-  #freshState(cookieReceived: boolean): SessionState {
-    return {
-      id: generateId(this.options.idLength),
-      isNew: true,
-      loadedBytes: undefined,
-      version: undefined,
-      expiresAt: undefined,
-      permanent: this.options.permanent,
-      retiredIds: [],
-      cookieReceived,
-    };
-  }
 
   #key(id: string): string {
     return this.options.keyPrefix + id;
   }
 
-  #refreshDue(state: SessionState, now: number): boolean {
-    if (!this.options.refreshEachRequest || state.expiresAt === undefined) return false;
-    const lastRefresh = state.expiresAt - this.options.lifetimeMs;
-    return now - lastRefresh >= this.options.touchAfterMs;
-  }
 
   #cookieFor(
     state: SessionState,

@@ -5,7 +5,7 @@ import { generateId } from './ids.js';
 import { enableRequestContext } from './context.js';
 import { resolveOptions, type Logger, type ResolvedOptions, type SessionOptions } from './options.js';
 import { seal, unseal, type SealKeys } from './seal.js';
-import { SessionObject, STATE, type Session, type SessionData, type SessionState } from './session.js';
+import { freshState, isRefreshDue, SessionObject, STATE, type Session, type SessionData, type SessionState } from './session.js';
 import { StoreError } from './store.js';
 import { CookieStore } from './stores/cookie.js';
 import { NullStore } from './stores/null.js';
@@ -54,7 +54,7 @@ export class SealedCookieEngine<T extends object = SessionData> implements Sessi
     const value = readCookie(cookieHeader, this.options.cookie.name);
     const opened = value === undefined ? undefined : unseal(this.#keys, value);
     const payload = opened && this.#decode(opened.plaintext);
-    if (!opened || !payload) return this.#session(this.#freshState(value !== undefined), undefined);
+    if (!opened || !payload) return this.#session(freshState(this.options, value !== undefined), undefined);
     return this.#session(
       {
         id: payload.i,
@@ -81,7 +81,7 @@ export class SealedCookieEngine<T extends object = SessionData> implements Sessi
     }
     const bytes = this.options.codec.encode({ p: state.permanent, d: session, i: state.id } satisfies SealedPayload);
     const changed = state.isNew || !equalBytes(bytes, state.loadedBytes);
-    if (!changed && !this.#refreshDue(state, now)) return { setCookies: [], needsPersist: false, persist: NOTHING_TO_PERSIST };
+    if (!changed && !isRefreshDue(this.options, state, now)) return { setCookies: [], needsPersist: false, persist: NOTHING_TO_PERSIST };
 
     const expiresAt = now + this.options.lifetimeMs;
     const lifetime = state.permanent ? this.options.lifetimeMs : undefined;
@@ -110,23 +110,7 @@ export class SealedCookieEngine<T extends object = SessionData> implements Sessi
     state.isNew = true;
   }
 
-  #refreshDue(state: SessionState, now: number): boolean {
-    if (!this.options.refreshEachRequest || state.expiresAt === undefined) return false;
-    return now - (state.expiresAt - this.options.lifetimeMs) >= this.options.touchAfterMs;
-  }
 
-  #freshState(cookieReceived: boolean): SessionState {
-    return {
-      id: generateId(this.options.idLength),
-      isNew: true,
-      loadedBytes: undefined,
-      version: undefined,
-      expiresAt: undefined,
-      permanent: this.options.permanent,
-      retiredIds: [],
-      cookieReceived,
-    };
-  }
 
   #session(state: SessionState, data: Record<string, unknown> | undefined): Session<T> {
     return new SessionObject(this, state, data) as unknown as Session<T>;

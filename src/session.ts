@@ -1,3 +1,5 @@
+import { generateId } from './ids.js';
+import type { ResolvedOptions } from './options.js';
 
 /**
  * The data an application keeps in its sessions. Declare your fields by merging into
@@ -26,6 +28,35 @@ export interface SessionState {
   retiredIds: string[];
   /** The request carried a valid cookie for a session: clearing it needs a Set-Cookie. */
   cookieReceived: boolean;
+}
+
+/** The state of a session that has no record yet: a fresh random id, nothing loaded. */
+export function freshState(options: Pick<ResolvedOptions, 'idLength' | 'permanent'>, cookieReceived: boolean): SessionState {
+  return {
+    id: generateId(options.idLength),
+    isNew: true,
+    loadedBytes: undefined,
+    version: undefined,
+    expiresAt: undefined,
+    permanent: options.permanent,
+    retiredIds: [],
+    cookieReceived,
+  };
+}
+
+/**
+ * Whether an unmodified session's expiry should be pushed out now: refreshEachRequest,
+ * throttled so that it happens at most once per touchAfter (the expiry was last set a
+ * lifetime before it falls).
+ */
+export function isRefreshDue(
+  options: Pick<ResolvedOptions, 'refreshEachRequest' | 'lifetimeMs' | 'touchAfterMs'>,
+  state: SessionState,
+  now: number,
+): boolean {
+  if (!options.refreshEachRequest || state.expiresAt === undefined) return false;
+  const lastRefresh = state.expiresAt - options.lifetimeMs;
+  return now - lastRefresh >= options.touchAfterMs;
 }
 
 export const STATE: unique symbol = Symbol('sessionkit.state');
