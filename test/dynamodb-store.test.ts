@@ -1,7 +1,5 @@
 import { BatchWriteItemCommand, DynamoDBClient, ScanCommand, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import express from 'express';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sessionkit } from '../src/express.js';
 import { StoreError } from '../src/store.js';
 import { DynamoDBStore } from '../src/stores/dynamodb.js';
 import { describeSessionsOverHttp } from './conformance/http-suite.js';
@@ -9,6 +7,7 @@ import { describeStore } from './conformance/store-suite.js';
 import { CookieJar, listen, type TestServer } from './helpers/http.js';
 import { DYNALITE_REQUIRES, startDynalite, type DynaliteServer } from './servers/dynalite.js';
 import { describeWithServer } from './servers/suite.js';
+import { valueApp } from './helpers/value-app.js';
 
 const quiet = { warn: () => {}, info: () => {} };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -255,19 +254,7 @@ describeWithServer('dynamodb store faults', { requires: DYNALITE_REQUIRES, start
   async function appWith(client: DynamoDBClient): Promise<TestServer> {
     await createTable(server(), TABLE).catch(() => {}); // exists already after the first test
     const store = new DynamoDBStore({ client, table: TABLE, timeout: TIMEOUT });
-    const app = express();
-    app.use(sessionkit({ store, secret: 'dynamodb-faults-secret-0123456789', logger: quiet }));
-    app.get('/set/:value', (req, res) => {
-      (req.session as unknown as Record<string, unknown>).value = req.params.value;
-      res.send('ok');
-    });
-    app.get('/get', (req, res) => {
-      res.send(String((req.session as unknown as Record<string, unknown>).value ?? 'not set'));
-    });
-    app.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-      res.status(500).send(error.message);
-    });
-    const listening = await listen(app);
+    const listening = await listen(valueApp({ store, secret: 'dynamodb-faults-secret-0123456789', logger: quiet }));
     servers.push(listening);
     return listening;
   }

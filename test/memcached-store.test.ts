@@ -1,7 +1,5 @@
-import express from 'express';
 import { MemcacheClient } from 'memcache-client';
 import { describe, expect, it } from 'vitest';
-import { sessionkit } from '../src/express.js';
 import { StoreError } from '../src/store.js';
 import { DEFAULT_MAX_VALUE_BYTES, MemcachedStore, exptime, memcachedKey } from '../src/stores/memcached.js';
 import { describeSessionsOverHttp } from './conformance/http-suite.js';
@@ -9,6 +7,7 @@ import { describeStore } from './conformance/store-suite.js';
 import { CookieJar, listen } from './helpers/http.js';
 import { MEMCACHED_REQUIRES, startMemcached, type MemcachedServer } from './servers/memcached.js';
 import { describeWithServer } from './servers/suite.js';
+import { valueApp } from './helpers/value-app.js';
 
 const CAPABILITIES = ['create', 'setIf', 'touch', 'deleteExpired'] as const;
 // Memcached keeps time in whole seconds.
@@ -60,14 +59,7 @@ describeWithServer('memcached', { requires: MEMCACHED_REQUIRES, start: () => sta
 
     async function app(touchAfter: string | number) {
       const store = new MemcachedStore({ servers: memcached().address });
-      const application = express();
-      application.use(sessionkit({ store, secret: 'memcached-count-secret-0123456789', touchAfter, logger: quiet }));
-      application.get('/set', (req, res) => {
-        (req.session as unknown as Record<string, unknown>).v = Date.now();
-        res.send('ok');
-      });
-      application.get('/read', (req, res) => void res.send(String((req.session as unknown as Record<string, unknown>).v)));
-      const server = await listen(application);
+      const server = await listen(valueApp({ store, secret: 'memcached-count-secret-0123456789', touchAfter, logger: quiet }));
       return { url: server.url, close: async () => (await server.close(), await store.close()) };
     }
 
@@ -75,7 +67,7 @@ describeWithServer('memcached', { requires: MEMCACHED_REQUIRES, start: () => sta
       const { url, close } = await app('1h');
       try {
         const jar = new CookieJar();
-        expect(await measure(() => jar.fetch(`${url}/set`))).toEqual({ ...none, cmd_set: 1 });
+        expect(await measure(() => jar.fetch(`${url}/set/1`))).toEqual({ ...none, cmd_set: 1 });
       } finally {
         await close();
       }
@@ -85,9 +77,9 @@ describeWithServer('memcached', { requires: MEMCACHED_REQUIRES, start: () => sta
       const { url, close } = await app('1h');
       try {
         const jar = new CookieJar();
-        await jar.fetch(`${url}/set`);
+        await jar.fetch(`${url}/set/1`);
         const counted = await measure(async () => {
-          for (let i = 0; i < 5; i++) expect((await jar.fetch(`${url}/read`)).status).toBe(200);
+          for (let i = 0; i < 5; i++) expect((await jar.fetch(`${url}/get`)).status).toBe(200);
         });
         expect(counted).toEqual({ ...none, cmd_get: 5 });
       } finally {
@@ -99,9 +91,9 @@ describeWithServer('memcached', { requires: MEMCACHED_REQUIRES, start: () => sta
       const { url, close } = await app('1h');
       try {
         const jar = new CookieJar();
-        await jar.fetch(`${url}/set`);
+        await jar.fetch(`${url}/set/1`);
         // cmd_set counts the cas too: memcached counts every storage command there.
-        expect(await measure(() => jar.fetch(`${url}/set`))).toEqual({ ...none, cmd_get: 1, cmd_set: 1, cas_hits: 1 });
+        expect(await measure(() => jar.fetch(`${url}/set/2`))).toEqual({ ...none, cmd_get: 1, cmd_set: 1, cas_hits: 1 });
       } finally {
         await close();
       }
@@ -111,8 +103,8 @@ describeWithServer('memcached', { requires: MEMCACHED_REQUIRES, start: () => sta
       const { url, close } = await app(0);
       try {
         const jar = new CookieJar();
-        await jar.fetch(`${url}/set`);
-        expect(await measure(() => jar.fetch(`${url}/read`))).toEqual({ ...none, cmd_get: 2, cmd_set: 1, cas_hits: 1 });
+        await jar.fetch(`${url}/set/1`);
+        expect(await measure(() => jar.fetch(`${url}/get`))).toEqual({ ...none, cmd_get: 2, cmd_set: 1, cas_hits: 1 });
       } finally {
         await close();
       }
@@ -140,17 +132,10 @@ describeWithServer('memcached', { requires: MEMCACHED_REQUIRES, start: () => sta
 
     it('the default 31-day lifetime works through the engine', async () => {
       const store = new MemcachedStore({ servers: memcached().address });
-      const application = express();
-      application.use(sessionkit({ store, logger: quiet })); // lifetime: the default, 31 days
-      application.get('/set', (req, res) => {
-        (req.session as unknown as Record<string, unknown>).user = 'alice';
-        res.send('ok');
-      });
-      application.get('/get', (req, res) => void res.send(String((req.session as unknown as Record<string, unknown>).user)));
-      const server = await listen(application);
+      const server = await listen(valueApp({ store, logger: quiet })); // lifetime: the default, 31 days
       try {
         const jar = new CookieJar();
-        await jar.fetch(`${server.url}/set`);
+        await jar.fetch(`${server.url}/set/alice`);
         await sleep(1100);
         expect(await (await jar.fetch(`${server.url}/get`)).text()).toBe('alice');
         const id = jar.cookies.get('session')!;
@@ -301,26 +286,17 @@ describeWithServer('memcached', { requires: MEMCACHED_REQUIRES, start: () => sta
     for (const { kind, make } of variants) {
       it(`${kind}: a clear error within the timeout, then recovery without a restart`, async () => {
         const { store, close } = make();
-        const application = express();
-        application.use(sessionkit({ store, logger: quiet }));
-        application.get('/set', (req, res) => {
-          (req.session as unknown as Record<string, unknown>).v = 1;
-          res.send('ok');
-        });
-        application.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-          res.status(500).send(error.message);
-        });
-        const server = await listen(application);
+        const server = await listen(valueApp({ store, logger: quiet }));
         try {
-          expect((await fetch(`${server.url}/set`)).status).toBe(200);
+          expect((await fetch(`${server.url}/set/1`)).status).toBe(200);
           await memcached().pause();
           const started = Date.now();
-          const down = await fetch(`${server.url}/set`);
+          const down = await fetch(`${server.url}/set/1`);
           expect(down.status).toBe(500);
           expect(await down.text()).toMatch(/\[sessionkit:memcached\] .*Is memcached at 127\.0\.0\.1:\d+ up and reachable\?/);
           expect(Date.now() - started).toBeLessThan(3000);
           await memcached().resume();
-          await expect.poll(async () => (await fetch(`${server.url}/set`)).status, { timeout: 10_000, interval: 200 }).toBe(200);
+          await expect.poll(async () => (await fetch(`${server.url}/set/1`)).status, { timeout: 10_000, interval: 200 }).toBe(200);
         } finally {
           await server.close();
           await close();

@@ -1,8 +1,6 @@
-import express from 'express';
 import { Redis as IORedis, Cluster as IOCluster } from 'ioredis';
 import { createClient, createCluster } from 'redis';
 import { describe, expect, it } from 'vitest';
-import { sessionkit } from '../src/express.js';
 import { RedisStore } from '../src/stores/redis.js';
 import { describeSessionsOverHttp } from './conformance/http-suite.js';
 import { describeStore } from './conformance/store-suite.js';
@@ -17,6 +15,7 @@ import {
   type RedisServer,
 } from './servers/redis.js';
 import { describeWithServer } from './servers/suite.js';
+import { valueApp } from './helpers/value-app.js';
 
 const CAPABILITIES = ['create', 'setIf', 'touch', 'deleteExpired'] as const;
 const NATIVE = { expiresNatively: true };
@@ -57,13 +56,7 @@ describeWithServer('redis', { requires: REDIS_REQUIRES, start: () => startRedis(
     async function measured(touchAfter: string | number) {
       const client = createClient({ url: redis().url });
       await client.connect();
-      const app = express();
-      app.use(sessionkit({ store: new RedisStore({ client }), secret: 'redis-count-secret-0123456789', touchAfter, logger: quiet }));
-      app.get('/set', (req, res) => {
-        (req.session as unknown as Record<string, unknown>).v = Date.now();
-        res.send('ok');
-      });
-      app.get('/read', (req, res) => void res.send(String((req.session as unknown as Record<string, unknown>).v)));
+      const app = valueApp({ store: new RedisStore({ client }), secret: 'redis-count-secret-0123456789', touchAfter, logger: quiet });
       return { server: await listen(app), client };
     }
     const writes = (stats: Record<string, number>) =>
@@ -73,9 +66,9 @@ describeWithServer('redis', { requires: REDIS_REQUIRES, start: () => startRedis(
       const { server, client } = await measured('1h');
       try {
         const jar = new CookieJar();
-        await jar.fetch(`${server.url}/set`);
+        await jar.fetch(`${server.url}/set/1`);
         await redis().resetStats();
-        for (let i = 0; i < 5; i++) await jar.fetch(`${server.url}/read`);
+        for (let i = 0; i < 5; i++) await jar.fetch(`${server.url}/get`);
         const stats = await redis().commandStats();
         expect(stats.evalsha).toBe(5);
         expect(writes(stats)).toBe(0);
@@ -91,9 +84,9 @@ describeWithServer('redis', { requires: REDIS_REQUIRES, start: () => startRedis(
       const { server, client } = await measured(0);
       try {
         const jar = new CookieJar();
-        await jar.fetch(`${server.url}/set`);
+        await jar.fetch(`${server.url}/set/1`);
         await redis().resetStats();
-        await jar.fetch(`${server.url}/read`);
+        await jar.fetch(`${server.url}/get`);
         const stats = await redis().commandStats();
         expect(stats.pexpire).toBe(1);
         expect(stats.set ?? 0).toBe(0);
@@ -108,26 +101,17 @@ describeWithServer('redis', { requires: REDIS_REQUIRES, start: () => startRedis(
     for (const { kind, connect } of clients) {
       it(`${kind}: a clear error within the timeout, then recovery without a restart`, async () => {
         const { client, close } = await connect(redis().url);
-        const app = express();
-        app.use(sessionkit({ store: new RedisStore({ client, timeout: 1000 }), logger: quiet }));
-        app.get('/set', (req, res) => {
-          (req.session as unknown as Record<string, unknown>).v = 1;
-          res.send('ok');
-        });
-        app.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-          res.status(500).send(error.message);
-        });
-        const server = await listen(app);
+        const server = await listen(valueApp({ store: new RedisStore({ client, timeout: 1000 }), logger: quiet }));
         try {
-          expect((await fetch(`${server.url}/set`)).status).toBe(200);
+          expect((await fetch(`${server.url}/set/1`)).status).toBe(200);
           await redis().pause();
           const started = Date.now();
-          const down = await fetch(`${server.url}/set`);
+          const down = await fetch(`${server.url}/set/1`);
           expect(down.status).toBe(500);
           expect(await down.text()).toMatch(/\[sessionkit:redis\]/);
           expect(Date.now() - started).toBeLessThan(3000);
           await redis().resume();
-          await expect.poll(async () => (await fetch(`${server.url}/set`)).status, { timeout: 10_000, interval: 200 }).toBe(200);
+          await expect.poll(async () => (await fetch(`${server.url}/set/1`)).status, { timeout: 10_000, interval: 200 }).toBe(200);
         } finally {
           await server.close();
           await close();

@@ -2,16 +2,15 @@
  * The SQL store on a real PostgreSQL (test/servers/postgres.ts), through a pg Pool, a pg
  * Client and Kysely's PostgresDialect; statements counted with pg_stat_statements.
  */
-import express from 'express';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sessionkit } from '../../src/express.js';
 import { sqlStore } from '../../src/stores/sql.js';
 import { CookieJar, listen } from '../helpers/http.js';
 import { POSTGRES_REQUIRES, startPostgres } from '../servers/postgres.js';
 import { describeWithServer } from '../servers/suite.js';
 import { describeSqlConformance, outageTests, quiet, record, sqlStoreBehaviour, text, unique, type Handle } from './shared.js';
+import { valueApp } from '../helpers/value-app.js';
 
 describeWithServer('sql store on PostgreSQL', { requires: POSTGRES_REQUIRES, start: () => startPostgres() }, (server) => {
   const newPool = () => {
@@ -100,16 +99,7 @@ describeWithServer('sql store on PostgreSQL', { requires: POSTGRES_REQUIRES, sta
       if (!server().statementStats) expect.fail('pg_stat_statements is not installed: apt-get install -y postgresql-contrib');
       const handle = await pool();
       const store = sqlStore({ client: handle.client, table: 'counted' });
-      const app = express();
-      app.use(sessionkit({ store, secret: 'sql-store-test-secret-0123456789', touchAfter: '1h', logger: quiet }));
-      app.get('/set/:value', (req, res) => {
-        (req.session as unknown as Record<string, unknown>).value = req.params.value;
-        res.send('ok');
-      });
-      app.get('/get', (req, res) => {
-        res.send(String((req.session as unknown as Record<string, unknown>).value));
-      });
-      const http = await listen(app);
+      const http = await listen(valueApp({ store, secret: 'sql-store-test-secret-0123456789', touchAfter: '1h', logger: quiet }));
       try {
         await store.get('create-the-table-first');
         const jar = new CookieJar();

@@ -3,14 +3,13 @@
  * batched and background deletion of expired rows, race-safe table creation, outages.
  * Each dialect's test file supplies handles and a way to run raw SQL on its database.
  */
-import express from 'express';
 import { expect, it } from 'vitest';
-import { sessionkit } from '../../src/express.js';
 import { StoreError, type StoreCapability } from '../../src/store.js';
 import { sqlStore, type DialectName, type SqlClient, type SqlStore, type SqlStoreOptions } from '../../src/stores/sql.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
 import { CookieJar, listen } from '../helpers/http.js';
+import { valueApp } from '../helpers/value-app.js';
 
 export const CAPABILITIES: readonly StoreCapability[] = ['create', 'setIf', 'touch', 'deleteExpired'];
 export const quiet = { warn: () => {}, info: () => {} };
@@ -212,19 +211,7 @@ export function sqlStoreBehaviour(target: () => SqlTarget) {
 
 /** An app whose error handler answers 500 with the error's message. */
 export function appWith(store: SqlStore) {
-  const app = express();
-  app.use(sessionkit({ store, secret: 'sql-store-test-secret-0123456789', logger: quiet }));
-  app.get('/set/:value', (req, res) => {
-    (req.session as unknown as Record<string, unknown>).value = req.params.value;
-    res.send('ok');
-  });
-  app.get('/get', (req, res) => {
-    res.send(String((req.session as unknown as Record<string, unknown>).value ?? 'not set'));
-  });
-  app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    res.status(500).send(error instanceof Error ? error.message : String(error));
-  });
-  return app;
+  return valueApp({ store, secret: 'sql-store-test-secret-0123456789', logger: quiet });
 }
 
 export interface Outageable {
