@@ -6,7 +6,7 @@
 // (which is TypeScript: the script runs under tsx), shared by all variants that need it.
 import { execFileSync, spawn } from 'node:child_process';
 import { cpus } from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { startMemcached } from '../test/servers/memcached.ts';
 import { startPostgres } from '../test/servers/postgres.ts';
@@ -16,6 +16,10 @@ const root = new URL('..', import.meta.url).pathname;
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = 50;
+// BENCH_PIN=1: the application servers get core 0 to themselves; this process (autocannon)
+// and the database servers it starts share core 1, as if they ran on other machines.
+const PIN = process.env.BENCH_PIN === '1';
+if (PIN) execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
 // Each framework's variants; ratios are to the same framework without sessions.
 const ALL_VARIANTS = [
   'express:none', 'express:sessionkit-memory', 'express:sessionkit-sqlite', 'express:express-session-memory',
@@ -39,7 +43,8 @@ const databases = [];
 const serverEnv = { ...process.env };
 
 function startServer(variant) {
-  const child = spawn(process.execPath, ['bench/server.mjs', variant], { cwd: root, env: serverEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+  const command = PIN ? ['taskset', ['-c', '0', process.execPath, 'bench/server.mjs', variant]] : [process.execPath, ['bench/server.mjs', variant]];
+  const child = spawn(...command, { cwd: root, env: serverEnv, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.stdout.on('data', (chunk) => {
       const match = /PORT (\d+)/.exec(chunk.toString());
@@ -83,6 +88,20 @@ function measure(server, cookies, route, duration) {
   });
 }
 
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux (getconf CLK_TCK)
+
+/**
+ * CPU seconds a server process has used so far (user + system, from /proc). Divided by the
+ * requests served, it is the application's own cost per request, without the load
+ * generator's or the database server's, which share this machine's two cores but would
+ * run elsewhere in production.
+ */
+function cpuSeconds(child) {
+  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
+}
+
 /** Commands the Redis server has run so far (INFO itself excluded), for a variant on Redis. */
 async function redisCommands(variant) {
   const redis = databases.find((server) => server.name === 'redis');
@@ -109,27 +128,36 @@ try {
       for (const server of servers) {
         await measure(server, cookies.get(server.variant), route, 2); // warm-up
         const before = await redisCommands(server.variant);
+        const cpuBefore = cpuSeconds(server.child);
         const sample = await measure(server, cookies.get(server.variant), route, DURATION);
+        sample.cpuMicros = ((cpuSeconds(server.child) - cpuBefore) / sample.requests) * 1e6;
         if (before !== undefined) sample.redisPerRequest = ((await redisCommands(server.variant)) - before) / sample.requests;
         const key = `${server.variant} /${route}`;
         samples.set(key, [...(samples.get(key) ?? []), sample]);
-        console.log(`round ${round}: ${key.padEnd(32)} ${Math.round(sample.rps)} req/s, p99 ${sample.p99} ms`);
+        const busy = (sample.cpuMicros * sample.requests) / 1e6 / DURATION;
+        console.log(`round ${round}: ${key.padEnd(32)} ${Math.round(sample.rps)} req/s, p99 ${sample.p99} ms, ${sample.cpuMicros.toFixed(1)} µs CPU/request, server busy ${busy.toFixed(2)} cores`);
       }
     }
   }
   const rows = [];
   for (const route of ROUTES) {
     for (const variant of VARIANTS) {
-      const baseline = median(samples.get(`${baselineOf(variant)} /${route}`).map((s) => s.rps));
+      const baselineSamples = samples.get(`${baselineOf(variant)} /${route}`);
+      const baseline = median(baselineSamples.map((s) => s.rps));
+      const baselineCpu = median(baselineSamples.map((s) => s.cpuMicros));
       const list = samples.get(`${variant} /${route}`);
       const rps = median(list.map((s) => s.rps));
+      const cpu = median(list.map((s) => s.cpuMicros));
       const commands = list[0].redisPerRequest === undefined ? '' : median(list.map((s) => s.redisPerRequest)).toFixed(2);
-      rows.push(`| ${variant} | /${route} | ${Math.round(rps)} | ${median(list.map((s) => s.p99))} | ${(rps / baseline).toFixed(2)}x | ${commands} |`);
+      rows.push(
+        `| ${variant} | /${route} | ${Math.round(rps)} | ${median(list.map((s) => s.p99))} | ${(rps / baseline).toFixed(2)}x ` +
+          `| ${cpu.toFixed(1)} | ${(baselineCpu / cpu).toFixed(2)}x | ${commands} |`,
+      );
     }
   }
   const table = [
-    '| variant | route | req/s (median) | p99 ms | ratio to the same framework without sessions | Redis commands per request (INFO commandstats: a Lua script counts itself and each call inside it) |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| variant | route | req/s (median) | p99 ms | throughput ratio to the same framework without sessions | app CPU µs per request | CPU ratio (baseline CPU / this CPU) | Redis commands per request (INFO commandstats: a Lua script counts itself and each call inside it) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
   const header = `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model}), ${CONNECTIONS} connections, ` +

@@ -33,6 +33,8 @@ export interface PendingCommit {
 type Action = 'none' | 'create' | 'update' | 'touch' | 'delete';
 
 const NOTHING_TO_PERSIST = async () => {};
+/** The commit of an unchanged session that needs no cookie: shared, as it is the common case. */
+const NOTHING_TO_COMMIT: PendingCommit = Object.freeze({ setCookies: Object.freeze([]), needsPersist: false, persist: NOTHING_TO_PERSIST });
 
 /**
  * What adapters need from an engine: the single-store `SessionEngine`, or an engine that
@@ -131,13 +133,20 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     if (empty) {
       action = state.isNew ? 'none' : 'delete';
     } else {
-      bytes = this.#encode({ p: state.permanent, d: session as Record<string, unknown> });
+      const payload: Payload = { p: state.permanent, d: session as Record<string, unknown> };
+      const codec = this.options.codec;
+      // Most requests change nothing: compare in the codec's reusable buffer, copy on change.
+      const transient = codec.encodeTransient ? codec.encodeTransient(payload) : codec.encode(payload);
+      const changed = state.isNew || !equalBytes(transient, state.loadedBytes);
+      // Unchanged bytes equal those loaded, which the session owns (a touch may rewrite them).
+      bytes = !changed ? state.loadedBytes : codec.encodeTransient ? transient.slice() : transient;
       if (state.isNew) action = 'create';
-      else if (!equalBytes(bytes, state.loadedBytes)) action = 'update';
+      else if (changed) action = 'update';
       else action = isRefreshDue(this.options, state, now) ? 'touch' : 'none';
     }
     const retiresSome = state.retiredIds.length > 0;
     const setCookie = this.#cookieFor(state, action, empty, retiresSome, now, context);
+    if (action === 'none' && !retiresSome && setCookie === undefined) return NOTHING_TO_COMMIT;
     const setCookies = setCookie === undefined ? [] : [setCookie];
     if (action === 'none' && !retiresSome) return { setCookies, needsPersist: false, persist: NOTHING_TO_PERSIST };
     return { setCookies, needsPersist: true, persist: () => this.#persist(session, state, action, bytes, now) };

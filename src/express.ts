@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { runWithSession } from './context.js';
-import { SessionEngine, type SessionManager } from './engine.js';
+import { SessionEngine, type RequestContext, type SessionManager } from './engine.js';
 import { toSessionManager } from './manager.js';
 import { commitOnResponse } from './node-response.js';
 import type { SessionOptions } from './options.js';
@@ -25,6 +25,24 @@ type Next = (error?: unknown) => void;
 export type SessionMiddleware = (req: ExpressRequest, res: ServerResponse, next: Next) => void;
 
 /**
+ * What the engine asks of an Express request. A class, not an object literal with a
+ * getter: a literal's getter is a new function each request, which gives every context
+ * its own hidden class and made each request measurably slower.
+ */
+class ExpressRequestContext implements RequestContext {
+  readonly #req: ExpressRequest;
+
+  constructor(req: ExpressRequest) {
+    this.#req = req;
+  }
+
+  /** Express works out req.secure (trust proxy) only when a cookie needs it. */
+  get secure(): boolean {
+    return this.#req.secure === true;
+  }
+}
+
+/**
  * Express 4 and 5 middleware: `app.use(sessionkit({ store, secret }))`, then
  * `req.session` in every handler. Store failures go to `next(err)`. With
  * `cookie.secure: 'auto'`, the cookie is Secure when `req.secure` says so, which
@@ -45,13 +63,7 @@ export function sessionkit(options: SessionOptions | SessionManager = {}): Sessi
     }
     const start = (session: Session) => {
       req.session = session;
-      // A getter: Express works out req.secure (trust proxy) only if a cookie needs it.
-      const context = {
-        get secure() {
-          return req.secure === true;
-        },
-      };
-      commitOnResponse(engine, session, res, context, next);
+      commitOnResponse(engine, session, res, new ExpressRequestContext(req), next);
       runWithSession(session, next);
     };
     let session: Session | undefined;

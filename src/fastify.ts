@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { runWithSession } from './context.js';
 import { varyWithCookie } from './cookies.js';
-import { SessionEngine, type SessionManager } from './engine.js';
+import { SessionEngine, type PendingCommit, type SessionManager } from './engine.js';
 import { toSessionManager } from './manager.js';
 import type { SessionOptions } from './options.js';
 import type { Session, SessionData } from './session.js';
@@ -29,27 +29,51 @@ const plugin: FastifyPluginCallback<SessionOptions | { engine: SessionManager }>
   const committed = new WeakSet<FastifyRequest>();
 
   fastify.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, next: (error?: Error) => void) => {
-    engine.load(request.headers.cookie).then(
-      (session) => {
-        request.session = session;
-        runWithSession(session, () => next());
-      },
-      (error: Error) => next(error),
-    );
+    const start = (session: Session) => {
+      request.session = session;
+      runWithSession(session, () => next());
+    };
+    let session: Session | undefined;
+    try {
+      // In-process stores answer at once: no promise, which Fastify's budget per request notices.
+      session = engine.loadSync(request.headers.cookie);
+    } catch (error) {
+      next(error as Error);
+      return;
+    }
+    if (session) start(session);
+    else engine.load(request.headers.cookie).then(start, (error: Error) => next(error));
   });
 
-  fastify.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    if (!request.session || committed.has(request)) return payload; // onRequest failed, or done already
+  // Callback style, not async: a request that writes nothing finishes without a promise.
+  fastify.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void) => {
+    if (!request.session || committed.has(request)) {
+      done(null, payload); // onRequest failed, or committed already
+      return;
+    }
     committed.add(request);
     const pending = engine.commit(request.session, { secure: request.protocol === 'https' });
-    await pending.persist();
-    const vary = varyWithCookie(reply.getHeader('vary')?.toString());
-    if (vary) reply.header('vary', vary);
-    for (const cookie of pending.setCookies) reply.header('set-cookie', cookie);
-    return payload;
+    if (!pending.needsPersist) {
+      applyHeaders(reply, pending);
+      done(null, payload);
+      return;
+    }
+    pending.persist().then(
+      () => {
+        applyHeaders(reply, pending);
+        done(null, payload);
+      },
+      (error: Error) => done(error),
+    );
   });
   done();
 };
+
+function applyHeaders(reply: FastifyReply, pending: PendingCommit): void {
+  const vary = varyWithCookie(reply.getHeader('vary')?.toString());
+  if (vary) reply.header('vary', vary);
+  for (const cookie of pending.setCookies) reply.header('set-cookie', cookie);
+}
 
 /** Fastify passes its own registration options (prefix, logLevel) beside ours. */
 function withoutFastifyKeys(options: SessionOptions): SessionOptions {

@@ -37,5 +37,7 @@ extensions.register({
 export const msgpackCodec: Codec = {
   name: 'msgpack',
   encode: (value) => encoder.encode(value),
+  // The encoder's own buffer: nested Map/Set encodes run on a clone, so they cannot overwrite it.
+  encodeTransient: (value) => encoder.encodeSharedRef(value),
   decode: (bytes) => decoder.decode(bytes),
 };
