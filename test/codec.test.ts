@@ -75,4 +75,11 @@ describe.each(['msgpack', 'json'] as const)('stored data cannot pollute prototyp
     expect(loaded.prototype).toEqual({ x: 1 });
     expect(Object.prototype.constructor).toBe(Object);
   });
+
+  it("a key named like a session control stays plain data and never reaches the control's setter", async () => {
+    const loaded = await storeThenLoad('{"permanent": "not-a-boolean", "other": 2}');
+    // Assigned, it would have gone through the `permanent` setter and left no own field.
+    expect(Object.getOwnPropertyDescriptor(loaded, 'permanent')).toMatchObject({ value: 'not-a-boolean', enumerable: true });
+    expect(Object.keys(loaded).sort()).toEqual(['other', 'permanent']);
+  });
 });

@@ -150,6 +150,39 @@ describe('engine: saving', () => {
     expect(third.session.profile).toEqual({ name: 'A', tags: ['vip'] });
   });
 
+  it('a change inside a Map or Set is saved, and an unchanged one writes nothing', async () => {
+    const { store, request } = setup();
+    const first = await request(undefined, (s) => {
+      s.prefs = new Map([['theme', 'dark']]);
+      s.seen = new Set(['a']);
+    });
+    await request(first.cookie, (s) => {
+      (s.prefs as Map<string, string>).set('lang', 'de');
+      (s.seen as Set<string>).add('b');
+    });
+    store.reset();
+    const third = await request(first.cookie);
+    expect(third.session.prefs).toEqual(new Map([['theme', 'dark'], ['lang', 'de']]));
+    expect(third.session.seen).toEqual(new Set(['a', 'b']));
+    expect(store.writes).toBe(0);
+  });
+
+  it('sessions committed one after another keep their own bytes (the encoder reuses its buffer)', async () => {
+    const { engine, request } = setup();
+    const alice = await request(undefined, (s) => void (s.user = 'alice'));
+    const bob = await request(undefined, (s) => void (s.user = 'bob'));
+    // Both change, both commit before either persists: each must write what it held.
+    const aliceSession = await engine.load(alice.cookie);
+    const bobSession = await engine.load(bob.cookie);
+    aliceSession.count = 1;
+    bobSession.count = 2;
+    const pendingAlice = engine.commit(aliceSession);
+    const pendingBob = engine.commit(bobSession);
+    await Promise.all([pendingAlice.persist(), pendingBob.persist()]);
+    expect((await request(alice.cookie)).session).toMatchObject({ user: 'alice', count: 1 });
+    expect((await request(bob.cookie)).session).toMatchObject({ user: 'bob', count: 2 });
+  });
+
   it('an emptied session is deleted from the store and its cookie cleared', async () => {
     const { store, request } = setup();
     const first = await request(undefined, (s) => {
