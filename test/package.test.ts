@@ -51,19 +51,23 @@ describe('package shape', () => {
   );
 
   it('importing the core (ESM) resolves no optional library', () => {
-    // A resolve hook records every bare specifier the import graph asks for.
+    // A resolve hook records every bare specifier the import graph asks for. It appends to
+    // a file, synchronously: hooks run on their own thread, and on Node 24 what that thread
+    // writes to stdout can be lost when the process exits.
+    const log = join(mkdtempSync(join(tmpdir(), 'sessionkit-resolve-')), 'specifiers.txt');
     const hook = `data:text/javascript,${encodeURIComponent(
-      "export async function resolve(s, c, next) { if (!s.startsWith('.') && !s.startsWith('node:') && !s.startsWith('file:')) process.stdout.write(s + '\\n'); return next(s, c); }",
+      `import { appendFileSync } from 'node:fs'; export async function resolve(s, c, next) { if (!s.startsWith('.') && !s.startsWith('node:') && !s.startsWith('file:')) appendFileSync(${JSON.stringify(log)}, s + '\\n'); return next(s, c); }`,
     )}`;
     const register = `import { register } from 'node:module'; register(${JSON.stringify(hook)});`;
-    const output = node([
+    node([
       '--import',
       `data:text/javascript,${encodeURIComponent(register)}`,
       '--input-type=module',
       '-e',
       "await import('./dist/index.js'); await import('./dist/stores/sqlite.js');",
     ]);
-    const specifiers = output.split('\n').filter(Boolean);
+    const specifiers = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    rmSync(dirname(log), { recursive: true, force: true });
     for (const library of OPTIONAL_LIBRARIES) expect(specifiers).not.toContain(library);
     expect(specifiers).toContain('cookie'); // the hook works: it sees the core's own dependency
   });
