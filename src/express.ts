@@ -25,9 +25,8 @@ type Next = (error?: unknown) => void;
 export type SessionMiddleware = (req: ExpressRequest, res: ServerResponse, next: Next) => void;
 
 /**
- * What the engine asks of an Express request. A class, not an object literal with a
- * getter: a literal's getter is a new function each request, which gives every context
- * its own hidden class and made each request measurably slower.
+ * What the engine asks of an Express request. A class rather than an object literal with
+ * a getter, which would allocate a new getter function on every request.
  */
 class ExpressRequestContext implements RequestContext {
   readonly #req: ExpressRequest;
