@@ -1,5 +1,6 @@
 // One benchmark server per process: `node bench/server.mjs <variant>` prints "PORT <n>" when ready.
-// A variant is "<framework>:<sessions>", e.g. express:none, fastify:sessionkit-memory.
+// A variant is "<framework>:<sessions>", e.g. express:none, fastify:sessionkit-memory
+// (Express also takes express:sessionkit-memory-context: with the request-scoped accessor).
 // Every variant serves the same three routes:
 //   GET /login  starts a session holding a small, realistic payload
 //   GET /read   reads the session and answers with the user's name (no write)
@@ -50,7 +51,10 @@ async function express() {
   } else {
     if (sessions.startsWith('sessionkit-')) {
       const { sessionkit } = await import('../dist/express.js');
-      app.use(sessionkit({ store: await sessionkitStore(sessions.slice('sessionkit-'.length)), secret: SECRET }));
+      // "-context": the request-scoped `session` accessor on (AsyncLocalStorage).
+      const requestContext = sessions.endsWith('-context');
+      const store = await sessionkitStore(sessions.slice('sessionkit-'.length).replace(/-context$/, ''));
+      app.use(sessionkit({ store, secret: SECRET, requestContext }));
     } else if (sessions === 'express-session-memory') {
       const { default: session } = await import('express-session');
       app.use(session({ secret: SECRET, resave: false, saveUninitialized: false }));
