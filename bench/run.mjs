@@ -130,12 +130,15 @@ try {
         const before = await redisCommands(server.variant);
         const cpuBefore = cpuSeconds(server.child);
         const sample = await measure(server, cookies.get(server.variant), route, DURATION);
-        sample.cpuMicros = ((cpuSeconds(server.child) - cpuBefore) / sample.requests) * 1e6;
+        const cpuUsed = cpuSeconds(server.child) - cpuBefore;
+        sample.cpuMicros = (cpuUsed / sample.requests) * 1e6;
         if (before !== undefined) sample.redisPerRequest = ((await redisCommands(server.variant)) - before) / sample.requests;
         const key = `${server.variant} /${route}`;
         samples.set(key, [...(samples.get(key) ?? []), sample]);
-        const busy = (sample.cpuMicros * sample.requests) / 1e6 / DURATION;
-        console.log(`round ${round}: ${key.padEnd(32)} ${Math.round(sample.rps)} req/s, p99 ${sample.p99} ms, ${sample.cpuMicros.toFixed(1)} µs CPU/request, server busy ${busy.toFixed(2)} cores`);
+        console.log(
+          `round ${round}: ${key.padEnd(32)} ${Math.round(sample.rps)} req/s, p99 ${sample.p99} ms, ` +
+            `${sample.cpuMicros.toFixed(1)} µs CPU/request, server busy ${(cpuUsed / DURATION).toFixed(2)} cores`,
+        );
       }
     }
   }

@@ -146,9 +146,10 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     }
     const retiresSome = state.retiredIds.length > 0;
     const setCookie = this.#cookieFor(state, action, empty, retiresSome, now, context);
-    if (action === 'none' && !retiresSome && setCookie === undefined) return NOTHING_TO_COMMIT;
     const setCookies = setCookie === undefined ? [] : [setCookie];
-    if (action === 'none' && !retiresSome) return { setCookies, needsPersist: false, persist: NOTHING_TO_PERSIST };
+    if (action === 'none' && !retiresSome) {
+      return setCookie === undefined ? NOTHING_TO_COMMIT : { setCookies, needsPersist: false, persist: NOTHING_TO_PERSIST };
+    }
     return { setCookies, needsPersist: true, persist: () => this.#persist(session, state, action, bytes, now) };
   }
 

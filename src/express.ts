@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { runWithSession } from './context.js';
 import { SessionEngine, type RequestContext, type SessionManager } from './engine.js';
-import { toSessionManager } from './manager.js';
+import { loadForRequest, toSessionManager } from './manager.js';
 import { commitOnResponse } from './node-response.js';
 import type { SessionOptions } from './options.js';
 import type { Session, SessionData } from './session.js';
@@ -65,15 +65,7 @@ export function sessionkit(options: SessionOptions | SessionManager = {}): Sessi
       commitOnResponse(engine, session, res, new ExpressRequestContext(req), next);
       runWithSession(session, next);
     };
-    let session: Session | undefined;
-    try {
-      session = engine.loadSync(req.headers.cookie);
-    } catch (error) {
-      next(error);
-      return;
-    }
-    if (session) start(session);
-    else engine.load(req.headers.cookie).then(start, next);
+    loadForRequest(engine, req.headers.cookie, start, next);
   };
 }
 

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyReque
 import { runWithSession } from './context.js';
 import { varyWithCookie } from './cookies.js';
 import { SessionEngine, type PendingCommit, type SessionManager } from './engine.js';
-import { toSessionManager } from './manager.js';
+import { loadForRequest, toSessionManager } from './manager.js';
 import type { SessionOptions } from './options.js';
 import type { Session, SessionData } from './session.js';
 
@@ -33,16 +33,7 @@ const plugin: FastifyPluginCallback<SessionOptions | { engine: SessionManager }>
       request.session = session;
       runWithSession(session, () => next());
     };
-    let session: Session | undefined;
-    try {
-      // In-process stores answer at once: no promise, which Fastify's budget per request notices.
-      session = engine.loadSync(request.headers.cookie);
-    } catch (error) {
-      next(error as Error);
-      return;
-    }
-    if (session) start(session);
-    else engine.load(request.headers.cookie).then(start, (error: Error) => next(error));
+    loadForRequest(engine, request.headers.cookie, start, (error) => next(error as Error));
   });
 
   // Callback style, not async: a request that writes nothing finishes without a promise.
