@@ -3,21 +3,21 @@ import { defineConfig } from 'tsup';
 /** One entry per subpath export; each is built as ESM and CommonJS with declarations. */
 export const entries = {
   index: 'src/index.ts',
-  express: 'src/express.ts',
-  fastify: 'src/fastify.ts',
-  koa: 'src/koa.ts',
-  hono: 'src/hono.ts',
-  web: 'src/web.ts',
-  node: 'src/node.ts',
+  express: 'src/adapters/express.ts',
+  fastify: 'src/adapters/fastify.ts',
+  koa: 'src/adapters/koa.ts',
+  hono: 'src/adapters/hono.ts',
+  web: 'src/adapters/web.ts',
+  node: 'src/adapters/node.ts',
   'stores/memory': 'src/stores/memory.ts',
   'stores/null': 'src/stores/null.ts',
   'stores/filesystem': 'src/stores/filesystem.ts',
   'stores/sqlite': 'src/stores/sqlite.ts',
-  'stores/sql': 'src/stores/sql.ts',
-  'stores/dynamodb': 'src/stores/dynamodb.ts',
+  'stores/sql': 'src/stores/sql/index.ts',
+  'stores/dynamodb': 'src/stores/dynamodb/index.ts',
   'stores/redis': 'src/stores/redis.ts',
-  'stores/memcached': 'src/stores/memcached.ts',
-  'stores/cookie': 'src/stores/cookie.ts',
+  'stores/memcached': 'src/stores/memcached/index.ts',
+  'stores/cookie': 'src/stores/cookie/index.ts',
 };
 
 export default defineConfig({

@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type Request } from 'express';
-import { sessionkit } from '../src/express.js';
+import { sessionkit } from '../src/adapters/express.js';
 import { sqliteStore } from '../src/stores/sqlite.js';
 import { escapeHtml, page } from './views.js';
 
-declare module '../src/session.js' {
+declare module '../src/core/session.js' {
   interface SessionData {
     user: string;
     counter: number;

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import express5 from 'express';
 import express4 from 'express4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sessionkit } from '../src/express.js';
-import type { SessionOptions } from '../src/options.js';
+import { sessionkit } from '../src/adapters/express.js';
+import type { SessionOptions } from '../src/core/options.js';
 import { FileSystemStore } from '../src/stores/filesystem.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import { NullStore } from '../src/stores/null.js';
@@ -53,7 +53,7 @@ function buildApp(express: ExpressFactory, options: SessionOptions) {
   return app;
 }
 
-declare module '../src/session.js' {
+declare module '../src/core/session.js' {
   interface SessionData {
     value: string;
     user: string;

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isExpired, wrapStoreError, type Store, type StoreRecord } from '../store.js';
+import { isExpired, wrapStoreError, type Store, type StoreRecord } from '../core/store.js';
 
 export interface FileSystemStoreOptions {
   /** SESSION_FILE_DIR: where session files live. Default ./sessionkit_sessions. Created (0700) if missing. */

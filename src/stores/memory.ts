@@ -1,4 +1,4 @@
-import { isExpired, type Store, type StoreRecord } from '../store.js';
+import { isExpired, type Store, type StoreRecord } from '../core/store.js';
 
 export interface MemoryStoreOptions {
   /**

@@ -1,4 +1,4 @@
-import { StoreError, type Store, type StoreRecord } from '../store.js';
+import { StoreError, type Store, type StoreRecord } from '../core/store.js';
 
 const HOW_TO_CHOOSE =
   'No session store is configured, so sessions cannot be saved. Choose one: pass `store: memoryStore()` ' +

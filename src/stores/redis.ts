@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Logger } from '../options.js';
-import { StoreError, wrapStoreError, type Store, type StoreRecord } from '../store.js';
+import type { Logger } from '../core/options.js';
+import { StoreError, wrapStoreError, type Store, type StoreRecord } from '../core/store.js';
 import { DEFAULT_TIMEOUT_MS, loadOptional, withTimeout } from './shared.js';
 
 /**

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { StoreError } from '../store.js';
+import { StoreError } from '../core/store.js';
 
 const requireFromHere = createRequire(import.meta.url);
 

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { loadOptional } from './shared.js';
-import { SqlStore } from './sql.js';
+import { SqlStore } from './sql/index.js';
 
 export interface SqliteStoreOptions {
   /** An open better-sqlite3 database of yours. Borrowed: `close()` leaves it open. */

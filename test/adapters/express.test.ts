@@ -1,8 +1,8 @@
 import express5 from 'express';
 import express4 from 'express4';
-import { sessionkit } from '../../src/express.js';
-import type { SessionManager } from '../../src/engine.js';
-import type { SessionOptions } from '../../src/options.js';
+import { sessionkit } from '../../src/adapters/express.js';
+import type { SessionManager } from '../../src/core/engine.js';
+import type { SessionOptions } from '../../src/core/options.js';
 import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
 import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import { listen } from '../helpers/http.js';

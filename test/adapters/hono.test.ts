@@ -1,9 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
-import { sessionkit, type SessionVariables } from '../../src/hono.js';
-import type { SessionManager } from '../../src/engine.js';
-import type { SessionOptions } from '../../src/options.js';
+import { sessionkit, type SessionVariables } from '../../src/adapters/hono.js';
+import type { SessionManager } from '../../src/core/engine.js';
+import type { SessionOptions } from '../../src/core/options.js';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';

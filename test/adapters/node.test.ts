@@ -1,6 +1,6 @@
-import { withSession } from '../../src/node.js';
-import type { SessionManager } from '../../src/engine.js';
-import type { SessionOptions } from '../../src/options.js';
+import { withSession } from '../../src/adapters/node.js';
+import type { SessionManager } from '../../src/core/engine.js';
+import type { SessionOptions } from '../../src/core/options.js';
 import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
 import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import { listen } from '../helpers/http.js';

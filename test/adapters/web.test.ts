@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { SessionManager } from '../../src/engine.js';
-import type { SessionOptions } from '../../src/options.js';
+import type { SessionManager } from '../../src/core/engine.js';
+import type { SessionOptions } from '../../src/core/options.js';
 import { MemoryStore } from '../../src/stores/memory.js';
-import { webSessions } from '../../src/web.js';
+import { webSessions } from '../../src/adapters/web.js';
 import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
 import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import { serveFetch } from '../helpers/http.js';

@@ -16,8 +16,8 @@
  * Errors reach the framework's own error handler, which answers 500 'handled: <message>'.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { session } from '../../src/context.js';
-import type { SessionOptions } from '../../src/options.js';
+import { session } from '../../src/core/request-context.js';
+import type { SessionOptions } from '../../src/core/options.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { NullStore } from '../../src/stores/null.js';
 import { CookieJar, type TestServer } from '../helpers/http.js';

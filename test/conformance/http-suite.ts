@@ -5,8 +5,8 @@
  */
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sessionkit } from '../../src/express.js';
-import type { Store } from '../../src/store.js';
+import { sessionkit } from '../../src/adapters/express.js';
+import type { Store } from '../../src/core/store.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';
 
 const quiet = { warn: () => {}, info: () => {} };

@@ -13,9 +13,9 @@
  * taking every other field.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionManager } from '../../src/engine.js';
-import { multiSession, type MultiSessionEntry } from '../../src/multi.js';
-import { cookieStore } from '../../src/stores/cookie.js';
+import type { SessionManager } from '../../src/core/engine.js';
+import { multiSession, type MultiSessionEntry } from '../../src/core/multi-session.js';
+import { cookieStore } from '../../src/stores/cookie/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { CookieJar, type TestServer } from '../helpers/http.js';
 

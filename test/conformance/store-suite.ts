@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Store, StoreCapability, StoreRecord } from '../../src/store.js';
+import type { Store, StoreCapability, StoreRecord } from '../../src/core/store.js';
 
 export interface StoreFixture {
   store: Store;

@@ -1,4 +1,4 @@
-import type { Store, StoreRecord } from '../../src/store.js';
+import type { Store, StoreRecord } from '../../src/core/store.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 
 /**

@@ -1,6 +1,6 @@
 import express from 'express';
-import { sessionkit } from '../../src/express.js';
-import type { SessionOptions } from '../../src/options.js';
+import { sessionkit } from '../../src/adapters/express.js';
+import type { SessionOptions } from '../../src/core/options.js';
 
 /**
  * The Express app the store tests drive: one session field, `value`.

@@ -4,9 +4,9 @@
  */
 import { loadOptional } from '../shared.js';
 import type { Dialect, DialectName, SqlConnection } from './connection.js';
-import { mysqlDialect } from './mysql.js';
-import { postgresDialect } from './postgres.js';
-import { sqliteDialect } from './sqlite.js';
+import { mysqlDialect } from './dialects/mysql.js';
+import { postgresDialect } from './dialects/postgres.js';
+import { sqliteDialect } from './dialects/sqlite.js';
 
 /** What the store uses of a Kysely instance. */
 export interface KyselyLike {

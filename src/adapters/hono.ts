@@ -1,0 +1,49 @@
+import type { MiddlewareHandler } from 'hono';
+import { runWithSession } from '../core/request-context.js';
+import { varyWithCookie } from '../core/cookie-header.js';
+import { SessionEngine, type PendingCommit, type SessionManager } from '../core/engine.js';
+import { toSessionManager } from '../core/manager.js';
+import type { SessionOptions } from '../core/options.js';
+import type { Session, SessionData } from '../core/session.js';
+
+/** Hono variables set by the middleware: `c.get('session')` is typed through them. */
+export interface SessionVariables<T extends object = SessionData> {
+  session: Session<T>;
+}
+
+/**
+ * Hono middleware: `app.use(sessionkit({ store, secret }))`, then `c.get('session')`.
+ * Type your app with `new Hono<{ Variables: SessionVariables }>()`. Runs wherever Hono
+ * runs on Web-standard Request/Response; the session is saved after the handler and
+ * before the response is returned, and a store failure goes to `app.onError`. With
+ * `cookie.secure: 'auto'`, the cookie is Secure when the request URL is https.
+ */
+export function sessionkit<T extends object = SessionData>(
+  options: SessionOptions | SessionManager<T> = {},
+): MiddlewareHandler<{ Variables: SessionVariables<T> }> {
+  const engine = toSessionManager<T>(options);
+  return async (c, next) => {
+    const cookieHeader = c.req.header('cookie');
+    const session = engine.loadSync(cookieHeader) ?? (await engine.load(cookieHeader));
+    c.set('session', session);
+    await runWithSession(session as Session, next);
+    const pending = engine.commit(session, { secure: c.req.url.startsWith('https:') });
+    if (pending.needsPersist) await pending.persist();
+    try {
+      applyHeaders(c.res.headers, pending);
+    } catch {
+      // The handler returned a Response with immutable headers (one from fetch()): copy it.
+      c.res = new Response(c.res.body, c.res);
+      applyHeaders(c.res.headers, pending);
+    }
+  };
+}
+
+function applyHeaders(headers: Headers, pending: PendingCommit): void {
+  const vary = varyWithCookie(headers.get('Vary') ?? undefined);
+  if (vary) headers.set('Vary', vary);
+  for (const cookie of pending.setCookies) headers.append('Set-Cookie', cookie);
+}
+
+export { SessionEngine };
+export type { Session, SessionData, SessionOptions };

@@ -1,0 +1,58 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TLSSocket } from 'node:tls';
+import { runWithSession } from '../core/request-context.js';
+import { SessionEngine, type SessionManager } from '../core/engine.js';
+import { toSessionManager } from '../core/manager.js';
+import { commitOnResponse } from './node-response.js';
+import type { SessionOptions } from '../core/options.js';
+import type { Session, SessionData } from '../core/session.js';
+
+export type SessionHandler<T extends object = SessionData> = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  session: Session<T>,
+) => unknown;
+
+/**
+ * Sessions for a plain node:http server, no framework:
+ *
+ *     http.createServer(withSession({ store }, async (req, res, session) => { … }))
+ *
+ * Store failures and errors thrown by the handler go to `onError`, which by default
+ * logs them through the engine's logger and answers 500 (or drops the connection if
+ * the response had already started). With `cookie.secure: 'auto'`, the cookie is
+ * Secure on TLS connections.
+ */
+export function withSession<T extends object = SessionData>(
+  options: SessionOptions | SessionManager<T>,
+  handler: SessionHandler<T>,
+  onError?: (error: unknown, req: IncomingMessage, res: ServerResponse) => void,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const engine = toSessionManager<T>(options);
+  const handleError = onError ?? ((error, _req, res) => answer500(engine, error, res));
+  return (req, res) => {
+    const fail = (error: unknown) => handleError(error, req, res);
+    const context = { secure: req.socket instanceof TLSSocket };
+    engine
+      .load(req.headers.cookie)
+      .then((session) => {
+        commitOnResponse(engine as unknown as SessionManager, session as Session, res, context, fail);
+        return runWithSession(session as Session, () => handler(req, res, session));
+      })
+      .catch(fail);
+  };
+}
+
+function answer500(engine: SessionManager<object>, error: unknown, res: ServerResponse): void {
+  engine.logger.warn(`request failed: ${error instanceof Error ? error.stack : String(error)}`);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.statusCode = 500;
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.end('Internal Server Error');
+}
+
+export { SessionEngine };
+export type { Session, SessionData, SessionOptions };

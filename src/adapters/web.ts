@@ -1,0 +1,69 @@
+import { runWithSession } from '../core/request-context.js';
+import { varyWithCookie } from '../core/cookie-header.js';
+import { SessionEngine, type RequestContext, type SessionManager } from '../core/engine.js';
+import { toSessionManager } from '../core/manager.js';
+import type { SessionOptions } from '../core/options.js';
+import type { Session, SessionData } from '../core/session.js';
+
+/**
+ * Sessions for Web-standard fetch handlers (Request in, Response out): Next.js route
+ * handlers, Remix / React Router, SvelteKit, Hono, Bun, Deno.
+ *
+ *     const { loadSession, commitSession } = webSessions({ store, secret });
+ *     export async function POST(request: Request) {
+ *       const session = await loadSession(request);
+ *       session.count = (session.count ?? 0) + 1;
+ *       const headers = new Headers({ 'content-type': 'application/json' });
+ *       await commitSession(session, headers);
+ *       return new Response(JSON.stringify({ count: session.count }), { headers });
+ *     }
+ */
+export interface WebSessions<T extends object = SessionData> {
+  readonly engine: SessionManager<T>;
+  /** The session the request's Cookie header points to (a fresh one if none). */
+  loadSession(request: Request): Promise<Session<T>>;
+  /** Saves the session and adds its Set-Cookie and Vary headers to `headers`. */
+  commitSession(session: Session<T>, headers: Headers): Promise<void>;
+  /**
+   * Wraps a whole handler: loads the session, runs the handler with the request-scoped
+   * `session` available, commits, and returns the response with the session's headers.
+   */
+  handle(handler: (request: Request, session: Session<T>) => Response | Promise<Response>): (request: Request) => Promise<Response>;
+}
+
+export function webSessions<T extends object = SessionData>(options: SessionOptions | SessionManager<T> = {}): WebSessions<T> {
+  const engine = toSessionManager<T>(options);
+  // What a session's commit needs to know about the request it came with.
+  const contexts = new WeakMap<object, RequestContext>();
+
+  async function loadSession(request: Request): Promise<Session<T>> {
+    const cookieHeader = request.headers.get('cookie') ?? undefined;
+    const session = engine.loadSync(cookieHeader) ?? (await engine.load(cookieHeader));
+    contexts.set(session, { secure: request.url.startsWith('https:') });
+    return session;
+  }
+
+  async function commitSession(session: Session<T>, headers: Headers): Promise<void> {
+    const pending = engine.commit(session, contexts.get(session));
+    if (pending.needsPersist) await pending.persist();
+    const vary = varyWithCookie(headers.get('Vary') ?? undefined);
+    if (vary) headers.set('Vary', vary);
+    for (const cookie of pending.setCookies) headers.append('Set-Cookie', cookie);
+  }
+
+  function handle(handler: (request: Request, session: Session<T>) => Response | Promise<Response>) {
+    return async (request: Request): Promise<Response> => {
+      const session = await loadSession(request);
+      const response = await runWithSession(session as Session, () => handler(request, session));
+      // Responses from fetch() have immutable headers: copy into a new Response.
+      const headers = new Headers(response.headers);
+      await commitSession(session, headers);
+      return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+    };
+  }
+
+  return { engine, loadSession, commitSession, handle };
+}
+
+export { SessionEngine };
+export type { Session, SessionData, SessionOptions };

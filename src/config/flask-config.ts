@@ -1,0 +1,283 @@
+import { SessionConfigError } from '../core/errors.js';
+import type { CookieOptions, SessionOptions } from '../core/options.js';
+import { isStoreType, STORE_TYPES, type StoreType } from './store-registry.js';
+import { loadOptional } from '../stores/shared.js';
+
+/**
+ * Translation of the seeds' Flask configuration keys into sessionkit options, so that
+ * Flask-Session's tables apply word for word. Values may be typed (a config object) or
+ * strings (process.env); both are read the same way.
+ */
+type Config = Readonly<Record<string, unknown>>;
+
+/** Backend keys: which store type each belongs to and the store option it sets. */
+const BACKEND_KEYS: Record<
+  string,
+  { type: StoreType; option: string | ((value: unknown) => string); read: (value: unknown, key: string) => unknown }
+> = {
+  SESSION_FILE_DIR: { type: 'filesystem', option: 'dir', read: readString },
+  SESSION_FILE_THRESHOLD: { type: 'filesystem', option: 'threshold', read: readInteger },
+  SESSION_FILE_MODE: { type: 'filesystem', option: 'mode', read: readFileMode },
+  SESSION_SQLITE_PATH: { type: 'sqlite', option: 'path', read: readString },
+  SESSION_SQLITE_TABLE: { type: 'sqlite', option: 'table', read: readString },
+  SESSION_SQLALCHEMY: { type: 'sql', option: 'client', read: readClient },
+  SESSION_PEEWEE_CONFIG: { type: 'sql', option: 'client', read: readClient },
+  SESSION_SQLALCHEMY_TABLE: { type: 'sql', option: 'table', read: readString },
+  SESSION_PEEWEE_TABLE: { type: 'sql', option: 'table', read: readString },
+  SESSION_SQLALCHEMY_SCHEMA: { type: 'sql', option: 'schema', read: readString },
+  SESSION_CLEANUP_N_REQUESTS: { type: 'sql', option: 'sweepEveryNRequests', read: readInteger },
+  // Flask-Session2's switch for deleting old rows: on means a sweep every 1000 requests.
+  SESSION_AUTODELETE: { type: 'sql', option: 'sweepEveryNRequests', read: (v, k) => (readBoolean(v, k) ? 1000 : 0) },
+  SESSION_REDIS: { type: 'redis', option: 'client', read: readClient },
+  // A MemcacheClient of yours, or 'host:port' (several: an array or comma-separated) for the store's own clients.
+  SESSION_MEMCACHED: {
+    type: 'memcached',
+    option: (value) => (typeof value === 'string' || Array.isArray(value) ? 'servers' : 'client'),
+    read: readMemcached,
+  },
+  SESSION_DYNAMODB: { type: 'dynamodb', option: 'client', read: readClient },
+  SESSION_DYNAMODB_TABLE: { type: 'dynamodb', option: 'table', read: readString },
+};
+
+/** Seed SESSION_TYPE names that sessionkit serves with one store under another name. */
+const TYPE_ALIASES: Record<string, StoreType> = { sqlalchemy: 'sql', peewee: 'sql', memcache: 'memcached' };
+
+/**
+ * The seeds' DynamoDB connection keys: settings of the AWS SDK client, which is then
+ * built from them (SESSION_DYNAMODB, a client of your own, takes precedence).
+ */
+const DYNAMODB_CLIENT_KEYS: Record<string, string> = {
+  SESSION_DYNAMODB_ENDPOINT: 'endpoint',
+  SESSION_DYNAMODB_REGION: 'region',
+  SESSION_DYNAMODB_KEY_ID: 'accessKeyId',
+  SESSION_DYNAMODB_SECRET: 'secretAccessKey',
+};
+
+/** Seed keys with no sessionkit equivalent, and why. */
+const NO_EQUIVALENT: Record<string, string> = {
+  SESSION_SQLALCHEMY_SEQUENCE: 'the session id itself is the primary key, so there is no sequence to name',
+  SESSION_SQLALCHEMY_BIND_KEY: 'pass the handle of the database you mean as SESSION_SQLALCHEMY',
+  SESSION_SQLALCHEMY_MODEL: 'create the table yourself (sqlStore.ddl()) and extend it as you like',
+};
+
+/** Seed keys for backends sessionkit does not ship yet: named so the error is precise. */
+const NOT_YET_AVAILABLE = [
+  'SESSION_MONGODB', 'SESSION_MONGODB_DB', 'SESSION_MONGODB_COLLECT',
+  'SESSION_ELASTICSEARCH', 'SESSION_ELASTICSEARCH_HOST', 'SESSION_ELASTICSEARCH_INDEX', 'SESSION_FIRESTORE',
+  'SESSION_FIRESTORE_COLLECT', 'GCLOUD_APP_PROJECT_ID',
+];
+
+/** Environment variables that start with SESSION_ but belong to other software. */
+const FOREIGN_ENV = new Set(['SESSION_MANAGER']);
+
+const COOKIE_KEYS: Record<string, { option: keyof CookieOptions; read: (value: unknown, key: string) => unknown }> = {
+  SESSION_COOKIE_NAME: { option: 'name', read: readString },
+  SESSION_COOKIE_DOMAIN: { option: 'domain', read: readOptionalString },
+  SESSION_COOKIE_PATH: { option: 'path', read: readOptionalString },
+  SESSION_COOKIE_HTTPONLY: { option: 'httpOnly', read: readBoolean },
+  SESSION_COOKIE_SECURE: { option: 'secure', read: readSecure },
+  SESSION_COOKIE_SAMESITE: { option: 'sameSite', read: readSameSite },
+  SESSION_COOKIE_PARTITIONED: { option: 'partitioned', read: readBoolean },
+};
+
+const CORE_KEYS = new Set([
+  'SESSION_TYPE', 'SESSION_PERMANENT', 'SESSION_USE_SIGNER', 'SECRET_KEY', 'SECRET_KEY_FALLBACKS', 'SESSION_KEY_PREFIX',
+  'SESSION_ID_LENGTH', 'PERMANENT_SESSION_LIFETIME', 'SESSION_REFRESH_EACH_REQUEST', 'SESSION_SERIALIZATION_FORMAT',
+  'SESSION_TOUCH_AFTER',
+]);
+
+/**
+ * Options from a Flask-style config object, e.g.
+ * `fromFlaskConfig({ SESSION_TYPE: 'sqlite', SECRET_KEY: '…', SESSION_USE_SIGNER: true })`.
+ * Keys that do not start with SESSION_ (and are not Flask's own session keys) are ignored,
+ * so a whole application config can be passed. Unknown SESSION_ keys and contradictions
+ * throw a SessionConfigError that says what to change.
+ */
+export function fromFlaskConfig(config: Config): SessionOptions {
+  return translate(config, new Set());
+}
+
+/** Options from environment variables with the seeds' names (SESSION_TYPE, SECRET_KEY, …). */
+export function fromEnv(env: Readonly<Record<string, string | undefined>> = process.env): SessionOptions {
+  const defined: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined && value !== '') defined[key] = value;
+  return translate(defined, FOREIGN_ENV);
+}
+
+function translate(config: Config, ignored: ReadonlySet<string>): SessionOptions {
+  const options: SessionOptions = {};
+  const cookie: CookieOptions = {};
+  const storeOptions: Record<string, unknown> = {};
+  const backendKeysSeen: string[] = [];
+  const dynamodbClientSettings: Record<string, string> = {};
+
+  for (const key of Object.keys(config)) {
+    const value = config[key];
+    if (value === undefined || value === null || ignored.has(key)) continue;
+    if (key in COOKIE_KEYS) {
+      const { option, read } = COOKIE_KEYS[key]!;
+      (cookie as Record<string, unknown>)[option] = read(value, key);
+    } else if (key in BACKEND_KEYS) {
+      const { option, read } = BACKEND_KEYS[key]!;
+      storeOptions[typeof option === 'function' ? option(value) : option] = read(value, key);
+      backendKeysSeen.push(key);
+    } else if (key in DYNAMODB_CLIENT_KEYS) {
+      dynamodbClientSettings[DYNAMODB_CLIENT_KEYS[key]!] = readString(value, key);
+      backendKeysSeen.push(key);
+    } else if (key in NO_EQUIVALENT) {
+      throw new SessionConfigError(`${key} has no equivalent in sessionkit: ${NO_EQUIVALENT[key]}. Remove it.`);
+    } else if (NOT_YET_AVAILABLE.includes(key)) {
+      throw new SessionConfigError(`${key} configures a backend this version of sessionkit does not ship. Available store types: ${STORE_TYPES.join(', ')}.`);
+    } else if (!CORE_KEYS.has(key) && key.startsWith('SESSION_')) {
+      throw new SessionConfigError(`unknown setting ${key}. Check its spelling against the table in sessionkit's README.`);
+    }
+  }
+
+  const type = readType(config.SESSION_TYPE);
+  if (type) options.type = type;
+  for (const key of backendKeysSeen) {
+    const belongsTo = BACKEND_KEYS[key]?.type ?? 'dynamodb';
+    if (belongsTo !== type) {
+      throw new SessionConfigError(
+        `${key} applies to SESSION_TYPE '${belongsTo}', but SESSION_TYPE is ${type ? `'${type}'` : 'not set'}. ` +
+          `Set SESSION_TYPE to '${belongsTo}' or remove ${key}.`,
+      );
+    }
+  }
+  if (Object.keys(dynamodbClientSettings).length > 0 && storeOptions.client === undefined) {
+    storeOptions.client = dynamodbClient(dynamodbClientSettings);
+  }
+  if (backendKeysSeen.length > 0) options.storeOptions = storeOptions as SessionOptions['storeOptions'];
+
+  if (config.SESSION_PERMANENT !== undefined) options.permanent = readBoolean(config.SESSION_PERMANENT, 'SESSION_PERMANENT');
+  const secret = readSecret(config);
+  if (secret) options.secret = secret;
+  if (config.SESSION_KEY_PREFIX !== undefined) options.keyPrefix = readString(config.SESSION_KEY_PREFIX, 'SESSION_KEY_PREFIX');
+  if (config.SESSION_ID_LENGTH !== undefined) options.idLength = readInteger(config.SESSION_ID_LENGTH, 'SESSION_ID_LENGTH');
+  if (config.PERMANENT_SESSION_LIFETIME !== undefined) {
+    options.lifetime = readDuration(config.PERMANENT_SESSION_LIFETIME, 'PERMANENT_SESSION_LIFETIME');
+  }
+  if (config.SESSION_REFRESH_EACH_REQUEST !== undefined) {
+    options.refreshEachRequest = readBoolean(config.SESSION_REFRESH_EACH_REQUEST, 'SESSION_REFRESH_EACH_REQUEST');
+  }
+  if (config.SESSION_TOUCH_AFTER !== undefined) options.touchAfter = readDuration(config.SESSION_TOUCH_AFTER, 'SESSION_TOUCH_AFTER');
+  if (config.SESSION_SERIALIZATION_FORMAT !== undefined) {
+    options.serializer = readSerializer(config.SESSION_SERIALIZATION_FORMAT);
+  }
+  if (Object.keys(cookie).length > 0) options.cookie = cookie;
+  return options;
+}
+
+function readType(value: unknown): StoreType | undefined {
+  if (value === undefined) return undefined;
+  const name = String(value).toLowerCase();
+  const type = TYPE_ALIASES[name] ?? name;
+  if (!isStoreType(type)) {
+    throw new SessionConfigError(`SESSION_TYPE '${String(value)}' is not available. Choose one of: ${STORE_TYPES.join(', ')}.`);
+  }
+  return type;
+}
+
+/** SESSION_USE_SIGNER needs SECRET_KEY; SECRET_KEY_FALLBACKS (Flask 3.1) are older keys that still verify. */
+function readSecret(config: Config): string[] | undefined {
+  const useSigner = config.SESSION_USE_SIGNER !== undefined && readBoolean(config.SESSION_USE_SIGNER, 'SESSION_USE_SIGNER');
+  const fallbacks = config.SECRET_KEY_FALLBACKS;
+  if (!useSigner) {
+    if (fallbacks !== undefined) {
+      throw new SessionConfigError('SECRET_KEY_FALLBACKS is set but SESSION_USE_SIGNER is not: set SESSION_USE_SIGNER=true to sign session ids.');
+    }
+    return undefined;
+  }
+  if (config.SECRET_KEY === undefined || String(config.SECRET_KEY) === '') {
+    throw new SessionConfigError('SESSION_USE_SIGNER is true but SECRET_KEY is not set. Set SECRET_KEY to a long random string.');
+  }
+  const older = fallbacks === undefined ? [] : Array.isArray(fallbacks) ? fallbacks.map(String) : String(fallbacks).split(',');
+  return [String(config.SECRET_KEY), ...older.map((key) => key.trim()).filter(Boolean)];
+}
+
+/** A client instance (SESSION_SQLALCHEMY, SESSION_DYNAMODB, …), passed through as it is. */
+function readClient(value: unknown, key: string): object {
+  if (typeof value !== 'object' || value === null) {
+    throw new SessionConfigError(`${key} must be a client instance (a connection pool, database or SDK client), got ${typeof value}.`);
+  }
+  return value;
+}
+
+/** SESSION_MEMCACHED: a client instance, or the servers as 'host:port' strings. */
+function readMemcached(value: unknown, key: string): object | string[] {
+  if (typeof value === 'string' || Array.isArray(value)) {
+    const servers = (typeof value === 'string' ? value.split(',') : value).map((server) => String(server).trim()).filter(Boolean);
+    const bad = servers.find((server) => !/^[^\s:]+:\d{1,5}$/.test(server));
+    if (servers.length === 0 || bad !== undefined) {
+      throw new SessionConfigError(`${key} must be a MemcacheClient or "host:port" (several separated by commas), got '${String(value)}'.`);
+    }
+    return servers;
+  }
+  return readClient(value, key);
+}
+
+/** Builds the AWS SDK client from the seeds' SESSION_DYNAMODB_* settings. */
+function dynamodbClient(settings: Record<string, string>): object {
+  const { DynamoDBClient } = loadOptional<typeof import('@aws-sdk/client-dynamodb')>('@aws-sdk/client-dynamodb', 'dynamodb');
+  const { accessKeyId, secretAccessKey, ...rest } = settings;
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    throw new SessionConfigError('SESSION_DYNAMODB_KEY_ID and SESSION_DYNAMODB_SECRET go together: set both or neither.');
+  }
+  return new DynamoDBClient({ ...rest, ...(accessKeyId ? { credentials: { accessKeyId, secretAccessKey: secretAccessKey! } } : {}) });
+}
+
+function readString(value: unknown, key: string): string {
+  if (typeof value !== 'string' || value === '') throw new SessionConfigError(`${key} must be a non-empty string.`);
+  return value;
+}
+
+function readOptionalString(value: unknown, key: string): string | undefined {
+  return value === '' ? undefined : readString(value, key);
+}
+
+function readBoolean(value: unknown, key: string): boolean {
+  if (typeof value === 'boolean') return value;
+  const text = String(value).trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(text)) return true;
+  if (['false', '0', 'no', 'off'].includes(text)) return false;
+  throw new SessionConfigError(`${key} must be true or false, got '${String(value)}'.`);
+}
+
+function readInteger(value: unknown, key: string): number {
+  const number = typeof value === 'number' ? value : Number(String(value).trim());
+  if (!Number.isInteger(number)) throw new SessionConfigError(`${key} must be an integer, got '${String(value)}'.`);
+  return number;
+}
+
+/** File modes as Flask writes them: 384, 0o600, or the string '0600' (octal). */
+function readFileMode(value: unknown, key: string): number {
+  if (typeof value === 'number') return value;
+  const text = String(value).trim();
+  if (/^0o?[0-7]{1,4}$/i.test(text)) return parseInt(text.replace(/^0o?/i, ''), 8);
+  if (/^\d+$/.test(text)) return Number(text);
+  throw new SessionConfigError(`${key} must be a file mode such as 0600 or 384, got '${text}'.`);
+}
+
+function readDuration(value: unknown, key: string): number | string {
+  if (typeof value === 'number' || typeof value === 'string') return value;
+  throw new SessionConfigError(`${key} must be seconds or a duration string like '31d', got ${typeof value}.`);
+}
+
+function readSecure(value: unknown, key: string): boolean | 'auto' {
+  return String(value).toLowerCase() === 'auto' ? 'auto' : readBoolean(value, key);
+}
+
+function readSameSite(value: unknown, key: string): CookieOptions['sameSite'] {
+  if (value === false) return false;
+  const text = String(value).trim().toLowerCase();
+  if (text === 'lax' || text === 'strict' || text === 'none') return text;
+  // Flask's None (SESSION_COOKIE_SAMESITE = None) means "no SameSite attribute".
+  if (text === '' || text === 'false') return false;
+  throw new SessionConfigError(`${key} must be Lax, Strict or None, got '${String(value)}'.`);
+}
+
+function readSerializer(value: unknown): 'msgpack' | 'json' {
+  const text = String(value).toLowerCase();
+  if (text === 'msgpack' || text === 'json') return text;
+  throw new SessionConfigError(`SESSION_SERIALIZATION_FORMAT must be 'msgpack' or 'json', got '${String(value)}'.`);
+}

@@ -1,0 +1,262 @@
+import type { Codec } from './codec/codec.js';
+import { jsonCodec } from './codec/json.js';
+import { msgpackCodec } from './codec/msgpack.js';
+import { parseDuration } from './duration.js';
+import { SessionConfigError } from './errors.js';
+import type { Store } from './store.js';
+import { CookieStore } from '../stores/cookie/index.js';
+import { createStoreByType, type StoreType, type StoreTypeOptions } from '../config/store-registry.js';
+
+export type SameSite = 'lax' | 'strict' | 'none' | false;
+
+export interface CookieOptions {
+  /** Cookie name (SESSION_COOKIE_NAME). Default 'session'. */
+  name?: string;
+  /** SESSION_COOKIE_DOMAIN. Default none: the cookie is sent to the exact host only. */
+  domain?: string;
+  /** SESSION_COOKIE_PATH. Default '/'. */
+  path?: string;
+  /** SESSION_COOKIE_HTTPONLY. Default true: page scripts cannot read the cookie. */
+  httpOnly?: boolean;
+  /**
+   * SESSION_COOKIE_SECURE. Default false (so the demo works on http://localhost).
+   * 'auto' marks the cookie Secure when the request came over HTTPS, as the framework
+   * reports it (Express: `req.secure`, which honours `trust proxy`).
+   */
+  secure?: boolean | 'auto';
+  /** SESSION_COOKIE_SAMESITE. Default 'lax'. 'none' requires `secure`. */
+  sameSite?: SameSite | 'Lax' | 'Strict' | 'None';
+  /** CHIPS partitioned cookie attribute. Default false. */
+  partitioned?: boolean;
+}
+
+export interface Logger {
+  warn(message: string): void;
+  info(message: string): void;
+}
+
+export interface SessionOptions {
+  /**
+   * A store instance (SESSION_TYPE as an object), or `cookieStore()` to keep the whole
+   * session in a sealed cookie.
+   */
+  store?: Store | CookieStore;
+  /** A built-in store by name (SESSION_TYPE); its options go in `storeOptions`. Default 'null'. */
+  type?: StoreType;
+  /** Options for the store chosen by `type`. */
+  storeOptions?: StoreTypeOptions;
+  /** SESSION_PERMANENT. Default true: cookies live as long as the session. */
+  permanent?: boolean;
+  /**
+   * SESSION_USE_SIGNER + SECRET_KEY: signs the id in the cookie with HMAC-SHA256.
+   * An array rotates keys: the first signs, all verify.
+   */
+  secret?: string | readonly string[];
+  /** SESSION_KEY_PREFIX, prepended to the id to form the store key. Default 'session:'. */
+  keyPrefix?: string;
+  /** SESSION_ID_LENGTH: bytes of randomness in an id. Default 32 (minimum 16). */
+  idLength?: number;
+  cookie?: CookieOptions;
+  /** PERMANENT_SESSION_LIFETIME: seconds or '31d'-style. Default 31 days. */
+  lifetime?: number | string;
+  /** SESSION_REFRESH_EACH_REQUEST: extend the expiry of sessions in use. Default true. */
+  refreshEachRequest?: boolean;
+  /**
+   * Throttle for refreshEachRequest: an unmodified session's expiry is extended (one
+   * cheap `touch`, plus a fresh cookie for permanent sessions) at most once per this
+   * interval, so a busy user does not cause a store write on every request.
+   * Seconds or '1m'-style. Default 60 seconds; 0 refreshes on every request as Flask does.
+   */
+  touchAfter?: number | string;
+  /** SESSION_SERIALIZATION_FORMAT: 'msgpack' (default), 'json', or your own codec. */
+  serializer?: 'msgpack' | 'json' | Codec;
+  /**
+   * How many times a write that lost a compare-and-set race is re-merged and retried
+   * before the request fails. Default 10.
+   */
+  maxConflictRetries?: number;
+  /** Where warnings go. Default: console, prefixed '[sessionkit]'. */
+  logger?: Logger;
+  /**
+   * Makes `import { session } from 'sessionkit'` work anywhere during a request, through
+   * AsyncLocalStorage. Default false: on Node 20 and 22 it slows every promise of the
+   * application (see the README's benchmark figures).
+   */
+  requestContext?: boolean;
+}
+
+export interface ResolvedCookieOptions {
+  name: string;
+  domain: string | undefined;
+  path: string;
+  httpOnly: boolean;
+  secure: boolean | 'auto';
+  sameSite: SameSite;
+  partitioned: boolean;
+}
+
+export interface ResolvedOptions {
+  store: Store;
+  permanent: boolean;
+  secrets: string[];
+  keyPrefix: string;
+  idLength: number;
+  cookie: ResolvedCookieOptions;
+  lifetimeMs: number;
+  refreshEachRequest: boolean;
+  touchAfterMs: number;
+  codec: Codec;
+  maxConflictRetries: number;
+  logger: Logger;
+  requestContext: boolean;
+}
+
+const DAY_SECONDS = 86_400;
+const MIN_SECRET_LENGTH = 16;
+const KNOWN_OPTIONS = new Set([
+  'store', 'type', 'storeOptions', 'permanent', 'secret', 'keyPrefix', 'idLength', 'cookie', 'lifetime',
+  'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'logger', 'requestContext',
+]);
+const KNOWN_COOKIE_OPTIONS = new Set(['name', 'domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned']);
+
+export const consoleLogger: Logger = {
+  warn: (message) => console.warn(`[sessionkit] ${message}`),
+  info: (message) => console.info(`[sessionkit] ${message}`),
+};
+
+/** Applies defaults and rejects every setting that cannot work, saying what to change. */
+export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
+  rejectUnknown(options, KNOWN_OPTIONS, 'option');
+  rejectUnknown(options.cookie ?? {}, KNOWN_COOKIE_OPTIONS, 'cookie option');
+  const logger = options.logger ?? consoleLogger;
+  return {
+    store: resolveStore(options, logger),
+    permanent: options.permanent ?? true,
+    secrets: resolveSecrets(options.secret),
+    keyPrefix: options.keyPrefix ?? 'session:',
+    idLength: resolveIdLength(options.idLength),
+    cookie: resolveCookie(options.cookie ?? {}),
+    lifetimeMs: resolveLifetime(options.lifetime),
+    refreshEachRequest: options.refreshEachRequest ?? true,
+    touchAfterMs: parseDuration(options.touchAfter ?? 60, 'touchAfter'),
+    codec: resolveCodec(options.serializer),
+    maxConflictRetries: resolveRetries(options.maxConflictRetries),
+    logger,
+    requestContext: options.requestContext ?? false,
+  };
+}
+
+function rejectUnknown(object: object, known: Set<string>, what: string): void {
+  for (const key of Object.keys(object)) {
+    if (!known.has(key)) {
+      throw new SessionConfigError(`unknown ${what} "${key}". Known: ${[...known].join(', ')}.`);
+    }
+  }
+}
+
+function resolveStore(options: SessionOptions, logger: Logger): Store {
+  if (options.store && options.type) {
+    throw new SessionConfigError(
+      `both "store" and "type: '${options.type}'" are set. Pass a store instance or a type name, not both.`,
+    );
+  }
+  if (options.store instanceof CookieStore) {
+    throw new SessionConfigError('a cookieStore() is served by the sealed-cookie engine: pass the options to an adapter (sessionkit(…)), not to new SessionEngine().');
+  }
+  if (options.store) return options.store;
+  if (options.storeOptions && !options.type) {
+    throw new SessionConfigError('"storeOptions" is set without "type". Name the store type the options are for.');
+  }
+  return createStoreByType(options.type ?? 'null', options.storeOptions, logger);
+}
+
+function resolveSecrets(secret: SessionOptions['secret']): string[] {
+  if (secret === undefined) return [];
+  const secrets = typeof secret === 'string' ? [secret] : [...secret];
+  if (secrets.length === 0) {
+    throw new SessionConfigError('"secret" is an empty array. Give at least one secret, or leave it out to not sign.');
+  }
+  for (const value of secrets) {
+    if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH) {
+      throw new SessionConfigError(
+        `every secret must be a string of at least ${MIN_SECRET_LENGTH} characters; use a long random value, ` +
+          `e.g. node -e "console.log(require('crypto').randomBytes(32).toString('base64url'))"`,
+      );
+    }
+  }
+  return secrets;
+}
+
+function resolveIdLength(idLength: number | undefined): number {
+  const value = idLength ?? 32;
+  if (!Number.isInteger(value) || value < 16 || value > 256) {
+    throw new SessionConfigError(`idLength must be an integer number of bytes from 16 to 256, got ${String(idLength)}.`);
+  }
+  return value;
+}
+
+function resolveLifetime(lifetime: SessionOptions['lifetime']): number {
+  const ms = parseDuration(lifetime ?? 31 * DAY_SECONDS, 'lifetime');
+  if (ms < 1000) throw new SessionConfigError(`lifetime must be at least one second, got ${String(lifetime)}.`);
+  return ms;
+}
+
+function resolveRetries(retries: number | undefined): number {
+  const value = retries ?? 10;
+  if (!Number.isInteger(value) || value < 0) {
+    throw new SessionConfigError(`maxConflictRetries must be a non-negative integer, got ${String(retries)}.`);
+  }
+  return value;
+}
+
+function resolveCodec(serializer: SessionOptions['serializer']): Codec {
+  if (serializer === undefined || serializer === 'msgpack') return msgpackCodec;
+  if (serializer === 'json') return jsonCodec;
+  if (typeof serializer === 'object' && typeof serializer.encode === 'function') return serializer;
+  throw new SessionConfigError(`serializer must be 'msgpack', 'json' or a codec object, got ${String(serializer)}.`);
+}
+
+function resolveSameSite(value: CookieOptions['sameSite']): SameSite {
+  if (value === undefined) return 'lax';
+  if (value === false) return false;
+  const lower = String(value).toLowerCase();
+  if (lower === 'lax' || lower === 'strict' || lower === 'none') return lower;
+  throw new SessionConfigError(`cookie.sameSite must be 'lax', 'strict', 'none' or false, got ${String(value)}.`);
+}
+
+function resolveCookie(cookie: CookieOptions): ResolvedCookieOptions {
+  const resolved: ResolvedCookieOptions = {
+    name: cookie.name ?? 'session',
+    domain: cookie.domain || undefined,
+    path: cookie.path ?? '/',
+    httpOnly: cookie.httpOnly ?? true,
+    secure: cookie.secure ?? false,
+    sameSite: resolveSameSite(cookie.sameSite),
+    partitioned: cookie.partitioned ?? false,
+  };
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(resolved.name)) {
+    throw new SessionConfigError(`cookie.name "${resolved.name}" is not a valid cookie name (RFC 6265 token).`);
+  }
+  if (!resolved.path.startsWith('/')) {
+    throw new SessionConfigError(`cookie.path must start with '/', got "${resolved.path}".`);
+  }
+  if (resolved.sameSite === 'none' && resolved.secure === false) {
+    throw new SessionConfigError(
+      "cookie.sameSite 'none' needs cookie.secure: browsers drop SameSite=None cookies without Secure. " +
+        "Set cookie.secure to true (or 'auto'), or use sameSite 'lax'.",
+    );
+  }
+  if (resolved.partitioned && resolved.secure === false) {
+    throw new SessionConfigError('cookie.partitioned needs cookie.secure: set it to true or \'auto\'.');
+  }
+  if (resolved.name.startsWith('__Secure-') && resolved.secure === false) {
+    throw new SessionConfigError(`cookie.name "${resolved.name}" starts with __Secure-, which browsers accept only with cookie.secure set.`);
+  }
+  if (resolved.name.startsWith('__Host-') && (resolved.secure === false || resolved.domain || resolved.path !== '/')) {
+    throw new SessionConfigError(
+      `cookie.name "${resolved.name}" starts with __Host-, which browsers accept only with cookie.secure set, ` +
+        "cookie.path '/' and no cookie.domain.",
+    );
+  }
+  return resolved;
+}

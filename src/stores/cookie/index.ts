@@ -1,0 +1,59 @@
+import { SessionConfigError } from '../../core/errors.js';
+import { createSealKeys, type SealKeys } from './seal.js';
+
+export interface CookieStoreOptions {
+  /**
+   * Secrets the session is sealed with (at least 32 characters each): the first seals,
+   * all open, so keys rotate without logging anyone out. Default: the engine's `secret`.
+   */
+  secret?: string | readonly string[];
+  /**
+   * Largest Set-Cookie header allowed. Browsers keep about 4096 bytes per cookie and drop
+   * larger ones silently; sessionkit refuses to send one instead, with an error naming the
+   * size. Default 4096.
+   */
+  maxCookieBytes?: number;
+}
+
+/**
+ * The whole session in the cookie, encrypted and authenticated (AES-256-GCM, see
+ * ../seal.ts), with its expiry sealed inside so an old stolen cookie stops working:
+ * flask-session-plus's `secure_cookie`. No server-side storage at all.
+ *
+ *     app.use(sessionkit({ store: cookieStore({ secret: process.env.SESSION_SECRET }) }));
+ *
+ * What it cannot do, by its nature: a cookie the browser still holds stays valid until
+ * it expires even after logout or regenerate() (the server keeps no record to delete),
+ * and the session must fit in about 4 KB. Keep large or sensitive data server-side.
+ */
+export class CookieStore {
+  readonly name = 'cookie';
+  readonly maxCookieBytes: number;
+  readonly #secrets: readonly string[] | undefined;
+
+  constructor(options: CookieStoreOptions = {}) {
+    this.#secrets = options.secret === undefined ? undefined : typeof options.secret === 'string' ? [options.secret] : [...options.secret];
+    const max = options.maxCookieBytes ?? 4096;
+    if (!Number.isInteger(max) || max < 256) {
+      throw new SessionConfigError(`cookieStore: maxCookieBytes must be an integer of at least 256, got ${String(options.maxCookieBytes)}.`);
+    }
+    this.maxCookieBytes = max;
+  }
+
+  /** The sealing keys: this store's secrets, or else the engine's. */
+  keys(engineSecrets: readonly string[]): SealKeys {
+    const secrets = this.#secrets ?? engineSecrets;
+    if (secrets.length === 0) {
+      throw new SessionConfigError('the cookie store needs a secret to seal sessions: pass cookieStore({ secret }) or the engine\'s `secret`.');
+    }
+    try {
+      return createSealKeys(secrets);
+    } catch (error) {
+      throw new SessionConfigError(`cookieStore: ${(error as Error).message}`);
+    }
+  }
+}
+
+export function cookieStore(options?: CookieStoreOptions): CookieStore {
+  return new CookieStore(options);
+}

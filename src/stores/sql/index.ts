@@ -1,0 +1,397 @@
+/**
+ * Sessions in an SQL database you already have: PostgreSQL, MySQL/MariaDB or SQLite.
+ * The seeds' `sqlalchemy` and `peewee` backends.
+ *
+ *   const pool = new pg.Pool({ connectionString });
+ *   pool.on('error', log); // as node-postgres asks: a restarted server ends idle clients
+ *   app.use(sessionkit({ store: sqlStore({ client: pool }), secret }));
+ *
+ * Handles accepted (`client`), told apart by their shape, each borrowed and never closed:
+ * - a `pg` Pool or Client (PostgreSQL);
+ * - a `mysql2` pool or connection, promise API (`mysql2/promise`) or callback API (MySQL, MariaDB);
+ * - a `better-sqlite3` Database (SQLite);
+ * - a Kysely instance over any of the three: the dialect is read from its adapter
+ *   (PostgresAdapter, MysqlAdapter, SqliteAdapter, or a subclass) and the SQL below runs
+ *   through it as raw queries.
+ *
+ * The store is named after its dialect ('sql:postgres', 'sql:mysql', 'sql:sqlite') in
+ * every error and log line.
+ *
+ * Table (see `sqlStore.ddl()`): `id VARCHAR(255)` primary key (byte-wise compared: COLLATE
+ * "C" on PostgreSQL, utf8mb4_bin on MySQL), `data` BYTEA / LONGBLOB / BLOB, `expires_at`
+ * BIGINT epoch milliseconds with an index, `version` BIGINT. Every write stores a fresh
+ * random version, so the version a write returns is known without reading it back.
+ *
+ * Statements per operation (each one round trip, bounded by `timeout`):
+ * - get: 1 SELECT by primary key with `expires_at > now`, so an expired row reads as absent.
+ * - set: 1 upsert (ON CONFLICT … DO UPDATE / ON DUPLICATE KEY UPDATE).
+ * - create: 1 INSERT that also replaces an expired row (PostgreSQL, SQLite: ON CONFLICT …
+ *   WHERE expired); MySQL: 1 INSERT IGNORE, plus 1 UPDATE … WHERE expired only when the id
+ *   is taken. Concurrent creates of one id: exactly one wins.
+ * - setIf: 1 UPDATE … WHERE id AND version AND not expired.
+ * - touch: 1 UPDATE of expires_at only; the version stays.
+ * - delete: 1 DELETE.
+ * - deleteExpired: DELETEs of at most `batchSize` rows each until one removes fewer.
+ * - the first operation of a store with `createTable` also runs the DDL (once).
+ * An unmodified request of an existing session therefore costs exactly one SELECT.
+ *
+ * Seed keys: SESSION_SQLALCHEMY (or SESSION_PEEWEE_CONFIG's database) → `client`;
+ * SESSION_SQLALCHEMY_TABLE, SESSION_PEEWEE_TABLE → `table`; SESSION_SQLALCHEMY_SCHEMA → `schema`;
+ * SESSION_CLEANUP_N_REQUESTS, SESSION_AUTODELETE → `sweepEveryNRequests`. No equivalent:
+ * SESSION_SQLALCHEMY_SEQUENCE named the sequence of an integer surrogate key, and here the
+ * session id itself is the primary key, so there is no sequence; SESSION_SQLALCHEMY_BIND_KEY
+ * chose one of Flask-SQLAlchemy's configured engines, and here you pass that database's
+ * handle itself; SESSION_SQLALCHEMY_MODEL customised the ORM model, and here the table is
+ * yours to extend (createTable: false) as long as the four columns stay.
+ */
+import { randomInt } from 'node:crypto';
+import type { Logger } from '../../core/options.js';
+import { StoreError, wrapStoreError, type Store, type StoreRecord } from '../../core/store.js';
+import { DEFAULT_TIMEOUT_MS, withTimeout } from '../shared.js';
+import { compile, type CompiledStatement, type DialectName, type SqlConnection, type TableName } from './connection.js';
+import { isKyselyHandle, kyselyConnection, type KyselyLike } from './kysely.js';
+import { isMysql2Handle, mysql2Connection, mysqlDialect, type Mysql2Queryable } from './dialects/mysql.js';
+import { isPgHandle, pgConnection, postgresDialect, type PgQueryable } from './dialects/postgres.js';
+import { betterSqliteConnection, isBetterSqliteHandle, sqliteDialect, type BetterSqliteDatabase } from './dialects/sqlite.js';
+
+export type { DialectName };
+export type SqlClient = PgQueryable | Mysql2Queryable | BetterSqliteDatabase | KyselyLike;
+
+export interface SqlStoreOptions {
+  /**
+   * Your database handle (SESSION_SQLALCHEMY, SESSION_PEEWEE_CONFIG): a pg Pool or
+   * Client, a mysql2 pool or connection, a better-sqlite3 Database or a Kysely instance.
+   * Borrowed: `close()` leaves it open.
+   */
+  client: SqlClient;
+  /** Table name (SESSION_SQLALCHEMY_TABLE, SESSION_PEEWEE_TABLE). Default 'sessions'. */
+  table?: string;
+  /** Schema holding the table (SESSION_SQLALCHEMY_SCHEMA): a PostgreSQL schema, a MySQL database, an attached SQLite database. */
+  schema?: string;
+  /**
+   * Create the table and its index on expiry (IF NOT EXISTS) on first use. Default true.
+   * false when you migrate yourself, or when the database user may not create tables
+   * (PostgreSQL checks that right even when the table exists): `sqlStore.ddl()` prints the
+   * statements to run.
+   */
+  createTable?: boolean;
+  /**
+   * Delete expired rows in the background every N reads (SESSION_CLEANUP_N_REQUESTS; set it
+   * for SESSION_AUTODELETE). The request never waits for it; failures are logged. Default 0:
+   * off — call `deleteExpired()` from a scheduled job instead.
+   */
+  sweepEveryNRequests?: number;
+  /** Most rows one DELETE of expired rows removes, so no statement holds locks for long. Default 1000. */
+  batchSize?: number;
+  /** Milliseconds one operation may take before it fails. Default DEFAULT_TIMEOUT_MS. */
+  timeout?: number;
+  /** Only for a Kysely instance whose adapter is not recognised: the dialect it speaks. */
+  dialect?: DialectName;
+  /** Where a failed background sweep is reported. Default: console.warn. */
+  logger?: Pick<Logger, 'warn'>;
+}
+
+/** Options of `sqlStore.ddl()`. */
+export interface SqlDdlOptions {
+  dialect: DialectName;
+  table?: string;
+  schema?: string;
+}
+
+const DIALECTS = { postgres: postgresDialect, mysql: mysqlDialect, sqlite: sqliteDialect };
+
+/**
+ * Plain identifiers only, so they are quoted without escaping. 50 characters leave room
+ * for the index name (`<table>_expires_at`) within PostgreSQL's 63 and MySQL's 64.
+ */
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,49}$/;
+/** The id column is VARCHAR(255). */
+const MAX_KEY_CHARACTERS = 255;
+
+const consoleWarn: Pick<Logger, 'warn'> = { warn: (message) => console.warn(`[sessionkit] ${message}`) };
+
+export class SqlStore implements Store {
+  readonly name: string;
+  readonly dialect: DialectName;
+  readonly table: string;
+  readonly schema: string | undefined;
+  readonly timeout: number;
+  readonly batchSize: number;
+  readonly sweepEveryNRequests: number;
+  /**
+   * The read without a promise, present for a synchronous driver (better-sqlite3): adapters
+   * use it to skip a promise turn on every request.
+   */
+  readonly getSync: ((key: string) => StoreRecord | undefined) | undefined;
+  readonly #connection: SqlConnection;
+  readonly #statements: Record<'get' | 'set' | 'create' | 'setIf' | 'touch' | 'delete' | 'deleteExpiredBatch', CompiledStatement>;
+  readonly #replaceExpired: CompiledStatement | undefined;
+  readonly #ddl: string[] | undefined;
+  readonly #remedy: string;
+  readonly #logger: Pick<Logger, 'warn'>;
+  #tableReady: Promise<void> | undefined;
+  #tableReadySync = false;
+  #requests = 0;
+  #sweep: Promise<void> | undefined;
+
+  constructor(options: SqlStoreOptions) {
+    const name = tableName(options.table, options.schema);
+    this.batchSize = integerOption('batchSize', options.batchSize, 1000, 1);
+    this.sweepEveryNRequests = integerOption('sweepEveryNRequests', options.sweepEveryNRequests, 0, 0);
+    this.timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+    if (options.dialect !== undefined && !Object.hasOwn(DIALECTS, options.dialect)) {
+      throw new TypeError(`sqlStore: dialect must be 'postgres', 'mysql' or 'sqlite', got ${String(options.dialect)}.`);
+    }
+    this.#connection = connect(options.client, options.dialect);
+    const dialect = this.#connection.dialect;
+    this.dialect = dialect.name;
+    this.name = `sql:${dialect.name}`;
+    this.table = name.table;
+    this.schema = name.schema;
+    this.#logger = options.logger ?? consoleWarn;
+
+    const sql = dialect.statements(name, this.batchSize);
+    const prepare = (text: string) => compile(text, dialect.placeholders);
+    this.#statements = {
+      get: prepare(sql.get),
+      set: prepare(sql.set),
+      create: prepare(sql.create),
+      setIf: prepare(sql.setIf),
+      touch: prepare(sql.touch),
+      delete: prepare(sql.delete),
+      deleteExpiredBatch: prepare(sql.deleteExpiredBatch),
+    };
+    this.#replaceExpired = sql.replaceExpired === undefined ? undefined : prepare(sql.replaceExpired);
+    const createTable = options.createTable ?? true;
+    this.#ddl = createTable ? dialect.ddl(name) : undefined;
+    const qualified = name.schema ? `${name.schema}.${name.table}` : name.table;
+    this.#remedy = createTable
+      ? this.#connection.remedy
+      : `${this.#connection.remedy} Does table ${qualified} exist? createTable is false: ` +
+        `create it with the statements of sqlStore.ddl({ dialect: '${dialect.name}' }).`;
+    const runSync = this.#connection.runSync;
+    this.getSync = runSync ? (key) => this.#readSync(runSync, key) : undefined;
+  }
+
+  async get(key: string): Promise<StoreRecord | undefined> {
+    this.#countRequest();
+    return this.#operation('read', async () => recordFrom(this.table, (await this.#run(this.#statements.get, this.#getArgs(key))).rows[0]));
+  }
+
+  #readSync(runSync: NonNullable<SqlConnection['runSync']>, key: string): StoreRecord | undefined {
+    this.#countRequest();
+    try {
+      this.#ensureTableSync(runSync);
+      const { sql, names } = this.#statements.get;
+      const args = this.#getArgs(key);
+      return recordFrom(this.table, runSync(sql, names.map((name) => args[name as keyof typeof args])).rows[0]);
+    } catch (error) {
+      throw wrapStoreError(this.name, 'read', this.#remedy, error);
+    }
+  }
+
+  #getArgs(key: string) {
+    return { id: key, now: Date.now() };
+  }
+
+  #countRequest(): void {
+    if (this.sweepEveryNRequests > 0 && ++this.#requests >= this.sweepEveryNRequests) {
+      this.#requests = 0;
+      this.#sweepInBackground();
+    }
+  }
+
+  async set(key: string, record: StoreRecord): Promise<string> {
+    return this.#operation('write', async () => {
+      const version = newVersion();
+      await this.#run(this.#statements.set, { ...this.#row(key, record), version });
+      return String(version);
+    });
+  }
+
+  async create(key: string, record: StoreRecord): Promise<boolean> {
+    return this.#operation('create', async () => {
+      const args = { ...this.#row(key, record), version: newVersion(), now: Date.now() };
+      if ((await this.#run(this.#statements.create, args)).affected === 1) return true;
+      return this.#replaceExpired !== undefined && (await this.#run(this.#replaceExpired, args)).affected === 1;
+    });
+  }
+
+  async setIf(key: string, record: StoreRecord, expectedVersion: string): Promise<boolean> {
+    // A token that no write of ours produced cannot match a row: no need to ask.
+    if (!/^\d{1,15}$/.test(expectedVersion)) return false;
+    return this.#operation('write', async () => {
+      const args = { ...this.#row(key, record), version: newVersion(expectedVersion), expected: expectedVersion, now: Date.now() };
+      return (await this.#run(this.#statements.setIf, args)).affected === 1;
+    });
+  }
+
+  async touch(key: string, expiresAt: number): Promise<void> {
+    await this.#operation('touch', () => this.#run(this.#statements.touch, { id: key, expiresAt: epochMs(expiresAt), now: Date.now() }));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#operation('delete', () => this.#run(this.#statements.delete, { id: key }));
+  }
+
+  /** Deletes expired rows, `batchSize` at a time, each batch its own statement; resolves the total. */
+  async deleteExpired(): Promise<number> {
+    const now = Date.now();
+    let total = 0;
+    for (;;) {
+      const { affected } = await this.#operation('deleting expired sessions', () =>
+        this.#run(this.#statements.deleteExpiredBatch, { now }),
+      );
+      total += affected;
+      if (affected < this.batchSize) return total;
+      // Let requests in between batches (a SQLite handle runs each batch synchronously).
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Waits for a background sweep in progress. The client is borrowed and stays open. */
+  async close(): Promise<void> {
+    await this.#sweep;
+  }
+
+  #row(key: string, record: StoreRecord) {
+    if (key.length > MAX_KEY_CHARACTERS && [...key].length > MAX_KEY_CHARACTERS) {
+      throw new StoreError(this.name, `key is longer than ${MAX_KEY_CHARACTERS} characters, the size of the id column.`);
+    }
+    // A Buffer view, no copy: every driver binds a Buffer as bytes.
+    const data = Buffer.from(record.data.buffer, record.data.byteOffset, record.data.byteLength);
+    return { id: key, data, expiresAt: epochMs(record.expiresAt) };
+  }
+
+  /** Runs `body` after the table exists, bounded by the timeout, failures as StoreError. */
+  async #operation<T>(action: string, body: () => Promise<T>): Promise<T> {
+    try {
+      return await withTimeout(this.#ensureTable().then(body), this.timeout, this.name, action);
+    } catch (error) {
+      throw wrapStoreError(this.name, action, this.#remedy, error);
+    }
+  }
+
+  #run(statement: CompiledStatement, args: Record<string, unknown>) {
+    return this.#connection.run(statement.sql, statement.names.map((name) => args[name]));
+  }
+
+  #ensureTable(): Promise<void> {
+    if (!this.#ddl) return Promise.resolve();
+    // Once per store; a failure (server down at start-up) is tried again by the next operation.
+    this.#tableReady ??= this.#createTable(this.#ddl).catch((error: unknown) => {
+      this.#tableReady = undefined;
+      throw error;
+    });
+    return this.#tableReady;
+  }
+
+  #ensureTableSync(runSync: NonNullable<SqlConnection['runSync']>): void {
+    if (!this.#ddl || this.#tableReadySync) return;
+    for (const statement of this.#ddl) runSync(statement, []);
+    this.#tableReadySync = true;
+  }
+
+  async #createTable(ddl: string[]): Promise<void> {
+    for (const statement of ddl) {
+      try {
+        await this.#connection.run(statement, []);
+      } catch (error) {
+        // Another process created it at the same moment; now IF NOT EXISTS sees it.
+        if (!this.#connection.dialect.isCreateRace(error)) throw error;
+        await this.#connection.run(statement, []);
+      }
+    }
+  }
+
+  #sweepInBackground(): void {
+    if (this.#sweep) return; // one sweep at a time
+    // Started on the next turn of the event loop, so the read that triggered it never waits.
+    this.#sweep = new Promise((resolve) => setImmediate(resolve))
+      .then(() => this.deleteExpired())
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          const reason = error instanceof Error ? error.message : String(error);
+          this.#logger.warn(`${this.name}: background deletion of expired sessions failed: ${reason}`);
+        },
+      )
+      .finally(() => {
+        this.#sweep = undefined;
+      });
+  }
+}
+
+/**
+ * A store over your SQL handle; see the module comment for handles, table layout and the
+ * statements each operation costs. `sqlStore.ddl()` prints the table's DDL.
+ */
+export function sqlStore(options: SqlStoreOptions): SqlStore {
+  return new SqlStore(options);
+}
+
+/**
+ * The CREATE TABLE and CREATE INDEX statements the store would run on first use, as SQL
+ * text (statements end with `;`), for migrations of your own with `createTable: false`.
+ *
+ *   console.log(sqlStore.ddl({ dialect: 'postgres', table: 'sessions', schema: 'app' }));
+ */
+sqlStore.ddl = function ddl(options: SqlDdlOptions): string {
+  if (!Object.hasOwn(DIALECTS, options.dialect)) {
+    throw new TypeError(`sqlStore.ddl: dialect must be 'postgres', 'mysql' or 'sqlite', got ${String(options.dialect)}.`);
+  }
+  return DIALECTS[options.dialect].ddl(tableName(options.table, options.schema)).map((statement) => `${statement};\n`).join('\n');
+};
+
+function connect(client: unknown, dialect: DialectName | undefined): SqlConnection {
+  if (typeof client === 'object' && client !== null) {
+    // Kysely first: it is the one wrapper; then by the methods only each library has.
+    if (isKyselyHandle(client)) return kyselyConnection(client, dialect ? `sql:${dialect}` : 'sql', dialect);
+    if (isBetterSqliteHandle(client)) return betterSqliteConnection(client);
+    if (isMysql2Handle(client)) return mysql2Connection(client);
+    if (isPgHandle(client)) return pgConnection(client);
+  }
+  throw new TypeError(
+    'sqlStore: `client` must be a pg Pool or Client, a mysql2 pool or connection, a better-sqlite3 Database ' +
+      `or a Kysely instance; got ${typeof client === 'object' && client !== null ? (client.constructor?.name ?? 'an object') : String(client)}.`,
+  );
+}
+
+function tableName(table = 'sessions', schema?: string): TableName {
+  for (const [option, value] of [['table', table], ['schema', schema]] as const) {
+    if (value !== undefined && !IDENTIFIER.test(value)) {
+      throw new TypeError(
+        `sqlStore: ${option} must be a plain SQL identifier (letters, digits and _, not starting with a digit, ` +
+          `at most 50 characters), got ${JSON.stringify(value)}.`,
+      );
+    }
+  }
+  return { table, schema };
+}
+
+function integerOption(option: string, value: number | undefined, fallback: number, min: 0 | 1): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new TypeError(`sqlStore: ${option} must be ${min ? 'a positive' : 'a non-negative'} integer, got ${String(value)}.`);
+  }
+  return value;
+}
+
+function recordFrom(table: string, row: Record<string, unknown> | undefined): StoreRecord | undefined {
+  if (!row) return undefined;
+  if (!(row.data instanceof Uint8Array)) throw new Error(`column data of table ${table} did not come back as bytes`);
+  return { data: row.data, expiresAt: Number(row.expires_at), version: String(row.version) };
+}
+
+/** A whole number of milliseconds for the BIGINT column, rounded up so a row never expires early. */
+function epochMs(expiresAt: number): number {
+  return Math.ceil(expiresAt);
+}
+
+/** A random version token of 48 bits (a safe integer in every driver), different from `previous`. */
+function newVersion(previous?: string): number {
+  let version: number;
+  do version = randomInt(1, 2 ** 48);
+  while (String(version) === previous);
+  return version;
+}

@@ -1,0 +1,231 @@
+import { describe, expect, it } from 'vitest';
+import { fromEnv, fromFlaskConfig, SessionConfigError, SessionEngine } from '../../src/index.js';
+import { parseDuration } from '../../src/core/duration.js';
+
+const SECRET = 'flask-secret-key-long-enough';
+
+describe('fromFlaskConfig: the seeds keys word for word', () => {
+  it('maps every core key', () => {
+    expect(
+      fromFlaskConfig({
+        SESSION_TYPE: 'memory',
+        SESSION_PERMANENT: false,
+        SESSION_USE_SIGNER: true,
+        SECRET_KEY: SECRET,
+        SESSION_KEY_PREFIX: 'app1:',
+        SESSION_ID_LENGTH: 24,
+        SESSION_COOKIE_NAME: 'sid',
+        SESSION_COOKIE_DOMAIN: 'example.com',
+        SESSION_COOKIE_PATH: '/app',
+        SESSION_COOKIE_HTTPONLY: false,
+        SESSION_COOKIE_SECURE: true,
+        SESSION_COOKIE_SAMESITE: 'Strict',
+        PERMANENT_SESSION_LIFETIME: 3600,
+        SESSION_REFRESH_EACH_REQUEST: false,
+        SESSION_SERIALIZATION_FORMAT: 'json',
+        DEBUG: true, // not a session key: ignored, so a whole app config can be passed
+      }),
+    ).toEqual({
+      type: 'memory',
+      permanent: false,
+      secret: [SECRET],
+      keyPrefix: 'app1:',
+      idLength: 24,
+      cookie: { name: 'sid', domain: 'example.com', path: '/app', httpOnly: false, secure: true, sameSite: 'strict' },
+      lifetime: 3600,
+      refreshEachRequest: false,
+      serializer: 'json',
+    });
+  });
+
+  it('maps the filesystem keys, with the mode in octal', () => {
+    expect(
+      fromFlaskConfig({ SESSION_TYPE: 'filesystem', SESSION_FILE_DIR: '/tmp/s', SESSION_FILE_THRESHOLD: 100, SESSION_FILE_MODE: '0640' }),
+    ).toEqual({ type: 'filesystem', storeOptions: { dir: '/tmp/s', threshold: 100, mode: 0o640 } });
+  });
+
+  it('SECRET_KEY without SESSION_USE_SIGNER does not sign, as in Flask-Session', () => {
+    expect(fromFlaskConfig({ SECRET_KEY: SECRET }).secret).toBeUndefined();
+  });
+
+  it('SECRET_KEY_FALLBACKS still verify after a rotation', () => {
+    expect(fromFlaskConfig({ SESSION_USE_SIGNER: true, SECRET_KEY: SECRET, SECRET_KEY_FALLBACKS: ['an-older-secret-key-value'] }).secret).toEqual([
+      SECRET,
+      'an-older-secret-key-value',
+    ]);
+  });
+
+  it('the result builds a working engine', () => {
+    const engine = new SessionEngine(fromFlaskConfig({ SESSION_TYPE: 'memory', SESSION_USE_SIGNER: true, SECRET_KEY: SECRET }));
+    expect(engine.store.name).toBe('memory');
+  });
+});
+
+describe('fromFlaskConfig: mistakes fail at start-up, saying what to change', () => {
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['SESSION_USE_SIGNER without a secret', { SESSION_USE_SIGNER: true }, /SESSION_USE_SIGNER is true but SECRET_KEY is not set/],
+    ['a misspelt key', { SESSION_PERMANANT: true }, /unknown setting SESSION_PERMANANT/],
+    ['an unknown type', { SESSION_TYPE: 'cassandra' }, /SESSION_TYPE 'cassandra' is not available.*memory/],
+    ['a backend key for another type', { SESSION_TYPE: 'memory', SESSION_FILE_DIR: '/tmp' }, /SESSION_FILE_DIR applies to SESSION_TYPE 'filesystem'/],
+    ['a non-boolean', { SESSION_PERMANENT: 'perhaps' }, /SESSION_PERMANENT must be true or false/],
+    ['a bad serializer', { SESSION_SERIALIZATION_FORMAT: 'pickle' }, /'msgpack' or 'json'/],
+    ['a bad SameSite', { SESSION_COOKIE_SAMESITE: 'sometimes' }, /Lax, Strict or None/],
+    ['fallbacks without signing', { SECRET_KEY_FALLBACKS: ['x'] }, /SESSION_USE_SIGNER/],
+  ];
+  for (const [what, config, message] of cases) {
+    it(what, () => {
+      expect(() => fromFlaskConfig(config)).toThrow(SessionConfigError);
+      expect(() => fromFlaskConfig(config)).toThrow(message);
+    });
+  }
+});
+
+describe('fromEnv', () => {
+  it('reads strings as the seeds mean them', () => {
+    expect(
+      fromEnv({
+        SESSION_TYPE: 'filesystem',
+        SESSION_FILE_DIR: './sessions',
+        SESSION_FILE_MODE: '0600',
+        SESSION_PERMANENT: 'false',
+        SESSION_USE_SIGNER: '1',
+        SECRET_KEY: SECRET,
+        PERMANENT_SESSION_LIFETIME: '7d',
+        SESSION_COOKIE_SECURE: 'auto',
+        SESSION_MANAGER: 'local/host:@/tmp/.ICE-unix/1', // the desktop's, not ours
+        PATH: '/usr/bin',
+      }),
+    ).toEqual({
+      type: 'filesystem',
+      storeOptions: { dir: './sessions', mode: 0o600 },
+      permanent: false,
+      secret: [SECRET],
+      lifetime: '7d',
+      cookie: { secure: 'auto' },
+    });
+  });
+
+  it('fails on a misspelt variable', () => {
+    expect(() => fromEnv({ SESSION_TYP: 'memory' })).toThrow(/unknown setting SESSION_TYP/);
+  });
+});
+
+describe('engine options: contradictions fail at construction', () => {
+  const cases: [string, ConstructorParameters<typeof SessionEngine>[0], RegExp][] = [
+    ['a short secret', { secret: 'short' }, /at least 16 characters/],
+    ['an empty secret list', { secret: [] }, /empty array/],
+    ['SameSite=None without Secure', { cookie: { sameSite: 'none' } }, /needs cookie.secure/],
+    ['a __Host- cookie with a domain', { cookie: { name: '__Host-s', secure: true, domain: 'x.com' } }, /__Host-/],
+    ['a __Secure- cookie without Secure', { cookie: { name: '__Secure-s' } }, /__Secure-/],
+    ['an unknown option', { permanant: true } as never, /unknown option "permanant"/],
+    ['an unknown cookie option', { cookie: { maxage: 1 } } as never, /unknown cookie option "maxage"/],
+    ['store and type together', { type: 'memory', store: { name: 'x', get: async () => undefined, set: async () => undefined, delete: async () => {} } }, /not both/],
+    ['a tiny idLength', { idLength: 8 }, /idLength/],
+    ['a bad lifetime', { lifetime: '31 days' }, /not a duration/],
+    ['an unknown type', { type: 'cassandra' as never }, /unknown store type "cassandra"/],
+  ];
+  for (const [what, options, message] of cases) {
+    it(what, () => {
+      expect(() => new SessionEngine({ logger: { warn() {}, info() {} }, ...options })).toThrow(message);
+    });
+  }
+});
+
+describe('parseDuration', () => {
+  it('reads seconds and unit strings', () => {
+    expect(parseDuration(60, 'x')).toBe(60_000);
+    expect(parseDuration('31d', 'x')).toBe(31 * 86_400_000);
+    expect(parseDuration('1d12h', 'x')).toBe(36 * 3_600_000);
+    expect(parseDuration('500ms', 'x')).toBe(500);
+    expect(parseDuration('2678400', 'x')).toBe(2_678_400_000);
+  });
+  it('rejects nonsense', () => {
+    expect(() => parseDuration('soon', 'lifetime')).toThrow(/lifetime "soon" is not a duration/);
+    expect(() => parseDuration(-1, 'lifetime')).toThrow(/non-negative/);
+  });
+});
+
+describe('fromFlaskConfig: server backends', () => {
+  it('SESSION_TYPE sqlalchemy and peewee are the SQL store, with its keys', () => {
+    const pool = { query: () => undefined };
+    expect(
+      fromFlaskConfig({
+        SESSION_TYPE: 'sqlalchemy',
+        SESSION_SQLALCHEMY: pool,
+        SESSION_SQLALCHEMY_TABLE: 'web_sessions',
+        SESSION_SQLALCHEMY_SCHEMA: 'app',
+        SESSION_CLEANUP_N_REQUESTS: 500,
+      }),
+    ).toEqual({ type: 'sql', storeOptions: { client: pool, table: 'web_sessions', schema: 'app', sweepEveryNRequests: 500 } });
+    expect(fromFlaskConfig({ SESSION_TYPE: 'peewee', SESSION_PEEWEE_TABLE: 't', SESSION_AUTODELETE: true }).storeOptions).toEqual({
+      table: 't',
+      sweepEveryNRequests: 1000,
+    });
+  });
+
+  it('keys without an equivalent say why', () => {
+    expect(() => fromFlaskConfig({ SESSION_TYPE: 'sqlalchemy', SESSION_SQLALCHEMY_SEQUENCE: 'seq' })).toThrow(/primary key/);
+  });
+
+  it('a client-less sql type fails at start-up', () => {
+    expect(() => new SessionEngine({ ...fromFlaskConfig({ SESSION_TYPE: 'sqlalchemy' }), logger: { warn() {}, info() {} } })).toThrow(
+      /type 'sql' needs your database client/,
+    );
+  });
+
+  it('builds the DynamoDB client from the seeds connection keys', async () => {
+    const options = fromFlaskConfig({
+      SESSION_TYPE: 'dynamodb',
+      SESSION_DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
+      SESSION_DYNAMODB_REGION: 'eu-west-1',
+      SESSION_DYNAMODB_KEY_ID: 'id',
+      SESSION_DYNAMODB_SECRET: 'secret',
+      SESSION_DYNAMODB_TABLE: 'web',
+    });
+    const { client, table } = options.storeOptions as { client: { config: { region: () => Promise<string> } }; table: string };
+    expect(table).toBe('web');
+    expect(await client.config.region()).toBe('eu-west-1');
+    expect(() => fromFlaskConfig({ SESSION_TYPE: 'dynamodb', SESSION_DYNAMODB_KEY_ID: 'id' })).toThrow(/go together/);
+  });
+});
+
+describe('fromFlaskConfig: redis', () => {
+  it('SESSION_REDIS is the client of the redis store', () => {
+    const client = { sendCommand: () => undefined };
+    expect(fromFlaskConfig({ SESSION_TYPE: 'redis', SESSION_REDIS: client })).toEqual({ type: 'redis', storeOptions: { client } });
+  });
+});
+
+describe('fromFlaskConfig: memcached', () => {
+  it('SESSION_MEMCACHED is a client of yours, or the servers as host:port', () => {
+    const client = { gets: () => undefined };
+    expect(fromFlaskConfig({ SESSION_TYPE: 'memcached', SESSION_MEMCACHED: client })).toEqual({ type: 'memcached', storeOptions: { client } });
+    expect(fromFlaskConfig({ SESSION_TYPE: 'memcached', SESSION_MEMCACHED: ['10.0.0.1:11211', '10.0.0.2:11211'] })).toEqual({
+      type: 'memcached',
+      storeOptions: { servers: ['10.0.0.1:11211', '10.0.0.2:11211'] },
+    });
+    expect(fromEnv({ SESSION_TYPE: 'memcached', SESSION_MEMCACHED: 'cache1:11211, cache2:11212' })).toEqual({
+      type: 'memcached',
+      storeOptions: { servers: ['cache1:11211', 'cache2:11212'] },
+    });
+  });
+
+  it("flask-session-plus's 'memcache' is the memcached store", () => {
+    expect(fromFlaskConfig({ SESSION_TYPE: 'memcache' }).type).toBe('memcached');
+  });
+
+  it('a bad SESSION_MEMCACHED, or one for another type, fails at start-up', () => {
+    expect(() => fromFlaskConfig({ SESSION_TYPE: 'memcached', SESSION_MEMCACHED: 'localhost' })).toThrow(/MemcacheClient or "host:port"/);
+    expect(() => fromFlaskConfig({ SESSION_TYPE: 'redis', SESSION_MEMCACHED: '127.0.0.1:11211' })).toThrow(
+      /SESSION_MEMCACHED applies to SESSION_TYPE 'memcached'/,
+    );
+  });
+
+  it('builds the store by name, on the servers given', async () => {
+    const engine = new SessionEngine({ ...fromEnv({ SESSION_TYPE: 'memcached', SESSION_MEMCACHED: '127.0.0.1:1' }), logger: { warn() {}, info() {} } });
+    expect(engine.store.name).toBe('memcached');
+    // Nothing listens on port 1: the store's own client for that server fails, quickly.
+    await expect(engine.store.get('session:x')).rejects.toThrow(/memcached at 127\.0\.0\.1:1 up and reachable/);
+    await engine.store.close?.();
+  });
+});

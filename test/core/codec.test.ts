@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { jsonCodec } from '../../src/core/codec/json.js';
+import { msgpackCodec } from '../../src/core/codec/msgpack.js';
+import { SessionEngine } from '../../src/index.js';
+import { MemoryStore } from '../../src/stores/memory.js';
+
+describe('msgpack codec', () => {
+  it('round-trips Date, Map, Set, BigInt and Uint8Array, nested', () => {
+    const value = {
+      when: new Date('2026-01-02T03:04:05.678Z'),
+      map: new Map<unknown, unknown>([['a', 1], [2, new Set(['x'])]]),
+      set: new Set([1, 'two', new Date(0)]),
+      big: 123456789012345678901234567890n,
+      negative: -42n,
+      bytes: new Uint8Array([0, 1, 254, 255]),
+      nested: { list: [new Map([['k', 10n]])] },
+    };
+    expect(msgpackCodec.decode(msgpackCodec.encode(value))).toEqual(value);
+  });
+
+  it('refuses a __proto__ key instead of touching a prototype', () => {
+    const hostile = JSON.parse('{"__proto__": {"polluted": true}}') as object;
+    const bytes = msgpackCodec.encode(hostile);
+    expect(() => msgpackCodec.decode(bytes)).toThrow(/__proto__/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('json codec', () => {
+  it('round-trips plain data', () => {
+    const value = { a: 1, b: ['x', { c: null }], d: 'ünïcode' };
+    expect(jsonCodec.decode(jsonCodec.encode(value))).toEqual(value);
+  });
+
+  it('keeps __proto__ as a plain own key without touching a prototype', () => {
+    const decoded = jsonCodec.decode(new TextEncoder().encode('{"__proto__": {"polluted": true}}')) as object;
+    expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
+    expect(Object.hasOwn(decoded, '__proto__')).toBe(true);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('rejects bytes that are not UTF-8 JSON', () => {
+    expect(() => jsonCodec.decode(new Uint8Array([0xff, 0xfe]))).toThrow();
+  });
+});
+
+describe.each(['msgpack', 'json'] as const)('stored data cannot pollute prototypes (%s)', (serializer) => {
+  const quiet = { warn: () => {}, info: () => {} };
+
+  async function storeThenLoad(raw: string) {
+    const store = new MemoryStore();
+    const engine = new SessionEngine<Record<string, unknown>>({ store, serializer, logger: quiet });
+    const session = await engine.load(undefined);
+    session.seed = 1;
+    const pending = engine.commit(session);
+    await pending.persist();
+    // Replace the record with hostile data, written as the codec would write it.
+    const codec = serializer === 'json' ? jsonCodec : msgpackCodec;
+    const payload = { p: true, d: JSON.parse(raw) as unknown };
+    await store.set(`session:${session.id}`, { data: codec.encode(payload), expiresAt: Date.now() + 60_000 });
+    return engine.load(pending.setCookies[0]!.split(';')[0]);
+  }
+
+  it('a __proto__ key neither pollutes Object.prototype nor changes the session prototype', async () => {
+    const loaded = await storeThenLoad('{"__proto__": {"polluted": true, "regenerate": "gotcha"}}');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(typeof loaded.regenerate).toBe('function');
+    expect((loaded as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('constructor and prototype keys stay plain data', async () => {
+    const loaded = await storeThenLoad('{"constructor": {"prototype": {"polluted": true}}, "prototype": {"x": 1}}');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(loaded.constructor).toEqual({ prototype: { polluted: true } });
+    expect(loaded.prototype).toEqual({ x: 1 });
+    expect(Object.prototype.constructor).toBe(Object);
+  });
+
+  it("a key named like a session control stays plain data and never reaches the control's setter", async () => {
+    const loaded = await storeThenLoad('{"permanent": "not-a-boolean", "other": 2}');
+    // Assigned, it would have gone through the `permanent` setter and left no own field.
+    expect(Object.getOwnPropertyDescriptor(loaded, 'permanent')).toMatchObject({ value: 'not-a-boolean', enumerable: true });
+    expect(Object.keys(loaded).sort()).toEqual(['other', 'permanent']);
+  });
+});

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { generateId, IdCodec } from '../../src/core/ids.js';
+
+const NEW = 'new-secret-0123456789abcdefghijklmnop';
+const OLD = 'old-secret-0123456789abcdefghijklmnop';
+
+describe('IdCodec', () => {
+  it('signs with the first secret and reads its own values back, from cache or not', () => {
+    const id = generateId(32);
+    const writer = new IdCodec(32, [NEW]);
+    const value = writer.encode(id);
+    expect(value.startsWith(`${id}.`)).toBe(true);
+    expect(writer.encode(id)).toBe(value); // the remembered signature is the same one
+    expect(writer.decode(value)).toBe(id);
+    expect(new IdCodec(32, [NEW]).decode(value)).toBe(id); // a fresh codec verifies by HMAC
+  });
+
+  it('reads a value signed with an older secret, and re-signs it with the first one', () => {
+    const id = generateId(32);
+    const oldValue = new IdCodec(32, [OLD]).encode(id);
+    const rotated = new IdCodec(32, [NEW, OLD]);
+    expect(rotated.decode(oldValue)).toBe(id);
+    const reissued = rotated.encode(id);
+    expect(reissued).not.toBe(oldValue);
+    expect(new IdCodec(32, [NEW]).decode(reissued)).toBe(id);
+    expect(new IdCodec(32, [NEW]).decode(oldValue)).toBeUndefined();
+  });
+
+  it('trusts nothing a client sends because of what it signed before', () => {
+    const codec = new IdCodec(32, [NEW]);
+    const id = generateId(32);
+    const value = codec.encode(id);
+    const signature = value.slice(id.length + 1);
+    const otherId = generateId(32);
+    expect(codec.decode(`${otherId}.${signature}`)).toBeUndefined();
+    expect(codec.decode(id)).toBeUndefined();
+    const lastChanged = signature.slice(0, -1) + (signature.endsWith('A') ? 'B' : 'A');
+    expect(codec.decode(`${id}.${lastChanged}`)).toBeUndefined();
+  });
+});

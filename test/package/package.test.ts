@@ -1,0 +1,98 @@
+/**
+ * Meta-tests on the published shape: the exports map points at files the build made,
+ * and importing the core or a store module loads no optional peer library.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { entries } from '../../tsup.config.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as {
+  exports: Record<string, string | { import: { types: string; default: string }; require: { types: string; default: string } }>;
+  peerDependencies: Record<string, string>;
+};
+const OPTIONAL_LIBRARIES = Object.keys(pkg.peerDependencies);
+
+function node(args: string[]): string {
+  return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+}
+
+beforeAll(() => {
+  if (!existsSync(`${root}dist/index.js`)) execFileSync('npx', ['tsup', '--silent'], { cwd: root, stdio: 'inherit' });
+}, 120_000);
+
+describe('package shape', () => {
+  it('every build entry has a subpath export and every export file exists', () => {
+    const subpaths = Object.keys(pkg.exports).filter((key) => key !== './package.json');
+    expect(subpaths.sort()).toEqual(Object.keys(entries).map((name) => (name === 'index' ? '.' : `./${name}`)).sort());
+    for (const target of Object.values(pkg.exports)) {
+      if (typeof target === 'string') continue;
+      for (const file of [target.import.types, target.import.default, target.require.types, target.require.default]) {
+        expect(existsSync(`${root}${file}`), file).toBe(true);
+      }
+    }
+  });
+
+  it.each(Object.keys(entries).filter((name) => name !== 'express'))(
+    'importing %s (CommonJS) loads no optional library',
+    (name) => {
+      const loaded = node([
+        '-e',
+        `require('./dist/${name}.cjs'); console.log(JSON.stringify(Object.keys(require.cache)))`,
+      ]);
+      const modules = JSON.parse(loaded) as string[];
+      for (const library of OPTIONAL_LIBRARIES) {
+        expect(modules.filter((file) => file.includes(`/node_modules/${library}/`))).toEqual([]);
+      }
+    },
+  );
+
+  it('importing the core (ESM) resolves no optional library', () => {
+    // A resolve hook records every bare specifier the import graph asks for. It appends to
+    // a file, synchronously: hooks run on their own thread, and on Node 24 what that thread
+    // writes to stdout can be lost when the process exits.
+    const log = join(mkdtempSync(join(tmpdir(), 'sessionkit-resolve-')), 'specifiers.txt');
+    const hook = `data:text/javascript,${encodeURIComponent(
+      `import { appendFileSync } from 'node:fs'; export async function resolve(s, c, next) { if (!s.startsWith('.') && !s.startsWith('node:') && !s.startsWith('file:')) appendFileSync(${JSON.stringify(log)}, s + '\\n'); return next(s, c); }`,
+    )}`;
+    const register = `import { register } from 'node:module'; register(${JSON.stringify(hook)});`;
+    node([
+      '--import',
+      `data:text/javascript,${encodeURIComponent(register)}`,
+      '--input-type=module',
+      '-e',
+      "await import('./dist/index.js'); await import('./dist/stores/sqlite.js');",
+    ]);
+    const specifiers = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    rmSync(dirname(log), { recursive: true, force: true });
+    for (const library of OPTIONAL_LIBRARIES) expect(specifiers).not.toContain(library);
+    expect(specifiers).toContain('cookie'); // the hook works: it sees the core's own dependency
+  });
+
+  it.each([
+    ['better-sqlite3', 'sqlite', "const { sqliteStore } = await import('./dist/stores/sqlite.js'); try { sqliteStore({ path: 'x.db' }) } catch (e) { console.log(e.message) }"],
+    ['memcache-client', 'memcached', "const { memcachedStore } = await import('./dist/stores/memcached.js'); try { memcachedStore({ servers: '127.0.0.1:11211' }) } catch (e) { console.log(e.message) }"],
+  ])('without %s installed, the %s store fails with the npm install line', (library, _store, script) => {
+    // A consumer project that has sessionkit's own dependencies but not the optional one.
+    const consumer = mkdtempSync(join(tmpdir(), 'sessionkit-consumer-'));
+    try {
+      cpSync(`${root}dist`, join(consumer, 'dist'), { recursive: true });
+      writeFileSync(join(consumer, 'package.json'), '{"type":"module"}');
+      for (const dependency of ['cookie', '@msgpack/msgpack']) {
+        mkdirSync(dirname(join(consumer, 'node_modules', dependency)), { recursive: true });
+        symlinkSync(`${root}node_modules/${dependency}`, join(consumer, 'node_modules', dependency));
+      }
+      const output = execFileSync(
+        process.execPath,
+        ['--input-type=module', '-e', script],
+        { cwd: consumer, encoding: 'utf8' },
+      );
+      expect(output).toMatch(new RegExp(`npm install ${library}`));
+    } finally {
+      rmSync(consumer, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,107 @@
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessionkit } from '../../src/adapters/express.js';
+import type { SessionOptions } from '../../src/core/options.js';
+import { cookieStore } from '../../src/stores/cookie/index.js';
+import { CookieJar, listen, type TestServer } from '../helpers/http.js';
+
+const SECRET = 'sealed-cookie-secret-0123456789abcdef';
+const quiet = { warn: () => {}, info: () => {} };
+
+function app(options: SessionOptions) {
+  const application = express();
+  application.use(sessionkit({ logger: quiet, ...options }));
+  const data = (req: express.Request) => req.session as unknown as Record<string, unknown>;
+  application.get('/set/:value', (req, res) => {
+    data(req).value = req.params.value;
+    res.send('ok');
+  });
+  application.get('/big/:bytes', (req, res) => {
+    data(req).big = 'x'.repeat(Number(req.params.bytes));
+    res.send('ok');
+  });
+  application.get('/get', (req, res) => void res.send(String(data(req).value ?? 'not set')));
+  application.get('/id', (req, res) => void res.send(req.session.id));
+  application.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    res.status(500).send(error.message);
+  });
+  return listen(application);
+}
+
+describe('sealed cookie store', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await app({ store: cookieStore({ secret: SECRET }) });
+  });
+  afterAll(() => server.close());
+
+  it('keeps the session in the cookie, encrypted', async () => {
+    const jar = new CookieJar();
+    await jar.fetch(`${server.url}/set/plain-text-value`);
+    expect(jar.cookies.get('session')).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(jar.cookies.get('session')).not.toContain('plain');
+    expect(await (await jar.fetch(`${server.url}/get`)).text()).toBe('plain-text-value');
+  });
+
+  it('sends no cookie for an untouched session, and keeps a stable id', async () => {
+    const jar = new CookieJar();
+    await jar.fetch(`${server.url}/set/v`);
+    const untouched = await jar.fetch(`${server.url}/id`);
+    expect(untouched.headers.get('set-cookie')).toBeNull();
+    const id = await untouched.text();
+    expect(await (await jar.fetch(`${server.url}/id`)).text()).toBe(id);
+  });
+
+  it('a tampered, truncated or foreign cookie is a fresh session', async () => {
+    const jar = new CookieJar();
+    await jar.fetch(`${server.url}/set/v`);
+    const value = jar.cookies.get('session')!;
+    for (const bad of [`${value.slice(0, 20)}${value[20] === 'A' ? 'B' : 'A'}${value.slice(21)}`, value.slice(0, -5), 'A'.repeat(value.length)]) {
+      const response = await fetch(`${server.url}/get`, { headers: { cookie: `session=${bad}` } });
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe('not set');
+    }
+  });
+
+  it('a session too large for a cookie fails with an error naming the size', async () => {
+    const jar = new CookieJar();
+    const small = await jar.fetch(`${server.url}/big/1000`);
+    expect(small.status).toBe(200);
+    const response = await jar.fetch(`${server.url}/big/5000`);
+    expect(response.status).toBe(500);
+    expect(await response.text()).toMatch(/Set-Cookie header would be \d+ bytes, over the 4096-byte cookie limit/);
+    expect(response.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('the expiry is sealed inside: an old cookie stops working even if the browser sends it', async () => {
+    const shortLived = await app({ store: cookieStore({ secret: SECRET }), lifetime: 1 });
+    try {
+      const jar = new CookieJar();
+      await jar.fetch(`${shortLived.url}/set/soon-gone`);
+      expect(await (await jar.fetch(`${shortLived.url}/get`)).text()).toBe('soon-gone');
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      expect(await (await jar.fetch(`${shortLived.url}/get`)).text()).toBe('not set');
+    } finally {
+      await shortLived.close();
+    }
+  });
+
+  it('rotates keys: the first seals, all open', async () => {
+    const old = await app({ store: cookieStore({ secret: 'the-old-sealing-secret-0123456789abc' }) });
+    const rotated = await app({ store: cookieStore({ secret: ['the-new-sealing-secret-0123456789abc', 'the-old-sealing-secret-0123456789abc'] }) });
+    const dropped = await app({ store: cookieStore({ secret: 'the-new-sealing-secret-0123456789abc' }) });
+    try {
+      const jar = new CookieJar();
+      await jar.fetch(`${old.url}/set/kept`);
+      const cookie = jar.header()!;
+      expect(await (await fetch(`${rotated.url}/get`, { headers: { cookie } })).text()).toBe('kept');
+      expect(await (await fetch(`${dropped.url}/get`, { headers: { cookie } })).text()).toBe('not set');
+    } finally {
+      await Promise.all([old.close(), rotated.close(), dropped.close()]);
+    }
+  });
+
+  it('without any secret it fails at start-up saying what to pass', () => {
+    expect(() => sessionkit({ store: cookieStore() })).toThrow(/needs a secret to seal sessions/);
+  });
+});

@@ -1,0 +1,310 @@
+import { BatchWriteItemCommand, DynamoDBClient, ScanCommand, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { afterAll, describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/core/store.js';
+import { DynamoDBStore } from '../../src/stores/dynamodb/index.js';
+import { describeSessionsOverHttp } from '../conformance/http-suite.js';
+import { describeStore } from '../conformance/store-suite.js';
+import { CookieJar, listen, type TestServer } from '../helpers/http.js';
+import { DYNALITE_REQUIRES, startDynalite, type DynaliteServer } from '../servers/dynalite.js';
+import { describeWithServer } from '../servers/suite.js';
+import { valueApp } from '../helpers/value-app.js';
+
+const quiet = { warn: () => {}, info: () => {} };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const record = (text = 'x', expiresAt = Date.now() + 60_000) => ({ data: new TextEncoder().encode(text), expiresAt });
+
+const clients: DynamoDBClient[] = [];
+afterAll(() => {
+  for (const client of clients) client.destroy();
+});
+
+/** An SDK client for the harness's dynalite, with the short socket timeouts the store's docs recommend. */
+function clientFor(dynamo: DynaliteServer, config: Partial<DynamoDBClientConfig> = {}): DynamoDBClient {
+  const client = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: dynamo.region,
+    credentials: dynamo.credentials,
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 200, requestTimeout: 400, throwOnRequestTimeout: true },
+    ...config,
+  });
+  clients.push(client);
+  return client;
+}
+
+let tables = 0;
+const tableName = (label: string) => `sessions_${label}_${process.pid}_${tables++}`;
+
+async function createTable(dynamo: DynaliteServer, TableName: string, partitionKey = 'id'): Promise<void> {
+  await dynamo.createTable({
+    TableName,
+    AttributeDefinitions: [{ AttributeName: partitionKey, AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
+    BillingMode: 'PAY_PER_REQUEST',
+  });
+}
+
+/** The raw item as DynamoDB holds it (JSON wire format), read without the store. */
+async function rawItem(dynamo: DynaliteServer, table: string, key: string, partitionKey = 'id') {
+  const { body } = await dynamo.call('GetItem', { TableName: table, Key: { [partitionKey]: { S: key } }, ConsistentRead: true });
+  return (body as { Item?: Record<string, Record<string, string>> }).Item;
+}
+
+describeWithServer('dynamodb store on dynalite', { requires: DYNALITE_REQUIRES, start: () => startDynalite() }, (server) => {
+  async function fixture() {
+    const table = tableName('suite');
+    await createTable(server(), table);
+    return { store: new DynamoDBStore({ client: clientFor(server()), table }) };
+  }
+
+  describeStore('dynamodb', fixture, ['create', 'setIf', 'touch', 'deleteExpired'], { largeValueBytes: 300 * 1024 });
+  describeSessionsOverHttp('dynamodb', fixture);
+
+  describe('DynamoDBStore', () => {
+    async function storeWithTable(options: { partitionKey?: string; ttlAttribute?: string } = {}) {
+      const table = tableName('own');
+      await createTable(server(), table, options.partitionKey);
+      return { table, store: new DynamoDBStore({ client: clientFor(server()), table, ...options }) };
+    }
+
+    it('writes the documented item layout: key S, data B, version S, expiresAt ms, TTL in seconds rounded up', async () => {
+      const { table, store } = await storeWithTable({ partitionKey: 'pk', ttlAttribute: 'ttl' });
+      const expiresAt = Date.now() + 60_000 + 1; // never a whole second: the rounding shows
+      const version = await store.set('session:layout', { data: new Uint8Array([0, 1, 254, 255]), expiresAt });
+      const item = await rawItem(server(), table, 'session:layout', 'pk');
+      expect(item).toEqual({
+        pk: { S: 'session:layout' },
+        data: { B: Buffer.from([0, 1, 254, 255]).toString('base64') },
+        version: { S: version },
+        expiresAt: { N: String(expiresAt) },
+        ttl: { N: String(Math.ceil(expiresAt / 1000)) },
+      });
+      expect(Number(item!.ttl!.N) * 1000).toBeGreaterThanOrEqual(expiresAt);
+    });
+
+    it('touch moves only expiresAt and the TTL attribute, and keeps the version', async () => {
+      const { table, store } = await storeWithTable();
+      await store.set('k', record('kept'));
+      const before = await rawItem(server(), table, 'k');
+      const later = Date.now() + 120_000 + 500;
+      await store.touch('k', later);
+      const after = await rawItem(server(), table, 'k');
+      expect(after).toEqual({
+        ...before,
+        expiresAt: { N: String(later) },
+        expires: { N: String(Math.ceil(later / 1000)) },
+      });
+    });
+
+    it('touch does not revive an expired item that DynamoDB has not removed yet', async () => {
+      const { table, store } = await storeWithTable();
+      await store.set('k', record('old', Date.now() - 1000));
+      const before = await rawItem(server(), table, 'k');
+      await store.touch('k', Date.now() + 60_000);
+      expect(await rawItem(server(), table, 'k')).toEqual(before);
+      expect(await store.get('k')).toBeUndefined();
+    });
+
+    it('reads an expired item as absent while it is still in the table (dynalite has no TTL)', async () => {
+      const { table, store } = await storeWithTable();
+      await store.set('k', record('x', Date.now() - 1));
+      expect(await rawItem(server(), table, 'k')).toBeDefined();
+      expect(await store.get('k')).toBeUndefined();
+    });
+
+    it('refuses a session over the 400 KB item limit with the size and the limit, before sending', async () => {
+      const { table, store } = await storeWithTable();
+      const big = { data: new Uint8Array(500 * 1024), expiresAt: Date.now() + 60_000 };
+      const error = await store.set('big', big).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreError);
+      expect((error as Error).message).toMatch(/\[sessionkit:dynamodb\] write refused: the session is 5\d{5} bytes .* item limit of 409600 bytes \(400 KB\)/);
+      expect((error as Error).cause).toBeUndefined(); // refused here, not by the server
+      await expect(store.create('big', big)).rejects.toThrow(/item limit of 409600 bytes/);
+      await store.set('small', record('v'));
+      const version = (await store.get('small'))!.version!;
+      await expect(store.setIf('small', big, version)).rejects.toThrow(/item limit of 409600 bytes/);
+      expect(await rawItem(server(), table, 'big')).toBeUndefined();
+      expect(new TextDecoder().decode((await store.get('small'))!.data)).toBe('v');
+    });
+
+    it('stores a session just under the item limit', async () => {
+      const { store } = await storeWithTable();
+      const data = new Uint8Array(400 * 1024 - 100).fill(7);
+      await store.set('edge', { data, expiresAt: Date.now() + 60_000 });
+      expect((await store.get('edge'))?.data.length).toBe(data.length);
+    });
+
+    it('deleteExpired pages through the scan and deletes in batches of 25', async () => {
+      const { table, store } = await storeWithTable();
+      const past = Date.now() - 1000;
+      // 60 small items (three batches) and 8 of 200 KB (over 1 MB: dynalite ends a scan page there).
+      const small = Array.from({ length: 60 }, (_, i) => `dead${i}`);
+      const large = Array.from({ length: 8 }, (_, i) => `dead-large${i}`);
+      await Promise.all(small.map((key) => store.set(key, record('d', past))));
+      for (const key of large) await store.set(key, { data: new Uint8Array(200 * 1024), expiresAt: past });
+      await Promise.all(['live1', 'live2'].map((key) => store.set(key, record('l'))));
+      expect(await store.deleteExpired()).toBe(68);
+      const { body } = await server().call('Scan', { TableName: table, ProjectionExpression: 'id' });
+      const left = (body as { Items: { id: { S: string } }[] }).Items.map((item) => item.id.S).sort();
+      expect(left).toEqual(['live1', 'live2']);
+      expect(await store.deleteExpired()).toBe(0);
+    });
+
+    it('names the missing table and how to create it', async () => {
+      const store = new DynamoDBStore({ client: clientFor(server()), table: 'no_such_table' });
+      await expect(store.get('k')).rejects.toThrow(
+        /\[sessionkit:dynamodb\] read failed: .*Table "no_such_table" does not exist at http:\/\/127\.0\.0\.1:\d+: create it with partition key "id" \(type S\), or pass createTable: true/,
+      );
+    });
+
+    it('refuses to read an item that lacks the sessionkit layout', async () => {
+      const { table, store } = await storeWithTable();
+      await server().call('PutItem', { TableName: table, Item: { id: { S: 'foreign' }, val: { S: 'flask' } } });
+      await expect(store.get('foreign')).rejects.toThrow(/lacks sessionkit's layout/);
+    });
+
+    it('createTable: creates an on-demand table, waits until ACTIVE, warns once that TTL is missing', async () => {
+      const table = tableName('created');
+      const warnings: string[] = [];
+      const store = new DynamoDBStore({
+        client: clientFor(server()),
+        table,
+        partitionKey: 'sid',
+        ttlAttribute: 'ttl',
+        createTable: true,
+        logger: { warn: (message) => warnings.push(message) },
+      });
+      // Operations right after construction wait for the table.
+      await Promise.all(Array.from({ length: 5 }, (_, i) => store.set(`k${i}`, record(`v${i}`))));
+      expect(new TextDecoder().decode((await store.get('k3'))!.data)).toBe('v3');
+      const { body } = await server().call('DescribeTable', { TableName: table });
+      const description = (body as { Table: Record<string, unknown> }).Table;
+      expect(description).toMatchObject({
+        TableStatus: 'ACTIVE',
+        KeySchema: [{ AttributeName: 'sid', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'sid', AttributeType: 'S' }],
+        BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' },
+      });
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/does not implement UpdateTimeToLive.*enable TTL on attribute "ttl"/);
+      expect(await rawItem(server(), table, 'k3', 'sid')).toBeDefined();
+
+      // A second store (another process) on the now existing table: no CreateTable error.
+      const again = new DynamoDBStore({ client: clientFor(server()), table, partitionKey: 'sid', createTable: true, logger: quiet });
+      expect(new TextDecoder().decode((await again.get('k1'))!.data)).toBe('v1');
+    });
+
+    it('createTable on an existing table with another partition key says which key it has', async () => {
+      const { table } = await storeWithTable({ partitionKey: 'session_id' });
+      const store = new DynamoDBStore({ client: clientFor(server()), table, createTable: true, logger: quiet });
+      await expect(store.get('k')).rejects.toThrow(/has partition key "session_id", not "id"\. Set partitionKey: 'session_id'/);
+    });
+
+    it('leaves the borrowed client usable', async () => {
+      const client = clientFor(server());
+      const { table } = await storeWithTable();
+      const store = new DynamoDBStore({ client, table });
+      await store.set('k', record());
+      expect(await client.send(new ScanCommand({ TableName: table }))).toMatchObject({ Count: 1 });
+    });
+  });
+});
+
+describe('DynamoDBStore without a server', () => {
+  it('asks for a client and rejects invalid names', () => {
+    expect(() => new DynamoDBStore({} as never)).toThrow(/pass `client`, a DynamoDBClient/);
+    const client = new DynamoDBClient({ region: 'us-east-1' });
+    clients.push(client);
+    expect(() => new DynamoDBStore({ client, table: 'a b' })).toThrow(/not a valid DynamoDB table name/);
+    expect(() => new DynamoDBStore({ client, ttlAttribute: 'expiresAt' })).toThrow(/ttlAttribute must be/);
+    expect(() => new DynamoDBStore({ client, partitionKey: 'x', ttlAttribute: 'x' })).toThrow(/must differ/);
+    expect(() => new DynamoDBStore({ client, timeout: 0 })).toThrow(/timeout must be a positive number/);
+  });
+
+  it('retries the items a BatchWriteItem leaves unprocessed', async () => {
+    // DynamoDB returns UnprocessedItems when throttled; dynalite never does, so a fake client stands in.
+    const keys = Array.from({ length: 30 }, (_, i) => ({ id: { S: `dead${i}` } }));
+    const batches: number[] = [];
+    const fake = {
+      config: {},
+      async send(command: { input: unknown; constructor: { name: string } }) {
+        if (command.constructor.name === ScanCommand.name) return { Items: keys };
+        expect(command.constructor.name).toBe(BatchWriteItemCommand.name);
+        const requests = (command.input as { RequestItems: Record<string, unknown[]> }).RequestItems.ttt!;
+        batches.push(requests.length);
+        // The first batch leaves its last two requests unprocessed.
+        return batches.length === 1 ? { UnprocessedItems: { ttt: requests.slice(-2) } } : {};
+      },
+    };
+    const store = new DynamoDBStore({ client: fake as unknown as DynamoDBClient, table: 'ttt' });
+    expect(await store.deleteExpired()).toBe(30);
+    expect(batches).toEqual([25, 2, 5]);
+  });
+});
+
+describeWithServer('dynamodb store faults', { requires: DYNALITE_REQUIRES, start: () => startDynalite() }, (server) => {
+  const TIMEOUT = 1000;
+  const MARGIN = 1000;
+  const TABLE = 'sessions_faults';
+  const servers: TestServer[] = [];
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+  });
+
+  async function appWith(client: DynamoDBClient): Promise<TestServer> {
+    await createTable(server(), TABLE).catch(() => {}); // exists already after the first test
+    const store = new DynamoDBStore({ client, table: TABLE, timeout: TIMEOUT });
+    const listening = await listen(valueApp({ store, secret: 'dynamodb-faults-secret-0123456789', logger: quiet }));
+    servers.push(listening);
+    return listening;
+  }
+
+  async function timed(url: string, jar: CookieJar) {
+    const started = performance.now();
+    const response = await jar.fetch(url);
+    return { status: response.status, body: await response.text(), ms: performance.now() - started };
+  }
+
+  it('server down: 500 naming the store within timeout + margin; after resume the same app works again', async () => {
+    const app = await appWith(clientFor(server()));
+    const jar = new CookieJar();
+    expect((await timed(`${app.url}/set/before`, jar)).status).toBe(200);
+
+    await server().pause();
+    try {
+      const failed = await timed(`${app.url}/get`, jar);
+      expect(failed.status).toBe(500);
+      expect(failed.body).toMatch(/\[sessionkit:dynamodb\] read failed: .*Is DynamoDB at http:\/\/127\.0\.0\.1:\d+ up/);
+      expect(failed.ms).toBeLessThan(TIMEOUT + MARGIN);
+    } finally {
+      await server().resume();
+    }
+    // dynalite comes back empty: the operator's table is back, the app was not restarted.
+    await createTable(server(), TABLE);
+    const fresh = new CookieJar();
+    expect((await timed(`${app.url}/set/after`, fresh)).status).toBe(200);
+    expect((await timed(`${app.url}/get`, fresh)).body).toBe('after');
+  });
+
+  it.each([
+    ['the recommended client settings (SDK request timeout + one retry)', {}, /read (failed|did not answer)/],
+    ['a client without request timeouts (the store timeout decides)', { requestHandler: {}, maxAttempts: 3 }, /read did not answer within 1000 ms/],
+  ] as const)('server frozen, %s: 500 naming the store within timeout + margin', async (_, config, message) => {
+    const app = await appWith(clientFor(server(), config));
+    const jar = new CookieJar();
+    expect((await timed(`${app.url}/set/before`, jar)).status).toBe(200);
+
+    await server().freeze();
+    try {
+      const failed = await timed(`${app.url}/get`, jar);
+      expect(failed.status).toBe(500);
+      expect(failed.body).toMatch(/^\[sessionkit:dynamodb\] /);
+      expect(failed.body).toMatch(message);
+      expect(failed.ms).toBeLessThan(TIMEOUT + MARGIN);
+    } finally {
+      server().thaw();
+    }
+    await sleep(50);
+    expect((await timed(`${app.url}/get`, jar)).body).toBe('before');
+  });
+});

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../src/stores/memory.js';
+import { describeSessionsOverHttp } from '../conformance/http-suite.js';
+import { describeStore } from '../conformance/store-suite.js';
+
+describeStore('memory', async () => ({ store: new MemoryStore() }), ['create', 'setIf', 'touch', 'deleteExpired', 'getSync']);
+
+describe('MemoryStore bounds', () => {
+  const record = (expiresAt = Date.now() + 60_000) => ({ data: new Uint8Array([1]), expiresAt });
+
+  it('never holds more than maxEntries, evicting the least recently written', async () => {
+    const store = new MemoryStore({ maxEntries: 3 });
+    for (const key of ['a', 'b', 'c']) await store.set(key, record());
+    await store.set('a', record()); // a is now the most recent write
+    await store.set('d', record());
+    expect(store.size).toBe(3);
+    expect(await store.get('b')).toBeUndefined();
+    expect(await store.get('a')).toBeDefined();
+    expect(await store.get('d')).toBeDefined();
+  });
+
+  it('evicts expired entries before live ones', async () => {
+    const store = new MemoryStore({ maxEntries: 2 });
+    await store.set('live', record());
+    await store.set('dead', record(Date.now() - 1));
+    await store.set('new', record());
+    expect(await store.get('live')).toBeDefined();
+    expect(await store.get('new')).toBeDefined();
+  });
+
+  it('rejects a nonsensical maxEntries at construction', () => {
+    expect(() => new MemoryStore({ maxEntries: 0 })).toThrow(/maxEntries must be a positive integer/);
+  });
+});
+
+describeSessionsOverHttp('memory', async () => ({ store: new MemoryStore() }));

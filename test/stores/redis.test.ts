@@ -1,0 +1,208 @@
+import { Redis as IORedis, Cluster as IOCluster } from 'ioredis';
+import { createClient, createCluster } from 'redis';
+import { describe, expect, it } from 'vitest';
+import { RedisStore } from '../../src/stores/redis.js';
+import { describeSessionsOverHttp } from '../conformance/http-suite.js';
+import { describeStore } from '../conformance/store-suite.js';
+import { CookieJar, listen } from '../helpers/http.js';
+import {
+  REDIS_CLUSTER_REQUIRES,
+  REDIS_REQUIRES,
+  REDIS_SENTINEL_REQUIRES,
+  startRedis,
+  startRedisCluster,
+  startRedisSentinel,
+  type RedisServer,
+} from '../servers/redis.js';
+import { describeWithServer } from '../servers/suite.js';
+import { valueApp } from '../helpers/value-app.js';
+
+const CAPABILITIES = ['create', 'setIf', 'touch', 'deleteExpired'] as const;
+const NATIVE = { expiresNatively: true };
+const quiet = { warn: () => {}, info: () => {} };
+
+type Client = { kind: string; connect(url: string): Promise<{ client: object; close(): Promise<unknown> }> };
+const clients: Client[] = [
+  {
+    kind: 'node-redis',
+    connect: async (url) => {
+      const client = createClient({ url });
+      client.on('error', () => {});
+      await client.connect();
+      return { client, close: () => client.close() };
+    },
+  },
+  {
+    kind: 'ioredis',
+    connect: async (url) => {
+      const client = new IORedis(url, { maxRetriesPerRequest: 1 });
+      client.on('error', () => {}); // outages are part of the tests
+      return { client, close: () => client.quit() };
+    },
+  },
+];
+
+describeWithServer('redis', { requires: REDIS_REQUIRES, start: () => startRedis() }, (redis) => {
+  for (const { kind, connect } of clients) {
+    const fixture = async () => {
+      const { client, close } = await connect(redis().url);
+      return { store: new RedisStore({ client }), cleanup: async () => void (await close()) };
+    };
+    describeStore(`redis (${kind})`, fixture, CAPABILITIES, NATIVE);
+    describeSessionsOverHttp(`redis (${kind})`, fixture);
+  }
+
+  describe('commands per request, from the server\'s own counters', () => {
+    async function measured(touchAfter: string | number) {
+      const client = createClient({ url: redis().url });
+      await client.connect();
+      const app = valueApp({ store: new RedisStore({ client }), secret: 'redis-count-secret-0123456789', touchAfter, logger: quiet });
+      return { server: await listen(app), client };
+    }
+    const writes = (stats: Record<string, number>) =>
+      ['set', 'pexpire', 'del', 'eval'].reduce((sum, command) => sum + (stats[command] ?? 0), 0);
+
+    it('an unmodified request costs exactly one command and no write', async () => {
+      const { server, client } = await measured('1h');
+      try {
+        const jar = new CookieJar();
+        await jar.fetch(`${server.url}/set/1`);
+        await redis().resetStats();
+        for (let i = 0; i < 5; i++) await jar.fetch(`${server.url}/get`);
+        const stats = await redis().commandStats();
+        expect(stats.evalsha).toBe(5);
+        expect(writes(stats)).toBe(0);
+        // The script's GET and PTTL run inside the one EVALSHA round trip.
+        expect(stats.get).toBe(5);
+      } finally {
+        await server.close();
+        await client.close();
+      }
+    });
+
+    it('a due refresh is one PEXPIRE, never a rewrite', async () => {
+      const { server, client } = await measured(0);
+      try {
+        const jar = new CookieJar();
+        await jar.fetch(`${server.url}/set/1`);
+        await redis().resetStats();
+        await jar.fetch(`${server.url}/get`);
+        const stats = await redis().commandStats();
+        expect(stats.pexpire).toBe(1);
+        expect(stats.set ?? 0).toBe(0);
+      } finally {
+        await server.close();
+        await client.close();
+      }
+    });
+  });
+
+  describe('faults: the server goes away and comes back', () => {
+    for (const { kind, connect } of clients) {
+      it(`${kind}: a clear error within the timeout, then recovery without a restart`, async () => {
+        const { client, close } = await connect(redis().url);
+        const server = await listen(valueApp({ store: new RedisStore({ client, timeout: 1000 }), logger: quiet }));
+        try {
+          expect((await fetch(`${server.url}/set/1`)).status).toBe(200);
+          await redis().pause();
+          const started = Date.now();
+          const down = await fetch(`${server.url}/set/1`);
+          expect(down.status).toBe(500);
+          expect(await down.text()).toMatch(/\[sessionkit:redis\]/);
+          expect(Date.now() - started).toBeLessThan(3000);
+          await redis().resume();
+          await expect.poll(async () => (await fetch(`${server.url}/set/1`)).status, { timeout: 10_000, interval: 200 }).toBe(200);
+        } finally {
+          await server.close();
+          await close();
+        }
+      }, 30_000);
+    }
+
+    it('a frozen server (port open, no answer) fails within the timeout', async () => {
+      const client = new IORedis(redis().url, { maxRetriesPerRequest: 1 });
+      client.on('error', () => {});
+      const store = new RedisStore({ client, timeout: 500 });
+      await store.set('session:frozen', { data: new Uint8Array([1]), expiresAt: Date.now() + 60_000 });
+      await redis().freeze();
+      try {
+        const started = Date.now();
+        await expect(store.get('session:frozen')).rejects.toThrow(/did not answer within 500 ms/);
+        expect(Date.now() - started).toBeLessThan(1500);
+      } finally {
+        await redis().thaw();
+        await client.quit();
+      }
+    });
+  });
+});
+
+describe('redis default client', () => {
+  it('says once that it connects to 127.0.0.1:6379, and fails within the timeout when nothing answers there', async () => {
+    const lines: string[] = [];
+    const store = new RedisStore({ timeout: 500, logger: { info: (m) => lines.push(m), warn: (m) => lines.push(m) } });
+    try {
+      expect(lines[0]).toMatch(/connecting to redis:\/\/127\.0\.0\.1:6379/);
+      // Only meaningful when no Redis listens on the default port on this machine.
+      const portFree = await fetch('http://127.0.0.1:6379').then(() => false, () => true);
+      if (portFree) await expect(store.get('session:x')).rejects.toThrow(/\[sessionkit:redis\].*(did not answer|ECONNREFUSED)/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('rejects something that is not a Redis client', () => {
+    expect(() => new RedisStore({ client: {} })).toThrow(/node-redis client or cluster, or an ioredis/);
+  });
+});
+
+describeWithServer('redis cluster', { requires: REDIS_CLUSTER_REQUIRES, start: () => startRedisCluster() }, (cluster) => {
+  const rootNode = () => cluster().nodes[0]!;
+  describeStore(
+    'redis cluster (node-redis createCluster, one root node)',
+    async () => {
+      const client = createCluster({ rootNodes: [{ url: rootNode().url }] });
+      client.on('error', () => {});
+      await client.connect();
+      return { store: new RedisStore({ client }), cleanup: async () => void (await client.close()) };
+    },
+    CAPABILITIES,
+    NATIVE,
+  );
+  describeStore(
+    'redis cluster (ioredis Cluster, one startup node)',
+    async () => {
+      const client = new IOCluster([{ host: rootNode().host, port: rootNode().port }]);
+      return { store: new RedisStore({ client }), cleanup: async () => void (await client.quit()) };
+    },
+    CAPABILITIES,
+    NATIVE,
+  );
+
+  it('spreads sessions over the masters, following MOVED redirects', async () => {
+    const client = new IOCluster([{ host: rootNode().host, port: rootNode().port }]);
+    try {
+      const store = new RedisStore({ client });
+      for (let i = 0; i < 60; i++) await store.set(`session:spread-${i}`, { data: new Uint8Array([i]), expiresAt: Date.now() + 60_000 });
+      for (let i = 0; i < 60; i++) expect((await store.get(`session:spread-${i}`))?.data[0]).toBe(i);
+      const counts = await Promise.all(cluster().nodes.map(async (node: RedisServer) => Number(await node.command('DBSIZE'))));
+      expect(counts.filter((count) => count > 0).length).toBe(cluster().nodes.length);
+    } finally {
+      await client.quit();
+    }
+  });
+});
+
+describeWithServer('redis sentinel', { requires: REDIS_SENTINEL_REQUIRES, start: () => startRedisSentinel() }, (sentinel) => {
+  describeStore(
+    'redis sentinel (ioredis)',
+    async () => {
+      const setup = sentinel();
+      const client = new IORedis({ sentinels: setup.sentinels.map((s) => ({ host: s.host, port: s.port })), name: setup.masterName });
+      return { store: new RedisStore({ client }), cleanup: async () => void (await client.quit()) };
+    },
+    CAPABILITIES,
+    NATIVE,
+  );
+});
+
