@@ -1,5 +1,5 @@
 import { SessionConfigError } from '../core/errors.js';
-import type { Logger } from '../core/options.js';
+import type { Logger } from '../core/logger.js';
 import type { Store } from '../core/store.js';
 import { dynamodbStore, type DynamoDBStoreOptions } from '../stores/dynamodb/index.js';
 import { filesystemStore, type FileSystemStoreOptions } from '../stores/filesystem.js';

@@ -1,7 +1,8 @@
 import type { PendingCommit, RequestContext, SessionManager } from './engine.js';
 import { SessionConfigError } from './errors.js';
 import { toSessionManager } from './manager.js';
-import { consoleLogger, type Logger, type SessionOptions } from './options.js';
+import { consoleLogger, type Logger } from './logger.js';
+import type { SessionOptions } from './options.js';
 import { assignData, SessionObject, STATE, type Session, type SessionData, type SessionOwner } from './session.js';
 
 /**

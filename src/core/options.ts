@@ -3,9 +3,12 @@ import { jsonCodec } from './codec/json.js';
 import { msgpackCodec } from './codec/msgpack.js';
 import { parseDuration } from './duration.js';
 import { SessionConfigError } from './errors.js';
+import { consoleLogger, type Logger } from './logger.js';
 import type { Store } from './store.js';
 import { CookieStore } from '../stores/cookie/index.js';
 import { createStoreByType, type StoreType, type StoreTypeOptions } from '../config/store-registry.js';
+
+export type { Logger };
 
 export type SameSite = 'lax' | 'strict' | 'none' | false;
 
@@ -28,11 +31,6 @@ export interface CookieOptions {
   sameSite?: SameSite | 'Lax' | 'Strict' | 'None';
   /** CHIPS partitioned cookie attribute. Default false. */
   partitioned?: boolean;
-}
-
-export interface Logger {
-  warn(message: string): void;
-  info(message: string): void;
 }
 
 export interface SessionOptions {
@@ -118,11 +116,6 @@ const KNOWN_OPTIONS = new Set([
   'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'logger', 'requestContext',
 ]);
 const KNOWN_COOKIE_OPTIONS = new Set(['name', 'domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned']);
-
-export const consoleLogger: Logger = {
-  warn: (message) => console.warn(`[sessionkit] ${message}`),
-  info: (message) => console.info(`[sessionkit] ${message}`),
-};
 
 /** Applies defaults and rejects every setting that cannot work, saying what to change. */
 export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {

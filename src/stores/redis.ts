@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Logger } from '../core/options.js';
+import type { Logger } from '../core/logger.js';
 import { StoreError, wrapStoreError, type Store, type StoreRecord } from '../core/store.js';
 import { DEFAULT_TIMEOUT_MS, loadOptional, withTimeout } from './shared.js';
 

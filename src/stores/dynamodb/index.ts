@@ -48,7 +48,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type * as DynamoDB from '@aws-sdk/client-dynamodb';
-import type { Logger } from '../../core/options.js';
+import type { Logger } from '../../core/logger.js';
 import { StoreError, wrapStoreError, type Store, type StoreRecord } from '../../core/store.js';
 import { DEFAULT_TIMEOUT_MS, loadOptional, withTimeout } from '../shared.js';
 

@@ -45,7 +45,7 @@
  * yours to extend (createTable: false) as long as the four columns stay.
  */
 import { randomInt } from 'node:crypto';
-import type { Logger } from '../../core/options.js';
+import type { Logger } from '../../core/logger.js';
 import { StoreError, wrapStoreError, type Store, type StoreRecord } from '../../core/store.js';
 import { DEFAULT_TIMEOUT_MS, withTimeout } from '../shared.js';
 import { compile, type CompiledStatement, type DialectName, type SqlConnection, type TableName } from './connection.js';
