@@ -4,6 +4,12 @@
 // BENCH_DURATION (seconds per case, default 8) and BENCH_ROUNDS (default 3) shorten a run.
 // Variants on Redis, PostgreSQL or Memcached get a throwaway server from the test harness
 // (which is TypeScript: the script runs under tsx), shared by all variants that need it.
+// sessionkit variants load this checkout's dist/, built first with `npm run build`
+// (BENCH_BUILD=0 skips the build; BENCH_DIST=<dir> loads another build and skips it too).
+// BENCH_BASE=<dir of another build's dist/> adds "@base" variants (express:sessionkit-memory@base)
+// that load that build, so an old and a new version are measured interleaved in one run.
+// Every variant gets the same Cookie header: those whose /login sets no cookie (none, floor)
+// are sent the cookies of a session variant, so Node's header parsing is in every figure.
 import { execFileSync, spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -21,17 +27,39 @@ const CONNECTIONS = 50;
 const PIN = process.env.BENCH_PIN === '1';
 if (PIN) execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
 // Each framework's variants; ratios are to the same framework without sessions.
+const BASE = process.env.BENCH_BASE;
 const ALL_VARIANTS = [
-  'express:none', 'express:sessionkit-memory', 'express:sessionkit-sqlite', 'express:express-session-memory',
+  'express:none', 'express:floor', 'express:sessionkit-memory', 'express:sessionkit-sqlite', 'express:express-session-memory',
   'express:sessionkit-redis', 'express:sessionkit-postgres', 'express:sessionkit-memcached', 'express:express-session-redis',
-  'fastify:none', 'fastify:sessionkit-memory', 'fastify:fastify-session-memory',
-  'hono:none', 'hono:sessionkit-memory', 'hono:hono-sessions-memory',
+  'fastify:none', 'fastify:floor', 'fastify:sessionkit-memory', 'fastify:fastify-session-memory',
+  'hono:none', 'hono:floor', 'hono:sessionkit-memory', 'hono:hono-sessions-memory',
+  ...(BASE ? ['express:sessionkit-memory@base', 'express:sessionkit-redis@base', 'fastify:sessionkit-memory@base', 'hono:sessionkit-memory@base'] : []),
 ];
 const VARIANTS = process.env.BENCH_VARIANTS ? process.env.BENCH_VARIANTS.split(',') : ALL_VARIANTS;
-const baselineOf = (variant) => `${variant.split(':')[0]}:none`;
+const frameworkOf = (variant) => variant.split(':')[0];
+const baselineOf = (variant) => `${frameworkOf(variant)}:none`;
+const floorOf = (variant) => `${frameworkOf(variant)}:floor`;
 const ROUTES = ['read', 'write'];
+if (VARIANTS.some((variant) => variant.endsWith('@base')) && !BASE) throw new Error('@base variants need BENCH_BASE=<the base build\'s dist/>');
+for (const variant of VARIANTS) {
+  if (!VARIANTS.includes(baselineOf(variant))) throw new Error(`${variant} needs ${baselineOf(variant)} in BENCH_VARIANTS for its ratios`);
+}
 
-execFileSync('npx', ['tsup', '--silent'], { cwd: root, stdio: 'inherit' });
+/** The commit a directory is checked out at, with "+ changes in src/" when its src/ differs from it. */
+function commitOf(dir) {
+  try {
+    const git = (...args) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim();
+    const commit = git('rev-parse', '--short', 'HEAD');
+    return git('status', '--porcelain', '--', 'src', 'tsup.config.ts') ? `${commit} + uncommitted changes in src/` : commit;
+  } catch {
+    return 'unknown commit';
+  }
+}
+const NEW_DIST = process.env.BENCH_DIST ?? `${root}dist`;
+const NEW_COMMIT = commitOf(process.env.BENCH_DIST ? `${NEW_DIST}/..` : root);
+if (!process.env.BENCH_DIST && process.env.BENCH_BUILD !== '0') {
+  execFileSync('npm', ['run', '--silent', 'build', '--', '--silent'], { cwd: root, stdio: 'inherit' });
+}
 
 /** The database servers the chosen variants need, each started once; their addresses go to the bench servers' environment. */
 const DATABASES = [
@@ -54,7 +82,7 @@ function startServer(variant) {
   });
 }
 
-/** One session per connection, as real clients have: a cookie from /login for each. */
+/** One session per connection, as real clients have: a cookie from /login for each ('' where /login sets none). */
 async function sessions(server) {
   return Promise.all(
     Array.from({ length: CONNECTIONS }, async () => {
@@ -65,6 +93,21 @@ async function sessions(server) {
       return cookie;
     }),
   );
+}
+
+/**
+ * The cookies a variant without cookies of its own (none, floor) is sent: those of the
+ * same framework's sessionkit variant, else of any sessionkit variant, else of any
+ * variant, else a stand-in of a signed sessionkit cookie's length.
+ */
+function borrowedCookies(variant, cookies) {
+  const donors = [...cookies.entries()].filter(([, list]) => list[0] !== '');
+  const donor =
+    donors.find(([name]) => frameworkOf(name) === frameworkOf(variant) && /:sessionkit-[^@]*$/.test(name)) ??
+    donors.find(([name]) => /:sessionkit-[^@]*$/.test(name)) ??
+    donors[0];
+  if (donor) return { from: donor[0], list: donor[1] };
+  return { from: 'a stand-in', list: Array.from({ length: CONNECTIONS }, (_, i) => `sid=${String(i).padStart(43, 'x')}.${'y'.repeat(43)}`) };
 }
 
 function measure(server, cookies, route, duration) {
@@ -122,6 +165,14 @@ try {
   for (const variant of VARIANTS) servers.push(await startServer(variant));
   const cookies = new Map();
   for (const server of servers) cookies.set(server.variant, await sessions(server));
+  const cookieNotes = [];
+  for (const [variant, list] of cookies) {
+    if (list[0] !== '') continue;
+    const borrowed = borrowedCookies(variant, cookies);
+    cookies.set(variant, borrowed.list);
+    cookieNotes.push(`${variant} is sent the cookies of ${borrowed.from} (Cookie header of ${Buffer.byteLength(borrowed.list[0])} bytes)`);
+  }
+  for (const note of cookieNotes) console.log(note);
   const samples = new Map();
   for (let round = 1; round <= ROUNDS; round++) {
     for (const route of ROUTES) {
@@ -143,30 +194,63 @@ try {
     }
   }
   const rows = [];
+  const cpuOf = (variant, route) => {
+    const list = samples.get(`${variant} /${route}`);
+    return list && median(list.map((s) => s.cpuMicros));
+  };
+  const rpsOf = (variant, route) => {
+    const list = samples.get(`${variant} /${route}`);
+    return list && median(list.map((s) => s.rps));
+  };
   for (const route of ROUTES) {
     for (const variant of VARIANTS) {
-      const baselineSamples = samples.get(`${baselineOf(variant)} /${route}`);
-      const baseline = median(baselineSamples.map((s) => s.rps));
-      const baselineCpu = median(baselineSamples.map((s) => s.cpuMicros));
+      const baseline = rpsOf(baselineOf(variant), route);
+      const baselineCpu = cpuOf(baselineOf(variant), route);
+      const floorCpu = cpuOf(floorOf(variant), route);
       const list = samples.get(`${variant} /${route}`);
       const rps = median(list.map((s) => s.rps));
       const cpu = median(list.map((s) => s.cpuMicros));
+      const aboveFloor = floorCpu === undefined || /:(none|floor)$/.test(variant) ? '' : (cpu - floorCpu).toFixed(1);
       const commands = list[0].redisPerRequest === undefined ? '' : median(list.map((s) => s.redisPerRequest)).toFixed(2);
       rows.push(
         `| ${variant} | /${route} | ${Math.round(rps)} | ${median(list.map((s) => s.p99))} | ${(rps / baseline).toFixed(2)}x ` +
-          `| ${cpu.toFixed(1)} | ${(baselineCpu / cpu).toFixed(2)}x | ${commands} |`,
+          `| ${cpu.toFixed(1)} | ${(baselineCpu / cpu).toFixed(2)}x | ${aboveFloor} | ${commands} |`,
       );
     }
   }
   const table = [
-    '| variant | route | req/s (median) | p99 ms | throughput ratio to the same framework without sessions | app CPU µs per request | CPU ratio (baseline CPU / this CPU) | Redis commands per request (INFO commandstats: a Lua script counts itself and each call inside it) |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| variant | route | req/s (median) | p99 ms | throughput ratio to the same framework without sessions | app CPU µs per request | CPU ratio (baseline CPU / this CPU) | app CPU µs above the framework\'s floor variant | Redis commands per request (INFO commandstats: a Lua script counts itself and each call inside it) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
+  // Before/after: each "@base" variant beside the same variant on the build under test.
+  const pairs = VARIANTS.filter((variant) => variant.endsWith('@base') && VARIANTS.includes(variant.replace(/@base$/, '')));
+  const comparison = [];
+  for (const route of ROUTES) {
+    for (const baseVariant of pairs) {
+      const variant = baseVariant.replace(/@base$/, '');
+      const floorCpu = cpuOf(floorOf(variant), route);
+      const above = (v) => (floorCpu === undefined ? '' : (cpuOf(v, route) - floorCpu).toFixed(1));
+      const baselineRps = rpsOf(baselineOf(variant), route);
+      comparison.push(
+        `| ${variant} | /${route} | ${(rpsOf(baseVariant, route) / baselineRps).toFixed(2)}x | ${(rpsOf(variant, route) / baselineRps).toFixed(2)}x ` +
+          `| ${cpuOf(baseVariant, route).toFixed(1)} | ${cpuOf(variant, route).toFixed(1)} | ${above(baseVariant)} | ${above(variant)} ` +
+          `| ${(cpuOf(variant, route) - cpuOf(baseVariant, route)).toFixed(1)} |`,
+      );
+    }
+  }
+  const comparisonTable = comparison.length === 0 ? '' : [
+    '\n| variant | route | throughput ratio, base | throughput ratio, new | app CPU µs, base | app CPU µs, new | µs above floor, base | µs above floor, new | new − base, µs |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...comparison,
+  ].join('\n');
+  const builds = `new: ${NEW_DIST} (${NEW_COMMIT})` + (BASE ? `; base (@base): ${BASE} (${commitOf(`${BASE}/..`)})` : '');
   const header = `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model}), ${CONNECTIONS} connections, ` +
-    `${DURATION} s per case, median of ${ROUNDS} interleaved rounds, ${new Date().toISOString().slice(0, 10)}`;
-  console.log(`\n${header}\n\n${table}`);
-  writeFileSync(new URL('results-latest.md', import.meta.url), `${header}\n\n${table}\n`);
+    `${DURATION} s per case, median of ${ROUNDS} interleaved rounds, ${new Date().toISOString().slice(0, 10)}\n\n` +
+    `Builds: ${builds}.` + (cookieNotes.length ? ` Cookies: ${cookieNotes.join('; ')}.` : '');
+  const report = `${header}\n\n${table}\n${comparisonTable}\n`;
+  console.log(`\n${report}`);
+  writeFileSync(new URL('results-latest.md', import.meta.url), report);
 } finally {
   for (const server of servers) server.child.kill();
   await Promise.all(databases.map((server) => server.stop()));

@@ -1,6 +1,13 @@
 // One benchmark server per process: `node bench/server.mjs <variant>` prints "PORT <n>" when ready.
 // A variant is "<framework>:<sessions>", e.g. express:none, fastify:sessionkit-memory
 // (Express also takes express:sessionkit-memory-context: with the request-scoped accessor).
+//   none       no middleware at all (run.mjs still sends it the session variants' Cookie header)
+//   floor      what any session middleware pays: a middleware or hook pair that only sets a
+//              request property (req.session = a module-level object) and a response header
+//              (Vary: Cookie, set on the way out), and the same routes as the session variants
+// sessionkit variants load the build in BENCH_DIST (default: this checkout's dist/); with an
+// "@base" suffix (express:sessionkit-memory@base) they load the build in BENCH_BASE instead,
+// so two versions of sessionkit can be measured side by side in one run.
 // Every variant serves the same three routes:
 //   GET /login  starts a session holding a small, realistic payload
 //   GET /read   reads the session and answers with the user's name (no write)
@@ -9,9 +16,16 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const SECRET = 'bench-secret-0123456789abcdefghij';
-const [framework, sessions] = process.argv[2].split(':');
+const [framework, spec] = process.argv[2].split(':');
+const onBase = spec.endsWith('@base');
+const sessions = spec.replace(/@base$/, '');
+if (onBase && !process.env.BENCH_BASE) throw new Error(`${process.argv[2]}: set BENCH_BASE to the dist/ directory of the base build`);
+const DIST = onBase ? process.env.BENCH_BASE : (process.env.BENCH_DIST ?? fileURLToPath(new URL('../dist', import.meta.url)));
+/** A module of the sessionkit build under test, e.g. sessionkitModule('stores/memory'). */
+const sessionkitModule = (entry) => import(pathToFileURL(join(DIST, `${entry}.js`)).href);
 const payload = () => ({ userId: 4711, name: 'ada', cart: ['apple', 'bread', 'cheese', 'dates', 'eggs'], counter: 0 });
 const shared = payload();
 
@@ -23,19 +37,19 @@ async function redisClient() {
 
 /** A sessionkit store by name; server-backed ones reach the servers run.mjs started through the environment. */
 async function sessionkitStore(name) {
-  if (name === 'memory') return new (await import('../dist/stores/memory.js')).MemoryStore({ maxEntries: 100_000 });
+  if (name === 'memory') return new (await sessionkitModule('stores/memory')).MemoryStore({ maxEntries: 100_000 });
   if (name === 'sqlite') {
-    const { SqliteStore } = await import('../dist/stores/sqlite.js');
+    const { SqliteStore } = await sessionkitModule('stores/sqlite');
     return new SqliteStore({ path: join(mkdtempSync(join(tmpdir(), 'bench-')), 's.db') });
   }
-  if (name === 'redis') return new (await import('../dist/stores/redis.js')).RedisStore({ client: await redisClient() });
+  if (name === 'redis') return new (await sessionkitModule('stores/redis')).RedisStore({ client: await redisClient() });
   if (name === 'postgres') {
     const { default: pg } = await import('pg');
-    const { SqlStore } = await import('../dist/stores/sql.js');
+    const { SqlStore } = await sessionkitModule('stores/sql');
     return new SqlStore({ client: new pg.Pool({ connectionString: process.env.BENCH_POSTGRES_URL, max: 10 }) });
   }
   if (name === 'memcached') {
-    const { MemcachedStore } = await import('../dist/stores/memcached.js');
+    const { MemcachedStore } = await sessionkitModule('stores/memcached');
     return new MemcachedStore({ servers: process.env.BENCH_MEMCACHED_SERVER });
   }
   throw new Error(`unknown sessionkit store ${name}`);
@@ -49,8 +63,20 @@ async function express() {
     app.get('/read', (_req, res) => res.send(`hello ${shared.name}`));
     app.get('/write', (_req, res) => res.send(`count ${++shared.counter}`));
   } else {
-    if (sessions.startsWith('sessionkit-')) {
-      const { sessionkit } = await import('../dist/express.js');
+    if (sessions === 'floor') {
+      // The request property, and the response header set on the way out (a session
+      // middleware must hook the response to set its cookie after the handler ran).
+      app.use((req, res, next) => {
+        req.session = shared;
+        const end = res.end;
+        res.end = function (...args) {
+          if (!this.headersSent) this.setHeader('Vary', 'Cookie');
+          return end.apply(this, args);
+        };
+        next();
+      });
+    } else if (sessions.startsWith('sessionkit-')) {
+      const { sessionkit } = await sessionkitModule('express');
       // "-context": the request-scoped `session` accessor on (AsyncLocalStorage).
       const requestContext = sessions.endsWith('-context');
       const store = await sessionkitStore(sessions.slice('sessionkit-'.length).replace(/-context$/, ''));
@@ -83,8 +109,22 @@ async function fastify() {
     app.get('/login', async () => 'ok');
     app.get('/read', async () => `hello ${shared.name}`);
     app.get('/write', async () => `count ${++shared.counter}`);
+  } else if (sessions === 'floor') {
+    // An onRequest + onSend hook pair (callback style, as sessionkit's) on a decorated property.
+    app.decorateRequest('session', null);
+    app.addHook('onRequest', (request, _reply, done) => {
+      request.session = shared;
+      done();
+    });
+    app.addHook('onSend', (_request, reply, payload, done) => {
+      reply.header('vary', 'Cookie');
+      done(null, payload);
+    });
+    app.get('/login', async (request) => (Object.assign(request.session, payload()), 'ok'));
+    app.get('/read', async (request) => `hello ${request.session.name}`);
+    app.get('/write', async (request) => `count ${++request.session.counter}`);
   } else if (sessions.startsWith('sessionkit-')) {
-    const { sessionkit } = await import('../dist/fastify.js');
+    const { sessionkit } = await sessionkitModule('fastify');
     await app.register(sessionkit, { store: await sessionkitStore(sessions.slice('sessionkit-'.length)), secret: SECRET });
     app.get('/login', async (request) => (Object.assign(request.session, payload()), 'ok'));
     app.get('/read', async (request) => `hello ${request.session.name}`);
@@ -115,8 +155,18 @@ async function hono() {
     app.get('/login', (c) => c.text('ok'));
     app.get('/read', (c) => c.text(`hello ${shared.name}`));
     app.get('/write', (c) => c.text(`count ${++shared.counter}`));
+  } else if (sessions === 'floor') {
+    // A middleware that sets a context variable, awaits the handler and sets a header.
+    app.use(async (c, next) => {
+      c.set('session', shared);
+      await next();
+      c.res.headers.set('Vary', 'Cookie');
+    });
+    app.get('/login', (c) => (Object.assign(c.get('session'), payload()), c.text('ok')));
+    app.get('/read', (c) => c.text(`hello ${c.get('session').name}`));
+    app.get('/write', (c) => c.text(`count ${++c.get('session').counter}`));
   } else if (sessions.startsWith('sessionkit-')) {
-    const { sessionkit } = await import('../dist/hono.js');
+    const { sessionkit } = await sessionkitModule('hono');
     app.use(sessionkit({ store: await sessionkitStore(sessions.slice('sessionkit-'.length)), secret: SECRET }));
     app.get('/login', (c) => (Object.assign(c.get('session'), payload()), c.text('ok')));
     app.get('/read', (c) => c.text(`hello ${c.get('session').name}`));
