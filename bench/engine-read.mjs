@@ -1,8 +1,13 @@
 // The engine alone on the read path: load a signed session from its cookie and commit it
 // unchanged, in a loop, no HTTP. Shows how much of a request's time is sessionkit's own.
-// Run after a build: npx tsup && node bench/engine-read.mjs
-import { SessionEngine } from '../dist/index.js';
-import { MemoryStore } from '../dist/stores/memory.js';
+// Run after a build: npm run build && node bench/engine-read.mjs [dist-dir]
+// (another build's dist/, e.g. /tmp/sessionkit-base/dist, to compare two versions).
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const dist = process.argv[2] ? pathToFileURL(`${resolve(process.argv[2])}/`) : new URL('../dist/', import.meta.url);
+const { SessionEngine } = await import(new URL('index.js', dist).href);
+const { MemoryStore } = await import(new URL('stores/memory.js', dist).href);
 
 const engine = new SessionEngine({ store: new MemoryStore(), secret: 'bench-secret-0123456789abcdefghij' });
 const session = await engine.load(undefined);
