@@ -1,11 +1,27 @@
 /**
  * The store contract as tests. Every store's test file calls `describeStore` with a
- * factory and the capabilities the store must have: a declared capability that is
- * missing fails, it is never skipped.
+ * factory and the capabilities the store has. The declaration is checked both ways: a
+ * declared capability that is missing fails (it is never skipped), and so does one the
+ * store implements but its test file does not declare (its behaviour would go untested).
+ * Every declared capability's behaviour tests run.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store, StoreCapability, StoreRecord } from '../../src/core/store.js';
+
+/**
+ * Every optional capability of the contract. `satisfies` and the check below make the type
+ * checker fail when StoreCapability gains a member this list (and the suite) does not cover.
+ */
+export const ALL_CAPABILITIES = ['create', 'setIf', 'touch', 'deleteExpired', 'getSync'] as const satisfies readonly StoreCapability[];
+type Uncovered = Exclude<StoreCapability, (typeof ALL_CAPABILITIES)[number]>;
+const everyCapabilityListed: [Uncovered] extends [never] ? true : Uncovered = true;
+void everyCapabilityListed;
+
+/** The optional capabilities `store` implements: the methods of ALL_CAPABILITIES that are functions. */
+export function implementedCapabilities(store: Store): StoreCapability[] {
+  return ALL_CAPABILITIES.filter((capability) => typeof store[capability] === 'function');
+}
 
 export interface StoreFixture {
   store: Store;
@@ -50,10 +66,13 @@ export function describeStore(
     const record = (text: string, expiresAt = inAMinute()): StoreRecord => ({ data: bytes(text), expiresAt });
     const text = (r: StoreRecord | undefined) => (r ? new TextDecoder().decode(r.data) : undefined);
 
-    it('has the capabilities its test file declares', () => {
+    it('has exactly the capabilities its test file declares', () => {
       for (const capability of capabilities) {
-        expect(typeof store[capability], `capability ${capability}`).toBe('function');
+        expect(typeof store[capability], `declared capability ${capability} is missing`).toBe('function');
       }
+      const undeclared = implementedCapabilities(store).filter((capability) => !capabilities.includes(capability));
+      expect(undeclared, 'capabilities the store has but its test file does not declare (their tests would not run)').toEqual([]);
+      expect(new Set(capabilities).size, 'a capability declared twice').toBe(capabilities.length);
       expect(store.name).toMatch(/\S/);
     });
 
@@ -136,133 +155,137 @@ export function describeStore(
       expect((await Promise.all(keys.map((key) => store.get(key)))).every((r) => r === undefined)).toBe(true);
     });
 
-    if (capabilities.includes('getSync')) {
-      it('getSync reads exactly what get reads', async () => {
-        const key = freshKey();
-        expect(store.getSync!(key)).toBeUndefined();
-        await store.set(key, record('sync'));
-        const [viaGet, viaGetSync] = [await store.get(key), store.getSync!(key)];
-        expect(text(viaGetSync)).toBe('sync');
-        expect(viaGetSync?.version).toBe(viaGet?.version);
-        expect(viaGetSync?.expiresAt).toBe(viaGet?.expiresAt);
-        await store.set(key, record('gone', Date.now() - 1));
-        expect(store.getSync!(key)).toBeUndefined();
-      });
-    }
+    /** The behaviour tests of each optional capability; those of every declared one run. */
+    const behaviour: Record<StoreCapability, () => void> = {
+      getSync: () => {
+        it('getSync reads exactly what get reads', async () => {
+          const key = freshKey();
+          expect(store.getSync!(key)).toBeUndefined();
+          await store.set(key, record('sync'));
+          const [viaGet, viaGetSync] = [await store.get(key), store.getSync!(key)];
+          expect(text(viaGetSync)).toBe('sync');
+          expect(viaGetSync?.version).toBe(viaGet?.version);
+          expect(viaGetSync?.expiresAt).toBe(viaGet?.expiresAt);
+          await store.set(key, record('gone', Date.now() - 1));
+          expect(store.getSync!(key)).toBeUndefined();
+        });
+      },
 
-    if (capabilities.includes('touch')) {
-      it('touch extends expiry without changing data', async () => {
-        const key = freshKey();
-        await store.set(key, record('kept', Date.now() + grace));
-        const later = inAMinute();
-        await store.touch!(key, later);
-        await sleep(grace * 2 + 50);
-        const read = await store.get(key);
-        expect(text(read)).toBe('kept');
-        expect(Math.abs((read?.expiresAt ?? 0) - later)).toBeLessThanOrEqual(1000);
-      });
+      touch: () => {
+        it('touch extends expiry without changing data', async () => {
+          const key = freshKey();
+          await store.set(key, record('kept', Date.now() + grace));
+          const later = inAMinute();
+          await store.touch!(key, later);
+          await sleep(grace * 2 + 50);
+          const read = await store.get(key);
+          expect(text(read)).toBe('kept');
+          expect(Math.abs((read?.expiresAt ?? 0) - later)).toBeLessThanOrEqual(1000);
+        });
 
-      it('touch on a missing key creates nothing', async () => {
-        const key = freshKey();
-        await store.touch!(key, inAMinute());
-        expect(await store.get(key)).toBeUndefined();
-      });
-    }
+        it('touch on a missing key creates nothing', async () => {
+          const key = freshKey();
+          await store.touch!(key, inAMinute());
+          expect(await store.get(key)).toBeUndefined();
+        });
+      },
 
-    if (capabilities.includes('create')) {
-      it('create inserts only when absent', async () => {
-        const key = freshKey();
-        expect(await store.create!(key, record('first'))).toBe(true);
-        expect(await store.create!(key, record('second'))).toBe(false);
-        expect(text(await store.get(key))).toBe('first');
-      });
+      create: () => {
+        it('create inserts only when absent', async () => {
+          const key = freshKey();
+          expect(await store.create!(key, record('first'))).toBe(true);
+          expect(await store.create!(key, record('second'))).toBe(false);
+          expect(text(await store.get(key))).toBe('first');
+        });
 
-      it('create replaces an expired record', async () => {
-        const key = freshKey();
-        await store.set(key, record('old', Date.now() - 1000));
-        expect(await store.create!(key, record('new'))).toBe(true);
-        expect(text(await store.get(key))).toBe('new');
-      });
+        it('create replaces an expired record', async () => {
+          const key = freshKey();
+          await store.set(key, record('old', Date.now() - 1000));
+          expect(await store.create!(key, record('new'))).toBe(true);
+          expect(text(await store.get(key))).toBe('new');
+        });
 
-      it('concurrent creates of one key: exactly one wins', async () => {
-        const key = freshKey();
-        const results = await Promise.all(Array.from({ length: 10 }, (_, i) => store.create!(key, record(`c${i}`))));
-        expect(results.filter(Boolean)).toHaveLength(1);
-      });
-    }
+        it('concurrent creates of one key: exactly one wins', async () => {
+          const key = freshKey();
+          const results = await Promise.all(Array.from({ length: 10 }, (_, i) => store.create!(key, record(`c${i}`))));
+          expect(results.filter(Boolean)).toHaveLength(1);
+        });
+      },
 
-    if (capabilities.includes('setIf')) {
-      it('every write returns a version and the read carries it', async () => {
-        const key = freshKey();
-        const version = await store.set(key, record('v'));
-        expect(typeof version).toBe('string');
-        expect((await store.get(key))?.version).toBe(version);
-      });
+      setIf: () => {
+        it('every write returns a version and the read carries it', async () => {
+          const key = freshKey();
+          const version = await store.set(key, record('v'));
+          expect(typeof version).toBe('string');
+          expect((await store.get(key))?.version).toBe(version);
+        });
 
-      it('setIf writes with the current version and changes the version', async () => {
-        const key = freshKey();
-        await store.set(key, record('one'));
-        const before = await store.get(key);
-        expect(await store.setIf!(key, record('two'), before!.version!)).toBe(true);
-        const after = await store.get(key);
-        expect(text(after)).toBe('two');
-        expect(after?.version).not.toBe(before?.version);
-      });
+        it('setIf writes with the current version and changes the version', async () => {
+          const key = freshKey();
+          await store.set(key, record('one'));
+          const before = await store.get(key);
+          expect(await store.setIf!(key, record('two'), before!.version!)).toBe(true);
+          const after = await store.get(key);
+          expect(text(after)).toBe('two');
+          expect(after?.version).not.toBe(before?.version);
+        });
 
-      it('setIf refuses a stale version', async () => {
-        const key = freshKey();
-        await store.set(key, record('one'));
-        const stale = (await store.get(key))!.version!;
-        await store.set(key, record('two'));
-        expect(await store.setIf!(key, record('three'), stale)).toBe(false);
-        expect(text(await store.get(key))).toBe('two');
-      });
+        it('setIf refuses a stale version', async () => {
+          const key = freshKey();
+          await store.set(key, record('one'));
+          const stale = (await store.get(key))!.version!;
+          await store.set(key, record('two'));
+          expect(await store.setIf!(key, record('three'), stale)).toBe(false);
+          expect(text(await store.get(key))).toBe('two');
+        });
 
-      it('setIf never re-creates a deleted record', async () => {
-        const key = freshKey();
-        await store.set(key, record('one'));
-        const version = (await store.get(key))!.version!;
-        await store.delete(key);
-        expect(await store.setIf!(key, record('zombie'), version)).toBe(false);
-        expect(await store.get(key)).toBeUndefined();
-      });
-
-      it('concurrent setIf on one version: exactly one wins', async () => {
-        const key = freshKey();
-        await store.set(key, record('base'));
-        const version = (await store.get(key))!.version!;
-        const results = await Promise.all(
-          Array.from({ length: 10 }, (_, i) => store.setIf!(key, record(`w${i}`), version)),
-        );
-        expect(results.filter(Boolean)).toHaveLength(1);
-        const winner = results.indexOf(true);
-        expect(text(await store.get(key))).toBe(`w${winner}`);
-      });
-
-      if (capabilities.includes('touch')) {
-        it('touch keeps the version valid for a later setIf', async () => {
-          // A refresh must not make a concurrent writer lose its compare-and-set for nothing.
+        it('setIf never re-creates a deleted record', async () => {
           const key = freshKey();
           await store.set(key, record('one'));
           const version = (await store.get(key))!.version!;
-          await store.touch!(key, inAMinute() + 1000);
-          expect(await store.setIf!(key, record('two'), version)).toBe(true);
+          await store.delete(key);
+          expect(await store.setIf!(key, record('zombie'), version)).toBe(false);
+          expect(await store.get(key)).toBeUndefined();
         });
-      }
-    }
 
-    if (capabilities.includes('deleteExpired')) {
-      it('deleteExpired removes expired records and keeps live ones', async () => {
-        const dead = Array.from({ length: 3 }, (_, i) => freshKey(`dead${i}`));
-        const live = Array.from({ length: 2 }, (_, i) => freshKey(`live${i}`));
-        await Promise.all(dead.map((key) => store.set(key, record('d', Date.now() + grace))));
-        await Promise.all(live.map((key) => store.set(key, record('l'))));
-        await sleep(grace * 2 + 50);
-        const removed = await store.deleteExpired!();
-        expect(removed).toBeGreaterThanOrEqual(options.expiresNatively ? 0 : dead.length);
-        for (const key of live) expect(text(await store.get(key))).toBe('l');
-        for (const key of dead) expect(await store.get(key)).toBeUndefined();
-      });
-    }
+        it('concurrent setIf on one version: exactly one wins', async () => {
+          const key = freshKey();
+          await store.set(key, record('base'));
+          const version = (await store.get(key))!.version!;
+          const results = await Promise.all(
+            Array.from({ length: 10 }, (_, i) => store.setIf!(key, record(`w${i}`), version)),
+          );
+          expect(results.filter(Boolean)).toHaveLength(1);
+          const winner = results.indexOf(true);
+          expect(text(await store.get(key))).toBe(`w${winner}`);
+        });
+
+        if (capabilities.includes('touch')) {
+          it('touch keeps the version valid for a later setIf', async () => {
+            // A refresh must not make a concurrent writer lose its compare-and-set for nothing.
+            const key = freshKey();
+            await store.set(key, record('one'));
+            const version = (await store.get(key))!.version!;
+            await store.touch!(key, inAMinute() + 1000);
+            expect(await store.setIf!(key, record('two'), version)).toBe(true);
+          });
+        }
+      },
+
+      deleteExpired: () => {
+        it('deleteExpired removes expired records and keeps live ones', async () => {
+          const dead = Array.from({ length: 3 }, (_, i) => freshKey(`dead${i}`));
+          const live = Array.from({ length: 2 }, (_, i) => freshKey(`live${i}`));
+          await Promise.all(dead.map((key) => store.set(key, record('d', Date.now() + grace))));
+          await Promise.all(live.map((key) => store.set(key, record('l'))));
+          await sleep(grace * 2 + 50);
+          const removed = await store.deleteExpired!();
+          expect(removed).toBeGreaterThanOrEqual(options.expiresNatively ? 0 : dead.length);
+          for (const key of live) expect(text(await store.get(key))).toBe('l');
+          for (const key of dead) expect(await store.get(key)).toBeUndefined();
+        });
+      },
+    };
+    for (const capability of capabilities) behaviour[capability]();
   });
 }

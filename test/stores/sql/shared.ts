@@ -39,8 +39,11 @@ export interface SqlTarget {
   schema?: string;
 }
 
-/** describeStore with all four capabilities and describeSessionsOverHttp, on one handle each. */
-export function describeSqlConformance(title: string, open: () => Promise<Handle>) {
+/**
+ * describeStore and describeSessionsOverHttp, on one handle each. The four capabilities every
+ * dialect has, plus `extra` (getSync on a synchronous driver: better-sqlite3).
+ */
+export function describeSqlConformance(title: string, open: () => Promise<Handle>, extra: readonly StoreCapability[] = []) {
   const fixture = async () => {
     const handle = await open();
     const store = sqlStore({ client: handle.client, table: 'conformance' });
@@ -52,7 +55,7 @@ export function describeSqlConformance(title: string, open: () => Promise<Handle
       },
     };
   };
-  describeStore(title, fixture, CAPABILITIES);
+  describeStore(title, fixture, [...CAPABILITIES, ...extra]);
   describeSessionsOverHttp(title, fixture);
 }
 
