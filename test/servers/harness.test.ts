@@ -202,7 +202,7 @@ describeWithServer('redis', { requires: REDIS_REQUIRES, start: () => timed('redi
     const r = redis();
     await r.freeze();
     await expect(respCommand(r.port, ['PING'], { timeoutMs: 300 })).rejects.toThrow(/no complete reply/);
-    r.thaw();
+    await r.thaw();
     expect(await r.command('PING')).toBe('PONG');
   });
 

@@ -7,7 +7,8 @@
  *   pause()  — stop the process (clean stop signal) but keep the port and data dir: an outage.
  *   resume() — start it again with the same command line, on the SAME port. (In-memory servers —
  *              redis here, memcached, dynalite — come back empty.)
- *   freeze() / thaw() — SIGSTOP / SIGCONT: the port stays open but nothing answers (timeouts).
+ *   freeze() / thaw() — SIGSTOP / SIGCONT: the port stays open but nothing answers (timeouts);
+ *              both resolve once /proc shows the new state.
  *   stop()   — stop the process and remove the temp dir. Idempotent.
  */
 import { readFile } from 'node:fs/promises';
@@ -131,9 +132,15 @@ export abstract class ManagedServer {
     }, { timeoutMs: 2_000, intervalMs: 5 });
   }
 
-  /** SIGCONT after freeze(). */
-  thaw(): void {
-    this.proc?.child.kill('SIGCONT');
+  /** SIGCONT after freeze(); resolves once /proc shows the process running again. */
+  async thaw(): Promise<void> {
+    const pid = this.pid;
+    if (!this.proc || pid === undefined) return;
+    this.proc.child.kill('SIGCONT');
+    await pollUntil(`${this.name} (pid ${pid}) to run again after SIGCONT`, async () => {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+      return !/\) [Tt] /.test(stat);
+    }, { timeoutMs: 2_000, intervalMs: 5 });
   }
 
   async stop(): Promise<void> {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/core/store.js';
 import { DEFAULT_MAX_VALUE_BYTES, MemcachedStore, exptime, memcachedKey } from '../../src/stores/memcached/index.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
+import { describeOutages } from '../conformance/outage-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
 import { CookieJar, listen } from '../helpers/http.js';
 import { MEMCACHED_REQUIRES, startMemcached, type MemcachedServer } from '../servers/memcached.js';
@@ -14,6 +15,8 @@ const CAPABILITIES = ['create', 'setIf', 'touch', 'deleteExpired'] as const;
 const SUITE_OPTIONS = { expiryGraceMs: 1100, expiresNatively: true };
 const quiet = { warn: () => {}, info: () => {} };
 const DAY_S = 86_400;
+/** The remedy every failure of an unreachable server names. */
+const REMEDY = /\[sessionkit:memcached\] .*Is memcached at 127\.0\.0\.1:\d+ up and reachable\?/;
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (data: Uint8Array | undefined) => (data ? new TextDecoder().decode(data) : undefined);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -277,59 +280,36 @@ describeWithServer('memcached', { requires: MEMCACHED_REQUIRES, start: () => sta
     });
   });
 
-  // Last: pause() brings the server back empty.
-  describe('faults: the server goes away and comes back', () => {
-    const variants = [
-      { kind: 'your MemcacheClient', make: () => { const client = new MemcacheClient({ server: memcached().address }); return { store: new MemcachedStore({ client, timeout: 1000 }), close: async () => client.shutdown() }; } },
-      { kind: 'servers', make: () => { const store = new MemcachedStore({ servers: memcached().address, timeout: 1000 }); return { store, close: () => store.close() }; } },
-    ];
-    for (const { kind, make } of variants) {
-      it(`${kind}: a clear error within the timeout, then recovery without a restart`, async () => {
-        const { store, close } = make();
-        const server = await listen(valueApp({ store, logger: quiet }));
-        try {
-          expect((await fetch(`${server.url}/set/1`)).status).toBe(200);
-          await memcached().pause();
-          const started = Date.now();
-          const down = await fetch(`${server.url}/set/1`);
-          expect(down.status).toBe(500);
-          expect(await down.text()).toMatch(/\[sessionkit:memcached\] .*Is memcached at 127\.0\.0\.1:\d+ up and reachable\?/);
-          expect(Date.now() - started).toBeLessThan(3000);
-          await memcached().resume();
-          await expect.poll(async () => (await fetch(`${server.url}/set/1`)).status, { timeout: 10_000, interval: 200 }).toBe(200);
-        } finally {
-          await server.close();
-          await close();
-        }
-      }, 30_000);
-    }
-
-    for (const { kind, make } of variants) {
-      it(`${kind}: a frozen server (port open, no answer) fails within the timeout, then recovers`, async () => {
-        const { store, close } = make();
-        const key = freshKey('frozen');
-        await store.set(key, { data: bytes('x'), expiresAt: Date.now() + 60_000 });
-        await memcached().freeze();
-        try {
-          const started = Date.now();
-          await expect(store.get(key)).rejects.toThrow(/\[sessionkit:memcached\] read did not answer within 1000 ms/);
-          // Queued behind the stuck read: the store's timer, or the client dropping the
-          // connection when the read has waited past its cmdTimeout, whichever comes first.
-          await expect(store.set(key, { data: bytes('y'), expiresAt: Date.now() + 60_000 })).rejects.toThrow(
-            /\[sessionkit:memcached\] write (did not answer within 1000 ms|failed: Command timeout\. Is memcached at)/,
-          );
-          expect(Date.now() - started).toBeLessThan(3000);
-        } finally {
-          memcached().thaw();
-        }
-        try {
-          await expect.poll(async () => text((await store.get(key).catch(() => undefined))?.data), { timeout: 10_000, interval: 200 }).toMatch(/^[xy]$/);
-        } finally {
-          await close();
-        }
-      }, 30_000);
-    }
-  });
+  // Last: a restart brings the server back empty.
+  const variants = [
+    {
+      kind: 'your MemcacheClient',
+      open: async (timeout: number) => {
+        const client = new MemcacheClient({ server: memcached().address });
+        return { store: new MemcachedStore({ client, timeout }), close: async () => client.shutdown() };
+      },
+    },
+    {
+      kind: 'servers',
+      open: async (timeout: number) => {
+        const store = new MemcachedStore({ servers: memcached().address, timeout });
+        return { store, close: () => store.close() };
+      },
+    },
+  ];
+  for (const { kind, open } of variants) {
+    describeOutages(`memcached (${kind})`, memcached, open, {
+      keepsData: false,
+      recoveryMs: 10_000,
+      down: { read: REMEDY, write: REMEDY },
+      // Queued behind the stuck read: the store's timer, or the client dropping the connection
+      // when the read has waited past its cmdTimeout, whichever comes first.
+      frozen: {
+        write: /\[sessionkit:memcached\] write (did not answer within 1000 ms|failed: Command timeout\. Is memcached at)/,
+        request: /\[sessionkit:memcached\] read (did not answer within 1000 ms|failed: Command timeout\. Is memcached at)/,
+      },
+    });
+  }
 });
 
 describe('memcached default client', () => {

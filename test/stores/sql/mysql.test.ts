@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { sqlStore } from '../../../src/stores/sql/index.js';
 import { MARIADB_REQUIRES, startMariadb } from '../../servers/mariadb.js';
 import { describeWithServer } from '../../servers/suite.js';
-import { describeSqlConformance, outageTests, record, sqlStoreBehaviour, text, unique, type Handle } from './shared.js';
+import { describeSqlConformance, describeSqlOutages, record, sqlStoreBehaviour, text, unique, type Handle } from './shared.js';
 
 describeWithServer('sql store on MariaDB', { requires: MARIADB_REQUIRES, start: () => startMariadb() }, (server) => {
   const settings = () => ({
@@ -43,7 +43,6 @@ describeWithServer('sql store on MariaDB', { requires: MARIADB_REQUIRES, start: 
 
   describe('on a mysql2/promise pool', () => {
     sqlStoreBehaviour(() => ({ dialect: 'mysql', label: 'mysql2/promise pool', open: promisePool, exec, schema: 'app' }));
-    outageTests(server, promisePool);
   });
 
   describe('on a mysql2 callback pool', () => {
@@ -52,8 +51,11 @@ describeWithServer('sql store on MariaDB', { requires: MARIADB_REQUIRES, start: 
 
   describe('on Kysely', () => {
     sqlStoreBehaviour(() => ({ dialect: 'mysql', label: 'Kysely', open: kysely, exec, schema: 'app' }));
-    outageTests(server, kysely);
   });
+
+  describeSqlOutages('sql:mysql on a mysql2/promise pool', server, promisePool);
+  describeSqlOutages('sql:mysql on a mysql2 callback pool', server, callbackPool);
+  describeSqlOutages('sql:mysql on Kysely (MysqlDialect)', server, kysely);
 
   it('gives the table a binary id collation and a LONGBLOB', async () => {
     const { client, close } = await promisePool();

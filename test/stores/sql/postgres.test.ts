@@ -9,7 +9,7 @@ import { sqlStore } from '../../../src/stores/sql/index.js';
 import { CookieJar, listen } from '../../helpers/http.js';
 import { POSTGRES_REQUIRES, startPostgres } from '../../servers/postgres.js';
 import { describeWithServer } from '../../servers/suite.js';
-import { describeSqlConformance, outageTests, quiet, record, sqlStoreBehaviour, text, unique, type Handle } from './shared.js';
+import { describeSqlConformance, describeSqlOutages, quiet, record, sqlStoreBehaviour, text, unique, type Handle } from './shared.js';
 import { valueApp } from '../../helpers/value-app.js';
 
 describeWithServer('sql store on PostgreSQL', { requires: POSTGRES_REQUIRES, start: () => startPostgres() }, (server) => {
@@ -46,9 +46,9 @@ describeWithServer('sql store on PostgreSQL', { requires: POSTGRES_REQUIRES, sta
         frozenBackends.push(pid);
       }
     },
-    thaw() {
+    async thaw() {
       for (const pid of frozenBackends.splice(0)) process.kill(pid, 'SIGCONT');
-      server().thaw();
+      await server().thaw();
     },
   });
 
@@ -61,13 +61,14 @@ describeWithServer('sql store on PostgreSQL', { requires: POSTGRES_REQUIRES, sta
 
   describe('on a pg Pool', () => {
     sqlStoreBehaviour(() => ({ dialect: 'postgres', label: 'pg Pool', open: pool, exec, schema: 'app' }));
-    outageTests(wholeServer, pool);
   });
 
   describe('on Kysely', () => {
     sqlStoreBehaviour(() => ({ dialect: 'postgres', label: 'Kysely', open: kysely, exec, schema: 'app' }));
-    outageTests(wholeServer, kysely);
   });
+
+  describeSqlOutages('sql:postgres on a pg Pool', wholeServer, pool);
+  describeSqlOutages('sql:postgres on Kysely (PostgresDialect)', wholeServer, kysely);
 
   it('works on a single pg Client too', async () => {
     const client = new pg.Client({ connectionString: server().connectionString });

@@ -1,6 +1,7 @@
 /**
  * Tests every dialect of the SQL store runs: the contract and HTTP suites, the printed DDL,
- * batched and background deletion of expired rows, race-safe table creation, outages.
+ * batched and background deletion of expired rows, race-safe table creation, and the shared
+ * outage suite (test/conformance/outage-suite.ts).
  * Each dialect's test file supplies handles and a way to run raw SQL on its database.
  */
 import { expect, it } from 'vitest';
@@ -8,8 +9,7 @@ import { StoreError, type StoreCapability } from '../../../src/core/store.js';
 import { sqlStore, type DialectName, type SqlClient, type SqlStore, type SqlStoreOptions } from '../../../src/stores/sql/index.js';
 import { describeSessionsOverHttp } from '../../conformance/http-suite.js';
 import { describeStore } from '../../conformance/store-suite.js';
-import { CookieJar, listen } from '../../helpers/http.js';
-import { valueApp } from '../../helpers/value-app.js';
+import { describeOutages, type Outageable } from '../../conformance/outage-suite.js';
 
 export const CAPABILITIES: readonly StoreCapability[] = ['create', 'setIf', 'touch', 'deleteExpired'];
 export const quiet = { warn: () => {}, info: () => {} };
@@ -212,73 +212,26 @@ export function sqlStoreBehaviour(target: () => SqlTarget) {
   });
 }
 
-/** An app whose error handler answers 500 with the error's message. */
-export function appWith(store: SqlStore) {
-  return valueApp({ store, secret: 'sql-store-test-secret-0123456789', logger: quiet });
-}
-
-export interface Outageable {
-  pause(): Promise<void>;
-  resume(): Promise<void>;
-  freeze(): void | Promise<void>;
-  thaw(): void;
-}
-
-/** Server down or frozen: 500 naming the store within timeout + margin; back: works again, same app. */
-export function outageTests(server: () => Outageable, open: () => Promise<Handle>) {
-  const timeout = 1000;
-  const margin = 2000;
-
-  async function withApp(body: (url: string, jar: CookieJar, store: SqlStore) => Promise<void>) {
-    const handle = await open();
-    const store = sqlStore({ client: handle.client, table: 'outage', timeout });
-    const http = await listen(appWith(store));
-    try {
-      const jar = new CookieJar();
-      expect((await jar.fetch(`${http.url}/set/kept`)).status).toBe(200);
-      await body(http.url, jar, store);
-    } finally {
-      await http.close();
-      await handle.close();
-    }
-  }
-
-  async function timed(jar: CookieJar, url: string) {
-    const started = performance.now();
-    const response = await jar.fetch(url);
-    return { response, body: await response.text(), ms: performance.now() - started };
-  }
-
-  it('server down: the request answers 500 naming the store; once it is back, the same app works', async () => {
-    await withApp(async (url, jar, store) => {
-      await server().pause();
-      try {
-        const { response, body, ms } = await timed(jar, `${url}/get`);
-        expect(response.status).toBe(500);
-        expect(body).toContain(`[sessionkit:${store.name}]`);
-        expect(ms).toBeLessThan(timeout + margin);
-      } finally {
-        await server().resume();
-      }
-      // The pool dropped its dead connections: the very next request opens a new one.
-      expect(await (await jar.fetch(`${url}/get`)).text()).toBe('kept');
-    });
-  }, 60_000);
-
-  it('server frozen: the request answers 500 within the timeout; thawed, it works again', async () => {
-    await withApp(async (url, jar, store) => {
-      await server().freeze();
-      try {
-        const { response, body, ms } = await timed(jar, `${url}/get`);
-        expect(response.status).toBe(500);
-        expect(body).toContain(`[sessionkit:${store.name}]`);
-        expect(body).toContain(`did not answer within ${timeout} ms`);
-        expect(ms).toBeGreaterThanOrEqual(timeout - 50);
-        expect(ms).toBeLessThan(timeout + margin);
-      } finally {
-        server().thaw();
-      }
-      expect(await (await jar.fetch(`${url}/get`)).text()).toBe('kept');
-    });
-  }, 60_000);
+/**
+ * The shared outage suite on one kind of handle: server stopped, frozen, back. The servers keep
+ * their data over a restart, and the pool's next request must work at once (it drops dead
+ * connections and opens new ones).
+ */
+export function describeSqlOutages(title: string, server: () => Outageable, open: () => Promise<Handle>) {
+  describeOutages(
+    title,
+    server,
+    async (timeout) => {
+      const handle = await open();
+      const store = sqlStore({ client: handle.client, table: 'outage', timeout });
+      return {
+        store,
+        close: async () => {
+          await store.close();
+          await handle.close();
+        },
+      };
+    },
+    { keepsData: true },
+  );
 }
