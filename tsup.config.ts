@@ -31,5 +31,6 @@ export default defineConfig({
   // import.meta.url in the CommonJS build, for the lazy createRequire of optional libraries.
   shims: true,
   // Peer dependencies stay outside the bundle and are loaded only by the part that needs them.
-  external: ['better-sqlite3', 'express', 'fastify', 'koa', 'hono', 'pg', 'mysql2', 'kysely', '@aws-sdk/client-dynamodb', 'redis', 'ioredis', 'memcache-client'],
+  // sessionkit itself: the store registry imports each store through its own subpath export.
+  external: [/^sessionkit\//, 'better-sqlite3', 'express', 'fastify', 'koa', 'hono', 'pg', 'mysql2', 'kysely', '@aws-sdk/client-dynamodb', 'redis', 'ioredis', 'memcache-client'],
 });

@@ -1,6 +1,14 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+// The store registry loads stores through the package's own subpath exports
+// (sessionkit/stores/<name>); tests run the sources, so those resolve into src/ here.
+const storeSources = fileURLToPath(new URL('./src/stores/', import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    alias: [{ find: /^sessionkit\/stores\/(.+)$/, replacement: `${storeSources}$1` }],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,

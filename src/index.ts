@@ -1,4 +1,5 @@
-export { SessionEngine, type PendingCommit, type RequestContext } from './core/engine.js';
+export { SessionEngine } from './core/engine.js';
+export type { PendingCommit, RequestContext } from './core/manager.js';
 export type { SessionOptions, CookieOptions, Logger, SameSite } from './core/options.js';
 export type { Session, SessionData, SessionControls } from './core/session.js';
 export { StoreError, wrapStoreError, isExpired, type Store, type StoreRecord, type StoreCapability } from './core/store.js';
@@ -8,6 +9,6 @@ export { STORE_TYPES, type StoreType, type StoreTypeOptions } from './config/sto
 export { fromFlaskConfig, fromEnv } from './config/flask-config.js';
 export { parseDuration } from './core/duration.js';
 export { session, currentSession } from './core/request-context.js';
-export { toSessionManager } from './core/manager.js';
-export type { SessionManager } from './core/engine.js';
+export { toSessionManager } from './core/engine.js';
+export type { SessionManager } from './core/manager.js';
 export { multiSession, MultiSessionManager, type MultiSessionEntry, type MultiSessionOptions, type FieldSelection } from './core/multi-session.js';

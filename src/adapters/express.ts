@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SessionEngine, toSessionManager } from '../core/engine.js';
+import type { RequestContext, SessionManager } from '../core/manager.js';
 import { runWithSession } from '../core/request-context.js';
-import { SessionEngine, type RequestContext, type SessionManager } from '../core/engine.js';
-import { loadForRequest, toSessionManager } from '../core/manager.js';
-import { commitOnResponse } from './node-response.js';
+import { loadForRequest } from './shared/load.js';
+import { commitOnResponse } from './shared/node-response.js';
 import type { SessionOptions } from '../core/options.js';
 import type { Session, SessionData } from '../core/session.js';
 

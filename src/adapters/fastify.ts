@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import { SessionEngine, toSessionManager } from '../core/engine.js';
+import type { PendingCommit, SessionManager } from '../core/manager.js';
 import { runWithSession } from '../core/request-context.js';
-import { varyWithCookie } from '../core/cookie-header.js';
-import { SessionEngine, type PendingCommit, type SessionManager } from '../core/engine.js';
-import { loadForRequest, toSessionManager } from '../core/manager.js';
+import { applySessionHeaders, type HeaderTarget } from './shared/headers.js';
+import { loadForRequest } from './shared/load.js';
 import type { SessionOptions } from '../core/options.js';
 import type { Session, SessionData } from '../core/session.js';
 
@@ -60,10 +61,29 @@ const plugin: FastifyPluginCallback<SessionOptions | { engine: SessionManager }>
   done();
 };
 
+/** A Fastify reply as a {@link HeaderTarget}: `reply.header()` appends Set-Cookie values. */
+class ReplyHeaders implements HeaderTarget {
+  readonly #reply: FastifyReply;
+
+  constructor(reply: FastifyReply) {
+    this.#reply = reply;
+  }
+
+  get(name: string): string | undefined {
+    return this.#reply.getHeader(name)?.toString();
+  }
+
+  set(name: string, value: string): void {
+    this.#reply.header(name, value);
+  }
+
+  append(name: string, value: string): void {
+    this.#reply.header(name, value);
+  }
+}
+
 function applyHeaders(reply: FastifyReply, pending: PendingCommit): void {
-  const vary = varyWithCookie(reply.getHeader('vary')?.toString());
-  if (vary) reply.header('vary', vary);
-  for (const cookie of pending.setCookies) reply.header('set-cookie', cookie);
+  applySessionHeaders(new ReplyHeaders(reply), pending.setCookies);
 }
 
 /** Fastify passes its own registration options (prefix, logLevel) beside ours. */

@@ -1,8 +1,9 @@
 import type { MiddlewareHandler } from 'hono';
+import { SessionEngine, toSessionManager } from '../core/engine.js';
+import type { SessionManager } from '../core/manager.js';
 import { runWithSession } from '../core/request-context.js';
-import { varyWithCookie } from '../core/cookie-header.js';
-import { SessionEngine, type PendingCommit, type SessionManager } from '../core/engine.js';
-import { toSessionManager } from '../core/manager.js';
+import { applySessionHeaders } from './shared/headers.js';
+import { loadSession } from './shared/load.js';
 import type { SessionOptions } from '../core/options.js';
 import type { Session, SessionData } from '../core/session.js';
 
@@ -24,25 +25,20 @@ export function sessionkit<T extends object = SessionData>(
   const engine = toSessionManager<T>(options);
   return async (c, next) => {
     const cookieHeader = c.req.header('cookie');
-    const session = engine.loadSync(cookieHeader) ?? (await engine.load(cookieHeader));
+    const loaded = loadSession(engine, cookieHeader);
+    const session = loaded instanceof Promise ? await loaded : loaded;
     c.set('session', session);
     await runWithSession(session as Session, next);
     const pending = engine.commit(session, { secure: c.req.url.startsWith('https:') });
     if (pending.needsPersist) await pending.persist();
     try {
-      applyHeaders(c.res.headers, pending);
+      applySessionHeaders(c.res.headers, pending.setCookies);
     } catch {
       // The handler returned a Response with immutable headers (one from fetch()): copy it.
       c.res = new Response(c.res.body, c.res);
-      applyHeaders(c.res.headers, pending);
+      applySessionHeaders(c.res.headers, pending.setCookies);
     }
   };
-}
-
-function applyHeaders(headers: Headers, pending: PendingCommit): void {
-  const vary = varyWithCookie(headers.get('Vary') ?? undefined);
-  if (vary) headers.set('Vary', vary);
-  for (const cookie of pending.setCookies) headers.append('Set-Cookie', cookie);
 }
 
 export { SessionEngine };

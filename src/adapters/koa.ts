@@ -1,8 +1,9 @@
-import type { Middleware } from 'koa';
+import type { Middleware, ParameterizedContext } from 'koa';
+import { SessionEngine, toSessionManager } from '../core/engine.js';
+import type { SessionManager } from '../core/manager.js';
 import { runWithSession } from '../core/request-context.js';
-import { varyWithCookie } from '../core/cookie-header.js';
-import { SessionEngine, type SessionManager } from '../core/engine.js';
-import { toSessionManager } from '../core/manager.js';
+import { applySessionHeaders, type HeaderTarget } from './shared/headers.js';
+import { loadSession } from './shared/load.js';
 import type { SessionOptions } from '../core/options.js';
 import type { Session, SessionData } from '../core/session.js';
 
@@ -22,14 +23,22 @@ declare module 'koa' {
 export function sessionkit(options: SessionOptions | SessionManager = {}): Middleware {
   const engine = toSessionManager(options);
   return async function sessionkitMiddleware(ctx, next) {
-    const session = await engine.load(ctx.get('cookie') || undefined);
+    const loaded = loadSession(engine, ctx.get('cookie') || undefined);
+    const session = loaded instanceof Promise ? await loaded : loaded;
     ctx.session = session;
     await runWithSession(session, next);
     const pending = engine.commit(session, { secure: ctx.secure });
-    await pending.persist();
-    const vary = varyWithCookie(ctx.response.get('Vary') || undefined);
-    if (vary) ctx.response.set('Vary', vary);
-    for (const cookie of pending.setCookies) ctx.append('Set-Cookie', cookie);
+    if (pending.needsPersist) await pending.persist();
+    applySessionHeaders(contextHeaders(ctx), pending.setCookies);
+  };
+}
+
+/** A Koa context's response headers as a {@link HeaderTarget}. */
+function contextHeaders(ctx: ParameterizedContext): HeaderTarget {
+  return {
+    get: (name) => ctx.response.get(name) || undefined,
+    set: (name, value) => ctx.response.set(name, value),
+    append: (name, value) => ctx.append(name, value),
   };
 }
 

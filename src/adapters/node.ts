@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TLSSocket } from 'node:tls';
+import { SessionEngine, toSessionManager } from '../core/engine.js';
+import type { SessionManager } from '../core/manager.js';
 import { runWithSession } from '../core/request-context.js';
-import { SessionEngine, type SessionManager } from '../core/engine.js';
-import { toSessionManager } from '../core/manager.js';
-import { commitOnResponse } from './node-response.js';
+import { loadForRequest } from './shared/load.js';
+import { commitOnResponse } from './shared/node-response.js';
 import type { SessionOptions } from '../core/options.js';
 import type { Session, SessionData } from '../core/session.js';
 
@@ -33,13 +34,14 @@ export function withSession<T extends object = SessionData>(
   return (req, res) => {
     const fail = (error: unknown) => handleError(error, req, res);
     const context = { secure: req.socket instanceof TLSSocket };
-    engine
-      .load(req.headers.cookie)
-      .then((session) => {
-        commitOnResponse(engine as unknown as SessionManager, session as Session, res, context, fail);
-        return runWithSession(session as Session, () => handler(req, res, session));
-      })
-      .catch(fail);
+    const start = (session: Session<T>) => {
+      commitOnResponse(engine as unknown as SessionManager, session as Session, res, context, fail);
+      // The handler may be async: its rejection is a failure of the request too.
+      Promise.resolve()
+        .then(() => runWithSession(session as Session, () => handler(req, res, session)))
+        .catch(fail);
+    };
+    loadForRequest(engine, req.headers.cookie, start, fail);
   };
 }
 

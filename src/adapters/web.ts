@@ -1,7 +1,8 @@
+import { SessionEngine, toSessionManager } from '../core/engine.js';
+import type { RequestContext, SessionManager } from '../core/manager.js';
 import { runWithSession } from '../core/request-context.js';
-import { varyWithCookie } from '../core/cookie-header.js';
-import { SessionEngine, type RequestContext, type SessionManager } from '../core/engine.js';
-import { toSessionManager } from '../core/manager.js';
+import { applySessionHeaders } from './shared/headers.js';
+import { loadSession as loadFromCookies } from './shared/load.js';
 import type { SessionOptions } from '../core/options.js';
 import type { Session, SessionData } from '../core/session.js';
 
@@ -38,7 +39,8 @@ export function webSessions<T extends object = SessionData>(options: SessionOpti
 
   async function loadSession(request: Request): Promise<Session<T>> {
     const cookieHeader = request.headers.get('cookie') ?? undefined;
-    const session = engine.loadSync(cookieHeader) ?? (await engine.load(cookieHeader));
+    const loaded = loadFromCookies(engine, cookieHeader);
+    const session = loaded instanceof Promise ? await loaded : loaded;
     contexts.set(session, { secure: request.url.startsWith('https:') });
     return session;
   }
@@ -46,9 +48,7 @@ export function webSessions<T extends object = SessionData>(options: SessionOpti
   async function commitSession(session: Session<T>, headers: Headers): Promise<void> {
     const pending = engine.commit(session, contexts.get(session));
     if (pending.needsPersist) await pending.persist();
-    const vary = varyWithCookie(headers.get('Vary') ?? undefined);
-    if (vary) headers.set('Vary', vary);
-    for (const cookie of pending.setCookies) headers.append('Set-Cookie', cookie);
+    applySessionHeaders(headers, pending.setCookies);
   }
 
   function handle(handler: (request: Request, session: Session<T>) => Response | Promise<Response>) {

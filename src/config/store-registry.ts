@@ -1,33 +1,62 @@
+import { createRequire } from 'node:module';
 import { SessionConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../core/store.js';
-import { dynamodbStore, type DynamoDBStoreOptions } from '../stores/dynamodb/index.js';
-import { filesystemStore, type FileSystemStoreOptions } from '../stores/filesystem.js';
-import { memcachedStore, type MemcachedStoreOptions } from '../stores/memcached/index.js';
-import { memoryStore, type MemoryStoreOptions } from '../stores/memory.js';
-import { nullStore } from '../stores/null.js';
-import { redisStore, type RedisStoreOptions } from '../stores/redis.js';
-import { sqlStore, type SqlStoreOptions } from '../stores/sql/index.js';
-import { sqliteStore, type SqliteStoreOptions } from '../stores/sqlite.js';
+import type { DynamoDBStoreOptions } from '../stores/dynamodb/index.js';
+import type { FileSystemStoreOptions } from '../stores/filesystem.js';
+import type { MemcachedStoreOptions } from '../stores/memcached/index.js';
+import type { MemoryStoreOptions } from '../stores/memory.js';
+import type { RedisStoreOptions } from '../stores/redis.js';
+import type { SqlStoreOptions } from '../stores/sql/index.js';
+import type { SqliteStoreOptions } from '../stores/sqlite.js';
 
 /**
- * Built-in stores by name, the seeds' SESSION_TYPE. These modules load no client
- * library at import time: a store that needs one (better-sqlite3, …) requires it when
- * constructed and, if it is missing, fails then with the `npm install` line to run.
- * Stores that log get the engine's logger unless their options name another.
+ * Built-in stores by name, the seeds' SESSION_TYPE. Nothing of a store is loaded until it
+ * is chosen: each entry imports its store through the package's own subpath export
+ * (`sessionkit/stores/redis`), so an adapter that never names a store carries none of
+ * their code, and a bundler sees each store as a module of its own.
  */
-const factories = {
-  null: () => nullStore(),
-  memory: (options?: MemoryStoreOptions) => memoryStore(options),
-  filesystem: (options?: FileSystemStoreOptions) => filesystemStore(options),
-  sqlite: (options?: SqliteStoreOptions) => sqliteStore(options),
-  redis: (options: RedisStoreOptions | undefined, logger: Logger) => redisStore({ logger, ...options }),
-  memcached: (options: MemcachedStoreOptions | undefined, logger: Logger) => memcachedStore({ logger, ...options }),
-  sql: (options: SqlStoreOptions, logger: Logger) => sqlStore({ logger, ...options }),
-  dynamodb: (options: DynamoDBStoreOptions, logger: Logger) => dynamodbStore({ logger, ...options }),
-} satisfies Record<string, (options: never, logger: Logger) => Store>;
+interface StoreTypeEntry<O> {
+  /** The client library the store loads when no client of the user's is given. */
+  library?: string;
+  /** The store cannot work without a client of the user's. */
+  needsClient?: boolean;
+  create(options: O | undefined, logger: Logger): Promise<Store>;
+}
 
-export type StoreType = keyof typeof factories;
+const registry = {
+  null: {
+    create: async () => new (await importStore<typeof import('../stores/null.js')>('null')).NullStore(),
+  },
+  memory: {
+    create: async (options) => (await importStore<typeof import('../stores/memory.js')>('memory')).memoryStore(options),
+  } satisfies StoreTypeEntry<MemoryStoreOptions>,
+  filesystem: {
+    create: async (options) => (await importStore<typeof import('../stores/filesystem.js')>('filesystem')).filesystemStore(options),
+  } satisfies StoreTypeEntry<FileSystemStoreOptions>,
+  sqlite: {
+    library: 'better-sqlite3',
+    create: async (options) => (await importStore<typeof import('../stores/sqlite.js')>('sqlite')).sqliteStore(options),
+  } satisfies StoreTypeEntry<SqliteStoreOptions>,
+  redis: {
+    library: 'redis',
+    create: async (options, logger) => (await importStore<typeof import('../stores/redis.js')>('redis')).redisStore({ logger, ...options }),
+  } satisfies StoreTypeEntry<RedisStoreOptions>,
+  memcached: {
+    library: 'memcache-client',
+    create: async (options, logger) => (await importStore<typeof import('../stores/memcached/index.js')>('memcached')).memcachedStore({ logger, ...options }),
+  } satisfies StoreTypeEntry<MemcachedStoreOptions>,
+  sql: {
+    needsClient: true,
+    create: async (options, logger) => (await importStore<typeof import('../stores/sql/index.js')>('sql')).sqlStore({ logger, ...options! }),
+  } satisfies StoreTypeEntry<SqlStoreOptions>,
+  dynamodb: {
+    needsClient: true,
+    create: async (options, logger) => (await importStore<typeof import('../stores/dynamodb/index.js')>('dynamodb')).dynamodbStore({ logger, ...options! }),
+  } satisfies StoreTypeEntry<DynamoDBStoreOptions>,
+};
+
+export type StoreType = keyof typeof registry;
 export type StoreTypeOptions =
   | MemoryStoreOptions
   | FileSystemStoreOptions
@@ -37,26 +66,53 @@ export type StoreTypeOptions =
   | SqlStoreOptions
   | DynamoDBStoreOptions;
 
-export const STORE_TYPES = Object.keys(factories) as StoreType[];
-
-/** Stores that cannot work without a client of the user's. */
-const NEEDS_CLIENT: ReadonlySet<string> = new Set(['sql', 'dynamodb']);
+export const STORE_TYPES = Object.keys(registry) as StoreType[];
 
 export function isStoreType(name: string): name is StoreType {
-  return Object.hasOwn(factories, name);
+  return Object.hasOwn(registry, name);
 }
 
-export function createStoreByType(type: string, options: StoreTypeOptions | undefined, logger: Logger): Store {
+/**
+ * Imports a store through the package's own subpath export. The specifier is built, not
+ * written out, so that neither the type checker nor a bundler resolves it into this file's
+ * bundle: the store stays a module of its own, loaded only when named.
+ */
+function importStore<M>(name: string): Promise<M> {
+  return import(`sessionkit/stores/${name}`) as Promise<M>;
+}
+
+const requireFromHere = createRequire(import.meta.url);
+
+/**
+ * The store a type name stands for. Everything that can be checked without loading the
+ * store fails here, at start-up: an unknown name, a missing client, a client library that
+ * is not installed. The store itself arrives with the promise.
+ */
+export function createStoreByType(type: string, options: StoreTypeOptions | undefined, logger: Logger): Promise<Store> {
   if (!isStoreType(type)) {
     throw new SessionConfigError(`unknown store type "${type}". Choose one of: ${STORE_TYPES.join(', ')}.`);
   }
-  if (NEEDS_CLIENT.has(type) && !(options && 'client' in options && options.client)) {
+  const entry: StoreTypeEntry<StoreTypeOptions> = registry[type];
+  const hasClient = options !== undefined && 'client' in options && Boolean(options.client);
+  if (entry.needsClient && !hasClient) {
     throw new SessionConfigError(`type '${type}' needs your database client: pass it as storeOptions.client.`);
+  }
+  if (entry.library && !hasClient && !isInstalled(entry.library)) {
+    throw new SessionConfigError(`the ${type} store needs ${entry.library}. Install it with: npm install ${entry.library}`);
   }
   if (type === 'null') {
     logger.warn(
       "no session store configured: sessions read as empty and the first write fails. Set `store` or `type` (e.g. type: 'sqlite').",
     );
   }
-  return (factories[type] as (options: StoreTypeOptions | undefined, logger: Logger) => Store)(options, logger);
+  return entry.create(options, logger);
+}
+
+function isInstalled(library: string): boolean {
+  try {
+    requireFromHere.resolve(library);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -52,9 +52,3 @@ export class CookieWriter {
     };
   }
 }
-
-/** A Vary header value that includes Cookie, keeping what was there; undefined if already covered. */
-export function varyWithCookie(existing: string | undefined): string | undefined {
-  if (!existing) return 'Cookie';
-  return /(^|,)\s*(cookie|\*)\s*(,|$)/i.test(existing) ? undefined : `${existing}, Cookie`;
-}

@@ -1,33 +1,35 @@
-import { enableRequestContext } from './request-context.js';
+import { isCarrierSource, type CarriedRecord, type Carrier } from './carrier.js';
 import { CookieWriter, readCookie } from './cookie-header.js';
 import { IdCodec } from './ids.js';
-import { resolveOptions, type Logger, type ResolvedOptions, type SessionOptions } from './options.js';
-import { assignData, freshState, isRefreshDue, SessionObject, sessionData, STATE, type Session, type SessionData, type SessionState } from './session.js';
+import type { Logger } from './logger.js';
+import type { PendingCommit, RequestContext, SessionManager } from './manager.js';
+import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
+import { enableRequestContext } from './request-context.js';
+import {
+  assignData,
+  freshState,
+  isRefreshDue,
+  SessionObject,
+  sessionData,
+  stateIfOwnedBy,
+  type Session,
+  type SessionData,
+  type SessionOwner,
+  type SessionState,
+} from './session.js';
+import { StoreCarrier } from './store-carrier.js';
 import { isExpired, StoreError, type Store, type StoreRecord } from './store.js';
 
-/** What the engine stores for one session: its fields and its permanent flag. */
+export type { PendingCommit, RequestContext, SessionManager };
+
+/**
+ * What the engine stores for one session: its fields and its permanent flag, and the id
+ * when the cookie holds the session (a sealed cookie has no store key to carry it).
+ */
 export interface Payload {
   p: boolean;
   d: Record<string, unknown>;
-}
-
-/** Per-request facts an adapter knows and the engine needs. */
-export interface RequestContext {
-  /** The request came over HTTPS (used when cookie.secure is 'auto'). */
-  secure?: boolean;
-}
-
-/**
- * The outcome of committing a session, in two steps because headers and the store are
- * written at different moments: `setCookies` are known at once (an adapter can send it
- * even when the body is already streaming), `persist()` performs the store operations.
- */
-export interface PendingCommit {
-  /** Set-Cookie header values to send; empty when no cookie changes. */
-  readonly setCookies: readonly string[];
-  /** False when there is nothing to write: adapters may then skip `persist()` altogether. */
-  readonly needsPersist: boolean;
-  persist(): Promise<void>;
+  i?: string;
 }
 
 type Action = 'none' | 'create' | 'update' | 'touch' | 'delete';
@@ -37,74 +39,88 @@ const NOTHING_TO_PERSIST = async () => {};
 const NOTHING_TO_COMMIT: PendingCommit = Object.freeze({ setCookies: Object.freeze([]), needsPersist: false, persist: NOTHING_TO_PERSIST });
 
 /**
- * What adapters need from an engine: the single-store `SessionEngine`, or an engine that
- * spreads one session over several cookies and stores.
+ * The session engine: turns a Cookie header into a session and a session back into a
+ * Set-Cookie header and store operations. Where the session lives — a store the cookie's
+ * id points into, or the cookie itself (`cookieStore()`) — is its carrier (./carrier.ts);
+ * every decision is made here, once, for both. Adapters are thin shells around `load`
+ * and `commit`.
  */
-export interface SessionManager<T extends object = SessionData> {
-  /** Where adapters report failures they handle themselves. */
-  readonly logger: Logger;
-  load(cookieHeader: string | undefined): Promise<Session<T>>;
-  /** `load` without a promise where every store can read synchronously; otherwise undefined. */
-  loadSync(cookieHeader: string | undefined): Session<T> | undefined;
-  commit(session: Session<T>, context?: RequestContext): PendingCommit;
-}
-
-/**
- * The framework-agnostic session engine: turns a Cookie header into a session and a
- * session back into store operations and a Set-Cookie header. Adapters are thin shells
- * around `load` and `commit`.
- */
-export class SessionEngine<T extends object = SessionData> implements SessionManager<T> {
+export class SessionEngine<T extends object = SessionData> implements SessionManager<T>, SessionOwner {
   readonly options: ResolvedOptions;
+  /** Settles when the store is there: at once, or once a store chosen by `type` has loaded. */
+  readonly ready: Promise<void>;
   readonly #ids: IdCodec;
   readonly #cookies: CookieWriter;
+  #carrier: Carrier | undefined;
 
   constructor(options: SessionOptions = {}) {
     this.options = resolveOptions(options);
     this.#ids = new IdCodec(this.options.idLength, this.options.secrets);
     this.#cookies = new CookieWriter(this.options.cookie);
     if (this.options.requestContext) enableRequestContext();
+    const store = this.options.store;
+    if (store instanceof Promise) {
+      this.ready = store.then((loaded) => {
+        this.#carrier = this.#storeCarrier(loaded);
+      });
+      // Reported at start-up, and again by every load() until the store is fixed.
+      this.ready.catch((error: unknown) => this.logger.warn(`the session store could not be set up: ${String(error)}`));
+    } else {
+      this.#carrier = isCarrierSource(store) ? store.createCarrier(this.options.secrets) : this.#storeCarrier(store);
+      this.ready = Promise.resolve();
+    }
   }
 
   get logger(): Logger {
     return this.options.logger;
   }
 
-  get store(): Store {
-    return this.options.store;
+  /** The store sessions live in; undefined for sealed cookies, or while a store chosen by name loads. */
+  get store(): Store | undefined {
+    return this.#carrier?.store;
   }
 
   get cookieName(): string {
     return this.options.cookie.name;
   }
 
+  get canLoadSync(): boolean {
+    return this.#carrier?.opensSync === true;
+  }
+
   /**
    * The session a request's Cookie header points to. An unknown, expired, forged or
-   * malformed id yields a fresh session with a NEW id: a client-chosen id is never
+   * malformed cookie yields a fresh session with a NEW id: a client-chosen id is never
    * adopted. Rejects only when the store itself fails.
    */
   async load(cookieHeader: string | undefined): Promise<Session<T>> {
+    if (!this.#carrier) await this.ready;
+    const carrier = this.#carrier!;
     const cookieValue = readCookie(cookieHeader, this.cookieName);
-    const id = this.#ids.decode(cookieValue);
-    const record = id === undefined ? undefined : await this.store.get(this.#key(id));
-    return this.#sessionFrom(cookieValue, id, record);
+    const carried = cookieValue === undefined ? undefined : await carrier.open(cookieValue);
+    return this.#sessionFrom(carrier, cookieValue !== undefined, carried);
   }
 
-  /**
-   * `load` without a promise, for stores that can read synchronously (`getSync`);
-   * undefined when the store cannot, and the adapter then calls `load`.
-   */
-  loadSync(cookieHeader: string | undefined): Session<T> | undefined {
-    const store = this.store;
-    if (!store.getSync) return undefined;
+  /** `load` without a promise, where the carrier reads synchronously (`canLoadSync`). */
+  loadSync(cookieHeader: string | undefined): Session<T> {
+    const carrier = this.#carrier;
+    if (!carrier?.opensSync) {
+      throw new Error('sessionkit: loadSync() needs a store that reads synchronously (see canLoadSync); call load() instead.');
+    }
     const cookieValue = readCookie(cookieHeader, this.cookieName);
-    const id = this.#ids.decode(cookieValue);
-    return this.#sessionFrom(cookieValue, id, id === undefined ? undefined : store.getSync(this.#key(id)));
+    const carried = cookieValue === undefined ? undefined : carrier.openSync(cookieValue);
+    return this.#sessionFrom(carrier, cookieValue !== undefined, carried);
   }
 
-  #sessionFrom(cookieValue: string | undefined, id: string | undefined, record: StoreRecord | undefined): Session<T> {
-    const payload = record && !isExpired(record) ? this.#decodeRecord(record) : undefined;
-    if (id === undefined || !record || !payload) return this.#session(freshState(this.options, cookieValue !== undefined), undefined);
+  #storeCarrier(store: Store): StoreCarrier {
+    return new StoreCarrier(store, this.#ids, this.options.keyPrefix);
+  }
+
+  #sessionFrom(carrier: Carrier, cookieReceived: boolean, carried: CarriedRecord | undefined): Session<T> {
+    const record = carried?.record;
+    const payload = record && !isExpired(record) ? this.#decodeRecord(carrier, record) : undefined;
+    const id = carried?.id ?? payload?.i;
+    if (!record || !payload || id === undefined) return this.#session(freshState(this.options, cookieReceived), undefined);
     return this.#session(
       {
         id,
@@ -125,7 +141,10 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
    * cookie is set for a session that was neither modified nor due for a refresh.
    */
   commit(session: Session<T>, context: RequestContext = {}): PendingCommit {
-    const state = stateOf(session);
+    const state = this.#stateOf(session);
+    // A session exists only once load() has the carrier.
+    const carrier = this.#carrier!;
+    const inCookie = carrier.store === undefined;
     const now = Date.now();
     const empty = isEmpty(session);
     let bytes: Uint8Array | undefined;
@@ -133,7 +152,9 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     if (empty) {
       action = state.isNew ? 'none' : 'delete';
     } else {
-      const payload: Payload = { p: state.permanent, d: session as Record<string, unknown> };
+      const payload: Payload = inCookie
+        ? { p: state.permanent, d: session as Record<string, unknown>, i: state.id }
+        : { p: state.permanent, d: session as Record<string, unknown> };
       const codec = this.options.codec;
       // Most requests change nothing: compare in the codec's reusable buffer, copy on change.
       const transient = codec.encodeTransient ? codec.encodeTransient(payload) : codec.encode(payload);
@@ -145,17 +166,27 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       else action = isRefreshDue(this.options, state, now) ? 'touch' : 'none';
     }
     const retiresSome = state.retiredIds.length > 0;
-    const setCookie = this.#cookieFor(state, action, empty, retiresSome, now, context);
+    const expiresAt = now + this.options.lifetimeMs;
+    const setCookie = this.#cookieFor(carrier, state, action, empty, retiresSome, bytes, now, expiresAt, context);
+    if (setCookie !== undefined && carrier.maxCookieBytes !== undefined && Buffer.byteLength(setCookie) > carrier.maxCookieBytes) {
+      return oversized(carrier, bytes!, setCookie);
+    }
     const setCookies = setCookie === undefined ? [] : [setCookie];
+    if (inCookie) {
+      // The cookie is the write: the session is saved the moment its cookie is decided.
+      state.retiredIds.length = 0;
+      this.#written(state, action, bytes, undefined, expiresAt);
+      return setCookie === undefined ? NOTHING_TO_COMMIT : { setCookies, needsPersist: false, persist: NOTHING_TO_PERSIST };
+    }
     if (action === 'none' && !retiresSome) {
       return setCookie === undefined ? NOTHING_TO_COMMIT : { setCookies, needsPersist: false, persist: NOTHING_TO_PERSIST };
     }
-    return { setCookies, needsPersist: true, persist: () => this.#persist(session, state, action, bytes, now) };
+    return { setCookies, needsPersist: true, persist: () => this.#persist(carrier, carrier.store!, session, state, action, bytes, expiresAt) };
   }
 
-  /** Gives a session a new id; its old record is deleted on commit. */
+  /** Gives a session a new id, keeping its data; the old record is deleted on commit. */
   regenerate(session: SessionObject): void {
-    const state = session[STATE];
+    const state = this.#stateOf(session);
     if (!state.isNew) state.retiredIds.push(state.id);
     Object.assign(state, freshState(this.options, state.cookieReceived), {
       permanent: state.permanent,
@@ -167,68 +198,93 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     return new SessionObject(this, state, data) as unknown as Session<T>;
   }
 
-
-  #key(id: string): string {
-    return this.options.keyPrefix + id;
+  #stateOf(session: object): SessionState {
+    const state = stateIfOwnedBy<SessionState>(session, this);
+    if (!state) throw new TypeError('sessionkit: commit() needs a session returned by load() of the same engine.');
+    return state;
   }
 
-
   #cookieFor(
+    carrier: Carrier,
     state: SessionState,
     action: Action,
     empty: boolean,
     retiredSome: boolean,
+    bytes: Uint8Array | undefined,
     now: number,
+    expiresAt: number,
     context: RequestContext,
   ): string | undefined {
     const configured = this.options.cookie.secure;
     const secure = configured === 'auto' ? context.secure === true : configured;
     if (empty) {
-      // A deleted, destroyed or never-valid session: make the browser forget the id.
+      // A deleted, destroyed or never-valid session: make the browser forget the cookie.
       return action === 'delete' || retiredSome || state.cookieReceived ? this.#cookies.clear(secure) : undefined;
     }
-    const sendsCookie = action === 'create' || action === 'update' || (action === 'touch' && state.permanent);
+    // A refresh moves the expiry: a persistent cookie must say so, and a cookie that holds
+    // the session holds its expiry too. A browser-session cookie with an id stays as it is.
+    const refreshesCookie = state.permanent || carrier.store === undefined;
+    const sendsCookie = action === 'create' || action === 'update' || (action === 'touch' && refreshesCookie);
     if (!sendsCookie) return undefined;
     const lifetime = state.permanent ? this.options.lifetimeMs : undefined;
-    return this.#cookies.set(this.#ids.encode(state.id), secure, now, lifetime);
+    return this.#cookies.set(carrier.cookieValue(state.id, bytes!, expiresAt), secure, now, lifetime);
   }
 
-  async #persist(
-    session: Session<T>,
-    state: SessionState,
-    action: Action,
-    bytes: Uint8Array | undefined,
-    now: number,
-  ): Promise<void> {
-    const store = this.store;
-    // Taken only here: a commit whose persist() never runs (the cookie decision made
-    // when a streamed response sent its headers) leaves them for the final commit.
-    const retired = state.retiredIds.splice(0);
-    await Promise.all(retired.map((id) => store.delete(this.#key(id))));
-    const key = this.#key(state.id);
-    const expiresAt = now + this.options.lifetimeMs;
+  /** Records what was written: the state a later commit of the same session compares with. */
+  #written(state: SessionState, action: Action, bytes: Uint8Array | undefined, version: string | undefined, expiresAt: number): void {
     switch (action) {
       case 'delete':
-        await store.delete(key);
         state.isNew = true;
         break;
       case 'touch':
-        await this.#touch(key, state, bytes!, expiresAt);
+        state.expiresAt = expiresAt;
         break;
       case 'create':
-        await this.#create(key, { data: bytes!, expiresAt });
-        this.#saved(state, bytes!, undefined, expiresAt);
-        break;
       case 'update':
-        await this.#update(session, key, state, bytes!, expiresAt);
+        state.isNew = false;
+        state.loadedBytes = bytes;
+        state.version = version;
+        state.expiresAt = expiresAt;
         break;
       case 'none':
         break;
     }
   }
 
-  async #create(key: string, record: StoreRecord): Promise<void> {
-    const store = this.store;
+  async #persist(
+    carrier: Carrier,
+    store: Store,
+    session: Session<T>,
+    state: SessionState,
+    action: Action,
+    bytes: Uint8Array | undefined,
+    expiresAt: number,
+  ): Promise<void> {
+    // Taken only here: a commit whose persist() never runs (the cookie decision made
+    // when a streamed response sent its headers) leaves them for the final commit.
+    const retired = state.retiredIds.splice(0);
+    await Promise.all(retired.map((id) => store.delete(carrier.key(id))));
+    const key = carrier.key(state.id);
+    switch (action) {
+      case 'delete':
+        await store.delete(key);
+        break;
+      case 'touch':
+        await this.#touch(store, key, state, bytes!, expiresAt);
+        break;
+      case 'create':
+        await this.#create(store, key, { data: bytes!, expiresAt });
+        break;
+      case 'update':
+        if (!(await this.#update(store, session, key, state, bytes!, expiresAt))) return;
+        break;
+      case 'none':
+        return;
+    }
+    this.#written(state, action, bytes, undefined, expiresAt);
+  }
+
+  async #create(store: Store, key: string, record: StoreRecord): Promise<void> {
     if (!store.create) {
       await store.set(key, record);
       return;
@@ -240,26 +296,22 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     }
   }
 
-  async #touch(key: string, state: SessionState, bytes: Uint8Array, expiresAt: number): Promise<void> {
-    const store = this.store;
+  async #touch(store: Store, key: string, state: SessionState, bytes: Uint8Array, expiresAt: number): Promise<void> {
     if (store.touch) await store.touch(key, expiresAt);
     // Without touch, rewrite the same bytes, but never over a newer concurrent write.
     else if (store.setIf && state.version) await store.setIf(key, { data: bytes, expiresAt }, state.version);
     else await store.set(key, { data: bytes, expiresAt });
-    state.expiresAt = expiresAt;
   }
 
-  async #update(session: Session<T>, key: string, state: SessionState, bytes: Uint8Array, expiresAt: number) {
-    const store = this.store;
+  /** Writes a changed session; false when the write recorded its own outcome (a merge, or a record gone). */
+  async #update(store: Store, session: Session<T>, key: string, state: SessionState, bytes: Uint8Array, expiresAt: number): Promise<boolean> {
     if (!store.setIf || state.version === undefined) {
-      this.#saved(state, bytes, await store.set(key, { data: bytes, expiresAt }), expiresAt);
-      return;
+      this.#written(state, 'update', bytes, await store.set(key, { data: bytes, expiresAt }), expiresAt);
+      return false;
     }
-    if (await store.setIf(key, { data: bytes, expiresAt }, state.version)) {
-      this.#saved(state, bytes, undefined, expiresAt);
-      return;
-    }
-    await this.#mergeAfterConflict(session, key, state, expiresAt);
+    if (await store.setIf(key, { data: bytes, expiresAt }, state.version)) return true;
+    await this.#mergeAfterConflict(store, session, key, state, expiresAt);
+    return false;
   }
 
   /**
@@ -269,9 +321,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
    * regenerated elsewhere) is never brought back. Two requests that change the same key:
    * the last writer wins.
    */
-  async #mergeAfterConflict(session: Session<T>, key: string, state: SessionState, expiresAt: number) {
-    const store = this.store;
-    const original = this.#decodeRecord({ data: state.loadedBytes!, expiresAt: Number.POSITIVE_INFINITY })!;
+  async #mergeAfterConflict(store: Store, session: Session<T>, key: string, state: SessionState, expiresAt: number) {
+    const original = this.#decodeRecord(this.#carrier!, { data: state.loadedBytes!, expiresAt: Number.POSITIVE_INFINITY })!;
     const current = sessionData(session);
     const changed = Object.keys(current).filter(
       (field) => !Object.hasOwn(original.d, field) || !equalBytes(this.#encode(current[field]), this.#encode(original.d[field])),
@@ -286,7 +337,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       if (attempt > 0) await delay(Math.random() * Math.min(1000, roundTripMs * 2 ** attempt));
       const started = Date.now();
       const latest = await store.get(key);
-      const latestPayload = latest && this.#decodeRecord(latest);
+      const latestPayload = latest && this.#decodeRecord(this.#carrier!, latest);
       if (!latest || !latestPayload) return; // gone: destroyed or regenerated by another request
       const merged: Record<string, unknown> = {};
       assignData(merged, latestPayload.d);
@@ -295,7 +346,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       const payload = { p: permanentChanged ? state.permanent : latestPayload.p, d: merged };
       const bytes = this.#encode(payload);
       if (await store.setIf!(key, { data: bytes, expiresAt }, latest.version!)) {
-        this.#saved(state, bytes, undefined, expiresAt);
+        this.#written(state, 'update', bytes, undefined, expiresAt);
         return;
       }
       roundTripMs = Math.max(1, Date.now() - started);
@@ -307,41 +358,49 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     );
   }
 
-  #saved(state: SessionState, bytes: Uint8Array, version: string | undefined, expiresAt: number): void {
-    state.isNew = false;
-    state.loadedBytes = bytes;
-    state.version = version;
-    state.expiresAt = expiresAt;
-  }
-
   #encode(value: unknown): Uint8Array {
     return this.options.codec.encode(value);
   }
 
   /** The payload of a record, or undefined (with one warning) when it cannot be read. */
-  #decodeRecord(record: StoreRecord): Payload | undefined {
+  #decodeRecord(carrier: Carrier, record: StoreRecord): Payload | undefined {
     try {
       const payload = this.options.codec.decode(record.data) as Payload;
-      if (isPayload(payload)) return payload;
+      if (isPayload(payload) && (carrier.store !== undefined || typeof payload.i === 'string')) return payload;
       throw new Error('not a sessionkit payload');
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.options.logger.warn(
-        `store "${this.store.name}" returned a session record that the ${this.options.codec.name} serializer cannot read ` +
-          `(${reason}); starting a fresh session. A changed serializer or a corrupt record causes this.`,
+        `${carrier.store ? `store "${carrier.name}" returned a session record` : 'a sealed session cookie opened but'} that the ` +
+          `${this.options.codec.name} serializer cannot read (${reason}); starting a fresh session. ` +
+          'A changed serializer or a corrupt record causes this.',
       );
       return undefined;
     }
   }
 }
 
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function stateOf(session: object): SessionState {
-  const state = (session as Partial<SessionObject>)[STATE];
-  if (!state) throw new TypeError('sessionkit: commit() needs a session returned by load() of the same engine.');
-  return state;
+/**
+ * The manager an adapter was given, or the engine built from plain options (with a
+ * store, a store chosen by `type`, or `cookieStore()`).
+ */
+export function toSessionManager<T extends object = SessionData>(options: SessionOptions | SessionManager<T>): SessionManager<T> {
+  const candidate = options as Partial<SessionManager<T>>;
+  if (typeof candidate.commit === 'function' && typeof candidate.load === 'function') return options as SessionManager<T>;
+  return new SessionEngine<T>(options as SessionOptions);
 }
+
+/** Browsers drop an oversized cookie without a word: refuse it loudly instead. */
+function oversized(carrier: Carrier, bytes: Uint8Array, setCookie: string): PendingCommit {
+  const error = new StoreError(
+    carrier.name,
+    `the session is ${bytes.length} bytes serialized and its Set-Cookie header would be ${Buffer.byteLength(setCookie)} bytes, ` +
+      `over the ${carrier.maxCookieBytes}-byte cookie limit. Keep large data in a server-side store.`,
+  );
+  return { setCookies: [], needsPersist: true, persist: () => Promise.reject(error) };
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function isPayload(value: unknown): value is Payload {
   if (typeof value !== 'object' || value === null) return false;

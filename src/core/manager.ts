@@ -1,38 +1,36 @@
-import { SessionEngine, type SessionManager } from './engine.js';
-import type { SessionOptions } from './options.js';
-import { SealedCookieEngine } from './sealed-engine.js';
+import type { Logger } from './logger.js';
 import type { Session, SessionData } from './session.js';
-import { CookieStore } from '../stores/cookie/index.js';
 
-/**
- * The manager an adapter was given, or one built from plain options: the sealed-cookie
- * engine for `store: cookieStore(…)`, the server-side engine for every other store.
- */
-export function toSessionManager<T extends object = SessionData>(options: SessionOptions | SessionManager<T>): SessionManager<T> {
-  const candidate = options as Partial<SessionManager<T>>;
-  if (typeof candidate.commit === 'function' && typeof candidate.load === 'function') return options as SessionManager<T>;
-  const plain = options as SessionOptions;
-  return plain.store instanceof CookieStore ? new SealedCookieEngine<T>(plain) : new SessionEngine<T>(plain);
+/** Per-request facts an adapter knows and the engine needs. */
+export interface RequestContext {
+  /** The request came over HTTPS (used when cookie.secure is 'auto'). */
+  secure?: boolean;
 }
 
 /**
- * Loads the session of a Cookie header for a callback-style adapter: synchronously when
- * every store can (no promise on the request's path), otherwise through `load`. Exactly
- * one of `onSession` and `onError` is called.
+ * The outcome of committing a session, in two steps because headers and the store are
+ * written at different moments: `setCookies` are known at once (an adapter can send it
+ * even when the body is already streaming), `persist()` performs the store operations.
  */
-export function loadForRequest<T extends object>(
-  engine: SessionManager<T>,
-  cookieHeader: string | undefined,
-  onSession: (session: Session<T>) => void,
-  onError: (error: unknown) => void,
-): void {
-  let session: Session<T> | undefined;
-  try {
-    session = engine.loadSync(cookieHeader);
-  } catch (error) {
-    onError(error);
-    return;
-  }
-  if (session) onSession(session);
-  else engine.load(cookieHeader).then(onSession, onError);
+export interface PendingCommit {
+  /** Set-Cookie header values to send; empty when no cookie changes. */
+  readonly setCookies: readonly string[];
+  /** False when there is nothing to write: adapters may then skip `persist()` altogether. */
+  readonly needsPersist: boolean;
+  persist(): Promise<void>;
+}
+
+/**
+ * What adapters need: the engine (`SessionEngine`), or `multiSession()`, which composes
+ * several engines into one session.
+ */
+export interface SessionManager<T extends object = SessionData> {
+  /** Where adapters report failures they handle themselves. */
+  readonly logger: Logger;
+  /** `loadSync` may be called: everything this manager reads answers without a promise. */
+  readonly canLoadSync: boolean;
+  load(cookieHeader: string | undefined): Promise<Session<T>>;
+  /** `load` without a promise; only when `canLoadSync`. */
+  loadSync(cookieHeader: string | undefined): Session<T>;
+  commit(session: Session<T>, context?: RequestContext): PendingCommit;
 }

@@ -1,9 +1,9 @@
-import type { PendingCommit, RequestContext, SessionManager } from './engine.js';
+import { toSessionManager } from './engine.js';
 import { SessionConfigError } from './errors.js';
-import { toSessionManager } from './manager.js';
 import { consoleLogger, type Logger } from './logger.js';
+import type { PendingCommit, RequestContext, SessionManager } from './manager.js';
 import type { SessionOptions } from './options.js';
-import { assignData, SessionObject, STATE, type Session, type SessionData, type SessionOwner } from './session.js';
+import { assignData, SessionObject, stateIfOwnedBy, type Session, type SessionData, type SessionFacts, type SessionOwner } from './session.js';
 
 /**
  * Which fields of the session an entry keeps: a list of names, `{ include: [...] }`,
@@ -23,6 +23,35 @@ export interface MultiSessionOptions {
   logger?: Logger;
 }
 
+type Part = Session<Record<string, unknown>>;
+
+/**
+ * What the composite session shows of itself: the first entry's id, newness and expiry,
+ * read through that session's public getters, and a permanent flag of its own that
+ * commit hands to every entry.
+ */
+class CompositeFacts implements SessionFacts {
+  permanent: boolean;
+  readonly #first: Part;
+
+  constructor(first: Part) {
+    this.#first = first;
+    this.permanent = first.permanent;
+  }
+
+  get id(): string {
+    return this.#first.id;
+  }
+
+  get isNew(): boolean {
+    return this.#first.isNew;
+  }
+
+  get expiresAt(): number | undefined {
+    return this.#first.expiresAt?.getTime();
+  }
+}
+
 interface Route {
   explicit: Map<string, number>;
   excluding: { index: number; except: ReadonlySet<string> } | undefined;
@@ -33,7 +62,9 @@ interface Route {
  * Several sessions at once, each with its own cookie and store, seen by the application
  * as ONE session object (flask-session-plus's SESSION_CONFIG). Every field belongs to
  * exactly one entry; on commit each entry's fields go to its own store, and only the
- * entries whose fields changed write and set their cookie.
+ * entries whose fields changed write and set their cookie. It composes whole engines
+ * through their public interface (load, commit, a session's own controls), and reads
+ * each store at most once per request.
  *
  *     app.use(sessionkit(multiSession({ sessions: [
  *       { cookie: { name: 'csrf' }, store: cookieStore({ secret }), fields: ['csrf_token'] },
@@ -44,10 +75,12 @@ interface Route {
 export class MultiSessionManager<T extends object = SessionData> implements SessionManager<T>, SessionOwner {
   readonly logger: Logger;
   readonly names: readonly string[];
+  /** Decided once: every entry loads synchronously, so the composite can too. */
+  readonly canLoadSync: boolean;
   readonly #managers: SessionManager<Record<string, unknown>>[];
   readonly #route: Route;
   readonly #owners = new Map<string, number | undefined>();
-  readonly #parts = new WeakMap<object, Session<Record<string, unknown>>[]>();
+  readonly #parts = new WeakMap<object, Part[]>();
 
   constructor(options: MultiSessionOptions) {
     const entries = options.sessions;
@@ -65,26 +98,22 @@ export class MultiSessionManager<T extends object = SessionData> implements Sess
     this.#managers = entries.map(({ fields: _fields, ...entry }) =>
       toSessionManager<Record<string, unknown>>({ logger: this.logger, ...entry }),
     );
+    this.canLoadSync = this.#managers.every((manager) => manager.canLoadSync);
   }
 
   async load(cookieHeader: string | undefined): Promise<Session<T>> {
     return this.#compose(await Promise.all(this.#managers.map((manager) => manager.load(cookieHeader))));
   }
 
-  loadSync(cookieHeader: string | undefined): Session<T> | undefined {
-    const parts: Session<Record<string, unknown>>[] = [];
-    for (const manager of this.#managers) {
-      const part = manager.loadSync(cookieHeader);
-      if (!part) return undefined;
-      parts.push(part);
-    }
-    return this.#compose(parts);
+  loadSync(cookieHeader: string | undefined): Session<T> {
+    if (!this.canLoadSync) throw new Error('sessionkit: loadSync() needs every session of multiSession to read synchronously; call load().');
+    return this.#compose(this.#managers.map((manager) => manager.loadSync(cookieHeader)));
   }
 
   commit(session: Session<T>, context?: RequestContext): PendingCommit {
     const parts = this.#partsOf(session);
     const data = session as unknown as Record<string, unknown>;
-    const permanent = (session as unknown as SessionObject)[STATE].permanent;
+    const permanent = session.permanent;
     const permanentChanged = permanent !== parts[0]!.permanent;
     const commits = parts.map((part, index) => {
       const partData = part as unknown as Record<string, unknown>;
@@ -104,9 +133,7 @@ export class MultiSessionManager<T extends object = SessionData> implements Sess
 
   /** regenerate() and destroy() act on every session at once. */
   regenerate(session: SessionObject): void {
-    const parts = this.#partsOf(session);
-    for (const part of parts) part.regenerate();
-    Object.assign(session[STATE], { id: parts[0]!.id, isNew: true });
+    for (const part of this.#partsOf(session)) part.regenerate();
   }
 
   /** The entry that owns a field, or undefined when none does. */
@@ -123,9 +150,8 @@ export class MultiSessionManager<T extends object = SessionData> implements Sess
     return owner;
   }
 
-  #compose(parts: Session<Record<string, unknown>>[]): Session<T> {
-    const first = parts[0]!;
-    const state = { ...(first as unknown as SessionObject)[STATE] };
+  #compose(parts: Part[]): Session<T> {
+    const state = new CompositeFacts(parts[0]!);
     const data: Record<string, unknown> = {};
     parts.forEach((part, index) => {
       const partData = part as unknown as Record<string, unknown>;
@@ -153,8 +179,8 @@ export class MultiSessionManager<T extends object = SessionData> implements Sess
     throw new Error(`sessionkit: no session of multiSession keeps the field '${field}'. Add it to one entry's fields, or give one entry fields: 'auto'.`);
   }
 
-  #partsOf(session: object): Session<Record<string, unknown>>[] {
-    const parts = this.#parts.get(session);
+  #partsOf(session: object): Part[] {
+    const parts = stateIfOwnedBy(session, this) && this.#parts.get(session);
     if (!parts) throw new TypeError('sessionkit: commit() needs a session returned by load() of the same multiSession.');
     return parts;
   }
@@ -167,7 +193,7 @@ function route(entries: readonly MultiSessionEntry[], names: readonly string[]):
   let auto: number | undefined;
   entries.forEach((entry, index) => {
     const fields = entry.fields;
-    const list = Array.isArray(fields) ? fields : typeof fields === 'object' && fields !== null && 'include' in fields ? fields.include : undefined;
+    const list = isFieldList(fields) ? fields : typeof fields === 'object' && fields !== null && 'include' in fields ? fields.include : undefined;
     if (fields === 'auto' || (list && list.length === 0)) {
       if (auto !== undefined) {
         throw new SessionConfigError(`multiSession: sessions '${names[auto]}' and '${names[index]}' both take every unclaimed field ('auto'); only one may.`);
@@ -191,6 +217,11 @@ function route(entries: readonly MultiSessionEntry[], names: readonly string[]):
     }
   });
   return { explicit, excluding, auto };
+}
+
+/** `Array.isArray` narrowed for readonly lists (on its own it widens them to `any[]`). */
+function isFieldList(fields: FieldSelection): fields is readonly string[] {
+  return Array.isArray(fields);
 }
 
 export function multiSession<T extends object = SessionData>(options: MultiSessionOptions): MultiSessionManager<T> {

@@ -5,8 +5,8 @@ import { parseDuration } from './duration.js';
 import { SessionConfigError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 import type { Store } from './store.js';
-import { CookieStore } from '../stores/cookie/index.js';
 import { createStoreByType, type StoreType, type StoreTypeOptions } from '../config/store-registry.js';
+import { isCarrierSource, type CarrierSource } from './carrier.js';
 
 export type { Logger };
 
@@ -38,8 +38,11 @@ export interface SessionOptions {
    * A store instance (SESSION_TYPE as an object), or `cookieStore()` to keep the whole
    * session in a sealed cookie.
    */
-  store?: Store | CookieStore;
-  /** A built-in store by name (SESSION_TYPE); its options go in `storeOptions`. Default 'null'. */
+  store?: Store | CarrierSource;
+  /**
+   * A built-in store by name (SESSION_TYPE); its options go in `storeOptions`. Default
+   * 'null'. The store is loaded when the engine is created; `engine.ready` settles then.
+   */
   type?: StoreType;
   /** Options for the store chosen by `type`. */
   storeOptions?: StoreTypeOptions;
@@ -94,7 +97,8 @@ export interface ResolvedCookieOptions {
 }
 
 export interface ResolvedOptions {
-  store: Store;
+  /** A store, the carrier source of sealed cookies, or a store chosen by name, still loading. */
+  store: Store | CarrierSource | Promise<Store>;
   permanent: boolean;
   secrets: string[];
   keyPrefix: string;
@@ -147,16 +151,18 @@ function rejectUnknown(object: object, known: Set<string>, what: string): void {
   }
 }
 
-function resolveStore(options: SessionOptions, logger: Logger): Store {
+function resolveStore(options: SessionOptions, logger: Logger): ResolvedOptions['store'] {
   if (options.store && options.type) {
     throw new SessionConfigError(
       `both "store" and "type: '${options.type}'" are set. Pass a store instance or a type name, not both.`,
     );
   }
-  if (options.store instanceof CookieStore) {
-    throw new SessionConfigError('a cookieStore() is served by the sealed-cookie engine: pass the options to an adapter (sessionkit(…)), not to new SessionEngine().');
+  if (options.store) {
+    if (!isCarrierSource(options.store) && typeof options.store.get !== 'function') {
+      throw new SessionConfigError('"store" is neither a session store (get, set, delete) nor cookieStore(). Pass a store instance.');
+    }
+    return options.store;
   }
-  if (options.store) return options.store;
   if (options.storeOptions && !options.type) {
     throw new SessionConfigError('"storeOptions" is set without "type". Name the store type the options are for.');
   }

@@ -12,18 +12,25 @@ import type { ResolvedOptions } from './options.js';
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface SessionData {}
 
-/** The engine's bookkeeping for one session, kept off the data under a symbol. */
-export interface SessionState {
+/** What a session object shows of its state: all that a composite of sessions has too. */
+export interface SessionFacts {
   /** The id the cookie carries after this request. */
-  id: string;
+  readonly id: string;
   /** No record exists under `id` yet. */
+  readonly isNew: boolean;
+  /** Expiry of the stored record as read or last written; undefined for a new session. */
+  readonly expiresAt: number | undefined;
+  permanent: boolean;
+}
+
+/** The engine's bookkeeping for one session, kept off the data under a symbol. */
+export interface SessionState extends SessionFacts {
+  id: string;
   isNew: boolean;
   /** The stored payload as it was read, to detect changes (nested ones too) by comparison. */
   loadedBytes: Uint8Array | undefined;
   version: string | undefined;
-  /** Expiry of the stored record as read; undefined for a new session. */
   expiresAt: number | undefined;
-  permanent: boolean;
   /** Ids whose records must be deleted on commit (after regenerate() or destroy()). */
   retiredIds: string[];
   /** The request carried a valid cookie for a session: clearing it needs a Set-Cookie. */
@@ -61,12 +68,12 @@ export function isRefreshDue(
 
 export const STATE: unique symbol = Symbol('sessionkit.state');
 
-/** What a session asks of the engine that made it. */
+/** What a session asks of the engine (or composite of engines) that made it. */
 export interface SessionOwner {
   /** Gives the session a new id; the engine retires the old one on commit. */
   regenerate(session: SessionObject): void;
 }
-const ENGINE: unique symbol = Symbol('sessionkit.engine');
+const OWNER: unique symbol = Symbol('sessionkit.owner');
 
 /** Methods and properties every session has, beside the application's own data. */
 export interface SessionControls {
@@ -99,12 +106,12 @@ export type Session<T extends object = SessionData> = Partial<T> & SessionContro
  * exactly `Object.keys(session)`.
  */
 export class SessionObject implements SessionControls {
-  declare [STATE]: SessionState;
-  declare [ENGINE]: SessionOwner;
+  declare [STATE]: SessionFacts;
+  declare [OWNER]: SessionOwner;
 
-  constructor(engine: SessionOwner, state: SessionState, data: Record<string, unknown> | undefined) {
+  constructor(owner: SessionOwner, state: SessionFacts, data: Record<string, unknown> | undefined) {
     Object.defineProperty(this, STATE, { value: state, enumerable: false });
-    Object.defineProperty(this, ENGINE, { value: engine, enumerable: false });
+    Object.defineProperty(this, OWNER, { value: owner, enumerable: false });
     if (data) assignData(this, data);
   }
 
@@ -130,12 +137,12 @@ export class SessionObject implements SessionControls {
   }
 
   regenerate(): void {
-    this[ENGINE].regenerate(this);
+    this[OWNER].regenerate(this);
   }
 
   destroy(): void {
     for (const key of Object.keys(this)) delete (this as Record<string, unknown>)[key];
-    this[ENGINE].regenerate(this);
+    this[OWNER].regenerate(this);
   }
 }
 
@@ -155,6 +162,15 @@ export function assignData(target: object, data: Record<string, unknown>): void 
       fields[key] = data[key];
     }
   }
+}
+
+/**
+ * The state behind a session, if `owner` made it: an engine only ever commits its own
+ * sessions, and reads its own bookkeeping only through this.
+ */
+export function stateIfOwnedBy<S extends SessionFacts>(session: object, owner: SessionOwner): S | undefined {
+  const object = session as Partial<SessionObject>;
+  return object[OWNER] === owner ? (object[STATE] as S) : undefined;
 }
 
 /** The application's fields of a session, as a plain object. */

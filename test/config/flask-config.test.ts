@@ -55,9 +55,17 @@ describe('fromFlaskConfig: the seeds keys word for word', () => {
     ]);
   });
 
-  it('the result builds a working engine', () => {
+  it('the result builds a working engine, its store loaded by name', async () => {
     const engine = new SessionEngine(fromFlaskConfig({ SESSION_TYPE: 'memory', SESSION_USE_SIGNER: true, SECRET_KEY: SECRET }));
-    expect(engine.store.name).toBe('memory');
+    expect(engine.store).toBeUndefined(); // still loading: nothing of a store is imported before it is named
+    await engine.ready;
+    expect(engine.store?.name).toBe('memory');
+    const session = await engine.load(undefined);
+    session.user = 'ada';
+    const pending = engine.commit(session);
+    await pending.persist();
+    const again = await engine.load(`session=${pending.setCookies[0]!.split(';')[0]!.split('=')[1]!}`);
+    expect(again.user).toBe('ada');
   });
 });
 
@@ -223,9 +231,11 @@ describe('fromFlaskConfig: memcached', () => {
 
   it('builds the store by name, on the servers given', async () => {
     const engine = new SessionEngine({ ...fromEnv({ SESSION_TYPE: 'memcached', SESSION_MEMCACHED: '127.0.0.1:1' }), logger: { warn() {}, info() {} } });
-    expect(engine.store.name).toBe('memcached');
+    await engine.ready;
+    const store = engine.store!;
+    expect(store.name).toBe('memcached');
     // Nothing listens on port 1: the store's own client for that server fails, quickly.
-    await expect(engine.store.get('session:x')).rejects.toThrow(/memcached at 127\.0\.0\.1:1 up and reachable/);
-    await engine.store.close?.();
+    await expect(store.get('session:x')).rejects.toThrow(/memcached at 127\.0\.0\.1:1 up and reachable/);
+    await store.close?.();
   });
 });

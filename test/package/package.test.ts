@@ -20,6 +20,25 @@ function node(args: string[]): string {
   return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
 }
 
+/**
+ * Every import an ESM script makes, as [specifier, resolved URL]. A resolve hook records
+ * them; it appends to a file, synchronously: hooks run on their own thread, and on Node 24
+ * what that thread writes to stdout can be lost when the process exits.
+ */
+function esmImports(script: string): [string, string][] {
+  const log = join(mkdtempSync(join(tmpdir(), 'sessionkit-resolve-')), 'imports.txt');
+  const hook = `data:text/javascript,${encodeURIComponent(
+    `import { appendFileSync } from 'node:fs'; export async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, s + '\\t' + r.url + '\\n'); return r; }`,
+  )}`;
+  const register = `import { register } from 'node:module'; register(${JSON.stringify(hook)});`;
+  try {
+    node(['--import', `data:text/javascript,${encodeURIComponent(register)}`, '--input-type=module', '-e', script]);
+    return readFileSync(log, 'utf8').split('\n').filter(Boolean).map((line) => line.split('\t') as [string, string]);
+  } finally {
+    rmSync(dirname(log), { recursive: true, force: true });
+  }
+}
+
 beforeAll(() => {
   if (!existsSync(`${root}dist/index.js`)) execFileSync('npx', ['tsup', '--silent'], { cwd: root, stdio: 'inherit' });
 }, 120_000);
@@ -51,28 +70,39 @@ describe('package shape', () => {
   );
 
   it('importing the core (ESM) resolves no optional library', () => {
-    // A resolve hook records every bare specifier the import graph asks for. It appends to
-    // a file, synchronously: hooks run on their own thread, and on Node 24 what that thread
-    // writes to stdout can be lost when the process exits.
-    const log = join(mkdtempSync(join(tmpdir(), 'sessionkit-resolve-')), 'specifiers.txt');
-    const hook = `data:text/javascript,${encodeURIComponent(
-      `import { appendFileSync } from 'node:fs'; export async function resolve(s, c, next) { if (!s.startsWith('.') && !s.startsWith('node:') && !s.startsWith('file:')) appendFileSync(${JSON.stringify(log)}, s + '\\n'); return next(s, c); }`,
-    )}`;
-    const register = `import { register } from 'node:module'; register(${JSON.stringify(hook)});`;
-    node([
-      '--import',
-      `data:text/javascript,${encodeURIComponent(register)}`,
-      '--input-type=module',
-      '-e',
-      "await import('./dist/index.js'); await import('./dist/stores/sqlite.js');",
-    ]);
-    const specifiers = readFileSync(log, 'utf8').split('\n').filter(Boolean);
-    rmSync(dirname(log), { recursive: true, force: true });
+    const imports = esmImports("await import('./dist/index.js'); await import('./dist/stores/sqlite.js');");
+    const specifiers = imports.map(([specifier]) => specifier);
     for (const library of OPTIONAL_LIBRARIES) expect(specifiers).not.toContain(library);
     expect(specifiers).toContain('cookie'); // the hook works: it sees the core's own dependency
   });
 
+  it.each(['express', 'fastify', 'koa', 'hono', 'web', 'node'])('importing the %s adapter loads no store, in either module format', (name) => {
+    const cjs = JSON.parse(node(['-e', `require('./dist/${name}.cjs'); console.log(JSON.stringify(Object.keys(require.cache)))`])) as string[];
+    expect(cjs.some((file) => file.includes('/dist/'))).toBe(true); // the listing works: it sees the adapter itself
+    expect(cjs.filter((file) => file.includes('/dist/stores/'))).toEqual([]);
+    const esm = esmImports(`await import('./dist/${name}.js')`).map(([, url]) => url);
+    expect(esm.some((url) => url.endsWith(`/dist/${name}.js`))).toBe(true); // the hook works: it sees the adapter
+    expect(esm.filter((url) => url.includes('/dist/stores/') || url.includes('sessionkit/stores'))).toEqual([]);
+  });
+
   it.each([
+    ['ESM', "const { SessionEngine } = await import('./dist/index.js');"],
+    ['CommonJS', "const { SessionEngine } = require('./dist/index.cjs');"],
+  ])('a store chosen by name (%s) is loaded then, through the package\'s own subpath export, and works', (_format, load) => {
+    const script =
+      `${load} const engine = new SessionEngine({ type: 'memory', logger: { warn() {}, info() {} } }); ` +
+      'const before = engine.store; await engine.ready; const session = await engine.load(undefined); session.n = 1; ' +
+      'const pending = engine.commit(session); await pending.persist(); ' +
+      "const again = await engine.load(pending.setCookies[0].split(';')[0]); " +
+      'console.log(JSON.stringify([before === undefined, engine.store.name, again.n]));';
+    const output = _format === 'ESM'
+      ? node(['--input-type=module', '-e', script])
+      : node(['-e', `(async () => { ${script} })().catch((e) => { console.error(e); process.exit(1); })`]);
+    expect(JSON.parse(output)).toEqual([true, 'memory', 1]);
+  });
+
+  it.each([
+    ['better-sqlite3', 'sqlite store chosen by name', "const { SessionEngine } = await import('./dist/index.js'); try { new SessionEngine({ type: 'sqlite' }) } catch (e) { console.log(e.message) }"],
     ['better-sqlite3', 'sqlite', "const { sqliteStore } = await import('./dist/stores/sqlite.js'); try { sqliteStore({ path: 'x.db' }) } catch (e) { console.log(e.message) }"],
     ['memcache-client', 'memcached', "const { memcachedStore } = await import('./dist/stores/memcached.js'); try { memcachedStore({ servers: '127.0.0.1:11211' }) } catch (e) { console.log(e.message) }"],
   ])('without %s installed, the %s store fails with the npm install line', (library, _store, script) => {

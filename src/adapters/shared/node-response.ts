@@ -1,21 +1,47 @@
 import type { ServerResponse } from 'node:http';
-import { varyWithCookie } from '../core/cookie-header.js';
-import type { PendingCommit, RequestContext, SessionManager } from '../core/engine.js';
-import type { Session } from '../core/session.js';
+import type { PendingCommit, RequestContext, SessionManager } from '../../core/manager.js';
+import type { Session } from '../../core/session.js';
+import { applySessionHeaders, type HeaderTarget } from './headers.js';
 
 type Fn = (...args: unknown[]) => unknown;
 
+/** A node:http response as a {@link HeaderTarget}. */
+class NodeResponseHeaders implements HeaderTarget {
+  readonly #res: ServerResponse;
+
+  constructor(res: ServerResponse) {
+    this.#res = res;
+  }
+
+  get(name: string): string | undefined {
+    return this.#res.getHeader(name)?.toString();
+  }
+
+  set(name: string, value: string): void {
+    this.#res.setHeader(name, value);
+  }
+
+  append(name: string, value: string): void {
+    this.#res.appendHeader(name, value);
+  }
+}
+
+/** Adds a commit's headers to a node:http response that has not sent them yet. */
+function applyToResponse(res: ServerResponse, pending: PendingCommit): void {
+  if (!res.headersSent) applySessionHeaders(new NodeResponseHeaders(res), pending.setCookies);
+}
+
 /**
  * Commits a session on a node:http response, for every adapter built on ServerResponse
- * (node:http, Express, Fastify, Koa). The store is written before the response ends,
- * so the client's next request sees it; headers are set from the same commit.
+ * (node:http, Express). The store is written before the response ends, so the client's
+ * next request sees it; headers are set from the same commit.
  *
  * A handler that streams sends its headers before end(): the cookie is decided then,
  * and the store write still happens at the end with the session's final state.
  * `onError` receives store failures while the response can still report them.
  */
 export function commitOnResponse(
-  engine: SessionManager,
+  manager: SessionManager,
   session: Session,
   res: ServerResponse,
   context: RequestContext,
@@ -26,22 +52,22 @@ export function commitOnResponse(
   let ending = false;
 
   res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-    if (!ending) applySessionHeaders(res, engine.commit(session, context));
+    if (!ending) applyToResponse(res, manager.commit(session, context));
     return originalWriteHead.apply(this, args);
   } as ServerResponse['writeHead'];
 
   res.end = function (this: ServerResponse, ...args: unknown[]) {
     if (ending) return originalEnd.apply(this, args);
     ending = true;
-    const pending = engine.commit(session, context);
+    const pending = manager.commit(session, context);
     if (!pending.needsPersist) {
       // The common read-only request: no store write, so no need to wait for one.
-      if (!res.headersSent) applySessionHeaders(res, pending);
+      applyToResponse(res, pending);
       return originalEnd.apply(res, args);
     }
     pending.persist().then(
       () => {
-        if (!res.headersSent) applySessionHeaders(res, pending);
+        applyToResponse(res, pending);
         originalEnd.apply(res, args);
       },
       (error: unknown) => {
@@ -53,14 +79,4 @@ export function commitOnResponse(
     );
     return res;
   } as ServerResponse['end'];
-}
-
-/** Adds Vary: Cookie and the session's Set-Cookie, keeping headers the application set. */
-export function applySessionHeaders(res: ServerResponse, pending: PendingCommit): void {
-  const vary = varyWithCookie(res.getHeader('Vary')?.toString());
-  if (vary) res.setHeader('Vary', vary);
-  if (pending.setCookies.length === 0) return;
-  const existing = res.getHeader('Set-Cookie');
-  const before = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
-  res.setHeader('Set-Cookie', [...before, ...pending.setCookies]);
 }

@@ -1,5 +1,7 @@
+import type { Carrier, CarrierSource } from '../../core/carrier.js';
 import { SessionConfigError } from '../../core/errors.js';
-import { createSealKeys, type SealKeys } from './seal.js';
+import { SealedCarrier } from './sealed-carrier.js';
+import { createSealKeys } from './seal.js';
 
 export interface CookieStoreOptions {
   /**
@@ -25,8 +27,12 @@ export interface CookieStoreOptions {
  * What it cannot do, by its nature: a cookie the browser still holds stays valid until
  * it expires even after logout or regenerate() (the server keeps no record to delete),
  * and the session must fit in about 4 KB. Keep large or sensitive data server-side.
+ *
+ * It is not a {@link Store}: nothing is stored anywhere. It is a carrier source — it tells
+ * the engine how the cookie itself carries the session (see core/carrier.ts) — and is
+ * accepted wherever a store is.
  */
-export class CookieStore {
+export class CookieStore implements CarrierSource {
   readonly name = 'cookie';
   readonly maxCookieBytes: number;
   readonly #secrets: readonly string[] | undefined;
@@ -40,14 +46,14 @@ export class CookieStore {
     this.maxCookieBytes = max;
   }
 
-  /** The sealing keys: this store's secrets, or else the engine's. */
-  keys(engineSecrets: readonly string[]): SealKeys {
+  /** The carrier, sealing with this store's secrets, or else the engine's. */
+  createCarrier(engineSecrets: readonly string[]): Carrier {
     const secrets = this.#secrets ?? engineSecrets;
     if (secrets.length === 0) {
       throw new SessionConfigError('the cookie store needs a secret to seal sessions: pass cookieStore({ secret }) or the engine\'s `secret`.');
     }
     try {
-      return createSealKeys(secrets);
+      return new SealedCarrier(createSealKeys(secrets), this.maxCookieBytes);
     } catch (error) {
       throw new SessionConfigError(`cookieStore: ${(error as Error).message}`);
     }

@@ -1,0 +1,28 @@
+import type { SessionManager } from '../../core/manager.js';
+import type { Session } from '../../core/session.js';
+
+/**
+ * The one way every adapter loads: synchronously where everything the manager reads
+ * answers synchronously (no promise on the request's path), otherwise through `load`.
+ */
+export function loadSession<T extends object>(manager: SessionManager<T>, cookieHeader: string | undefined): Session<T> | Promise<Session<T>> {
+  return manager.canLoadSync ? manager.loadSync(cookieHeader) : manager.load(cookieHeader);
+}
+
+/** `loadSession` for callback-style adapters: exactly one of `onSession` and `onError` is called. */
+export function loadForRequest<T extends object>(
+  manager: SessionManager<T>,
+  cookieHeader: string | undefined,
+  onSession: (session: Session<T>) => void,
+  onError: (error: unknown) => void,
+): void {
+  let loaded: Session<T> | Promise<Session<T>>;
+  try {
+    loaded = loadSession(manager, cookieHeader);
+  } catch (error) {
+    onError(error);
+    return;
+  }
+  if (loaded instanceof Promise) loaded.then(onSession, onError);
+  else onSession(loaded);
+}

@@ -1,0 +1,48 @@
+import type { Store, StoreRecord } from './store.js';
+
+/** What a cookie value opened to: the record it points to or holds, and the id if the cookie carries it. */
+export interface CarriedRecord {
+  /** The session id, when the cookie carries it beside the record (ids in a store). */
+  readonly id: string | undefined;
+  readonly record: StoreRecord;
+}
+
+/**
+ * The seam between the engine and where a session lives. The cookie carries either an id
+ * that points into a store (`storeCarrier`, the default) or the sealed session itself
+ * (`cookieStore()`); every other decision — fresh or loaded, changed or not, refresh due,
+ * ids to retire, the cookie's attributes — is the engine's, written once.
+ */
+export interface Carrier {
+  /** The name used in warnings and errors: the store's name, or 'cookie'. */
+  readonly name: string;
+  /**
+   * The store that holds the records; undefined when the cookie holds the whole session,
+   * so that sending the cookie IS the write and nothing is persisted.
+   */
+  readonly store: Store | undefined;
+  /** `openSync` works: the record can be read without a promise (in-process store, or a seal). */
+  readonly opensSync: boolean;
+  /** Largest Set-Cookie header the carrier accepts (a sealed session must fit a browser's cookie). */
+  readonly maxCookieBytes: number | undefined;
+  /** The record a cookie value points to or holds; undefined when the value is not ours or the record is gone. */
+  open(cookieValue: string): Promise<CarriedRecord | undefined>;
+  openSync(cookieValue: string): CarriedRecord | undefined;
+  /** The cookie value for a session that has been (or is being) written with these bytes. */
+  cookieValue(id: string, data: Uint8Array, expiresAt: number): string;
+  /** The store key of an id (prefix + id); only carriers with a store are asked. */
+  key(id: string): string;
+}
+
+/**
+ * Made by `cookieStore()`: something that is not a store but a carrier of sealed sessions,
+ * given the engine's secrets once it is configured.
+ */
+export interface CarrierSource {
+  readonly name: string;
+  createCarrier(engineSecrets: readonly string[]): Carrier;
+}
+
+export function isCarrierSource(value: unknown): value is CarrierSource {
+  return typeof value === 'object' && value !== null && typeof (value as Partial<CarrierSource>).createCarrier === 'function';
+}
