@@ -1,0 +1,51 @@
+/**
+ * The layers of src/ (see ARCHITECTURE.md), checked by `npm run lint`: no import cycle,
+ * type-only imports included, and each layer imports only the layers below it.
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-cycle',
+      severity: 'error',
+      comment: 'An import cycle, type-only imports included.',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'core-imports-only-core',
+      severity: 'error',
+      comment:
+        'The core knows nothing of frameworks or stores. Its one way out is the store registry, which names stores but loads none.',
+      from: { path: '^src/core/' },
+      to: { path: '^src/', pathNot: ['^src/core/', '^src/config/store-registry\\.ts$'] },
+    },
+    {
+      name: 'adapters-know-no-store',
+      severity: 'error',
+      comment: 'An adapter knows nothing of stores or configuration: importing one loads no store.',
+      from: { path: '^src/adapters/' },
+      to: { path: '^src/(stores|config)/' },
+    },
+    {
+      name: 'stores-know-only-the-contract',
+      severity: 'error',
+      comment: 'A store implements the contract in src/core and knows nothing of adapters, configuration or other stores.',
+      from: { path: '^src/stores/([^/.]+)' },
+      to: { path: '^src/(adapters|config)/' },
+    },
+    {
+      name: 'stores-stay-apart',
+      severity: 'error',
+      comment:
+        'Stores share code through src/stores/shared/, never by importing each other. The one exception: sqlite.ts is the sql store on better-sqlite3.',
+      from: { path: '^src/stores/([^/.]+)', pathNot: '^src/stores/sqlite\\.ts$' },
+      to: { path: '^src/stores/', pathNot: ['^src/stores/$1', '^src/stores/shared/'] },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    exclude: { path: '^(dist|node_modules)/' },
+  },
+};
