@@ -116,15 +116,21 @@ export function describeOutages(
   async function withApp(body: (app: { url: string; jar: CookieJar; store: Store; key: string }) => Promise<void>) {
     const { store, close } = await open(timeout);
     const http = await listen(valueApp({ store, secret: SECRET, logger: quiet }));
+    let failed = true;
     try {
       const jar = new CookieJar();
       expect((await answer('the first request', jar.fetch(`${http.url}/set/kept`))).status).toBe(200);
       const key = freshKey('direct');
       await answer('the first direct write', store.set(key, record('x')));
       await body({ url: http.url, jar, store, key });
+      failed = false;
     } finally {
       await http.close();
-      await close();
+      // A client that cannot let go (node-redis with commands still queued) must not hide the
+      // test's own failure behind a test timeout.
+      await within(bound + 5_000, 'closing the store', close()).catch((error: unknown) => {
+        if (!failed) throw error;
+      });
     }
   }
 
