@@ -1,11 +1,13 @@
 import express5 from 'express';
 import express4 from 'express4';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionkit } from '../../src/adapters/express.js';
 import type { SessionManager } from '../../src/core/engine.js';
 import type { SessionOptions } from '../../src/core/options.js';
 import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
 import { describeMultiSession } from '../conformance/multi-session-suite.js';
-import { listen } from '../helpers/http.js';
+import { MemoryStore } from '../../src/stores/memory.js';
+import { CookieJar, listen, type TestServer } from '../helpers/http.js';
 
 function build(express: typeof express5) {
   return (options: SessionOptions | SessionManager) => {
@@ -56,3 +58,66 @@ describeAdapter('Express 5', build(express5));
 describeAdapter('Express 4', build(express4 as unknown as typeof express5));
 describeMultiSession('Express 5', build(express5));
 describeMultiSession('Express 4', build(express4 as unknown as typeof express5));
+
+/** What only Express has: `trust proxy` deciding `secure: 'auto'`, and `app.use` twice. */
+const quiet = { warn: () => {}, info: () => {} };
+for (const [label, express] of [['Express 5', express5], ['Express 4', express4 as unknown as typeof express5]] as const) {
+  describe(`${label} specifics`, () => {
+    let server: TestServer;
+    beforeAll(async () => {
+      const app = express();
+      app.set('trust proxy', 'loopback');
+      app.use(sessionkit({ store: new MemoryStore(), secret: 'express-test-secret-0123456789', cookie: { secure: 'auto' }, logger: quiet }));
+      const data = (req: express5.Request) => req.session as unknown as Record<string, unknown>;
+      app.get('/set', (req, res) => {
+        data(req).value = 'x';
+        res.send('ok');
+      });
+      app.get('/logout', (req, res) => {
+        req.session.destroy();
+        res.send('bye');
+      });
+      server = await listen(app);
+    });
+    afterAll(() => server?.close());
+    const https = { headers: { 'x-forwarded-proto': 'https' } };
+
+    it("secure: 'auto' follows trust proxy: Secure only behind an HTTPS proxy", async () => {
+      expect((await fetch(`${server.url}/set`, https)).headers.get('set-cookie')).toMatch(/; Secure(;|$)/);
+      expect((await fetch(`${server.url}/set`)).headers.get('set-cookie')).not.toMatch(/Secure/);
+    });
+
+    it('behind an HTTPS proxy, logout clears the cookie with the attributes that set it, Secure included', async () => {
+      const jar = new CookieJar();
+      const set = await jar.fetch(`${server.url}/set`, https);
+      const response = await jar.fetch(`${server.url}/logout`, https);
+      const attributes = (line: string) => line.split('; ').slice(1).filter((a) => !/^(Max-Age|Expires)=/.test(a)).sort();
+      const cleared = response.headers.get('set-cookie')!;
+      expect(cleared).toMatch(/^session=;/);
+      expect(cleared).toMatch(/Max-Age=0/);
+      expect(attributes(cleared)).toEqual(attributes(set.headers.get('set-cookie')!));
+      expect(attributes(cleared)).toContain('Secure');
+      expect(jar.cookies.has('session')).toBe(false);
+    });
+
+    it('mounted twice, the second instance leaves the session of the first alone', async () => {
+      const app = express();
+      const store = new MemoryStore();
+      app.use(sessionkit({ store, logger: quiet }));
+      app.use(sessionkit({ store, logger: quiet }));
+      app.get('/', (req, res) => {
+        (req.session as unknown as Record<string, unknown>).value = 'once';
+        res.send('ok');
+      });
+      const twice = await listen(app);
+      try {
+        const jar = new CookieJar();
+        const response = await jar.fetch(twice.url);
+        expect(response.headers.getSetCookie()).toHaveLength(1);
+        expect((await jar.fetch(twice.url)).headers.getSetCookie()).toHaveLength(0); // nothing changed, nothing written
+      } finally {
+        await twice.close();
+      }
+    });
+  });
+}

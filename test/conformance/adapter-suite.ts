@@ -15,19 +15,32 @@
  *   GET /accessor       calls setViaAccessor() (below) in the handler, returns getViaAccessor()
  * Errors reach the framework's own error handler, which answers 500 'handled: <message>'.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { session } from '../../src/core/request-context.js';
 import type { SessionOptions } from '../../src/core/options.js';
+import { FileSystemStore } from '../../src/stores/filesystem.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { NullStore } from '../../src/stores/null.js';
+import { SqliteStore } from '../../src/stores/sqlite.js';
 import { CookieJar, type TestServer } from '../helpers/http.js';
 
 export type BuildServer = (options: SessionOptions) => Promise<TestServer>;
 
 const SECRET = 'adapter-suite-secret-0123456789';
+const RETIRED_SECRET = 'adapter-suite-retired-secret-0123456789';
 const quiet = { warn: () => {}, info: () => {} };
 /** UTF-8 bytes as a header string: what arrives when a browser sends non-ASCII cookie text. */
 const latin1 = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
+/** A Set-Cookie line's attributes without the ones that say when it ends, sorted. */
+const lasting = (line: string) =>
+  line
+    .split('; ')
+    .slice(1)
+    .filter((attribute) => !/^(Max-Age|Expires)=/i.test(attribute))
+    .sort();
 
 /** Used by every app's /accessor route: code with no access to the request object. */
 export function setViaAccessor(): void {
@@ -41,14 +54,31 @@ export function describeAdapter(name: string, build: BuildServer): void {
   describe(`adapter: ${name}`, () => {
     let server: TestServer;
     let signed: TestServer;
+    let retired: TestServer;
     let failing: TestServer;
+    let failingRead: TestServer;
+    let failingSyncRead: TestServer;
+    let dir: string;
     beforeAll(async () => {
-      server = await build({ store: new MemoryStore(), logger: quiet, requestContext: true });
-      signed = await build({ store: new MemoryStore(), secret: SECRET, logger: quiet });
+      // One store behind the unsigned, the signed and the retired-key app: an id valid in one
+      // must still be refused by the others.
+      const store = new MemoryStore();
+      server = await build({ store, logger: quiet, requestContext: true });
+      signed = await build({ store, secret: SECRET, logger: quiet });
+      retired = await build({ store, secret: RETIRED_SECRET, logger: quiet });
       failing = await build({ store: new NullStore(), logger: quiet });
+      // Reads that fail for real: a directory under a file, and a closed SQLite file (whose
+      // synchronous read, getSync, an adapter may use).
+      dir = mkdtempSync(join(tmpdir(), 'sessionkit-adapter-'));
+      writeFileSync(join(dir, 'not-a-dir'), 'x');
+      failingRead = await build({ store: new FileSystemStore({ dir: join(dir, 'not-a-dir', 'sessions') }), logger: quiet });
+      const closed = new SqliteStore({ path: join(dir, 'sessions.db') });
+      await closed.close();
+      failingSyncRead = await build({ store: closed, logger: quiet });
     });
     afterAll(async () => {
-      await Promise.all([server?.close(), signed?.close(), failing?.close()]);
+      await Promise.all([server, signed, retired, failing, failingRead, failingSyncRead].map((s) => s?.close()));
+      if (dir) rmSync(dir, { recursive: true, force: true });
     });
     const text = async (response: Response) => response.text();
 
@@ -63,10 +93,12 @@ export function describeAdapter(name: string, build: BuildServer): void {
       const response = await fetch(`${server.url}/set?k=a&v=1`);
       const cookie = response.headers.get('set-cookie')!;
       expect(cookie).toMatch(/^session=[A-Za-z0-9_-]{43}; /);
-      expect(cookie).toMatch(/HttpOnly/);
-      expect(cookie).toMatch(/SameSite=Lax/);
-      expect(cookie).toMatch(/Max-Age=2678400/);
-      expect(response.headers.get('vary')).toMatch(/cookie/i);
+      expect(cookie).toMatch(/; HttpOnly(;|$)/);
+      expect(cookie).toMatch(/; SameSite=Lax(;|$)/);
+      expect(cookie).toMatch(/; Path=\/(;|$)/);
+      expect(cookie).toMatch(/; Max-Age=2678400(;|$)/);
+      expect(cookie).not.toMatch(/Secure/);
+      expect(response.headers.get('vary')).toMatch(/\bCookie\b/);
     });
 
     it('sends no Set-Cookie when the session is untouched', async () => {
@@ -89,12 +121,15 @@ export function describeAdapter(name: string, build: BuildServer): void {
       expect(await text(await fetch(`${server.url}/get?k=user`, { headers: { cookie: before! } }))).toBe('not set');
     });
 
-    it('destroy clears the cookie and the data', async () => {
+    it('destroy clears the cookie, with the attributes that set it, and the data', async () => {
       const jar = new CookieJar();
-      await jar.fetch(`${server.url}/set?k=user&v=alice`);
+      const set = await jar.fetch(`${server.url}/set?k=user&v=alice`);
       const before = jar.header()!;
       const response = await jar.fetch(`${server.url}/destroy`);
-      expect(response.headers.get('set-cookie')).toMatch(/^session=;.*Max-Age=0/);
+      const cleared = response.headers.get('set-cookie')!;
+      expect(cleared).toMatch(/^session=;.*Max-Age=0/);
+      expect(lasting(cleared)).toEqual(lasting(set.headers.get('set-cookie')!));
+      expect(lasting(cleared)).toEqual(expect.arrayContaining(['HttpOnly', 'Path=/', 'SameSite=Lax']));
       expect(jar.cookies.size).toBe(0);
       expect(await text(await fetch(`${server.url}/get?k=user`, { headers: { cookie: before } }))).toBe('not set');
     });
@@ -118,18 +153,76 @@ export function describeAdapter(name: string, build: BuildServer): void {
     });
 
     it('malformed cookies are a fresh session, never a 500', async () => {
-      for (const cookie of ['session=%%%', `session=${'x'.repeat(10_000)}`, `session=${latin1('ключ-🔑')}`, 'session=a; session=b']) {
-        const response = await fetch(`${server.url}/get?k=a`, { headers: { cookie } });
-        expect(response.status, cookie.slice(0, 30)).toBe(200);
-        expect(await response.text()).toBe('not set');
+      const cookies = [
+        'session=%%%',
+        'session=!!!not*base64$$$',
+        `session=${'A'.repeat(20)}`, // wrong length
+        `session=${'x'.repeat(10_000)}`,
+        `session=${latin1('ключ-🔑')}`, // raw UTF-8 bytes, as a browser sends them
+        `session=${latin1('sessión-ключ-🔑')}`,
+        'session=%E0%A4%A', // percent-encoding that does not decode
+        'session=', // an empty value
+        'session=a; session=b',
+      ];
+      for (const cookie of cookies) {
+        for (const app of [server, signed]) {
+          const response = await fetch(`${app.url}/get?k=a`, { headers: { cookie } });
+          expect(response.status, cookie.slice(0, 30)).toBe(200);
+          expect(await response.text(), cookie.slice(0, 30)).toBe('not set');
+        }
       }
     });
 
-    it("store errors go through the framework's error path", async () => {
+    it('several cookies of the same name: the first decides', async () => {
+      const jar = new CookieJar();
+      await jar.fetch(`${server.url}/set?k=a&v=real`);
+      const real = jar.cookies.get('session')!;
+      const unknown = 'B'.repeat(43);
+      const forgedFirst = await fetch(`${server.url}/get?k=a`, { headers: { cookie: `session=${unknown}; session=${real}` } });
+      expect(forgedFirst.status).toBe(200);
+      expect(await forgedFirst.text()).toBe('not set');
+      const realFirst = await fetch(`${server.url}/get?k=a`, { headers: { cookie: `session=${real}; session=${unknown}` } });
+      expect(await realFirst.text()).toBe('real');
+    });
+
+    it('an unknown id is a fresh session and its cookie is cleared, so the browser stops sending it', async () => {
+      const response = await fetch(`${server.url}/get?k=a`, { headers: { cookie: `session=${'C'.repeat(43)}` } });
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe('not set');
+      expect(response.headers.get('set-cookie')).toMatch(/^session=;.*Max-Age=0/);
+    });
+
+    it('an id signed with a retired key, or not signed where a signature is required, is a fresh session', async () => {
+      const stale = new CookieJar();
+      await stale.fetch(`${retired.url}/set?k=a&v=stale`);
+      expect(await text(await stale.fetch(`${retired.url}/get?k=a`))).toBe('stale'); // valid where it was made
+      const staleRead = await stale.fetch(`${signed.url}/get?k=a`);
+      expect(staleRead.status).toBe(200);
+      expect(await staleRead.text()).toBe('not set');
+
+      const unsigned = new CookieJar();
+      await unsigned.fetch(`${server.url}/set?k=a&v=unsigned`);
+      expect(await text(await unsigned.fetch(`${server.url}/get?k=a`))).toBe('unsigned');
+      const unsignedRead = await unsigned.fetch(`${signed.url}/get?k=a`);
+      expect(unsignedRead.status).toBe(200);
+      expect(await unsignedRead.text()).toBe('not set');
+    });
+
+    it("a failing write goes through the framework's error path, saying how to choose a store", async () => {
       const response = await fetch(`${failing.url}/set?k=a&v=1`);
       expect(response.status).toBe(500);
-      expect(await response.text()).toMatch(/^handled: .*No session store is configured/);
+      expect(await response.text()).toMatch(/^handled: .*No session store is configured.*memoryStore\(\)/);
       expect(response.headers.get('set-cookie')).toBeNull();
+    });
+
+    it("a failing read goes through the framework's error path, asynchronous or synchronous", async () => {
+      const cookie = `session=${'D'.repeat(43)}`;
+      for (const [app, name] of [[failingRead, 'filesystem'], [failingSyncRead, 'sqlite']] as const) {
+        const response = await fetch(`${app.url}/get?k=a`, { headers: { cookie } });
+        expect(response.status, name).toBe(500);
+        expect(await response.text()).toMatch(new RegExp(`^handled: \\[sessionkit:${name}\\]`));
+        expect(response.headers.get('set-cookie')).toBeNull();
+      }
     });
 
     it('a streamed response still sets the cookie and saves the data', async () => {
