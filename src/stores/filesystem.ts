@@ -1,8 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SessionConfigError } from '../core/errors.js';
+import { consoleLogger, type Logger } from '../core/logger.js';
 import { isExpired, wrapStoreError, type Store, type StoreRecord } from '../core/store.js';
+import { list, removeStaleTemporaries, temporaryPath, type Listing } from './filesystem/directory.js';
+import { EXPIRY_OFFSET, decode, encode, expiryBytes, type FileRecord } from './filesystem/format.js';
+import { storeCall } from './shared/call.js';
+import { foreignValue } from './shared/foreign.js';
 
 export interface FileSystemStoreOptions {
   /** SESSION_FILE_DIR: where session files live. Default ./sessionkit_sessions. Created (0700) if missing. */
@@ -11,32 +17,30 @@ export interface FileSystemStoreOptions {
   threshold?: number;
   /** SESSION_FILE_MODE: mode of session files. Default 0o600 (owner only). */
   mode?: number;
-}
-
-// File layout: 4-byte magic, expiresAt (float64), 8-byte version, then the data.
-const MAGIC = Buffer.from('SKS1');
-const HEADER_BYTES = 4 + 8 + 8;
-const EXPIRY_OFFSET = 4;
-
-interface FileRecord {
-  expiresAt: number;
-  version: string;
-  data: Uint8Array;
+  /** Where the warning about a corrupt session file goes. Default: console. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /**
  * Sessions as files, one per session: the seeds' filesystem backend.
  *
  * Every write goes to a temporary file in the same directory that is then renamed into
- * place, so a crash never leaves a half-written session. Operations on one key are
+ * place, so a crash never leaves a half-written session. A process killed between the
+ * two leaves its temporary file behind: every listing of the directory (the first write
+ * of a process, `deleteExpired()`, the threshold's pruning) removes temporary files older
+ * than a minute, which no write still in progress is. Operations on one key are
  * serialised within this process, which makes create and compare-and-set atomic here;
  * several processes sharing one directory get last-writer-wins (use SQLite for that).
+ *
+ * A session file that is not one (truncated, overwritten by something else) reads as no
+ * session, with one warning, and is removed.
  */
 export class FileSystemStore implements Store {
   readonly name = 'filesystem';
   readonly dir: string;
   readonly threshold: number;
   readonly mode: number;
+  readonly #logger: Pick<Logger, 'warn'>;
   readonly #locks = new Map<string, Promise<unknown>>();
   #fileCount: number | undefined;
   #directoryReady = false;
@@ -44,19 +48,20 @@ export class FileSystemStore implements Store {
   constructor(options: FileSystemStoreOptions = {}) {
     const threshold = options.threshold ?? 500;
     if (!Number.isInteger(threshold) || threshold < 1) {
-      throw new TypeError(`filesystemStore: threshold must be a positive integer, got ${String(options.threshold)}.`);
+      throw new SessionConfigError(`filesystemStore: threshold must be a positive integer, got ${String(options.threshold)}.`);
     }
     const mode = options.mode ?? 0o600;
     if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) {
-      throw new TypeError(`filesystemStore: mode must be a file mode such as 0o600, got ${String(options.mode)}.`);
+      throw new SessionConfigError(`filesystemStore: mode must be a file mode such as 0o600, got ${String(options.mode)}.`);
     }
     this.dir = options.dir ?? join(process.cwd(), 'sessionkit_sessions');
     this.threshold = threshold;
     this.mode = mode;
+    this.#logger = options.logger ?? consoleLogger;
   }
 
   async get(key: string): Promise<StoreRecord | undefined> {
-    const file = await this.#read(this.#path(key), 'read');
+    const file = await this.#read(key, 'read');
     return file && !isExpired(file) ? file : undefined;
   }
 
@@ -88,11 +93,9 @@ export class FileSystemStore implements Store {
   async touch(key: string, expiresAt: number): Promise<void> {
     await this.#locked(key, async () => {
       if (!(await this.get(key))) return;
-      const expiry = Buffer.alloc(8);
-      expiry.writeDoubleBE(expiresAt);
       const handle = await this.#attempt('touch', () => open(this.#path(key), 'r+'));
       try {
-        await handle.write(expiry, 0, 8, EXPIRY_OFFSET);
+        await handle.write(expiryBytes(expiresAt), 0, 8, EXPIRY_OFFSET);
       } finally {
         await handle.close();
       }
@@ -103,12 +106,12 @@ export class FileSystemStore implements Store {
     await this.#locked(key, () => this.#remove(this.#path(key), 'delete'));
   }
 
+  /** Removes expired session files (and stale temporary files); resolves how many sessions went. */
   async deleteExpired(): Promise<number> {
-    const files = await this.#scan();
     const now = Date.now();
     let removed = 0;
-    for (const { path, expiresAt } of files) {
-      if (expiresAt <= now && (await this.#remove(path, 'sweep'))) removed++;
+    for (const { path, expiresAt } of (await this.#list()).sessions) {
+      if (isExpired({ expiresAt }, now) && (await this.#remove(path, 'sweep'))) removed++;
     }
     return removed;
   }
@@ -116,16 +119,12 @@ export class FileSystemStore implements Store {
   async #write(key: string, record: StoreRecord, action: string): Promise<string> {
     this.#ensureDirectory();
     const path = this.#path(key);
-    const existed = (await this.#read(path, action)) !== undefined;
-    const versionBytes = randomBytes(8);
-    const header = Buffer.alloc(HEADER_BYTES);
-    MAGIC.copy(header, 0);
-    header.writeDoubleBE(record.expiresAt, EXPIRY_OFFSET);
-    versionBytes.copy(header, EXPIRY_OFFSET + 8);
-    const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    const existed = (await this.#read(key, action)) !== undefined;
+    const version = randomBytes(8);
+    const temporary = temporaryPath(path);
     await this.#attempt(action, async () => {
       try {
-        await writeFile(temporary, Buffer.concat([header, record.data]), { mode: this.mode });
+        await writeFile(temporary, encode(record.expiresAt, version, record.data), { mode: this.mode });
         await rename(temporary, path);
       } catch (error) {
         await unlink(temporary).catch(() => {});
@@ -133,11 +132,12 @@ export class FileSystemStore implements Store {
       }
     });
     if (!existed) await this.#counted(+1);
-    return versionBytes.toString('base64url');
+    return version.toString('base64url');
   }
 
-  /** The record in a file, or undefined if it is missing; a malformed file is removed. */
-  async #read(path: string, action: string): Promise<FileRecord | undefined> {
+  /** The record in the key's file, or undefined if it is missing; a corrupt file is removed, with a warning. */
+  async #read(key: string, action: string): Promise<FileRecord | undefined> {
+    const path = this.#path(key);
     let bytes: Buffer;
     try {
       bytes = await readFile(path);
@@ -145,15 +145,10 @@ export class FileSystemStore implements Store {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw this.#wrap(action, error);
     }
-    if (bytes.length < HEADER_BYTES || !bytes.subarray(0, 4).equals(MAGIC)) {
-      await this.#remove(path, action);
-      return undefined;
-    }
-    return {
-      expiresAt: bytes.readDoubleBE(EXPIRY_OFFSET),
-      version: bytes.subarray(EXPIRY_OFFSET + 8, HEADER_BYTES).toString('base64url'),
-      data: new Uint8Array(bytes.buffer, bytes.byteOffset + HEADER_BYTES, bytes.length - HEADER_BYTES),
-    };
+    const file = decode(bytes);
+    if (typeof file !== 'string') return file;
+    await this.#remove(path, action);
+    return foreignValue(this.#logger, this.name, key, `${file} at ${path}`, 'The file was removed.');
   }
 
   /** Unlinks a file; true if it existed. */
@@ -171,7 +166,7 @@ export class FileSystemStore implements Store {
   /** Keeps a running count of session files and prunes when it passes the threshold. */
   async #counted(change: number): Promise<void> {
     if (this.#fileCount === undefined) {
-      this.#fileCount = (await this.#scan()).length;
+      this.#fileCount = (await this.#list()).sessions.length;
       return;
     }
     this.#fileCount += change;
@@ -180,34 +175,23 @@ export class FileSystemStore implements Store {
 
   /** Removes expired files, then the soonest-expiring ones, down to the threshold. */
   async #prune(): Promise<void> {
-    const files = await this.#scan();
+    const files = (await this.#list()).sessions;
     const now = Date.now();
     files.sort((a, b) => a.expiresAt - b.expiresAt);
     let count = files.length;
     for (const file of files) {
-      if (count <= this.threshold && file.expiresAt > now) break;
+      if (count <= this.threshold && !isExpired(file, now)) break;
       await unlink(file.path).catch(() => {});
       count--;
     }
     this.#fileCount = count;
   }
 
-  async #scan(): Promise<{ path: string; expiresAt: number }[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw this.#wrap('scan', error);
-    }
-    const files: { path: string; expiresAt: number }[] = [];
-    for (const name of names) {
-      if (!/^[0-9a-f]{64}$/.test(name)) continue; // temporary files and strangers
-      const path = join(this.dir, name);
-      const header = await readHeader(path);
-      files.push({ path, expiresAt: header ?? 0 });
-    }
-    return files;
+  /** The directory's session files; stale temporary files found on the way are removed. */
+  async #list(): Promise<Listing> {
+    const listing = await this.#attempt('scan', () => list(this.dir));
+    await removeStaleTemporaries(listing);
+    return listing;
   }
 
   #path(key: string): string {
@@ -237,33 +221,17 @@ export class FileSystemStore implements Store {
     return result;
   }
 
-  async #attempt<R>(action: string, operation: () => Promise<R>): Promise<R> {
-    try {
-      return await operation();
-    } catch (error) {
-      throw this.#wrap(action, error);
-    }
+  /** Local disk operations are not time-bounded: a failure is wrapped like any store's. */
+  #attempt<R>(action: string, operation: () => Promise<R>): Promise<R> {
+    return storeCall({ name: this.name, timeout: Number.POSITIVE_INFINITY }, action, this.#remedy(), operation);
   }
 
   #wrap(action: string, error: unknown) {
-    return wrapStoreError(this.name, action, `Check that ${this.dir} exists and is writable by this process.`, error);
+    return wrapStoreError(this.name, action, this.#remedy(), error);
   }
-}
 
-/** The expiry in a session file's header, or undefined if it is not one of ours. */
-async function readHeader(path: string): Promise<number | undefined> {
-  try {
-    const handle = await open(path, 'r');
-    try {
-      const header = Buffer.alloc(HEADER_BYTES);
-      const { bytesRead } = await handle.read(header, 0, HEADER_BYTES, 0);
-      if (bytesRead < HEADER_BYTES || !header.subarray(0, 4).equals(MAGIC)) return undefined;
-      return header.readDoubleBE(EXPIRY_OFFSET);
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    return undefined; // removed meanwhile
+  #remedy(): string {
+    return `Check that ${this.dir} exists and is writable by this process.`;
   }
 }
 

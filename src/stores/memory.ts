@@ -1,3 +1,4 @@
+import { SessionConfigError } from '../core/errors.js';
 import { isExpired, type Store, type StoreRecord } from '../core/store.js';
 
 export interface MemoryStoreOptions {
@@ -30,7 +31,7 @@ export class MemoryStore implements Store {
   constructor(options: MemoryStoreOptions = {}) {
     const maxEntries = options.maxEntries ?? 10_000;
     if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-      throw new TypeError(`MemoryStore: maxEntries must be a positive integer, got ${String(options.maxEntries)}`);
+      throw new SessionConfigError(`MemoryStore: maxEntries must be a positive integer, got ${String(options.maxEntries)}`);
     }
     this.maxEntries = maxEntries;
   }

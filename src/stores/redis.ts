@@ -1,7 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Logger } from '../core/logger.js';
-import { StoreError, wrapStoreError, type Store, type StoreRecord } from '../core/store.js';
-import { DEFAULT_TIMEOUT_MS, loadOptional, withTimeout } from './shared.js';
+import { SessionConfigError } from '../core/errors.js';
+import { consoleLogger, type Logger } from '../core/logger.js';
+import { isExpired, type Store, type StoreRecord } from '../core/store.js';
+import { DEFAULT_TIMEOUT_MS, storeCall } from './shared/call.js';
+import { foreignValue, SHARED_KEYSPACE_REMEDY } from './shared/foreign.js';
+import { loadOptional } from './shared/load-optional.js';
 
 /**
  * Sessions in Redis: the seeds' `redis` backend, for a single server, Redis Cluster or
@@ -23,24 +26,34 @@ import { DEFAULT_TIMEOUT_MS, loadOptional, withTimeout } from './shared.js';
  * - deleteExpired: nothing to do, Redis expires keys itself (resolves 0).
  * Every command is bounded by `timeout`: a server that is down or stops answering fails
  * the request with a StoreError instead of hanging it.
+ *
+ * A key holding something else (a list, a hash, a string too short for our header:
+ * another application using the same database and prefix) reads as no session, with one
+ * warning per read, instead of failing every request that carries that cookie.
+ *
+ * node-redis ends the process on a connection error nobody listens to: a node-redis
+ * client passed without an 'error' listener gets one warning at construction saying so.
  */
 export interface RedisStoreOptions {
   /** Your node-redis or ioredis client (SESSION_REDIS). Default: node-redis on 127.0.0.1:6379. */
   client?: object;
   /** Milliseconds one command may take. Default DEFAULT_TIMEOUT_MS. */
   timeout?: number;
-  /** Where the default client's notices and connection errors go. Default: console. */
+  /** Where the store's warnings and the default client's notices go. Default: console. */
   logger?: Pick<Logger, 'info' | 'warn'>;
 }
 
 const VERSION_BYTES = 8;
-// Returns nil, or { value, remaining milliseconds }.
-const READ_SCRIPT = `local v = redis.call('GET', KEYS[1])
+// Returns nil, { value, remaining milliseconds }, or, for a key of another type, that
+// type's name. pcall: GET on a list is a WRONGTYPE error, which must not fail the request.
+const READ_SCRIPT = `local v = redis.pcall('GET', KEYS[1])
 if not v then return nil end
+if type(v) == 'table' then return redis.call('TYPE', KEYS[1])['ok'] end
 return { v, redis.call('PTTL', KEYS[1]) }`;
-// Writes ARGV[2] with a TTL of ARGV[3] ms only if the stored version equals ARGV[1].
-const SET_IF_SCRIPT = `local v = redis.call('GET', KEYS[1])
-if v and string.sub(v, 1, ${VERSION_BYTES}) == ARGV[1] then
+// Writes ARGV[2] with a TTL of ARGV[3] ms only if the stored version equals ARGV[1];
+// a key of another type never matches (and is left as it is).
+const SET_IF_SCRIPT = `local v = redis.pcall('GET', KEYS[1])
+if type(v) == 'string' and string.sub(v, 1, ${VERSION_BYTES}) == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
   return 1
 end
@@ -50,26 +63,24 @@ type Arg = string | Buffer;
 /** One command against the key's node, replies with bulk strings as Buffers. */
 type Call = (key: string, readonly: boolean, args: Arg[]) => Promise<unknown>;
 
-const consoleLogger: Pick<Logger, 'info' | 'warn'> = {
-  info: (message) => console.info(`[sessionkit] ${message}`),
-  warn: (message) => console.warn(`[sessionkit] ${message}`),
-};
-
 export class RedisStore implements Store {
   readonly name = 'redis';
   readonly timeout: number;
   readonly #call: Call;
   readonly #owned: DefaultClient | undefined;
   readonly #where: string;
+  readonly #logger: Pick<Logger, 'info' | 'warn'>;
 
   constructor(options: RedisStoreOptions = {}) {
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+    const logger = options.logger ?? consoleLogger;
+    this.#logger = logger;
     if (options.client) {
       this.#call = callerFor(options.client);
+      warnWithoutErrorListener(options.client, logger);
       this.#where = 'the Redis server of the client you passed';
       this.#owned = undefined;
     } else {
-      const logger = options.logger ?? consoleLogger;
       const { createClient } = loadOptional<{ createClient(options: object): DefaultClient }>('redis', 'redis');
       const client = createClient({ url: 'redis://127.0.0.1:6379' });
       let reported = false;
@@ -94,9 +105,10 @@ export class RedisStore implements Store {
   async get(key: string): Promise<StoreRecord | undefined> {
     const reply = await this.#run('read', this.#script(key, true, READ_SCRIPT, []));
     if (reply === null || reply === undefined) return undefined;
-    const [value, pttl] = reply as [Buffer, number];
+    if (!Array.isArray(reply)) return foreignValue(this.#logger, this.name, key, `a Redis ${String(reply)}`, SHARED_KEYSPACE_REMEDY);
+    const [value, pttl] = reply as [unknown, number];
     if (!Buffer.isBuffer(value) || value.length < VERSION_BYTES) {
-      throw new StoreError(this.name, `key ${key} does not hold a sessionkit session; is another application using the same keyPrefix?`);
+      return foreignValue(this.#logger, this.name, key, 'a string too short for the header', SHARED_KEYSPACE_REMEDY);
     }
     // PTTL is -1 for a key without expiry (not ours) and the key is then kept a day at most.
     const remaining = Number(pttl) >= 0 ? Number(pttl) : 86_400_000;
@@ -110,7 +122,7 @@ export class RedisStore implements Store {
   async set(key: string, record: StoreRecord): Promise<string> {
     const { value, version } = pack(record);
     // A record written already expired is no record: PX needs a positive number anyway.
-    if (record.expiresAt <= Date.now()) await this.delete(key);
+    if (isExpired(record)) await this.delete(key);
     else await this.#run('write', this.#call(key, false, ['SET', key, value, 'PX', ttl(record)]));
     return version;
   }
@@ -156,12 +168,8 @@ export class RedisStore implements Store {
     }
   }
 
-  async #run<T>(action: string, operation: Promise<T>): Promise<T> {
-    try {
-      return await withTimeout(operation, this.timeout, this.name, action);
-    } catch (error) {
-      throw wrapStoreError(this.name, action, `Is ${this.#where} up and reachable?`, error);
-    }
+  #run<T>(action: string, operation: Promise<T>): Promise<T> {
+    return storeCall(this, action, `Is ${this.#where} up and reachable?`, () => operation);
   }
 }
 
@@ -191,7 +199,23 @@ function callerFor(client: object): Call {
     const send = c.sendCommand as (args: Arg[], options: object) => Promise<unknown>;
     return (_key, _readonly, args) => send.call(client, args, BUFFERS);
   }
-  throw new TypeError('redisStore: `client` must be a node-redis client or cluster, or an ioredis Redis or Cluster.');
+  throw new SessionConfigError('redisStore: `client` must be a node-redis client or cluster, or an ioredis Redis or Cluster.');
+}
+
+/**
+ * node-redis emits 'error' on every connection failure, and an EventEmitter with no
+ * listener for it throws: the first Redis restart or network blip ends the process.
+ * ioredis does not (it prints the error itself), so only node-redis clients are checked.
+ */
+function warnWithoutErrorListener(client: object, logger: Pick<Logger, 'warn'>): void {
+  const c = client as { callBuffer?: unknown; sendCommand?: unknown; listenerCount?: (event: string) => number };
+  if (typeof c.callBuffer === 'function' || typeof c.sendCommand !== 'function' || typeof c.listenerCount !== 'function') return;
+  if (c.listenerCount('error') > 0) return;
+  logger.warn(
+    "redis store: the node-redis client you passed has no 'error' listener, so the first connection error " +
+      '(Redis restarting, a network blip) will end this process. Add one before passing it: ' +
+      "client.on('error', (error) => console.warn('redis:', error.message)).",
+  );
 }
 
 function pack(record: StoreRecord): { value: Buffer; version: string } {

@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { loadOptional } from './shared.js';
+import { SessionConfigError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { loadOptional } from './shared/load-optional.js';
 import { SqlStore } from './sql/index.js';
 
 export interface SqliteStoreOptions {
@@ -13,6 +15,8 @@ export interface SqliteStoreOptions {
   table?: string;
   /** Delete expired rows in the background every this many reads; 0 disables. Default 1000. */
   sweepEvery?: number;
+  /** Where a failed background sweep and a row that is not a session are reported. Default: console. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /**
@@ -29,12 +33,12 @@ export class SqliteStore extends SqlStore {
   readonly #ownedDatabase: BetterSqlite3.Database | undefined;
 
   constructor(options: SqliteStoreOptions = {}) {
-    if (options.database && options.path) throw new TypeError('sqliteStore: pass either `database` or `path`, not both.');
+    if (options.database && options.path) throw new SessionConfigError('sqliteStore: pass either `database` or `path`, not both.');
     if (!options.database && !options.path) {
-      throw new TypeError("sqliteStore: pass `path` (e.g. './data/sessions.db') or an open better-sqlite3 `database`.");
+      throw new SessionConfigError("sqliteStore: pass `path` (e.g. './data/sessions.db') or an open better-sqlite3 `database`.");
     }
     const database = options.database ?? openDatabase(options.path!);
-    super({ client: database, table: options.table, sweepEveryNRequests: options.sweepEvery ?? 1000 });
+    super({ client: database, table: options.table, sweepEveryNRequests: options.sweepEvery ?? 1000, logger: options.logger });
     this.#ownedDatabase = options.database ? undefined : database;
   }
 

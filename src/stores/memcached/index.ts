@@ -1,8 +1,17 @@
-import { createHash, randomBytes } from 'node:crypto';
-import type { Logger } from '../../core/logger.js';
+import { randomBytes } from 'node:crypto';
 import { setBounded } from '../../core/bounded-map.js';
-import { StoreError, wrapStoreError, type Store, type StoreRecord } from '../../core/store.js';
-import { DEFAULT_TIMEOUT_MS, loadOptional, withTimeout } from '../shared.js';
+import { SessionConfigError } from '../../core/errors.js';
+import { consoleLogger, type Logger } from '../../core/logger.js';
+import { StoreError, isExpired, type Store, type StoreRecord } from '../../core/store.js';
+import { DEFAULT_TIMEOUT_MS, storeCall } from '../shared/call.js';
+import { foreignValue, SHARED_KEYSPACE_REMEDY } from '../shared/foreign.js';
+import { loadOptional } from '../shared/load-optional.js';
+import type { MemcachedStoreOptions } from './options.js';
+import { borrowedNode, nodeFor, ownNodes, serverList, type Client, type ClientClass, type Node } from './placement.js';
+import { DEFAULT_MAX_VALUE_BYTES, NONCE_BYTES, exptime, header, memcachedKey, parseValue, type Parsed } from './value.js';
+
+export { DEFAULT_MAX_VALUE_BYTES, exptime, memcachedKey };
+export type { MemcachedStoreOptions };
 
 /**
  * Sessions in Memcached through `memcache-client`: the seeds' `memcached` backend.
@@ -17,15 +26,10 @@ import { DEFAULT_TIMEOUT_MS, loadOptional, withTimeout } from '../shared.js';
  * as redundant copies and sends each command to a random one, so a session written to
  * one would read as missing from another.)
  *
- * Each key holds one value: a 16-byte header, then the session bytes.
- *   bytes 0-7   expiresAt, epoch milliseconds (float64, big-endian): checked on every read
- *   bytes 8-15  random nonce, new on every write: the record's version
- * Memcached keeps time in whole seconds and may drop an item up to a second before the
- * exptime it was given, so items get the expiry rounded up plus one second, and the
- * header decides, to the millisecond, when a session stops existing. Memcached reads an
- * exptime above 30 days (2,592,000 s) as an absolute Unix time: longer lifetimes (the
- * default is 31 days) are sent as absolute seconds, which the server compares with its
- * own clock.
+ * Each key holds one value: a 16-byte header (expiry, version nonce), then the session
+ * bytes; see ./value.ts. The header decides, to the millisecond, when a session stops
+ * existing. Memcached reads an exptime above 30 days as an absolute Unix time: longer
+ * lifetimes (the default is 31 days) are sent as absolute seconds.
  *
  * Commands per operation, each one round trip bounded by `timeout`:
  * - get: 1 `gets`;
@@ -40,83 +44,27 @@ import { DEFAULT_TIMEOUT_MS, loadOptional, withTimeout } from '../shared.js';
  * Per request, through the engine: an unchanged session is 1 `gets`; a changed one is
  * 2 `gets` + 1 `cas`; a due refresh (touchAfter) is 2 `gets` + 1 `cas`; a new one is 1 `add`.
  *
- * Keys: memcached takes 1-250 printable ASCII characters without spaces. Any other key
- * (unicode ids, a long keyPrefix) and any key containing '#' is stored as its readable
- * leading part + '#' + base64url SHA-256 of the whole key, so two keys never share an item.
+ * Keys memcached does not take (unicode, over 250 characters, containing '#') are stored
+ * under a readable prefix + their SHA-256 (memcachedKey in ./value.ts).
+ *
+ * A value under a session's key that is not ours (no header: another application sharing
+ * the server and prefix) reads as no session, with one warning per read.
  *
  * Size: memcached refuses items over its item size limit (`-I`, default 1 MiB, which
  * includes the key and ~60 bytes of its own bookkeeping). Sessions larger than
  * `maxValueBytes` are refused with a StoreError before anything is sent; a server with a
  * lower `-I` answers "object too large", also reported as a StoreError naming the size.
  */
-export interface MemcachedStoreOptions {
-  /** Your `MemcacheClient` for one server (SESSION_MEMCACHED). Borrowed: never shut down. */
-  client?: object;
-  /**
-   * 'host:port', or several (an array or a comma-separated string), when the store makes
-   * its own clients (SESSION_MEMCACHED as a string). Default '127.0.0.1:11211'.
-   */
-  servers?: string | readonly string[];
-  /** Milliseconds one command may take. Default DEFAULT_TIMEOUT_MS (5000). */
-  timeout?: number;
-  /**
-   * Largest session in bytes (the serialized data, without the store's 16-byte header).
-   * Default 1,048,240: memcached's default 1 MiB item limit minus the header and the
-   * server's own overhead for the longest key. Raise it with the server's `-I`.
-   */
-  maxValueBytes?: number;
-  /** Where the notice about the default server goes. Default: console. */
-  logger?: Pick<Logger, 'info' | 'warn'>;
-}
-
-/** The part of memcache-client's MemcacheClient this store uses. */
-interface Client {
-  gets(key: string): Promise<{ value: unknown; casUniq?: string | number } | undefined>;
-  set(key: string, value: Buffer, options: { lifetime: number }): Promise<unknown>;
-  add(key: string, value: Buffer, options: { lifetime: number }): Promise<unknown>;
-  cas(key: string, value: Buffer, options: { lifetime: number; casUniq: string | number }): Promise<unknown>;
-  delete(key: string): Promise<unknown>;
-  shutdown(): void;
-}
-
-interface Node {
-  client: Client;
-  /** 'memcached at host:port', for messages. */
-  where: string;
-  /** Rendezvous hashing seed. */
-  server: string;
-}
-
 /** A live or dead item as read with `gets`. */
-interface Item {
-  expiresAt: number;
-  nonce: Buffer;
-  data: Uint8Array;
+interface Item extends Parsed {
   casUniq: string | number;
 }
 
-const HEADER_BYTES = 16;
-const NONCE_BYTES = 8;
-/** memcached's default item size limit (-I 1m). */
-const ITEM_LIMIT_BYTES = 1024 * 1024;
-/** What memcached 1.6 adds to an item with a 250-byte key (measured: 313), rounded up. */
-const ITEM_OVERHEAD_BYTES = 320;
-export const DEFAULT_MAX_VALUE_BYTES = ITEM_LIMIT_BYTES - ITEM_OVERHEAD_BYTES - HEADER_BYTES;
-/** Exptimes above this many seconds are absolute Unix times to memcached. */
-const RELATIVE_EXPTIME_LIMIT_S = 30 * 24 * 3600;
 const DEFAULT_SERVER = '127.0.0.1:11211';
-const MAX_KEY_LENGTH = 250;
-const PLAIN_KEY = /^[\x21-\x22\x24-\x7e]{1,250}$/; // printable ASCII, no space, no '#'
-const READABLE_PREFIX = /^[\x21-\x22\x24-\x7e]*/;
 /** How often setIf/create look again after losing a race to a touch or an expiring item. */
 const RACE_ATTEMPTS = 3;
 /** Items whose cas unique is remembered from the last read, so a write needs no second gets. */
 const SEEN_CACHE_SIZE = 10_000;
-
-const consoleLogger: Pick<Logger, 'info' | 'warn'> = {
-  info: (message) => console.info(`[sessionkit] ${message}`),
-  warn: (message) => console.warn(`[sessionkit] ${message}`),
-};
 
 export class MemcachedStore implements Store {
   readonly name = 'memcached';
@@ -124,6 +72,7 @@ export class MemcachedStore implements Store {
   readonly maxValueBytes: number;
   readonly #nodes: Node[];
   readonly #owned: boolean;
+  readonly #logger: Pick<Logger, 'info' | 'warn'>;
   // What the last `gets` of each key returned: the request that read a session and then
   // changes it can `cas` straight away. The cas itself proves the item is unchanged
   // since; a stale entry only costs the usual gets.
@@ -133,46 +82,37 @@ export class MemcachedStore implements Store {
   constructor(options: MemcachedStoreOptions = {}) {
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
     this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
-    if (!(this.maxValueBytes > 0)) throw new TypeError('memcachedStore: `maxValueBytes` must be a positive number of bytes.');
+    this.#logger = options.logger ?? consoleLogger;
+    if (!(this.maxValueBytes > 0)) throw new SessionConfigError('memcachedStore: `maxValueBytes` must be a positive number of bytes.');
     if (options.client && options.servers !== undefined) {
-      throw new TypeError('memcachedStore: pass either `client` or `servers`, not both.');
+      throw new SessionConfigError('memcachedStore: pass either `client` or `servers`, not both.');
     }
     if (options.client) {
-      this.#nodes = [borrowed(options.client)];
+      this.#nodes = [borrowedNode(options.client)];
       this.#owned = false;
       return;
     }
     const servers = serverList(options.servers ?? DEFAULT_SERVER);
     if (options.servers === undefined) {
-      (options.logger ?? consoleLogger).info(
+      this.#logger.info(
         `memcached store: no client given, connecting to ${DEFAULT_SERVER} (pass \`client\` or \`servers\` in production).`,
       );
     }
-    const { MemcacheClient } = loadOptional<{ MemcacheClient: new (options: object) => Client }>('memcache-client', 'memcached');
-    // The client's own bounds follow the store's: a command left unanswered a little
-    // longer than `timeout` (memcache-client checks every 250 ms) also drops the
-    // connection, and the next command reconnects, so a frozen server does not keep later
-    // commands queued behind the stuck one. The store's own timer fires first and names
-    // the timeout in its error.
-    const bound = this.timeout > 0 && Number.isFinite(this.timeout) ? this.timeout + 250 : 2_147_483_647;
-    this.#nodes = servers.map((server) => ({
-      client: new MemcacheClient({ server, cmdTimeout: bound, connectTimeout: bound, noDelay: true }),
-      where: `memcached at ${server}`,
-      server,
-    }));
+    const { MemcacheClient } = loadOptional<{ MemcacheClient: ClientClass }>('memcache-client', 'memcached');
+    this.#nodes = ownNodes(MemcacheClient, servers, this.timeout);
     this.#owned = true;
   }
 
   async get(key: string): Promise<StoreRecord | undefined> {
     const item = await this.#read(key, 'read');
-    if (!item || item.expiresAt <= Date.now()) return undefined;
+    if (!item || isExpired(item)) return undefined;
     return { data: item.data, expiresAt: item.expiresAt, version: item.nonce.toString('base64url') };
   }
 
   async set(key: string, record: StoreRecord): Promise<string> {
     const { value, nonce } = this.#pack(key, record);
     // A record written already expired is no record.
-    if (record.expiresAt <= Date.now()) await this.delete(key);
+    if (isExpired(record)) await this.delete(key);
     else await this.#command(key, 'write', (client, k) => client.set(k, value, { lifetime: exptime(record.expiresAt) }), value.length);
     return nonce.toString('base64url');
   }
@@ -186,7 +126,7 @@ export class MemcachedStore implements Store {
       // expired (it is given a second more): that one is replaced, atomically.
       const current = await this.#read(key, 'create');
       if (!current) continue; // it went away meanwhile: add again
-      if (current.expiresAt > Date.now()) return false;
+      if (!isExpired(current)) return false;
       const casUniq = current.casUniq;
       const outcome = await this.#store(key, 'create', (client, k) => client.cas(k, value, { lifetime, casUniq }), value.length);
       if (outcome === 'stored') return true;
@@ -202,7 +142,7 @@ export class MemcachedStore implements Store {
     const seen = this.#seen.get(key);
     for (let attempt = 0; attempt < RACE_ATTEMPTS; attempt++) {
       const current = attempt === 0 && seen?.nonce.equals(expected) ? seen : await this.#read(key, 'write');
-      if (!current || current.expiresAt <= Date.now() || !current.nonce.equals(expected)) return false;
+      if (!current || isExpired(current) || !current.nonce.equals(expected)) return false;
       const casUniq = current.casUniq;
       const outcome = await this.#store(key, 'write', (client, k) => client.cas(k, value, { lifetime, casUniq }), value.length);
       if (outcome === 'stored') return true;
@@ -225,7 +165,7 @@ export class MemcachedStore implements Store {
    */
   async touch(key: string, expiresAt: number): Promise<void> {
     const current = await this.#read(key, 'touch');
-    if (!current || current.expiresAt <= Date.now()) return;
+    if (!current || isExpired(current)) return;
     const value = Buffer.concat([header(expiresAt, current.nonce), current.data]);
     const casUniq = current.casUniq;
     await this.#store(key, 'touch', (client, k) => client.cas(k, value, { lifetime: exptime(expiresAt), casUniq }), value.length);
@@ -257,136 +197,59 @@ export class MemcachedStore implements Store {
     return { value: Buffer.concat([header(record.expiresAt, nonce), record.data]), nonce };
   }
 
+  /** The item under `key`; undefined when there is none, or none of ours (with a warning). */
   async #read(key: string, action: string): Promise<Item | undefined> {
     const reply = await this.#command(key, action, (client, k) => client.gets(k));
     if (!reply) return undefined;
-    const { value, casUniq } = reply;
-    const expiresAt = Buffer.isBuffer(value) && value.length >= HEADER_BYTES ? value.readDoubleBE(0) : Number.NaN;
-    if (!Buffer.isBuffer(value) || Number.isNaN(expiresAt)) {
-      throw new StoreError(this.name, `key ${key} does not hold a sessionkit session; is another application using the same keyPrefix?`);
-    }
+    const parsed = parseValue(reply.value);
+    if (typeof parsed === 'string') return foreignValue(this.#logger, this.name, key, parsed, SHARED_KEYSPACE_REMEDY);
+    const { casUniq } = reply;
     if (casUniq === undefined) {
       throw new StoreError(this.name, `the server sent no cas unique for ${key}; this store needs gets and cas (is a proxy in between without them?).`);
     }
-    const item = {
-      expiresAt,
-      nonce: value.subarray(8, HEADER_BYTES),
-      data: new Uint8Array(value.buffer, value.byteOffset + HEADER_BYTES, value.length - HEADER_BYTES),
-      casUniq,
-    };
     // The nonce is copied: a view would keep the whole value alive in the cache.
-    setBounded(this.#seen, key, { expiresAt, nonce: Buffer.from(item.nonce), casUniq }, SEEN_CACHE_SIZE);
-    return item;
+    setBounded(this.#seen, key, { expiresAt: parsed.expiresAt, nonce: Buffer.from(parsed.nonce), casUniq }, SEEN_CACHE_SIZE);
+    return { ...parsed, casUniq };
   }
 
   /** A storage or delete command: memcached's "it did not happen" replies are answers, not faults. */
-  async #store(key: string, action: string, run: (client: Client, key: string) => Promise<unknown>, bytes?: number) {
-    const node = this.#nodeFor(key);
-    try {
-      await this.#bounded(node, key, action, run);
-      return 'stored' as const;
-    } catch (error) {
-      const reply = error instanceof Error ? error.message : '';
-      if (reply === 'NOT_STORED' || reply === 'EXISTS') return 'taken' as const;
-      if (reply === 'NOT_FOUND') return 'missing' as const;
-      throw this.#failure(node, key, action, error, bytes);
-    }
+  #store(key: string, action: string, run: (client: Client, key: string) => Promise<unknown>, bytes?: number) {
+    return this.#command(
+      key,
+      action,
+      async (client, k) => {
+        try {
+          await run(client, k);
+          return 'stored' as const;
+        } catch (error) {
+          const reply = error instanceof Error ? error.message : '';
+          if (reply === 'NOT_STORED' || reply === 'EXISTS') return 'taken' as const;
+          if (reply === 'NOT_FOUND') return 'missing' as const;
+          throw error;
+        }
+      },
+      bytes,
+    );
   }
 
   /** One command on the key's server, bounded by the timeout; failures become StoreErrors. */
-  async #command<T>(key: string, action: string, run: (client: Client, key: string) => Promise<T>, bytes?: number): Promise<T> {
-    const node = this.#nodeFor(key);
-    try {
-      return await this.#bounded(node, key, action, run);
-    } catch (error) {
-      throw this.#failure(node, key, action, error, bytes);
-    }
+  #command<T>(key: string, action: string, run: (client: Client, key: string) => Promise<T>, bytes?: number): Promise<T> {
+    const node = nodeFor(this.#nodes, key);
+    return storeCall(this, action, (error) => this.#failure(node, key, action, error, bytes), () => run(node.client, memcachedKey(key)));
   }
 
-  #bounded<T>(node: Node, key: string, action: string, run: (client: Client, key: string) => Promise<T>): Promise<T> {
-    // async: memcache-client throws some failures synchronously (no server left).
-    return withTimeout((async () => run(node.client, memcachedKey(key)))(), this.timeout, this.name, action);
-  }
-
-  #failure(node: Node, key: string, action: string, error: unknown, bytes?: number): StoreError {
+  /** The remedy for a failed command: the item size limit when the server names it, else its address. */
+  #failure(node: Node, key: string, action: string, error: unknown, bytes?: number): StoreError | string {
     const message = error instanceof Error ? error.message : '';
-    if (message.startsWith('SERVER_ERROR object too large')) {
-      return new StoreError(
-        this.name,
-        `${action} failed: ${node.where} refused the session under ${key} (${bytes ?? '?'} bytes with the store's header) ` +
-          `as larger than its item size limit ("${message}"). ` +
-          "Keep less in the session, or raise the server's limit (memcached -I) and maxValueBytes.",
-        { cause: error },
-      );
-    }
-    return wrapStoreError(this.name, action, `Is ${node.where} up and reachable?`, error);
-  }
-
-  #nodeFor(key: string): Node {
-    if (this.#nodes.length === 1) return this.#nodes[0]!;
-    let best = this.#nodes[0]!;
-    let bestScore = -1;
-    for (const node of this.#nodes) {
-      const score = createHash('sha256').update(node.server).update('\0').update(key).digest().readUInt32BE(0);
-      if (score > bestScore) [best, bestScore] = [node, score];
-    }
-    return best;
-  }
-}
-
-/** The memcached key for a store key: itself if memcached takes it, else a readable prefix + its SHA-256. */
-export function memcachedKey(key: string): string {
-  if (PLAIN_KEY.test(key)) return key;
-  const digest = createHash('sha256').update(key, 'utf8').digest('base64url');
-  const readable = READABLE_PREFIX.exec(key)![0].slice(0, MAX_KEY_LENGTH - digest.length - 1);
-  return `${readable}#${digest}`;
-}
-
-function header(expiresAt: number, nonce: Buffer): Buffer {
-  const bytes = Buffer.allocUnsafe(HEADER_BYTES);
-  bytes.writeDoubleBE(expiresAt, 0);
-  nonce.copy(bytes, 8);
-  return bytes;
-}
-
-/**
- * Memcached's exptime for an absolute expiry: seconds rounded up plus one (memcached may
- * drop an item up to a second early; the header keeps the exact expiry), at least 1, and
- * as an absolute Unix time past 30 days, where memcached would misread a relative one.
- */
-export function exptime(expiresAt: number, now = Date.now()): number {
-  const seconds = Math.max(1, Math.ceil((expiresAt - now) / 1000) + 1);
-  return seconds > RELATIVE_EXPTIME_LIMIT_S ? Math.ceil(expiresAt / 1000) + 1 : seconds;
-}
-
-function serverList(servers: string | readonly string[]): string[] {
-  const list = (typeof servers === 'string' ? servers.split(',') : [...servers]).map((server) => server.trim()).filter(Boolean);
-  if (list.length === 0) throw new TypeError('memcachedStore: `servers` is empty; give at least one "host:port".');
-  for (const server of list) {
-    if (!/^[^\s:]+:\d{1,5}$/.test(server)) throw new TypeError(`memcachedStore: server "${server}" is not "host:port".`);
-  }
-  return [...new Set(list)];
-}
-
-function borrowed(client: object): Node {
-  const c = client as Record<string, unknown> & { options?: { server?: unknown } };
-  for (const method of ['gets', 'set', 'add', 'cas', 'delete']) {
-    if (typeof c[method] !== 'function') {
-      throw new TypeError('memcachedStore: `client` must be a MemcacheClient from memcache-client (it has no ' + method + ' method).');
-    }
-  }
-  const server = c.options?.server;
-  const several = typeof server === 'object' && server !== null && !('server' in server) && Array.isArray((server as { servers?: unknown }).servers)
-    ? ((server as { servers: { server: string }[] }).servers)
-    : undefined;
-  if (several && several.length > 1) {
-    throw new TypeError(
-      'memcachedStore: this MemcacheClient has several servers, and memcache-client sends each command to a random one of them, ' +
-        'so sessions would go missing. Pass `servers: [...]` instead: the store then keeps each key on one server.',
+    if (!message.startsWith('SERVER_ERROR object too large')) return `Is ${node.where} up and reachable?`;
+    return new StoreError(
+      this.name,
+      `${action} failed: ${node.where} refused the session under ${key} (${bytes ?? '?'} bytes with the store's header) ` +
+        `as larger than its item size limit ("${message}"). ` +
+        "Keep less in the session, or raise the server's limit (memcached -I) and maxValueBytes.",
+      { cause: error },
     );
   }
-  const name = typeof server === 'string' ? server : several?.[0]?.server ?? (server as { server?: string } | undefined)?.server;
-  return { client: client as Client, where: name ? `memcached at ${name}` : 'the memcached server of the client you passed', server: name ?? '' };
 }
 
 export function memcachedStore(options?: MemcachedStoreOptions): MemcachedStore {

@@ -44,71 +44,19 @@
  * handle itself; SESSION_SQLALCHEMY_MODEL customised the ORM model, and here the table is
  * yours to extend (createTable: false) as long as the four columns stay.
  */
-import { randomInt } from 'node:crypto';
-import type { Logger } from '../../core/logger.js';
+import { consoleLogger, type Logger } from '../../core/logger.js';
 import { StoreError, wrapStoreError, type Store, type StoreRecord } from '../../core/store.js';
-import { DEFAULT_TIMEOUT_MS, withTimeout } from '../shared.js';
-import { compile, type CompiledStatement, type DialectName, type SqlConnection, type TableName } from './connection.js';
-import { isKyselyHandle, kyselyConnection, type KyselyLike } from './kysely.js';
-import { isMysql2Handle, mysql2Connection, mysqlDialect, type Mysql2Queryable } from './dialects/mysql.js';
-import { isPgHandle, pgConnection, postgresDialect, type PgQueryable } from './dialects/postgres.js';
-import { betterSqliteConnection, isBetterSqliteHandle, sqliteDialect, type BetterSqliteDatabase } from './dialects/sqlite.js';
+import { DEFAULT_TIMEOUT_MS, storeCall } from '../shared/call.js';
+import { foreignValue } from '../shared/foreign.js';
+import { compile, type CompiledStatement, type DialectName, type SqlConnection } from './connection.js';
+import { DIALECTS, checkDialect, connect, integerOption, tableName, type SqlClient, type SqlDdlOptions, type SqlStoreOptions } from './options.js';
+import { epochMs, newVersion, recordFrom } from './row.js';
+import { TableCreator } from './table.js';
 
-export type { DialectName };
-export type SqlClient = PgQueryable | Mysql2Queryable | BetterSqliteDatabase | KyselyLike;
+export type { DialectName, SqlClient, SqlDdlOptions, SqlStoreOptions };
 
-export interface SqlStoreOptions {
-  /**
-   * Your database handle (SESSION_SQLALCHEMY, SESSION_PEEWEE_CONFIG): a pg Pool or
-   * Client, a mysql2 pool or connection, a better-sqlite3 Database or a Kysely instance.
-   * Borrowed: `close()` leaves it open.
-   */
-  client: SqlClient;
-  /** Table name (SESSION_SQLALCHEMY_TABLE, SESSION_PEEWEE_TABLE). Default 'sessions'. */
-  table?: string;
-  /** Schema holding the table (SESSION_SQLALCHEMY_SCHEMA): a PostgreSQL schema, a MySQL database, an attached SQLite database. */
-  schema?: string;
-  /**
-   * Create the table and its index on expiry (IF NOT EXISTS) on first use. Default true.
-   * false when you migrate yourself, or when the database user may not create tables
-   * (PostgreSQL checks that right even when the table exists): `sqlStore.ddl()` prints the
-   * statements to run.
-   */
-  createTable?: boolean;
-  /**
-   * Delete expired rows in the background every N reads (SESSION_CLEANUP_N_REQUESTS; set it
-   * for SESSION_AUTODELETE). The request never waits for it; failures are logged. Default 0:
-   * off — call `deleteExpired()` from a scheduled job instead.
-   */
-  sweepEveryNRequests?: number;
-  /** Most rows one DELETE of expired rows removes, so no statement holds locks for long. Default 1000. */
-  batchSize?: number;
-  /** Milliseconds one operation may take before it fails. Default DEFAULT_TIMEOUT_MS. */
-  timeout?: number;
-  /** Only for a Kysely instance whose adapter is not recognised: the dialect it speaks. */
-  dialect?: DialectName;
-  /** Where a failed background sweep is reported. Default: console.warn. */
-  logger?: Pick<Logger, 'warn'>;
-}
-
-/** Options of `sqlStore.ddl()`. */
-export interface SqlDdlOptions {
-  dialect: DialectName;
-  table?: string;
-  schema?: string;
-}
-
-const DIALECTS = { postgres: postgresDialect, mysql: mysqlDialect, sqlite: sqliteDialect };
-
-/**
- * Plain identifiers only, so they are quoted without escaping. 50 characters leave room
- * for the index name (`<table>_expires_at`) within PostgreSQL's 63 and MySQL's 64.
- */
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,49}$/;
 /** The id column is VARCHAR(255). */
 const MAX_KEY_CHARACTERS = 255;
-
-const consoleWarn: Pick<Logger, 'warn'> = { warn: (message) => console.warn(`[sessionkit] ${message}`) };
 
 export class SqlStore implements Store {
   readonly name: string;
@@ -126,11 +74,9 @@ export class SqlStore implements Store {
   readonly #connection: SqlConnection;
   readonly #statements: Record<'get' | 'set' | 'create' | 'setIf' | 'touch' | 'delete' | 'deleteExpiredBatch', CompiledStatement>;
   readonly #replaceExpired: CompiledStatement | undefined;
-  readonly #ddl: string[] | undefined;
+  readonly #tableCreator: TableCreator;
   readonly #remedy: string;
   readonly #logger: Pick<Logger, 'warn'>;
-  #tableReady: Promise<void> | undefined;
-  #tableReadySync = false;
   #requests = 0;
   #sweep: Promise<void> | undefined;
 
@@ -139,16 +85,14 @@ export class SqlStore implements Store {
     this.batchSize = integerOption('batchSize', options.batchSize, 1000, 1);
     this.sweepEveryNRequests = integerOption('sweepEveryNRequests', options.sweepEveryNRequests, 0, 0);
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
-    if (options.dialect !== undefined && !Object.hasOwn(DIALECTS, options.dialect)) {
-      throw new TypeError(`sqlStore: dialect must be 'postgres', 'mysql' or 'sqlite', got ${String(options.dialect)}.`);
-    }
+    checkDialect(options.dialect, 'sqlStore: dialect');
     this.#connection = connect(options.client, options.dialect);
     const dialect = this.#connection.dialect;
     this.dialect = dialect.name;
     this.name = `sql:${dialect.name}`;
     this.table = name.table;
     this.schema = name.schema;
-    this.#logger = options.logger ?? consoleWarn;
+    this.#logger = options.logger ?? consoleLogger;
 
     const sql = dialect.statements(name, this.batchSize);
     const prepare = (text: string) => compile(text, dialect.placeholders);
@@ -163,7 +107,7 @@ export class SqlStore implements Store {
     };
     this.#replaceExpired = sql.replaceExpired === undefined ? undefined : prepare(sql.replaceExpired);
     const createTable = options.createTable ?? true;
-    this.#ddl = createTable ? dialect.ddl(name) : undefined;
+    this.#tableCreator = new TableCreator(this.#connection, createTable ? dialect.ddl(name) : undefined);
     const qualified = name.schema ? `${name.schema}.${name.table}` : name.table;
     this.#remedy = createTable
       ? this.#connection.remedy
@@ -175,19 +119,26 @@ export class SqlStore implements Store {
 
   async get(key: string): Promise<StoreRecord | undefined> {
     this.#countRequest();
-    return this.#operation('read', async () => recordFrom(this.table, (await this.#run(this.#statements.get, this.#getArgs(key))).rows[0]));
+    return this.#operation('read', async () => this.#record(key, (await this.#run(this.#statements.get, this.#getArgs(key))).rows[0]));
   }
 
   #readSync(runSync: NonNullable<SqlConnection['runSync']>, key: string): StoreRecord | undefined {
     this.#countRequest();
     try {
-      this.#ensureTableSync(runSync);
+      this.#tableCreator.ensureSync(runSync);
       const { sql, names } = this.#statements.get;
       const args = this.#getArgs(key);
-      return recordFrom(this.table, runSync(sql, names.map((name) => args[name as keyof typeof args])).rows[0]);
+      return this.#record(key, runSync(sql, names.map((name) => args[name as keyof typeof args])).rows[0]);
     } catch (error) {
       throw wrapStoreError(this.name, 'read', this.#remedy, error);
     }
+  }
+
+  #record(key: string, row: Record<string, unknown> | undefined): StoreRecord | undefined {
+    if (!row) return undefined;
+    const record = recordFrom(row);
+    if (typeof record !== 'string') return record;
+    return foreignValue(this.#logger, this.name, key, record, `Is another program writing to table ${this.table}? Give sessions a table of their own.`);
   }
 
   #getArgs(key: string) {
@@ -264,44 +215,12 @@ export class SqlStore implements Store {
   }
 
   /** Runs `body` after the table exists, bounded by the timeout, failures as StoreError. */
-  async #operation<T>(action: string, body: () => Promise<T>): Promise<T> {
-    try {
-      return await withTimeout(this.#ensureTable().then(body), this.timeout, this.name, action);
-    } catch (error) {
-      throw wrapStoreError(this.name, action, this.#remedy, error);
-    }
+  #operation<T>(action: string, body: () => Promise<T>): Promise<T> {
+    return storeCall(this, action, this.#remedy, () => this.#tableCreator.ensure().then(body));
   }
 
   #run(statement: CompiledStatement, args: Record<string, unknown>) {
     return this.#connection.run(statement.sql, statement.names.map((name) => args[name]));
-  }
-
-  #ensureTable(): Promise<void> {
-    if (!this.#ddl) return Promise.resolve();
-    // Once per store; a failure (server down at start-up) is tried again by the next operation.
-    this.#tableReady ??= this.#createTable(this.#ddl).catch((error: unknown) => {
-      this.#tableReady = undefined;
-      throw error;
-    });
-    return this.#tableReady;
-  }
-
-  #ensureTableSync(runSync: NonNullable<SqlConnection['runSync']>): void {
-    if (!this.#ddl || this.#tableReadySync) return;
-    for (const statement of this.#ddl) runSync(statement, []);
-    this.#tableReadySync = true;
-  }
-
-  async #createTable(ddl: string[]): Promise<void> {
-    for (const statement of ddl) {
-      try {
-        await this.#connection.run(statement, []);
-      } catch (error) {
-        // Another process created it at the same moment; now IF NOT EXISTS sees it.
-        if (!this.#connection.dialect.isCreateRace(error)) throw error;
-        await this.#connection.run(statement, []);
-      }
-    }
   }
 
   #sweepInBackground(): void {
@@ -337,61 +256,7 @@ export function sqlStore(options: SqlStoreOptions): SqlStore {
  *   console.log(sqlStore.ddl({ dialect: 'postgres', table: 'sessions', schema: 'app' }));
  */
 sqlStore.ddl = function ddl(options: SqlDdlOptions): string {
-  if (!Object.hasOwn(DIALECTS, options.dialect)) {
-    throw new TypeError(`sqlStore.ddl: dialect must be 'postgres', 'mysql' or 'sqlite', got ${String(options.dialect)}.`);
-  }
+  checkDialect(options.dialect, 'sqlStore.ddl: dialect');
   return DIALECTS[options.dialect].ddl(tableName(options.table, options.schema)).map((statement) => `${statement};\n`).join('\n');
 };
 
-function connect(client: unknown, dialect: DialectName | undefined): SqlConnection {
-  if (typeof client === 'object' && client !== null) {
-    // Kysely first: it is the one wrapper; then by the methods only each library has.
-    if (isKyselyHandle(client)) return kyselyConnection(client, dialect ? `sql:${dialect}` : 'sql', dialect);
-    if (isBetterSqliteHandle(client)) return betterSqliteConnection(client);
-    if (isMysql2Handle(client)) return mysql2Connection(client);
-    if (isPgHandle(client)) return pgConnection(client);
-  }
-  throw new TypeError(
-    'sqlStore: `client` must be a pg Pool or Client, a mysql2 pool or connection, a better-sqlite3 Database ' +
-      `or a Kysely instance; got ${typeof client === 'object' && client !== null ? (client.constructor?.name ?? 'an object') : String(client)}.`,
-  );
-}
-
-function tableName(table = 'sessions', schema?: string): TableName {
-  for (const [option, value] of [['table', table], ['schema', schema]] as const) {
-    if (value !== undefined && !IDENTIFIER.test(value)) {
-      throw new TypeError(
-        `sqlStore: ${option} must be a plain SQL identifier (letters, digits and _, not starting with a digit, ` +
-          `at most 50 characters), got ${JSON.stringify(value)}.`,
-      );
-    }
-  }
-  return { table, schema };
-}
-
-function integerOption(option: string, value: number | undefined, fallback: number, min: 0 | 1): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new TypeError(`sqlStore: ${option} must be ${min ? 'a positive' : 'a non-negative'} integer, got ${String(value)}.`);
-  }
-  return value;
-}
-
-function recordFrom(table: string, row: Record<string, unknown> | undefined): StoreRecord | undefined {
-  if (!row) return undefined;
-  if (!(row.data instanceof Uint8Array)) throw new Error(`column data of table ${table} did not come back as bytes`);
-  return { data: row.data, expiresAt: Number(row.expires_at), version: String(row.version) };
-}
-
-/** A whole number of milliseconds for the BIGINT column, rounded up so a row never expires early. */
-function epochMs(expiresAt: number): number {
-  return Math.ceil(expiresAt);
-}
-
-/** A random version token of 48 bits (a safe integer in every driver), different from `previous`. */
-function newVersion(previous?: string): number {
-  let version: number;
-  do version = randomInt(1, 2 ** 48);
-  while (String(version) === previous);
-  return version;
-}

@@ -2,7 +2,8 @@
  * A Kysely instance as the handle: its dialect is read from the adapter it was built with,
  * and the store's SQL runs through it as raw compiled queries, on Kysely's own driver and pool.
  */
-import { loadOptional } from '../shared.js';
+import { SessionConfigError } from '../../core/errors.js';
+import { loadOptional } from '../shared/load-optional.js';
 import type { Dialect, DialectName, SqlConnection } from './connection.js';
 import { mysqlDialect } from './dialects/mysql.js';
 import { postgresDialect } from './dialects/postgres.js';
@@ -59,7 +60,7 @@ function detect(db: KyselyLike): DialectName {
     const found = ADAPTERS[(proto as { constructor?: { name?: string } }).constructor?.name ?? ''];
     if (found) return found;
   }
-  throw new TypeError(
+  throw new SessionConfigError(
     `sqlStore: cannot tell the SQL dialect of this Kysely instance (adapter ${adapter.constructor.name}). ` +
       "Pass `dialect: 'postgres' | 'mysql' | 'sqlite'`.",
   );
