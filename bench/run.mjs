@@ -63,9 +63,9 @@ if (!process.env.BENCH_DIST && process.env.BENCH_BUILD !== '0') {
 
 /** The database servers the chosen variants need, each started once; their addresses go to the bench servers' environment. */
 const DATABASES = [
-  { uses: /-redis$/, start: startRedis, env: (server) => ({ BENCH_REDIS_URL: `redis://${server.host}:${server.port}` }) },
-  { uses: /-postgres$/, start: startPostgres, env: (server) => ({ BENCH_POSTGRES_URL: server.connectionString }) },
-  { uses: /-memcached$/, start: startMemcached, env: (server) => ({ BENCH_MEMCACHED_SERVER: `${server.host}:${server.port}` }) },
+  { uses: /-redis(@base)?$/, start: startRedis, env: (server) => ({ BENCH_REDIS_URL: `redis://${server.host}:${server.port}` }) },
+  { uses: /-postgres(@base)?$/, start: startPostgres, env: (server) => ({ BENCH_POSTGRES_URL: server.connectionString }) },
+  { uses: /-memcached(@base)?$/, start: startMemcached, env: (server) => ({ BENCH_MEMCACHED_SERVER: `${server.host}:${server.port}` }) },
 ];
 const databases = [];
 const serverEnv = { ...process.env };
@@ -148,7 +148,7 @@ function cpuSeconds(child) {
 /** Commands the Redis server has run so far (INFO itself excluded), for a variant on Redis. */
 async function redisCommands(variant) {
   const redis = databases.find((server) => server.name === 'redis');
-  if (!redis || !variant.endsWith('-redis')) return undefined;
+  if (!redis || !/-redis(@base)?$/.test(variant)) return undefined;
   const stats = await redis.commandStats();
   return Object.entries(stats).reduce((sum, [command, calls]) => (command === 'info' ? sum : sum + calls), 0);
 }
