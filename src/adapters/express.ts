@@ -12,14 +12,14 @@ declare global {
   namespace Express {
     interface Request {
       /** The request's session, typed by sessionkit's `SessionData` interface. */
-      session: Session<SessionData>;
+      session: Session;
     }
   }
 }
 
 /** The parts of Express's request we use, so Express 4 and 5 types both fit. */
 interface ExpressRequest extends IncomingMessage {
-  session?: Session<SessionData>;
+  session?: Session;
   secure?: boolean;
 }
 type Next = (error?: unknown) => void;

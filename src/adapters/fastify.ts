@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { SessionEngine, toSessionManager } from '../core/engine.js';
 import type { PendingCommit, SessionManager } from '../core/manager.js';
 import { runWithSession } from '../core/request-context.js';
@@ -10,7 +10,7 @@ import type { Session, SessionData } from '../core/session.js';
 declare module 'fastify' {
   interface FastifyRequest {
     /** The request's session, typed by sessionkit's `SessionData` interface. */
-    session: Session<SessionData>;
+    session: Session;
   }
 }
 
@@ -24,7 +24,7 @@ declare module 'fastify' {
  */
 const plugin: FastifyPluginCallback<SessionOptions | { engine: SessionManager }> = (fastify, options, done) => {
   const engine = 'engine' in options ? options.engine : toSessionManager(withoutFastifyKeys(options));
-  (fastify as FastifyInstance).decorateRequest('session', null as unknown as Session);
+  fastify.decorateRequest('session', null as unknown as Session);
   // One commit per request: when it fails, the error handler's own reply passes through
   // onSend again and must not retry (and fail) the same commit.
   const committed = new WeakSet<FastifyRequest>();
@@ -55,7 +55,7 @@ const plugin: FastifyPluginCallback<SessionOptions | { engine: SessionManager }>
         applyHeaders(reply, pending);
         done(null, payload);
       },
-      (error: Error) => done(error),
+      (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
     );
   });
   done();

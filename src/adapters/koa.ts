@@ -10,7 +10,7 @@ import type { Session, SessionData } from '../core/session.js';
 declare module 'koa' {
   interface DefaultContext {
     /** The request's session, typed by sessionkit's `SessionData` interface. */
-    session: Session<SessionData>;
+    session: Session;
   }
 }
 

@@ -35,7 +35,7 @@ export function withSession<T extends object = SessionData>(
     const fail = (error: unknown) => handleError(error, req, res);
     const context = { secure: req.socket instanceof TLSSocket };
     const start = (session: Session<T>) => {
-      commitOnResponse(engine as unknown as SessionManager, session as Session, res, context, fail);
+      commitOnResponse(engine, session, res, context, fail);
       // The handler may be async: its rejection is a failure of the request too.
       Promise.resolve()
         .then(() => runWithSession(session as Session, () => handler(req, res, session)))

@@ -1,4 +1,4 @@
-import { SessionConfigError } from '../core/errors.js';
+import { describeValue, SessionConfigError } from '../core/errors.js';
 import type { CookieOptions, SessionOptions } from '../core/options.js';
 import { isStoreType, STORE_TYPES, type StoreType } from './store-registry.js';
 import { loadOptional } from '../stores/shared.js';
@@ -147,7 +147,7 @@ function translate(config: Config, ignored: ReadonlySet<string>): SessionOptions
   if (Object.keys(dynamodbClientSettings).length > 0 && storeOptions.client === undefined) {
     storeOptions.client = dynamodbClient(dynamodbClientSettings);
   }
-  if (backendKeysSeen.length > 0) options.storeOptions = storeOptions as SessionOptions['storeOptions'];
+  if (backendKeysSeen.length > 0) options.storeOptions = storeOptions;
 
   if (config.SESSION_PERMANENT !== undefined) options.permanent = readBoolean(config.SESSION_PERMANENT, 'SESSION_PERMANENT');
   const secret = readSecret(config);
@@ -170,10 +170,10 @@ function translate(config: Config, ignored: ReadonlySet<string>): SessionOptions
 
 function readType(value: unknown): StoreType | undefined {
   if (value === undefined) return undefined;
-  const name = String(value).toLowerCase();
+  const name = describeValue(value).toLowerCase();
   const type = TYPE_ALIASES[name] ?? name;
   if (!isStoreType(type)) {
-    throw new SessionConfigError(`SESSION_TYPE '${String(value)}' is not available. Choose one of: ${STORE_TYPES.join(', ')}.`);
+    throw new SessionConfigError(`SESSION_TYPE '${describeValue(value)}' is not available. Choose one of: ${STORE_TYPES.join(', ')}.`);
   }
   return type;
 }
@@ -188,11 +188,18 @@ function readSecret(config: Config): string[] | undefined {
     }
     return undefined;
   }
-  if (config.SECRET_KEY === undefined || String(config.SECRET_KEY) === '') {
+  const secret = config.SECRET_KEY;
+  if (secret === undefined || secret === '') {
     throw new SessionConfigError('SESSION_USE_SIGNER is true but SECRET_KEY is not set. Set SECRET_KEY to a long random string.');
   }
-  const older = fallbacks === undefined ? [] : Array.isArray(fallbacks) ? fallbacks.map(String) : String(fallbacks).split(',');
-  return [String(config.SECRET_KEY), ...older.map((key) => key.trim()).filter(Boolean)];
+  const older = fallbacks === undefined ? [] : Array.isArray(fallbacks) ? fallbacks.map((key) => readSecretText(key, 'SECRET_KEY_FALLBACKS')) : readSecretText(fallbacks, 'SECRET_KEY_FALLBACKS').split(',');
+  return [readSecretText(secret, 'SECRET_KEY'), ...older.map((key) => key.trim()).filter(Boolean)];
+}
+
+/** A secret must be text: anything else would sign with its "[object Object]" spelling. */
+function readSecretText(value: unknown, key: string): string {
+  if (typeof value !== 'string') throw new SessionConfigError(`${key} must be a string, got ${typeof value}.`);
+  return value;
 }
 
 /** A client instance (SESSION_SQLALCHEMY, SESSION_DYNAMODB, …), passed through as it is. */

@@ -152,9 +152,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     if (empty) {
       action = state.isNew ? 'none' : 'delete';
     } else {
-      const payload: Payload = inCookie
-        ? { p: state.permanent, d: session as Record<string, unknown>, i: state.id }
-        : { p: state.permanent, d: session as Record<string, unknown> };
+      const payload: Payload = inCookie ? { p: state.permanent, d: session, i: state.id } : { p: state.permanent, d: session };
       const codec = this.options.codec;
       // Most requests change nothing: compare in the codec's reusable buffer, copy on change.
       const transient = codec.encodeTransient ? codec.encodeTransient(payload) : codec.encode(payload);
@@ -199,7 +197,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   }
 
   #stateOf(session: object): SessionState {
-    const state = stateIfOwnedBy<SessionState>(session, this);
+    // An engine's own sessions always carry its full SessionState.
+    const state = stateIfOwnedBy(session, this) as SessionState | undefined;
     if (!state) throw new TypeError('sessionkit: commit() needs a session returned by load() of the same engine.');
     return state;
   }
@@ -385,9 +384,12 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
  * store, a store chosen by `type`, or `cookieStore()`).
  */
 export function toSessionManager<T extends object = SessionData>(options: SessionOptions | SessionManager<T>): SessionManager<T> {
-  const candidate = options as Partial<SessionManager<T>>;
-  if (typeof candidate.commit === 'function' && typeof candidate.load === 'function') return options as SessionManager<T>;
-  return new SessionEngine<T>(options as SessionOptions);
+  return isSessionManager(options) ? options : new SessionEngine<T>(options);
+}
+
+function isSessionManager<T extends object>(value: SessionOptions | SessionManager<T>): value is SessionManager<T> {
+  const candidate = value as Partial<SessionManager<T>>;
+  return typeof candidate.commit === 'function' && typeof candidate.load === 'function';
 }
 
 /** Browsers drop an oversized cookie without a word: refuse it loudly instead. */

@@ -84,7 +84,7 @@ export class MultiSessionManager<T extends object = SessionData> implements Sess
 
   constructor(options: MultiSessionOptions) {
     const entries = options.sessions;
-    if (!Array.isArray(entries) || entries.length === 0) {
+    if (!isList(entries) || entries.length === 0) {
       throw new SessionConfigError('multiSession: `sessions` must list at least one session.');
     }
     this.logger = options.logger ?? consoleLogger;
@@ -193,7 +193,7 @@ function route(entries: readonly MultiSessionEntry[], names: readonly string[]):
   let auto: number | undefined;
   entries.forEach((entry, index) => {
     const fields = entry.fields;
-    const list = isFieldList(fields) ? fields : typeof fields === 'object' && fields !== null && 'include' in fields ? fields.include : undefined;
+    const list = isList<string>(fields) ? fields : typeof fields === 'object' && fields !== null && 'include' in fields ? fields.include : undefined;
     if (fields === 'auto' || (list && list.length === 0)) {
       if (auto !== undefined) {
         throw new SessionConfigError(`multiSession: sessions '${names[auto]}' and '${names[index]}' both take every unclaimed field ('auto'); only one may.`);
@@ -219,9 +219,12 @@ function route(entries: readonly MultiSessionEntry[], names: readonly string[]):
   return { explicit, excluding, auto };
 }
 
-/** `Array.isArray` narrowed for readonly lists (on its own it widens them to `any[]`). */
-function isFieldList(fields: FieldSelection): fields is readonly string[] {
-  return Array.isArray(fields);
+/**
+ * `Array.isArray` for readonly lists: on its own it narrows `readonly T[]` to `any[]`, and
+ * the `any` would flow through everything read from the list after the check.
+ */
+function isList<T>(value: readonly T[] | object | string): value is readonly T[] {
+  return Array.isArray(value);
 }
 
 export function multiSession<T extends object = SessionData>(options: MultiSessionOptions): MultiSessionManager<T> {

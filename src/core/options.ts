@@ -2,7 +2,7 @@ import type { Codec } from './codec/codec.js';
 import { jsonCodec } from './codec/json.js';
 import { msgpackCodec } from './codec/msgpack.js';
 import { parseDuration } from './duration.js';
-import { SessionConfigError } from './errors.js';
+import { describeValue, SessionConfigError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 import type { Store } from './store.js';
 import { createStoreByType, type StoreType, type StoreTypeOptions } from '../config/store-registry.js';
@@ -212,7 +212,7 @@ function resolveCodec(serializer: SessionOptions['serializer']): Codec {
   if (serializer === undefined || serializer === 'msgpack') return msgpackCodec;
   if (serializer === 'json') return jsonCodec;
   if (typeof serializer === 'object' && typeof serializer.encode === 'function') return serializer;
-  throw new SessionConfigError(`serializer must be 'msgpack', 'json' or a codec object, got ${String(serializer)}.`);
+  throw new SessionConfigError(`serializer must be 'msgpack', 'json' or a codec object, got ${describeValue(serializer)}.`);
 }
 
 function resolveSameSite(value: CookieOptions['sameSite']): SameSite {

@@ -43,7 +43,7 @@ export function currentSession<T extends object = SessionData>(): Session<T> {
 
 /** Forwards every operation to the session of the request in progress. */
 const forward: ProxyHandler<object> = {
-  get: (_, property) => Reflect.get(currentSession(), property),
+  get: (_, property): unknown => Reflect.get(currentSession(), property),
   set: (_, property, value) => Reflect.set(currentSession(), property, value),
   has: (_, property) => Reflect.has(currentSession(), property),
   deleteProperty: (_, property) => Reflect.deleteProperty(currentSession(), property),
@@ -58,4 +58,4 @@ const forward: ProxyHandler<object> = {
  *     import { session } from 'sessionkit';
  *     export function addToCart(item: string) { (session.cart ??= []).push(item); }
  */
-export const session = new Proxy({}, forward) as Session<SessionData>;
+export const session = new Proxy({}, forward) as Session;

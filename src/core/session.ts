@@ -168,9 +168,9 @@ export function assignData(target: object, data: Record<string, unknown>): void 
  * The state behind a session, if `owner` made it: an engine only ever commits its own
  * sessions, and reads its own bookkeeping only through this.
  */
-export function stateIfOwnedBy<S extends SessionFacts>(session: object, owner: SessionOwner): S | undefined {
+export function stateIfOwnedBy(session: object, owner: SessionOwner): SessionFacts | undefined {
   const object = session as Partial<SessionObject>;
-  return object[OWNER] === owner ? (object[STATE] as S) : undefined;
+  return object[OWNER] === owner ? object[STATE] : undefined;
 }
 
 /** The application's fields of a session, as a plain object. */

@@ -47,7 +47,10 @@ export function commitOnResponse(
   context: RequestContext,
   onError: (error: unknown) => void,
 ): void {
+  // Kept unbound on purpose: they are called with the response as `this`, as Node does.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const originalWriteHead = res.writeHead as Fn;
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const originalEnd = res.end as Fn;
   let ending = false;
 
