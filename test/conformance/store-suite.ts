@@ -6,7 +6,7 @@
  * Every declared capability's behaviour tests run.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Store, StoreCapability, StoreRecord } from '../../src/core/store.js';
 
 /**
@@ -47,6 +47,13 @@ export function describeStore(
     largeValueBytes?: number;
     /** The server drops expired records itself (Redis, Memcached): deleteExpired may find none. */
     expiresNatively?: boolean;
+    /**
+     * Writes under `key`, with the backend's own client, a value that is not a session of
+     * ours (another application's: a Redis list, a memcached value without our header, a
+     * truncated file). The suite checks it reads as no session with exactly one warning
+     * through the store's default logger, the console: the fixture's store must keep it.
+     */
+    plantForeignValue?: (key: string, store: Store) => Promise<void>;
   } = {},
 ): void {
   const grace = options.expiryGraceMs ?? 150;
@@ -287,5 +294,24 @@ export function describeStore(
       },
     };
     for (const capability of capabilities) behaviour[capability]();
+
+    const plantForeignValue = options.plantForeignValue;
+    if (plantForeignValue) {
+      const readsAsNoSession = (read: (key: string) => Promise<StoreRecord | undefined> | StoreRecord | undefined) => async () => {
+        const key = freshKey('foreign');
+        await plantForeignValue(key, store);
+        const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+        try {
+          expect(await read(key)).toBeUndefined();
+          expect(warn.mock.calls.map((args) => args.join(' '))).toEqual([expect.stringContaining(key)]);
+        } finally {
+          warn.mockRestore();
+        }
+      };
+      it('reads a value that is not a session as no session, with one warning', readsAsNoSession((key) => store.get(key)));
+      if (capabilities.includes('getSync')) {
+        it('getSync reads a value that is not a session as no session, with one warning', readsAsNoSession((key) => store.getSync!(key)));
+      }
+    }
   });
 }

@@ -55,7 +55,13 @@ describeWithServer('dynamodb store on dynalite', { requires: DYNALITE_REQUIRES, 
     return { store: new DynamoDBStore({ client: clientFor(server()), table }) };
   }
 
-  describeStore('dynamodb', fixture, ['create', 'setIf', 'touch', 'deleteExpired'], { largeValueBytes: 300 * 1024 });
+  describeStore('dynamodb', fixture, ['create', 'setIf', 'touch', 'deleteExpired'], {
+    largeValueBytes: 300 * 1024,
+    // Another application's item in the same table: none of the session attributes.
+    plantForeignValue: async (key, store) => {
+      await server().call('PutItem', { TableName: (store as DynamoDBStore).table, Item: { id: { S: key }, val: { S: 'flask' } } });
+    },
+  });
   describeSessionsOverHttp('dynamodb', fixture);
 
   describe('DynamoDBStore', () => {

@@ -1,6 +1,9 @@
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileSystemStore } from '../../src/stores/filesystem.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
@@ -17,7 +20,14 @@ afterAll(() => {
 });
 
 const fixture = async () => ({ store: new FileSystemStore({ dir: join(tempDir(), 'sessions'), threshold: 10_000 }) });
-describeStore('filesystem', fixture, ['create', 'setIf', 'touch', 'deleteExpired']);
+describeStore('filesystem', fixture, ['create', 'setIf', 'touch', 'deleteExpired'], {
+  // A session file cut short inside its header, as a full disk or another program leaves it.
+  plantForeignValue: async (key, store) => {
+    const dir = (store as FileSystemStore).dir;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, createHash('sha256').update(key).digest('hex')), 'SKS1\0\0');
+  },
+});
 describeSessionsOverHttp('filesystem', fixture);
 
 describe('FileSystemStore', () => {
@@ -85,5 +95,78 @@ describe('FileSystemStore', () => {
   it('validates its options', () => {
     expect(() => new FileSystemStore({ threshold: 0 })).toThrow(/threshold/);
     expect(() => new FileSystemStore({ mode: 0o1777 })).toThrow(/mode/);
+  });
+});
+
+describe('FileSystemStore: what a process killed mid-write leaves behind', () => {
+  const writer = fileURLToPath(new URL('./fixtures/filesystem-writer.ts', import.meta.url));
+  const temporaries = (dir: string) => readdirSync(dir).filter((name) => name.endsWith('.tmp'));
+  const twoMinutesAgo = () => new Date(Date.now() - 120_000);
+
+  /** Runs the writer process and kills it with SIGKILL mid-write until it leaves temporary files (almost always the first time). */
+  async function killedMidWrite(dir: string): Promise<string[]> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const child = spawn(process.execPath, ['--import', 'tsx', writer, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', () => resolve());
+        child.on('exit', (code) => reject(new Error(`the writer exited with ${String(code)} before writing`)));
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50 + attempt * 37));
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+      const left = temporaries(dir);
+      if (left.length > 0) return left;
+    }
+    throw new Error('five kill -9 mid-write left no temporary file');
+  }
+
+  it('deleteExpired removes the temporary files of a killed process once stale, never a fresh one', async () => {
+    const dir = tempDir();
+    const left = await killedMidWrite(dir);
+    const store = new FileSystemStore({ dir });
+    // Fresh: they could be another process's writes in progress.
+    await store.deleteExpired();
+    expect(temporaries(dir)).toEqual(left);
+    for (const name of left) utimesSync(join(dir, name), twoMinutesAgo(), twoMinutesAgo());
+    await store.deleteExpired();
+    expect(temporaries(dir)).toEqual([]);
+    // The sessions that were written completely are still there and readable.
+    expect(await store.get('session:w0')).toBeDefined();
+  }, 60_000);
+
+  it('the next process removes stale leftovers with its first write, without deleteExpired', async () => {
+    const dir = tempDir();
+    const left = await killedMidWrite(dir);
+    for (const name of left) utimesSync(join(dir, name), twoMinutesAgo(), twoMinutesAgo());
+    const store = new FileSystemStore({ dir });
+    await store.set('session:after-restart', { data: new Uint8Array([1]), expiresAt: Date.now() + 60_000 });
+    expect(temporaries(dir)).toEqual([]);
+  }, 60_000);
+
+  it('the threshold sweep removes stale leftovers too', async () => {
+    const dir = tempDir();
+    const left = await killedMidWrite(dir);
+    const store = new FileSystemStore({ dir, threshold: 100 });
+    await store.set('session:first', { data: new Uint8Array([1]), expiresAt: Date.now() + 60_000 }); // counts the files
+    for (const name of left) utimesSync(join(dir, name), twoMinutesAgo(), twoMinutesAgo());
+    expect(temporaries(dir)).toEqual(left);
+    // Enough new sessions to pass the threshold of 100 (the writer left up to 64).
+    for (let i = 0; i < 101; i++) await store.set(`session:more${i}`, { data: new Uint8Array([1]), expiresAt: Date.now() + 60_000 });
+    expect(temporaries(dir)).toEqual([]);
+  }, 60_000);
+
+  it('a corrupt session file reads as no session with one warning, and is removed', async () => {
+    const dir = tempDir();
+    const warnings: string[] = [];
+    const store = new FileSystemStore({ dir, logger: { warn: (message) => warnings.push(message) } });
+    await store.set('session:k', { data: new Uint8Array([1, 2, 3]), expiresAt: Date.now() + 60_000 });
+    const [name] = readdirSync(dir);
+    writeFileSync(join(dir, name!), 'SKS1 cut short');
+    expect(await store.get('session:k')).toBeUndefined();
+    expect(warnings).toEqual([expect.stringMatching(/filesystem store: session:k holds a 14-byte file, shorter than the header/)]);
+    expect(readdirSync(dir)).toEqual([]);
+    expect(await store.get('session:k')).toBeUndefined();
+    expect(warnings).toHaveLength(1);
   });
 });

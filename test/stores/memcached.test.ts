@@ -41,7 +41,11 @@ describeWithServer('memcached', { requires: MEMCACHED_REQUIRES, start: () => sta
     const store = new MemcachedStore({ servers: memcached().address });
     return { store, cleanup: () => store.close() };
   };
-  describeStore('memcached (your MemcacheClient)', borrowedClient, CAPABILITIES, SUITE_OPTIONS);
+  // Another application's 5-byte value, set over memcached's own text protocol.
+  const plantForeignValue = async (key: string) => {
+    expect(await memcached().request(`set ${memcachedKey(key)} 0 60 5\r\nhello\r\n`)).toBe('STORED\r\n');
+  };
+  describeStore('memcached (your MemcacheClient)', borrowedClient, CAPABILITIES, { ...SUITE_OPTIONS, plantForeignValue });
   describeStore('memcached (servers: the store makes its client)', ownClients, CAPABILITIES, SUITE_OPTIONS);
   describeSessionsOverHttp('memcached (your MemcacheClient)', borrowedClient);
   describeSessionsOverHttp('memcached (servers)', ownClients);

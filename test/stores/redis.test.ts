@@ -49,7 +49,10 @@ describeWithServer('redis', { requires: REDIS_REQUIRES, start: () => startRedis(
       const { client, close } = await connect(redis().url);
       return { store: new RedisStore({ client }), cleanup: async () => void (await close()) };
     };
-    describeStore(`redis (${kind})`, fixture, CAPABILITIES, NATIVE);
+    // Another application's key under a session's name: a list for one client, a hash for the other.
+    const plantForeignValue = async (key: string) =>
+      void (await (kind === 'ioredis' ? redis().command('HSET', key, 'field', 'other-app') : redis().command('LPUSH', key, 'other-app')));
+    describeStore(`redis (${kind})`, fixture, CAPABILITIES, { ...NATIVE, plantForeignValue });
     describeSessionsOverHttp(`redis (${kind})`, fixture);
   }
 
@@ -181,3 +184,74 @@ describeWithServer('redis sentinel', { requires: REDIS_SENTINEL_REQUIRES, start:
   );
 });
 
+
+describeWithServer('redis: keys that are not sessions, clients without an error listener', { requires: REDIS_REQUIRES, start: () => startRedis() }, (redis) => {
+  const collecting = () => {
+    const warnings: string[] = [];
+    return { warnings, logger: { info: () => {}, warn: (message: string) => warnings.push(message) } };
+  };
+
+  for (const [type, plant] of [
+    ['list', (key: string) => redis().command('LPUSH', key, 'other-app')],
+    ['hash', (key: string) => redis().command('HSET', key, 'field', 'other-app')],
+  ] as const) {
+    it(`a ${type} under a session's key: that cookie gets a fresh session (200) with one warning, every time, not a 500`, async () => {
+      const client = createClient({ url: redis().url });
+      client.on('error', () => {});
+      await client.connect();
+      const { warnings, logger } = collecting();
+      const keyPrefix = `foreign-${type}:`;
+      const server = await listen(valueApp({ store: new RedisStore({ client, logger }), keyPrefix, logger: quiet }));
+      try {
+        const jar = new CookieJar();
+        await jar.fetch(`${server.url}/set/1`);
+        const keys = (await redis().command('KEYS', `${keyPrefix}*`)) as string[];
+        expect(keys).toHaveLength(1);
+        // Another application sharing the database and the prefix takes the key over.
+        await redis().command('DEL', keys[0]!);
+        await plant(keys[0]!);
+        const oldCookie = jar.header()!;
+        for (let i = 1; i <= 2; i++) {
+          const response = await fetch(`${server.url}/get`, { headers: { cookie: oldCookie } });
+          expect(response.status).toBe(200);
+          expect(await response.text()).toBe('not set');
+          expect(warnings).toHaveLength(i);
+        }
+        expect(warnings[0]).toContain(`${keys[0]} holds a Redis ${type}, not a sessionkit session`);
+        // The other application's key is left as it was.
+        expect(await redis().command('TYPE', keys[0]!)).toBe(type);
+      } finally {
+        await server.close();
+        await client.close();
+      }
+    });
+  }
+
+  it("warns once at construction when a node-redis client has no 'error' listener, saying what to add", () => {
+    const { warnings, logger } = collecting();
+    // Never connected: without a listener, a connection error would end this test process.
+    new RedisStore({ client: createClient({ url: redis().url }), logger });
+    expect(warnings).toEqual([expect.stringContaining("client.on('error'")]);
+    expect(warnings[0]).toMatch(/has no 'error' listener, so the first connection error .* will end this process/);
+  });
+
+  it('does not warn for a node-redis client or cluster with a listener, nor for ioredis (it never throws on errors)', async () => {
+    const { warnings, logger } = collecting();
+    const client = createClient({ url: redis().url });
+    client.on('error', () => {});
+    new RedisStore({ client, logger });
+    const cluster = createCluster({ rootNodes: [{ url: redis().url }] });
+    cluster.on('error', () => {});
+    new RedisStore({ client: cluster, logger });
+    const ioredis = new IORedis(redis().url, { lazyConnect: true });
+    new RedisStore({ client: ioredis, logger });
+    expect(warnings).toEqual([]);
+    ioredis.disconnect();
+  });
+
+  it("warns for a node-redis cluster without an 'error' listener", () => {
+    const { warnings, logger } = collecting();
+    new RedisStore({ client: createCluster({ rootNodes: [{ url: redis().url }] }), logger });
+    expect(warnings).toHaveLength(1);
+  });
+});

@@ -17,12 +17,25 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
+const paths = new WeakMap<object, string>();
 async function fixture() {
-  const store = new SqliteStore({ path: join(tempDir(), 'sessions.db') });
+  const path = join(tempDir(), 'sessions.db');
+  const store = new SqliteStore({ path });
+  paths.set(store, path);
   return { store, cleanup: () => store.close() };
 }
 
-describeStore('sqlite', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'getSync']);
+describeStore('sqlite', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'getSync'], {
+  // A row another program wrote through its own connection: SQLite's BLOB column takes TEXT too.
+  plantForeignValue: async (key, store) => {
+    const db = new Database(paths.get(store)!);
+    try {
+      db.prepare("INSERT INTO sessions (id, data, expires_at, version) VALUES (?, 'not bytes', ?, 1)").run(key, Date.now() + 60_000);
+    } finally {
+      db.close();
+    }
+  },
+});
 describeSessionsOverHttp('sqlite', fixture);
 
 describe('SqliteStore', () => {
