@@ -1,7 +1,7 @@
 import { describeValue, SessionConfigError } from '../core/errors.js';
 import type { CookieOptions, SessionOptions } from '../core/options.js';
 import { isStoreType, STORE_TYPES, type StoreType } from './store-registry.js';
-import { loadOptional } from '../stores/shared.js';
+import { loadOptional } from '../stores/shared/load-optional.js';
 
 /**
  * Translation of the seeds' Flask configuration keys into sessionkit options, so that

@@ -11,7 +11,8 @@ import type { SqlStoreOptions } from '../stores/sql/index.js';
 import type { SqliteStoreOptions } from '../stores/sqlite.js';
 
 /**
- * Built-in stores by name, the seeds' SESSION_TYPE. Nothing of a store is loaded until it
+ * Built-in stores by name, the seeds' SESSION_TYPE. Stores that log get the engine's
+ * logger unless their options name another. Nothing of a store is loaded until it
  * is chosen: each entry imports its store through the package's own subpath export
  * (`sessionkit/stores/redis`), so an adapter that never names a store carries none of
  * their code, and a bundler sees each store as a module of its own.
@@ -32,11 +33,11 @@ const registry = {
     create: async (options) => (await importStore<typeof import('../stores/memory.js')>('memory')).memoryStore(options),
   } satisfies StoreTypeEntry<MemoryStoreOptions>,
   filesystem: {
-    create: async (options) => (await importStore<typeof import('../stores/filesystem.js')>('filesystem')).filesystemStore(options),
+    create: async (options, logger) => (await importStore<typeof import('../stores/filesystem.js')>('filesystem')).filesystemStore({ logger, ...options }),
   } satisfies StoreTypeEntry<FileSystemStoreOptions>,
   sqlite: {
     library: 'better-sqlite3',
-    create: async (options) => (await importStore<typeof import('../stores/sqlite.js')>('sqlite')).sqliteStore(options),
+    create: async (options, logger) => (await importStore<typeof import('../stores/sqlite.js')>('sqlite')).sqliteStore({ logger, ...options }),
   } satisfies StoreTypeEntry<SqliteStoreOptions>,
   redis: {
     library: 'redis',
@@ -75,7 +76,8 @@ export function isStoreType(name: string): name is StoreType {
 /**
  * Imports a store through the package's own subpath export. The specifier is built, not
  * written out, so that neither the type checker nor a bundler resolves it into this file's
- * bundle: the store stays a module of its own, loaded only when named.
+ * bundle: the store stays a module of its own, loaded only when named. (A bundler that
+ * follows it anyway, as webpack does with a template, makes every store a lazy chunk.)
  */
 function importStore<M>(name: string): Promise<M> {
   return import(`sessionkit/stores/${name}`) as Promise<M>;
