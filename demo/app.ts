@@ -17,6 +17,20 @@ declare module '../src/core/session.js' {
 /** The fixed catalogue of the demo shop. */
 export const CATALOGUE = ['apple', 'bread', 'cheese', 'dates'] as const;
 
+/**
+ * The fields of the demo's forms as express.urlencoded({ extended: false }) parses them:
+ * whatever the client sent (a field may be missing, or repeated), so each is checked where it is read.
+ */
+type FormField = string | string[] | undefined;
+interface FormBody {
+  username?: FormField;
+  item?: FormField;
+  index?: FormField;
+}
+
+/** The parsed form of a POST (undefined when the request had no urlencoded body). */
+const form = (req: Request) => req.body as FormBody | undefined;
+
 export interface DemoOptions {
   /** Where the SQLite database lives (created if missing). */
   dataDir: string;
@@ -74,7 +88,7 @@ export function createApp(options: DemoOptions) {
   });
 
   app.post('/login', (req, res) => {
-    const name = String(req.body?.username ?? '').trim().slice(0, 40);
+    const name = String(form(req)?.username ?? '').trim().slice(0, 40);
     if (!name) {
       req.session.flash = 'Please enter a name.';
       res.redirect(303, '/login');
@@ -98,13 +112,13 @@ export function createApp(options: DemoOptions) {
   });
 
   app.post('/cart/add', (req, res) => {
-    const item = String(req.body?.item);
+    const item = String(form(req)?.item);
     if ((CATALOGUE as readonly string[]).includes(item)) (req.session.cart ??= []).push(item); // nested change: saved as is
     res.redirect(303, '/');
   });
 
   app.post('/cart/remove', (req, res) => {
-    req.session.cart?.splice(Number(req.body?.index), 1);
+    req.session.cart?.splice(Number(form(req)?.index), 1);
     res.redirect(303, '/');
   });
 

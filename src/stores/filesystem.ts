@@ -148,7 +148,8 @@ export class FileSystemStore implements Store {
     const file = decode(bytes);
     if (typeof file !== 'string') return file;
     await this.#remove(path, action);
-    return foreignValue(this.#logger, this.name, key, `${file} at ${path}`, 'The file was removed.');
+    foreignValue(this.#logger, this.name, key, `${file} at ${path}`, 'The file was removed.');
+    return undefined;
   }
 
   /** Unlinks a file; true if it existed. */

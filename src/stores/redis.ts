@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { SessionConfigError } from '../core/errors.js';
+import { describeValue, SessionConfigError } from '../core/errors.js';
 import { consoleLogger, type Logger } from '../core/logger.js';
 import { isExpired, type Store, type StoreRecord } from '../core/store.js';
 import { DEFAULT_TIMEOUT_MS, storeCall } from './shared/call.js';
@@ -88,7 +88,7 @@ export class RedisStore implements Store {
       this.#where = 'the Redis server of the client you passed';
       this.#owned = undefined;
     } else {
-      const { createClient } = loadOptional<{ createClient(options: object): DefaultClient }>('redis', 'redis');
+      const { createClient } = loadOptional<{ createClient: (options: object) => DefaultClient }>('redis', 'redis');
       const client = createClient({ url: 'redis://127.0.0.1:6379', socket: { reconnectStrategy } });
       let reported = false;
       // node-redis emits errors while it reconnects; one line per outage, not one per retry.
@@ -112,10 +112,16 @@ export class RedisStore implements Store {
   async get(key: string): Promise<StoreRecord | undefined> {
     const reply = await this.#run('read', this.#script(key, true, READ_SCRIPT, []));
     if (reply === null || reply === undefined) return undefined;
-    if (!Array.isArray(reply)) return foreignValue(this.#logger, this.name, key, `a Redis ${String(reply)}`, SHARED_KEYSPACE_REMEDY);
+    if (!Array.isArray(reply)) {
+      // The script answered the key's type instead ('list', 'hash', …), as a Buffer from clients that return bytes.
+      const type = Buffer.isBuffer(reply) ? reply.toString() : describeValue(reply);
+      foreignValue(this.#logger, this.name, key, `a Redis ${type}`, SHARED_KEYSPACE_REMEDY);
+      return undefined;
+    }
     const [value, pttl] = reply as [unknown, number];
     if (!Buffer.isBuffer(value) || value.length < VERSION_BYTES) {
-      return foreignValue(this.#logger, this.name, key, 'a string too short for the header', SHARED_KEYSPACE_REMEDY);
+      foreignValue(this.#logger, this.name, key, 'a string too short for the header', SHARED_KEYSPACE_REMEDY);
+      return undefined;
     }
     // PTTL is -1 for a key without expiry (not ours) and the key is then kept a day at most.
     const remaining = Number(pttl) >= 0 ? Number(pttl) : 86_400_000;

@@ -99,13 +99,14 @@ export class DynamoDBStore implements Store {
     if (!item) return undefined;
     const record = fromItem(item);
     if (Array.isArray(record)) {
-      return foreignValue(
+      foreignValue(
         this.#logger,
         this.name,
         key,
         `an item without ${record.join(', ')}`,
         `Is another application writing to table "${this.table}"? Give sessions a table of their own.`,
       );
+      return undefined;
     }
     return isExpired(record) ? undefined : record;
   }

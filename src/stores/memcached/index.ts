@@ -202,7 +202,10 @@ export class MemcachedStore implements Store {
     const reply = await this.#command(key, action, (client, k) => client.gets(k));
     if (!reply) return undefined;
     const parsed = parseValue(reply.value);
-    if (typeof parsed === 'string') return foreignValue(this.#logger, this.name, key, parsed, SHARED_KEYSPACE_REMEDY);
+    if (typeof parsed === 'string') {
+      foreignValue(this.#logger, this.name, key, parsed, SHARED_KEYSPACE_REMEDY);
+      return undefined;
+    }
     const { casUniq } = reply;
     if (casUniq === undefined) {
       throw new StoreError(this.name, `the server sent no cas unique for ${key}; this store needs gets and cas (is a proxy in between without them?).`);

@@ -58,6 +58,13 @@ export type { DialectName, SqlClient, SqlDdlOptions, SqlStoreOptions };
 /** The id column is VARCHAR(255). */
 const MAX_KEY_CHARACTERS = 255;
 
+/** The characters a VARCHAR counts: code points (a surrogate pair is one). */
+function codePoints(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
 export class SqlStore implements Store {
   readonly name: string;
   readonly dialect: DialectName;
@@ -113,7 +120,7 @@ export class SqlStore implements Store {
       ? this.#connection.remedy
       : `${this.#connection.remedy} Does table ${qualified} exist? createTable is false: ` +
         `create it with the statements of sqlStore.ddl({ dialect: '${dialect.name}' }).`;
-    const runSync = this.#connection.runSync;
+    const runSync = this.#connection.runSync?.bind(this.#connection);
     this.getSync = runSync ? (key) => this.#readSync(runSync, key) : undefined;
   }
 
@@ -138,7 +145,8 @@ export class SqlStore implements Store {
     if (!row) return undefined;
     const record = recordFrom(row);
     if (typeof record !== 'string') return record;
-    return foreignValue(this.#logger, this.name, key, record, `Is another program writing to table ${this.table}? Give sessions a table of their own.`);
+    foreignValue(this.#logger, this.name, key, record, `Is another program writing to table ${this.table}? Give sessions a table of their own.`);
+    return undefined;
   }
 
   #getArgs(key: string) {
@@ -206,7 +214,7 @@ export class SqlStore implements Store {
   }
 
   #row(key: string, record: StoreRecord) {
-    if (key.length > MAX_KEY_CHARACTERS && [...key].length > MAX_KEY_CHARACTERS) {
+    if (key.length > MAX_KEY_CHARACTERS && codePoints(key) > MAX_KEY_CHARACTERS) {
       throw new StoreError(this.name, `key is longer than ${MAX_KEY_CHARACTERS} characters, the size of the id column.`);
     }
     // A Buffer view, no copy: every driver binds a Buffer as bytes.

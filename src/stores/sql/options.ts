@@ -1,5 +1,5 @@
 /** The SQL store's options checked at construction, and the handle told apart by its shape. */
-import { SessionConfigError } from '../../core/errors.js';
+import { describeValue, SessionConfigError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { DialectName, SqlConnection, TableName } from './connection.js';
 import type { KyselyLike } from './kysely.js';
@@ -64,7 +64,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,49}$/;
 
 export function checkDialect(dialect: unknown, option: string): asserts dialect is DialectName | undefined {
   if (dialect !== undefined && !Object.hasOwn(DIALECTS, dialect as string)) {
-    throw new SessionConfigError(`${option} must be 'postgres', 'mysql' or 'sqlite', got ${String(dialect)}.`);
+    throw new SessionConfigError(`${option} must be 'postgres', 'mysql' or 'sqlite', got ${describeValue(dialect)}.`);
   }
 }
 
