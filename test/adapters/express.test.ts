@@ -8,6 +8,7 @@ import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/
 import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';
+import { asText } from '../helpers/text.js';
 
 function build(express: typeof express5) {
   return (options: SessionOptions | SessionManager) => {
@@ -15,10 +16,10 @@ function build(express: typeof express5) {
     app.use(sessionkit(options));
     const data = (req: express5.Request) => req.session as unknown as Record<string, unknown>;
     app.get('/set', (req, res) => {
-      data(req)[String(req.query.k)] = String(req.query.v);
+      data(req)[asText(req.query.k)] = asText(req.query.v);
       res.send('ok');
     });
-    app.get('/get', (req, res) => void res.send(String(data(req)[String(req.query.k)] ?? 'not set')));
+    app.get('/get', (req, res) => void res.send(asText(data(req)[asText(req.query.k)] ?? 'not set')));
     app.get('/plain', (_req, res) => void res.send('ok'));
     app.get('/regenerate', (req, res) => {
       req.session.regenerate();

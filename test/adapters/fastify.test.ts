@@ -10,6 +10,7 @@ import type { SessionOptions } from '../../src/core/options.js';
 import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
 import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import type { TestServer } from '../helpers/http.js';
+import { asText } from '../helpers/text.js';
 
 type Factory = typeof fastify5;
 
@@ -24,7 +25,7 @@ function build(factory: Factory, withCookiePlugin: boolean) {
       data(request)[String(request.query.k)] = String(request.query.v);
       return 'ok';
     });
-    app.get<Query>('/get', async (request) => String(data(request)[String(request.query.k)] ?? 'not set'));
+    app.get<Query>('/get', async (request) => asText(data(request)[String(request.query.k)] ?? 'not set'));
     app.get('/plain', async () => 'ok');
     app.get('/regenerate', async (request) => {
       request.session.regenerate();

@@ -9,6 +9,7 @@ import { MemoryStore } from '../../src/stores/memory.js';
 import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
 import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import { serveFetch } from '../helpers/http.js';
+import { asText } from '../helpers/text.js';
 
 function build(options: SessionOptions | SessionManager) {
   const app = new Hono<{ Variables: SessionVariables }>();
@@ -18,7 +19,7 @@ function build(options: SessionOptions | SessionManager) {
     data(c.get('session'))[c.req.query('k')!] = c.req.query('v');
     return c.text('ok');
   });
-  app.get('/get', (c) => c.text(String(data(c.get('session'))[c.req.query('k')!] ?? 'not set')));
+  app.get('/get', (c) => c.text(asText(data(c.get('session'))[c.req.query('k')!] ?? 'not set')));
   app.get('/plain', (c) => c.text('ok'));
   app.get('/regenerate', (c) => {
     c.get('session').regenerate();

@@ -8,6 +8,7 @@ import type { SessionOptions } from '../../src/core/options.js';
 import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
 import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import { listen } from '../helpers/http.js';
+import { asText } from '../helpers/text.js';
 
 function build(Koa: typeof Koa3) {
   return (options: SessionOptions | SessionManager) => {
@@ -31,7 +32,7 @@ function build(Koa: typeof Koa3) {
           ctx.body = 'ok';
           break;
         case '/get':
-          ctx.body = String(data[k!] ?? 'not set');
+          ctx.body = asText(data[k!] ?? 'not set');
           break;
         case '/plain':
           ctx.body = 'ok';

@@ -4,6 +4,7 @@ import type { SessionOptions } from '../../src/core/options.js';
 import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
 import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import { listen } from '../helpers/http.js';
+import { asText } from '../helpers/text.js';
 
 /** A plain node:http app: no framework, just withSession around a handler. */
 function build(options: SessionOptions | SessionManager) {
@@ -19,7 +20,7 @@ function build(options: SessionOptions | SessionManager) {
           data[k] = url.searchParams.get('v');
           return send('ok');
         case '/get':
-          return send(String(data[k] ?? 'not set'));
+          return send(asText(data[k] ?? 'not set'));
         case '/plain':
           return send('ok');
         case '/regenerate':

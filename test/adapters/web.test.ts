@@ -6,6 +6,7 @@ import { webSessions } from '../../src/adapters/web.js';
 import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
 import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import { serveFetch } from '../helpers/http.js';
+import { asText } from '../helpers/text.js';
 
 /** A plain fetch handler, as in a Next.js route handler or a Bun/Deno server. */
 function build(options: SessionOptions | SessionManager) {
@@ -19,7 +20,7 @@ function build(options: SessionOptions | SessionManager) {
         data[k] = url.searchParams.get('v');
         return new Response('ok');
       case '/get':
-        return new Response(String(data[k] ?? 'not set'));
+        return new Response(asText(data[k] ?? 'not set'));
       case '/plain':
         return new Response('ok');
       case '/regenerate':
@@ -72,7 +73,7 @@ describe('loadSession / commitSession with plain Request and Response objects', 
   const quiet = { warn: () => {}, info: () => {} };
 
   it('round-trips a session without any server', async () => {
-    const { loadSession, commitSession } = webSessions({ store: new MemoryStore(), logger: quiet });
+    const { loadSession, commitSession } = webSessions({ store: new MemoryStore(), logger: quiet }); // eslint-disable-line @typescript-eslint/unbound-method -- webSessions() returns closures that never use `this` (src/adapters/web.ts); WebSessions declares them as methods
     const first = await loadSession(new Request('http://app.test/'));
     (first as unknown as Record<string, unknown>).count = 1;
     const headers = new Headers();
@@ -88,7 +89,7 @@ describe('loadSession / commitSession with plain Request and Response objects', 
   });
 
   it("secure: 'auto' follows the request URL's scheme", async () => {
-    const { loadSession, commitSession } = webSessions({ store: new MemoryStore(), logger: quiet, cookie: { secure: 'auto' } });
+    const { loadSession, commitSession } = webSessions({ store: new MemoryStore(), logger: quiet, cookie: { secure: 'auto' } }); // eslint-disable-line @typescript-eslint/unbound-method -- webSessions() returns closures that never use `this` (src/adapters/web.ts); WebSessions declares them as methods
     for (const [url, secure] of [['https://app.test/', true], ['http://app.test/', false]] as const) {
       const session = await loadSession(new Request(url));
       (session as unknown as Record<string, unknown>).x = 1;
@@ -99,7 +100,7 @@ describe('loadSession / commitSession with plain Request and Response objects', 
   });
 
   it('handle() adds headers to a response whose headers are immutable', async () => {
-    const { handle } = webSessions({ store: new MemoryStore(), logger: quiet });
+    const { handle } = webSessions({ store: new MemoryStore(), logger: quiet }); // eslint-disable-line @typescript-eslint/unbound-method -- webSessions() returns closures that never use `this` (src/adapters/web.ts); WebSessions declares them as methods
     const immutable = Response.redirect('http://app.test/next', 302);
     const wrapped = handle((_request, session) => {
       (session as unknown as Record<string, unknown>).x = 1;

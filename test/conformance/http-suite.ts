@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionkit } from '../../src/adapters/express.js';
 import type { Store } from '../../src/core/store.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';
+import { asText } from '../helpers/text.js';
 
 const quiet = { warn: () => {}, info: () => {} };
 
@@ -16,14 +17,14 @@ function app(store: Store) {
   application.use(sessionkit({ store, secret: 'http-suite-secret-0123456789', logger: quiet }));
   const data = (req: express.Request) => req.session as unknown as Record<string, unknown>;
   application.get('/set/:key/:value', (req, res) => {
-    data(req)[req.params.key!] = req.params.value;
+    data(req)[req.params.key] = req.params.value;
     res.send('ok');
   });
   application.get('/get/:key', (req, res) => {
-    res.send(String(data(req)[req.params.key!] ?? 'not set'));
+    res.send(asText(data(req)[req.params.key] ?? 'not set'));
   });
   application.get('/delete/:key', (req, res) => {
-    delete data(req)[req.params.key!];
+    delete data(req)[req.params.key];
     res.send('ok');
   });
   application.get('/all', (req, res) => {

@@ -36,7 +36,7 @@ export interface OutageFixture {
   /** A store on its own client, built with the timeout the suite passes. */
   store: Store;
   /** Lets go of the client (and the store). */
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 export interface OutageOptions {

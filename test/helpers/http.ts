@@ -7,8 +7,14 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function listen(handler: RequestListener): Promise<TestServer> {
-  const server: Server = createServer(handler);
+/** A request listener; Koa's app.callback() and @hono/node-server's return a promise (settled by themselves). */
+export type Listener = (...args: Parameters<RequestListener>) => void | Promise<void>;
+
+export async function listen(handler: Listener): Promise<TestServer> {
+  const server: Server = createServer((req, res) => {
+    // Node ignores a listener's return value; so does this (the frameworks answer their own errors).
+    void handler(req, res);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -1,6 +1,7 @@
 import express from 'express';
 import { sessionkit } from '../../src/adapters/express.js';
 import type { SessionOptions } from '../../src/core/options.js';
+import { asText } from './text.js';
 
 /**
  * The Express app the store tests drive: one session field, `value`.
@@ -15,7 +16,7 @@ export function valueApp(options: SessionOptions): express.Express {
     data(req).value = req.params.value;
     res.send('ok');
   });
-  app.get('/get', (req, res) => void res.send(String(data(req).value ?? 'not set')));
+  app.get('/get', (req, res) => void res.send(asText(data(req).value ?? 'not set')));
   app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     res.status(500).send(error instanceof Error ? error.message : String(error));
   });

@@ -89,7 +89,7 @@ describe('ports', () => {
 describe('process helpers', () => {
   it('a server that never becomes ready fails with its last output lines', async () => {
     const proc = spawnServer('chatty', { command: 'sh', args: ['-c', 'echo first line; echo second line >&2; sleep 60'] });
-    const error = await waitUntilReady(proc, async () => false, { timeoutMs: 400 }).catch((e: Error) => e);
+    const error = await waitUntilReady(proc, async () => false, { timeoutMs: 400 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(/chatty to become ready/);
     expect((error as Error).message).toMatch(/first line\nsecond line/);
@@ -99,7 +99,7 @@ describe('process helpers', () => {
   it('a server that exits fails at once, with its output', async () => {
     const proc = spawnServer('quitter', { command: 'sh', args: ['-c', 'echo bad config; exit 3'] });
     const began = Date.now();
-    const error = await waitUntilReady(proc, async () => false, { timeoutMs: 10_000 }).catch((e: Error) => e);
+    const error = await waitUntilReady(proc, async () => false, { timeoutMs: 10_000 }).catch((e: unknown) => e);
     expect(Date.now() - began).toBeLessThan(3_000);
     expect((error as Error).message).toMatch(/exited with code 3[\s\S]*bad config/);
   });
@@ -114,7 +114,7 @@ describe('process helpers', () => {
         args: ['--port', String(port), '--bind', LOOPBACK, '--save', ''],
       });
       const error = await waitUntilReady(proc, () => respCommand(port, ['PING']).then(() => false), { port }).catch(
-        (e: Error) => e,
+        (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(PortInUseError);
     } finally {
@@ -146,7 +146,7 @@ describe('requirements', () => {
     const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       delete process.env.SESSIONKIT_REQUIRE_SERVICES;
-      expect(checkRequirements('demo', [missing])).toEqual({ available: false, reason: expect.any(String) });
+      expect(checkRequirements('demo', [missing])).toEqual({ available: false, reason: expect.any(String) as unknown });
       expect(String(write.mock.calls[0]?.[0])).toMatch(
         /SKIPPED demo suite: no-such-server-xyz not found\. Install it with: apt-get install -y no-such-server-xyz/,
       );
@@ -225,7 +225,7 @@ describeWithServer(
         expect(info.cluster_known_nodes).toBe('3');
       }
       // A key is served by exactly one node; the others redirect.
-      const replies = await Promise.all(nodes.map((n) => n.command('SET', 'some-key', '1').catch((e: Error) => e.message)));
+      const replies = await Promise.all(nodes.map((n) => n.command('SET', 'some-key', '1').catch((e: unknown) => (e instanceof Error ? e.message : String(e)))));
       expect(replies.filter((r) => r === 'OK')).toHaveLength(1);
       expect(replies.filter((r) => /^MOVED /.test(String(r)))).toHaveLength(2);
     });

@@ -4,6 +4,7 @@ import { sessionkit } from '../../src/adapters/express.js';
 import type { SessionOptions } from '../../src/core/options.js';
 import { cookieStore } from '../../src/stores/cookie/index.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';
+import { asText } from '../helpers/text.js';
 
 const SECRET = 'sealed-cookie-secret-0123456789abcdef';
 const quiet = { warn: () => {}, info: () => {} };
@@ -20,7 +21,7 @@ function app(options: SessionOptions) {
     data(req).big = 'x'.repeat(Number(req.params.bytes));
     res.send('ok');
   });
-  application.get('/get', (req, res) => void res.send(String(data(req).value ?? 'not set')));
+  application.get('/get', (req, res) => void res.send(asText(data(req).value ?? 'not set')));
   application.get('/id', (req, res) => void res.send(req.session.id));
   application.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     res.status(500).send(error.message);

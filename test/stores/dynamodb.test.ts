@@ -59,7 +59,8 @@ describeWithServer('dynamodb store on dynalite', { requires: DYNALITE_REQUIRES, 
     largeValueBytes: 300 * 1024,
     // Another application's item in the same table: none of the session attributes.
     plantForeignValue: async (key, store) => {
-      await server().call('PutItem', { TableName: (store as DynamoDBStore).table, Item: { id: { S: key }, val: { S: 'flask' } } });
+      if (!(store instanceof DynamoDBStore)) throw new Error('the dynamodb fixture builds DynamoDBStores');
+      await server().call('PutItem', { TableName: store.table, Item: { id: { S: key }, val: { S: 'flask' } } });
     },
   });
   describeSessionsOverHttp('dynamodb', fixture);

@@ -23,7 +23,8 @@ const fixture = async () => ({ store: new FileSystemStore({ dir: join(tempDir(),
 describeStore('filesystem', fixture, ['create', 'setIf', 'touch', 'deleteExpired'], {
   // A session file cut short inside its header, as a full disk or another program leaves it.
   plantForeignValue: async (key, store) => {
-    const dir = (store as FileSystemStore).dir;
+    if (!(store instanceof FileSystemStore)) throw new Error('the filesystem fixture builds FileSystemStores');
+    const dir = store.dir;
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, createHash('sha256').update(key).digest('hex')), 'SKS1\0\0');
   },

@@ -67,7 +67,13 @@ describeWithServer('memcached', { requires: MEMCACHED_REQUIRES, start: () => sta
     async function app(touchAfter: string | number) {
       const store = new MemcachedStore({ servers: memcached().address });
       const server = await listen(valueApp({ store, secret: 'memcached-count-secret-0123456789', touchAfter, logger: quiet }));
-      return { url: server.url, close: async () => (await server.close(), await store.close()) };
+      return {
+        url: server.url,
+        close: async () => {
+          await server.close();
+          await store.close();
+        },
+      };
     }
 
     it('a new session is one add (no read: there was no cookie)', async () => {
@@ -323,7 +329,7 @@ describe('memcached default client', () => {
     try {
       expect(lines).toEqual([expect.stringMatching(/no client given, connecting to 127\.0\.0\.1:11211/)]);
       // Only meaningful when no memcached listens on the default port on this machine.
-      const portFree = await fetch('http://127.0.0.1:11211').then(() => false, (error: Error) => /ECONNREFUSED/.test(String((error.cause as Error)?.message)));
+      const portFree = await fetch('http://127.0.0.1:11211').then(() => false, (error: unknown) => error instanceof Error && /ECONNREFUSED/.test(String((error.cause as Error | undefined)?.message)));
       if (portFree) {
         const started = Date.now();
         await expect(store.get('session:x')).rejects.toThrow(/\[sessionkit:memcached\] read failed: .*ECONNREFUSED.*Is memcached at 127\.0\.0\.1:11211 up/);

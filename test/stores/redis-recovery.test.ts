@@ -29,7 +29,7 @@ export const RECOMMENDED = {
 
 interface Client {
   label: string;
-  open(url: string): Promise<{ client: object; close(): Promise<unknown> }>;
+  open(url: string): Promise<{ client: object; close: () => Promise<unknown> }>;
 }
 
 const CLIENTS: Client[] = [

@@ -22,7 +22,7 @@ const CAPABILITIES = ['create', 'setIf', 'touch', 'deleteExpired'] as const;
 const NATIVE = { expiresNatively: true };
 const quiet = { warn: () => {}, info: () => {} };
 
-type Client = { kind: string; connect(url: string): Promise<{ client: object; close(): Promise<unknown> }> };
+type Client = { kind: string; connect: (url: string) => Promise<{ client: object; close: () => Promise<unknown> }> };
 const clients: Client[] = [
   {
     kind: 'node-redis',
@@ -47,11 +47,12 @@ describeWithServer('redis', { requires: REDIS_REQUIRES, start: () => startRedis(
   for (const { kind, connect } of clients) {
     const fixture = async () => {
       const { client, close } = await connect(redis().url);
-      return { store: new RedisStore({ client }), cleanup: async () => void (await close()) };
+      return { store: new RedisStore({ client }), cleanup: async () => { await close(); } };
     };
     // Another application's key under a session's name: a list for one client, a hash for the other.
-    const plantForeignValue = async (key: string) =>
-      void (await (kind === 'ioredis' ? redis().command('HSET', key, 'field', 'other-app') : redis().command('LPUSH', key, 'other-app')));
+    const plantForeignValue = async (key: string) => {
+      await (kind === 'ioredis' ? redis().command('HSET', key, 'field', 'other-app') : redis().command('LPUSH', key, 'other-app'));
+    };
     describeStore(`redis (${kind})`, fixture, CAPABILITIES, { ...NATIVE, plantForeignValue });
     describeSessionsOverHttp(`redis (${kind})`, fixture);
   }
@@ -108,7 +109,7 @@ describeWithServer('redis', { requires: REDIS_REQUIRES, start: () => startRedis(
       redis,
       async (timeout) => {
         const { client, close } = await connect(redis().url);
-        return { store: new RedisStore({ client, timeout }), close: async () => void (await close()) };
+        return { store: new RedisStore({ client, timeout }), close: async () => { await close(); } };
       },
       { timeout: 500, keepsData: false, recoveryMs: 10_000 },
     );
@@ -142,7 +143,7 @@ describeWithServer('redis cluster', { requires: REDIS_CLUSTER_REQUIRES, start: (
       const client = createCluster({ rootNodes: [{ url: rootNode().url }] });
       client.on('error', () => {});
       await client.connect();
-      return { store: new RedisStore({ client }), cleanup: async () => void (await client.close()) };
+      return { store: new RedisStore({ client }), cleanup: async () => { await client.close(); } };
     },
     CAPABILITIES,
     NATIVE,
@@ -151,7 +152,7 @@ describeWithServer('redis cluster', { requires: REDIS_CLUSTER_REQUIRES, start: (
     'redis cluster (ioredis Cluster, one startup node)',
     async () => {
       const client = new IOCluster([{ host: rootNode().host, port: rootNode().port }]);
-      return { store: new RedisStore({ client }), cleanup: async () => void (await client.quit()) };
+      return { store: new RedisStore({ client }), cleanup: async () => { await client.quit(); } };
     },
     CAPABILITIES,
     NATIVE,
@@ -177,7 +178,7 @@ describeWithServer('redis sentinel', { requires: REDIS_SENTINEL_REQUIRES, start:
     async () => {
       const setup = sentinel();
       const client = new IORedis({ sentinels: setup.sentinels.map((s) => ({ host: s.host, port: s.port })), name: setup.masterName });
-      return { store: new RedisStore({ client }), cleanup: async () => void (await client.quit()) };
+      return { store: new RedisStore({ client }), cleanup: async () => { await client.quit(); } };
     },
     CAPABILITIES,
     NATIVE,

@@ -24,7 +24,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A handle of the test's, and how to let go of it. */
 export interface Handle {
   client: SqlClient;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 export interface SqlTarget {

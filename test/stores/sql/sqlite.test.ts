@@ -143,10 +143,16 @@ describe('sql store on SQLite', () => {
     });
 
     it('asks for `dialect` when the adapter is unknown, and uses it', async () => {
-      const { supportsCreateIfNotExists, supportsTransactionalDdl, supportsReturning, acquireMigrationLock, releaseMigrationLock } =
-        new SqliteAdapter();
-      const unknown = { supportsCreateIfNotExists, supportsTransactionalDdl, supportsReturning, acquireMigrationLock, releaseMigrationLock };
-      const db = kyselyWithAdapter(unknown as DialectAdapter);
+      // SQLite's behaviour in a plain object: no adapter class sessionkit knows.
+      const sqlite = new SqliteAdapter();
+      const unknown: DialectAdapter = {
+        supportsCreateIfNotExists: sqlite.supportsCreateIfNotExists,
+        supportsTransactionalDdl: sqlite.supportsTransactionalDdl,
+        supportsReturning: sqlite.supportsReturning,
+        acquireMigrationLock: (db, options) => sqlite.acquireMigrationLock(db, options),
+        releaseMigrationLock: (db, options) => sqlite.releaseMigrationLock(db, options),
+      };
+      const db = kyselyWithAdapter(unknown);
       try {
         expect(() => sqlStore({ client: db })).toThrow(/cannot tell the SQL dialect.*Pass `dialect/);
         const store = sqlStore({ client: db, table: 'conformance', dialect: 'sqlite' });
