@@ -68,7 +68,7 @@ function build(factory: Factory, withCookiePlugin: boolean) {
 
 describeAdapter('Fastify 5', build(fastify5, false));
 describeAdapter('Fastify 5 with @fastify/cookie', build(fastify5, true));
-describeAdapter('Fastify 4', build(fastify4 as unknown as Factory, false));
+describeAdapter('Fastify 4', build(fastify4, false));
 describeMultiSession('Fastify 5', build(fastify5, false));
 describeMultiSession('Fastify 5 with @fastify/cookie', build(fastify5, true));
-describeMultiSession('Fastify 4', build(fastify4 as unknown as Factory, false));
+describeMultiSession('Fastify 4', build(fastify4, false));

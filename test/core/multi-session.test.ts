@@ -40,7 +40,7 @@ function app(sessions: MultiSessionEntry[]) {
   application.use(sessionkit(multiSession({ sessions, logger: quiet })));
   const data = (req: express.Request) => req.session as unknown as Record<string, unknown>;
   application.get('/set/:field/:value', (req, res) => {
-    data(req)[req.params.field!] = req.params.value;
+    data(req)[req.params.field] = req.params.value;
     res.send('ok');
   });
   application.get('/login/:user', (req, res) => {

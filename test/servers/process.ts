@@ -348,7 +348,7 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
       clearTimeout(timer);
       liveChildren.delete(child);
       const result = { code, stdout, stderr };
-      if ((code === 0 && !timedOut) || (options.allowFailure && !timedOut)) return resolve(result);
+      if ((code === 0 && !timedOut) || (options.allowFailure && !timedOut)) { resolve(result); return; }
       const why = timedOut ? `timed out after ${options.timeoutMs ?? 30_000} ms` : `exited with code ${code}`;
       const output = `${stdout}\n${stderr}`.trim().split('\n').slice(-30).join('\n');
       reject(new Error(`\`${[command, ...args].join(' ')}\` ${why}:\n${output}`));

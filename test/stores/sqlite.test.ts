@@ -28,7 +28,7 @@ async function fixture() {
 describeStore('sqlite', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'getSync'], {
   // A row another program wrote through its own connection: SQLite's BLOB column takes TEXT too.
   plantForeignValue: async (key, store) => {
-    const db = new Database(paths.get(store)!);
+    const db = new Database(paths.get(store));
     try {
       db.prepare("INSERT INTO sessions (id, data, expires_at, version) VALUES (?, 'not bytes', ?, 1)").run(key, Date.now() + 60_000);
     } finally {
