@@ -100,8 +100,8 @@ export function createApp(options: DemoOptions) {
     res.redirect(303, '/');
   });
 
-  app.post('/logout', (req, res) => {
-    req.session.destroy();
+  app.post('/logout', async (req, res) => {
+    await req.session.destroy();
     req.session.flash = 'You have been logged out'; // starts a fresh session under a new id
     res.redirect(303, '/');
   });

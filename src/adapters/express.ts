@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SessionEngine, toSessionManager } from '../core/engine.js';
 import type { RequestContext, SessionManager } from '../core/manager.js';
+import type { SessionOptions } from '../core/options.js';
+import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../core/request-context.js';
+import { bindToRequest, type Session, type SessionData } from '../core/session.js';
 import { loadForRequest } from './shared/load.js';
 import { commitOnResponse } from './shared/node-response.js';
-import type { SessionOptions } from '../core/options.js';
-import type { Session, SessionData } from '../core/session.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -13,6 +14,8 @@ declare global {
     interface Request {
       /** The request's session, typed by sessionkit's `SessionData` interface. */
       session: Session;
+      /** The session's id, as express-session names it (tracing and CSRF libraries read it). */
+      readonly sessionID: string;
     }
   }
 }
@@ -44,7 +47,9 @@ class ExpressRequestContext implements RequestContext {
 
 /**
  * Express 4 and 5 middleware: `app.use(sessionkit({ store, secret }))`, then
- * `req.session` in every handler. Store failures go to `next(err)`. With
+ * `req.session` in every handler, with express-session's API on it (`regenerate(cb)`,
+ * `save(cb)`, `destroy(cb)`, `reload(cb)`, `touch()`, `cookie`) and `req.sessionID`, so
+ * Passport and its friends work unchanged. Store failures go to `next(err)`. With
  * `cookie.secure: 'auto'`, the cookie is Secure when `req.secure` says so, which
  * honours Express's `trust proxy` setting.
  *
@@ -63,11 +68,38 @@ export function sessionkit(options: SessionOptions | SessionManager = {}): Sessi
     }
     const start = (session: Session) => {
       req.session = session;
-      commitOnResponse(engine, session, res, new ExpressRequestContext(req), next);
+      exposeSessionId(req);
+      const binding = new RequestBinding(session, new ExpressRequestContext(req), (replacement) => {
+        req.session = replacement;
+      });
+      bindToRequest(session, binding);
+      commitOnResponse(engine, binding, res, next);
       runWithSession(session, next);
     };
     loadForRequest(engine, req.headers.cookie, start, next);
   };
+}
+
+/** Request prototypes that already answer `sessionID`. */
+const withSessionId = new WeakSet<object>();
+
+/**
+ * `req.sessionID`, as express-session offers it: a getter defined once on the app's
+ * request prototype, rather than a property set on every request (which costs Express a
+ * slow path per request on Node 20). A request with no Express prototype of its own (a
+ * plain node:http one) gets the getter on itself.
+ */
+function exposeSessionId(req: ExpressRequest): void {
+  const prototype = Object.getPrototypeOf(req) as object;
+  if (withSessionId.has(prototype)) return;
+  const isExpressPrototype = Object.hasOwn(prototype, 'app') || Object.hasOwn(prototype, 'get');
+  if (isExpressPrototype) withSessionId.add(prototype);
+  Object.defineProperty(isExpressPrototype ? prototype : req, 'sessionID', {
+    configurable: true,
+    get(this: ExpressRequest) {
+      return this.session?.id;
+    },
+  });
 }
 
 export { SessionEngine };

@@ -1,16 +1,31 @@
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { SessionEngine, toSessionManager } from '../core/engine.js';
-import type { PendingCommit, SessionManager } from '../core/manager.js';
+import type { RequestContext, SessionManager } from '../core/manager.js';
+import type { SessionOptions } from '../core/options.js';
+import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../core/request-context.js';
+import { bindingOf, bindToRequest, type Session, type SessionData } from '../core/session.js';
+import { FastifySessionObject, type FastifySession } from './fastify-session.js';
 import { applySessionHeaders, type HeaderTarget } from './shared/headers.js';
 import { loadForRequest } from './shared/load.js';
-import type { SessionOptions } from '../core/options.js';
-import type { Session, SessionData } from '../core/session.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The request's session, typed by sessionkit's `SessionData` interface. */
-    session: Session;
+    /** The request's session, typed by sessionkit's `SessionData` interface, with @fastify/session's API. */
+    session: FastifySession;
+  }
+}
+
+/** What the engine asks of a Fastify request: `request.protocol` honours trustProxy, worked out only when needed. */
+class FastifyRequestContext implements RequestContext {
+  readonly #request: FastifyRequest;
+
+  constructor(request: FastifyRequest) {
+    this.#request = request;
+  }
+
+  get secure(): boolean {
+    return this.#request.protocol === 'https';
   }
 }
 
@@ -24,17 +39,25 @@ declare module 'fastify' {
  */
 const plugin: FastifyPluginCallback<SessionOptions | { engine: SessionManager }> = (fastify, options, done) => {
   const engine = 'engine' in options ? options.engine : toSessionManager(withoutFastifyKeys(options));
-  fastify.decorateRequest('session', null as unknown as Session);
+  fastify.decorateRequest('session', null as unknown as FastifySession);
   // One commit per request: when it fails, the error handler's own reply passes through
   // onSend again and must not retry (and fail) the same commit.
   const committed = new WeakSet<FastifyRequest>();
 
   fastify.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, next: (error?: Error) => void) => {
     const start = (session: Session) => {
-      request.session = session;
-      runWithSession(session, () => next());
+      request.session = session as FastifySession;
+      bindToRequest(
+        session,
+        new RequestBinding(session, new FastifyRequestContext(request), (replacement) => {
+          request.session = replacement as FastifySession;
+        }),
+      );
+      runWithSession(session, () => {
+        next();
+      });
     };
-    loadForRequest(engine, request.headers.cookie, start, (error) => next(error as Error));
+    loadForRequest(engine, request.headers.cookie, start, (error) => next(error as Error), FastifySessionObject);
   });
 
   // Callback style, not async: a request that writes nothing finishes without a promise.
@@ -44,15 +67,17 @@ const plugin: FastifyPluginCallback<SessionOptions | { engine: SessionManager }>
       return;
     }
     committed.add(request);
-    const pending = engine.commit(request.session, { secure: request.protocol === 'https' });
+    const session = request.session;
+    const binding = bindingOf(session);
+    const pending = engine.commit(session, binding?.context);
     if (!pending.needsPersist) {
-      applyHeaders(reply, pending);
+      applyHeaders(reply, binding, pending.setCookies);
       done(null, payload);
       return;
     }
     pending.persist().then(
       () => {
-        applyHeaders(reply, pending);
+        applyHeaders(reply, binding, pending.setCookies);
         done(null, payload);
       },
       (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
@@ -82,8 +107,10 @@ class ReplyHeaders implements HeaderTarget {
   }
 }
 
-function applyHeaders(reply: FastifyReply, pending: PendingCommit): void {
-  applySessionHeaders(new ReplyHeaders(reply), pending.setCookies);
+
+/** Adds the Set-Cookie values of earlier saves and of the final commit, and Vary. */
+function applyHeaders(reply: FastifyReply, binding: Pick<RequestBinding, 'cookiesWith'> | undefined, setCookies: readonly string[]): void {
+  applySessionHeaders(new ReplyHeaders(reply), binding ? binding.cookiesWith(setCookies) : setCookies);
 }
 
 /** Fastify passes its own registration options (prefix, logLevel) beside ours. */
@@ -101,4 +128,4 @@ Object.assign(plugin, {
 
 export const sessionkit = plugin;
 export { SessionEngine };
-export type { Session, SessionData, SessionOptions };
+export type { FastifySession, Session, SessionData, SessionOptions };

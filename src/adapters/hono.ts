@@ -1,7 +1,9 @@
 import type { MiddlewareHandler } from 'hono';
 import { SessionEngine, toSessionManager } from '../core/engine.js';
 import type { SessionManager } from '../core/manager.js';
+import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../core/request-context.js';
+import { bindToRequest } from '../core/session.js';
 import { applySessionHeaders } from './shared/headers.js';
 import { loadSession } from './shared/load.js';
 import type { SessionOptions } from '../core/options.js';
@@ -28,15 +30,20 @@ export function sessionkit<T extends object = SessionData>(
     const loaded = loadSession(engine, cookieHeader);
     const session = loaded instanceof Promise ? await loaded : loaded;
     c.set('session', session);
+    const binding = new RequestBinding(session, { secure: c.req.url.startsWith('https:') }, (replacement) => {
+      c.set('session', replacement);
+    });
+    bindToRequest(session, binding);
     await runWithSession(session as Session, next);
-    const pending = engine.commit(session, { secure: c.req.url.startsWith('https:') });
+    const pending = engine.commit(binding.current, binding.context);
     if (pending.needsPersist) await pending.persist();
+    const setCookies = binding.cookiesWith(pending.setCookies);
     try {
-      applySessionHeaders(c.res.headers, pending.setCookies);
+      applySessionHeaders(c.res.headers, setCookies);
     } catch {
       // The handler returned a Response with immutable headers (one from fetch()): copy it.
       c.res = new Response(c.res.body, c.res);
-      applySessionHeaders(c.res.headers, pending.setCookies);
+      applySessionHeaders(c.res.headers, setCookies);
     }
   };
 }

@@ -1,7 +1,9 @@
 import type { Middleware, ParameterizedContext } from 'koa';
 import { SessionEngine, toSessionManager } from '../core/engine.js';
 import type { SessionManager } from '../core/manager.js';
+import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../core/request-context.js';
+import { bindToRequest } from '../core/session.js';
 import { applySessionHeaders, type HeaderTarget } from './shared/headers.js';
 import { loadSession } from './shared/load.js';
 import type { SessionOptions } from '../core/options.js';
@@ -15,7 +17,8 @@ declare module 'koa' {
 }
 
 /**
- * Koa 2 and 3 middleware: `app.use(sessionkit({ store, secret }))`, then `ctx.session`.
+ * Koa 2 and 3 middleware: `app.use(sessionkit({ store, secret }))`, then `ctx.session`,
+ * with express-session's API on it (`regenerate(cb)`, `save(cb)`, …) as koa-passport needs.
  * The session is saved after the downstream middleware finished and before Koa writes
  * the response; a store failure is thrown into Koa's error handling. With
  * `cookie.secure: 'auto'`, the cookie is Secure when `ctx.secure` (honours `app.proxy`).
@@ -26,10 +29,14 @@ export function sessionkit(options: SessionOptions | SessionManager = {}): Middl
     const loaded = loadSession(engine, ctx.get('cookie') || undefined);
     const session = loaded instanceof Promise ? await loaded : loaded;
     ctx.session = session;
+    const binding = new RequestBinding(session, { secure: ctx.secure }, (replacement) => {
+      ctx.session = replacement;
+    });
+    bindToRequest(session, binding);
     await runWithSession(session, next);
-    const pending = engine.commit(session, { secure: ctx.secure });
+    const pending = engine.commit(binding.current, binding.context);
     if (pending.needsPersist) await pending.persist();
-    applySessionHeaders(contextHeaders(ctx), pending.setCookies);
+    applySessionHeaders(contextHeaders(ctx), binding.cookiesWith(pending.setCookies));
   };
 }
 

@@ -2,7 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TLSSocket } from 'node:tls';
 import { SessionEngine, toSessionManager } from '../core/engine.js';
 import type { SessionManager } from '../core/manager.js';
+import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../core/request-context.js';
+import { bindToRequest } from '../core/session.js';
 import { loadForRequest } from './shared/load.js';
 import { commitOnResponse } from './shared/node-response.js';
 import type { SessionOptions } from '../core/options.js';
@@ -35,7 +37,11 @@ export function withSession<T extends object = SessionData>(
     const fail = (error: unknown) => handleError(error, req, res);
     const context = { secure: req.socket instanceof TLSSocket };
     const start = (session: Session<T>) => {
-      commitOnResponse(engine, session, res, context, fail);
+      // No replace: the handler holds its session as an argument, so regenerate(callback)
+      // empties this one in place.
+      const binding = new RequestBinding<Session>(session, context);
+      bindToRequest(session, binding);
+      commitOnResponse(engine, binding, res, fail);
       // The handler may be async: its rejection is a failure of the request too.
       Promise.resolve()
         .then(() => runWithSession(session as Session, () => handler(req, res, session)))

@@ -1,6 +1,8 @@
 import { SessionEngine, toSessionManager } from '../core/engine.js';
-import type { RequestContext, SessionManager } from '../core/manager.js';
+import type { SessionManager } from '../core/manager.js';
+import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../core/request-context.js';
+import { bindingOf, bindToRequest } from '../core/session.js';
 import { applySessionHeaders } from './shared/headers.js';
 import { loadSession as loadFromCookies } from './shared/load.js';
 import type { SessionOptions } from '../core/options.js';
@@ -34,21 +36,21 @@ export interface WebSessions<T extends object = SessionData> {
 
 export function webSessions<T extends object = SessionData>(options: SessionOptions | SessionManager<T> = {}): WebSessions<T> {
   const engine = toSessionManager<T>(options);
-  // What a session's commit needs to know about the request it came with.
-  const contexts = new WeakMap<object, RequestContext>();
 
   async function loadSession(request: Request): Promise<Session<T>> {
     const cookieHeader = request.headers.get('cookie') ?? undefined;
     const loaded = loadFromCookies(engine, cookieHeader);
     const session = loaded instanceof Promise ? await loaded : loaded;
-    contexts.set(session, { secure: request.url.startsWith('https:') });
+    // No replace: the caller holds the session, so regenerate(callback) empties it in place.
+    bindToRequest(session, new RequestBinding(session, { secure: request.url.startsWith('https:') }));
     return session;
   }
 
   async function commitSession(session: Session<T>, headers: Headers): Promise<void> {
-    const pending = engine.commit(session, contexts.get(session));
+    const binding = bindingOf(session);
+    const pending = engine.commit(session, binding?.context);
     if (pending.needsPersist) await pending.persist();
-    applySessionHeaders(headers, pending.setCookies);
+    applySessionHeaders(headers, binding ? binding.cookiesWith(pending.setCookies) : pending.setCookies);
   }
 
   function handle(handler: (request: Request, session: Session<T>) => Response | Promise<Response>) {

@@ -3,7 +3,9 @@ import { SessionConfigError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 import type { PendingCommit, RequestContext, SessionManager } from './manager.js';
 import type { SessionOptions } from './options.js';
-import { assignData, SessionObject, stateIfOwnedBy, type Session, type SessionData, type SessionFacts, type SessionOwner } from './session.js';
+import { assignData, clearData, SessionObject, stateIfOwnedBy, type Session, type SessionClass, type SessionData, type SessionOwner } from './session.js';
+import type { SessionCookie } from './session-cookie.js';
+import type { SessionFacts } from './session-state.js';
 
 /**
  * Which fields of the session an entry keeps: a list of names, `{ include: [...] }`,
@@ -101,16 +103,19 @@ export class MultiSessionManager<T extends object = SessionData> implements Sess
     this.canLoadSync = this.#managers.every((manager) => manager.canLoadSync);
   }
 
-  async load(cookieHeader: string | undefined): Promise<Session<T>> {
-    return this.#compose(await Promise.all(this.#managers.map((manager) => manager.load(cookieHeader))));
+  async load(cookieHeader: string | undefined, kind: SessionClass = SessionObject): Promise<Session<T>> {
+    return this.#compose(await Promise.all(this.#managers.map((manager) => manager.load(cookieHeader))), kind);
   }
 
-  loadSync(cookieHeader: string | undefined): Session<T> {
+  loadSync(cookieHeader: string | undefined, kind: SessionClass = SessionObject): Session<T> {
     if (!this.canLoadSync) throw new Error('sessionkit: loadSync() needs every session of multiSession to read synchronously; call load().');
-    return this.#compose(this.#managers.map((manager) => manager.loadSync(cookieHeader)));
+    return this.#compose(
+      this.#managers.map((manager) => manager.loadSync(cookieHeader)),
+      kind,
+    );
   }
 
-  commit(session: Session<T>, context?: RequestContext): PendingCommit {
+  commit(session: Session<T> | SessionObject, context?: RequestContext): PendingCommit {
     const parts = this.#partsOf(session);
     const data = session as unknown as Record<string, unknown>;
     const permanent = session.permanent;
@@ -136,6 +141,32 @@ export class MultiSessionManager<T extends object = SessionData> implements Sess
     for (const part of this.#partsOf(session)) part.regenerate();
   }
 
+  /** express-session's regenerate: every entry emptied under a new id, seen through a new composite. */
+  renew(session: SessionObject): SessionObject {
+    const parts = this.#partsOf(session);
+    for (const part of parts) {
+      clearData(part);
+      part.regenerate();
+    }
+    return this.#compose(parts, (Object.getPrototypeOf(session) as { constructor: SessionClass }).constructor) as unknown as SessionObject;
+  }
+
+  async reload(session: SessionObject): Promise<void> {
+    const parts = this.#partsOf(session);
+    await Promise.all(parts.map((part) => part.reload()));
+    clearData(session);
+    this.#fill(session as unknown as Record<string, unknown>, parts);
+  }
+
+  touch(session: SessionObject): void {
+    for (const part of this.#partsOf(session)) part.touch();
+  }
+
+  /** The cookie of the first entry: it carries the composite's id and expiry. */
+  cookieOf(session: SessionObject): SessionCookie {
+    return this.#partsOf(session)[0]!.cookie;
+  }
+
   /** The entry that owns a field, or undefined when none does. */
   ownerOf(field: string): string | undefined {
     const index = this.#ownerOf(field);
@@ -150,22 +181,27 @@ export class MultiSessionManager<T extends object = SessionData> implements Sess
     return owner;
   }
 
-  #compose(parts: Part[]): Session<T> {
-    const state = new CompositeFacts(parts[0]!);
-    const data: Record<string, unknown> = {};
+  /** Copies each entry's own fields into the composite. */
+  #fill(target: Record<string, unknown>, parts: Part[]): void {
     parts.forEach((part, index) => {
       const partData = part as unknown as Record<string, unknown>;
-      for (const field of Object.keys(partData)) if (this.#ownerOf(field) === index) assignData(data, { [field]: partData[field] });
+      for (const field of Object.keys(partData)) if (this.#ownerOf(field) === index) assignData(target, { [field]: partData[field] });
     });
-    const composite = new SessionObject(this, state, data);
+  }
+
+  #compose(parts: Part[], kind: SessionClass): Session<T> {
+    const state = new CompositeFacts(parts[0]!);
+    const data: Record<string, unknown> = {};
+    this.#fill(data, parts);
+    const composite = new kind(this, state, data);
     // Proxied so that a field no entry owns fails the moment it is set, naming the field.
     const guarded = new Proxy(composite, {
       set: (target, field, value, receiver) => {
-        this.#check(field);
+        this.#check(target, field);
         return Reflect.set(target, field, value, receiver);
       },
       defineProperty: (target, field, descriptor) => {
-        this.#check(field);
+        this.#check(target, field);
         return Reflect.defineProperty(target, field, descriptor);
       },
     });
@@ -174,8 +210,9 @@ export class MultiSessionManager<T extends object = SessionData> implements Sess
     return guarded as unknown as Session<T>;
   }
 
-  #check(field: string | symbol): void {
-    if (typeof field !== 'string' || field in SessionObject.prototype || this.#ownerOf(field) !== undefined) return;
+  /** Controls (on the session's prototype) and owned fields may be set; anything else names its mistake. */
+  #check(target: object, field: string | symbol): void {
+    if (typeof field !== 'string' || field in Object.getPrototypeOf(target) || this.#ownerOf(field) !== undefined) return;
     throw new Error(`sessionkit: no session of multiSession keeps the field '${field}'. Add it to one entry's fields, or give one entry fields: 'auto'.`);
   }
 

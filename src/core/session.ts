@@ -1,5 +1,7 @@
-import { generateId } from './ids.js';
-import type { ResolvedOptions } from './options.js';
+import type { PendingCommit, RequestContext } from './commit.js';
+import type { RequestBinding } from './request-binding.js';
+import type { SessionCookie } from './session-cookie.js';
+import type { SessionFacts } from './session-state.js';
 
 /**
  * The data an application keeps in its sessions. Declare your fields by merging into
@@ -12,68 +14,26 @@ import type { ResolvedOptions } from './options.js';
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface SessionData {}
 
-/** What a session object shows of its state: all that a composite of sessions has too. */
-export interface SessionFacts {
-  /** The id the cookie carries after this request. */
-  readonly id: string;
-  /** No record exists under `id` yet. */
-  readonly isNew: boolean;
-  /** Expiry of the stored record as read or last written; undefined for a new session. */
-  readonly expiresAt: number | undefined;
-  permanent: boolean;
-}
-
-/** The engine's bookkeeping for one session, kept off the data under a symbol. */
-export interface SessionState extends SessionFacts {
-  id: string;
-  isNew: boolean;
-  /** The stored payload as it was read, to detect changes (nested ones too) by comparison. */
-  loadedBytes: Uint8Array | undefined;
-  version: string | undefined;
-  expiresAt: number | undefined;
-  /** Ids whose records must be deleted on commit (after regenerate() or destroy()). */
-  retiredIds: string[];
-  /** The request carried a valid cookie for a session: clearing it needs a Set-Cookie. */
-  cookieReceived: boolean;
-}
-
-/** The state of a session that has no record yet: a fresh random id, nothing loaded. */
-export function freshState(options: Pick<ResolvedOptions, 'idLength' | 'permanent'>, cookieReceived: boolean): SessionState {
-  return {
-    id: generateId(options.idLength),
-    isNew: true,
-    loadedBytes: undefined,
-    version: undefined,
-    expiresAt: undefined,
-    permanent: options.permanent,
-    retiredIds: [],
-    cookieReceived,
-  };
-}
-
-/**
- * Whether an unmodified session's expiry should be pushed out now: refreshEachRequest,
- * throttled so that it happens at most once per touchAfter (the expiry was last set a
- * lifetime before it falls).
- */
-export function isRefreshDue(
-  options: Pick<ResolvedOptions, 'refreshEachRequest' | 'lifetimeMs' | 'touchAfterMs'>,
-  state: SessionState,
-  now: number,
-): boolean {
-  if (!options.refreshEachRequest || state.expiresAt === undefined) return false;
-  const lastRefresh = state.expiresAt - options.lifetimeMs;
-  return now - lastRefresh >= options.touchAfterMs;
-}
+/** express-session's callback: called once the operation is done, with the error if it failed. */
+export type SessionCallback = (error?: unknown) => void;
 
 export const STATE: unique symbol = Symbol('sessionkit.state');
+const OWNER: unique symbol = Symbol('sessionkit.owner');
+const BINDING: unique symbol = Symbol('sessionkit.binding');
 
 /** What a session asks of the engine (or composite of engines) that made it. */
 export interface SessionOwner {
-  /** Gives the session a new id; the engine retires the old one on commit. */
+  /** Gives the session a new id, keeping its data; the engine retires the old one on commit. */
   regenerate(session: SessionObject): void;
+  /** A new, empty session to take this one's place; the old id is retired when the new one is committed. */
+  renew(session: SessionObject): SessionObject;
+  commit(session: SessionObject, context?: RequestContext): PendingCommit;
+  /** Replaces the session's data and bookkeeping with what its store holds now. */
+  reload(session: SessionObject): Promise<void>;
+  /** Asks for the expiry to be refreshed at commit, due or not. */
+  touch(session: SessionObject): void;
+  cookieOf(session: SessionObject): SessionCookie;
 }
-const OWNER: unique symbol = Symbol('sessionkit.owner');
 
 /** Methods and properties every session has, beside the application's own data. */
 export interface SessionControls {
@@ -88,30 +48,60 @@ export interface SessionControls {
    * non-permanent ones a browser-session cookie. Defaults to the `permanent` option.
    */
   permanent: boolean;
+  /** The session's cookie, express-session style: `cookie.maxAge = 30 * 86400e3` remembers this session for 30 days. */
+  readonly cookie: SessionCookie;
   /**
-   * Moves the data to a new id and deletes the old record: call it at login, and
-   * whenever privileges change, so that an id seen before login is worthless after.
+   * Without a callback (sessionkit's own form): moves the data to a new id and deletes the
+   * old record at commit — call it at login and whenever privileges change, so that an id
+   * seen before is worthless after. With a callback (express-session's form, which
+   * Passport uses): a new, EMPTY session takes this one's place on the request
+   * (`req.session`), and the callback runs once it has. With a list of fields
+   * (@fastify/session's form): the same, keeping those fields, and a promise.
    */
-  regenerate(): void;
-  /** Clears every field and deletes the stored record; the cookie is cleared. */
-  destroy(): void;
+  regenerate(callback?: SessionCallback): void;
+  regenerate(keep: readonly string[]): Promise<void>;
+  /**
+   * Clears every field and deletes the stored record now; the cookie is cleared. Resolves
+   * (or calls back) once the record is gone.
+   */
+  destroy(): Promise<void>;
+  destroy(callback: SessionCallback): void;
+  /** Writes the session to its store now, and its cookie to the response; resolves (or calls back) after the write. */
+  save(): Promise<void>;
+  save(callback: SessionCallback): void;
+  /** Reads the session again from its store, replacing its data. */
+  reload(): Promise<void>;
+  reload(callback: SessionCallback): void;
+  /** Refreshes the session's expiry at the end of the request, even if no refresh is due yet. */
+  touch(): void;
 }
 
 /** A session as the application sees it: its data fields plus the controls. */
 export type Session<T extends object = SessionData> = Partial<T> & SessionControls;
 
 /**
+ * The class a manager makes its sessions with: SessionObject, or an adapter's subclass
+ * that adds its framework's session API (Fastify's `get`/`set`/`data`).
+ */
+export type SessionClass = new (owner: SessionOwner, state: SessionFacts, data: Record<string, unknown> | undefined) => SessionObject;
+
+const ignore = () => {};
+
+/**
  * The object behind every session. The application's fields are its own enumerable
  * properties; everything else lives on the prototype or under symbols, so the data is
- * exactly `Object.keys(session)`.
+ * exactly `Object.keys(session)`. A stored field named like a control (`save`, `cookie`)
+ * is never loaded as data, so it can never shadow one.
  */
 export class SessionObject implements SessionControls {
   declare [STATE]: SessionFacts;
   declare [OWNER]: SessionOwner;
+  declare [BINDING]: RequestBinding<SessionObject> | undefined;
 
   constructor(owner: SessionOwner, state: SessionFacts, data: Record<string, unknown> | undefined) {
     Object.defineProperty(this, STATE, { value: state, enumerable: false });
     Object.defineProperty(this, OWNER, { value: owner, enumerable: false });
+    this[BINDING] = undefined;
     if (data) assignData(this, data);
   }
 
@@ -136,32 +126,155 @@ export class SessionObject implements SessionControls {
     this[STATE].permanent = Boolean(value);
   }
 
-  regenerate(): void {
-    this[OWNER].regenerate(this);
+  get cookie(): SessionCookie {
+    return this[OWNER].cookieOf(this);
   }
 
-  destroy(): void {
-    for (const key of Object.keys(this)) delete (this as Record<string, unknown>)[key];
+  regenerate(callback?: SessionCallback): void;
+  regenerate(keep: readonly string[]): Promise<void>;
+  regenerate(argument?: SessionCallback | readonly string[]): Promise<void> | undefined {
+    if (argument === undefined) {
+      this[OWNER].regenerate(this);
+      return undefined;
+    }
+    if (typeof argument === 'function') {
+      settle(() => {
+        this.#replaceWithEmpty([]);
+      }, argument);
+      return undefined;
+    }
+    try {
+      this.#replaceWithEmpty(argument);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  destroy(): Promise<void>;
+  destroy(callback: SessionCallback): void;
+  destroy(callback?: SessionCallback): Promise<void> | undefined {
+    clearData(this);
     this[OWNER].regenerate(this);
+    return answer(saveNow(this), callback, true);
+  }
+
+  save(): Promise<void>;
+  save(callback: SessionCallback): void;
+  save(callback?: SessionCallback): Promise<void> | undefined {
+    return answer(saveNow(this), callback, true);
+  }
+
+  reload(): Promise<void>;
+  reload(callback: SessionCallback): void;
+  reload(callback?: SessionCallback): Promise<void> | undefined {
+    return answer(this[OWNER].reload(this), callback, false);
+  }
+
+  touch(): void {
+    this[OWNER].touch(this);
+  }
+
+  /**
+   * express-session's regenerate: a new, empty session (keeping the fields named in
+   * `keep`) takes this one's place on the request. Where no adapter can swap the request's
+   * session (one loaded by hand), this one is emptied and given a new id instead.
+   */
+  #replaceWithEmpty(keep: readonly string[]): void {
+    const binding = this[BINDING];
+    const kept: Record<string, unknown> = {};
+    for (const field of keep) if (Object.hasOwn(this, field)) kept[field] = (this as Record<string, unknown>)[field];
+    if (binding?.replace) {
+      const next = this[OWNER].renew(this);
+      next[BINDING] = binding;
+      binding.current = next;
+      binding.replace(next);
+      assignData(next, kept);
+    } else {
+      clearData(this);
+      this[OWNER].regenerate(this);
+      assignData(this, kept);
+    }
   }
 }
 
 /**
- * Copies data fields as own properties. A key the target already answers to (`__proto__`,
- * `constructor`, a session control such as `id`) is defined, never assigned, so a stored
- * `__proto__` key stays a plain field and can never swap a prototype or reach a setter.
- * Every other key is assigned: defineProperty costs about seven times as much, on every
- * request that loads a session.
+ * Ties a session to its request, for the operations that act at once (`save`,
+ * `regenerate(callback)`). Adapters call it once per request.
  */
-export function assignData(target: object, data: Record<string, unknown>): void {
+export function bindToRequest<S extends object>(session: NoInfer<S>, binding: RequestBinding<S>): void {
+  (session as unknown as SessionObject)[BINDING] = binding as unknown as RequestBinding<SessionObject>;
+}
+
+/** The request a session is bound to, if an adapter bound it. */
+export function bindingOf<S extends object>(session: S): RequestBinding<S> | undefined {
+  return (session as unknown as SessionObject)[BINDING] as RequestBinding<S> | undefined;
+}
+
+/** Commits a session now (the store write, then its cookie on the response). */
+async function saveNow(session: SessionObject): Promise<void> {
+  const binding = session[BINDING];
+  const pending = session[OWNER].commit(session, binding?.context);
+  await pending.persist();
+  if (pending.setCookies.length > 0) binding?.sendCookies(pending.setCookies);
+}
+
+/**
+ * Hands an operation's outcome to a callback, or returns its promise. A promise nobody
+ * awaits must not end the process on failure: a failed save is retried, and reported, by
+ * the request's own commit at the end.
+ */
+function answer(done: Promise<void>, callback: SessionCallback | undefined, retriedAtCommit: boolean): Promise<void> | undefined {
+  if (callback) {
+    done.then(() => {
+      callback();
+    }, callback);
+    return undefined;
+  }
+  if (retriedAtCommit) done.catch(ignore);
+  return done;
+}
+
+/** Runs synchronous work and calls back on a later turn, as express-session's callbacks are. */
+function settle(work: () => void, callback: SessionCallback): void {
+  let failure: unknown;
+  try {
+    work();
+  } catch (error) {
+    failure = error;
+  }
+  queueMicrotask(() => {
+    callback(failure);
+  });
+}
+
+/** Removes every data field of a session (its controls stay). */
+export function clearData(session: object): void {
+  for (const key of Object.keys(session)) delete (session as Record<string, unknown>)[key];
+}
+
+/**
+ * Copies data fields as own properties. A key the target already answers to through
+ * Object.prototype (`__proto__`, `constructor`) is defined, never assigned, so a stored
+ * `__proto__` key stays a plain field and can never swap a prototype. A key that names a
+ * session control (`save`, `cookie`, `permanent`) is skipped: it can never shadow one.
+ * Every other key is assigned: defineProperty costs about seven times as much, on every
+ * request that loads a session. Returns the skipped keys.
+ */
+export function assignData(target: object, data: Record<string, unknown>): string[] | undefined {
   const fields = target as Record<string, unknown>;
+  let skipped: string[] | undefined;
   for (const key of Object.keys(data)) {
-    if (key in target) {
+    if (!(key in target) || Object.hasOwn(target, key)) {
+      // A new key, or one that is already an own data field: a plain assignment is safe.
+      fields[key] = data[key];
+    } else if (key in Object.prototype || !(target instanceof SessionObject)) {
       Object.defineProperty(target, key, { value: data[key], writable: true, enumerable: true, configurable: true });
     } else {
-      fields[key] = data[key];
+      (skipped ??= []).push(key);
     }
   }
+  return skipped;
 }
 
 /**

@@ -26,7 +26,7 @@ function build(express: typeof express5) {
       res.send('ok');
     });
     app.get('/destroy', (req, res) => {
-      req.session.destroy();
+      void req.session.destroy();
       res.send('ok');
     });
     app.get('/transient', (req, res) => {
@@ -75,7 +75,7 @@ for (const [label, express] of [['Express 5', express5], ['Express 4', express4]
         res.send('ok');
       });
       app.get('/logout', (req, res) => {
-        req.session.destroy();
+        void req.session.destroy();
         res.send('bye');
       });
       server = await listen(app);

@@ -32,7 +32,7 @@ function build(factory: Factory, withCookiePlugin: boolean) {
       return 'ok';
     });
     app.get('/destroy', async (request) => {
-      request.session.destroy();
+      await request.session.destroy();
       return 'ok';
     });
     app.get('/transient', async (request) => {

@@ -26,7 +26,7 @@ function build(options: SessionOptions | SessionManager) {
     return c.text('ok');
   });
   app.get('/destroy', (c) => {
-    c.get('session').destroy();
+    void c.get('session').destroy();
     return c.text('ok');
   });
   app.get('/transient', (c) => {

@@ -42,7 +42,7 @@ function build(Koa: typeof Koa3) {
           ctx.body = 'ok';
           break;
         case '/destroy':
-          ctx.session.destroy();
+          void ctx.session.destroy();
           ctx.body = 'ok';
           break;
         case '/transient':

@@ -27,7 +27,7 @@ function build(options: SessionOptions | SessionManager) {
           session.regenerate();
           return send('ok');
         case '/destroy':
-          session.destroy();
+          void session.destroy();
           return send('ok');
         case '/transient':
           session.permanent = false;

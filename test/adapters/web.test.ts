@@ -27,7 +27,7 @@ function build(options: SessionOptions | SessionManager) {
         session.regenerate();
         return new Response('ok');
       case '/destroy':
-        session.destroy();
+        void session.destroy();
         return new Response('ok');
       case '/transient':
         session.permanent = false;

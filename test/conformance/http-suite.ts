@@ -31,7 +31,7 @@ function app(store: Store) {
     res.json(data(req));
   });
   application.get('/destroy', (req, res) => {
-    req.session.destroy();
+    void req.session.destroy();
     res.send('ok');
   });
   application.get('/regenerate', (req, res) => {

@@ -289,7 +289,7 @@ describe('engine: regenerate and destroy', () => {
     const first = await request(undefined, (s) => {
       s.user = 'alice';
     });
-    const second = await request(first.cookie, (s) => s.destroy());
+    const second = await request(first.cookie, (s) => void s.destroy());
     expect(await store.inner.get(`session:${first.session.id}`)).toBeUndefined();
     expect(second.setCookie).toMatch(/Max-Age=0/);
     expect(Object.keys(second.session)).toEqual([]);
@@ -301,7 +301,7 @@ describe('engine: regenerate and destroy', () => {
       s.user = 'alice';
     });
     const second = await request(first.cookie, (s) => {
-      s.destroy();
+      void s.destroy();
       s.flash = 'logged out';
     });
     expect(second.session.id).not.toBe(first.session.id);
@@ -406,7 +406,7 @@ describe('engine: concurrent requests of one session (compare-and-set and merge)
     const first = await request(undefined, (s) => (s.user = 'alice'));
     const sa = await engine.load(first.cookie);
     const sb = await engine.load(first.cookie);
-    sa.destroy();
+    void sa.destroy();
     sb.cart = ['x'];
     await engine.commit(sa).persist();
     await engine.commit(sb).persist();

@@ -55,7 +55,7 @@ function app(sessions: MultiSessionEntry[]) {
     res.send('ok');
   });
   application.get('/destroy', (req, res) => {
-    req.session.destroy();
+    void req.session.destroy();
     res.send('ok');
   });
   application.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {

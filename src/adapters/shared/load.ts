@@ -1,12 +1,16 @@
-import type { SessionManager } from '../../core/manager.js';
+import type { SessionClass, SessionManager } from '../../core/manager.js';
 import type { Session } from '../../core/session.js';
 
 /**
  * The one way every adapter loads: synchronously where everything the manager reads
  * answers synchronously (no promise on the request's path), otherwise through `load`.
  */
-export function loadSession<T extends object>(manager: SessionManager<T>, cookieHeader: string | undefined): Session<T> | Promise<Session<T>> {
-  return manager.canLoadSync ? manager.loadSync(cookieHeader) : manager.load(cookieHeader);
+export function loadSession<T extends object>(
+  manager: SessionManager<T>,
+  cookieHeader: string | undefined,
+  kind?: SessionClass,
+): Session<T> | Promise<Session<T>> {
+  return manager.canLoadSync ? manager.loadSync(cookieHeader, kind) : manager.load(cookieHeader, kind);
 }
 
 /** `loadSession` for callback-style adapters: exactly one of `onSession` and `onError` is called. */
@@ -15,10 +19,11 @@ export function loadForRequest<T extends object>(
   cookieHeader: string | undefined,
   onSession: (session: Session<T>) => void,
   onError: (error: unknown) => void,
+  kind?: SessionClass,
 ): void {
   let loaded: Session<T> | Promise<Session<T>>;
   try {
-    loaded = loadSession(manager, cookieHeader);
+    loaded = loadSession(manager, cookieHeader, kind);
   } catch (error) {
     onError(error);
     return;

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import type { PendingCommit, RequestContext, SessionManager } from '../../core/manager.js';
+import type { SessionManager } from '../../core/manager.js';
+import type { RequestBinding } from '../../core/request-binding.js';
 import type { Session } from '../../core/session.js';
 import { applySessionHeaders, type HeaderTarget } from './headers.js';
 
@@ -26,9 +27,9 @@ class NodeResponseHeaders implements HeaderTarget {
   }
 }
 
-/** Adds a commit's headers to a node:http response that has not sent them yet. */
-function applyToResponse(res: ServerResponse, pending: PendingCommit): void {
-  if (!res.headersSent) applySessionHeaders(new NodeResponseHeaders(res), pending.setCookies);
+/** Adds Set-Cookie values and Vary to a node:http response that has not sent its headers yet. */
+function applyToResponse(res: ServerResponse, setCookies: readonly string[]): void {
+  if (!res.headersSent) applySessionHeaders(new NodeResponseHeaders(res), setCookies);
 }
 
 /**
@@ -38,15 +39,10 @@ function applyToResponse(res: ServerResponse, pending: PendingCommit): void {
  *
  * A handler that streams sends its headers before end(): the cookie is decided then,
  * and the store write still happens at the end with the session's final state.
- * `onError` receives store failures while the response can still report them.
+ * `onError` receives store failures while the response can still report them. The
+ * session committed is the binding's current one (`regenerate(callback)` may replace it).
  */
-export function commitOnResponse(
-  manager: SessionManager,
-  session: Session,
-  res: ServerResponse,
-  context: RequestContext,
-  onError: (error: unknown) => void,
-): void {
+export function commitOnResponse(manager: SessionManager, binding: RequestBinding<Session>, res: ServerResponse, onError: (error: unknown) => void): void {
   // Kept unbound on purpose: they are called with the response as `this`, as Node does.
   // eslint-disable-next-line @typescript-eslint/unbound-method
   const originalWriteHead = res.writeHead as Fn;
@@ -55,22 +51,22 @@ export function commitOnResponse(
   let ending = false;
 
   res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-    if (!ending) applyToResponse(res, manager.commit(session, context));
+    if (!ending) applyToResponse(res, binding.cookiesWith(manager.commit(binding.current, binding.context).setCookies));
     return originalWriteHead.apply(this, args);
   } as ServerResponse['writeHead'];
 
   res.end = function (this: ServerResponse, ...args: unknown[]) {
     if (ending) return originalEnd.apply(this, args);
     ending = true;
-    const pending = manager.commit(session, context);
+    const pending = manager.commit(binding.current, binding.context);
     if (!pending.needsPersist) {
       // The common read-only request: no store write, so no need to wait for one.
-      applyToResponse(res, pending);
+      applyToResponse(res, binding.cookiesWith(pending.setCookies));
       return originalEnd.apply(res, args);
     }
     pending.persist().then(
       () => {
-        applyToResponse(res, pending);
+        applyToResponse(res, binding.cookiesWith(pending.setCookies));
         originalEnd.apply(res, args);
       },
       (error: unknown) => {

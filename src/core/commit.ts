@@ -1,0 +1,18 @@
+/** Per-request facts an adapter knows and the engine needs. */
+export interface RequestContext {
+  /** The request came over HTTPS (used when cookie.secure is 'auto'). */
+  secure?: boolean;
+}
+
+/**
+ * The outcome of committing a session, in two steps because headers and the store are
+ * written at different moments: `setCookies` are known at once (an adapter can send it
+ * even when the body is already streaming), `persist()` performs the store operations.
+ */
+export interface PendingCommit {
+  /** Set-Cookie header values to send; empty when no cookie changes. */
+  readonly setCookies: readonly string[];
+  /** False when there is nothing to write: adapters may then skip `persist()` altogether. */
+  readonly needsPersist: boolean;
+  persist(): Promise<void>;
+}

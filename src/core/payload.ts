@@ -1,0 +1,67 @@
+import type { CookieSettings } from './cookie-header.js';
+
+/**
+ * What the engine stores for one session: its fields and its permanent flag; the id when
+ * the cookie holds the session (a sealed cookie has no store key to carry it); and what
+ * the session set for itself — its own lifetime and cookie attributes — only when it did.
+ */
+export interface Payload {
+  p: boolean;
+  d: Record<string, unknown>;
+  i?: string;
+  l?: number;
+  c?: CookieSettings;
+}
+
+/** A payload with only the parts a session has: optional parts are left out, never stored as nil. */
+export function makePayload(
+  permanent: boolean,
+  data: Record<string, unknown>,
+  id: string | undefined,
+  lifetimeMs: number | undefined,
+  cookie: CookieSettings | undefined,
+): Payload {
+  const payload: Payload = { p: permanent, d: data };
+  if (id !== undefined) payload.i = id;
+  if (lifetimeMs !== undefined) payload.l = lifetimeMs;
+  if (cookie !== undefined) payload.c = cookie;
+  return payload;
+}
+
+export function isPayload(value: unknown): value is Payload {
+  if (typeof value !== 'object' || value === null) return false;
+  const { p, d, l, c } = value as Partial<Payload>;
+  return (
+    typeof p === 'boolean' &&
+    typeof d === 'object' &&
+    d !== null &&
+    !Array.isArray(d) &&
+    (l === undefined || (typeof l === 'number' && l >= 1000 && Number.isFinite(l))) &&
+    (c === undefined || isCookieSettings(c))
+  );
+}
+
+const SETTING_TYPES: Record<keyof CookieSettings, (value: unknown) => boolean> = {
+  domain: (value) => typeof value === 'string',
+  path: (value) => typeof value === 'string' && value.startsWith('/'),
+  httpOnly: (value) => typeof value === 'boolean',
+  secure: (value) => typeof value === 'boolean' || value === 'auto',
+  sameSite: (value) => value === false || value === 'lax' || value === 'strict' || value === 'none',
+};
+
+/** Stored cookie settings are data from the store: only known attributes of the right type count. */
+function isCookieSettings(value: unknown): value is CookieSettings {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  return Object.entries(value).every(
+    ([name, setting]) => Object.hasOwn(SETTING_TYPES, name) && (setting === undefined || SETTING_TYPES[name as keyof CookieSettings](setting)),
+  );
+}
+
+export function isEmpty(object: object): boolean {
+  for (const key in object) if (Object.hasOwn(object, key)) return false;
+  return true;
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array | undefined): boolean {
+  return b !== undefined && a.length === b.length && Buffer.compare(a, b) === 0;
+}

@@ -1,0 +1,132 @@
+import type { CookieSettings } from './cookie-header.js';
+import { SessionConfigError } from './errors.js';
+import type { ResolvedCookieOptions, ResolvedOptions, SameSite } from './options.js';
+import { lifetimeOf, type SessionState } from './session-state.js';
+
+/**
+ * A session's cookie as express-session shows it (`req.session.cookie`), settable per
+ * session. What is set here is stored with the session, so a refresh keeps it:
+ *
+ *     req.session.cookie.maxAge = 30 * 86400e3; // remember me for 30 days
+ *     req.session.cookie.maxAge = null;         // a browser-session cookie
+ */
+export class SessionCookie {
+  readonly #state: SessionState;
+  readonly #options: Pick<ResolvedOptions, 'cookie' | 'lifetimeMs'>;
+  /** What `maxAge = 0` (or a past `expires`) does: end the session, as the browser would drop its cookie. */
+  readonly #end: () => void;
+
+  constructor(state: SessionState, options: Pick<ResolvedOptions, 'cookie' | 'lifetimeMs'>, end: () => void) {
+    this.#state = state;
+    this.#options = options;
+    this.#end = end;
+  }
+
+  /** Milliseconds until the cookie expires; null for a browser-session cookie. */
+  get maxAge(): number | null {
+    const expires = this.expires;
+    return expires === null ? null : expires.getTime() - Date.now();
+  }
+
+  /**
+   * A lifetime for this session alone, in milliseconds: the session becomes permanent with
+   * it. `null` makes it a browser-session cookie; 0 or less ends the session.
+   */
+  set maxAge(value: number | null) {
+    if (value === null) {
+      this.#state.permanent = false;
+      return;
+    }
+    if (typeof value !== 'number' || Number.isNaN(value)) {
+      throw new SessionConfigError(`session.cookie.maxAge must be a number of milliseconds or null, got ${typeof value}.`);
+    }
+    if (value <= 0) {
+      this.#end();
+      return;
+    }
+    this.#state.lifetimeMs = Math.max(1000, Math.floor(value));
+    this.#state.permanent = true;
+  }
+
+  /** When the cookie expires; null for a browser-session cookie. */
+  get expires(): Date | null {
+    const state = this.#state;
+    if (!state.permanent) return null;
+    return new Date(state.expiresAt ?? Date.now() + lifetimeOf(this.#options, state));
+  }
+
+  set expires(value: Date | null) {
+    this.maxAge = value === null ? null : value.getTime() - Date.now();
+  }
+
+  /** The lifetime the cookie was given, in milliseconds; null for a browser-session cookie. */
+  get originalMaxAge(): number | null {
+    return this.#state.permanent ? lifetimeOf(this.#options, this.#state) : null;
+  }
+
+  get httpOnly(): boolean {
+    return this.#setting('httpOnly');
+  }
+
+  set httpOnly(value: boolean) {
+    this.#set('httpOnly', Boolean(value));
+  }
+
+  get secure(): boolean | 'auto' {
+    return this.#setting('secure');
+  }
+
+  set secure(value: boolean | 'auto') {
+    this.#set('secure', value === 'auto' ? 'auto' : Boolean(value));
+  }
+
+  get sameSite(): SameSite {
+    return this.#setting('sameSite');
+  }
+
+  set sameSite(value: SameSite) {
+    const lower = value === false ? false : String(value).toLowerCase();
+    if (lower !== false && lower !== 'lax' && lower !== 'strict' && lower !== 'none') {
+      throw new SessionConfigError(`session.cookie.sameSite must be 'lax', 'strict', 'none' or false, got ${String(value)}.`);
+    }
+    this.#set('sameSite', lower);
+  }
+
+  get path(): string {
+    return this.#setting('path');
+  }
+
+  set path(value: string) {
+    if (typeof value !== 'string' || !value.startsWith('/')) throw new SessionConfigError("session.cookie.path must start with '/'.");
+    this.#set('path', value);
+  }
+
+  get domain(): string | undefined {
+    return this.#setting('domain');
+  }
+
+  set domain(value: string | undefined) {
+    this.#set('domain', value || undefined);
+  }
+
+  /** express-session's shape, for code that logs or serializes the cookie. */
+  toJSON(): Record<string, unknown> {
+    return {
+      originalMaxAge: this.originalMaxAge,
+      expires: this.expires,
+      httpOnly: this.httpOnly,
+      secure: this.secure,
+      sameSite: this.sameSite,
+      path: this.path,
+      domain: this.domain,
+    };
+  }
+
+  #setting<K extends keyof CookieSettings>(name: K): ResolvedCookieOptions[K] {
+    return this.#state.cookieSettings?.[name] ?? this.#options.cookie[name];
+  }
+
+  #set<K extends keyof CookieSettings>(name: K, value: CookieSettings[K]): void {
+    this.#state.cookieSettings = { ...this.#state.cookieSettings, [name]: value };
+  }
+}

@@ -1,0 +1,97 @@
+import type { CookieSettings } from './cookie-header.js';
+import { generateId } from './ids.js';
+import type { ResolvedOptions } from './options.js';
+
+/** What a session object shows of its state: all that a composite of sessions has too. */
+export interface SessionFacts {
+  /** The id the cookie carries after this request. */
+  readonly id: string;
+  /** No record exists under `id` yet. */
+  readonly isNew: boolean;
+  /** Expiry of the stored record as read or last written; undefined for a new session. */
+  readonly expiresAt: number | undefined;
+  permanent: boolean;
+}
+
+/** The engine's bookkeeping for one session, kept off the data under a symbol. */
+export interface SessionState extends SessionFacts {
+  id: string;
+  isNew: boolean;
+  /** The stored payload as it was read, to detect changes (nested ones too) by comparison. */
+  loadedBytes: Uint8Array | undefined;
+  version: string | undefined;
+  expiresAt: number | undefined;
+  /** Ids whose records must be deleted on commit (after regenerate() or destroy()). */
+  retiredIds: string[];
+  /** The request carried a valid cookie for a session: clearing it needs a Set-Cookie. */
+  cookieReceived: boolean;
+  /** This session's own lifetime (remember-me: `session.cookie.maxAge`), stored with it. */
+  lifetimeMs: number | undefined;
+  /** Cookie attributes this session set for itself, stored with it. */
+  cookieSettings: CookieSettings | undefined;
+  /** `touch()` was called: refresh the expiry at commit even if no refresh is due. */
+  touchRequested: boolean;
+  /** A store write of this session in progress (a `save()` nobody awaited): the next one waits for it. */
+  writing: Promise<void> | undefined;
+}
+
+/** The state of a session that has no record yet: a fresh random id, nothing loaded. */
+export function freshState(options: Pick<ResolvedOptions, 'idLength' | 'permanent'>, cookieReceived: boolean): SessionState {
+  return {
+    id: generateId(options.idLength),
+    isNew: true,
+    loadedBytes: undefined,
+    version: undefined,
+    expiresAt: undefined,
+    permanent: options.permanent,
+    retiredIds: [],
+    cookieReceived,
+    lifetimeMs: undefined,
+    cookieSettings: undefined,
+    touchRequested: false,
+    writing: undefined,
+  };
+}
+
+/** The state of a session read from its store (or sealed cookie): the same shape as a fresh one. */
+export function loadedState(
+  id: string,
+  record: { data: Uint8Array; expiresAt: number; version?: string | undefined },
+  payload: { p: boolean; l?: number | undefined; c?: CookieSettings | undefined },
+): SessionState {
+  return {
+    id,
+    isNew: false,
+    loadedBytes: record.data,
+    version: record.version,
+    expiresAt: record.expiresAt,
+    permanent: payload.p,
+    retiredIds: [],
+    cookieReceived: true,
+    lifetimeMs: payload.l,
+    cookieSettings: payload.c,
+    touchRequested: false,
+    writing: undefined,
+  };
+}
+
+/** The lifetime that applies to a session: its own (remember-me), or the configured one. */
+export function lifetimeOf(options: Pick<ResolvedOptions, 'lifetimeMs'>, state: SessionState): number {
+  return state.lifetimeMs ?? options.lifetimeMs;
+}
+
+/**
+ * Whether an unmodified session's expiry should be pushed out now: `touch()` was called,
+ * or refreshEachRequest, throttled so that it happens at most once per touchAfter (the
+ * expiry was last set a lifetime before it falls).
+ */
+export function isRefreshDue(
+  options: Pick<ResolvedOptions, 'refreshEachRequest' | 'lifetimeMs' | 'touchAfterMs'>,
+  state: SessionState,
+  now: number,
+): boolean {
+  if (state.touchRequested) return true;
+  if (!options.refreshEachRequest || state.expiresAt === undefined) return false;
+  const lastRefresh = state.expiresAt - lifetimeOf(options, state);
+  return now - lastRefresh >= options.touchAfterMs;
+}
