@@ -2,6 +2,8 @@ import { isCarrierSource, type CarriedRecord, type Carrier } from './carrier.js'
 import { CookieWriter, readCookie } from './cookie-header.js';
 import { IdCodec } from './ids.js';
 import type { Logger } from './logger.js';
+import { finishMigration } from './migration-commit.js';
+import type { SessionMigration } from './migration.js';
 import type { PendingCommit, RequestContext, SessionClass, SessionManager } from './manager.js';
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
 import { equalBytes, isEmpty, isPayload, makePayload, type Payload } from './payload.js';
@@ -76,8 +78,9 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     return this.options.cookie.name;
   }
 
+  /** Synchronous loads need a carrier that reads synchronously, and no migration (which reads another store). */
   get canLoadSync(): boolean {
-    return this.#carrier?.opensSync === true;
+    return this.#carrier?.opensSync === true && this.options.migrate === undefined;
   }
 
   /**
@@ -90,7 +93,21 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const carrier = this.#carrier!;
     const cookieValue = readCookie(cookieHeader, this.cookieName);
     const carried = cookieValue === undefined ? undefined : await carrier.open(cookieValue);
-    return this.#sessionFrom(carrier, cookieValue !== undefined, carried, kind);
+    const session = this.#sessionFrom(carrier, cookieValue !== undefined, carried, kind);
+    return this.options.migrate && session.isNew ? this.#migrated(session, cookieHeader, this.options.migrate, kind) : session;
+  }
+
+  /**
+   * A request without a usable sessionkit session but with the other library's cookie:
+   * that session's data, under a new sessionkit id (never the old id: it is not ours).
+   */
+  async #migrated(session: Session<T>, cookieHeader: string | undefined, migrate: SessionMigration, kind: SessionClass): Promise<Session<T>> {
+    const oldValue = readCookie(cookieHeader, migrate.cookieName);
+    const data = oldValue === undefined ? undefined : await migrate.read(oldValue);
+    if (oldValue === undefined || data === undefined) return session;
+    const state = freshState(this.options, this.#stateOf(session).cookieReceived);
+    state.migratedFrom = oldValue;
+    return this.#session(kind, state, data);
   }
 
   /** `load` without a promise, where the carrier reads synchronously (`canLoadSync`). */
@@ -158,16 +175,18 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       return oversized(carrier, bytes!, setCookie);
     }
     const setCookies = setCookie === undefined ? [] : [setCookie];
+    let pending: PendingCommit;
     if (inCookie) {
       // The cookie is the write: the session is saved the moment its cookie is decided.
       state.retiredIds.length = 0;
       if (action !== 'none') this.#written(state, action, bytes, undefined, expiresAt);
-      return setCookie === undefined ? NOTHING_TO_COMMIT : { setCookies, needsPersist: false, persist: NOTHING_TO_PERSIST };
+      pending = setCookie === undefined ? NOTHING_TO_COMMIT : { setCookies, needsPersist: false, persist: NOTHING_TO_PERSIST };
+    } else if (action === 'none' && !retiresSome) {
+      pending = setCookie === undefined ? NOTHING_TO_COMMIT : { setCookies, needsPersist: false, persist: NOTHING_TO_PERSIST };
+    } else {
+      pending = { setCookies, needsPersist: true, persist: () => this.#persist(session, state, action, bytes, expiresAt) };
     }
-    if (action === 'none' && !retiresSome) {
-      return setCookie === undefined ? NOTHING_TO_COMMIT : { setCookies, needsPersist: false, persist: NOTHING_TO_PERSIST };
-    }
-    return { setCookies, needsPersist: true, persist: () => this.#persist(session, state, action, bytes, expiresAt) };
+    return state.migratedFrom === undefined ? pending : finishMigration(pending, state, this.options.migrate!);
   }
 
   /** Gives a session a new id, keeping its data; the old record is deleted on commit. */

@@ -4,6 +4,7 @@ import { msgpackCodec } from './codec/msgpack.js';
 import { parseDuration } from './duration.js';
 import { describeValue, SessionConfigError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
+import { isSessionMigration, type SessionMigration } from './migration.js';
 import type { Store } from './store.js';
 import { createStoreByType, type StoreType, type StoreTypeOptions } from '../config/store-registry.js';
 import { isCarrierSource, type CarrierSource } from './carrier.js';
@@ -84,6 +85,11 @@ export interface SessionOptions {
    * application (see the README's benchmark figures).
    */
   requestContext?: boolean;
+  /**
+   * Takes over the live sessions of another library as their users come back (see
+   * `expressSessionMigration()` in `sessionkit/connect`): nobody is logged out by the switch.
+   */
+  migrate?: SessionMigration;
 }
 
 export interface ResolvedCookieOptions {
@@ -111,13 +117,14 @@ export interface ResolvedOptions {
   maxConflictRetries: number;
   logger: Logger;
   requestContext: boolean;
+  migrate: SessionMigration | undefined;
 }
 
 const DAY_SECONDS = 86_400;
 const MIN_SECRET_LENGTH = 16;
 const KNOWN_OPTIONS = new Set([
   'store', 'type', 'storeOptions', 'permanent', 'secret', 'keyPrefix', 'idLength', 'cookie', 'lifetime',
-  'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'logger', 'requestContext',
+  'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'logger', 'requestContext', 'migrate',
 ]);
 const KNOWN_COOKIE_OPTIONS = new Set(['name', 'domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned']);
 
@@ -140,6 +147,7 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
     maxConflictRetries: resolveRetries(options.maxConflictRetries),
     logger,
     requestContext: options.requestContext ?? false,
+    migrate: resolveMigration(options.migrate, options.cookie?.name ?? 'session'),
   };
 }
 
@@ -167,6 +175,19 @@ function resolveStore(options: SessionOptions, logger: Logger): ResolvedOptions[
     throw new SessionConfigError('"storeOptions" is set without "type". Name the store type the options are for.');
   }
   return createStoreByType(options.type ?? 'null', options.storeOptions, logger);
+}
+
+function resolveMigration(migrate: SessionOptions['migrate'], cookieName: string): SessionMigration | undefined {
+  if (migrate === undefined) return undefined;
+  if (!isSessionMigration(migrate)) {
+    throw new SessionConfigError('"migrate" must be a session migration, such as expressSessionMigration({ secret, store }) from sessionkit/connect.');
+  }
+  if (migrate.cookieName === cookieName) {
+    throw new SessionConfigError(
+      `"migrate" reads the cookie '${cookieName}', which is sessionkit's own cookie name too. Give sessionkit another cookie.name.`,
+    );
+  }
+  return migrate;
 }
 
 function resolveSecrets(secret: SessionOptions['secret']): string[] {

@@ -33,6 +33,8 @@ export interface SessionState extends SessionFacts {
   touchRequested: boolean;
   /** A store write of this session in progress (a `save()` nobody awaited): the next one waits for it. */
   writing: Promise<void> | undefined;
+  /** The other library's cookie value this session's data was migrated from, until the old record is removed. */
+  migratedFrom: string | undefined;
 }
 
 /** The state of a session that has no record yet: a fresh random id, nothing loaded. */
@@ -50,6 +52,7 @@ export function freshState(options: Pick<ResolvedOptions, 'idLength' | 'permanen
     cookieSettings: undefined,
     touchRequested: false,
     writing: undefined,
+    migratedFrom: undefined,
   };
 }
 
@@ -72,6 +75,7 @@ export function loadedState(
     cookieSettings: payload.c,
     touchRequested: false,
     writing: undefined,
+    migratedFrom: undefined,
   };
 }
 
