@@ -1,4 +1,4 @@
-import express from 'express';
+import express, { type RequestHandler } from 'express';
 import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,11 +49,11 @@ function app(store: CountingStore) {
     req.session.cart = ['book'];
     res.send('ok');
   });
-  application.post('/login', authenticator.authenticate('local', { successRedirect: '/me', failureRedirect: '/login', failureMessage: true }));
-  application.post(
-    '/login-keep',
-    authenticator.authenticate('local', { successRedirect: '/me', failureRedirect: '/login', keepSessionInfo: true }),
-  );
+  // @types/passport types authenticate() as `any`; it is Express middleware.
+  const login = authenticator.authenticate('local', { successRedirect: '/me', failureRedirect: '/login', failureMessage: true }) as RequestHandler;
+  const loginKeeping = authenticator.authenticate('local', { successRedirect: '/me', failureRedirect: '/login', keepSessionInfo: true }) as RequestHandler;
+  application.post('/login', login);
+  application.post('/login-keep', loginKeeping);
   application.post('/login-direct', (req, res, next) => {
     req.login({ id: 'u1', name: 'Ada' }, (error) => {
       if (error) {
