@@ -23,7 +23,16 @@ export const entries = {
 export default defineConfig({
   entry: entries,
   format: ['esm', 'cjs'],
-  dts: true,
+  dts: {
+    // Every declaration file (entries and chunks) loads the package root. SessionData is
+    // declared in a chunk and exported by the root; an application's
+    // `declare module 'sessionkit' { interface SessionData … }` merges into it only if the
+    // root is part of its program, and an augmentation alone does not load a module: an
+    // application that imports only 'sessionkit/express' would get TS2664 ("module
+    // 'sessionkit' cannot be found") and untyped fields. The package name resolves to the
+    // package itself (self-reference through the exports map, or node_modules lookup).
+    banner: "import type {} from 'sessionkit';",
+  },
   clean: true,
   target: 'node20',
   sourcemap: true,
