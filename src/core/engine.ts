@@ -10,7 +10,7 @@ import { equalBytes, isEmpty, isPayload, makePayload, type Payload } from './pay
 import { enableRequestContext } from './request-context.js';
 import { assignData, clearData, SessionObject, stateIfOwnedBy, type Session, type SessionData, type SessionOwner } from './session.js';
 import { SessionCookie } from './session-cookie.js';
-import { freshState, isRefreshDue, lifetimeOf, loadedState, type SessionState } from './session-state.js';
+import { absoluteEnd, expiryAt, freshState, isRefreshDue, loadedState, type SessionState } from './session-state.js';
 import { StoreCarrier } from './store-carrier.js';
 import { StoreWriter, type StoreAction } from './store-writer.js';
 import { isExpired, StoreError, type Store, type StoreRecord } from './store.js';
@@ -136,7 +136,19 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const payload = record && !isExpired(record) ? this.#decodeRecord(carrier, record) : undefined;
     const id = carried?.id ?? payload?.i;
     if (!record || !payload || id === undefined) return this.#session(kind, freshState(this.options, cookieReceived), undefined);
-    return this.#session(kind, loadedState(id, record, payload), payload.d);
+    const state = loadedState(id, record, payload);
+    if (this.options.absoluteLifetimeMs !== undefined) {
+      // A record from before creation times were stored starts its clock now.
+      state.createdAt ??= Date.now();
+      const end = absoluteEnd(this.options, state)!;
+      if (Date.now() >= end) {
+        // Past its absolute lifetime, however active: a fresh session, and the old record goes.
+        const fresh = freshState(this.options, true);
+        if (carrier.store) fresh.retiredIds.push(id);
+        return this.#session(kind, fresh, undefined);
+      }
+    }
+    return this.#session(kind, state, payload.d);
   }
 
   /**
@@ -156,7 +168,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       action = state.isNew ? 'none' : 'delete';
     } else {
       const data = session as Record<string, unknown>;
-      const payload = makePayload(state.permanent, data, inCookie ? state.id : undefined, state.lifetimeMs, state.cookieSettings);
+      const payload = makePayload(state.permanent, data, inCookie ? state.id : undefined, state.createdAt, state.lifetimeMs, state.cookieSettings);
       const codec = this.options.codec;
       // Most requests change nothing: compare in the codec's reusable buffer, copy on change.
       const transient = codec.encodeTransient ? codec.encodeTransient(payload) : codec.encode(payload);
@@ -169,7 +181,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     }
     state.touchRequested = false;
     const retiresSome = state.retiredIds.length > 0;
-    const expiresAt = now + lifetimeOf(this.options, state);
+    const expiresAt = expiryAt(this.options, state, now);
     const setCookie = this.#cookieFor(carrier, state, action, empty, retiresSome, bytes, now, expiresAt, context);
     if (setCookie !== undefined && carrier.maxCookieBytes !== undefined && Buffer.byteLength(setCookie) > carrier.maxCookieBytes) {
       return oversized(carrier, bytes!, setCookie);
@@ -192,9 +204,11 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   /** Gives a session a new id, keeping its data; the old record is deleted on commit. */
   regenerate(session: SessionObject): void {
     const state = this.#stateOf(session);
-    const { permanent, lifetimeMs, cookieSettings } = state;
+    const { permanent, createdAt, lifetimeMs, cookieSettings } = state;
     Object.assign(state, freshState(this.options, state.cookieReceived), {
       permanent,
+      // A login inside a session does not restart its absolute clock.
+      createdAt,
       lifetimeMs,
       cookieSettings,
       retiredIds: this.#retiring(state),
@@ -207,6 +221,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const state = this.#stateOf(session);
     const fresh = freshState(this.options, state.cookieReceived);
     fresh.retiredIds = this.#retiring(state);
+    fresh.createdAt = state.createdAt;
     const kind = (Object.getPrototypeOf(session) as { constructor: SessionClass }).constructor;
     return new kind(this, fresh, undefined);
   }
@@ -290,7 +305,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const refreshesCookie = state.permanent || carrier.store === undefined;
     const sendsCookie = action === 'create' || action === 'update' || (action === 'touch' && refreshesCookie);
     if (!sendsCookie) return undefined;
-    const lifetime = state.permanent ? lifetimeOf(this.options, state) : undefined;
+    // A persistent cookie lives as long as the record: a lifetime, or less near the absolute end.
+    const lifetime = state.permanent ? expiresAt - now : undefined;
     return this.#cookies.set(carrier.cookieValue(state.id, bytes!, expiresAt), secure, now, lifetime, state.cookieSettings);
   }
 

@@ -61,6 +61,13 @@ export interface SessionOptions {
   cookie?: CookieOptions;
   /** PERMANENT_SESSION_LIFETIME: seconds or '31d'-style. Default 31 days. */
   lifetime?: number | string;
+  /**
+   * SESSION_ABSOLUTE_LIFETIME: how long after it was created a session ends, however
+   * active it is (OWASP's absolute timeout; `lifetime` with `refreshEachRequest` is the idle
+   * one). Seconds or '8h'-style. Logging in (`regenerate()`) does not restart the clock.
+   * Default none.
+   */
+  absoluteLifetime?: number | string;
   /** SESSION_REFRESH_EACH_REQUEST: extend the expiry of sessions in use. Default true. */
   refreshEachRequest?: boolean;
   /**
@@ -111,6 +118,7 @@ export interface ResolvedOptions {
   idLength: number;
   cookie: ResolvedCookieOptions;
   lifetimeMs: number;
+  absoluteLifetimeMs: number | undefined;
   refreshEachRequest: boolean;
   touchAfterMs: number;
   codec: Codec;
@@ -123,7 +131,7 @@ export interface ResolvedOptions {
 const DAY_SECONDS = 86_400;
 const MIN_SECRET_LENGTH = 16;
 const KNOWN_OPTIONS = new Set([
-  'store', 'type', 'storeOptions', 'permanent', 'secret', 'keyPrefix', 'idLength', 'cookie', 'lifetime',
+  'store', 'type', 'storeOptions', 'permanent', 'secret', 'keyPrefix', 'idLength', 'cookie', 'lifetime', 'absoluteLifetime',
   'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'logger', 'requestContext', 'migrate',
 ]);
 const KNOWN_COOKIE_OPTIONS = new Set(['name', 'domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned']);
@@ -141,6 +149,7 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
     idLength: resolveIdLength(options.idLength),
     cookie: resolveCookie(options.cookie ?? {}),
     lifetimeMs: resolveLifetime(options.lifetime),
+    absoluteLifetimeMs: options.absoluteLifetime === undefined ? undefined : resolveLifetime(options.absoluteLifetime, 'absoluteLifetime'),
     refreshEachRequest: options.refreshEachRequest ?? true,
     touchAfterMs: parseDuration(options.touchAfter ?? 60, 'touchAfter'),
     codec: resolveCodec(options.serializer),
@@ -215,9 +224,9 @@ function resolveIdLength(idLength: number | undefined): number {
   return value;
 }
 
-function resolveLifetime(lifetime: SessionOptions['lifetime']): number {
-  const ms = parseDuration(lifetime ?? 31 * DAY_SECONDS, 'lifetime');
-  if (ms < 1000) throw new SessionConfigError(`lifetime must be at least one second, got ${String(lifetime)}.`);
+function resolveLifetime(lifetime: SessionOptions['lifetime'], name = 'lifetime'): number {
+  const ms = parseDuration(lifetime ?? 31 * DAY_SECONDS, name);
+  if (ms < 1000) throw new SessionConfigError(`${name} must be at least one second, got ${String(lifetime)}.`);
   return ms;
 }
 

@@ -2,13 +2,15 @@ import type { CookieSettings } from './cookie-header.js';
 
 /**
  * What the engine stores for one session: its fields and its permanent flag; the id when
- * the cookie holds the session (a sealed cookie has no store key to carry it); and what
- * the session set for itself — its own lifetime and cookie attributes — only when it did.
+ * the cookie holds the session (a sealed cookie has no store key to carry it); when it was
+ * created (for the absolute timeout, and for listing a user's sessions); and what the
+ * session set for itself — its own lifetime and cookie attributes — only when it did.
  */
 export interface Payload {
   p: boolean;
   d: Record<string, unknown>;
   i?: string;
+  t?: number;
   l?: number;
   c?: CookieSettings;
 }
@@ -18,11 +20,13 @@ export function makePayload(
   permanent: boolean,
   data: Record<string, unknown>,
   id: string | undefined,
+  createdAt: number | undefined,
   lifetimeMs: number | undefined,
   cookie: CookieSettings | undefined,
 ): Payload {
   const payload: Payload = { p: permanent, d: data };
   if (id !== undefined) payload.i = id;
+  if (createdAt !== undefined) payload.t = createdAt;
   if (lifetimeMs !== undefined) payload.l = lifetimeMs;
   if (cookie !== undefined) payload.c = cookie;
   return payload;
@@ -30,12 +34,13 @@ export function makePayload(
 
 export function isPayload(value: unknown): value is Payload {
   if (typeof value !== 'object' || value === null) return false;
-  const { p, d, l, c } = value as Partial<Payload>;
+  const { p, d, t, l, c } = value as Partial<Payload>;
   return (
     typeof p === 'boolean' &&
     typeof d === 'object' &&
     d !== null &&
     !Array.isArray(d) &&
+    (t === undefined || (typeof t === 'number' && Number.isFinite(t))) &&
     (l === undefined || (typeof l === 'number' && l >= 1000 && Number.isFinite(l))) &&
     (c === undefined || isCookieSettings(c))
   );

@@ -25,6 +25,8 @@ export interface SessionState extends SessionFacts {
   retiredIds: string[];
   /** The request carried a valid cookie for a session: clearing it needs a Set-Cookie. */
   cookieReceived: boolean;
+  /** When the session was first created (epoch ms), kept across regenerate; undefined for records from before it was stored. */
+  createdAt: number | undefined;
   /** This session's own lifetime (remember-me: `session.cookie.maxAge`), stored with it. */
   lifetimeMs: number | undefined;
   /** Cookie attributes this session set for itself, stored with it. */
@@ -48,6 +50,7 @@ export function freshState(options: Pick<ResolvedOptions, 'idLength' | 'permanen
     permanent: options.permanent,
     retiredIds: [],
     cookieReceived,
+    createdAt: Date.now(),
     lifetimeMs: undefined,
     cookieSettings: undefined,
     touchRequested: false,
@@ -60,7 +63,7 @@ export function freshState(options: Pick<ResolvedOptions, 'idLength' | 'permanen
 export function loadedState(
   id: string,
   record: { data: Uint8Array; expiresAt: number; version?: string | undefined },
-  payload: { p: boolean; l?: number | undefined; c?: CookieSettings | undefined },
+  payload: { p: boolean; t?: number | undefined; l?: number | undefined; c?: CookieSettings | undefined },
 ): SessionState {
   return {
     id,
@@ -71,6 +74,7 @@ export function loadedState(
     permanent: payload.p,
     retiredIds: [],
     cookieReceived: true,
+    createdAt: payload.t,
     lifetimeMs: payload.l,
     cookieSettings: payload.c,
     touchRequested: false,
@@ -84,18 +88,36 @@ export function lifetimeOf(options: Pick<ResolvedOptions, 'lifetimeMs'>, state: 
   return state.lifetimeMs ?? options.lifetimeMs;
 }
 
+/** When a session ends however active it is: its creation plus the absolute lifetime; undefined without one. */
+export function absoluteEnd(options: Pick<ResolvedOptions, 'absoluteLifetimeMs'>, state: Pick<SessionState, 'createdAt'>): number | undefined {
+  return options.absoluteLifetimeMs === undefined || state.createdAt === undefined ? undefined : state.createdAt + options.absoluteLifetimeMs;
+}
+
+/**
+ * The expiry a write at `now` gives a session: a lifetime from now (idle timeout), never past
+ * its absolute end.
+ */
+export function expiryAt(options: Pick<ResolvedOptions, 'lifetimeMs' | 'absoluteLifetimeMs'>, state: SessionState, now: number): number {
+  const idle = now + lifetimeOf(options, state);
+  const end = absoluteEnd(options, state);
+  return end === undefined ? idle : Math.min(idle, end);
+}
+
 /**
  * Whether an unmodified session's expiry should be pushed out now: `touch()` was called,
  * or refreshEachRequest, throttled so that it happens at most once per touchAfter (the
  * expiry was last set a lifetime before it falls).
  */
 export function isRefreshDue(
-  options: Pick<ResolvedOptions, 'refreshEachRequest' | 'lifetimeMs' | 'touchAfterMs'>,
+  options: Pick<ResolvedOptions, 'refreshEachRequest' | 'lifetimeMs' | 'touchAfterMs' | 'absoluteLifetimeMs'>,
   state: SessionState,
   now: number,
 ): boolean {
   if (state.touchRequested) return true;
   if (!options.refreshEachRequest || state.expiresAt === undefined) return false;
+  // At its absolute end already: a refresh could not move the expiry.
+  const end = absoluteEnd(options, state);
+  if (end !== undefined && state.expiresAt >= end) return false;
   const lastRefresh = state.expiresAt - lifetimeOf(options, state);
   return now - lastRefresh >= options.touchAfterMs;
 }

@@ -129,6 +129,7 @@ export class StoreWriter {
         permanentChanged ? state.permanent : latestPayload.p,
         merged,
         undefined,
+        latestPayload.t ?? state.createdAt,
         lifetimeChanged ? state.lifetimeMs : latestPayload.l,
         cookieChanged ? state.cookieSettings : latestPayload.c,
       );
