@@ -41,6 +41,14 @@ module.exports = {
       from: { path: '^src/stores/([^/.]+)', pathNot: '^src/stores/sqlite\\.ts$' },
       to: { path: '^src/stores/', pathNot: ['^src/stores/$1', '^src/stores/shared/'] },
     },
+    {
+      name: 'connect-knows-only-core-and-store-plumbing',
+      severity: 'error',
+      comment:
+        'sessionkit/connect bridges express-session stores: it implements the store contract with the shared store plumbing and knows nothing of adapters, configuration or any store.',
+      from: { path: '^src/connect/' },
+      to: { path: '^src/', pathNot: ['^src/connect/', '^src/core/', '^src/stores/shared/'] },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

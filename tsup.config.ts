@@ -18,6 +18,7 @@ export const entries = {
   'stores/redis': 'src/stores/redis.ts',
   'stores/memcached': 'src/stores/memcached/index.ts',
   'stores/cookie': 'src/stores/cookie/index.ts',
+  connect: 'src/connect/index.ts',
 };
 
 export default defineConfig({
@@ -41,5 +42,5 @@ export default defineConfig({
   shims: true,
   // Peer dependencies stay outside the bundle and are loaded only by the part that needs them.
   // sessionkit itself: the store registry imports each store through its own subpath export.
-  external: [/^sessionkit\//, 'better-sqlite3', 'express', 'fastify', 'koa', 'hono', 'pg', 'mysql2', 'kysely', '@aws-sdk/client-dynamodb', 'redis', 'ioredis', 'memcache-client'],
+  external: [/^sessionkit\//, 'better-sqlite3', 'express', 'fastify', 'koa', 'hono', 'pg', 'mysql2', 'kysely', '@aws-sdk/client-dynamodb', 'redis', 'ioredis', 'memcache-client', 'express-session'],
 });

@@ -20,6 +20,13 @@ function app(store: Store) {
     data(req)[req.params.key] = req.params.value;
     res.send('ok');
   });
+  // A request that loads the session, works for a while, then writes: the loser of a race, on purpose.
+  application.get('/slow-set/:key/:value/:ms', (req, res) => {
+    setTimeout(() => {
+      data(req)[req.params.key] = req.params.value;
+      res.send('ok');
+    }, Number(req.params.ms));
+  });
   application.get('/get/:key', (req, res) => {
     res.send(asText(data(req)[req.params.key] ?? 'not set'));
   });
@@ -44,13 +51,31 @@ function app(store: Store) {
   return application;
 }
 
-export function describeSessionsOverHttp(title: string, setup: () => Promise<{ store: Store; cleanup?: () => Promise<void> }>) {
+export interface HttpSuiteOptions {
+  /**
+   * false for a store without compare-and-set (`setIf`), such as an express-session store
+   * behind fromConnectStore(): instead of the merge guarantees, the suite checks the
+   * documented last-writer-wins behaviour, and that the store indeed has no setIf.
+   */
+  compareAndSet?: boolean;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function describeSessionsOverHttp(
+  title: string,
+  setup: () => Promise<{ store: Store; cleanup?: () => Promise<void> }>,
+  options: HttpSuiteOptions = {},
+) {
+  const compareAndSet = options.compareAndSet ?? true;
   describe(`sessions over HTTP: ${title}`, () => {
+    let store: Store;
     let server: TestServer;
     let cleanup: (() => Promise<void>) | undefined;
     beforeAll(async () => {
       const fixture = await setup();
       cleanup = fixture.cleanup;
+      store = fixture.store;
       server = await listen(app(fixture.store));
     }, 60_000);
     afterAll(async () => {
@@ -80,6 +105,54 @@ export function describeSessionsOverHttp(title: string, setup: () => Promise<{ s
       await jar.fetch(`${server.url}/destroy`);
       expect(await (await jar.fetch(`${server.url}/get/user`)).text()).toBe('not set');
     });
+
+    if (!compareAndSet) {
+      it('the store has no compare-and-set (the merge guarantees below do not apply)', () => {
+        expect(typeof store.setIf).toBe('undefined');
+      });
+
+      it('50 concurrent requests on one session all answer, and every key that survives holds its own value', async () => {
+        const jar = new CookieJar();
+        await jar.fetch(`${server.url}/set/start/1`);
+        const cookie = jar.header()!;
+        const responses = await Promise.all(
+          Array.from({ length: 50 }, (_, i) => fetch(`${server.url}/set/k${i}/${i}`, { headers: { cookie } })),
+        );
+        const failures = await Promise.all(responses.filter((r) => r.status !== 200).map(async (r) => `${r.status} ${(await r.text()).slice(0, 300)}`));
+        expect(failures, `failed requests:\n${failures.join('\n')}`).toEqual([]);
+        const all = (await (await jar.fetch(`${server.url}/all`)).json()) as Record<string, string>;
+        expect(all.start).toBe('1');
+        const kept = Object.keys(all).filter((key) => key.startsWith('k'));
+        expect(kept.length).toBeGreaterThan(0);
+        for (const key of kept) expect(all[key]).toBe(key.slice(1));
+      });
+
+      it('last writer wins: a slow request that loaded earlier replaces a faster write', async () => {
+        const jar = new CookieJar();
+        await jar.fetch(`${server.url}/set/start/1`);
+        const cookie = jar.header()!;
+        const slow = fetch(`${server.url}/slow-set/slow/1/600`, { headers: { cookie } });
+        await sleep(150);
+        expect(await (await fetch(`${server.url}/set/fast/1`, { headers: { cookie } })).text()).toBe('ok');
+        expect(await (await jar.fetch(`${server.url}/get/fast`)).text()).toBe('1');
+        expect(await (await slow).text()).toBe('ok');
+        const all = (await (await jar.fetch(`${server.url}/all`)).json()) as Record<string, string>;
+        expect(all).toEqual({ start: '1', slow: '1' });
+      });
+
+      it('last writer wins: a slow request that loaded before a destroy brings the session back', async () => {
+        const jar = new CookieJar();
+        await jar.fetch(`${server.url}/set/user/alice`);
+        const cookie = jar.header()!;
+        const slow = fetch(`${server.url}/slow-set/late/1/600`, { headers: { cookie } });
+        await sleep(150);
+        await fetch(`${server.url}/destroy`, { headers: { cookie } });
+        expect(await (await fetch(`${server.url}/get/user`, { headers: { cookie } })).text()).toBe('not set');
+        await slow;
+        expect(await (await fetch(`${server.url}/get/user`, { headers: { cookie } })).text()).toBe('alice');
+      });
+      return;
+    }
 
     it('50 concurrent requests on one session, each setting a different key, leave all 50 keys', async () => {
       const jar = new CookieJar();
