@@ -83,7 +83,7 @@ const COOKIE_KEYS: Record<string, { option: keyof CookieOptions; read: (value: u
 const CORE_KEYS = new Set([
   'SESSION_TYPE', 'SESSION_PERMANENT', 'SESSION_USE_SIGNER', 'SECRET_KEY', 'SECRET_KEY_FALLBACKS', 'SESSION_KEY_PREFIX',
   'SESSION_ID_LENGTH', 'PERMANENT_SESSION_LIFETIME', 'SESSION_REFRESH_EACH_REQUEST', 'SESSION_SERIALIZATION_FORMAT',
-  'SESSION_TOUCH_AFTER',
+  'SESSION_TOUCH_AFTER', 'SESSION_ABSOLUTE_LIFETIME',
 ]);
 
 /**
@@ -161,6 +161,9 @@ function translate(config: Config, ignored: ReadonlySet<string>): SessionOptions
     options.refreshEachRequest = readBoolean(config.SESSION_REFRESH_EACH_REQUEST, 'SESSION_REFRESH_EACH_REQUEST');
   }
   if (config.SESSION_TOUCH_AFTER !== undefined) options.touchAfter = readDuration(config.SESSION_TOUCH_AFTER, 'SESSION_TOUCH_AFTER');
+  if (config.SESSION_ABSOLUTE_LIFETIME !== undefined) {
+    options.absoluteLifetime = readDuration(config.SESSION_ABSOLUTE_LIFETIME, 'SESSION_ABSOLUTE_LIFETIME');
+  }
   if (config.SESSION_SERIALIZATION_FORMAT !== undefined) {
     options.serializer = readSerializer(config.SESSION_SERIALIZATION_FORMAT);
   }

@@ -116,6 +116,14 @@ describe('fromEnv', () => {
   it('fails on a misspelt variable', () => {
     expect(() => fromEnv({ SESSION_TYP: 'memory' })).toThrow(/unknown setting SESSION_TYP/);
   });
+
+  it('SESSION_ABSOLUTE_LIFETIME sets the absolute timeout, and a bad one fails at start-up', () => {
+    expect(fromEnv({ SESSION_TYPE: 'memory', SESSION_ABSOLUTE_LIFETIME: '8h' })).toEqual({ type: 'memory', absoluteLifetime: '8h' });
+    expect(fromFlaskConfig({ SESSION_TYPE: 'memory', SESSION_ABSOLUTE_LIFETIME: 28_800 })).toEqual({ type: 'memory', absoluteLifetime: 28_800 });
+    expect(() => new SessionEngine({ ...fromEnv({ SESSION_TYPE: 'memory', SESSION_ABSOLUTE_LIFETIME: 'soon' }), logger: { warn() {}, info() {} } })).toThrow(
+      /SESSION_ABSOLUTE_LIFETIME|absoluteLifetime/,
+    );
+  });
 });
 
 describe('engine options: contradictions fail at construction', () => {
