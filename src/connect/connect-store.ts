@@ -20,10 +20,12 @@ export interface ConnectCookieFields {
   sameSite?: boolean | 'lax' | 'strict' | 'none';
 }
 
-/** A session as express-session hands it to its store: the application's fields and `cookie`. */
+/**
+ * A session as express-session hands it to its store: `cookie` and the application's fields
+ * (left undeclared, so that express-session's own SessionData, and its stores, fit).
+ */
 export interface ConnectSession {
   cookie?: ConnectCookieFields;
-  [field: string]: unknown;
 }
 
 /** Any express-session store. Only get, set and destroy are required. */

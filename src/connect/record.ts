@@ -38,7 +38,7 @@ interface StoredRecord {
 }
 
 /** The session object written for `record` under `key`, `now` being the time of the write. */
-export function toConnectSession(key: string, record: StoreRecord, now = Date.now()): ConnectSession {
+export function toConnectSession(key: string, record: StoreRecord, now = Date.now()): ConnectSession & { [RECORD_FIELD]: unknown } {
   const remainingMs = Math.max(0, record.expiresAt - now);
   const stored: StoredRecord = { v: FORMAT_VERSION, key, data: Buffer.from(record.data).toString('base64'), expiresAt: record.expiresAt };
   return {

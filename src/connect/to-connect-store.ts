@@ -64,7 +64,7 @@ export function toConnectStore(store: Store, options: ToConnectStoreOptions = {}
           } catch {
             session = undefined;
           }
-          if (typeof session === 'object' && session !== null && !Array.isArray(session)) return session as ConnectSession;
+          if (typeof session === 'object' && session !== null && !Array.isArray(session)) return session;
           foreignValue(logger, store.name, key, 'a value that is not an express-session session (not a JSON object)', FOREIGN_REMEDY);
           return null;
         }),

@@ -13,7 +13,7 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 /** An express-session session (as another application's express-session wrote it) under the id of `key`. */
 export function plantExpressSession(connectStore: () => ConnectStore) {
   return async (key: string, store: Store): Promise<void> => {
-    const session: ConnectSession = {
+    const session: ConnectSession & { user: string } = {
       cookie: { originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000).toISOString(), httpOnly: true, path: '/' },
       user: 'written by express-session',
     };
