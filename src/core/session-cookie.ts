@@ -15,6 +15,12 @@ export class SessionCookie {
   readonly #options: Pick<ResolvedOptions, 'cookie' | 'lifetimeMs'>;
   /** What `maxAge = 0` (or a past `expires`) does: end the session, as the browser would drop its cookie. */
   readonly #end: () => void;
+  /**
+   * The lifetime `maxAge` set during this request and the stored expiry it was set over:
+   * until a write replaces that expiry, the new lifetime counts from now, as the next write
+   * will count it (express-session's getter reads the new value back at once).
+   */
+  #assigned: { lifetimeMs: number; over: number | undefined } | undefined;
 
   constructor(state: SessionState, options: Pick<ResolvedOptions, 'cookie' | 'lifetimeMs'>, end: () => void) {
     this.#state = state;
@@ -46,13 +52,16 @@ export class SessionCookie {
     }
     this.#state.lifetimeMs = Math.max(1000, Math.floor(value));
     this.#state.permanent = true;
+    this.#assigned = { lifetimeMs: this.#state.lifetimeMs, over: this.#state.expiresAt };
   }
 
   /** When the cookie expires; null for a browser-session cookie. */
   get expires(): Date | null {
     const state = this.#state;
     if (!state.permanent) return null;
-    return new Date(state.expiresAt ?? Date.now() + lifetimeOf(this.#options, state));
+    const assigned = this.#assigned;
+    const unwritten = assigned !== undefined && assigned.over === state.expiresAt && assigned.lifetimeMs === state.lifetimeMs;
+    return new Date(!unwritten && state.expiresAt !== undefined ? state.expiresAt : Date.now() + lifetimeOf(this.#options, state));
   }
 
   set expires(value: Date | null) {

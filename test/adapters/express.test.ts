@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionkit } from '../../src/adapters/express.js';
 import type { SessionManager } from '../../src/core/engine.js';
 import type { SessionOptions } from '../../src/core/options.js';
-import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
+import { describeAdapter, getViaAccessor, sessionForm, setViaAccessor } from '../conformance/adapter-suite.js';
 import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';
@@ -47,6 +47,9 @@ function build(express: typeof express5) {
       await Promise.resolve();
       setViaAccessor();
       res.send(getViaAccessor());
+    });
+    app.get('/form', async (req, res) => {
+      res.send(await sessionForm(options, () => req.session, req.query));
     });
     app.use((error: Error, _req: express5.Request, res: express5.Response, _next: express5.NextFunction) => {
       res.status(500).send(`handled: ${error.message}`);

@@ -7,7 +7,7 @@ import { sessionkit } from '../../src/adapters/fastify.js';
 import { MultiSessionManager } from '../../src/core/multi-session.js';
 import type { SessionManager } from '../../src/core/engine.js';
 import type { SessionOptions } from '../../src/core/options.js';
-import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
+import { describeAdapter, getViaAccessor, sessionForm, setViaAccessor, type FormQuery } from '../conformance/adapter-suite.js';
 import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import type { TestServer } from '../helpers/http.js';
 import { asText } from '../helpers/text.js';
@@ -58,6 +58,7 @@ function build(factory: Factory, withCookiePlugin: boolean) {
       setViaAccessor();
       return getViaAccessor();
     });
+    app.get<{ Querystring: FormQuery }>('/form', async (request) => sessionForm(options, () => request.session, request.query));
     app.setErrorHandler((error: Error, _request, reply) => {
       void reply.status(500).send(`handled: ${error.message}`);
     });

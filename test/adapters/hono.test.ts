@@ -6,7 +6,7 @@ import type { SessionManager } from '../../src/core/engine.js';
 import type { SessionOptions } from '../../src/core/options.js';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/stores/memory.js';
-import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
+import { describeAdapter, getViaAccessor, sessionForm, setViaAccessor } from '../conformance/adapter-suite.js';
 import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import { serveFetch } from '../helpers/http.js';
 import { asText } from '../helpers/text.js';
@@ -51,6 +51,7 @@ function build(options: SessionOptions | SessionManager) {
     setViaAccessor();
     return c.text(getViaAccessor());
   });
+  app.get('/form', async (c) => c.text(await sessionForm(options, () => c.get('session'), c.req.query())));
   app.onError((error, c) => c.text(`handled: ${error.message}`, 500));
   return serveFetch(app.fetch);
 }

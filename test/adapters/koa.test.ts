@@ -5,7 +5,7 @@ import Koa2 from 'koa2';
 import { sessionkit } from '../../src/adapters/koa.js';
 import type { SessionManager } from '../../src/core/engine.js';
 import type { SessionOptions } from '../../src/core/options.js';
-import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
+import { describeAdapter, getViaAccessor, sessionForm, setViaAccessor } from '../conformance/adapter-suite.js';
 import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import { listen } from '../helpers/http.js';
 import { asText } from '../helpers/text.js';
@@ -69,6 +69,9 @@ function build(Koa: typeof Koa3) {
           await Promise.resolve();
           setViaAccessor();
           ctx.body = getViaAccessor();
+          break;
+        case '/form':
+          ctx.body = await sessionForm(options, () => ctx.session, ctx.query);
           break;
         default:
           ctx.status = 404;

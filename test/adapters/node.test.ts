@@ -1,7 +1,7 @@
 import { withSession } from '../../src/adapters/node.js';
 import type { SessionManager } from '../../src/core/engine.js';
 import type { SessionOptions } from '../../src/core/options.js';
-import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
+import { describeAdapter, getViaAccessor, sessionForm, setViaAccessor } from '../conformance/adapter-suite.js';
 import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import { listen } from '../helpers/http.js';
 import { asText } from '../helpers/text.js';
@@ -46,6 +46,8 @@ function build(options: SessionOptions | SessionManager) {
           await Promise.resolve();
           setViaAccessor();
           return send(getViaAccessor());
+        case '/form':
+          return send(await sessionForm(options, () => session, Object.fromEntries(url.searchParams)));
         default:
           res.statusCode = 404;
           return send('not found');
@@ -59,5 +61,6 @@ function build(options: SessionOptions | SessionManager) {
   return listen(app);
 }
 
-describeAdapter('node:http', async (options) => build(options));
+// The handler holds its session as an argument: regenerate(cb) empties it in place.
+describeAdapter('node:http', async (options) => build(options), { regeneratesInPlace: true });
 describeMultiSession('node:http', async (manager) => build(manager));

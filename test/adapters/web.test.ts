@@ -3,7 +3,7 @@ import type { SessionManager } from '../../src/core/engine.js';
 import type { SessionOptions } from '../../src/core/options.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { webSessions } from '../../src/adapters/web.js';
-import { describeAdapter, getViaAccessor, setViaAccessor } from '../conformance/adapter-suite.js';
+import { describeAdapter, getViaAccessor, sessionForm, setViaAccessor } from '../conformance/adapter-suite.js';
 import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import { serveFetch } from '../helpers/http.js';
 import { asText } from '../helpers/text.js';
@@ -52,6 +52,8 @@ function build(options: SessionOptions | SessionManager) {
         await Promise.resolve();
         setViaAccessor();
         return new Response(getViaAccessor());
+      case '/form':
+        return new Response(await sessionForm(options, () => session, Object.fromEntries(url.searchParams)));
       default:
         return new Response('not found', { status: 404 });
     }
@@ -66,7 +68,8 @@ function build(options: SessionOptions | SessionManager) {
   });
 }
 
-describeAdapter('Web standard (fetch handler)', async (options) => build(options));
+// loadSession hands the caller its session: regenerate(cb) empties it in place.
+describeAdapter('Web standard (fetch handler)', async (options) => build(options), { regeneratesInPlace: true });
 describeMultiSession('Web standard (fetch handler)', async (manager) => build(manager));
 
 describe('loadSession / commitSession with plain Request and Response objects', () => {

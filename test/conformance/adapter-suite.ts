@@ -13,6 +13,10 @@
  *   GET /stream         session.streamed = 'yes', then a body in two chunks 'one,' 'two'
  *   GET /redirect       session.r = '1', then 302 to /get?k=r
  *   GET /accessor       calls setViaAccessor() (below) in the handler, returns getViaAccessor()
+ *   GET /form?op&k&v&gate   answers `await sessionForm(options, current, query)` (below): express-session's
+ *                       callback and promise forms, run on the request's session; `current` returns
+ *                       the session the request holds now (req.session, ctx.session, …: regenerate(cb)
+ *                       may have replaced it)
  * Errors reach the framework's own error handler, which answers 500 'handled: <message>'.
  *
  * Covered for every adapter: values across requests; the cookie's secure defaults and Vary;
@@ -20,15 +24,23 @@
  * it); browser-session cookies; signed ids, forged, retired-key and unsigned ones; malformed
  * and duplicate cookies; unknown ids cleared; failing writes and failing reads (asynchronous
  * and synchronous) through the framework's error path; streamed and redirected responses;
- * the request-scoped accessor; concurrent clients. What only one framework has (Express's
+ * the request-scoped accessor; concurrent clients; express-session's forms — save(cb) and
+ * await save() (in the store when they answer, the cookie on the response), reload() (sees
+ * another request's write), destroy(cb) and await destroy() (the record gone when they
+ * answer), regenerate(cb) (a new empty session in the old one's place, or the same one
+ * emptied under a new id where the adapter cannot replace it; the old record deleted),
+ * touch(), and session.cookie.maxAge (the cookie's lifetime, kept by a refresh). What only one framework has (Express's
  * `trust proxy`, Hono's immutable headers …) stays in that adapter's test file.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { msgpackCodec } from '../../src/core/codec/msgpack.js';
 import { session } from '../../src/core/request-context.js';
 import type { SessionOptions } from '../../src/core/options.js';
+import type { Session } from '../../src/core/session.js';
+import type { Store } from '../../src/core/store.js';
 import { FileSystemStore } from '../../src/stores/filesystem.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { NullStore } from '../../src/stores/null.js';
@@ -58,7 +70,126 @@ export function getViaAccessor(): string {
   return String((session as unknown as Record<string, unknown>).via);
 }
 
-export function describeAdapter(name: string, build: BuildServer): void {
+/** What a record in the store holds, as the suite reads it behind the application's back. */
+async function storedRecord(options: unknown, id: string) {
+  const store = (options as SessionOptions).store as Store | undefined;
+  if (!store) throw new Error('sessionForm needs the options the app was built with, with their store');
+  const record = await store.get(`session:${id}`);
+  if (!record) return undefined;
+  const payload = msgpackCodec.decode(record.data) as { d: Record<string, unknown> };
+  return { fields: payload.d, expiresAt: record.expiresAt };
+}
+
+/** Gates a request can wait at, so that a test can act while it is in the middle of its handler. */
+interface Signal {
+  promise: Promise<void>;
+  resolve: () => void;
+}
+function signal(): Signal {
+  let resolve!: () => void;
+  const promise = new Promise<void>((settle) => {
+    resolve = settle;
+  });
+  return { promise, resolve };
+}
+const gates = new Map<string, { arrived: Signal; open: Signal }>();
+function gate(name: string) {
+  let entry = gates.get(name);
+  if (!entry) {
+    entry = { arrived: signal(), open: signal() };
+    gates.set(name, entry);
+  }
+  return entry;
+}
+
+/** Calls `run(callback)` and resolves when the callback is called, rejecting with its error. */
+function called(run: (callback: (error?: unknown) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    run((error) => {
+      if (error === undefined || error === null) resolve();
+      else reject(error instanceof Error ? error : new Error(JSON.stringify(error)));
+    });
+  });
+}
+
+export interface FormQuery {
+  op?: string | undefined;
+  k?: string | undefined;
+  v?: string | undefined;
+  gate?: string | undefined;
+}
+
+/**
+ * The body of every app's /form route: one of express-session's callback and promise forms
+ * on the request's session, answered with what the suite checks. `options` are those the
+ * app was built with (their store is read directly, to see whether a write has landed);
+ * `current` returns the session the request holds now.
+ */
+export async function sessionForm(options: unknown, current: () => unknown, query: FormQuery): Promise<string> {
+  const { op = '', k = 'k', v = '' } = query;
+  const live = () => current() as Session & Record<string, unknown>;
+  const s = live();
+  switch (op) {
+    case 'save-cb':
+    case 'save-promise': {
+      s[k] = v;
+      if (op === 'save-cb') await called((done) => { s.save(done); });
+      else await s.save();
+      const stored = await storedRecord(options, s.id);
+      return stored ? String(stored.fields[k]) : 'no record';
+    }
+    case 'reload-cb':
+    case 'reload-promise': {
+      const before = String(s[k]);
+      const waiting = gate(query.gate ?? '');
+      waiting.arrived.resolve();
+      await waiting.open.promise;
+      if (op === 'reload-cb') await called((done) => { s.reload(done); });
+      else await s.reload();
+      return `${before}->${String(live()[k])}`;
+    }
+    case 'destroy-cb':
+    case 'destroy-promise': {
+      const id = s.id;
+      if (op === 'destroy-cb') await called((done) => { s.destroy(done); });
+      else await s.destroy();
+      const stored = await storedRecord(options, id);
+      return JSON.stringify({ record: stored ? 'present' : 'gone', fields: Object.keys(live()) });
+    }
+    case 'regenerate-cb': {
+      const oldId = s.id;
+      await called((done) => { s.regenerate(done); });
+      const next = live();
+      const answer = { oldId, newId: next.id, replaced: next !== s, fields: Object.keys(next) };
+      if (v) next[k] = v;
+      return JSON.stringify(answer);
+    }
+    case 'touch':
+      s.touch();
+      return 'ok';
+    case 'max-age':
+      s.cookie.maxAge = Number(v);
+      // Read back as express-session does: the time left, here in whole seconds.
+      return String(Math.round((s.cookie.maxAge ?? 0) / 1000));
+    case 'stored': {
+      const stored = await storedRecord(options, s.id);
+      return JSON.stringify(stored ?? null);
+    }
+    default:
+      return `unknown op ${op}`;
+  }
+}
+
+export interface AdapterTraits {
+  /**
+   * The adapter hands the session to the handler as a value it cannot swap (node:http's
+   * handler argument, Web `loadSession`): regenerate(cb) empties that session in place under
+   * a new id instead of putting a new one in its place.
+   */
+  regeneratesInPlace?: boolean;
+}
+
+export function describeAdapter(name: string, build: BuildServer, traits: AdapterTraits = {}): void {
   describe(`adapter: ${name}`, () => {
     let server: TestServer;
     let signed: TestServer;
@@ -254,6 +385,120 @@ export function describeAdapter(name: string, build: BuildServer): void {
       const jar = new CookieJar();
       expect(await text(await jar.fetch(`${server.url}/accessor`))).toBe('accessor');
       expect(await text(await jar.fetch(`${server.url}/get?k=via`))).toBe('accessor');
+    });
+
+    describe("express-session's callback and promise forms", () => {
+      const form = (jar: CookieJar, query: Record<string, string>) => jar.fetch(`${server.url}/form?${new URLSearchParams(query).toString()}`);
+      const stored = async (jar: CookieJar) => JSON.parse(await text(await form(jar, { op: 'stored' }))) as { fields: Record<string, unknown>; expiresAt: number } | null;
+
+      for (const op of ['save-cb', 'save-promise']) {
+        it(`${op}: the write is in the store when it answers, and the response carries the cookie`, async () => {
+          const jar = new CookieJar();
+          await jar.fetch(`${server.url}/set?k=a&v=1`);
+          const response = await form(jar, { op, k: 'a', v: 'saved' });
+          expect(await response.text()).toBe('saved');
+          expect(response.status).toBe(200);
+          // A new session too: its first write is what save() does.
+          const fresh = new CookieJar();
+          const first = await form(fresh, { op, k: 'b', v: 'new' });
+          expect(await first.text()).toBe('new');
+          expect(first.headers.get('set-cookie')).toMatch(/^session=[A-Za-z0-9_-]{43}; /);
+          expect(await text(await fresh.fetch(`${server.url}/get?k=b`))).toBe('new');
+          expect(await text(await jar.fetch(`${server.url}/get?k=a`))).toBe('saved');
+        });
+      }
+
+      for (const op of ['reload-cb', 'reload-promise']) {
+        it(`${op}: sees the value another request wrote in the meantime`, async () => {
+          const jar = new CookieJar();
+          await jar.fetch(`${server.url}/set?k=r&v=old`);
+          const gateName = `${name}-${op}`;
+          const pending = form(jar, { op, k: 'r', gate: gateName });
+          await gate(gateName).arrived.promise;
+          await jar.fetch(`${server.url}/set?k=r&v=new`); // the other request, done before the first reloads
+          gate(gateName).open.resolve();
+          expect(await text(await pending)).toBe('old->new');
+          expect(await text(await jar.fetch(`${server.url}/get?k=r`))).toBe('new');
+        });
+      }
+
+      for (const op of ['destroy-cb', 'destroy-promise']) {
+        it(`${op}: the record is gone when it answers, and the cookie is cleared`, async () => {
+          const jar = new CookieJar();
+          await jar.fetch(`${server.url}/set?k=user&v=alice`);
+          const before = jar.header()!;
+          const response = await form(jar, { op });
+          expect(JSON.parse(await response.text())).toEqual({ record: 'gone', fields: [] });
+          expect(response.headers.get('set-cookie')).toMatch(/^session=;.*Max-Age=0/);
+          expect(jar.cookies.size).toBe(0);
+          expect(await text(await fetch(`${server.url}/get?k=user`, { headers: { cookie: before } }))).toBe('not set');
+        });
+      }
+
+      it(
+        traits.regeneratesInPlace
+          ? 'regenerate(cb): the session is emptied in place under a new id, the old record deleted'
+          : 'regenerate(cb): a new, empty session takes the old one\'s place on the request, the old record deleted',
+        async () => {
+          const jar = new CookieJar();
+          await jar.fetch(`${server.url}/set?k=user&v=alice`);
+          const before = jar.header()!;
+          const answer = JSON.parse(await text(await form(jar, { op: 'regenerate-cb', k: 'after', v: 'yes' }))) as {
+            oldId: string;
+            newId: string;
+            replaced: boolean;
+            fields: string[];
+          };
+          expect(answer.newId).not.toBe(answer.oldId);
+          expect(answer.fields).toEqual([]);
+          expect(answer.replaced).toBe(!traits.regeneratesInPlace);
+          expect(jar.header()).not.toBe(before);
+          expect(await text(await jar.fetch(`${server.url}/get?k=user`))).toBe('not set');
+          expect(await text(await jar.fetch(`${server.url}/get?k=after`))).toBe('yes');
+          expect(await text(await fetch(`${server.url}/get?k=user`, { headers: { cookie: before } }))).toBe('not set');
+          const oldRecord = await fetch(`${server.url}/form?op=stored`, { headers: { cookie: before } });
+          expect(await oldRecord.text()).toBe('null');
+        },
+      );
+
+      it('regenerate(cb) with nothing set afterwards: the old record is deleted and the cookie cleared', async () => {
+        const jar = new CookieJar();
+        await jar.fetch(`${server.url}/set?k=user&v=alice`);
+        const before = jar.header()!;
+        const response = await form(jar, { op: 'regenerate-cb' });
+        expect(response.status).toBe(200);
+        expect(jar.cookies.size).toBe(0);
+        expect(await text(await fetch(`${server.url}/get?k=user`, { headers: { cookie: before } }))).toBe('not set');
+        expect(await text(await fetch(`${server.url}/form?op=stored`, { headers: { cookie: before } }))).toBe('null');
+      });
+
+      it('touch() refreshes the cookie and the stored expiry of an unchanged session', async () => {
+        const jar = new CookieJar();
+        await jar.fetch(`${server.url}/set?k=a&v=1`);
+        const first = (await stored(jar))!;
+        expect((await jar.fetch(`${server.url}/get?k=a`)).headers.get('set-cookie')).toBeNull(); // no refresh due yet
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const touched = await form(jar, { op: 'touch' });
+        expect(touched.headers.get('set-cookie')).toMatch(/^session=[A-Za-z0-9_-]{43}; .*Max-Age=2678400/);
+        const second = (await stored(jar))!;
+        expect(second.expiresAt).toBeGreaterThan(first.expiresAt);
+        expect(second.fields).toEqual({ a: '1' });
+      });
+
+      it('session.cookie.maxAge sets this session\'s lifetime in the cookie and the store, and a refresh keeps it', async () => {
+        const jar = new CookieJar();
+        await jar.fetch(`${server.url}/set?k=a&v=1`);
+        const thirtyDays = 30 * 86400e3;
+        const set = await form(jar, { op: 'max-age', v: String(thirtyDays) });
+        expect(await set.text()).toBe('2592000'); // read back at once, before any write
+        expect(set.headers.get('set-cookie')).toMatch(/; Max-Age=2592000(;|$)/);
+        const record = (await stored(jar))!;
+        expect(Math.abs(record.expiresAt - (Date.now() + thirtyDays))).toBeLessThan(60_000);
+        const refreshed = await form(jar, { op: 'touch' });
+        expect(refreshed.headers.get('set-cookie')).toMatch(/; Max-Age=2592000(;|$)/);
+        // Another session keeps the default lifetime.
+        expect((await fetch(`${server.url}/set?k=a&v=1`)).headers.get('set-cookie')).toMatch(/; Max-Age=2678400(;|$)/);
+      });
     });
 
     it('concurrent requests of two clients keep their sessions apart', async () => {
