@@ -14,8 +14,12 @@ declare global {
     interface Request {
       /** The request's session, typed by sessionkit's `SessionData` interface. */
       session: Session;
-      /** The session's id, as express-session names it (tracing and CSRF libraries read it). */
-      readonly sessionID: string;
+      /**
+       * The session's id, as express-session names it (tracing and CSRF libraries read it).
+       * Not `readonly`: @types/express-session declares it without, and declarations that
+       * merge must agree (TS2687 wherever both are in a program).
+       */
+      sessionID: string;
     }
   }
 }
