@@ -8,7 +8,7 @@ import type { ConnectCallback, ConnectSession, ConnectStore } from './connect-st
 
 /** What sessionkit needs of the express-session module: its Store base class (createSession, load, regenerate). */
 export interface ExpressSessionModule {
-  Store: new () => EventEmitter;
+  Store: abstract new () => EventEmitter;
 }
 
 export interface ToConnectStoreOptions {
@@ -20,7 +20,8 @@ export interface ToConnectStoreOptions {
   logger?: Pick<Logger, 'warn'>;
   /**
    * The express-session module whose Store class the result extends (express-session calls
-   * its createSession). Default: `express-session` as the application resolves it.
+   * its createSession). Default: `express-session`, loaded when toConnectStore() is called.
+   * Pass it (`expressSession: session`) to have the result typed as express-session's Store.
    */
   expressSession?: ExpressSessionModule;
 }
@@ -37,6 +38,11 @@ const FOREIGN_REMEDY = 'Is sessionkit itself using the same store and prefix? Gi
  * one. No `all`, `length` or `clear`: a sessionkit store cannot list its records.
  * The record's bytes are express-session's session as JSON; its expiry is the cookie's.
  */
+export function toConnectStore<M extends ExpressSessionModule>(
+  store: Store,
+  options: ToConnectStoreOptions & { expressSession: M },
+): InstanceType<M['Store']> & SessionkitConnectStore;
+export function toConnectStore(store: Store, options?: ToConnectStoreOptions): SessionkitConnectStore;
 export function toConnectStore(store: Store, options: ToConnectStoreOptions = {}): SessionkitConnectStore {
   const prefix = options.prefix ?? 'sess:';
   const ttl = options.ttl ?? ONE_DAY_MS;

@@ -23,11 +23,14 @@ const SECRET = 'express-session-secret';
 
 function counterApp(store: Store): express.Express {
   const app = express();
-  app.use(session({ secret: SECRET, store: toConnectStore(store), resave: false, saveUninitialized: false, cookie: { maxAge: 60_000 } }));
+  app.use(session({ secret: SECRET, store: toConnectStore(store, { expressSession: session }), resave: false, saveUninitialized: false, cookie: { maxAge: 60_000 } }));
   const data = (req: express.Request) => req.session as unknown as Record<string, unknown>;
-  app.get('/login/:user', (req, res) => {
-    req.session.regenerate((error) => {
-      if (error) throw error;
+  app.get('/login/:user', (req, res, next) => {
+    req.session.regenerate((error: unknown) => {
+      if (error) {
+        next(error);
+        return;
+      }
       data(req).user = req.params.user;
       data(req).count = 0;
       res.send('ok');
@@ -42,9 +45,12 @@ function counterApp(store: Store): express.Express {
     res.send(`${String(data(req).user)}:${String(data(req).count)}`);
   });
   app.get('/whoami', (req, res) => void res.send(typeof data(req).user === 'string' ? data(req).user : 'anonymous'));
-  app.get('/logout', (req, res) => {
-    req.session.destroy((error) => {
-      if (error) throw error;
+  app.get('/logout', (req, res, next) => {
+    req.session.destroy((error: unknown) => {
+      if (error) {
+        next(error);
+        return;
+      }
       res.send('bye');
     });
   });
