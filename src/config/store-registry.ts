@@ -6,6 +6,7 @@ import type { DynamoDBStoreOptions } from '../stores/dynamodb/index.js';
 import type { FileSystemStoreOptions } from '../stores/filesystem.js';
 import type { MemcachedStoreOptions } from '../stores/memcached/index.js';
 import type { MemoryStoreOptions } from '../stores/memory.js';
+import type { MongoDBStoreOptions } from '../stores/mongodb/index.js';
 import type { RedisStoreOptions } from '../stores/redis.js';
 import type { SqlStoreOptions } from '../stores/sql/index.js';
 import type { SqliteStoreOptions } from '../stores/sqlite.js';
@@ -55,6 +56,10 @@ const registry = {
     needsClient: true,
     create: async (options, logger) => (await importStore<typeof import('../stores/dynamodb/index.js')>('dynamodb')).dynamodbStore({ logger, ...options! }),
   } satisfies StoreTypeEntry<DynamoDBStoreOptions>,
+  mongodb: {
+    needsClient: true,
+    create: async (options, logger) => (await importStore<typeof import('../stores/mongodb/index.js')>('mongodb')).mongodbStore({ logger, ...options! }),
+  } satisfies StoreTypeEntry<MongoDBStoreOptions>,
 };
 
 export type StoreType = keyof typeof registry;
@@ -65,9 +70,21 @@ export type StoreTypeOptions =
   | RedisStoreOptions
   | MemcachedStoreOptions
   | SqlStoreOptions
-  | DynamoDBStoreOptions;
+  | DynamoDBStoreOptions
+  | MongoDBStoreOptions;
 
 export const STORE_TYPES = Object.keys(registry) as StoreType[];
+
+/**
+ * Backends the seeds name that sessionkit does not ship, and why: choosing one (by type
+ * or by the seeds' keys) fails at start-up with the reason and the stores that serve the
+ * same need, never with a store nobody could test.
+ */
+export const NOT_SHIPPED: Readonly<Record<string, string>> = {
+  elasticsearch:
+    'sessionkit ships no Elasticsearch store: no Elasticsearch server can run where sessionkit is built and tested, and sessionkit ships no store it has not tested. ' +
+    "For the same need (sessions in a server every process shares, with expiry), use type 'redis', 'sql' (PostgreSQL, MariaDB/MySQL), 'mongodb' or 'dynamodb'.",
+};
 
 export function isStoreType(name: string): name is StoreType {
   return Object.hasOwn(registry, name);
@@ -92,6 +109,8 @@ const requireFromHere = createRequire(import.meta.url);
  */
 export function createStoreByType(type: string, options: StoreTypeOptions | undefined, logger: Logger): Promise<Store> {
   if (!isStoreType(type)) {
+    const reason = Object.hasOwn(NOT_SHIPPED, type.toLowerCase()) ? NOT_SHIPPED[type.toLowerCase()] : undefined;
+    if (reason !== undefined) throw new SessionConfigError(`type '${type}': ${reason}`);
     throw new SessionConfigError(`unknown store type "${type}". Choose one of: ${STORE_TYPES.join(', ')}.`);
   }
   const entry: StoreTypeEntry<StoreTypeOptions> = registry[type];
