@@ -4,6 +4,7 @@ import type { Logger } from '../core/logger.js';
 import type { Store } from '../core/store.js';
 import type { DynamoDBStoreOptions } from '../stores/dynamodb/index.js';
 import type { FileSystemStoreOptions } from '../stores/filesystem.js';
+import type { FirestoreStoreOptions } from '../stores/firestore/index.js';
 import type { MemcachedStoreOptions } from '../stores/memcached/index.js';
 import type { MemoryStoreOptions } from '../stores/memory.js';
 import type { MongoDBStoreOptions } from '../stores/mongodb/index.js';
@@ -56,6 +57,10 @@ const registry = {
     needsClient: true,
     create: async (options, logger) => (await importStore<typeof import('../stores/dynamodb/index.js')>('dynamodb')).dynamodbStore({ logger, ...options! }),
   } satisfies StoreTypeEntry<DynamoDBStoreOptions>,
+  firestore: {
+    needsClient: true,
+    create: async (options, logger) => (await importStore<typeof import('../stores/firestore/index.js')>('firestore')).firestoreStore({ logger, ...options! }),
+  } satisfies StoreTypeEntry<FirestoreStoreOptions>,
   mongodb: {
     needsClient: true,
     create: async (options, logger) => (await importStore<typeof import('../stores/mongodb/index.js')>('mongodb')).mongodbStore({ logger, ...options! }),
@@ -71,6 +76,7 @@ export type StoreTypeOptions =
   | MemcachedStoreOptions
   | SqlStoreOptions
   | DynamoDBStoreOptions
+  | FirestoreStoreOptions
   | MongoDBStoreOptions;
 
 export const STORE_TYPES = Object.keys(registry) as StoreType[];
