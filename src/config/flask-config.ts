@@ -1,6 +1,6 @@
 import { describeValue, SessionConfigError } from '../core/errors.js';
 import type { CookieOptions, SessionOptions } from '../core/options.js';
-import { isStoreType, STORE_TYPES, type StoreType } from './store-registry.js';
+import { isStoreType, NOT_SHIPPED, STORE_TYPES, type StoreType } from './store-registry.js';
 import { loadOptional } from '../stores/shared/load-optional.js';
 
 /**
@@ -37,6 +37,13 @@ const BACKEND_KEYS: Record<
   },
   SESSION_DYNAMODB: { type: 'dynamodb', option: 'client', read: readClient },
   SESSION_DYNAMODB_TABLE: { type: 'dynamodb', option: 'table', read: readString },
+  // Flask-Session2's names; flask-session-plus calls them client and collection (default 'sessions').
+  SESSION_FIRESTORE: { type: 'firestore', option: 'client', read: readClient },
+  SESSION_FIRESTORE_COLLECT: { type: 'firestore', option: 'collection', read: readString },
+  // Defaults as in Flask-Session: database 'flask_session', collection 'sessions' (the store's own).
+  SESSION_MONGODB: { type: 'mongodb', option: 'client', read: readClient },
+  SESSION_MONGODB_DB: { type: 'mongodb', option: 'db', read: readString },
+  SESSION_MONGODB_COLLECT: { type: 'mongodb', option: 'collection', read: readString },
 };
 
 /** Seed SESSION_TYPE names that sessionkit serves with one store under another name. */
@@ -62,10 +69,11 @@ const NO_EQUIVALENT: Record<string, string> = {
 
 /** Seed keys for backends sessionkit does not ship yet: named so the error is precise. */
 const NOT_YET_AVAILABLE = [
-  'SESSION_MONGODB', 'SESSION_MONGODB_DB', 'SESSION_MONGODB_COLLECT',
-  'SESSION_ELASTICSEARCH', 'SESSION_ELASTICSEARCH_HOST', 'SESSION_ELASTICSEARCH_INDEX', 'SESSION_FIRESTORE',
-  'SESSION_FIRESTORE_COLLECT', 'GCLOUD_APP_PROJECT_ID',
+  'GCLOUD_APP_PROJECT_ID',
 ];
+
+/** Flask-Session2's Elasticsearch keys: no store is shipped for them (NOT_SHIPPED says why). */
+const ELASTICSEARCH_KEYS = ['SESSION_ELASTICSEARCH', 'SESSION_ELASTICSEARCH_HOST', 'SESSION_ELASTICSEARCH_INDEX'];
 
 /** Environment variables that start with SESSION_ but belong to other software. */
 const FOREIGN_ENV = new Set(['SESSION_MANAGER']);
@@ -126,6 +134,8 @@ function translate(config: Config, ignored: ReadonlySet<string>): SessionOptions
       backendKeysSeen.push(key);
     } else if (key in NO_EQUIVALENT) {
       throw new SessionConfigError(`${key} has no equivalent in sessionkit: ${NO_EQUIVALENT[key]}. Remove it.`);
+    } else if (ELASTICSEARCH_KEYS.includes(key)) {
+      throw new SessionConfigError(`${key} configures Elasticsearch: ${NOT_SHIPPED.elasticsearch}`);
     } else if (NOT_YET_AVAILABLE.includes(key)) {
       throw new SessionConfigError(`${key} configures a backend this version of sessionkit does not ship. Available store types: ${STORE_TYPES.join(', ')}.`);
     } else if (!CORE_KEYS.has(key) && key.startsWith('SESSION_')) {
@@ -176,6 +186,7 @@ function readType(value: unknown): StoreType | undefined {
   const name = describeValue(value).toLowerCase();
   const type = TYPE_ALIASES[name] ?? name;
   if (!isStoreType(type)) {
+    if (Object.hasOwn(NOT_SHIPPED, type)) throw new SessionConfigError(`SESSION_TYPE '${describeValue(value)}': ${NOT_SHIPPED[type]}`);
     throw new SessionConfigError(`SESSION_TYPE '${describeValue(value)}' is not available. Choose one of: ${STORE_TYPES.join(', ')}.`);
   }
   return type;

@@ -247,3 +247,52 @@ describe('fromFlaskConfig: memcached', () => {
     await store.close?.();
   });
 });
+
+describe('fromFlaskConfig: mongodb', () => {
+  it('SESSION_MONGODB is the client, SESSION_MONGODB_DB and SESSION_MONGODB_COLLECT the database and collection', () => {
+    const client = { db: () => undefined };
+    expect(fromFlaskConfig({ SESSION_TYPE: 'mongodb', SESSION_MONGODB: client, SESSION_MONGODB_DB: 'app', SESSION_MONGODB_COLLECT: 'web' })).toEqual({
+      type: 'mongodb',
+      storeOptions: { client, db: 'app', collection: 'web' },
+    });
+    expect(fromEnv({ SESSION_TYPE: 'mongodb', SESSION_MONGODB_DB: 'app', SESSION_MONGODB_COLLECT: 'web' })).toEqual({
+      type: 'mongodb',
+      storeOptions: { db: 'app', collection: 'web' },
+    });
+  });
+
+  it("without SESSION_MONGODB_DB and SESSION_MONGODB_COLLECT the store uses the seeds' defaults, 'flask_session' and 'sessions'", async () => {
+    const { MongoClient } = await import('mongodb');
+    const client = new MongoClient('mongodb://127.0.0.1:1/?directConnection=true'); // never connected
+    const engine = new SessionEngine({ ...fromFlaskConfig({ SESSION_TYPE: 'mongodb', SESSION_MONGODB: client }), logger: { warn() {}, info() {} } });
+    await engine.ready;
+    const store = engine.store as unknown as { name: string; db: string; collectionName: string };
+    expect([store.name, store.db, store.collectionName]).toEqual(['mongodb', 'flask_session', 'sessions']);
+  });
+
+  it('without a client, or with a key for another type, it fails at start-up', () => {
+    expect(() => new SessionEngine({ ...fromFlaskConfig({ SESSION_TYPE: 'mongodb' }), logger: { warn() {}, info() {} } })).toThrow(
+      /type 'mongodb' needs your database client/,
+    );
+    expect(() => fromFlaskConfig({ SESSION_TYPE: 'redis', SESSION_MONGODB_DB: 'app' })).toThrow(/SESSION_MONGODB_DB applies to SESSION_TYPE 'mongodb'/);
+    expect(() => fromFlaskConfig({ SESSION_TYPE: 'mongodb', SESSION_MONGODB: 'mongodb://127.0.0.1' })).toThrow(/SESSION_MONGODB must be a client instance/);
+  });
+});
+
+describe('Elasticsearch: no store is shipped, and choosing it says why', () => {
+  const why = /ships no Elasticsearch store: no Elasticsearch server can run where sessionkit is built and tested.*use type 'redis', 'sql' \(PostgreSQL, MariaDB\/MySQL\), 'mongodb' or 'dynamodb'/;
+  it('SESSION_TYPE=elasticsearch, in a config object and in the environment', () => {
+    expect(() => fromFlaskConfig({ SESSION_TYPE: 'elasticsearch' })).toThrow(SessionConfigError);
+    expect(() => fromFlaskConfig({ SESSION_TYPE: 'elasticsearch' })).toThrow(why);
+    expect(() => fromEnv({ SESSION_TYPE: 'Elasticsearch' })).toThrow(why);
+  });
+  it("type: 'elasticsearch' given to the engine", () => {
+    expect(() => new SessionEngine({ type: 'elasticsearch' as never, logger: { warn() {}, info() {} } })).toThrow(SessionConfigError);
+    expect(() => new SessionEngine({ type: 'elasticsearch' as never, logger: { warn() {}, info() {} } })).toThrow(why);
+  });
+  it("Flask-Session2's Elasticsearch keys", () => {
+    for (const key of ['SESSION_ELASTICSEARCH', 'SESSION_ELASTICSEARCH_HOST', 'SESSION_ELASTICSEARCH_INDEX']) {
+      expect(() => fromFlaskConfig({ [key]: 'x' })).toThrow(new RegExp(`${key} configures Elasticsearch: sessionkit ${why.source}`));
+    }
+  });
+});
