@@ -212,6 +212,47 @@ describe('fromFlaskConfig: redis', () => {
   });
 });
 
+describe('fromFlaskConfig: firestore', () => {
+  const logger = { warn() {}, info() {} };
+
+  it('SESSION_FIRESTORE is the client, SESSION_FIRESTORE_COLLECT the collection', () => {
+    const client = { collection: () => undefined };
+    expect(fromFlaskConfig({ SESSION_TYPE: 'firestore', SESSION_FIRESTORE: client, SESSION_FIRESTORE_COLLECT: 'web_sessions' })).toEqual({
+      type: 'firestore',
+      storeOptions: { client, collection: 'web_sessions' },
+    });
+    expect(fromEnv({ SESSION_TYPE: 'firestore', SESSION_FIRESTORE_COLLECT: 'web_sessions' })).toEqual({
+      type: 'firestore',
+      storeOptions: { collection: 'web_sessions' },
+    });
+  });
+
+  it("builds the store by name on your Firestore, in collection 'sessions' unless SESSION_FIRESTORE_COLLECT names another", async () => {
+    const { Firestore } = await import('@google-cloud/firestore');
+    const client = new Firestore({ projectId: 'sessionkit-test', host: '127.0.0.1:9', ssl: false }); // never sent a request
+    try {
+      for (const [config, collection] of [[{}, 'sessions'], [{ SESSION_FIRESTORE_COLLECT: 'web' }, 'web']] as const) {
+        const engine = new SessionEngine({ ...fromFlaskConfig({ SESSION_TYPE: 'firestore', SESSION_FIRESTORE: client, ...config }), logger });
+        await engine.ready;
+        const store = engine.store as unknown as { name: string; collection: string };
+        expect([store.name, store.collection]).toEqual(['firestore', collection]);
+      }
+    } finally {
+      await client.terminate();
+    }
+  });
+
+  it('without a client, with a client that is not a Firestore, or with a key for another type, it fails at start-up', async () => {
+    expect(() => new SessionEngine({ ...fromFlaskConfig({ SESSION_TYPE: 'firestore' }), logger })).toThrow(/type 'firestore' needs your database client/);
+    expect(() => fromEnv({ SESSION_TYPE: 'firestore', SESSION_FIRESTORE: 'localhost:8080' })).toThrow(/SESSION_FIRESTORE must be a client instance/);
+    const engine = new SessionEngine({ ...fromFlaskConfig({ SESSION_TYPE: 'firestore', SESSION_FIRESTORE: { project: 'x' } }), logger });
+    await expect(engine.ready).rejects.toThrow(/firestoreStore: pass `client`, a Firestore from @google-cloud\/firestore/);
+    expect(() => fromFlaskConfig({ SESSION_TYPE: 'redis', SESSION_FIRESTORE_COLLECT: 'web' })).toThrow(
+      /SESSION_FIRESTORE_COLLECT applies to SESSION_TYPE 'firestore'/,
+    );
+  });
+});
+
 describe('fromFlaskConfig: memcached', () => {
   it('SESSION_MEMCACHED is a client of yours, or the servers as host:port', () => {
     const client = { gets: () => undefined };
