@@ -30,7 +30,12 @@ interface ExpressRequest extends IncomingMessage {
   secure?: boolean;
 }
 type Next = (error?: unknown) => void;
-export type SessionMiddleware = (req: ExpressRequest, res: ServerResponse, next: Next) => void;
+/**
+ * The middleware's own signature asks nothing of `req.session`'s declared type, so that it
+ * fits Express's handlers even where @types/express-session (pulled in by connect-redis,
+ * csrf-sync, …) declares `req.session` differently.
+ */
+export type SessionMiddleware = (req: IncomingMessage, res: ServerResponse, next: Next) => void;
 
 /**
  * What the engine asks of an Express request. A class rather than an object literal with
@@ -65,7 +70,8 @@ class ExpressRequestContext implements RequestContext {
  */
 export function sessionkit(options: SessionOptions | SessionManager = {}): SessionMiddleware {
   const engine = toSessionManager(options);
-  return (req, res, next) => {
+  return (incoming, res, next) => {
+    const req = incoming as ExpressRequest;
     if (req.session) {
       next(); // mounted twice: the first instance already owns this request
       return;
