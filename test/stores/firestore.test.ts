@@ -1,11 +1,17 @@
 import { createHash } from 'node:crypto';
 import { Firestore, Timestamp } from '@google-cloud/firestore';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import express from 'express';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sessionkit } from '../../src/adapters/express.js';
+import { msgpackCodec } from '../../src/core/codec/msgpack.js';
+import { multiSession } from '../../src/core/multi-session.js';
 import { StoreError } from '../../src/core/store.js';
+import { cookieStore } from '../../src/stores/cookie/index.js';
 import { FirestoreStore } from '../../src/stores/firestore/index.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
 import { describeOutages } from '../conformance/outage-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
+import { CookieJar, listen, type TestServer } from '../helpers/http.js';
 import { FIRESTORE_REQUIRES, startFirestoreEmulator, type FirestoreEmulator } from '../servers/firestore.js';
 import { describeWithServer } from '../servers/suite.js';
 
@@ -200,6 +206,114 @@ describeWithServer('firestore store on the Firestore emulator', { requires: FIRE
       const store = new FirestoreStore({ client, collection: collectionName('borrowed') });
       await store.set('k', record());
       expect((await client.collection(store.collection).count().get()).data().count).toBe(1);
+    });
+  });
+
+  describe("flask-session-plus's SESSION_CONFIG example, as the seed shows it, on the emulator", () => {
+    const SECRET = 'flask-session-plus-secret-0123456789';
+    const COLLECTION = 'sessions';
+    let http: TestServer;
+    let client: Firestore;
+
+    /** The seed's three entries: 'csrf' (secure_cookie), 'session' (firestore, client + collection), 'data' (secure_cookie, 'auto'). */
+    beforeAll(async () => {
+      client = clientFor(server());
+      const app = express();
+      app.use(
+        sessionkit(
+          multiSession({
+            logger: quiet,
+            sessions: [
+              { cookie: { name: 'csrf' }, store: cookieStore({ secret: SECRET }), fields: ['csrf_token'] },
+              // session_type: 'firestore', with the seed's client and collection, by name.
+              { cookie: { name: 'session' }, type: 'firestore', storeOptions: { client, collection: COLLECTION }, fields: ['user_id', 'user_data'] },
+              { cookie: { name: 'data' }, store: cookieStore({ secret: SECRET }), fields: 'auto' },
+            ],
+          }),
+        ),
+      );
+      const data = (req: express.Request) => req.session as unknown as Record<string, unknown>;
+      app.get('/set/:field/:value', (req, res) => {
+        data(req)[req.params.field] = req.params.value;
+        res.send('ok');
+      });
+      app.get('/login/:user', (req, res) => {
+        req.session.regenerate();
+        data(req).user_id = req.params.user;
+        data(req).user_data = { name: 'Ada Lovelace', roles: ['admin'] };
+        res.send('ok');
+      });
+      app.get('/all', (req, res) => void res.json({ ...data(req) }));
+      app.get('/logout', (req, res) => {
+        void req.session.destroy();
+        res.send('ok');
+      });
+      app.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+        res.status(500).send(error.message);
+      });
+      http = await listen(app);
+    });
+    afterAll(async () => {
+      await http?.close();
+    });
+    beforeEach(async () => {
+      await server().reset();
+    });
+
+    const names = (response: Response) => response.headers.getSetCookie().map((line) => line.slice(0, line.indexOf('='))).sort();
+    /** The collection's documents, read with the Firestore client itself. */
+    const documents = async () => (await client.collection(COLLECTION).get()).docs;
+
+    it('csrf_token and every other field live in their sealed cookies; only user_id and user_data are stored in Firestore', async () => {
+      const jar = new CookieJar();
+      expect(names(await jar.fetch(`${http.url}/set/csrf_token/csrf-t0k3n-value`))).toEqual(['csrf']);
+      expect(await documents()).toEqual([]); // a csrf token alone writes nothing to Firestore
+      const started = Date.now();
+      expect(names(await jar.fetch(`${http.url}/login/user-1042`))).toEqual(['csrf', 'session']);
+      expect(names(await jar.fetch(`${http.url}/set/theme/dark`))).toEqual(['data']);
+      expect(names(await jar.fetch(`${http.url}/set/cart/3-items`))).toEqual(['data']);
+      const read = await jar.fetch(`${http.url}/all`);
+      expect(await read.json()).toEqual({
+        csrf_token: 'csrf-t0k3n-value',
+        user_id: 'user-1042',
+        user_data: { name: 'Ada Lovelace', roles: ['admin'] },
+        theme: 'dark',
+        cart: '3-items',
+      });
+
+      // In Firestore: one document, 'session:' + the session cookie's id, holding exactly user_id and user_data.
+      const docs = await documents();
+      expect(docs.map((d) => d.id)).toEqual([`session:${jar.cookies.get('session')!}`]);
+      const fields = docs[0]!.data();
+      const payload = msgpackCodec.decode(fields.data as Uint8Array) as { d: Record<string, unknown> };
+      expect(payload.d).toEqual({ user_id: 'user-1042', user_data: { name: 'Ada Lovelace', roles: ['admin'] } });
+      const expiresAt = (fields.expiresAt as Timestamp).toMillis();
+      const month = 31 * 86_400_000; // the default lifetime
+      expect(expiresAt).toBeGreaterThanOrEqual(started + month);
+      expect(expiresAt).toBeLessThanOrEqual(Date.now() + month);
+      // The sealed cookies hold their fields encrypted: no plaintext in the browser.
+      expect(jar.cookies.get('csrf')).not.toContain('t0k3n');
+      expect(jar.cookies.get('data')).not.toContain('dark');
+
+      // A change of user_id rewrites the document; one of theme touches only the 'data' cookie.
+      const version = docs[0]!.updateTime;
+      expect(names(await jar.fetch(`${http.url}/set/user_id/user-7`))).toEqual(['session']);
+      const [changed] = await documents();
+      expect((msgpackCodec.decode(changed!.get('data') as Uint8Array) as { d: object }).d).toMatchObject({ user_id: 'user-7' });
+      expect(changed!.updateTime.isEqual(version)).toBe(false);
+      expect(names(await jar.fetch(`${http.url}/set/theme/light`))).toEqual(['data']);
+      expect((await documents())[0]!.updateTime.isEqual(changed!.updateTime)).toBe(true);
+    });
+
+    it('logging out destroys every part and deletes the Firestore document', async () => {
+      const jar = new CookieJar();
+      await jar.fetch(`${http.url}/set/csrf_token/a`);
+      await jar.fetch(`${http.url}/login/user-7`);
+      await jar.fetch(`${http.url}/set/theme/light`);
+      expect(await documents()).toHaveLength(1);
+      expect(names(await jar.fetch(`${http.url}/logout`))).toEqual(['csrf', 'data', 'session']);
+      expect(await documents()).toEqual([]);
+      expect(await (await jar.fetch(`${http.url}/all`)).json()).toEqual({});
     });
   });
 
