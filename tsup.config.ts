@@ -15,6 +15,7 @@ export const entries = {
   'stores/sqlite': 'src/stores/sqlite.ts',
   'stores/sql': 'src/stores/sql/index.ts',
   'stores/dynamodb': 'src/stores/dynamodb/index.ts',
+  'stores/datastore': 'src/stores/datastore/index.ts',
   'stores/firestore': 'src/stores/firestore/index.ts',
   'stores/mongodb': 'src/stores/mongodb/index.ts',
   'stores/redis': 'src/stores/redis.ts',
@@ -44,5 +45,5 @@ export default defineConfig({
   shims: true,
   // Peer dependencies stay outside the bundle and are loaded only by the part that needs them.
   // sessionkit itself: the store registry imports each store through its own subpath export.
-  external: [/^sessionkit\//, 'better-sqlite3', 'express', 'fastify', 'koa', 'hono', 'pg', 'mysql2', 'kysely', '@aws-sdk/client-dynamodb', '@google-cloud/firestore', 'mongodb', 'redis', 'ioredis', 'memcache-client', 'express-session'],
+  external: [/^sessionkit\//, 'better-sqlite3', 'express', 'fastify', 'koa', 'hono', 'pg', 'mysql2', 'kysely', '@aws-sdk/client-dynamodb', '@google-cloud/datastore', '@google-cloud/firestore', 'mongodb', 'redis', 'ioredis', 'memcache-client', 'express-session'],
 });
