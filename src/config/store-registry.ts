@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { SessionConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../core/store.js';
+import type { DatastoreStoreOptions } from '../stores/datastore/index.js';
 import type { DynamoDBStoreOptions } from '../stores/dynamodb/index.js';
 import type { FileSystemStoreOptions } from '../stores/filesystem.js';
 import type { FirestoreStoreOptions } from '../stores/firestore/index.js';
@@ -57,6 +58,10 @@ const registry = {
     needsClient: true,
     create: async (options, logger) => (await importStore<typeof import('../stores/dynamodb/index.js')>('dynamodb')).dynamodbStore({ logger, ...options! }),
   } satisfies StoreTypeEntry<DynamoDBStoreOptions>,
+  datastore: {
+    needsClient: true,
+    create: async (options, logger) => (await importStore<typeof import('../stores/datastore/index.js')>('datastore')).datastoreStore({ logger, ...options! }),
+  } satisfies StoreTypeEntry<DatastoreStoreOptions>,
   firestore: {
     needsClient: true,
     create: async (options, logger) => (await importStore<typeof import('../stores/firestore/index.js')>('firestore')).firestoreStore({ logger, ...options! }),
@@ -76,6 +81,7 @@ export type StoreTypeOptions =
   | MemcachedStoreOptions
   | SqlStoreOptions
   | DynamoDBStoreOptions
+  | DatastoreStoreOptions
   | FirestoreStoreOptions
   | MongoDBStoreOptions;
 
