@@ -67,10 +67,12 @@ const NO_EQUIVALENT: Record<string, string> = {
   SESSION_SQLALCHEMY_MODEL: 'create the table yourself (sqlStore.ddl()) and extend it as you like',
 };
 
-/** Seed keys for backends sessionkit does not ship yet: named so the error is precise. */
-const NOT_YET_AVAILABLE = [
-  'GCLOUD_APP_PROJECT_ID',
-];
+/**
+ * Flask-Session2's Datastore key: the Google Cloud project of the Datastore client built for
+ * SESSION_TYPE 'datastore'. Not a SESSION_ key, so it is read only for that type and left
+ * to the other software that reads it otherwise.
+ */
+const DATASTORE_PROJECT_KEY = 'GCLOUD_APP_PROJECT_ID';
 
 /** Flask-Session2's Elasticsearch keys: no store is shipped for them (NOT_SHIPPED says why). */
 const ELASTICSEARCH_KEYS = ['SESSION_ELASTICSEARCH', 'SESSION_ELASTICSEARCH_HOST', 'SESSION_ELASTICSEARCH_INDEX'];
@@ -136,8 +138,6 @@ function translate(config: Config, ignored: ReadonlySet<string>): SessionOptions
       throw new SessionConfigError(`${key} has no equivalent in sessionkit: ${NO_EQUIVALENT[key]}. Remove it.`);
     } else if (ELASTICSEARCH_KEYS.includes(key)) {
       throw new SessionConfigError(`${key} configures Elasticsearch: ${NOT_SHIPPED.elasticsearch}`);
-    } else if (NOT_YET_AVAILABLE.includes(key)) {
-      throw new SessionConfigError(`${key} configures a backend this version of sessionkit does not ship. Available store types: ${STORE_TYPES.join(', ')}.`);
     } else if (!CORE_KEYS.has(key) && key.startsWith('SESSION_')) {
       throw new SessionConfigError(`unknown setting ${key}. Check its spelling against the table in sessionkit's README.`);
     }
@@ -158,6 +158,12 @@ function translate(config: Config, ignored: ReadonlySet<string>): SessionOptions
     storeOptions.client = dynamodbClient(dynamodbClientSettings);
   }
   if (backendKeysSeen.length > 0) options.storeOptions = storeOptions;
+  if (type === 'datastore') {
+    // As Flask-Session2: a Datastore client for GCLOUD_APP_PROJECT_ID, or for the project the
+    // environment names (GOOGLE_CLOUD_PROJECT, the credentials; DATASTORE_EMULATOR_HOST applies).
+    const projectId = config[DATASTORE_PROJECT_KEY] === undefined ? undefined : readString(config[DATASTORE_PROJECT_KEY], DATASTORE_PROJECT_KEY);
+    options.storeOptions = { ...storeOptions, client: datastoreClient(projectId) };
+  }
 
   if (config.SESSION_PERMANENT !== undefined) options.permanent = readBoolean(config.SESSION_PERMANENT, 'SESSION_PERMANENT');
   const secret = readSecret(config);
@@ -245,6 +251,12 @@ function dynamodbClient(settings: Record<string, string>): object {
     throw new SessionConfigError('SESSION_DYNAMODB_KEY_ID and SESSION_DYNAMODB_SECRET go together: set both or neither.');
   }
   return new DynamoDBClient({ ...rest, ...(accessKeyId ? { credentials: { accessKeyId, secretAccessKey: secretAccessKey! } } : {}) });
+}
+
+/** Flask-Session2's Datastore client: `datastore.Client()` for the project given, or the environment's. */
+function datastoreClient(projectId: string | undefined): object {
+  const { Datastore } = loadOptional<typeof import('@google-cloud/datastore')>('@google-cloud/datastore', 'datastore');
+  return new Datastore(projectId === undefined ? {} : { projectId });
 }
 
 function readString(value: unknown, key: string): string {

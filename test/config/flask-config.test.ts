@@ -337,3 +337,41 @@ describe('Elasticsearch: no store is shipped, and choosing it says why', () => {
     }
   });
 });
+
+describe('fromFlaskConfig: datastore (Flask-Session2)', () => {
+  const logger = { warn() {}, info() {} };
+  /** The project a built Datastore client is for (the SDK keeps its constructor options). */
+  const projectOf = (options: { storeOptions?: unknown }) => (options.storeOptions as { client: { options: { projectId?: string } } }).client.options.projectId;
+
+  it('GCLOUD_APP_PROJECT_ID is the project of the Datastore client built for SESSION_TYPE datastore, in a config object and in the environment', async () => {
+    const { Datastore } = await import('@google-cloud/datastore');
+    const options = fromFlaskConfig({ SESSION_TYPE: 'datastore', GCLOUD_APP_PROJECT_ID: 'my-project' });
+    expect(options.type).toBe('datastore');
+    expect((options.storeOptions as { client: unknown }).client).toBeInstanceOf(Datastore);
+    expect(projectOf(options)).toBe('my-project');
+    expect(projectOf(fromEnv({ SESSION_TYPE: 'datastore', GCLOUD_APP_PROJECT_ID: 'env-project' }))).toBe('env-project');
+  });
+
+  it("without GCLOUD_APP_PROJECT_ID the client's project is the environment's, as with Flask-Session2's datastore.Client()", () => {
+    const options = fromEnv({ SESSION_TYPE: 'datastore' });
+    expect(projectOf(options)).toBeUndefined();
+    expect((options.storeOptions as { client: unknown }).client).toBeDefined();
+  });
+
+  it("builds the store by name: kind 'session' (Flask-Session2's), the default namespace", async () => {
+    const engine = new SessionEngine({ ...fromFlaskConfig({ SESSION_TYPE: 'datastore', GCLOUD_APP_PROJECT_ID: 'sessionkit-test' }), logger });
+    await engine.ready; // no request is sent before the first session
+    const store = engine.store as unknown as { name: string; kind: string; namespace: string | undefined };
+    expect([store.name, store.kind, store.namespace]).toEqual(['datastore', 'session', undefined]);
+  });
+
+  it('GCLOUD_APP_PROJECT_ID is left alone for the other types (other Google libraries read it too); empty in a config object it fails', () => {
+    expect(fromFlaskConfig({ SESSION_TYPE: 'memory', GCLOUD_APP_PROJECT_ID: 'my-project' })).toEqual({ type: 'memory' });
+    expect(fromEnv({ GCLOUD_APP_PROJECT_ID: 'my-project' })).toEqual({});
+    expect(() => fromFlaskConfig({ SESSION_TYPE: 'datastore', GCLOUD_APP_PROJECT_ID: '' })).toThrow(/GCLOUD_APP_PROJECT_ID must be a non-empty string/);
+  });
+
+  it("type: 'datastore' given to the engine without a client fails at start-up", () => {
+    expect(() => new SessionEngine({ type: 'datastore', logger })).toThrow(/type 'datastore' needs your database client/);
+  });
+});
