@@ -2,6 +2,7 @@ import { Datastore, PropertyFilter } from '@google-cloud/datastore';
 import express from 'express';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sessionkit } from '../../src/adapters/express.js';
+import { fromFlaskConfig, SessionEngine } from '../../src/index.js';
 import { StoreError } from '../../src/core/store.js';
 import { DatastoreStore, SWEEP_BATCH } from '../../src/stores/datastore/index.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
@@ -9,6 +10,9 @@ import { describeOutages } from '../conformance/outage-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
 import { CookieJar, listen } from '../helpers/http.js';
 import { DATASTORE_EMULATORS, type DatastoreEmulator } from '../servers/datastore.js';
+import { emulatorPackage } from '../servers/google-emulator.js';
+import { isPortFree } from '../servers/ports.js';
+import { checkRequirements } from '../servers/require-binary.js';
 import { describeWithServer } from '../servers/suite.js';
 
 const quiet = { warn: () => {}, info: () => {} };
@@ -242,6 +246,32 @@ for (const emulator of DATASTORE_EMULATORS) {
         expect(await store.deleteExpired()).toBe(0);
       }, 60_000);
 
+      it("Flask-Session2's configuration (SESSION_TYPE 'datastore', GCLOUD_APP_PROJECT_ID) works end to end, its sessions in kind 'session'", async () => {
+        // The client the configuration builds finds the emulator as Flask-Session2's would: DATASTORE_EMULATOR_HOST.
+        const previous = process.env.DATASTORE_EMULATOR_HOST;
+        process.env.DATASTORE_EMULATOR_HOST = server().hostPort;
+        let options;
+        try {
+          options = fromFlaskConfig({ SESSION_TYPE: 'datastore', GCLOUD_APP_PROJECT_ID: server().projectId, SESSION_KEY_PREFIX: `flask-${process.pid}:` });
+        } finally {
+          if (previous === undefined) delete process.env.DATASTORE_EMULATOR_HOST;
+          else process.env.DATASTORE_EMULATOR_HOST = previous;
+        }
+        const built = (options.storeOptions as { client: Datastore }).client;
+        clients.push(built);
+        const engine = new SessionEngine({ ...options, logger: quiet });
+        await engine.ready;
+        const session = await engine.load(undefined);
+        session.user = 'ada';
+        const pending = engine.commit(session);
+        await pending.persist();
+        const id = pending.setCookies[0]!.split(';')[0]!.split('=')[1]!;
+        expect((await engine.load(`session=${id}`)).user).toBe('ada');
+        const client = clientFor(server());
+        const stored = await rawEntity(client, undefined, `flask-${process.pid}:${id}`);
+        expect(Buffer.isBuffer(stored?.data) && typeof stored.version === 'string' && stored.expiresAt instanceof Date).toBe(true);
+      });
+
       it('leaves the borrowed client usable', async () => {
         const { client, namespace, store } = storeIn();
         await store.set('k', record());
@@ -294,6 +324,36 @@ for (const emulator of DATASTORE_EMULATORS) {
     }
   });
 }
+
+describe('the emulator harness', () => {
+  it('a missing emulator package is named, with a word that its apt source is switched off here', () => {
+    const missing = emulatorPackage('google-cloud-cli-datastore-emulator', '/nonexistent/CloudDatastore.jar');
+    const previous = process.env.SESSIONKIT_REQUIRE_SERVICES;
+    process.env.SESSIONKIT_REQUIRE_SERVICES = '1';
+    try {
+      expect(() => checkRequirements('datastore', [missing])).toThrow(
+        /datastore suite cannot run \(SESSIONKIT_REQUIRE_SERVICES=1\): google-cloud-cli-datastore-emulator \(\/nonexistent\/CloudDatastore\.jar\) not found\. Install it with: apt-get install -y google-cloud-cli-datastore-emulator — but its apt source is switched off on this machine/,
+      );
+    } finally {
+      if (previous === undefined) delete process.env.SESSIONKIT_REQUIRE_SERVICES;
+      else process.env.SESSIONKIT_REQUIRE_SERVICES = previous;
+    }
+    for (const requirement of [...DATASTORE_EMULATORS.flatMap((e) => e.requires)]) expect(requirement.install).toMatch(/apt-get install -y \S+/);
+  });
+
+  for (const emulator of DATASTORE_EMULATORS) {
+    const available = emulator.requires.every((requirement) => requirement.find() !== undefined);
+    it.runIf(available)(`the ${emulator.flavour} starts on a free loopback port and is gone after stop()`, async () => {
+      const started = await emulator.start();
+      const { port, pid } = started;
+      expect(await isPortFree(port)).toBe(false);
+      await started.stop();
+      expect(await isPortFree(port)).toBe(true);
+      expect(() => process.kill(pid!, 0)).toThrow();
+      report(`${emulator.flavour}: started in ${started.startupMs} ms`);
+    }, 60_000);
+  }
+});
 
 describe('DatastoreStore without a server', () => {
   it('asks for a client and rejects invalid options', () => {
