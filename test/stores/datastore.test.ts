@@ -272,6 +272,17 @@ for (const emulator of DATASTORE_EMULATORS) {
         expect(Buffer.isBuffer(stored?.data) && typeof stored.version === 'string' && stored.expiresAt instanceof Date).toBe(true);
       });
 
+      it('a session over the 1 MiB entity limit is refused with the limit and the remedy; nothing is stored', async () => {
+        const { client, namespace, store } = storeIn();
+        const error = await store.set('big', { data: new Uint8Array(1100 * 1024), expiresAt: Date.now() + 60_000 }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(StoreError);
+        expect((error as Error).message).toMatch(/^\[sessionkit:datastore\] write failed: .*an entity may not exceed 1 MiB; keep large data out of the session/);
+        expect(await rawEntity(client, namespace, 'big')).toBeUndefined();
+        // Just under it is stored.
+        await store.set('edge', { data: new Uint8Array(1000 * 1024).fill(7), expiresAt: Date.now() + 60_000 });
+        expect((await store.get('edge'))?.data.length).toBe(1000 * 1024);
+      });
+
       it('leaves the borrowed client usable', async () => {
         const { client, namespace, store } = storeIn();
         await store.set('k', record());
