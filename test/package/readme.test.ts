@@ -21,7 +21,8 @@
  *     the block reads REDIS_URL. Once the port accepts connections the steps are requested
  *     in order, with the cookies the earlier ones set and no redirect following: `-> 302`
  *     expects that status, any other text a body that contains it (with a status below
- *     400). Then the program is stopped. A run block needs at least one step.
+ *     400). A step may send a form: `POST /login username=ada&password=x -> 302` posts that
+ *     urlencoded body. Then the program is stopped. A run block needs at least one step.
  *   <!-- readme: context=express-app -->
  *     A fragment that continues an application the README has already built. The
  *     declarations of CONTEXTS[name] (types only: such a block is never run) are put before
@@ -79,6 +80,8 @@ const SETTINGS: { name: string; options: ts.CompilerOptions }[] = [
 interface Step {
   method: string;
   path: string;
+  /** An urlencoded form body to send, if any. */
+  form: string | undefined;
   /** A status, or a text the body contains. */
   expect: number | string;
 }
@@ -114,14 +117,14 @@ function readmeBlocks(text: string): Block[] {
 function parseDirectives(text: string, block: Block, fenceIndex: number): void {
   const where = `${README}:${fenceIndex}`;
   for (const part of text.split(';').map((p) => p.trim()).filter(Boolean)) {
-    const step = /^([A-Z]+)\s+(\/\S*)\s+->\s+(.+)$/.exec(part);
+    const step = /^([A-Z]+)\s+(\/\S*)(?:\s+(\S+=\S*))?\s+->\s+(.+)$/.exec(part);
     if (part === 'run') block.steps = [];
     else if (part.startsWith('context=')) {
       block.context = part.slice('context='.length);
       if (!(block.context in CONTEXTS)) throw new Error(`${where}: unknown context '${block.context}' (known: ${Object.keys(CONTEXTS).join(', ')})`);
     } else if (step && block.steps) {
-      const expected = step[3]!.trim();
-      block.steps.push({ method: step[1]!, path: step[2]!, expect: /^\d{3}$/.test(expected) ? Number(expected) : expected });
+      const expected = step[4]!.trim();
+      block.steps.push({ method: step[1]!, path: step[2]!, form: step[3], expect: /^\d{3}$/.test(expected) ? Number(expected) : expected });
     } else throw new Error(`${where}: cannot read '${part}' (directives: run; METHOD /path -> status or text; context=name)`);
   }
   if (block.steps?.length === 0) throw new Error(`${where}: a run block needs at least one step (METHOD /path -> status or text)`);
@@ -299,11 +302,12 @@ async function runBlock(block: Block, env: Record<string, string>): Promise<void
     }
     const jar = new CookieJar();
     for (const step of block.steps!) {
-      const label = `${step.method} ${step.path} -> ${String(step.expect)}`;
+      const label = `${step.method} ${step.path}${step.form ? ` ${step.form}` : ''} -> ${String(step.expect)}`;
       let status: number;
       let body: string;
       try {
-        const response = await jar.fetch(`http://${LOOPBACK}:${port}${step.path}`, { method: step.method, signal: AbortSignal.timeout(10_000) });
+        const form = step.form === undefined ? {} : { body: step.form, headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+        const response = await jar.fetch(`http://${LOOPBACK}:${port}${step.path}`, { method: step.method, signal: AbortSignal.timeout(10_000), ...form });
         status = response.status;
         body = await response.text();
       } catch (error) {
