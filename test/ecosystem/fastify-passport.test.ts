@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionkit } from '../../src/adapters/fastify.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { CookieJar, type TestServer } from '../helpers/http.js';
+import { deserializeUser, serializeUser, verify, type User } from './users.js';
 
 /**
  * @fastify/passport 4 with passport-local on Fastify 5, set up as its README shows for
@@ -15,11 +16,6 @@ import { CookieJar, type TestServer } from '../helpers/http.js';
  * decorator named 'session' at registration: sessionkit's plugin provides it. Passport's
  * session manager calls `request.session.get/set/data()` and `regenerate(fields)`.
  */
-interface User {
-  id: string;
-  name: string;
-}
-const USERS: Record<string, User & { password: string }> = { ada: { id: 'u1', password: 'lovelace', name: 'Ada' } };
 const SECRET = 'fastify-passport-test-secret-0123456789abcdef';
 const quiet = { warn: () => {}, info: () => {} };
 
@@ -29,22 +25,12 @@ async function app(store: MemoryStore): Promise<TestServer> {
   await server.register(sessionkit, { store, secret: SECRET, logger: quiet });
   await server.register(passport.initialize());
   await server.register(passport.secureSession());
-  passport.use(
-    'local',
-    new LocalStrategy((username, password, done) => {
-      const user = USERS[username];
-      if (!user || user.password !== password) {
-        done(null, false, { message: 'Wrong username or password.' });
-        return;
-      }
-      done(null, { id: user.id, name: user.name });
-    }),
+  passport.use('local', new LocalStrategy(verify));
+  // @fastify/passport takes promise-returning (de)serializers: the same two, awaited.
+  passport.registerUserSerializer((user: User) => new Promise<string>((resolve) => serializeUser(user, (_error, id) => resolve(id!))));
+  passport.registerUserDeserializer(
+    (id: string) => new Promise<User | null>((resolve) => deserializeUser(id, (_error, user) => resolve(user || null))),
   );
-  passport.registerUserSerializer(async (user: User) => user.id);
-  passport.registerUserDeserializer(async (id: string) => {
-    const user = Object.values(USERS).find((candidate) => candidate.id === id);
-    return user ? { id: user.id, name: user.name } : null;
-  });
 
   server.post('/cart', async (request) => {
     request.session.set('cart', ['book']);

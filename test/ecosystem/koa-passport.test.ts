@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionkit } from '../../src/adapters/koa.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';
+import { deserializeUser, serializeUser, verify, type User } from './users.js';
 
 /**
  * koa-passport 6 (with its own passport 0.6) and passport-local on Koa 3 and Koa 2, set up
@@ -25,33 +26,14 @@ declare module 'koa' {
   }
 }
 
-interface User {
-  id: string;
-  name: string;
-}
-const USERS: Record<string, User & { password: string }> = { ada: { id: 'u1', password: 'lovelace', name: 'Ada' } };
 const SECRET = 'koa-passport-test-secret-0123456789abcdef';
 const quiet = { warn: () => {}, info: () => {} };
 
 function app(Koa: typeof Koa3, store: MemoryStore) {
   const passport = new KoaPassport();
-  passport.use(
-    new LocalStrategy((username, password, done) => {
-      const user = USERS[username];
-      if (!user || user.password !== password) {
-        done(null, false, { message: 'Wrong username or password.' });
-        return;
-      }
-      done(null, { id: user.id, name: user.name });
-    }),
-  );
-  passport.serializeUser((user: User, done) => {
-    done(null, user.id);
-  });
-  passport.deserializeUser((id: string, done) => {
-    const user = Object.values(USERS).find((candidate) => candidate.id === id);
-    done(null, user ? { id: user.id, name: user.name } : false);
-  });
+  passport.use(new LocalStrategy(verify));
+  passport.serializeUser(serializeUser);
+  passport.deserializeUser(deserializeUser);
 
   const application = new Koa();
   application.silent = true;

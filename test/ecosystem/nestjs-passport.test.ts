@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionkit } from '../../src/adapters/express.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { CookieJar, type TestServer } from '../helpers/http.js';
+import { checkPassword, deserializeUser, serializeUser, type User } from './users.js';
 
 /**
  * NestJS 12 on @nestjs/platform-express with @nestjs/passport, as Nest's passport recipe
@@ -25,11 +26,6 @@ import { CookieJar, type TestServer } from '../helpers/http.js';
  * names its token with Inject() — a documented Nest API — instead of relying on that
  * metadata.
  */
-interface User {
-  id: string;
-  name: string;
-}
-const USERS: Record<string, User & { password: string }> = { ada: { id: 'u1', password: 'lovelace', name: 'Ada' } };
 const SECRET = 'nestjs-passport-test-secret-0123456789abcdef';
 const quiet = { warn: () => {}, info: () => {} };
 
@@ -52,8 +48,7 @@ const firstParameter =
 
 class AuthService {
   validateUser(username: string, password: string): User | null {
-    const user = USERS[username];
-    return user && user.password === password ? { id: user.id, name: user.name } : null;
+    return checkPassword(username, password) ?? null;
   }
 }
 Injectable()(AuthService);
@@ -74,12 +69,11 @@ Inject(AuthService)(LocalStrategy, undefined, 0);
 
 class SessionSerializer extends PassportSerializer {
   serializeUser(user: User, done: (error: unknown, id?: string) => void): void {
-    done(null, user.id);
+    serializeUser(user, done);
   }
 
   deserializeUser(id: string, done: (error: unknown, user?: User | false) => void): void {
-    const user = Object.values(USERS).find((candidate) => candidate.id === id);
-    done(null, user ? { id: user.id, name: user.name } : false);
+    deserializeUser(id, done);
   }
 }
 Injectable()(SessionSerializer);

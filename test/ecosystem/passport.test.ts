@@ -5,13 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionkit } from '../../src/adapters/express.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';
 import { CountingStore } from '../helpers/counting-store.js';
+import { deserializeUser, serializeUser, verify } from './users.js';
 
 /**
  * Passport 0.7 with passport-local on Express, as its own documentation sets it up:
  * passport.authenticate('local') on a login form, passport.session() restoring req.user,
  * req.logout(cb). Passport calls req.session.regenerate(cb) and req.session.save(cb).
  */
-const USERS: Record<string, { id: string; password: string; name: string }> = { ada: { id: 'u1', password: 'lovelace', name: 'Ada' } };
 const SECRET = 'passport-test-secret-0123456789abcdef';
 
 declare module '../../src/core/session.js' {
@@ -23,23 +23,9 @@ declare module '../../src/core/session.js' {
 
 function app(store: CountingStore) {
   const authenticator = new passport.Passport();
-  authenticator.use(
-    new LocalStrategy((username, password, done) => {
-      const user = USERS[username];
-      if (!user || user.password !== password) {
-        done(null, false, { message: 'Wrong username or password.' });
-        return;
-      }
-      done(null, { id: user.id, name: user.name });
-    }),
-  );
-  authenticator.serializeUser((user, done) => {
-    done(null, (user as { id: string }).id);
-  });
-  authenticator.deserializeUser((id: string, done) => {
-    const user = Object.values(USERS).find((candidate) => candidate.id === id);
-    done(null, user ? { id: user.id, name: user.name } : false);
-  });
+  authenticator.use(new LocalStrategy(verify));
+  authenticator.serializeUser(serializeUser);
+  authenticator.deserializeUser(deserializeUser);
 
   const application = express();
   application.use(express.urlencoded({ extended: false }));
