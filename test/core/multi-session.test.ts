@@ -1,68 +1,22 @@
-import express from 'express';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { msgpackCodec } from '../../src/core/codec/msgpack.js';
-import { sessionkit } from '../../src/adapters/express.js';
 import { multiSession, type MultiSessionEntry } from '../../src/core/multi-session.js';
 import { cookieStore } from '../../src/stores/cookie/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { RedisStore } from '../../src/stores/redis.js';
-import { CookieJar, listen, type TestServer } from '../helpers/http.js';
+import { CookieJar, type TestServer } from '../helpers/http.js';
 import { REDIS_REQUIRES, startRedis } from '../servers/redis.js';
 import { describeWithServer } from '../servers/suite.js';
+import { seedsExample, seedsExampleApp } from '../helpers/seeds-example.js';
 
 const SECRET = 'multi-session-secret-0123456789abcdef';
 const quiet = { warn: () => {}, info: () => {} };
 const REDIS_PREFIX = 'myapp:session:';
 
-/**
- * The seeds' SESSION_CONFIG example: a sealed 'csrf' cookie holding csrf_token, a signed
- * 'session' id whose user_id and user_data live in Redis, a sealed 'data' cookie taking
- * every other field.
- */
-function seedsExample(client: object): MultiSessionEntry[] {
-  return [
-    { cookie: { name: 'csrf' }, store: cookieStore({ secret: SECRET }), fields: ['csrf_token'] },
-    {
-      cookie: { name: 'session' },
-      store: new RedisStore({ client }),
-      keyPrefix: REDIS_PREFIX,
-      secret: SECRET,
-      lifetime: '1d',
-      fields: ['user_id', 'user_data'],
-    },
-    { cookie: { name: 'data' }, store: cookieStore({ secret: SECRET }), fields: 'auto' },
-  ];
-}
-
-function app(sessions: MultiSessionEntry[]) {
-  const application = express();
-  application.use(sessionkit(multiSession({ sessions, logger: quiet })));
-  const data = (req: express.Request) => req.session as unknown as Record<string, unknown>;
-  application.get('/set/:field/:value', (req, res) => {
-    data(req)[req.params.field] = req.params.value;
-    res.send('ok');
-  });
-  application.get('/login/:user', (req, res) => {
-    req.session.regenerate();
-    data(req).user_id = req.params.user;
-    data(req).user_data = { name: 'Ada Lovelace', roles: ['admin'] };
-    res.send('ok');
-  });
-  application.get('/all', (req, res) => void res.json({ ...data(req) }));
-  application.get('/regenerate', (req, res) => {
-    req.session.regenerate();
-    res.send('ok');
-  });
-  application.get('/destroy', (req, res) => {
-    void req.session.destroy();
-    res.send('ok');
-  });
-  application.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    res.status(500).send(error.message);
-  });
-  return listen(application);
-}
+const seedsSessions = (client: object) =>
+  seedsExample(SECRET, { store: new RedisStore({ client }), keyPrefix: REDIS_PREFIX, secret: SECRET, lifetime: '1d' });
+const app = (sessions: MultiSessionEntry[]) => seedsExampleApp(sessions, quiet);
 
 const names = (response: Response) =>
   response.headers
@@ -80,7 +34,7 @@ describeWithServer('multiSession: the seeds example, with the session part in Re
     client = createClient({ url: redis().url });
     client.on('error', () => {});
     await client.connect();
-    server = await app(seedsExample(client));
+    server = await app(seedsSessions(client));
   });
   afterAll(async () => {
     await server?.close();

@@ -1,19 +1,16 @@
 import { createHash } from 'node:crypto';
 import { Firestore, Timestamp } from '@google-cloud/firestore';
-import express from 'express';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { sessionkit } from '../../src/adapters/express.js';
 import { msgpackCodec } from '../../src/core/codec/msgpack.js';
-import { multiSession } from '../../src/core/multi-session.js';
 import { StoreError } from '../../src/core/store.js';
-import { cookieStore } from '../../src/stores/cookie/index.js';
 import { FirestoreStore } from '../../src/stores/firestore/index.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
 import { describeOutages } from '../conformance/outage-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
-import { CookieJar, listen, type TestServer } from '../helpers/http.js';
+import { CookieJar, type TestServer } from '../helpers/http.js';
 import { FIRESTORE_REQUIRES, startFirestoreEmulator, type FirestoreEmulator } from '../servers/firestore.js';
 import { describeWithServer } from '../servers/suite.js';
+import { seedsExample, seedsExampleApp } from '../helpers/seeds-example.js';
 
 const quiet = { warn: () => {}, info: () => {} };
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -218,40 +215,8 @@ describeWithServer('firestore store on the Firestore emulator', { requires: FIRE
     /** The seed's three entries: 'csrf' (secure_cookie), 'session' (firestore, client + collection), 'data' (secure_cookie, 'auto'). */
     beforeAll(async () => {
       client = clientFor(server());
-      const app = express();
-      app.use(
-        sessionkit(
-          multiSession({
-            logger: quiet,
-            sessions: [
-              { cookie: { name: 'csrf' }, store: cookieStore({ secret: SECRET }), fields: ['csrf_token'] },
-              // session_type: 'firestore', with the seed's client and collection, by name.
-              { cookie: { name: 'session' }, type: 'firestore', storeOptions: { client, collection: COLLECTION }, fields: ['user_id', 'user_data'] },
-              { cookie: { name: 'data' }, store: cookieStore({ secret: SECRET }), fields: 'auto' },
-            ],
-          }),
-        ),
-      );
-      const data = (req: express.Request) => req.session as unknown as Record<string, unknown>;
-      app.get('/set/:field/:value', (req, res) => {
-        data(req)[req.params.field] = req.params.value;
-        res.send('ok');
-      });
-      app.get('/login/:user', (req, res) => {
-        req.session.regenerate();
-        data(req).user_id = req.params.user;
-        data(req).user_data = { name: 'Ada Lovelace', roles: ['admin'] };
-        res.send('ok');
-      });
-      app.get('/all', (req, res) => void res.json({ ...data(req) }));
-      app.get('/logout', (req, res) => {
-        void req.session.destroy();
-        res.send('ok');
-      });
-      app.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-        res.status(500).send(error.message);
-      });
-      http = await listen(app);
+      // session_type: 'firestore', with the seed's client and collection, by name.
+      http = await seedsExampleApp(seedsExample(SECRET, { type: 'firestore', storeOptions: { client, collection: COLLECTION } }), quiet);
     });
     afterAll(async () => {
       await http?.close();
@@ -311,7 +276,7 @@ describeWithServer('firestore store on the Firestore emulator', { requires: FIRE
       await jar.fetch(`${http.url}/login/user-7`);
       await jar.fetch(`${http.url}/set/theme/light`);
       expect(await documents()).toHaveLength(1);
-      expect(names(await jar.fetch(`${http.url}/logout`))).toEqual(['csrf', 'data', 'session']);
+      expect(names(await jar.fetch(`${http.url}/destroy`))).toEqual(['csrf', 'data', 'session']);
       expect(await documents()).toEqual([]);
       expect(await (await jar.fetch(`${http.url}/all`)).json()).toEqual({});
     });
