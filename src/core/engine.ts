@@ -194,7 +194,14 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       if (action !== 'none') this.#written(state, action, bytes, undefined, expiresAt);
       pending = setCookie === undefined ? NOTHING_TO_COMMIT : { setCookies, needsPersist: false, persist: NOTHING_TO_PERSIST };
     } else if (action === 'none' && !retiresSome) {
-      pending = setCookie === undefined ? NOTHING_TO_COMMIT : { setCookies, needsPersist: false, persist: NOTHING_TO_PERSIST };
+      const writing = state.writing;
+      if (writing) {
+        // Nothing left to write, but a save()/destroy() nobody awaited is still writing:
+        // the response waits for it, so the next request sees it (and its failure is reported).
+        pending = { setCookies, needsPersist: true, persist: () => writing };
+      } else {
+        pending = setCookie === undefined ? NOTHING_TO_COMMIT : { setCookies, needsPersist: false, persist: NOTHING_TO_PERSIST };
+      }
     } else {
       pending = { setCookies, needsPersist: true, persist: () => this.#persist(session, state, action, bytes, expiresAt) };
     }
