@@ -103,23 +103,24 @@ describe('FileSystemStore: what a process killed mid-write leaves behind', () =>
   const writer = fileURLToPath(new URL('./fixtures/filesystem-writer.ts', import.meta.url));
   const temporaries = (dir: string) => readdirSync(dir).filter((name) => name.endsWith('.tmp'));
   const twoMinutesAgo = () => new Date(Date.now() - 120_000);
+  const ATTEMPTS = 12;
 
   /** Runs the writer process and kills it with SIGKILL mid-write until it leaves temporary files (almost always the first time). */
   async function killedMidWrite(dir: string): Promise<string[]> {
-    for (let attempt = 0; attempt < 5; attempt++) {
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const child = spawn(process.execPath, ['--import', 'tsx', writer, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
       await new Promise<void>((resolve, reject) => {
         child.stdout.on('data', () => resolve());
         child.on('exit', (code) => reject(new Error(`the writer exited with ${String(code)} before writing`)));
       });
-      await new Promise((resolve) => setTimeout(resolve, 50 + attempt * 37));
+      await new Promise((resolve) => setTimeout(resolve, 20 + ((attempt * 37) % 150)));
       const exited = new Promise((resolve) => child.on('exit', resolve));
       child.kill('SIGKILL');
       await exited;
       const left = temporaries(dir);
       if (left.length > 0) return left;
     }
-    throw new Error('five kill -9 mid-write left no temporary file');
+    throw new Error(`${ATTEMPTS} kill -9 mid-write left no temporary file`);
   }
 
   it('deleteExpired removes the temporary files of a killed process once stale, never a fresh one', async () => {
