@@ -1,4 +1,4 @@
-import { assignData, SessionObject, sessionData, type Session, type SessionData } from '../core/session.js';
+import { assignData, isControlName, SessionObject, sessionData, type Session, type SessionData } from '../core/session.js';
 
 /** @fastify/session's request API, beside plain property access (what @fastify/passport and @fastify/flash call). */
 export interface FastifySessionControls<T extends object = SessionData> {
@@ -31,7 +31,7 @@ export class FastifySessionObject extends SessionObject {
       delete fields[key];
       return;
     }
-    if (key in this && !Object.hasOwn(this, key) && !(key in Object.prototype)) {
+    if (isControlName(this, key)) {
       throw new Error(`sessionkit: '${key}' is a method of the session and cannot be a field; choose another name.`);
     }
     assignData(this, { [key]: value });

@@ -8,7 +8,7 @@ import type { PendingCommit, RequestContext, SessionClass, SessionManager } from
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
 import { equalBytes, isEmpty, isPayload, makePayload, type Payload } from './payload.js';
 import { enableRequestContext } from './request-context.js';
-import { assignData, clearData, SessionObject, stateIfOwnedBy, type Session, type SessionData, type SessionOwner } from './session.js';
+import { assignData, clearData, SessionObject, sessionClassOf, stateIfOwnedBy, type Session, type SessionData, type SessionOwner } from './session.js';
 import { SessionCookie } from './session-cookie.js';
 import { absoluteEnd, expiryAt, freshState, isRefreshDue, loadedState, type SessionState } from './session-state.js';
 import { StoreCarrier } from './store-carrier.js';
@@ -229,8 +229,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const fresh = freshState(this.options, state.cookieReceived);
     fresh.retiredIds = this.#retiring(state);
     fresh.createdAt = state.createdAt;
-    const kind = (Object.getPrototypeOf(session) as { constructor: SessionClass }).constructor;
-    return new kind(this, fresh, undefined);
+    return new (sessionClassOf(session))(this, fresh, undefined);
   }
 
   /** Reads the session again from its carrier. A session whose record is gone becomes a fresh one. */

@@ -3,7 +3,7 @@ import { SessionConfigError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 import type { PendingCommit, RequestContext, SessionManager } from './manager.js';
 import type { SessionOptions } from './options.js';
-import { assignData, clearData, SessionObject, stateIfOwnedBy, type Session, type SessionClass, type SessionData, type SessionOwner } from './session.js';
+import { assignData, clearData, SessionObject, sessionClassOf, stateIfOwnedBy, type Session, type SessionClass, type SessionData, type SessionOwner } from './session.js';
 import type { SessionCookie } from './session-cookie.js';
 import type { SessionFacts } from './session-state.js';
 
@@ -148,7 +148,7 @@ export class MultiSessionManager<T extends object = SessionData> implements Sess
       clearData(part);
       part.regenerate();
     }
-    return this.#compose(parts, (Object.getPrototypeOf(session) as { constructor: SessionClass }).constructor) as unknown as SessionObject;
+    return this.#compose(parts, sessionClassOf(session)) as unknown as SessionObject;
   }
 
   async reload(session: SessionObject): Promise<void> {

@@ -254,6 +254,19 @@ export function clearData(session: object): void {
 }
 
 /**
+ * The class a session was made with (SessionObject, or an adapter's subclass), read from
+ * its prototype: a stored field named `constructor` is data and must not be asked.
+ */
+export function sessionClassOf(session: object): SessionClass {
+  return (Object.getPrototypeOf(session) as { constructor: SessionClass }).constructor;
+}
+
+/** A session control's name on this session (`save`, `cookie`, Fastify's `get`): never a data field. */
+export function isControlName(session: object, key: string): boolean {
+  return key in session && !Object.hasOwn(session, key) && !(key in Object.prototype);
+}
+
+/**
  * Copies data fields as own properties. A key the target already answers to through
  * Object.prototype (`__proto__`, `constructor`) is defined, never assigned, so a stored
  * `__proto__` key stays a plain field and can never swap a prototype. A key that names a

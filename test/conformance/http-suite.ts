@@ -12,6 +12,21 @@ import { asText } from '../helpers/text.js';
 
 const quiet = { warn: () => {}, info: () => {} };
 
+/**
+ * 50 concurrent requests on one session, each setting its own key k0…k49 (after a first
+ * request set `start`); every one must answer 200. Returns the session's fields afterwards.
+ */
+async function fiftyWriters(url: string): Promise<Record<string, string>> {
+  const jar = new CookieJar();
+  await jar.fetch(`${url}/set/start/1`);
+  const cookie = jar.header()!;
+  const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => fetch(`${url}/set/k${i}/${i}`, { headers: { cookie } })));
+  const failures = await Promise.all(responses.filter((r) => r.status !== 200).map(async (r) => `${r.status} ${(await r.text()).slice(0, 300)}`));
+  // The message shows what failed: the diff alone prints a long array as [ Array(n) ].
+  expect(failures, `failed requests:\n${failures.join('\n')}`).toEqual([]);
+  return (await (await jar.fetch(`${url}/all`)).json()) as Record<string, string>;
+}
+
 /** Waits until the slow request of `gate` has loaded its session and is parked. */
 async function parkedAt(url: string, gate: string): Promise<void> {
   while ((await (await fetch(`${url}/parked/${gate}`)).text()) !== 'yes') await new Promise((resolve) => setTimeout(resolve, 10));
@@ -134,15 +149,7 @@ export function describeSessionsOverHttp(
       });
 
       it('50 concurrent requests on one session all answer, and every key that survives holds its own value', async () => {
-        const jar = new CookieJar();
-        await jar.fetch(`${server.url}/set/start/1`);
-        const cookie = jar.header()!;
-        const responses = await Promise.all(
-          Array.from({ length: 50 }, (_, i) => fetch(`${server.url}/set/k${i}/${i}`, { headers: { cookie } })),
-        );
-        const failures = await Promise.all(responses.filter((r) => r.status !== 200).map(async (r) => `${r.status} ${(await r.text()).slice(0, 300)}`));
-        expect(failures, `failed requests:\n${failures.join('\n')}`).toEqual([]);
-        const all = (await (await jar.fetch(`${server.url}/all`)).json()) as Record<string, string>;
+        const all = await fiftyWriters(server.url);
         expect(all.start).toBe('1');
         const kept = Object.keys(all).filter((key) => key.startsWith('k'));
         expect(kept.length).toBeGreaterThan(0);
@@ -179,16 +186,7 @@ export function describeSessionsOverHttp(
     }
 
     it('50 concurrent requests on one session, each setting a different key, leave all 50 keys', async () => {
-      const jar = new CookieJar();
-      await jar.fetch(`${server.url}/set/start/1`);
-      const cookie = jar.header()!;
-      const responses = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => fetch(`${server.url}/set/k${i}/${i}`, { headers: { cookie } })),
-      );
-      const failures = await Promise.all(responses.filter((r) => r.status !== 200).map(async (r) => `${r.status} ${(await r.text()).slice(0, 300)}`));
-      // The message shows what failed: the diff alone prints a long array as [ Array(n) ].
-      expect(failures, `failed requests:\n${failures.join('\n')}`).toEqual([]);
-      const all = (await (await jar.fetch(`${server.url}/all`)).json()) as Record<string, string>;
+      const all = await fiftyWriters(server.url);
       for (let i = 0; i < 50; i++) expect(all[`k${i}`], `key k${i}`).toBe(String(i));
     });
 
