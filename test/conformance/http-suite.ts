@@ -9,6 +9,7 @@ import { sessionkit } from '../../src/adapters/express.js';
 import type { Store } from '../../src/core/store.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';
 import { asText } from '../helpers/text.js';
+import { describeStoreLock } from './lock-suite.js';
 
 const quiet = { warn: () => {}, info: () => {} };
 
@@ -105,6 +106,7 @@ export function describeSessionsOverHttp(
   options: HttpSuiteOptions = {},
 ) {
   const compareAndSet = options.compareAndSet ?? true;
+  describeStoreLock(title, setup);
   describe(`sessions over HTTP: ${title}`, () => {
     let store: Store;
     let server: TestServer;
