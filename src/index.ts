@@ -10,7 +10,7 @@ export { fromFlaskConfig, fromEnv } from './config/flask-config.js';
 export { parseDuration } from './core/duration.js';
 export { session, currentSession } from './core/request-context.js';
 export { toSessionManager } from './core/engine.js';
-export type { SessionManager, SessionClass } from './core/manager.js';
+export type { SessionManager, SessionClass, UserSessionControls, UserSession, ListSessionsOptions, RevokeSessionsOptions } from './core/manager.js';
 export type { SessionMigration } from './core/migration.js';
 export type { SessionCallback } from './core/session.js';
 export type { SessionCookie } from './core/session-cookie.js';

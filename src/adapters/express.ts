@@ -1,12 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SessionEngine, toSessionManager } from '../core/engine.js';
-import type { RequestContext, SessionManager } from '../core/manager.js';
+import type { RequestContext, SessionManager, UserSessionControls } from '../core/manager.js';
 import type { SessionOptions } from '../core/options.js';
 import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../core/request-context.js';
 import { bindToRequest, type Session, type SessionData } from '../core/session.js';
 import { loadForRequest } from './shared/load.js';
 import { commitOnResponse } from './shared/node-response.js';
+import { withUserControls } from './shared/user-controls.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -68,9 +69,9 @@ class ExpressRequestContext implements RequestContext {
  * new id (first write, regenerate, destroy) cannot reach the browser after the
  * headers are out: make those calls before streaming.
  */
-export function sessionkit(options: SessionOptions | SessionManager = {}): SessionMiddleware {
+export function sessionkit(options: SessionOptions | SessionManager = {}): SessionMiddleware & UserSessionControls {
   const engine = toSessionManager(options);
-  return (incoming, res, next) => {
+  const middleware: SessionMiddleware = (incoming, res, next) => {
     const req = incoming as ExpressRequest;
     if (req.session) {
       next(); // mounted twice: the first instance already owns this request
@@ -88,6 +89,7 @@ export function sessionkit(options: SessionOptions | SessionManager = {}): Sessi
     };
     loadForRequest(engine, req.headers.cookie, start, next);
   };
+  return withUserControls(middleware, engine);
 }
 
 /** Request prototypes that already answer `sessionID`. */

@@ -1,6 +1,6 @@
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { SessionEngine, toSessionManager } from '../core/engine.js';
-import type { RequestContext, SessionManager } from '../core/manager.js';
+import type { RequestContext, SessionManager, UserSessionControls } from '../core/manager.js';
 import type { SessionOptions } from '../core/options.js';
 import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../core/request-context.js';
@@ -8,11 +8,16 @@ import { bindingOf, bindToRequest, type Session, type SessionData } from '../cor
 import { FastifySessionObject, type FastifySession } from './fastify-session.js';
 import { applySessionHeaders, type HeaderTarget } from './shared/headers.js';
 import { loadForRequest } from './shared/load.js';
+import { withUserControls } from './shared/user-controls.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The request's session, typed by sessionkit's `SessionData` interface, with @fastify/session's API. */
     session: FastifySession;
+  }
+  interface FastifyInstance {
+    /** A user's sessions (with the `userField` option): `app.sessions.revokeSessions(userId, { except: request.session })`. */
+    sessions: UserSessionControls;
   }
 }
 
@@ -40,6 +45,7 @@ class FastifyRequestContext implements RequestContext {
 const plugin: FastifyPluginCallback<SessionOptions | { engine: SessionManager }> = (fastify, options, done) => {
   const engine = 'engine' in options ? options.engine : toSessionManager(withoutFastifyKeys(options));
   fastify.decorateRequest('session', null as unknown as FastifySession);
+  fastify.decorate('sessions', withUserControls({}, engine));
   // One commit per request: when it fails, the error handler's own reply passes through
   // onSend again and must not retry (and fail) the same commit.
   const committed = new WeakSet<FastifyRequest>();

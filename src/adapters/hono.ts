@@ -1,11 +1,12 @@
 import type { MiddlewareHandler } from 'hono';
 import { SessionEngine, toSessionManager } from '../core/engine.js';
-import type { SessionManager } from '../core/manager.js';
+import type { SessionManager, UserSessionControls } from '../core/manager.js';
 import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../core/request-context.js';
 import { bindToRequest } from '../core/session.js';
 import { applySessionHeaders } from './shared/headers.js';
 import { loadSession } from './shared/load.js';
+import { withUserControls } from './shared/user-controls.js';
 import type { SessionOptions } from '../core/options.js';
 import type { Session, SessionData } from '../core/session.js';
 
@@ -23,9 +24,9 @@ export interface SessionVariables<T extends object = SessionData> {
  */
 export function sessionkit<T extends object = SessionData>(
   options: SessionOptions | SessionManager<T> = {},
-): MiddlewareHandler<{ Variables: SessionVariables<T> }> {
+): MiddlewareHandler<{ Variables: SessionVariables<T> }> & UserSessionControls {
   const engine = toSessionManager<T>(options);
-  return async (c, next) => {
+  const middleware: MiddlewareHandler<{ Variables: SessionVariables<T> }> = async (c, next) => {
     const cookieHeader = c.req.header('cookie');
     const loaded = loadSession(engine, cookieHeader);
     const session = loaded instanceof Promise ? await loaded : loaded;
@@ -46,6 +47,7 @@ export function sessionkit<T extends object = SessionData>(
       applySessionHeaders(c.res.headers, setCookies);
     }
   };
+  return withUserControls(middleware, engine);
 }
 
 export { SessionEngine };

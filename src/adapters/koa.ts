@@ -1,11 +1,12 @@
 import type { Middleware, ParameterizedContext } from 'koa';
 import { SessionEngine, toSessionManager } from '../core/engine.js';
-import type { SessionManager } from '../core/manager.js';
+import type { SessionManager, UserSessionControls } from '../core/manager.js';
 import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../core/request-context.js';
 import { bindToRequest } from '../core/session.js';
 import { applySessionHeaders, type HeaderTarget } from './shared/headers.js';
 import { loadSession } from './shared/load.js';
+import { withUserControls } from './shared/user-controls.js';
 import type { SessionOptions } from '../core/options.js';
 import type { Session, SessionData } from '../core/session.js';
 
@@ -23,9 +24,9 @@ declare module 'koa' {
  * the response; a store failure is thrown into Koa's error handling. With
  * `cookie.secure: 'auto'`, the cookie is Secure when `ctx.secure` (honours `app.proxy`).
  */
-export function sessionkit(options: SessionOptions | SessionManager = {}): Middleware {
+export function sessionkit(options: SessionOptions | SessionManager = {}): Middleware & UserSessionControls {
   const engine = toSessionManager(options);
-  return async function sessionkitMiddleware(ctx, next) {
+  const middleware: Middleware = async function sessionkitMiddleware(ctx, next) {
     const loaded = loadSession(engine, ctx.get('cookie') || undefined);
     const session = loaded instanceof Promise ? await loaded : loaded;
     ctx.session = session;
@@ -38,6 +39,7 @@ export function sessionkit(options: SessionOptions | SessionManager = {}): Middl
     if (pending.needsPersist) await pending.persist();
     applySessionHeaders(contextHeaders(ctx), binding.cookiesWith(pending.setCookies));
   };
+  return withUserControls(middleware, engine);
 }
 
 /** A Koa context's response headers as a {@link HeaderTarget}. */

@@ -1,12 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TLSSocket } from 'node:tls';
 import { SessionEngine, toSessionManager } from '../core/engine.js';
-import type { SessionManager } from '../core/manager.js';
+import type { SessionManager, UserSessionControls } from '../core/manager.js';
 import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../core/request-context.js';
 import { bindToRequest } from '../core/session.js';
 import { loadForRequest } from './shared/load.js';
 import { commitOnResponse } from './shared/node-response.js';
+import { withUserControls } from './shared/user-controls.js';
 import type { SessionOptions } from '../core/options.js';
 import type { Session, SessionData } from '../core/session.js';
 
@@ -30,10 +31,10 @@ export function withSession<T extends object = SessionData>(
   options: SessionOptions | SessionManager<T>,
   handler: SessionHandler<T>,
   onError?: (error: unknown, req: IncomingMessage, res: ServerResponse) => void,
-): (req: IncomingMessage, res: ServerResponse) => void {
+): ((req: IncomingMessage, res: ServerResponse) => void) & UserSessionControls {
   const engine = toSessionManager<T>(options);
   const handleError = onError ?? ((error, _req, res) => answer500(engine, error, res));
-  return (req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     const fail = (error: unknown) => handleError(error, req, res);
     const context = { secure: req.socket instanceof TLSSocket };
     const start = (session: Session<T>) => {
@@ -49,6 +50,7 @@ export function withSession<T extends object = SessionData>(
     };
     loadForRequest(engine, req.headers.cookie, start, fail);
   };
+  return withUserControls(listener, engine);
 }
 
 function answer500(engine: SessionManager<object>, error: unknown, res: ServerResponse): void {

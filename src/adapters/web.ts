@@ -1,10 +1,11 @@
 import { SessionEngine, toSessionManager } from '../core/engine.js';
-import type { SessionManager } from '../core/manager.js';
+import type { SessionManager, UserSessionControls } from '../core/manager.js';
 import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../core/request-context.js';
 import { bindingOf, bindToRequest } from '../core/session.js';
 import { applySessionHeaders } from './shared/headers.js';
 import { loadSession as loadFromCookies } from './shared/load.js';
+import { withUserControls } from './shared/user-controls.js';
 import type { SessionOptions } from '../core/options.js';
 import type { Session, SessionData } from '../core/session.js';
 
@@ -21,7 +22,7 @@ import type { Session, SessionData } from '../core/session.js';
  *       return new Response(JSON.stringify({ count: session.count }), { headers });
  *     }
  */
-export interface WebSessions<T extends object = SessionData> {
+export interface WebSessions<T extends object = SessionData> extends UserSessionControls {
   readonly engine: SessionManager<T>;
   /** The session the request's Cookie header points to (a fresh one if none). */
   loadSession(request: Request): Promise<Session<T>>;
@@ -64,7 +65,7 @@ export function webSessions<T extends object = SessionData>(options: SessionOpti
     };
   }
 
-  return { engine, loadSession, commitSession, handle };
+  return withUserControls({ engine, loadSession, commitSession, handle }, engine);
 }
 
 export { SessionEngine };

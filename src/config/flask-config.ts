@@ -93,7 +93,7 @@ const COOKIE_KEYS: Record<string, { option: keyof CookieOptions; read: (value: u
 const CORE_KEYS = new Set([
   'SESSION_TYPE', 'SESSION_PERMANENT', 'SESSION_USE_SIGNER', 'SECRET_KEY', 'SECRET_KEY_FALLBACKS', 'SESSION_KEY_PREFIX',
   'SESSION_ID_LENGTH', 'PERMANENT_SESSION_LIFETIME', 'SESSION_REFRESH_EACH_REQUEST', 'SESSION_SERIALIZATION_FORMAT',
-  'SESSION_TOUCH_AFTER', 'SESSION_ABSOLUTE_LIFETIME',
+  'SESSION_TOUCH_AFTER', 'SESSION_ABSOLUTE_LIFETIME', 'SESSION_USER_FIELD', 'SESSION_LISTED_FIELDS',
 ]);
 
 /**
@@ -179,6 +179,12 @@ function translate(config: Config, ignored: ReadonlySet<string>): SessionOptions
   if (config.SESSION_TOUCH_AFTER !== undefined) options.touchAfter = readDuration(config.SESSION_TOUCH_AFTER, 'SESSION_TOUCH_AFTER');
   if (config.SESSION_ABSOLUTE_LIFETIME !== undefined) {
     options.absoluteLifetime = readDuration(config.SESSION_ABSOLUTE_LIFETIME, 'SESSION_ABSOLUTE_LIFETIME');
+  }
+  if (config.SESSION_USER_FIELD !== undefined) options.userField = readString(config.SESSION_USER_FIELD, 'SESSION_USER_FIELD');
+  if (config.SESSION_LISTED_FIELDS !== undefined) {
+    // A list, or comma-separated text from an environment variable.
+    const fields = config.SESSION_LISTED_FIELDS;
+    options.listedFields = Array.isArray(fields) ? fields.map((field) => readString(field, 'SESSION_LISTED_FIELDS')) : readString(fields, 'SESSION_LISTED_FIELDS').split(',').map((field) => field.trim());
   }
   if (config.SESSION_SERIALIZATION_FORMAT !== undefined) {
     options.serializer = readSerializer(config.SESSION_SERIALIZATION_FORMAT);

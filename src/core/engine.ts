@@ -14,6 +14,16 @@ import { absoluteEnd, expiryAt, freshState, isRefreshDue, loadedState, type Sess
 import { StoreCarrier } from './store-carrier.js';
 import { StoreWriter, type StoreAction } from './store-writer.js';
 import { isExpired, StoreError, type Store, type StoreRecord } from './store.js';
+import { SessionConfigError } from './errors.js';
+import {
+  handleOf,
+  NO_INDEX_WORK,
+  UserSessions,
+  type IndexPlan,
+  type ListSessionsOptions,
+  type RevokeSessionsOptions,
+  type UserSession,
+} from './user-sessions.js';
 
 export type { PendingCommit, RequestContext, SessionManager };
 
@@ -44,6 +54,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   readonly #cookies: CookieWriter;
   #carrier: Carrier | undefined;
   #writer: StoreWriter | undefined;
+  /** With `userField` and a store: the user index and what reads it. */
+  #users: UserSessions | undefined;
 
   constructor(options: SessionOptions = {}) {
     this.options = resolveOptions(options);
@@ -125,9 +137,12 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     this.#carrier = carrier;
     const store = carrier.store;
     if (store) {
-      this.#writer = new StoreWriter(carrier, store, this.options.codec, this.options.maxConflictRetries, (record) =>
-        this.#decodeRecord(carrier, record),
-      );
+      const decode = (record: StoreRecord) => this.#decodeRecord(carrier, record);
+      this.#writer = new StoreWriter(carrier, store, this.options.codec, this.options.maxConflictRetries, decode);
+      const { userField, listedFields, lifetimeMs, maxConflictRetries, codec } = this.options;
+      if (userField) {
+        this.#users = new UserSessions(carrier, store, codec, { userField, listedFields, lifetimeMs, maxConflictRetries, warn: (m) => this.logger.warn(m) }, decode);
+      }
     }
   }
 
@@ -137,6 +152,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const id = carried?.id ?? payload?.i;
     if (!record || !payload || id === undefined) return this.#session(kind, freshState(this.options, cookieReceived), undefined);
     const state = loadedState(id, record, payload);
+    if (this.#users) state.indexed = this.#users.indexedAs(id, payload);
     if (this.options.absoluteLifetimeMs !== undefined) {
       // A record from before creation times were stored starts its clock now.
       state.createdAt ??= Date.now();
@@ -162,13 +178,23 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const inCookie = carrier.store === undefined;
     const now = Date.now();
     const empty = isEmpty(session);
+    const expiresAt = expiryAt(this.options, state, now);
+    const data = session as Record<string, unknown>;
+    const plan = this.#users ? this.#users.plan(state, empty ? undefined : data, expiresAt, absoluteEnd(this.options, state)) : NO_INDEX_WORK;
     let bytes: Uint8Array | undefined;
     let action: Action;
     if (empty) {
       action = state.isNew ? 'none' : 'delete';
     } else {
-      const data = session as Record<string, unknown>;
-      const payload = makePayload(state.permanent, data, inCookie ? state.id : undefined, state.createdAt, state.lifetimeMs, state.cookieSettings);
+      const payload = makePayload(
+        state.permanent,
+        data,
+        inCookie ? state.id : undefined,
+        state.createdAt,
+        state.lifetimeMs,
+        state.cookieSettings,
+        plan.until,
+      );
       const codec = this.options.codec;
       // Most requests change nothing: compare in the codec's reusable buffer, copy on change.
       const transient = codec.encodeTransient ? codec.encodeTransient(payload) : codec.encode(payload);
@@ -181,7 +207,6 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     }
     state.touchRequested = false;
     const retiresSome = state.retiredIds.length > 0;
-    const expiresAt = expiryAt(this.options, state, now);
     const setCookie = this.#cookieFor(carrier, state, action, empty, retiresSome, bytes, now, expiresAt, context);
     if (setCookie !== undefined && carrier.maxCookieBytes !== undefined && Buffer.byteLength(setCookie) > carrier.maxCookieBytes) {
       return oversized(carrier, bytes!, setCookie);
@@ -193,7 +218,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       state.retiredIds.length = 0;
       if (action !== 'none') this.#written(state, action, bytes, undefined, expiresAt);
       pending = setCookie === undefined ? NOTHING_TO_COMMIT : { setCookies, needsPersist: false, persist: NOTHING_TO_PERSIST };
-    } else if (action === 'none' && !retiresSome) {
+    } else if (action === 'none' && !retiresSome && plan.remove === undefined) {
       const writing = state.writing;
       if (writing) {
         // Nothing left to write, but a save()/destroy() nobody awaited is still writing:
@@ -203,7 +228,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
         pending = setCookie === undefined ? NOTHING_TO_COMMIT : { setCookies, needsPersist: false, persist: NOTHING_TO_PERSIST };
       }
     } else {
-      pending = { setCookies, needsPersist: true, persist: () => this.#persist(session, state, action, bytes, expiresAt) };
+      pending = { setCookies, needsPersist: true, persist: () => this.#persist(session, state, action, bytes, expiresAt, plan) };
     }
     return state.migratedFrom === undefined ? pending : finishMigration(pending, state, this.options.migrate!);
   }
@@ -211,13 +236,15 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   /** Gives a session a new id, keeping its data; the old record is deleted on commit. */
   regenerate(session: SessionObject): void {
     const state = this.#stateOf(session);
-    const { permanent, createdAt, lifetimeMs, cookieSettings } = state;
+    const { permanent, createdAt, lifetimeMs, cookieSettings, indexed } = state;
     Object.assign(state, freshState(this.options, state.cookieReceived), {
       permanent,
       // A login inside a session does not restart its absolute clock.
       createdAt,
       lifetimeMs,
       cookieSettings,
+      // The old id's index entry goes when the new session commits.
+      indexed,
       retiredIds: this.#retiring(state),
       cookieView: undefined,
     });
@@ -229,6 +256,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const fresh = freshState(this.options, state.cookieReceived);
     fresh.retiredIds = this.#retiring(state);
     fresh.createdAt = state.createdAt;
+    fresh.indexed = state.indexed;
     return new (sessionClassOf(session))(this, fresh, undefined);
   }
 
@@ -248,8 +276,57 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       if (!state.isNew) this.regenerate(session);
       return;
     }
-    Object.assign(state, loadedState(state.id, record, payload), { retiredIds: state.retiredIds, cookieReceived: state.cookieReceived });
+    Object.assign(state, loadedState(state.id, record, payload), {
+      retiredIds: state.retiredIds,
+      cookieReceived: state.cookieReceived,
+      indexed: this.#users?.indexedAs(state.id, payload) ?? state.indexed,
+    });
     this.#warnSkipped(assignData(session, payload.d));
+  }
+
+  /**
+   * The live sessions of a user (needs `userField`), most recently active first. Each has
+   * an opaque `handle`, never its id. `current` marks the request's own session.
+   */
+  async listSessions(userId: string | number, options: ListSessionsOptions = {}): Promise<UserSession[]> {
+    const users = await this.#usersOrThrow('listSessions');
+    return users.list(String(userId), this.#idOf(options.current));
+  }
+
+  /**
+   * Ends every session of a user, or all but `except` ("log out other devices"); resolves
+   * how many it ended. A request of a revoked session still in flight does not write it back.
+   */
+  async revokeSessions(userId: string | number, options: RevokeSessionsOptions = {}): Promise<number> {
+    const users = await this.#usersOrThrow('revokeSessions');
+    const except = options.except;
+    const kept = typeof except === 'string' ? except : except === undefined ? undefined : this.#handleOf(except);
+    return users.revoke(String(userId), (handle) => handle !== kept);
+  }
+
+  /** Ends one session of a user, named by the handle `listSessions` gave; false if it was not live. */
+  async revokeSession(userId: string | number, handle: string): Promise<boolean> {
+    const users = await this.#usersOrThrow('revokeSession');
+    return (await users.revoke(String(userId), (candidate) => candidate === handle)) > 0;
+  }
+
+  async #usersOrThrow(method: string): Promise<UserSessions> {
+    if (!this.#carrier) await this.ready;
+    if (this.#users) return this.#users;
+    throw new SessionConfigError(
+      this.options.userField
+        ? `${method}() needs sessions kept in a store; sealed cookie sessions are not on the server.`
+        : `${method}() needs the userField option: name the session field that identifies the user, e.g. userField: 'user_id'.`,
+    );
+  }
+
+  #idOf(session: object | undefined): string | undefined {
+    return session === undefined ? undefined : stateIfOwnedBy(session, this)?.id;
+  }
+
+  #handleOf(session: object): string | undefined {
+    const id = this.#idOf(session);
+    return id === undefined ? undefined : handleOf(id);
   }
 
   touch(session: SessionObject): void {
@@ -334,19 +411,28 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
    * while an earlier `save()` is still writing waits for it, then does only what is left
    * (a session that save created is updated or left alone, never created twice).
    */
-  async #persist(session: object, state: SessionState, action: Action, bytes: Uint8Array | undefined, expiresAt: number): Promise<void> {
+  async #persist(session: object, state: SessionState, action: Action, bytes: Uint8Array | undefined, expiresAt: number, plan: IndexPlan): Promise<void> {
     const previous = state.writing;
     const run = (async () => {
       if (previous) await previous.catch(ignore);
       let next = action;
       if (next === 'create' && !state.isNew) next = bytes && equalBytes(bytes, state.loadedBytes) ? 'none' : 'update';
       const writer = this.#writer!;
+      const users = this.#users;
+      if (users && !(await users.beforeWrite(plan))) {
+        // Revoked ("log out everywhere") while this request ran: the session is not written back.
+        await users.dropRevoked(state.id);
+        state.indexed = undefined;
+        return;
+      }
       // Taken only here: a commit whose persist() never runs (the cookie decision made
       // when a streamed response sent its headers) leaves them for the final commit.
       await writer.retire(state);
-      if (next === 'none') return;
-      const written = await writer.write(session, state, next, bytes, expiresAt);
-      if (written) this.#written(state, next, written.bytes, written.version, expiresAt);
+      if (next !== 'none') {
+        const written = await writer.write(session, state, next, bytes, expiresAt);
+        if (written) this.#written(state, next, written.bytes, written.version, expiresAt);
+      }
+      if (users) state.indexed = await users.afterWrite(plan, state.indexed);
     })();
     state.writing = run;
     try {

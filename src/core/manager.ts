@@ -1,14 +1,29 @@
 import type { PendingCommit, RequestContext } from './commit.js';
 import type { Logger } from './logger.js';
 import type { Session, SessionClass, SessionData } from './session.js';
+import type { ListSessionsOptions, RevokeSessionsOptions, UserSession } from './user-sessions.js';
 
 export type { PendingCommit, RequestContext, SessionClass };
+export type { ListSessionsOptions, RevokeSessionsOptions, UserSession };
+
+/**
+ * A user's sessions (with the `userField` option): what the engine, multiSession and every
+ * adapter's factory offer, e.g. `app.use(sessions)` then `sessions.revokeSessions(id, { except: req.session })`.
+ */
+export interface UserSessionControls {
+  /** The user's live sessions, most recently active first, each with an opaque handle. */
+  listSessions(userId: string | number, options?: ListSessionsOptions): Promise<UserSession[]>;
+  /** Ends all the user's sessions, or all but `except` ("log out other devices"); resolves how many. */
+  revokeSessions(userId: string | number, options?: RevokeSessionsOptions): Promise<number>;
+  /** Ends the session `handle` names; false when it was not live. */
+  revokeSession(userId: string | number, handle: string): Promise<boolean>;
+}
 
 /**
  * What adapters need: the engine (`SessionEngine`), or `multiSession()`, which composes
  * several engines into one session.
  */
-export interface SessionManager<T extends object = SessionData> {
+export interface SessionManager<T extends object = SessionData> extends UserSessionControls {
   /** Where adapters report failures they handle themselves. */
   readonly logger: Logger;
   /** `loadSync` may be called: everything this manager reads answers without a promise. */

@@ -1,7 +1,7 @@
 import { toSessionManager } from './engine.js';
 import { SessionConfigError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
-import type { PendingCommit, RequestContext, SessionManager } from './manager.js';
+import type { ListSessionsOptions, PendingCommit, RequestContext, RevokeSessionsOptions, SessionManager, UserSession } from './manager.js';
 import type { SessionOptions } from './options.js';
 import { assignData, clearData, SessionObject, sessionClassOf, stateIfOwnedBy, type Session, type SessionClass, type SessionData, type SessionOwner } from './session.js';
 import type { SessionCookie } from './session-cookie.js';
@@ -83,6 +83,8 @@ export class MultiSessionManager<T extends object = SessionData> implements Sess
   readonly #route: Route;
   readonly #owners = new Map<string, number | undefined>();
   readonly #parts = new WeakMap<object, Part[]>();
+  /** The entry whose engine indexes users (`userField`): the one that answers listSessions and revocations. */
+  readonly #userEntry: number;
 
   constructor(options: MultiSessionOptions) {
     const entries = options.sessions;
@@ -101,6 +103,30 @@ export class MultiSessionManager<T extends object = SessionData> implements Sess
       toSessionManager<Record<string, unknown>>({ logger: this.logger, ...entry }),
     );
     this.canLoadSync = this.#managers.every((manager) => manager.canLoadSync);
+    const withUsers = entries.flatMap((entry, index) => (entry.userField === undefined ? [] : [index]));
+    if (withUsers.length > 1) {
+      throw new SessionConfigError(`multiSession: sessions ${withUsers.map((i) => `'${this.names[i]}'`).join(' and ')} both set userField; one session identifies the user.`);
+    }
+    // Without one, the first entry answers, and its error says to set userField.
+    this.#userEntry = withUsers[0] ?? 0;
+  }
+
+  listSessions(userId: string | number, options: ListSessionsOptions = {}): Promise<UserSession[]> {
+    return this.#managers[this.#userEntry]!.listSessions(userId, { current: this.#userPart(options.current) });
+  }
+
+  revokeSessions(userId: string | number, options: RevokeSessionsOptions = {}): Promise<number> {
+    const except = typeof options.except === 'string' ? options.except : this.#userPart(options.except);
+    return this.#managers[this.#userEntry]!.revokeSessions(userId, { except });
+  }
+
+  revokeSession(userId: string | number, handle: string): Promise<boolean> {
+    return this.#managers[this.#userEntry]!.revokeSession(userId, handle);
+  }
+
+  /** The part of a composite session that the user entry's engine knows. */
+  #userPart(session: object | undefined): object | undefined {
+    return session === undefined ? undefined : this.#partsOf(session)[this.#userEntry];
   }
 
   async load(cookieHeader: string | undefined, kind: SessionClass = SessionObject): Promise<Session<T>> {

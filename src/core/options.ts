@@ -97,6 +97,15 @@ export interface SessionOptions {
    * `expressSessionMigration()` in `sessionkit/connect`): nobody is logged out by the switch.
    */
   migrate?: SessionMigration;
+  /**
+   * The session field that names the user, e.g. 'user_id', or a dotted path such as
+   * 'passport.user' (Passport). The engine then keeps an index from each user to their
+   * sessions in the same store, which `listSessions`, `revokeSessions` ("log out other
+   * devices") and `revokeSession` read. Its value must be a string or a number.
+   */
+  userField?: string;
+  /** Session fields `listSessions` reports per session (e.g. ['userAgent', 'ip']): what the application records at login. */
+  listedFields?: readonly string[];
 }
 
 export interface ResolvedCookieOptions {
@@ -126,6 +135,9 @@ export interface ResolvedOptions {
   logger: Logger;
   requestContext: boolean;
   migrate: SessionMigration | undefined;
+  /** `userField` split at dots; undefined without one. */
+  userField: readonly string[] | undefined;
+  listedFields: readonly string[];
 }
 
 const DAY_SECONDS = 86_400;
@@ -133,6 +145,7 @@ const MIN_SECRET_LENGTH = 16;
 const KNOWN_OPTIONS = new Set([
   'store', 'type', 'storeOptions', 'permanent', 'secret', 'keyPrefix', 'idLength', 'cookie', 'lifetime', 'absoluteLifetime',
   'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'logger', 'requestContext', 'migrate',
+  'userField', 'listedFields',
 ]);
 const KNOWN_COOKIE_OPTIONS = new Set(['name', 'domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned']);
 
@@ -157,7 +170,27 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
     logger,
     requestContext: options.requestContext ?? false,
     migrate: resolveMigration(options.migrate, options.cookie?.name ?? 'session'),
+    userField: resolveUserField(options.userField),
+    listedFields: resolveListedFields(options.listedFields, options.userField),
   };
+}
+
+function resolveUserField(userField: unknown): string[] | undefined {
+  if (userField === undefined) return undefined;
+  const parts = typeof userField === 'string' ? userField.split('.') : [];
+  if (parts.length === 0 || parts.some((part) => part === '')) {
+    throw new SessionConfigError(`userField must name a session field, such as 'user_id' or 'passport.user', got ${describeValue(userField)}.`);
+  }
+  return parts;
+}
+
+function resolveListedFields(listedFields: unknown, userField: unknown): string[] {
+  if (listedFields === undefined) return [];
+  if (!Array.isArray(listedFields) || !listedFields.every((field) => typeof field === 'string' && field !== '')) {
+    throw new SessionConfigError(`listedFields must be an array of session field names, got ${describeValue(listedFields)}.`);
+  }
+  if (userField === undefined) throw new SessionConfigError('listedFields is set without userField: sessions are listed per user. Set userField too.');
+  return listedFields as string[];
 }
 
 function rejectUnknown(object: object, known: Set<string>, what: string): void {

@@ -4,7 +4,8 @@ import type { CookieSettings } from './cookie-header.js';
  * What the engine stores for one session: its fields and its permanent flag; the id when
  * the cookie holds the session (a sealed cookie has no store key to carry it); when it was
  * created (for the absolute timeout, and for listing a user's sessions); and what the
- * session set for itself — its own lifetime and cookie attributes — only when it did.
+ * session set for itself — its own lifetime and cookie attributes — only when it did; and,
+ * with `userField`, until when the user index covers it (./user-sessions.ts).
  */
 export interface Payload {
   p: boolean;
@@ -13,6 +14,7 @@ export interface Payload {
   t?: number;
   l?: number;
   c?: CookieSettings;
+  x?: number;
 }
 
 /** A payload with only the parts a session has: optional parts are left out, never stored as nil. */
@@ -23,18 +25,20 @@ export function makePayload(
   createdAt: number | undefined,
   lifetimeMs: number | undefined,
   cookie: CookieSettings | undefined,
+  indexedUntil: number | undefined,
 ): Payload {
   const payload: Payload = { p: permanent, d: data };
   if (id !== undefined) payload.i = id;
   if (createdAt !== undefined) payload.t = createdAt;
   if (lifetimeMs !== undefined) payload.l = lifetimeMs;
   if (cookie !== undefined) payload.c = cookie;
+  if (indexedUntil !== undefined) payload.x = indexedUntil;
   return payload;
 }
 
 export function isPayload(value: unknown): value is Payload {
   if (typeof value !== 'object' || value === null) return false;
-  const { p, d, t, l, c } = value as Partial<Payload>;
+  const { p, d, t, l, c, x } = value as Partial<Payload>;
   return (
     typeof p === 'boolean' &&
     typeof d === 'object' &&
@@ -42,7 +46,8 @@ export function isPayload(value: unknown): value is Payload {
     !Array.isArray(d) &&
     (t === undefined || (typeof t === 'number' && Number.isFinite(t))) &&
     (l === undefined || (typeof l === 'number' && l >= 1000 && Number.isFinite(l))) &&
-    (c === undefined || isCookieSettings(c))
+    (c === undefined || isCookieSettings(c)) &&
+    (x === undefined || (typeof x === 'number' && !Number.isNaN(x)))
   );
 }
 

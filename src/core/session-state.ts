@@ -1,6 +1,7 @@
 import type { CookieSettings } from './cookie-header.js';
 import { generateId } from './ids.js';
 import type { ResolvedOptions } from './options.js';
+import type { IndexedAs } from './user-sessions.js';
 
 /** What a session object shows of its state: all that a composite of sessions has too. */
 export interface SessionFacts {
@@ -37,6 +38,8 @@ export interface SessionState extends SessionFacts {
   writing: Promise<void> | undefined;
   /** The other library's cookie value this session's data was migrated from, until the old record is removed. */
   migratedFrom: string | undefined;
+  /** The user index entry this session has (with `userField`): kept across regenerate, to be removed or replaced. */
+  indexed: IndexedAs | undefined;
 }
 
 /** The state of a session that has no record yet: a fresh random id, nothing loaded. */
@@ -56,6 +59,7 @@ export function freshState(options: Pick<ResolvedOptions, 'idLength' | 'permanen
     touchRequested: false,
     writing: undefined,
     migratedFrom: undefined,
+    indexed: undefined,
   };
 }
 
@@ -80,6 +84,7 @@ export function loadedState(
     touchRequested: false,
     writing: undefined,
     migratedFrom: undefined,
+    indexed: undefined,
   };
 }
 

@@ -88,7 +88,7 @@ export class StoreWriter {
     const store = this.#store;
     if (!store.setIf || state.version === undefined) return { bytes, version: await store.set(key, { data: bytes, expiresAt }) };
     if (await store.setIf(key, { data: bytes, expiresAt }, state.version)) return { bytes, version: undefined };
-    return this.#mergeAfterConflict(session, key, state, expiresAt);
+    return this.#mergeAfterConflict(session, key, state, bytes, expiresAt);
   }
 
   /**
@@ -98,9 +98,11 @@ export class StoreWriter {
    * regenerated elsewhere) is never brought back. Two requests that change the same key:
    * the last writer wins.
    */
-  async #mergeAfterConflict(session: object, key: string, state: SessionState, expiresAt: number): Promise<Written | undefined> {
+  async #mergeAfterConflict(session: object, key: string, state: SessionState, attempted: Uint8Array, expiresAt: number): Promise<Written | undefined> {
     const store = this.#store;
     const original = this.#decode({ data: state.loadedBytes!, expiresAt: Number.POSITIVE_INFINITY })!;
+    // The user index coverage this commit wrote (./user-sessions.ts): the later of the two survives.
+    const indexedUntil = this.#decode({ data: attempted, expiresAt: Number.POSITIVE_INFINITY })?.x;
     const current = sessionData(session);
     const encode = (value: unknown) => this.#codec.encode(value);
     const changed = Object.keys(current).filter(
@@ -132,6 +134,7 @@ export class StoreWriter {
         latestPayload.t ?? state.createdAt,
         lifetimeChanged ? state.lifetimeMs : latestPayload.l,
         cookieChanged ? state.cookieSettings : latestPayload.c,
+        later(indexedUntil, latestPayload.x),
       );
       const bytes = encode(payload);
       if (await store.setIf!(key, { data: bytes, expiresAt }, latest.version!)) return { bytes, version: undefined };
@@ -145,4 +148,5 @@ export class StoreWriter {
   }
 }
 
+const later = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.max(a, b));
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

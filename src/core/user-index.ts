@@ -1,0 +1,174 @@
+import { createHash } from 'node:crypto';
+import type { Codec } from './codec/codec.js';
+import { StoreError, type Store, type StoreRecord } from './store.js';
+
+/**
+ * One session of a user, as the index records it. `until` is how long the entry must
+ * outlive the session (its record may be refreshed up to then); a revoked entry stays as
+ * a tombstone until then, so that a request still in flight sees that its session was
+ * revoked and does not bring it back.
+ */
+export interface IndexEntry {
+  readonly id: string;
+  readonly until: number;
+  readonly revoked: boolean;
+}
+
+/** How an index record is stored: handle → [session id, until, revoked (1) or live (0)]. */
+type StoredIndex = Record<string, [string, number, 0 | 1]>;
+
+/** An emptied index expires a little later rather than being deleted (see `#update`). */
+const EMPTY_INDEX_MS = 60_000;
+
+/** The opaque name of a session in listings and revocations: derived from its id, never revealing it. */
+export function handleOf(id: string): string {
+  return createHash('sha256').update('sessionkit handle\0').update(id).digest('base64url').slice(0, 22);
+}
+
+/**
+ * The index from one user to the ids of their sessions, kept in the sessions' own store
+ * as one record per user and changed only by compare-and-set, so that two logins, a login
+ * and a logout, or a login and a "log out everywhere" never lose each other's change.
+ * One record per user (not one per session) keeps it to plain get/create/setIf, which
+ * every store has, Redis Cluster included (one key, one slot).
+ */
+export class UserIndex {
+  readonly #store: Store;
+  readonly #keyOf: (name: string) => string;
+  readonly #codec: Codec;
+  readonly #maxRetries: number;
+
+  constructor(store: Store, keyOf: (name: string) => string, codec: Codec, maxRetries: number) {
+    if (!store.create || !store.setIf) {
+      throw new StoreError(store.name, 'userField needs a store with create and setIf (compare-and-set) to keep the user index correct.');
+    }
+    this.#store = store;
+    this.#keyOf = keyOf;
+    this.#codec = codec;
+    this.#maxRetries = Math.max(10, maxRetries);
+  }
+
+  /** The store key of a user's index: a hash, so that no user id reaches a key (length, characters, privacy). */
+  keyOf(userId: string): string {
+    return this.#keyOf(`user.${createHash('sha256').update(userId).digest('base64url')}`);
+  }
+
+  /** The user's entries that are not past their `until`, revoked ones included. */
+  async entries(userId: string): Promise<Map<string, IndexEntry>> {
+    return this.#decode(await this.#store.get(this.keyOf(userId)), Date.now());
+  }
+
+  /**
+   * Records that session `id` belongs to the user until `until`. Resolves false when the
+   * entry is a tombstone: the session was revoked, and must not be written.
+   */
+  async add(userId: string, id: string, until: number): Promise<boolean> {
+    let revoked = false;
+    await this.#update(userId, (entries) => {
+      const handle = handleOf(id);
+      const entry = entries.get(handle);
+      if (entry?.revoked) {
+        revoked = true;
+        return false;
+      }
+      if (entry && entry.until >= until) return false;
+      entries.set(handle, { id, until, revoked: false });
+      return true;
+    });
+    return !revoked;
+  }
+
+  /** True while session `id` has a live (not revoked) entry. */
+  async isLive(userId: string, id: string): Promise<boolean> {
+    const entry = (await this.entries(userId)).get(handleOf(id));
+    return entry !== undefined && !entry.revoked;
+  }
+
+  /** Forgets session `id` (logged out, destroyed, or now another user's). A tombstone stays. */
+  async remove(userId: string, id: string): Promise<void> {
+    await this.#update(userId, (entries) => {
+      const handle = handleOf(id);
+      if (entries.get(handle)?.revoked !== false) return false;
+      return entries.delete(handle);
+    });
+  }
+
+  /**
+   * Turns the live entries `select` picks into tombstones, in one compare-and-set, and
+   * resolves the ids they named: the caller deletes their records. A login that lands
+   * after this write is a login after the revocation.
+   */
+  async revoke(userId: string, select: (handle: string) => boolean): Promise<string[]> {
+    let ids: string[] = [];
+    await this.#update(userId, (entries) => {
+      ids = [];
+      for (const [handle, entry] of entries) {
+        if (entry.revoked || !select(handle)) continue;
+        entries.set(handle, { ...entry, revoked: true });
+        ids.push(entry.id);
+      }
+      return ids.length > 0;
+    });
+    return ids;
+  }
+
+  /** Read, change, compare-and-set; again on a lost race, with growing random pauses. */
+  async #update(userId: string, change: (entries: Map<string, IndexEntry>) => boolean): Promise<void> {
+    const store = this.#store;
+    const key = this.keyOf(userId);
+    for (let attempt = 0; attempt < this.#maxRetries; attempt++) {
+      if (attempt > 0) await delay(Math.random() * Math.min(200, 2 ** attempt));
+      const now = Date.now();
+      const current = await store.get(key);
+      const entries = this.#decode(current, now);
+      if (!change(entries)) return;
+      const record = this.#encode(entries, now);
+      // Never delete an emptied index: a delete cannot be made conditional everywhere, and
+      // would lose an entry another request added meanwhile. It expires instead.
+      const written = current?.version === undefined ? await store.create!(key, record) : await store.setIf!(key, record, current.version);
+      if (written) return;
+    }
+    throw new StoreError(store.name, `the session index of one user changed under ${this.#maxRetries} concurrent writes; try again.`);
+  }
+
+  #encode(entries: Map<string, IndexEntry>, now: number): StoreRecord {
+    const stored: StoredIndex = {};
+    let expiresAt = entries.size === 0 ? now + EMPTY_INDEX_MS : 0;
+    for (const [handle, entry] of entries) {
+      stored[handle] = [entry.id, entry.until, entry.revoked ? 1 : 0];
+      expiresAt = Math.max(expiresAt, entry.until);
+    }
+    return { data: this.#codec.encode(stored), expiresAt };
+  }
+
+  /** The entries of an index record; a record that is not an index (foreign, corrupt) counts as empty. */
+  #decode(record: StoreRecord | undefined, now: number): Map<string, IndexEntry> {
+    const entries = new Map<string, IndexEntry>();
+    if (!record) return entries;
+    let stored: unknown;
+    try {
+      stored = this.#codec.decode(record.data);
+    } catch {
+      return entries;
+    }
+    if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) return entries;
+    for (const [handle, value] of Object.entries(stored)) {
+      if (!isStoredEntry(value) || value[1] <= now) continue;
+      entries.set(handle, { id: value[0], until: value[1], revoked: value[2] === 1 });
+    }
+    return entries;
+  }
+}
+
+function isStoredEntry(value: unknown): value is StoredIndex[string] {
+  return (
+    Array.isArray(value) &&
+    value.length === 3 &&
+    typeof value[0] === 'string' &&
+    typeof value[1] === 'number' &&
+    Number.isFinite(value[1]) &&
+    (value[2] === 0 || value[2] === 1)
+  );
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,195 @@
+import type { Carrier } from './carrier.js';
+import type { Codec } from './codec/codec.js';
+import type { Payload } from './payload.js';
+import type { SessionState } from './session-state.js';
+import type { Store, StoreRecord } from './store.js';
+import { handleOf, UserIndex } from './user-index.js';
+
+/** One live session of a user, as `listSessions` reports it. Never its id: `handle` names it. */
+export interface UserSession {
+  /** Opaque and stable for the session's life: what `revokeSession` takes. */
+  readonly handle: string;
+  /** When the session was created (survives login's regenerate); undefined for sessions older than this record. */
+  readonly createdAt: number | undefined;
+  /**
+   * When the session was last saved or refreshed, as far as the store knows: exact to the
+   * refresh throttle (`touchAfter`), and a lower bound near an absolute timeout.
+   */
+  readonly lastActiveAt: number;
+  /** When the session ends unless it is used again. */
+  readonly expiresAt: number;
+  /** It is the session passed as `current`. */
+  readonly current: boolean;
+  /** The session's fields named in `listedFields` (user agent, address…): what the application chose to record. */
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+export interface ListSessionsOptions {
+  /** The request's own session, to be marked `current`. */
+  current?: object;
+}
+
+export interface RevokeSessionsOptions {
+  /** A session to keep: the request's own session object, or a handle from `listSessions`. */
+  except?: object | string;
+}
+
+/** The index entry a session has, as its state remembers it. */
+export interface IndexedAs {
+  readonly user: string;
+  readonly id: string;
+  readonly until: number;
+}
+
+/** What a commit does to the user index: entries to add before the write and remove after it. */
+export interface IndexPlan {
+  readonly add: IndexedAs | undefined;
+  readonly remove: IndexedAs | undefined;
+  /** The index coverage stored in the session's payload (`x`). */
+  readonly until: number | undefined;
+}
+
+export const NO_INDEX_WORK: IndexPlan = Object.freeze({ add: undefined, remove: undefined, until: undefined });
+
+interface UserSessionsSettings {
+  readonly userField: readonly string[];
+  readonly listedFields: readonly string[];
+  readonly lifetimeMs: number;
+  readonly maxConflictRetries: number;
+  readonly warn: (message: string) => void;
+}
+
+/**
+ * A user's sessions, for an engine with `userField`: keeps the index (./user-index.ts) in
+ * step with each commit and answers listSessions / revokeSessions / revokeSession.
+ *
+ * The order of writes is what makes it correct under concurrency:
+ * - a commit adds the session's entry BEFORE writing its record, and checks after the
+ *   write that the entry is still live, deleting the record it just wrote if a revocation
+ *   came in between; so a login racing "log out everywhere" never leaves a session the
+ *   revocation missed;
+ * - a revocation turns entries into tombstones first, then deletes the records; a request
+ *   still in flight then finds its record gone (compare-and-set never re-creates one) or
+ *   its entry a tombstone, and does not write the session back.
+ */
+export class UserSessions {
+  readonly #index: UserIndex;
+  readonly #carrier: Carrier;
+  readonly #store: Store;
+  readonly #settings: UserSessionsSettings;
+  readonly #decode: (record: StoreRecord) => Payload | undefined;
+  #warnedShape = false;
+
+  constructor(carrier: Carrier, store: Store, codec: Codec, settings: UserSessionsSettings, decode: (record: StoreRecord) => Payload | undefined) {
+    this.#carrier = carrier;
+    this.#store = store;
+    this.#index = new UserIndex(store, (name) => carrier.key(name), codec, settings.maxConflictRetries);
+    this.#settings = settings;
+    this.#decode = decode;
+  }
+
+  /** The user a session's data names, or undefined: a string or a finite number at the `userField` path. */
+  userOf(data: Readonly<Record<string, unknown>>): string | undefined {
+    let value: unknown = data;
+    for (const part of this.#settings.userField) {
+      if (typeof value !== 'object' || value === null || !Object.hasOwn(value, part)) return undefined;
+      value = (value as Record<string, unknown>)[part];
+    }
+    if (typeof value === 'string' && value !== '') return value;
+    if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+    if (value !== undefined && value !== null && !this.#warnedShape) {
+      this.#warnedShape = true;
+      this.#settings.warn(
+        `userField "${this.#settings.userField.join('.')}" holds ${typeof value}, not a user id (a string or a number): ` +
+          'such sessions are not indexed. With Passport, serializeUser must give an id.',
+      );
+    }
+    return undefined;
+  }
+
+  /** The index entry of a session as read from its store, if its payload records one. */
+  indexedAs(id: string, payload: Payload): IndexedAs | undefined {
+    if (payload.x === undefined) return undefined;
+    const user = this.userOf(payload.d);
+    return user === undefined ? undefined : { user, id, until: payload.x };
+  }
+
+  /**
+   * What a commit must do to the index. Only a change of user or id, or a session about to
+   * outlive its entry, costs index writes; every other commit costs nothing.
+   */
+  plan(state: SessionState, data: Readonly<Record<string, unknown>> | undefined, expiresAt: number, end: number | undefined): IndexPlan {
+    const user = data === undefined ? undefined : this.userOf(data);
+    const indexed = state.indexed;
+    const same = indexed !== undefined && indexed.user === user && indexed.id === state.id;
+    const remove = indexed !== undefined && !same ? indexed : undefined;
+    if (user === undefined) return remove ? { add: undefined, remove, until: undefined } : NO_INDEX_WORK;
+    if (same && expiresAt <= indexed.until) return { add: undefined, remove: undefined, until: indexed.until };
+    // Room for one more lifetime of refreshes before the entry needs extending; never past the absolute end.
+    const until = Math.min(expiresAt + this.#settings.lifetimeMs, end ?? Number.POSITIVE_INFINITY);
+    return { add: { user, id: state.id, until }, remove, until };
+  }
+
+  /** Before the write: false when the session was revoked and must not be written. */
+  async beforeWrite(plan: IndexPlan): Promise<boolean> {
+    return plan.add === undefined || this.#index.add(plan.add.user, plan.add.id, plan.add.until);
+  }
+
+  /**
+   * After the write: a revocation that came between `beforeWrite` and the write has its
+   * record deleted here; an entry the session left (logout, another user) is removed.
+   * Resolves the index entry the session now has.
+   */
+  async afterWrite(plan: IndexPlan, previous: IndexedAs | undefined): Promise<IndexedAs | undefined> {
+    let entry = plan.remove ? undefined : previous;
+    if (plan.add) {
+      const live = await this.#index.isLive(plan.add.user, plan.add.id);
+      if (!live) await this.dropRevoked(plan.add.id);
+      entry = live ? plan.add : undefined;
+    }
+    if (plan.remove) await this.#index.remove(plan.remove.user, plan.remove.id);
+    return entry;
+  }
+
+  /** A revoked session's record: deleted rather than written. */
+  async dropRevoked(id: string): Promise<void> {
+    await this.#store.delete(this.#carrier.key(id));
+  }
+
+  async list(userId: string, currentId: string | undefined): Promise<UserSession[]> {
+    const entries = [...(await this.#index.entries(userId))].filter(([, entry]) => !entry.revoked);
+    const records = await Promise.all(entries.map(([, entry]) => this.#store.get(this.#carrier.key(entry.id))));
+    const sessions: UserSession[] = [];
+    entries.forEach(([handle, entry], i) => {
+      const record = records[i];
+      const payload = record && this.#decode(record);
+      // A record gone, expired, or now another user's (an entry whose removal failed) is not theirs.
+      if (!record || !payload || record.expiresAt <= Date.now() || this.userOf(payload.d) !== userId) return;
+      const lifetime = payload.l ?? this.#settings.lifetimeMs;
+      sessions.push({
+        handle,
+        createdAt: payload.t,
+        lastActiveAt: Math.max(payload.t ?? 0, record.expiresAt - lifetime),
+        expiresAt: record.expiresAt,
+        current: entry.id === currentId,
+        fields: this.#fields(payload.d),
+      });
+    });
+    return sessions.sort((a, b) => b.lastActiveAt - a.lastActiveAt);
+  }
+
+  /** Ends the user's sessions that `select` picks; resolves how many were live in the index. */
+  async revoke(userId: string, select: (handle: string) => boolean): Promise<number> {
+    const ids = await this.#index.revoke(userId, select);
+    await Promise.all(ids.map((id) => this.#store.delete(this.#carrier.key(id))));
+    return ids.length;
+  }
+
+  #fields(data: Readonly<Record<string, unknown>>): Record<string, unknown> {
+    const fields: Record<string, unknown> = {};
+    for (const name of this.#settings.listedFields) if (Object.hasOwn(data, name)) fields[name] = data[name];
+    return fields;
+  }
+}
+
+export { handleOf };
