@@ -264,9 +264,12 @@ export class SessionLocks {
       // the lock; its version changed, so its lock stays.
       if (await store.setIf(lockKey, { data: RELEASED, expiresAt: Date.now() + leaseMs }, current.version)) return;
     }
+    // Gone or another's: the lease ran out first (or the store's create and setIf are not
+    // atomic between the processes sharing it, as with one directory of the filesystem store).
     this.#logger.warn(
-      `lock: a request of a session on the ${store.name} store held its lock longer than lock.lease (${leaseMs} ms), ` +
-        'so another request may have written the session meanwhile. Raise lock.lease, or find out what makes the request slow.',
+      `lock: a request of a session on the ${store.name} store no longer held its lock when it released it: it held it ` +
+        `longer than lock.lease (${leaseMs} ms), so another request may have written the session meanwhile. ` +
+        'Raise lock.lease, or find out what makes the request slow.',
     );
   }
 }

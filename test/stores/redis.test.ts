@@ -3,6 +3,7 @@ import { createClient, createCluster } from 'redis';
 import { describe, expect, it } from 'vitest';
 import { RedisStore } from '../../src/stores/redis.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
+import { describeStoreLock } from '../conformance/lock-suite.js';
 import { describeOutages } from '../conformance/outage-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
 import { CookieJar, listen } from '../helpers/http.js';
@@ -137,26 +138,21 @@ describe('redis default client', () => {
 
 describeWithServer('redis cluster', { requires: REDIS_CLUSTER_REQUIRES, start: () => startRedisCluster() }, (cluster) => {
   const rootNode = () => cluster().nodes[0]!;
-  describeStore(
-    'redis cluster (node-redis createCluster, one root node)',
-    async () => {
-      const client = createCluster({ rootNodes: [{ url: rootNode().url }] });
-      client.on('error', () => {});
-      await client.connect();
-      return { store: new RedisStore({ client }), cleanup: async () => { await client.close(); } };
-    },
-    CAPABILITIES,
-    NATIVE,
-  );
-  describeStore(
-    'redis cluster (ioredis Cluster, one startup node)',
-    async () => {
-      const client = new IOCluster([{ host: rootNode().host, port: rootNode().port }]);
-      return { store: new RedisStore({ client }), cleanup: async () => { await client.quit(); } };
-    },
-    CAPABILITIES,
-    NATIVE,
-  );
+  const nodeRedisCluster = async () => {
+    const client = createCluster({ rootNodes: [{ url: rootNode().url }] });
+    client.on('error', () => {});
+    await client.connect();
+    return { store: new RedisStore({ client }), cleanup: async () => { await client.close(); } };
+  };
+  const ioredisCluster = async () => {
+    const client = new IOCluster([{ host: rootNode().host, port: rootNode().port }]);
+    return { store: new RedisStore({ client }), cleanup: async () => { await client.quit(); } };
+  };
+  describeStore('redis cluster (node-redis createCluster, one root node)', nodeRedisCluster, CAPABILITIES, NATIVE);
+  describeStore('redis cluster (ioredis Cluster, one startup node)', ioredisCluster, CAPABILITIES, NATIVE);
+  // The HTTP suite (which runs the lock suite for every other store) does not run on the cluster.
+  describeStoreLock('redis cluster (node-redis createCluster)', nodeRedisCluster);
+  describeStoreLock('redis cluster (ioredis Cluster)', ioredisCluster);
 
   it('spreads sessions over the masters, following MOVED redirects', async () => {
     const client = new IOCluster([{ host: rootNode().host, port: rootNode().port }]);
