@@ -18,6 +18,8 @@
  * - A capability the configuration needs but the store lacks fails when the engine is
  *   constructed, not in the middle of a request.
  */
+import { SessionConfigError } from './errors.js';
+
 export interface StoreRecord {
   /** The serialized session, as produced by the engine's codec. */
   readonly data: Uint8Array;
@@ -64,15 +66,49 @@ export interface Store {
   /** Moves the expiry of a live record without rewriting its data. Missing keys are ignored. */
   touch?(key: string, expiresAt: number): Promise<void>;
 
-  /** Removes expired records; resolves how many were removed (where the backend can tell). */
-  deleteExpired?(): Promise<number>;
+  /**
+   * Removes expired records; resolves how many were removed (where the backend can tell).
+   * With `limit`, removes at most that many, so that a caller can sweep in bounded batches
+   * (repeat until a call resolves fewer than `limit`). Leftovers of the backend itself (a
+   * killed writer's temporary files) go too and are reported through `onLeftovers`.
+   */
+  deleteExpired?(options?: SweepOptions): Promise<number>;
+
+  /**
+   * Counts the expired records `deleteExpired` would remove now, removing nothing: present
+   * only where the backend can count them honestly (not Redis or memcached, which expire
+   * records themselves and cannot list the ones they have not dropped yet). Leftovers a
+   * sweep would remove are reported through `onLeftovers`.
+   */
+  countExpired?(options?: Pick<SweepOptions, 'onLeftovers'>): Promise<number>;
 
   /** Releases resources the store itself opened. Never closes a client the user passed in. */
   close?(): Promise<void>;
 }
 
+/** What a caller of `deleteExpired` / `countExpired` may ask for. */
+export interface SweepOptions {
+  /** At most this many expired records removed (a positive integer). Default: all of them. */
+  readonly limit?: number;
+  /**
+   * Told of what the sweep removed (or, from `countExpired`, would remove) that is not a
+   * session record, e.g. `('stale temporary files', 2)`. Called only for a count above 0.
+   */
+  readonly onLeftovers?: (what: string, count: number) => void;
+}
+
 /** Capabilities a store may have beyond get/set/delete, as the conformance suite names them. */
-export type StoreCapability = 'create' | 'setIf' | 'touch' | 'deleteExpired' | 'getSync';
+export type StoreCapability = 'create' | 'setIf' | 'touch' | 'deleteExpired' | 'countExpired' | 'getSync';
+
+/** The `limit` of a sweep, checked: a positive integer, or Infinity when none was given. */
+export function sweepLimit(storeName: string, options: SweepOptions | undefined): number {
+  const limit = options?.limit;
+  if (limit === undefined) return Infinity;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new SessionConfigError(`${storeName}: the limit of deleteExpired must be a positive integer, got ${String(limit)}.`);
+  }
+  return limit;
+}
 
 /** A failure of the backend itself (not "not found"), with the store's name and a remedy. */
 export class StoreError extends Error {

@@ -4,8 +4,8 @@ import { open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SessionConfigError } from '../core/errors.js';
 import { consoleLogger, type Logger } from '../core/logger.js';
-import { isExpired, wrapStoreError, type Store, type StoreRecord } from '../core/store.js';
-import { list, removeStaleTemporaries, temporaryPath, type Listing } from './filesystem/directory.js';
+import { isExpired, sweepLimit, wrapStoreError, type Store, type StoreRecord, type SweepOptions } from '../core/store.js';
+import { list, removeStaleTemporaries, STALE_TEMPORARIES, temporaryPath, type Listing } from './filesystem/directory.js';
 import { EXPIRY_OFFSET, decode, encode, expiryBytes, type FileRecord } from './filesystem/format.js';
 import { storeCall } from './shared/call.js';
 import { foreignValue } from './shared/foreign.js';
@@ -106,14 +106,28 @@ export class FileSystemStore implements Store {
     await this.#locked(key, () => this.#remove(this.#path(key), 'delete'));
   }
 
-  /** Removes expired session files (and stale temporary files); resolves how many sessions went. */
-  async deleteExpired(): Promise<number> {
+  /**
+   * Removes expired session files (at most `limit`) and stale temporary files (reported
+   * through `onLeftovers`); resolves how many sessions went. Each call lists the directory
+   * and reads every session file's header once.
+   */
+  async deleteExpired(options?: SweepOptions): Promise<number> {
+    const limit = sweepLimit(this.name, options);
     const now = Date.now();
     let removed = 0;
-    for (const { path, expiresAt } of (await this.#list()).sessions) {
+    for (const { path, expiresAt } of (await this.#list(options?.onLeftovers)).sessions) {
+      if (removed >= limit) break;
       if (isExpired({ expiresAt }, now) && (await this.#remove(path, 'sweep'))) removed++;
     }
     return removed;
+  }
+
+  /** The expired session files deleteExpired would remove, and the stale temporary files (`onLeftovers`). */
+  async countExpired(options?: Pick<SweepOptions, 'onLeftovers'>): Promise<number> {
+    const listing = await this.#attempt('scan', () => list(this.dir));
+    if (listing.staleTemporaries.length > 0) options?.onLeftovers?.(STALE_TEMPORARIES, listing.staleTemporaries.length);
+    const now = Date.now();
+    return listing.sessions.filter((file) => isExpired(file, now)).length;
   }
 
   async #write(key: string, record: StoreRecord, action: string): Promise<string> {
@@ -188,10 +202,11 @@ export class FileSystemStore implements Store {
     this.#fileCount = count;
   }
 
-  /** The directory's session files; stale temporary files found on the way are removed. */
-  async #list(): Promise<Listing> {
+  /** The directory's session files; stale temporary files found on the way are removed (and reported). */
+  async #list(onLeftovers?: SweepOptions['onLeftovers']): Promise<Listing> {
     const listing = await this.#attempt('scan', () => list(this.dir));
-    await removeStaleTemporaries(listing);
+    const removed = await removeStaleTemporaries(listing);
+    if (removed > 0) onLeftovers?.(STALE_TEMPORARIES, removed);
     return listing;
   }
 

@@ -1,5 +1,5 @@
 import { SessionConfigError } from '../core/errors.js';
-import { isExpired, type Store, type StoreRecord } from '../core/store.js';
+import { isExpired, sweepLimit, type Store, type StoreRecord, type SweepOptions } from '../core/store.js';
 
 export interface MemoryStoreOptions {
   /**
@@ -76,16 +76,25 @@ export class MemoryStore implements Store {
     this.#entries.delete(key);
   }
 
-  async deleteExpired(): Promise<number> {
+  async deleteExpired(options?: SweepOptions): Promise<number> {
+    const limit = sweepLimit(this.name, options);
     const now = Date.now();
     let removed = 0;
     for (const [key, entry] of this.#entries) {
+      if (removed >= limit) break;
       if (isExpired(entry, now)) {
         this.#entries.delete(key);
         removed++;
       }
     }
     return removed;
+  }
+
+  async countExpired(): Promise<number> {
+    const now = Date.now();
+    let expired = 0;
+    for (const entry of this.#entries.values()) if (isExpired(entry, now)) expired++;
+    return expired;
   }
 
   /** The live entry under `key`; an expired one is removed on the way. */

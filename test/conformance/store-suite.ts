@@ -13,7 +13,7 @@ import type { Store, StoreCapability, StoreRecord } from '../../src/core/store.j
  * Every optional capability of the contract. `satisfies` and the check below make the type
  * checker fail when StoreCapability gains a member this list (and the suite) does not cover.
  */
-export const ALL_CAPABILITIES = ['create', 'setIf', 'touch', 'deleteExpired', 'getSync'] as const satisfies readonly StoreCapability[];
+export const ALL_CAPABILITIES = ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getSync'] as const satisfies readonly StoreCapability[];
 type Uncovered = Exclude<StoreCapability, (typeof ALL_CAPABILITIES)[number]>;
 /** The check: `true` only type-checks while nothing is uncovered (exported, so it is not an unused local). */
 export const everyCapabilityListed: [Uncovered] extends [never] ? true : Uncovered = true;
@@ -72,6 +72,13 @@ export function describeStore(
 
     const record = (text: string, expiresAt = inAMinute()): StoreRecord => ({ data: bytes(text), expiresAt });
     const text = (r: StoreRecord | undefined) => (r ? new TextDecoder().decode(r.data) : undefined);
+    /** Writes `count` records that expire at once, and waits until they have. */
+    const plantExpired = async (count: number) => {
+      const keys = Array.from({ length: count }, (_, i) => freshKey(`dead${i}`));
+      await Promise.all(keys.map((key) => store.set(key, record('d', Date.now() + grace))));
+      await sleep(grace * 2 + 50);
+      return keys;
+    };
 
     it('has exactly the capabilities its test file declares', () => {
       for (const capability of capabilities) {
@@ -281,15 +288,43 @@ export function describeStore(
 
       deleteExpired: () => {
         it('deleteExpired removes expired records and keeps live ones', async () => {
-          const dead = Array.from({ length: 3 }, (_, i) => freshKey(`dead${i}`));
+          const dead = await plantExpired(3);
           const live = Array.from({ length: 2 }, (_, i) => freshKey(`live${i}`));
-          await Promise.all(dead.map((key) => store.set(key, record('d', Date.now() + grace))));
           await Promise.all(live.map((key) => store.set(key, record('l'))));
-          await sleep(grace * 2 + 50);
           const removed = await store.deleteExpired!();
           expect(removed).toBeGreaterThanOrEqual(options.expiresNatively ? 0 : dead.length);
           for (const key of live) expect(text(await store.get(key))).toBe('l');
           for (const key of dead) expect(await store.get(key)).toBeUndefined();
+        });
+
+        it('deleteExpired with a limit removes at most that many', async () => {
+          const dead = await plantExpired(3);
+          const live = freshKey('live');
+          await store.set(live, record('l'));
+          const first = await store.deleteExpired!({ limit: 2 });
+          expect(first).toBe(options.expiresNatively ? 0 : 2);
+          const rest = await store.deleteExpired!({ limit: 1000 });
+          expect(rest).toBeGreaterThanOrEqual(options.expiresNatively ? 0 : 1);
+          expect(rest).toBeLessThanOrEqual(1000);
+          if (capabilities.includes('countExpired')) expect(await store.countExpired!()).toBe(0);
+          expect(text(await store.get(live))).toBe('l');
+          for (const key of dead) expect(await store.get(key)).toBeUndefined();
+        });
+      },
+
+      countExpired: () => {
+        it('countExpired counts what deleteExpired removes, and removes nothing', async () => {
+          await plantExpired(3);
+          const live = freshKey('live');
+          await store.set(live, record('l'));
+          const counted = await store.countExpired!();
+          expect(counted).toBeGreaterThanOrEqual(3);
+          expect(await store.countExpired!(), 'a second count: the first removed nothing').toBe(counted);
+          if (capabilities.includes('deleteExpired')) {
+            expect(await store.deleteExpired!()).toBe(counted);
+            expect(await store.countExpired!()).toBe(0);
+          }
+          expect(text(await store.get(live))).toBe('l');
         });
       },
     };

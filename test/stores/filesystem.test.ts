@@ -20,7 +20,7 @@ afterAll(() => {
 });
 
 const fixture = async () => ({ store: new FileSystemStore({ dir: join(tempDir(), 'sessions'), threshold: 10_000 }) });
-describeStore('filesystem', fixture, ['create', 'setIf', 'touch', 'deleteExpired'], {
+describeStore('filesystem', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired'], {
   // A session file cut short inside its header, as a full disk or another program leaves it.
   plantForeignValue: async (key, store) => {
     if (!(store instanceof FileSystemStore)) throw new Error('the filesystem fixture builds FileSystemStores');

@@ -227,7 +227,7 @@ const realUri = process.env.SESSIONKIT_MONGODB_URI;
 if (realUri && /^mongodb:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(realUri)) {
   describe('mongodb store on the MongoDB at SESSIONKIT_MONGODB_URI', () => {
     const fixture = async () => ({ store: new MongoDBStore({ client: clientFor(realUri), collection: collectionName('real') }) });
-    describeStore('mongodb', fixture, ['create', 'setIf', 'touch', 'deleteExpired'], {
+    describeStore('mongodb', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired'], {
       plantForeignValue: async (key, store) => {
         if (!(store instanceof MongoDBStore)) throw new Error('the mongodb fixture builds MongoDBStores');
         await clientFor(realUri).db(store.db).collection(store.collectionName).insertOne({ _id: key as never, val: 'flask' });

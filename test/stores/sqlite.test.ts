@@ -25,7 +25,7 @@ async function fixture() {
   return { store, cleanup: () => store.close() };
 }
 
-describeStore('sqlite', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'getSync'], {
+describeStore('sqlite', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getSync'], {
   // A row another program wrote through its own connection: SQLite's BLOB column takes TEXT too.
   plantForeignValue: async (key, store) => {
     const db = new Database(paths.get(store));

@@ -39,7 +39,7 @@
  */
 import type { Datastore, Key, Transaction } from '@google-cloud/datastore';
 import type { Logger } from '../../core/logger.js';
-import { isExpired, type Store, type StoreRecord } from '../../core/store.js';
+import { isExpired, sweepLimit, type Store, type StoreRecord, type SweepOptions } from '../../core/store.js';
 import { storeCall } from '../shared/call.js';
 import { foreignValue } from '../shared/foreign.js';
 import { deadlineFrom, type Deadline } from './deadline.js';
@@ -144,28 +144,48 @@ export class DatastoreStore implements Store {
   }
 
   /**
-   * Removes expired entities: a keys-only query `expiresAt < now`, page by page (cursors),
-   * each page of up to 500 keys deleted in one commit, each step within the timeout.
-   * Session ids are random and an expired session is never written again (setIf and touch
-   * refuse it), so deleting without a transaction cannot remove a live session.
+   * Removes expired entities (at most `limit`): a keys-only query `expiresAt < now`, page by
+   * page (cursors), each page of up to 500 keys deleted in one commit, each step within the
+   * timeout. Session ids are random and an expired session is never written again (setIf
+   * and touch refuse it), so deleting without a transaction cannot remove a live session.
    */
-  async deleteExpired(): Promise<number> {
+  async deleteExpired(options?: SweepOptions): Promise<number> {
+    const limit = sweepLimit(this.name, options);
     const now = new Date();
     let removed = 0;
     let cursor: string | undefined;
     for (;;) {
-      const page = await this.#run('sweep (query)', async (deadline) => {
-        const query = expiredQuery(this.#client, { storeName: this.name, kind: this.kind, namespace: this.namespace }, now, cursor);
-        const [entities, info] = await this.#client.runQuery(query, { gaxOptions: deadline() });
-        return { keys: entities.map((entity) => (entity as Record<symbol, Key>)[this.#client.KEY]!), next: info.endCursor };
-      });
+      const size = Math.min(SWEEP_BATCH, limit - removed);
+      const page = await this.#expiredPage(now, cursor, size);
       if (page.keys.length > 0) {
         await this.#run('sweep (delete)', (deadline) => this.#client.delete(page.keys, deadline()));
         removed += page.keys.length;
       }
-      if (page.keys.length < SWEEP_BATCH || !page.next) return removed;
+      if (page.keys.length < size || !page.next || removed >= limit) return removed;
       cursor = page.next;
     }
+  }
+
+  /** Counts the entities deleteExpired would remove: the same keys-only query, page by page. */
+  async countExpired(): Promise<number> {
+    const now = new Date();
+    let expired = 0;
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await this.#expiredPage(now, cursor, SWEEP_BATCH, 'count (query)');
+      expired += page.keys.length;
+      if (page.keys.length < SWEEP_BATCH || !page.next) return expired;
+      cursor = page.next;
+    }
+  }
+
+  /** One page of the keys of the entities expired at `now`, and the cursor after it. */
+  #expiredPage(now: Date, cursor: string | undefined, size: number, action = 'sweep (query)'): Promise<{ keys: Key[]; next: string | undefined }> {
+    return this.#run(action, async (deadline) => {
+      const query = expiredQuery(this.#client, { storeName: this.name, kind: this.kind, namespace: this.namespace }, now, cursor, size);
+      const [entities, info] = await this.#client.runQuery(query, { gaxOptions: deadline() });
+      return { keys: entities.map((entity) => (entity as Record<symbol, Key>)[this.#client.KEY]!), next: info.endCursor };
+    });
   }
 
   #key(key: string): Key {

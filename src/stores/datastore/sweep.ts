@@ -1,7 +1,7 @@
 /**
  * deleteExpired's query: the keys of the entities of one kind and namespace whose
- * `expiresAt` is before `now`, a page of up to {@link SWEEP_BATCH} at a time (each page is
- * then deleted in one commit, Datastore's limit of mutations).
+ * `expiresAt` is before `now`, a page of up to `size` ({@link SWEEP_BATCH}) at a time (each page
+ * is then deleted in one commit, Datastore's limit of mutations).
  */
 import type { Datastore, Query } from '@google-cloud/datastore';
 import type * as DatastoreLibrary from '@google-cloud/datastore';
@@ -15,8 +15,9 @@ export function expiredQuery(
   target: { storeName: string; kind: string; namespace: string | undefined },
   now: Date,
   cursor: string | undefined,
+  size = SWEEP_BATCH,
 ): Query {
-  const query = client.createQuery(target.namespace ?? '', target.kind).select('__key__').limit(SWEEP_BATCH);
+  const query = client.createQuery(target.namespace ?? '', target.kind).select('__key__').limit(size);
   const { PropertyFilter } = loadOptional<typeof DatastoreLibrary>('@google-cloud/datastore', target.storeName);
   const filter = new PropertyFilter('expiresAt', '<', now);
   query.filter(filter);

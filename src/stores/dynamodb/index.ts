@@ -40,14 +40,14 @@
  */
 import type * as DynamoDB from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../../core/logger.js';
-import { isExpired, type Store, type StoreRecord } from '../../core/store.js';
+import { isExpired, sweepLimit, type Store, type StoreRecord, type SweepOptions } from '../../core/store.js';
 import { bounded, storeCall } from '../shared/call.js';
 import { foreignValue } from '../shared/foreign.js';
 import { loadOptional } from '../shared/load-optional.js';
 import { ITEM_LIMIT_BYTES, fromItem, itemBytes, newVersion, number, toItem, ttlSeconds, type Item } from './item.js';
 import { resolveOptions, type DynamoDBStoreOptions } from './options.js';
 import { describeEndpoint, errorName, remedyFor, tooLarge, type ErrorContext } from './errors.js';
-import { sweepExpired } from './sweep.js';
+import { countExpired, sweepExpired, type SweepTarget } from './sweep.js';
 import { setUpTable } from './table.js';
 
 export type { DynamoDBStoreOptions };
@@ -69,6 +69,7 @@ export class DynamoDBStore implements Store {
   readonly #lib: Library;
   readonly #logger: Pick<Logger, 'warn'>;
   readonly #createTable: boolean;
+  readonly #sweepTarget: SweepTarget;
   #tableSetup: Promise<void> | undefined;
   #where: Promise<string> | undefined;
 
@@ -84,6 +85,15 @@ export class DynamoDBStore implements Store {
     // The command classes come from the library the user's client belongs to; loaded here,
     // not imported, because the SDK is an optional peer dependency.
     this.#lib = loadOptional<Library>('@aws-sdk/client-dynamodb', this.name);
+    this.#sweepTarget = {
+      storeName: this.name,
+      client: this.#client,
+      lib: this.#lib,
+      table: this.table,
+      partitionKey: this.partitionKey,
+      position: {},
+      run: (action, operation) => this.#run(action, operation),
+    };
     // Started now so that the first request usually finds the table ready. A failure is
     // reported (and the setup retried) by the operations that wait for it.
     this.#ensureTable()?.catch(() => {});
@@ -161,17 +171,16 @@ export class DynamoDBStore implements Store {
     );
   }
 
-  /** Removes expired items by scanning the table; see ./sweep.ts for what that costs. */
-  deleteExpired(): Promise<number> {
-    return sweepExpired({
-      storeName: this.name,
-      client: this.#client,
-      lib: this.#lib,
-      table: this.table,
-      partitionKey: this.partitionKey,
-      run: (action, operation) => this.#run(action, operation),
-    });
+  /** Removes expired items (at most `limit`) by scanning the table; see ./sweep.ts for what that costs. */
+  async deleteExpired(options?: SweepOptions): Promise<number> {
+    return sweepExpired(this.#sweepTarget, sweepLimit(this.name, options));
   }
+
+  /** Counts expired items with a scan of the whole table (Select COUNT): as costly as a sweep. */
+  countExpired(): Promise<number> {
+    return countExpired(this.#sweepTarget);
+  }
+
 
   #key(key: string): Item {
     return { [this.partitionKey]: { S: key } };

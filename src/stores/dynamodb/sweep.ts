@@ -23,30 +23,71 @@ export interface SweepTarget {
   readonly lib: typeof DynamoDB;
   readonly table: string;
   readonly partitionKey: string;
+  /**
+   * Where the last sweep with a limit stopped (the store keeps it between calls): the next
+   * one resumes there instead of scanning the live items before it again, so a sweep in
+   * bounded batches costs about one pass over the table rather than one per batch.
+   */
+  readonly position: { resumeKey?: Item | undefined };
   /** The store's own operation runner: table set-up, timeout and error wrapping. */
   run<T>(action: string, operation: (signal: AbortSignal) => Promise<T>): Promise<T>;
 }
 
-export async function sweepExpired(target: SweepTarget): Promise<number> {
-  const { client, lib, table, partitionKey } = target;
+/**
+ * Deletes expired items, at most `limit`. A sweep with a limit starts where the previous
+ * one stopped; when it started there and reaches the end of the table, it goes on from the
+ * beginning, so a sweep that resolves fewer than `limit` has looked at every item.
+ */
+export async function sweepExpired(target: SweepTarget, limit = Infinity): Promise<number> {
   let removed = 0;
+  let startKey = Number.isFinite(limit) ? target.position.resumeKey : undefined;
+  let wrapAround = startKey !== undefined;
+  target.position.resumeKey = undefined;
+  for (;;) {
+    const page = await scanExpired(target, startKey, { ProjectionExpression: '#pk', ExpressionAttributeNames: { '#pk': target.partitionKey } });
+    const items = page.Items ?? [];
+    const keys = items.slice(0, limit - removed);
+    for (let i = 0; i < keys.length; i += BATCH_SIZE) removed += await deleteBatch(target, keys.slice(i, i + BATCH_SIZE));
+    if (removed >= limit) {
+      // The rest of this page (if any) is looked at again next time; its deleted items are gone.
+      target.position.resumeKey = keys.length === items.length ? page.LastEvaluatedKey : startKey;
+      return removed;
+    }
+    startKey = page.LastEvaluatedKey;
+    if (startKey) continue;
+    if (!wrapAround) return removed;
+    wrapAround = false;
+  }
+}
+
+/** The expired items deleteExpired would remove: the same scan, counted by DynamoDB (Select COUNT). */
+export async function countExpired(target: SweepTarget): Promise<number> {
+  let expired = 0;
   let startKey: Item | undefined;
   do {
-    const scan = new lib.ScanCommand({
-      TableName: table,
-      ProjectionExpression: '#pk',
-      FilterExpression: '#e <= :now',
-      ExpressionAttributeNames: { '#pk': partitionKey, '#e': 'expiresAt' },
-      ExpressionAttributeValues: { ':now': number(Date.now()) },
-      Limit: SCAN_PAGE_ITEMS,
-      ExclusiveStartKey: startKey,
-    });
-    const page = await target.run('sweep (scan)', (abortSignal) => client.send(scan, { abortSignal }));
-    const keys = page.Items ?? [];
-    for (let i = 0; i < keys.length; i += BATCH_SIZE) removed += await deleteBatch(target, keys.slice(i, i + BATCH_SIZE));
+    const page = await scanExpired(target, startKey, { Select: 'COUNT' });
+    expired += page.Count ?? 0;
     startKey = page.LastEvaluatedKey;
   } while (startKey);
-  return removed;
+  return expired;
+}
+
+/** One Scan page of the items expired now, with `extra` saying what to return of them. */
+function scanExpired(
+  target: SweepTarget,
+  startKey: Item | undefined,
+  extra: { ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string>; Select?: 'COUNT' },
+): Promise<DynamoDB.ScanCommandOutput> {
+  const scan = new target.lib.ScanCommand({
+    TableName: target.table,
+    FilterExpression: '#e <= :now',
+    ...extra,
+    ExpressionAttributeNames: { '#e': 'expiresAt', ...extra.ExpressionAttributeNames },
+    ExpressionAttributeValues: { ':now': number(Date.now()) },
+    Limit: SCAN_PAGE_ITEMS,
+    ExclusiveStartKey: startKey,
+  });
+  return target.run(extra.Select ? 'count (scan)' : 'sweep (scan)', (abortSignal) => target.client.send(scan, { abortSignal }));
 }
 
 /** Deletes up to 25 keys, retrying the ones DynamoDB leaves unprocessed (throttling) with backoff. */

@@ -18,6 +18,9 @@ const TEMPORARY_FILE = /^[0-9a-f]{64}\.[0-9a-f]{12}\.tmp$/;
  */
 export const STALE_TEMPORARY_MS = 60_000;
 
+/** How sweeps report the temporary files they remove (`onLeftovers`). */
+export const STALE_TEMPORARIES = 'stale temporary files';
+
 export function temporaryPath(path: string): string {
   return `${path}.${randomBytes(6).toString('hex')}.tmp`;
 }

@@ -26,14 +26,14 @@
  */
 import type * as FirestoreLib from '@google-cloud/firestore';
 import type { Logger } from '../../core/logger.js';
-import { isExpired, type Store, type StoreRecord } from '../../core/store.js';
+import { isExpired, sweepLimit, type Store, type StoreRecord, type SweepOptions } from '../../core/store.js';
 import { storeCall } from '../shared/call.js';
 import { foreignValue } from '../shared/foreign.js';
 import { loadOptional } from '../shared/load-optional.js';
 import { documentId, formatVersion, fromFields, newToken, parseVersion, toFields } from './document.js';
 import { Code, errorCode, remedyFor, type ErrorContext } from './errors.js';
 import { resolveOptions, type FirestoreStoreOptions } from './options.js';
-import { sweepExpired } from './sweep.js';
+import { countExpired, sweepExpired } from './sweep.js';
 
 export type { FirestoreStoreOptions };
 
@@ -151,14 +151,18 @@ export class FirestoreStore implements Store {
     await this.#run('delete', () => this.documentFor(key).delete());
   }
 
-  /** Removes expired documents in rounds of `sweepBatchSize`; see ./sweep.ts. */
-  deleteExpired(): Promise<number> {
-    return sweepExpired({
-      client: this.#client,
-      collection: this.#collection,
-      batchSize: this.#sweepBatchSize,
-      run: (action, operation) => this.#run(action, operation),
-    });
+  /** Removes expired documents (at most `limit`) in rounds of `sweepBatchSize`; see ./sweep.ts. */
+  async deleteExpired(options?: SweepOptions): Promise<number> {
+    const limit = sweepLimit(this.name, options);
+    return sweepExpired(
+      { client: this.#client, collection: this.#collection, batchSize: this.#sweepBatchSize, run: (action, operation) => this.#run(action, operation) },
+      limit,
+    );
+  }
+
+  /** Counts expired documents with one aggregation query (billed as one read per 1000 documents). */
+  countExpired(): Promise<number> {
+    return countExpired({ collection: this.#collection, run: (action, operation) => this.#run(action, operation) });
   }
 
   /**

@@ -23,16 +23,28 @@ export interface SweepTarget {
   run<T>(action: string, operation: () => Promise<T>): Promise<T>;
 }
 
-export async function sweepExpired(target: SweepTarget): Promise<number> {
+/** Deletes expired documents, at most `limit`, in rounds of at most `batchSize`. */
+export async function sweepExpired(target: SweepTarget, limit = Infinity): Promise<number> {
   let removed = 0;
   for (;;) {
-    const query = target.collection.where('expiresAt', '<=', new Date()).orderBy('expiresAt').limit(target.batchSize).select();
+    const size = Math.min(target.batchSize, limit - removed);
+    const query = expiredNow(target.collection).orderBy('expiresAt').limit(size).select();
     const page = await target.run('sweep (query)', () => query.get());
     if (page.empty) return removed;
     const deleted = await target.run('sweep (delete)', () => deleteAll(target.client, page.docs));
     removed += deleted;
-    if (page.size < target.batchSize || deleted === 0) return removed;
+    if (page.size < size || deleted === 0 || removed >= limit) return removed;
   }
+}
+
+/** The documents deleteExpired would remove now: one count aggregation on the same range. */
+export async function countExpired(target: Pick<SweepTarget, 'collection' | 'run'>): Promise<number> {
+  const snapshot = await target.run('count (aggregation query)', () => expiredNow(target.collection).count().get());
+  return snapshot.data().count;
+}
+
+function expiredNow(collection: FirestoreLib.CollectionReference): FirestoreLib.Query {
+  return collection.where('expiresAt', '<=', new Date());
 }
 
 /** Deletes the documents that were not written since they were read; resolves how many it deleted. */

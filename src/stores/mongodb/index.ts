@@ -28,7 +28,7 @@
  *   no match resolves false, and nothing is ever inserted;
  * - touch: updateOne of `expiresAt` alone on a live document (the version stays valid);
  * - delete: deleteOne;
- * - deleteExpired: in batches (./sweep.ts).
+ * - deleteExpired: in batches (./sweep.ts); countExpired: countDocuments on the expiry index.
  *
  * Indexes: the TTL index `{ expiresAt: 1 }` with `expireAfterSeconds: 0` is created once,
  * before the first write (`createIndexes: false` leaves that to you). A collection that
@@ -36,12 +36,12 @@
  */
 import type { Collection } from 'mongodb';
 import type { Logger } from '../../core/logger.js';
-import { isExpired, type Store, type StoreRecord } from '../../core/store.js';
+import { isExpired, sweepLimit, type Store, type StoreRecord, type SweepOptions } from '../../core/store.js';
 import { bounded, storeCall, type Remedy } from '../shared/call.js';
 import { foreignValue } from '../shared/foreign.js';
 import { fieldsOf, fromDocument, isDuplicateIdError, newVersion, toDocument, type SessionDocument } from './document.js';
 import { resolveOptions, type MongoDBStoreOptions } from './options.js';
-import { sweepExpired } from './sweep.js';
+import { countExpired, sweepExpired, type SweepTarget } from './sweep.js';
 
 export type { MongoDBStoreOptions };
 
@@ -139,8 +139,16 @@ export class MongoDBStore implements Store {
     await this.#run('delete', () => this.#collection.deleteOne({ _id: key }));
   }
 
-  async deleteExpired(): Promise<number> {
-    return sweepExpired({ collection: this.#collection, run: (action, operation) => this.#run(action, operation) });
+  async deleteExpired(options?: SweepOptions): Promise<number> {
+    return sweepExpired(this.#sweepTarget(), sweepLimit(this.name, options));
+  }
+
+  async countExpired(): Promise<number> {
+    return countExpired(this.#sweepTarget());
+  }
+
+  #sweepTarget(): SweepTarget {
+    return { collection: this.#collection, run: (action, operation) => this.#run(action, operation) };
   }
 
   #run<T>(action: string, operation: () => Promise<T>): Promise<T> {

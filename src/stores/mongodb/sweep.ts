@@ -16,12 +16,14 @@ export interface SweepTarget {
   run<T>(action: string, operation: () => Promise<T>): Promise<T>;
 }
 
-export async function sweepExpired(target: SweepTarget, now = new Date()): Promise<number> {
+/** Deletes expired documents, at most `limit`, in batches of at most BATCH_SIZE. */
+export async function sweepExpired(target: SweepTarget, limit = Infinity, now = new Date()): Promise<number> {
   const expired = { expiresAt: { $lte: now } };
   let removed = 0;
   for (;;) {
+    const size = Math.min(BATCH_SIZE, limit - removed);
     const batch = await target.run('sweep (find)', () =>
-      target.collection.find(expired, { projection: { _id: 1 }, limit: BATCH_SIZE }).toArray(),
+      target.collection.find(expired, { projection: { _id: 1 }, limit: size }).toArray(),
     );
     if (batch.length === 0) return removed;
     const ids = batch.map((document) => document._id);
@@ -29,6 +31,11 @@ export async function sweepExpired(target: SweepTarget, now = new Date()): Promi
       target.collection.deleteMany({ _id: { $in: ids }, ...expired }),
     );
     removed += deletedCount;
-    if (batch.length < BATCH_SIZE) return removed;
+    if (batch.length < size || removed >= limit) return removed;
   }
+}
+
+/** The documents deleteExpired would remove now (countDocuments on the expiry index). */
+export function countExpired(target: SweepTarget, now = new Date()): Promise<number> {
+  return target.run('count', () => target.collection.countDocuments({ expiresAt: { $lte: now } }));
 }

@@ -14,7 +14,8 @@ export interface TableName {
 /**
  * The statements of one dialect, written with named parameters (`:id`, `:now`, …) that
  * {@link compile} turns into the dialect's placeholders. Every statement touches one row
- * by primary key, except `deleteExpiredBatch`, which removes at most `batchSize` rows.
+ * by primary key, except `deleteExpiredBatch`, which removes at most `batchSize` rows, and
+ * `countExpired`, which counts the rows it would remove (as `expired`).
  */
 export interface Statements {
   /** Selects `data, expires_at, version` of the live row. */
@@ -32,6 +33,7 @@ export interface Statements {
   readonly touch: string;
   readonly delete: string;
   readonly deleteExpiredBatch: string;
+  readonly countExpired: string;
 }
 
 export interface Dialect {

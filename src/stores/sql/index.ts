@@ -31,7 +31,9 @@
  * - setIf: 1 UPDATE … WHERE id AND version AND not expired.
  * - touch: 1 UPDATE of expires_at only; the version stays.
  * - delete: 1 DELETE.
- * - deleteExpired: DELETEs of at most `batchSize` rows each until one removes fewer.
+ * - deleteExpired: DELETEs of at most `batchSize` rows each until one removes fewer (or `limit`
+ *   rows are gone: the last DELETE then removes at most what is left of it).
+ * - countExpired: 1 SELECT COUNT(*) on the expiry index.
  * - the first operation of a store with `createTable` also runs the DDL (once).
  * An unmodified request of an existing session therefore costs exactly one SELECT.
  *
@@ -45,7 +47,7 @@
  * yours to extend (createTable: false) as long as the four columns stay.
  */
 import { consoleLogger, type Logger } from '../../core/logger.js';
-import { StoreError, wrapStoreError, type Store, type StoreRecord } from '../../core/store.js';
+import { StoreError, sweepLimit, wrapStoreError, type Store, type StoreRecord, type SweepOptions } from '../../core/store.js';
 import { DEFAULT_TIMEOUT_MS, storeCall } from '../shared/call.js';
 import { foreignValue } from '../shared/foreign.js';
 import { compile, type CompiledStatement, type DialectName, type SqlConnection } from './connection.js';
@@ -79,7 +81,10 @@ export class SqlStore implements Store {
    */
   readonly getSync: ((key: string) => StoreRecord | undefined) | undefined;
   readonly #connection: SqlConnection;
-  readonly #statements: Record<'get' | 'set' | 'create' | 'setIf' | 'touch' | 'delete' | 'deleteExpiredBatch', CompiledStatement>;
+  readonly #statements: Record<'get' | 'set' | 'create' | 'setIf' | 'touch' | 'delete' | 'deleteExpiredBatch' | 'countExpired', CompiledStatement>;
+  /** DELETEs of fewer rows than `batchSize`, for the last batch of a `limit`, by size. */
+  readonly #smallerBatches = new Map<number, CompiledStatement>();
+  readonly #smallerBatch: (size: number) => CompiledStatement;
   readonly #replaceExpired: CompiledStatement | undefined;
   readonly #tableCreator: TableCreator;
   readonly #remedy: string;
@@ -111,7 +116,9 @@ export class SqlStore implements Store {
       touch: prepare(sql.touch),
       delete: prepare(sql.delete),
       deleteExpiredBatch: prepare(sql.deleteExpiredBatch),
+      countExpired: prepare(sql.countExpired),
     };
+    this.#smallerBatch = (size) => prepare(dialect.statements(name, size).deleteExpiredBatch);
     this.#replaceExpired = sql.replaceExpired === undefined ? undefined : prepare(sql.replaceExpired);
     const createTable = options.createTable ?? true;
     this.#tableCreator = new TableCreator(this.#connection, createTable ? dialect.ddl(name) : undefined);
@@ -193,19 +200,37 @@ export class SqlStore implements Store {
     await this.#operation('delete', () => this.#run(this.#statements.delete, { id: key }));
   }
 
-  /** Deletes expired rows, `batchSize` at a time, each batch its own statement; resolves the total. */
-  async deleteExpired(): Promise<number> {
+  /** Deletes expired rows, `batchSize` at a time (at most `limit`), each batch its own statement; resolves the total. */
+  async deleteExpired(options?: SweepOptions): Promise<number> {
+    const limit = sweepLimit(this.name, options);
     const now = Date.now();
     let total = 0;
     for (;;) {
-      const { affected } = await this.#operation('deleting expired sessions', () =>
-        this.#run(this.#statements.deleteExpiredBatch, { now }),
-      );
+      const size = Math.min(this.batchSize, limit - total);
+      const statement = size === this.batchSize ? this.#statements.deleteExpiredBatch : this.#batchOf(size);
+      const { affected } = await this.#operation('deleting expired sessions', () => this.#run(statement, { now }));
       total += affected;
-      if (affected < this.batchSize) return total;
+      if (affected < size || total >= limit) return total;
       // Let requests in between batches (a SQLite handle runs each batch synchronously).
       await new Promise((resolve) => setImmediate(resolve));
     }
+  }
+
+  /** The rows deleteExpired would remove now: one COUNT on the expiry index. */
+  async countExpired(): Promise<number> {
+    const { rows } = await this.#operation('counting expired sessions', () => this.#run(this.#statements.countExpired, { now: Date.now() }));
+    return Number(rows[0]?.expired ?? 0);
+  }
+
+  /** The DELETE of at most `size` rows; a few sizes are kept (a caller's limits are few). */
+  #batchOf(size: number): CompiledStatement {
+    let statement = this.#smallerBatches.get(size);
+    if (!statement) {
+      if (this.#smallerBatches.size >= 8) this.#smallerBatches.clear();
+      statement = this.#smallerBatch(size);
+      this.#smallerBatches.set(size, statement);
+    }
+    return statement;
   }
 
   /** Waits for a background sweep in progress. The client is borrowed and stays open. */

@@ -61,6 +61,7 @@ WHERE id = :id AND version = :expected AND expires_at > :now`,
       touch: `UPDATE ${t} SET expires_at = :expiresAt WHERE id = :id AND expires_at > :now`,
       delete: `DELETE FROM ${t} WHERE id = :id`,
       deleteExpiredBatch: `DELETE FROM ${t} WHERE expires_at <= :now LIMIT ${batchSize}`,
+      countExpired: `SELECT COUNT(*) AS expired FROM ${t} WHERE expires_at <= :now`,
     };
   },
 

@@ -53,6 +53,7 @@ WHERE id = :id AND version = :expected AND expires_at > :now`,
       // The outer expiry test is re-checked on a row touched meanwhile, which then survives.
       deleteExpiredBatch: `DELETE FROM ${t} WHERE id IN (SELECT id FROM ${t} WHERE expires_at <= :now LIMIT ${batchSize})
 AND expires_at <= :now`,
+      countExpired: `SELECT COUNT(*) AS expired FROM ${t} WHERE expires_at <= :now`,
     };
   },
 

@@ -54,6 +54,7 @@ WHERE id = :id AND version = :expected AND expires_at > :now`,
       delete: `DELETE FROM ${t} WHERE id = :id`,
       // By id, not rowid: a table migrated by hand may be WITHOUT ROWID.
       deleteExpiredBatch: `DELETE FROM ${t} WHERE id IN (SELECT id FROM ${t} WHERE expires_at <= :now LIMIT ${batchSize})`,
+      countExpired: `SELECT COUNT(*) AS expired FROM ${t} WHERE expires_at <= :now`,
     };
   },
 
