@@ -49,6 +49,28 @@ module.exports = {
       from: { path: '^src/connect/' },
       to: { path: '^src/', pathNot: ['^src/connect/', '^src/core/', '^src/stores/shared/'] },
     },
+    {
+      name: 'maintenance-knows-only-the-core',
+      severity: 'error',
+      comment: 'src/maintenance/ (cleanupSessions) works on any Store through the contract: it knows no store, adapter or configuration.',
+      from: { path: '^src/maintenance/' },
+      to: { path: '^src/', pathNot: ['^src/maintenance/', '^src/core/'] },
+    },
+    {
+      name: 'cli-loads-stores-through-the-registry',
+      severity: 'error',
+      comment:
+        'The sessionkit bin builds its store by name through config/store-registry.ts, as an application does: it imports no store (only the shared plumbing, for client libraries) and no adapter.',
+      from: { path: '^src/cli/' },
+      to: { path: '^src/(adapters|connect|stores)/', pathNot: '^src/stores/shared/' },
+    },
+    {
+      name: 'nothing-imports-the-cli',
+      severity: 'error',
+      comment: 'src/cli/ is a program (the bin), never a library module.',
+      from: { path: '^src/', pathNot: '^src/cli/' },
+      to: { path: '^src/cli/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

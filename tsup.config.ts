@@ -24,8 +24,13 @@ export const entries = {
   connect: 'src/connect/index.ts',
 };
 
+/** Programs, not subpath exports: the `bin` of package.json (dist/cli.js). */
+export const bins = {
+  cli: 'src/cli/main.ts',
+};
+
 export default defineConfig({
-  entry: entries,
+  entry: { ...entries, ...bins },
   format: ['esm', 'cjs'],
   dts: {
     // Every declaration file (entries and chunks) loads the package root. SessionData is

@@ -1,0 +1,118 @@
+/**
+ * The command line of `sessionkit cleanup`: its flags (node:util parseArgs), its help text,
+ * and the usage error every mistake on the command line becomes (exit code 2).
+ */
+import { parseArgs } from 'node:util';
+
+export const HELP = `Usage: sessionkit cleanup [options]
+
+Removes expired sessions from the store that the application's SESSION_* settings describe
+(the keys fromEnv reads: SESSION_TYPE, SESSION_FILE_DIR, SESSION_SQLITE_PATH, ...), in batches.
+Flags override the environment.
+
+Store:
+  --type <name>        SESSION_TYPE: filesystem, sqlite, sql, dynamodb, firestore, datastore, mongodb
+                       (redis and memcached expire sessions themselves: nothing to do)
+  --url <url>          the database of type sql (postgres://..., mysql://...) or mongodb (mongodb://...)
+  --dir <path>         SESSION_FILE_DIR (filesystem)
+  --path <file>        SESSION_SQLITE_PATH (sqlite)
+  --table <name>       SESSION_SQLITE_TABLE, SESSION_SQLALCHEMY_TABLE or SESSION_DYNAMODB_TABLE
+  --schema <name>      SESSION_SQLALCHEMY_SCHEMA (sql)
+  --collection <name>  SESSION_FIRESTORE_COLLECT or SESSION_MONGODB_COLLECT
+  --db <name>          SESSION_MONGODB_DB (mongodb)
+  --endpoint <url>     SESSION_DYNAMODB_ENDPOINT (dynamodb)
+  --region <name>      SESSION_DYNAMODB_REGION (dynamodb)
+  --project <id>       the Google Cloud project (firestore; datastore: GCLOUD_APP_PROJECT_ID)
+  --kind <name>        the Datastore kind (datastore; default 'session')
+  --namespace <name>   the Datastore namespace (datastore)
+  --env-file <file>    read settings from this file too (variables already set win)
+
+Run:
+  --batch-size <n>     expired sessions removed per batch (default 1000)
+  --max-batches <n>    stop after n batches
+  --dry-run            count the expired sessions; remove nothing
+  --json               print the summary as one line of JSON
+  --quiet              no progress line and no summary (errors are still printed)
+  --help               this text
+
+Exit codes: 0 done (or nothing to do), 1 the store failed, 2 bad flags or settings,
+130 interrupted (SIGINT/SIGTERM; the batch under way is finished first).
+`;
+
+/** A mistake on the command line or in the settings: exit code 2, with the help text for a bad flag. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  constructor(
+    message: string,
+    readonly showHelp = false,
+  ) {
+    super(message);
+  }
+}
+
+/** The store flags, each the value of one setting (see ./settings.ts). */
+export const STORE_FLAGS = [
+  'type', 'url', 'dir', 'path', 'table', 'schema', 'collection', 'db', 'endpoint', 'region', 'project', 'kind', 'namespace',
+] as const;
+export type StoreFlag = (typeof STORE_FLAGS)[number];
+
+export interface CleanupArgs {
+  readonly store: Partial<Record<StoreFlag, string>>;
+  readonly envFile: string | undefined;
+  readonly batchSize: number | undefined;
+  readonly maxBatches: number | undefined;
+  readonly dryRun: boolean;
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly help: boolean;
+}
+
+const text = { type: 'string' } as const;
+const flag = { type: 'boolean' } as const;
+
+export function parseCleanupArgs(argv: readonly string[]): CleanupArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        ...Object.fromEntries(STORE_FLAGS.map((name) => [name, text])),
+        'env-file': text,
+        'batch-size': text,
+        'max-batches': text,
+        'dry-run': flag,
+        json: flag,
+        quiet: flag,
+        help: { ...flag, short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error), true);
+  }
+  const store: Partial<Record<StoreFlag, string>> = {};
+  for (const name of STORE_FLAGS) {
+    const value = (values as Record<string, unknown>)[name];
+    if (typeof value === 'string') store[name] = value;
+  }
+  return {
+    store,
+    envFile: values['env-file'],
+    batchSize: count('--batch-size', values['batch-size']),
+    maxBatches: count('--max-batches', values['max-batches']),
+    dryRun: values['dry-run'] === true,
+    json: values.json === true,
+    quiet: values.quiet === true,
+    help: values.help === true,
+  };
+}
+
+function count(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!/^\d+$/.test(value.trim()) || number < 1 || !Number.isSafeInteger(number)) {
+    throw new UsageError(`${name} must be a positive whole number, got '${value}'.`);
+  }
+  return number;
+}
