@@ -15,6 +15,8 @@ import { StoreCarrier } from './store-carrier.js';
 import { StoreWriter, type StoreAction } from './store-writer.js';
 import { isExpired, StoreError, type Store, type StoreRecord } from './store.js';
 import { SessionConfigError } from './errors.js';
+import { CookieRevocations } from './cookie-revocations.js';
+import { UserField } from './user-field.js';
 import {
   handleOf,
   NO_INDEX_WORK,
@@ -56,6 +58,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   #writer: StoreWriter | undefined;
   /** With `userField` and a store: the user index and what reads it. */
   #users: UserSessions | undefined;
+  /** With `userField`, sealed cookies and `revocations`: the users' revocation times. */
+  #revocations: CookieRevocations | undefined;
 
   constructor(options: SessionOptions = {}) {
     this.options = resolveOptions(options);
@@ -92,7 +96,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
 
   /** Synchronous loads need a carrier that reads synchronously, and no migration (which reads another store). */
   get canLoadSync(): boolean {
-    return this.#carrier?.opensSync === true && this.options.migrate === undefined;
+    return this.#carrier?.opensSync === true && this.options.migrate === undefined && this.options.revocations === undefined;
   }
 
   /**
@@ -105,7 +109,12 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const carrier = this.#carrier!;
     const cookieValue = readCookie(cookieHeader, this.cookieName);
     const carried = cookieValue === undefined ? undefined : await carrier.open(cookieValue);
-    const session = this.#sessionFrom(carrier, cookieValue !== undefined, carried, kind);
+    let session = this.#sessionFrom(carrier, cookieValue !== undefined, carried, kind);
+    const signedIn = this.#revocations && this.#stateOf(session).signedIn;
+    if (signedIn && (await this.#revocations!.isRevoked(signedIn))) {
+      // Its user logged out everywhere since it signed in: a fresh session, and the cookie goes.
+      session = this.#session(kind, freshState(this.options, true), undefined);
+    }
     return this.options.migrate && session.isNew ? this.#migrated(session, cookieHeader, this.options.migrate, kind) : session;
   }
 
@@ -136,13 +145,14 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   #useCarrier(carrier: Carrier): void {
     this.#carrier = carrier;
     const store = carrier.store;
+    const { userField, listedFields, lifetimeMs, maxConflictRetries, codec, revocations, keyPrefix } = this.options;
+    const field = userField && new UserField(userField, (message) => this.logger.warn(message));
     if (store) {
       const decode = (record: StoreRecord) => this.#decodeRecord(carrier, record);
-      this.#writer = new StoreWriter(carrier, store, this.options.codec, this.options.maxConflictRetries, decode);
-      const { userField, listedFields, lifetimeMs, maxConflictRetries, codec } = this.options;
-      if (userField) {
-        this.#users = new UserSessions(carrier, store, codec, { userField, listedFields, lifetimeMs, maxConflictRetries, warn: (m) => this.logger.warn(m) }, decode);
-      }
+      this.#writer = new StoreWriter(carrier, store, codec, maxConflictRetries, decode);
+      if (field) this.#users = new UserSessions(carrier, store, codec, { userField: field, listedFields, lifetimeMs, maxConflictRetries }, decode);
+    } else if (field && revocations) {
+      this.#revocations = new CookieRevocations(revocations, (name) => keyPrefix + name, codec, field, maxConflictRetries);
     }
   }
 
@@ -153,6 +163,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     if (!record || !payload || id === undefined) return this.#session(kind, freshState(this.options, cookieReceived), undefined);
     const state = loadedState(id, record, payload);
     if (this.#users) state.indexed = this.#users.indexedAs(id, payload);
+    if (this.#revocations) state.signedIn = this.#revocations.signedInFrom(payload);
     if (this.options.absoluteLifetimeMs !== undefined) {
       // A record from before creation times were stored starts its clock now.
       state.createdAt ??= Date.now();
@@ -186,15 +197,14 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     if (empty) {
       action = state.isNew ? 'none' : 'delete';
     } else {
-      const payload = makePayload(
-        state.permanent,
-        data,
-        inCookie ? state.id : undefined,
-        state.createdAt,
-        state.lifetimeMs,
-        state.cookieSettings,
-        plan.until,
-      );
+      const payload = makePayload(state.permanent, data, {
+        i: inCookie ? state.id : undefined,
+        t: state.createdAt,
+        l: state.lifetimeMs,
+        c: state.cookieSettings,
+        x: plan.until,
+        a: this.#revocations?.signedInAt(state, data, now),
+      });
       const codec = this.options.codec;
       // Most requests change nothing: compare in the codec's reusable buffer, copy on change.
       const transient = codec.encodeTransient ? codec.encodeTransient(payload) : codec.encode(payload);
@@ -298,8 +308,16 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
    * how many it ended. A request of a revoked session still in flight does not write it back.
    */
   async revokeSessions(userId: string | number, options: RevokeSessionsOptions = {}): Promise<number> {
-    const users = await this.#usersOrThrow('revokeSessions');
+    if (!this.#carrier) await this.ready;
     const except = options.except;
+    if (this.#revocations) {
+      if (typeof except === 'string') throw new SessionConfigError('revokeSessions(): sealed cookie sessions have no handles; pass except: the request\'s session.');
+      const keep = except === undefined ? undefined : (stateIfOwnedBy(except, this) as SessionState | undefined);
+      await this.#revocations.revokeAll(String(userId), Date.now(), keep);
+      // Nothing on the server to count: every session that signed in earlier is refused from now on.
+      return 0;
+    }
+    const users = await this.#usersOrThrow('revokeSessions');
     const kept = typeof except === 'string' ? except : except === undefined ? undefined : this.#handleOf(except);
     return users.revoke(String(userId), (handle) => handle !== kept);
   }
@@ -315,7 +333,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     if (this.#users) return this.#users;
     throw new SessionConfigError(
       this.options.userField
-        ? `${method}() needs sessions kept in a store; sealed cookie sessions are not on the server.`
+        ? `${method}() needs sessions kept in a store: sealed cookie sessions are not on the server` +
+            (method === 'revokeSessions' ? '. Give the engine revocations: { store } to revoke them.' : '; revokeSessions() with revocations: { store } works for them.')
         : `${method}() needs the userField option: name the session field that identifies the user, e.g. userField: 'user_id'.`,
     );
   }

@@ -8,6 +8,7 @@ import { isSessionMigration, type SessionMigration } from './migration.js';
 import type { Store } from './store.js';
 import { createStoreByType, type StoreType, type StoreTypeOptions } from '../config/store-registry.js';
 import { isCarrierSource, type CarrierSource } from './carrier.js';
+import type { ResolvedRevocations } from './cookie-revocations.js';
 
 export type { Logger };
 
@@ -106,6 +107,14 @@ export interface SessionOptions {
   userField?: string;
   /** Session fields `listSessions` reports per session (e.g. ['userAgent', 'ip']): what the application records at login. */
   listedFields?: readonly string[];
+  /**
+   * For sealed cookie sessions (`cookieStore()`) with `userField`: the store that keeps each
+   * user's revocation time, so that `revokeSessions` works with nothing on the server per
+   * session. `maxStale` bounds how long a server may still accept a revoked cookie (its
+   * in-process cache of those times): seconds or '5s'-style, default 5 seconds, 0 reads the
+   * store on every request of a signed-in user.
+   */
+  revocations?: { store: Store; maxStale?: number | string };
 }
 
 export interface ResolvedCookieOptions {
@@ -138,6 +147,7 @@ export interface ResolvedOptions {
   /** `userField` split at dots; undefined without one. */
   userField: readonly string[] | undefined;
   listedFields: readonly string[];
+  revocations: ResolvedRevocations | undefined;
 }
 
 const DAY_SECONDS = 86_400;
@@ -145,7 +155,7 @@ const MIN_SECRET_LENGTH = 16;
 const KNOWN_OPTIONS = new Set([
   'store', 'type', 'storeOptions', 'permanent', 'secret', 'keyPrefix', 'idLength', 'cookie', 'lifetime', 'absoluteLifetime',
   'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'logger', 'requestContext', 'migrate',
-  'userField', 'listedFields',
+  'userField', 'listedFields', 'revocations',
 ]);
 const KNOWN_COOKIE_OPTIONS = new Set(['name', 'domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned']);
 
@@ -172,7 +182,23 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
     migrate: resolveMigration(options.migrate, options.cookie?.name ?? 'session'),
     userField: resolveUserField(options.userField),
     listedFields: resolveListedFields(options.listedFields, options.userField),
+    revocations: resolveRevocations(options),
   };
+}
+
+function resolveRevocations(options: SessionOptions): ResolvedRevocations | undefined {
+  const revocations = options.revocations;
+  if (revocations === undefined) return undefined;
+  if (!isCarrierSource(options.store)) {
+    throw new SessionConfigError(
+      '"revocations" is for sealed cookie sessions (store: cookieStore()); sessions in a store are revoked through userField alone. Remove "revocations".',
+    );
+  }
+  if (options.userField === undefined) throw new SessionConfigError('"revocations" needs userField: name the session field that identifies the user.');
+  if (typeof revocations !== 'object' || typeof (revocations.store as Partial<Store> | undefined)?.get !== 'function') {
+    throw new SessionConfigError('"revocations.store" must be a session store (such as redisStore() or sqliteStore()) to keep revocation times in.');
+  }
+  return { store: revocations.store, maxStaleMs: parseDuration(revocations.maxStale ?? 5, 'revocations.maxStale') };
 }
 
 function resolveUserField(userField: unknown): string[] | undefined {

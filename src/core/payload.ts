@@ -5,7 +5,8 @@ import type { CookieSettings } from './cookie-header.js';
  * the cookie holds the session (a sealed cookie has no store key to carry it); when it was
  * created (for the absolute timeout, and for listing a user's sessions); and what the
  * session set for itself — its own lifetime and cookie attributes — only when it did; and,
- * with `userField`, until when the user index covers it (./user-sessions.ts).
+ * with `userField`, until when the user index covers it (`x`, ./user-sessions.ts) or, in a
+ * sealed cookie, since when it belongs to its user (`a`, ./cookie-revocations.ts).
  */
 export interface Payload {
   p: boolean;
@@ -15,30 +16,27 @@ export interface Payload {
   l?: number;
   c?: CookieSettings;
   x?: number;
+  a?: number;
 }
 
-/** A payload with only the parts a session has: optional parts are left out, never stored as nil. */
-export function makePayload(
-  permanent: boolean,
-  data: Record<string, unknown>,
-  id: string | undefined,
-  createdAt: number | undefined,
-  lifetimeMs: number | undefined,
-  cookie: CookieSettings | undefined,
-  indexedUntil: number | undefined,
-): Payload {
+/** The optional parts of a payload; undefined ones are left out, never stored as nil. */
+export type PayloadParts = { [K in 'i' | 't' | 'l' | 'c' | 'x' | 'a']?: Payload[K] | undefined };
+
+/** A payload with only the parts a session has. */
+export function makePayload(permanent: boolean, data: Record<string, unknown>, parts: PayloadParts): Payload {
   const payload: Payload = { p: permanent, d: data };
-  if (id !== undefined) payload.i = id;
-  if (createdAt !== undefined) payload.t = createdAt;
-  if (lifetimeMs !== undefined) payload.l = lifetimeMs;
-  if (cookie !== undefined) payload.c = cookie;
-  if (indexedUntil !== undefined) payload.x = indexedUntil;
+  if (parts.i !== undefined) payload.i = parts.i;
+  if (parts.t !== undefined) payload.t = parts.t;
+  if (parts.l !== undefined) payload.l = parts.l;
+  if (parts.c !== undefined) payload.c = parts.c;
+  if (parts.x !== undefined) payload.x = parts.x;
+  if (parts.a !== undefined) payload.a = parts.a;
   return payload;
 }
 
 export function isPayload(value: unknown): value is Payload {
   if (typeof value !== 'object' || value === null) return false;
-  const { p, d, t, l, c, x } = value as Partial<Payload>;
+  const { p, d, t, l, c, x, a } = value as Partial<Payload>;
   return (
     typeof p === 'boolean' &&
     typeof d === 'object' &&
@@ -47,7 +45,8 @@ export function isPayload(value: unknown): value is Payload {
     (t === undefined || (typeof t === 'number' && Number.isFinite(t))) &&
     (l === undefined || (typeof l === 'number' && l >= 1000 && Number.isFinite(l))) &&
     (c === undefined || isCookieSettings(c)) &&
-    (x === undefined || (typeof x === 'number' && !Number.isNaN(x)))
+    (x === undefined || (typeof x === 'number' && !Number.isNaN(x))) &&
+    (a === undefined || (typeof a === 'number' && Number.isFinite(a)))
   );
 }
 

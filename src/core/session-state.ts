@@ -1,6 +1,7 @@
 import type { CookieSettings } from './cookie-header.js';
 import { generateId } from './ids.js';
 import type { ResolvedOptions } from './options.js';
+import type { SignedIn } from './cookie-revocations.js';
 import type { IndexedAs } from './user-sessions.js';
 
 /** What a session object shows of its state: all that a composite of sessions has too. */
@@ -40,6 +41,8 @@ export interface SessionState extends SessionFacts {
   migratedFrom: string | undefined;
   /** The user index entry this session has (with `userField`): kept across regenerate, to be removed or replaced. */
   indexed: IndexedAs | undefined;
+  /** A sealed session's user and since when (with `revocations`), sealed into its cookie. */
+  signedIn: SignedIn | undefined;
 }
 
 /** The state of a session that has no record yet: a fresh random id, nothing loaded. */
@@ -60,6 +63,7 @@ export function freshState(options: Pick<ResolvedOptions, 'idLength' | 'permanen
     writing: undefined,
     migratedFrom: undefined,
     indexed: undefined,
+    signedIn: undefined,
   };
 }
 
@@ -85,6 +89,7 @@ export function loadedState(
     writing: undefined,
     migratedFrom: undefined,
     indexed: undefined,
+    signedIn: undefined,
   };
 }
 

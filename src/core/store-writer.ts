@@ -127,15 +127,12 @@ export class StoreWriter {
       assignData(merged, latestPayload.d);
       for (const field of changed) assignData(merged, { [field]: current[field] });
       for (const field of removed) delete merged[field];
-      const payload = makePayload(
-        permanentChanged ? state.permanent : latestPayload.p,
-        merged,
-        undefined,
-        latestPayload.t ?? state.createdAt,
-        lifetimeChanged ? state.lifetimeMs : latestPayload.l,
-        cookieChanged ? state.cookieSettings : latestPayload.c,
-        later(indexedUntil, latestPayload.x),
-      );
+      const payload = makePayload(permanentChanged ? state.permanent : latestPayload.p, merged, {
+        t: latestPayload.t ?? state.createdAt,
+        l: lifetimeChanged ? state.lifetimeMs : latestPayload.l,
+        c: cookieChanged ? state.cookieSettings : latestPayload.c,
+        x: later(indexedUntil, latestPayload.x),
+      });
       const bytes = encode(payload);
       if (await store.setIf!(key, { data: bytes, expiresAt }, latest.version!)) return { bytes, version: undefined };
       roundTripMs = Math.max(1, Date.now() - started);

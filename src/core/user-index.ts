@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Codec } from './codec/codec.js';
+import { perUserKey, updateRecord } from './per-user-record.js';
 import { StoreError, type Store, type StoreRecord } from './store.js';
 
 /**
@@ -48,9 +49,8 @@ export class UserIndex {
     this.#maxRetries = Math.max(10, maxRetries);
   }
 
-  /** The store key of a user's index: a hash, so that no user id reaches a key (length, characters, privacy). */
   keyOf(userId: string): string {
-    return this.#keyOf(`user.${createHash('sha256').update(userId).digest('base64url')}`);
+    return perUserKey(this.#keyOf, 'user', userId);
   }
 
   /** The user's entries that are not past their `until`, revoked ones included. */
@@ -112,23 +112,13 @@ export class UserIndex {
     return ids;
   }
 
-  /** Read, change, compare-and-set; again on a lost race, with growing random pauses. */
   async #update(userId: string, change: (entries: Map<string, IndexEntry>) => boolean): Promise<void> {
-    const store = this.#store;
-    const key = this.keyOf(userId);
-    for (let attempt = 0; attempt < this.#maxRetries; attempt++) {
-      if (attempt > 0) await delay(Math.random() * Math.min(200, 2 ** attempt));
-      const now = Date.now();
-      const current = await store.get(key);
+    // Never deletes an emptied index: a delete cannot be made conditional everywhere, and
+    // would lose an entry another request added meanwhile. It expires instead.
+    await updateRecord(this.#store, this.keyOf(userId), this.#maxRetries, (current, now) => {
       const entries = this.#decode(current, now);
-      if (!change(entries)) return;
-      const record = this.#encode(entries, now);
-      // Never delete an emptied index: a delete cannot be made conditional everywhere, and
-      // would lose an entry another request added meanwhile. It expires instead.
-      const written = current?.version === undefined ? await store.create!(key, record) : await store.setIf!(key, record, current.version);
-      if (written) return;
-    }
-    throw new StoreError(store.name, `the session index of one user changed under ${this.#maxRetries} concurrent writes; try again.`);
+      return change(entries) ? this.#encode(entries, now) : undefined;
+    });
   }
 
   #encode(entries: Map<string, IndexEntry>, now: number): StoreRecord {
@@ -171,4 +161,3 @@ function isStoredEntry(value: unknown): value is StoredIndex[string] {
   );
 }
 
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -3,6 +3,7 @@ import type { Codec } from './codec/codec.js';
 import type { Payload } from './payload.js';
 import type { SessionState } from './session-state.js';
 import type { Store, StoreRecord } from './store.js';
+import type { UserField } from './user-field.js';
 import { handleOf, UserIndex } from './user-index.js';
 
 /** One live session of a user, as `listSessions` reports it. Never its id: `handle` names it. */
@@ -52,11 +53,10 @@ export interface IndexPlan {
 export const NO_INDEX_WORK: IndexPlan = Object.freeze({ add: undefined, remove: undefined, until: undefined });
 
 interface UserSessionsSettings {
-  readonly userField: readonly string[];
+  readonly userField: UserField;
   readonly listedFields: readonly string[];
   readonly lifetimeMs: number;
   readonly maxConflictRetries: number;
-  readonly warn: (message: string) => void;
 }
 
 /**
@@ -78,33 +78,19 @@ export class UserSessions {
   readonly #store: Store;
   readonly #settings: UserSessionsSettings;
   readonly #decode: (record: StoreRecord) => Payload | undefined;
-  #warnedShape = false;
+  readonly #field: UserField;
 
   constructor(carrier: Carrier, store: Store, codec: Codec, settings: UserSessionsSettings, decode: (record: StoreRecord) => Payload | undefined) {
     this.#carrier = carrier;
     this.#store = store;
     this.#index = new UserIndex(store, (name) => carrier.key(name), codec, settings.maxConflictRetries);
     this.#settings = settings;
+    this.#field = settings.userField;
     this.#decode = decode;
   }
 
-  /** The user a session's data names, or undefined: a string or a finite number at the `userField` path. */
   userOf(data: Readonly<Record<string, unknown>>): string | undefined {
-    let value: unknown = data;
-    for (const part of this.#settings.userField) {
-      if (typeof value !== 'object' || value === null || !Object.hasOwn(value, part)) return undefined;
-      value = (value as Record<string, unknown>)[part];
-    }
-    if (typeof value === 'string' && value !== '') return value;
-    if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-    if (value !== undefined && value !== null && !this.#warnedShape) {
-      this.#warnedShape = true;
-      this.#settings.warn(
-        `userField "${this.#settings.userField.join('.')}" holds ${typeof value}, not a user id (a string or a number): ` +
-          'such sessions are not indexed. With Passport, serializeUser must give an id.',
-      );
-    }
-    return undefined;
+    return this.#field.of(data);
   }
 
   /** The index entry of a session as read from its store, if its payload records one. */
