@@ -50,9 +50,11 @@ const plugin: FastifyPluginCallback<SessionOptions | { engine: SessionManager }>
   // onSend again and must not retry (and fail) the same commit.
   const committed = new WeakSet<FastifyRequest>();
 
-  fastify.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, next: (error?: Error) => void) => {
+  fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, next: (error?: Error) => void) => {
     const start = (session: Session) => {
       request.session = session as FastifySession;
+      // 'close' comes once the response ended or the connection went: either way the request is over.
+      if (engine.locks) reply.raw.once('close', () => engine.finish(request.session));
       bindToRequest(
         session,
         new RequestBinding(session, new FastifyRequestContext(request), (replacement) => {

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { SessionEngine, toSessionManager } from '../core/engine.js';
 import type { SessionManager, UserSessionControls } from '../core/manager.js';
 import { RequestBinding } from '../core/request-binding.js';
@@ -35,19 +35,26 @@ export function sessionkit<T extends object = SessionData>(
       c.set('session', replacement);
     });
     bindToRequest(session, binding);
-    await runWithSession(session as Session, next);
-    const pending = engine.commit(binding.current, binding.context);
-    if (pending.needsPersist) await pending.persist();
-    const setCookies = binding.cookiesWith(pending.setCookies);
     try {
-      applySessionHeaders(c.res.headers, setCookies);
-    } catch {
-      // The handler returned a Response with immutable headers (one from fetch()): copy it.
-      c.res = new Response(c.res.body, c.res);
-      applySessionHeaders(c.res.headers, setCookies);
+      await runWithSession(session as Session, next);
+      const pending = engine.commit(binding.current, binding.context);
+      if (pending.needsPersist) await pending.persist();
+      applyHeaders(c, binding.cookiesWith(pending.setCookies));
+    } finally {
+      if (engine.locks) engine.finish(binding.current);
     }
   };
   return withUserControls(middleware, engine);
+}
+
+function applyHeaders(c: Context, setCookies: readonly string[]): void {
+  try {
+    applySessionHeaders(c.res.headers, setCookies);
+  } catch {
+    // The handler returned a Response with immutable headers (one from fetch()): copy it.
+    c.res = new Response(c.res.body, c.res);
+    applySessionHeaders(c.res.headers, setCookies);
+  }
 }
 
 export { SessionEngine };

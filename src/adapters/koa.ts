@@ -34,10 +34,14 @@ export function sessionkit(options: SessionOptions | SessionManager = {}): Middl
       ctx.session = replacement;
     });
     bindToRequest(session, binding);
-    await runWithSession(session, next);
-    const pending = engine.commit(binding.current, binding.context);
-    if (pending.needsPersist) await pending.persist();
-    applySessionHeaders(contextHeaders(ctx), binding.cookiesWith(pending.setCookies));
+    try {
+      await runWithSession(session, next);
+      const pending = engine.commit(binding.current, binding.context);
+      if (pending.needsPersist) await pending.persist();
+      applySessionHeaders(contextHeaders(ctx), binding.cookiesWith(pending.setCookies));
+    } finally {
+      if (engine.locks) engine.finish(binding.current);
+    }
   };
   return withUserControls(middleware, engine);
 }

@@ -49,15 +49,26 @@ export function webSessions<T extends object = SessionData>(options: SessionOpti
 
   async function commitSession(session: Session<T>, headers: Headers): Promise<void> {
     const binding = bindingOf(session);
-    const pending = engine.commit(session, binding?.context);
-    if (pending.needsPersist) await pending.persist();
-    applySessionHeaders(headers, binding ? binding.cookiesWith(pending.setCookies) : pending.setCookies);
+    try {
+      const pending = engine.commit(session, binding?.context);
+      if (pending.needsPersist) await pending.persist();
+      applySessionHeaders(headers, binding ? binding.cookiesWith(pending.setCookies) : pending.setCookies);
+    } finally {
+      // Committing ends the request as far as sessions go (the `lock` option's lock is given back).
+      if (engine.locks) engine.finish(session);
+    }
   }
 
   function handle(handler: (request: Request, session: Session<T>) => Response | Promise<Response>) {
     return async (request: Request): Promise<Response> => {
       const session = await loadSession(request);
-      const response = await runWithSession(session as Session, () => handler(request, session));
+      let response: Response;
+      try {
+        response = await runWithSession(session as Session, () => handler(request, session));
+      } catch (error) {
+        if (engine.locks) engine.finish(session);
+        throw error;
+      }
       // Responses from fetch() have immutable headers: copy into a new Response.
       const headers = new Headers(response.headers);
       await commitSession(session, headers);

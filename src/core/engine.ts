@@ -17,6 +17,7 @@ import { isExpired, StoreError, type Store, type StoreRecord } from './store.js'
 import { SessionConfigError } from './errors.js';
 import { CookieRevocations } from './cookie-revocations.js';
 import { UserField } from './user-field.js';
+import { SessionLocks, type HeldLock } from './session-lock.js';
 import {
   handleOf,
   NO_INDEX_WORK,
@@ -60,6 +61,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   #users: UserSessions | undefined;
   /** With `userField`, sealed cookies and `revocations`: the users' revocation times. */
   #revocations: CookieRevocations | undefined;
+  /** With `lock`: the per-session locks on the store. */
+  #locks: SessionLocks | undefined;
 
   constructor(options: SessionOptions = {}) {
     this.options = resolveOptions(options);
@@ -96,7 +99,14 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
 
   /** Synchronous loads need a carrier that reads synchronously, and no migration (which reads another store). */
   get canLoadSync(): boolean {
-    return this.#carrier?.opensSync === true && this.options.migrate === undefined && this.options.revocations === undefined;
+    return (
+      this.#carrier?.opensSync === true && this.options.migrate === undefined && this.options.revocations === undefined && this.options.lock === undefined
+    );
+  }
+
+  /** Requests hold something until they end (the `lock` option): adapters then call `finish`. */
+  get locks(): boolean {
+    return this.options.lock !== undefined;
   }
 
   /**
@@ -108,8 +118,20 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     if (!this.#carrier) await this.ready;
     const carrier = this.#carrier!;
     const cookieValue = readCookie(cookieHeader, this.cookieName);
-    const carried = cookieValue === undefined ? undefined : await carrier.open(cookieValue);
+    const lock = cookieValue === undefined ? undefined : await this.#lock(carrier, cookieValue);
+    let carried: CarriedRecord | undefined;
+    try {
+      carried = cookieValue === undefined ? undefined : await carrier.open(cookieValue);
+    } catch (error) {
+      await lock?.release().catch(ignore);
+      throw error;
+    }
     let session = this.#sessionFrom(carrier, cookieValue !== undefined, carried, kind);
+    if (lock) {
+      // A session that turned out fresh has a new id nobody else knows: nothing to hold.
+      if (session.isNew) void this.#release(lock);
+      else this.#stateOf(session).lock = lock;
+    }
     const signedIn = this.#revocations && this.#stateOf(session).signedIn;
     if (signedIn && (await this.#revocations!.isRevoked(signedIn))) {
       // Its user logged out everywhere since it signed in: a fresh session, and the cookie goes.
@@ -129,6 +151,36 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const state = freshState(this.options, this.#stateOf(session).cookieReceived);
     state.migratedFrom = oldValue;
     return this.#session(kind, state, data);
+  }
+
+  /** Waits for the lock of the session a cookie names (with `lock`); undefined without one or for a cookie that is not ours. */
+  async #lock(carrier: Carrier, cookieValue: string): Promise<HeldLock | undefined> {
+    const id = this.#locks && carrier.idOf?.(cookieValue);
+    return id === undefined ? undefined : this.#locks!.acquire(carrier.key(`lock.${id}`));
+  }
+
+  /**
+   * The request of `session` has ended (its response sent, or it failed): gives back what
+   * it holds, the session's lock, once its last write landed. Adapters call it when
+   * `locks` is true; calling it twice does nothing.
+   */
+  finish(session: Session<T> | SessionObject): void {
+    const state = stateIfOwnedBy(session, this) as SessionState | undefined;
+    const lock = state?.lock;
+    if (!lock) return;
+    state.lock = undefined;
+    const writing = state.writing;
+    if (writing) void writing.then(() => this.#release(lock), () => this.#release(lock));
+    else void this.#release(lock);
+  }
+
+  async #release(lock: HeldLock): Promise<void> {
+    try {
+      await lock.release();
+    } catch (error) {
+      // The lock then ends with its lease; the response has gone already.
+      this.logger.warn(`could not release a session lock: ${String(error)}; it ends with its lease.`);
+    }
   }
 
   /** `load` without a promise, where the carrier reads synchronously (`canLoadSync`). */
@@ -151,6 +203,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       const decode = (record: StoreRecord) => this.#decodeRecord(carrier, record);
       this.#writer = new StoreWriter(carrier, store, codec, maxConflictRetries, decode);
       if (field) this.#users = new UserSessions(carrier, store, codec, { userField: field, listedFields, lifetimeMs, maxConflictRetries }, decode);
+      if (this.options.lock) this.#locks = new SessionLocks(store, this.options.lock, this.logger);
     } else if (field && revocations) {
       this.#revocations = new CookieRevocations(revocations, (name) => keyPrefix + name, codec, field, maxConflictRetries);
     }
@@ -246,7 +299,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   /** Gives a session a new id, keeping its data; the old record is deleted on commit. */
   regenerate(session: SessionObject): void {
     const state = this.#stateOf(session);
-    const { permanent, createdAt, lifetimeMs, cookieSettings, indexed } = state;
+    const { permanent, createdAt, lifetimeMs, cookieSettings, indexed, lock } = state;
     Object.assign(state, freshState(this.options, state.cookieReceived), {
       permanent,
       // A login inside a session does not restart its absolute clock.
@@ -255,6 +308,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       cookieSettings,
       // The old id's index entry goes when the new session commits.
       indexed,
+      // Held until the request ends, whatever its id now.
+      lock,
       retiredIds: this.#retiring(state),
       cookieView: undefined,
     });
@@ -267,6 +322,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     fresh.retiredIds = this.#retiring(state);
     fresh.createdAt = state.createdAt;
     fresh.indexed = state.indexed;
+    fresh.lock = state.lock;
+    state.lock = undefined;
     return new (sessionClassOf(session))(this, fresh, undefined);
   }
 

@@ -32,4 +32,8 @@ export interface SessionManager<T extends object = SessionData> extends UserSess
   /** `load` without a promise; only when `canLoadSync`. */
   loadSync(cookieHeader: string | undefined, kind?: SessionClass): Session<T>;
   commit(session: Session<T>, context?: RequestContext): PendingCommit;
+  /** Requests hold something until they end (the `lock` option): the adapter calls `finish` when one ends, however it ends. */
+  readonly locks: boolean;
+  /** The request of `session` ended: gives back what it holds once its last write landed. Idempotent. */
+  finish(session: Session<T>): void;
 }

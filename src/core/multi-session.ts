@@ -79,6 +79,8 @@ export class MultiSessionManager<T extends object = SessionData> implements Sess
   readonly names: readonly string[];
   /** Decided once: every entry loads synchronously, so the composite can too. */
   readonly canLoadSync: boolean;
+  /** Some entry holds a lock per request (`lock`): adapters call `finish`. */
+  readonly locks: boolean;
   readonly #managers: SessionManager<Record<string, unknown>>[];
   readonly #route: Route;
   readonly #owners = new Map<string, number | undefined>();
@@ -103,12 +105,19 @@ export class MultiSessionManager<T extends object = SessionData> implements Sess
       toSessionManager<Record<string, unknown>>({ logger: this.logger, ...entry }),
     );
     this.canLoadSync = this.#managers.every((manager) => manager.canLoadSync);
+    this.locks = this.#managers.some((manager) => manager.locks);
     const withUsers = entries.flatMap((entry, index) => (entry.userField === undefined ? [] : [index]));
     if (withUsers.length > 1) {
       throw new SessionConfigError(`multiSession: sessions ${withUsers.map((i) => `'${this.names[i]}'`).join(' and ')} both set userField; one session identifies the user.`);
     }
     // Without one, the first entry answers, and its error says to set userField.
     this.#userEntry = withUsers[0] ?? 0;
+  }
+
+  finish(session: Session<T> | SessionObject): void {
+    this.#partsOf(session).forEach((part, index) => {
+      this.#managers[index]!.finish(part);
+    });
   }
 
   listSessions(userId: string | number, options: ListSessionsOptions = {}): Promise<UserSession[]> {

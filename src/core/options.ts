@@ -9,6 +9,7 @@ import type { Store } from './store.js';
 import { createStoreByType, type StoreType, type StoreTypeOptions } from '../config/store-registry.js';
 import { isCarrierSource, type CarrierSource } from './carrier.js';
 import type { ResolvedRevocations } from './cookie-revocations.js';
+import { resolveLockOption, type LockOption, type LockSettings } from './session-lock.js';
 
 export type { Logger };
 
@@ -115,6 +116,14 @@ export interface SessionOptions {
    * store on every request of a signed-in user.
    */
   revocations?: { store: Store; maxStale?: number | string };
+  /**
+   * SESSION_LOCK: serialise the requests of one session, so that two requests that change
+   * the same field one after the other both count (the default is last writer wins). A
+   * request of a session waits for the one before it to end, at most `wait` (default 5 s,
+   * then a SessionLockTimeoutError); a request that dies holds it at most `lease`
+   * (default 10 s). `true` for the defaults.
+   */
+  lock?: LockOption;
 }
 
 export interface ResolvedCookieOptions {
@@ -148,6 +157,7 @@ export interface ResolvedOptions {
   userField: readonly string[] | undefined;
   listedFields: readonly string[];
   revocations: ResolvedRevocations | undefined;
+  lock: LockSettings | undefined;
 }
 
 const DAY_SECONDS = 86_400;
@@ -155,7 +165,7 @@ const MIN_SECRET_LENGTH = 16;
 const KNOWN_OPTIONS = new Set([
   'store', 'type', 'storeOptions', 'permanent', 'secret', 'keyPrefix', 'idLength', 'cookie', 'lifetime', 'absoluteLifetime',
   'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'logger', 'requestContext', 'migrate',
-  'userField', 'listedFields', 'revocations',
+  'userField', 'listedFields', 'revocations', 'lock',
 ]);
 const KNOWN_COOKIE_OPTIONS = new Set(['name', 'domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned']);
 
@@ -183,7 +193,16 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
     userField: resolveUserField(options.userField),
     listedFields: resolveListedFields(options.listedFields, options.userField),
     revocations: resolveRevocations(options),
+    lock: resolveLock(options),
   };
+}
+
+function resolveLock(options: SessionOptions): LockSettings | undefined {
+  const lock = resolveLockOption(options.lock);
+  if (lock && isCarrierSource(options.store)) {
+    throw new SessionConfigError('"lock" needs sessions kept in a store: a sealed cookie session is written by its response, with nothing to lock. Remove "lock".');
+  }
+  return lock;
 }
 
 function resolveRevocations(options: SessionOptions): ResolvedRevocations | undefined {

@@ -2,6 +2,7 @@ import type { CookieSettings } from './cookie-header.js';
 import { generateId } from './ids.js';
 import type { ResolvedOptions } from './options.js';
 import type { SignedIn } from './cookie-revocations.js';
+import type { HeldLock } from './session-lock.js';
 import type { IndexedAs } from './user-sessions.js';
 
 /** What a session object shows of its state: all that a composite of sessions has too. */
@@ -43,6 +44,8 @@ export interface SessionState extends SessionFacts {
   indexed: IndexedAs | undefined;
   /** A sealed session's user and since when (with `revocations`), sealed into its cookie. */
   signedIn: SignedIn | undefined;
+  /** The per-session lock this request holds (`lock` option), released when the request ends. */
+  lock: HeldLock | undefined;
 }
 
 /** The state of a session that has no record yet: a fresh random id, nothing loaded. */
@@ -64,6 +67,7 @@ export function freshState(options: Pick<ResolvedOptions, 'idLength' | 'permanen
     migratedFrom: undefined,
     indexed: undefined,
     signedIn: undefined,
+    lock: undefined,
   };
 }
 
@@ -90,6 +94,7 @@ export function loadedState(
     migratedFrom: undefined,
     indexed: undefined,
     signedIn: undefined,
+    lock: undefined,
   };
 }
 

@@ -48,8 +48,9 @@ function build(express: typeof express5) {
       setViaAccessor();
       res.send(getViaAccessor());
     });
-    app.get('/form', async (req, res) => {
-      res.send(await sessionForm(options, () => req.session, req.query));
+    // Express 4 does not pass a rejected handler to the error handler: next does.
+    app.get('/form', (req, res, next) => {
+      sessionForm(options, () => req.session, req.query).then((answer) => res.send(answer), next);
     });
     app.use((error: Error, _req: express5.Request, res: express5.Response, _next: express5.NextFunction) => {
       res.status(500).send(`handled: ${error.message}`);

@@ -4,7 +4,6 @@ import fastifyCookie from '@fastify/cookie';
 import fastify5 from 'fastify';
 import fastify4 from 'fastify4';
 import { sessionkit } from '../../src/adapters/fastify.js';
-import { MultiSessionManager } from '../../src/core/multi-session.js';
 import type { SessionManager } from '../../src/core/engine.js';
 import type { SessionOptions } from '../../src/core/options.js';
 import { describeAdapter, getViaAccessor, sessionForm, setViaAccessor, type FormQuery } from '../conformance/adapter-suite.js';
@@ -18,7 +17,8 @@ function build(factory: Factory, withCookiePlugin: boolean) {
   return async (options: SessionOptions | SessionManager): Promise<TestServer> => {
     const app = factory();
     if (withCookiePlugin) await app.register(fastifyCookie);
-    await app.register(sessionkit, options instanceof MultiSessionManager ? { engine: options } : options);
+    // A manager (multiSession, or an engine built by the suite) goes in as { engine }: Fastify copies plain options.
+    await app.register(sessionkit, typeof (options as Partial<SessionManager>).commit === 'function' ? { engine: options as SessionManager } : options);
     type Query = { Querystring: { k?: string; v?: string } };
     const data = (request: { session: unknown }) => request.session as Record<string, unknown>;
     app.get<Query>('/set', async (request) => {

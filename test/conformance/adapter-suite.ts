@@ -41,6 +41,7 @@ import { session } from '../../src/core/request-context.js';
 import type { SessionOptions } from '../../src/core/options.js';
 import type { Session } from '../../src/core/session.js';
 import type { Store } from '../../src/core/store.js';
+import { SessionEngine } from '../../src/core/engine.js';
 import { FileSystemStore } from '../../src/stores/filesystem.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { NullStore } from '../../src/stores/null.js';
@@ -175,6 +176,9 @@ export async function sessionForm(options: unknown, current: () => unknown, quer
       const stored = await storedRecord(options, s.id);
       return JSON.stringify(stored ?? null);
     }
+    case 'fail':
+      s[k] = v;
+      throw new Error('the handler failed on purpose');
     default:
       return `unknown op ${op}`;
   }
@@ -220,6 +224,43 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
     const text = async (response: Response) => response.text();
+
+    describe('with lock and userField', () => {
+      let locked: TestServer;
+      let engine: SessionEngine;
+      beforeAll(async () => {
+        // A short wait and a long lease: a lock an adapter failed to give back makes the
+        // next request of the session fail after a second instead of passing.
+        engine = new SessionEngine({ store: new MemoryStore(), logger: quiet, lock: { wait: '1s', lease: '60s' }, userField: 'user' });
+        locked = await build(engine);
+      });
+      afterAll(async () => {
+        await locked?.close();
+      });
+
+      it('every way a request ends gives the lock back: answered, streamed, redirected, failed, regenerated', async () => {
+        const jar = new CookieJar();
+        const statuses: number[] = [];
+        for (const path of ['/set?k=user&v=ann', '/stream', '/redirect', '/form?op=fail&k=x&v=1', '/plain', '/regenerate', '/form?op=save-promise&k=y&v=2']) {
+          const response = await jar.fetch(`${locked.url}${path}`, { redirect: 'manual' });
+          await response.text();
+          statuses.push(response.status);
+        }
+        expect(statuses).toEqual([200, 200, 302, 500, 200, 200, 200]);
+        expect(await text(await jar.fetch(`${locked.url}/get?k=user`))).toBe('ann');
+      });
+
+      it('lists and revokes the user\'s sessions that came through the adapter', async () => {
+        const phone = new CookieJar();
+        const laptop = new CookieJar();
+        await phone.fetch(`${locked.url}/set?k=user&v=bea`);
+        await laptop.fetch(`${locked.url}/set?k=user&v=bea`);
+        expect(await engine.listSessions('bea')).toHaveLength(2);
+        expect(await engine.revokeSessions('bea')).toBe(2);
+        expect(await text(await phone.fetch(`${locked.url}/get?k=user`))).toBe('not set');
+        expect(await text(await laptop.fetch(`${locked.url}/get?k=user`))).toBe('not set');
+      });
+    });
 
     it('sets and gets a value across requests', async () => {
       const jar = new CookieJar();

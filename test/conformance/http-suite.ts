@@ -10,6 +10,7 @@ import type { Store } from '../../src/core/store.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';
 import { asText } from '../helpers/text.js';
 import { describeStoreLock } from './lock-suite.js';
+import { describeLockedSessions } from './locked-sessions-suite.js';
 import { describeUserSessions } from './user-sessions-suite.js';
 
 const quiet = { warn: () => {}, info: () => {} };
@@ -109,7 +110,10 @@ export function describeSessionsOverHttp(
   const compareAndSet = options.compareAndSet ?? true;
   describeStoreLock(title, setup);
   // A user's sessions need compare-and-set, which a connect store behind fromConnectStore() lacks.
-  if (compareAndSet) describeUserSessions(title, setup);
+  if (compareAndSet) {
+    describeUserSessions(title, setup);
+    describeLockedSessions(title, setup);
+  }
   describe(`sessions over HTTP: ${title}`, () => {
     let store: Store;
     let server: TestServer;

@@ -49,6 +49,8 @@ export function commitOnResponse(manager: SessionManager, binding: RequestBindin
   // eslint-disable-next-line @typescript-eslint/unbound-method
   const originalEnd = res.end as Fn;
   let ending = false;
+  // 'close' comes once the response ended or the connection went: either way the request is over.
+  if (manager.locks) res.once('close', () => manager.finish(binding.current));
 
   res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
     if (!ending) applyToResponse(res, binding.cookiesWith(manager.commit(binding.current, binding.context).setCookies));
