@@ -25,7 +25,7 @@ Store:
   --project <id>       the Google Cloud project (firestore; datastore: GCLOUD_APP_PROJECT_ID)
   --kind <name>        the Datastore kind (datastore; default 'session')
   --namespace <name>   the Datastore namespace (datastore)
-  --env-file <file>    read settings from this file too (variables already set win)
+  --env-from <file>    read settings from this file too, KEY=value lines (variables already set win)
 
 Run:
   --batch-size <n>     expired sessions removed per batch (default 1000)
@@ -56,6 +56,10 @@ export const STORE_FLAGS = [
 ] as const;
 export type StoreFlag = (typeof STORE_FLAGS)[number];
 
+/*
+ * Not `--env-file`: Node 20 takes that flag for itself wherever it appears on the command
+ * line, after the script's name too, and exits 9 when the file is missing.
+ */
 export interface CleanupArgs {
   readonly store: Partial<Record<StoreFlag, string>>;
   readonly envFile: string | undefined;
@@ -79,7 +83,7 @@ export function parseCleanupArgs(argv: readonly string[]): CleanupArgs {
       allowPositionals: false,
       options: {
         ...Object.fromEntries(STORE_FLAGS.map((name) => [name, text])),
-        'env-file': text,
+        'env-from': text,
         'batch-size': text,
         'max-batches': text,
         'dry-run': flag,
@@ -98,7 +102,7 @@ export function parseCleanupArgs(argv: readonly string[]): CleanupArgs {
   }
   return {
     store,
-    envFile: values['env-file'],
+    envFile: values['env-from'],
     batchSize: count('--batch-size', values['batch-size']),
     maxBatches: count('--max-batches', values['max-batches']),
     dryRun: values['dry-run'] === true,

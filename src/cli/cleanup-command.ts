@@ -5,7 +5,7 @@
  */
 import { SessionConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { Store } from '../core/store.js';
+import { wrapStoreError, type Store } from '../core/store.js';
 import { createStoreByType } from '../config/store-registry.js';
 import { cleanupSessions, type CleanupProgress } from '../maintenance/cleanup.js';
 import { HELP, parseCleanupArgs, UsageError, type CleanupArgs } from './args.js';
@@ -49,7 +49,9 @@ export async function cleanupCommand(argv: readonly string[], context: CommandCo
     options = withClient(target);
     store = await createStoreByType(type, options, stderrLogger(context, args.quiet));
   } catch (error) {
-    return usage(context, error);
+    // Not a mistake in the settings: the store itself could not be opened (a file that is not a database).
+    const failure = error instanceof UsageError || error instanceof SessionConfigError || type === undefined ? error : wrapStoreError(type, 'opening the store', 'Check the settings that name it.', error);
+    return usage(context, failure);
   }
 
   const progress = args.quiet ? undefined : progressLine(context, store.name);

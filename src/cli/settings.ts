@@ -1,5 +1,5 @@
 /**
- * Which store `sessionkit cleanup` cleans: the environment (and `--env-file`) read with the
+ * Which store `sessionkit cleanup` cleans: the environment (and `--env-from`) read with the
  * application's own `fromEnv`, the store flags on top of it as the same SESSION_* keys, and
  * the database clients that a command line can only give as a URL.
  */
@@ -54,14 +54,14 @@ export interface CleanupTarget {
   readonly connection: Readonly<Record<string, string>>;
 }
 
-/** The environment: `env` over the `--env-file`'s variables (variables already set win, as with node --env-file). */
+/** The environment: `env` over the `--env-from`'s variables (variables already set win, as with node --env-file). */
 export function environment(args: CleanupArgs, env: Env): Env {
   if (args.envFile === undefined) return env;
   let content: string;
   try {
     content = readFileSync(args.envFile, 'utf8');
   } catch (error) {
-    throw new UsageError(`--env-file ${args.envFile}: ${(error as Error).message}`);
+    throw new UsageError(`--env-from ${args.envFile}: ${(error as Error).message}`);
   }
   return { ...parseEnv(content), ...env };
 }
