@@ -94,6 +94,7 @@ const CORE_KEYS = new Set([
   'SESSION_TYPE', 'SESSION_PERMANENT', 'SESSION_USE_SIGNER', 'SECRET_KEY', 'SECRET_KEY_FALLBACKS', 'SESSION_KEY_PREFIX',
   'SESSION_ID_LENGTH', 'PERMANENT_SESSION_LIFETIME', 'SESSION_REFRESH_EACH_REQUEST', 'SESSION_SERIALIZATION_FORMAT',
   'SESSION_TOUCH_AFTER', 'SESSION_ABSOLUTE_LIFETIME', 'SESSION_USER_FIELD', 'SESSION_LISTED_FIELDS',
+  'SESSION_LOCK', 'SESSION_LOCK_WAIT', 'SESSION_LOCK_LEASE',
 ]);
 
 /**
@@ -186,11 +187,28 @@ function translate(config: Config, ignored: ReadonlySet<string>): SessionOptions
     const fields = config.SESSION_LISTED_FIELDS;
     options.listedFields = Array.isArray(fields) ? fields.map((field) => readString(field, 'SESSION_LISTED_FIELDS')) : readString(fields, 'SESSION_LISTED_FIELDS').split(',').map((field) => field.trim());
   }
+  const lock = readLock(config);
+  if (lock !== undefined) options.lock = lock;
   if (config.SESSION_SERIALIZATION_FORMAT !== undefined) {
     options.serializer = readSerializer(config.SESSION_SERIALIZATION_FORMAT);
   }
   if (Object.keys(cookie).length > 0) options.cookie = cookie;
   return options;
+}
+
+/** SESSION_LOCK turns the per-session lock on; SESSION_LOCK_WAIT and SESSION_LOCK_LEASE tune it (and need it on). */
+function readLock(config: Config): SessionOptions['lock'] {
+  const on = config.SESSION_LOCK !== undefined && readBoolean(config.SESSION_LOCK, 'SESSION_LOCK');
+  const wait = config.SESSION_LOCK_WAIT === undefined ? undefined : readDuration(config.SESSION_LOCK_WAIT, 'SESSION_LOCK_WAIT');
+  const lease = config.SESSION_LOCK_LEASE === undefined ? undefined : readDuration(config.SESSION_LOCK_LEASE, 'SESSION_LOCK_LEASE');
+  if (!on) {
+    if (wait !== undefined || lease !== undefined) {
+      throw new SessionConfigError('SESSION_LOCK_WAIT or SESSION_LOCK_LEASE is set but SESSION_LOCK is not: set SESSION_LOCK=true to lock sessions.');
+    }
+    return config.SESSION_LOCK === undefined ? undefined : false;
+  }
+  if (wait === undefined && lease === undefined) return true;
+  return { ...(wait === undefined ? {} : { wait }), ...(lease === undefined ? {} : { lease }) };
 }
 
 function readType(value: unknown): StoreType | undefined {

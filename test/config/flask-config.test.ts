@@ -117,6 +117,25 @@ describe('fromEnv', () => {
     expect(() => fromEnv({ SESSION_TYP: 'memory' })).toThrow(/unknown setting SESSION_TYP/);
   });
 
+  it('SESSION_USER_FIELD and SESSION_LISTED_FIELDS name the user and the listed fields', () => {
+    expect(fromEnv({ SESSION_TYPE: 'memory', SESSION_USER_FIELD: 'passport.user', SESSION_LISTED_FIELDS: 'agent, ip' })).toEqual({
+      type: 'memory',
+      userField: 'passport.user',
+      listedFields: ['agent', 'ip'],
+    });
+    expect(fromFlaskConfig({ SESSION_USER_FIELD: 'user_id', SESSION_LISTED_FIELDS: ['agent'] })).toEqual({ userField: 'user_id', listedFields: ['agent'] });
+    expect(() => new SessionEngine(fromEnv({ SESSION_TYPE: 'memory', SESSION_LISTED_FIELDS: 'agent' }))).toThrow(/listedFields is set without userField/);
+  });
+
+  it('SESSION_LOCK turns the per-session lock on, SESSION_LOCK_WAIT and SESSION_LOCK_LEASE tune it', () => {
+    expect(fromEnv({ SESSION_TYPE: 'memory', SESSION_LOCK: 'true' })).toEqual({ type: 'memory', lock: true });
+    expect(fromEnv({ SESSION_TYPE: 'memory', SESSION_LOCK: 'false' })).toEqual({ type: 'memory', lock: false });
+    expect(fromEnv({ SESSION_TYPE: 'memory', SESSION_LOCK: '1', SESSION_LOCK_LEASE: '30s' })).toEqual({ type: 'memory', lock: { lease: '30s' } });
+    expect(fromFlaskConfig({ SESSION_LOCK: true, SESSION_LOCK_WAIT: 2, SESSION_LOCK_LEASE: 20 })).toEqual({ lock: { wait: 2, lease: 20 } });
+    expect(() => fromEnv({ SESSION_LOCK_WAIT: '2s' })).toThrow(/SESSION_LOCK is not: set SESSION_LOCK=true/);
+    expect(() => new SessionEngine(fromEnv({ SESSION_TYPE: 'memory', SESSION_LOCK: 'yes', SESSION_LOCK_LEASE: '10ms' }))).toThrow(/lock\.lease must be at least one second/);
+  });
+
   it('SESSION_ABSOLUTE_LIFETIME sets the absolute timeout, and a bad one fails at start-up', () => {
     expect(fromEnv({ SESSION_TYPE: 'memory', SESSION_ABSOLUTE_LIFETIME: '8h' })).toEqual({ type: 'memory', absoluteLifetime: '8h' });
     expect(fromFlaskConfig({ SESSION_TYPE: 'memory', SESSION_ABSOLUTE_LIFETIME: 28_800 })).toEqual({ type: 'memory', absoluteLifetime: 28_800 });
