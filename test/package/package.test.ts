@@ -40,7 +40,7 @@ function esmImports(script: string): [string, string][] {
 }
 
 beforeAll(() => {
-  if (!existsSync(`${root}dist/index.js`)) execFileSync('npx', ['tsup', '--silent'], { cwd: root, stdio: 'inherit' });
+  if (!existsSync(`${root}dist/index.js`) || !existsSync(`${root}dist/cli.js`)) execFileSync('npx', ['tsup', '--silent'], { cwd: root, stdio: 'inherit' });
 }, 120_000);
 
 describe('package shape', () => {
@@ -128,4 +128,32 @@ describe('package shape', () => {
       rmSync(consumer, { recursive: true, force: true });
     }
   });
+
+  it('the packed package has the sessionkit bin: npx sessionkit cleanup --help, and a cleanup through it', () => {
+    // The tarball npm would publish, unpacked where npm installs it, with the link npm makes in node_modules/.bin.
+    const consumer = mkdtempSync(join(tmpdir(), 'sessionkit-bin-'));
+    try {
+      const [{ filename }] = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', consumer], { cwd: root, encoding: 'utf8' })) as [{ filename: string }];
+      const installed = join(consumer, 'node_modules', 'sessionkit');
+      mkdirSync(installed, { recursive: true });
+      execFileSync('tar', ['-xzf', join(consumer, filename), '-C', installed, '--strip-components', '1']);
+      for (const dependency of ['cookie', '@msgpack/msgpack']) {
+        mkdirSync(dirname(join(consumer, 'node_modules', dependency)), { recursive: true });
+        symlinkSync(`${root}node_modules/${dependency}`, join(consumer, 'node_modules', dependency));
+      }
+      const packed = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
+      expect(packed.bin).toEqual({ sessionkit: './dist/cli.js' });
+      mkdirSync(join(consumer, 'node_modules', '.bin'));
+      symlinkSync('../sessionkit/dist/cli.js', join(consumer, 'node_modules', '.bin', 'sessionkit'));
+      writeFileSync(join(consumer, 'package.json'), '{"name":"consumer","private":true}');
+      const npx = (args: string[]) => execFileSync('npx', ['--no-install', 'sessionkit', ...args], { cwd: consumer, encoding: 'utf8', env: { PATH: process.env.PATH } });
+
+      expect(npx(['cleanup', '--help'])).toMatch(/^Usage: sessionkit cleanup \[options\]/);
+      // The filesystem store needs no optional library: the bin loads it through the package's own export.
+      mkdirSync(join(consumer, 'sessionkit_sessions'));
+      expect(npx(['cleanup', '--type', 'filesystem'])).toMatch(/^sessionkit cleanup: removed 0 expired sessions from filesystem in 1 batch/);
+    } finally {
+      rmSync(consumer, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
