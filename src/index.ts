@@ -4,6 +4,7 @@ export type { SessionOptions, CookieOptions, Logger, SameSite } from './core/opt
 export type { Session, SessionData, SessionControls } from './core/session.js';
 export { StoreError, wrapStoreError, isExpired, type Store, type StoreRecord, type StoreCapability, type SweepOptions } from './core/store.js';
 export { SessionConfigError } from './core/errors.js';
+export { SessionLockTimeoutError } from './core/session-lock.js';
 export type { Codec } from './core/codec/codec.js';
 export { STORE_TYPES, type StoreType, type StoreTypeOptions } from './config/store-registry.js';
 export { fromFlaskConfig, fromEnv } from './config/flask-config.js';

@@ -25,8 +25,6 @@ export interface Carrier {
   readonly opensSync: boolean;
   /** Largest Set-Cookie header the carrier accepts (a sealed session must fit a browser's cookie). */
   readonly maxCookieBytes: number | undefined;
-  /** The session id a cookie value carries (ids in a store); undefined when it is not ours, or the cookie holds the session. */
-  idOf?(cookieValue: string): string | undefined;
   /** The record a cookie value points to or holds; undefined when the value is not ours or the record is gone. */
   open(cookieValue: string): Promise<CarriedRecord | undefined>;
   openSync(cookieValue: string): CarriedRecord | undefined;

@@ -118,17 +118,21 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     if (!this.#carrier) await this.ready;
     const carrier = this.#carrier!;
     const cookieValue = readCookie(cookieHeader, this.cookieName);
-    const lock = cookieValue === undefined ? undefined : await this.#lock(carrier, cookieValue);
-    let carried: CarriedRecord | undefined;
-    try {
-      carried = cookieValue === undefined ? undefined : await carrier.open(cookieValue);
-    } catch (error) {
-      await lock?.release().catch(ignore);
-      throw error;
+    let carried = cookieValue === undefined ? undefined : await carrier.open(cookieValue);
+    // Locked only once the record is known to exist, so that made-up ids cost no lock writes;
+    // then read again, for the holder before us may have changed it.
+    const lock = carried && (await this.#lock(carrier, carried));
+    if (lock) {
+      try {
+        carried = await carrier.open(cookieValue!);
+      } catch (error) {
+        await lock.release().catch(ignore);
+        throw error;
+      }
     }
     let session = this.#sessionFrom(carrier, cookieValue !== undefined, carried, kind);
     if (lock) {
-      // A session that turned out fresh has a new id nobody else knows: nothing to hold.
+      // A session that turned out fresh (gone while we waited) has a new id nobody else knows: nothing to hold.
       if (session.isNew) void this.#release(lock);
       else this.#stateOf(session).lock = lock;
     }
@@ -153,10 +157,9 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     return this.#session(kind, state, data);
   }
 
-  /** Waits for the lock of the session a cookie names (with `lock`); undefined without one or for a cookie that is not ours. */
-  async #lock(carrier: Carrier, cookieValue: string): Promise<HeldLock | undefined> {
-    const id = this.#locks && carrier.idOf?.(cookieValue);
-    return id === undefined ? undefined : this.#locks!.acquire(carrier.key(`lock.${id}`));
+  /** Waits for the lock of a session read from its store (with `lock`); undefined without the option. */
+  async #lock(carrier: Carrier, carried: CarriedRecord): Promise<HeldLock | undefined> {
+    return this.#locks && carried.id !== undefined ? this.#locks.acquire(carrier.key(`lock.${carried.id}`)) : undefined;
   }
 
   /**

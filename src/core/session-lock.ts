@@ -130,6 +130,7 @@ function lockDuration(value: Duration, what: string): number {
 
 /** A request waited `waitMs` for the lock of its session and gave up. */
 export class SessionLockTimeoutError extends StoreError {
+  override readonly name = 'SessionLockTimeoutError';
   constructor(
     storeName: string,
     readonly waitedMs: number,

@@ -19,11 +19,6 @@ export class StoreCarrier implements Carrier {
     this.#keyPrefix = keyPrefix;
   }
 
-  /** The id a cookie value carries, if it is a valid (signed) one: what a per-session lock is taken on. */
-  idOf(cookieValue: string): string | undefined {
-    return this.#ids.decode(cookieValue);
-  }
-
   async open(cookieValue: string): Promise<CarriedRecord | undefined> {
     const id = this.#ids.decode(cookieValue);
     if (id === undefined) return undefined;

@@ -112,7 +112,8 @@ export function sweepLimit(storeName: string, options: SweepOptions | undefined)
 
 /** A failure of the backend itself (not "not found"), with the store's name and a remedy. */
 export class StoreError extends Error {
-  override readonly name = 'StoreError';
+  // A string, not the literal: subclasses (SessionLockTimeoutError) name themselves.
+  override readonly name: string = 'StoreError';
   constructor(
     readonly storeName: string,
     message: string,
