@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Codec } from './codec/codec.js';
 import { perUserKey, updateRecord } from './per-user-record.js';
-import { StoreError, type Store, type StoreRecord } from './store.js';
+import { SessionConfigError } from './errors.js';
+import type { Store, StoreRecord } from './store.js';
 
 /**
  * One session of a user, as the index records it. `until` is how long the entry must
@@ -41,7 +42,9 @@ export class UserIndex {
 
   constructor(store: Store, keyOf: (name: string) => string, codec: Codec, maxRetries: number) {
     if (!store.create || !store.setIf) {
-      throw new StoreError(store.name, 'userField needs a store with create and setIf (compare-and-set) to keep the user index correct.');
+      throw new SessionConfigError(
+        `userField needs a store with insert-if-absent (create) and compare-and-set (setIf) to keep its index of users correct; the ${store.name} store lacks them. Use a sessionkit store.`,
+      );
     }
     this.#store = store;
     this.#keyOf = keyOf;

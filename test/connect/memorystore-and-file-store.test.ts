@@ -11,6 +11,7 @@ import createMemoryStore from 'memorystore';
 import createFileStore from 'session-file-store';
 import { describe, expect, it } from 'vitest';
 import { fromConnectStore } from '../../src/connect/index.js';
+import { SessionEngine } from '../../src/core/engine.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
 import { plantExpressSession, sleep } from './helpers.js';
@@ -35,6 +36,14 @@ const fileFixture = async () => {
 };
 describeStore('fromConnectStore(session-file-store)', fileFixture, ['touch'], { plantForeignValue: plantExpressSession(() => files!) });
 describeSessionsOverHttp('fromConnectStore(session-file-store)', fileFixture, { compareAndSet: false });
+
+describe('fromConnectStore: what needs compare-and-set is refused at start-up', () => {
+  it('userField and lock name what the connect store lacks', () => {
+    const store = fromConnectStore(new MemoryStore({ checkPeriod: 0 }));
+    expect(() => new SessionEngine({ store, userField: 'user' })).toThrow(/userField needs a store with insert-if-absent \(create\) and compare-and-set/);
+    expect(() => new SessionEngine({ store, lock: true })).toThrow(/lock needs a store with insert-if-absent \(create\) and compare-and-set/);
+  });
+});
 
 describe('fromConnectStore: what the stores themselves do not check', () => {
   it('memorystore with its own ttl (60 s) keeps a record past its expiry; it reads as absent all the same', async () => {

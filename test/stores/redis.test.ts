@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { RedisStore } from '../../src/stores/redis.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
 import { describeStoreLock } from '../conformance/lock-suite.js';
+import { describeLockedSessions } from '../conformance/locked-sessions-suite.js';
+import { describeUserSessions } from '../conformance/user-sessions-suite.js';
 import { describeOutages } from '../conformance/outage-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
 import { CookieJar, listen } from '../helpers/http.js';
@@ -153,6 +155,11 @@ describeWithServer('redis cluster', { requires: REDIS_CLUSTER_REQUIRES, start: (
   // The HTTP suite (which runs the lock suite for every other store) does not run on the cluster.
   describeStoreLock('redis cluster (node-redis createCluster)', nodeRedisCluster);
   describeStoreLock('redis cluster (ioredis Cluster)', ioredisCluster);
+  // A user's index and the lock are single keys: nothing in them crosses slots.
+  describeUserSessions('redis cluster (node-redis createCluster)', nodeRedisCluster);
+  describeUserSessions('redis cluster (ioredis Cluster)', ioredisCluster);
+  describeLockedSessions('redis cluster (node-redis createCluster)', nodeRedisCluster);
+  describeLockedSessions('redis cluster (ioredis Cluster)', ioredisCluster);
 
   it('spreads sessions over the masters, following MOVED redirects', async () => {
     const client = new IOCluster([{ host: rootNode().host, port: rootNode().port }]);
