@@ -24,39 +24,48 @@ export interface SweepTarget {
   readonly table: string;
   readonly partitionKey: string;
   /**
-   * Where the last sweep with a limit stopped (the store keeps it between calls): the next
-   * one resumes there instead of scanning the live items before it again, so a sweep in
-   * bounded batches costs about one pass over the table rather than one per batch.
+   * Where the last sweep with a limit stopped, and when (the store keeps it between calls):
+   * the next one, if it follows within RESUME_WITHIN_MS, resumes there instead of scanning
+   * the live items before it again, so a run of bounded batches is about one pass over the
+   * table rather than one per batch.
    */
-  readonly position: { resumeKey?: Item | undefined };
+  readonly position: { resumeKey?: Item | undefined; at?: number | undefined };
   /** The store's own operation runner: table set-up, timeout and error wrapping. */
   run<T>(action: string, operation: (signal: AbortSignal) => Promise<T>): Promise<T>;
 }
 
 /**
- * Deletes expired items, at most `limit`. A sweep with a limit starts where the previous
- * one stopped; when it started there and reaches the end of the table, it goes on from the
- * beginning, so a sweep that resolves fewer than `limit` has looked at every item.
+ * A limited sweep that follows the last one within this long continues its pass over the
+ * table; a later one (the next cron run) starts a pass of its own at the beginning.
+ */
+const RESUME_WITHIN_MS = 60_000;
+
+/**
+ * Deletes expired items, at most `limit`. Sweeps with a limit that follow each other
+ * closely make one pass over the table together: each resumes after the last item the
+ * previous one deleted (re-reading at most the rest of its Scan page), and the one that
+ * reaches the end of the table, resolving fewer than `limit`, ends the pass.
  */
 export async function sweepExpired(target: SweepTarget, limit = Infinity): Promise<number> {
+  const { position } = target;
+  const resume = Number.isFinite(limit) && position.at !== undefined && Date.now() - position.at < RESUME_WITHIN_MS;
+  let startKey = resume ? position.resumeKey : undefined;
+  position.resumeKey = undefined;
+  position.at = undefined;
   let removed = 0;
-  let startKey = Number.isFinite(limit) ? target.position.resumeKey : undefined;
-  let wrapAround = startKey !== undefined;
-  target.position.resumeKey = undefined;
   for (;;) {
     const page = await scanExpired(target, startKey, { ProjectionExpression: '#pk', ExpressionAttributeNames: { '#pk': target.partitionKey } });
     const items = page.Items ?? [];
     const keys = items.slice(0, limit - removed);
     for (let i = 0; i < keys.length; i += BATCH_SIZE) removed += await deleteBatch(target, keys.slice(i, i + BATCH_SIZE));
     if (removed >= limit) {
-      // The rest of this page (if any) is looked at again next time; its deleted items are gone.
-      target.position.resumeKey = keys.length === items.length ? page.LastEvaluatedKey : startKey;
+      // The next sweep starts after the last item deleted here (a Scan position need not be a live item).
+      position.resumeKey = keys.length === items.length ? page.LastEvaluatedKey : keys[keys.length - 1];
+      position.at = Date.now();
       return removed;
     }
     startKey = page.LastEvaluatedKey;
-    if (startKey) continue;
-    if (!wrapAround) return removed;
-    wrapAround = false;
+    if (!startKey) return removed;
   }
 }
 
