@@ -86,7 +86,11 @@ export class StoreWriter {
 
   async #update(session: object, key: string, state: SessionState, bytes: Uint8Array, expiresAt: number): Promise<Written | undefined> {
     const store = this.#store;
-    if (!store.setIf || state.version === undefined) return { bytes, version: await store.set(key, { data: bytes, expiresAt }) };
+    if (!store.setIf) return { bytes, version: await store.set(key, { data: bytes, expiresAt }) };
+    // No version: this request wrote the record already (create and compare-and-set report
+    // none). Going through the merge reads the version first, so that a record destroyed or
+    // revoked since that write is not brought back by a blind set.
+    if (state.version === undefined) return this.#mergeAfterConflict(session, key, state, bytes, expiresAt);
     if (await store.setIf(key, { data: bytes, expiresAt }, state.version)) return { bytes, version: undefined };
     return this.#mergeAfterConflict(session, key, state, bytes, expiresAt);
   }

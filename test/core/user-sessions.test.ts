@@ -135,6 +135,18 @@ describe('a user\'s sessions: what the engine keeps in step', () => {
     expect((await engine.load(cookie)).user).toBeUndefined();
   });
 
+  it('a request that saved once and writes again after its session was revoked does not bring it back', async () => {
+    const { engine, login } = setup();
+    const cookie = await login('u');
+    const session = await engine.load(cookie);
+    session.a = 1;
+    await session.save();
+    expect(await engine.revokeSessions('u')).toBe(1);
+    session.b = 2;
+    await engine.commit(session).persist();
+    expect((await engine.load(cookie)).user).toBeUndefined();
+  });
+
   it('a stored userField value that is not an id is not indexed, with one warning', async () => {
     const warnings: string[] = [];
     const { request } = setup({ userField: 'passport.user', logger: { warn: (m) => warnings.push(m), info: () => {} } });
