@@ -6,7 +6,7 @@
 import { SessionConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { wrapStoreError, type Store } from '../core/store.js';
-import { createStoreByType } from '../config/store-registry.js';
+import { createStoreByType, type StoreType } from '../config/store-registry.js';
 import { cleanupSessions, type CleanupProgress } from '../maintenance/cleanup.js';
 import { HELP, parseCleanupArgs, UsageError, type CleanupArgs } from './args.js';
 import { closeClient, withClient } from './clients.js';
@@ -37,7 +37,7 @@ export async function cleanupCommand(argv: readonly string[], context: CommandCo
   };
   let options: Record<string, unknown>;
   let store: Store;
-  let type;
+  let type: StoreType | undefined;
   try {
     const target = cleanupTarget(args, environment(args, context.env));
     type = target.type;
@@ -50,7 +50,7 @@ export async function cleanupCommand(argv: readonly string[], context: CommandCo
     store = await createStoreByType(type, options, stderrLogger(context, args.quiet));
   } catch (error) {
     // Not a mistake in the settings: the store itself could not be opened (a file that is not a database).
-    const failure = error instanceof UsageError || error instanceof SessionConfigError || type === undefined ? error : wrapStoreError(type, 'opening the store', 'Check the settings that name it.', error);
+    const failure = isSettingsError(error) || type === undefined ? error : wrapStoreError(type, 'opening the store', 'Check the settings that name it.', error);
     return usage(context, failure);
   }
 
@@ -81,8 +81,14 @@ export async function cleanupCommand(argv: readonly string[], context: CommandCo
   }
 }
 
+/** A mistake in the flags or settings, or a client library that is not installed (loadOptional's npm install line). */
+function isSettingsError(error: unknown): error is Error {
+  if (error instanceof UsageError || error instanceof SessionConfigError) return true;
+  return error instanceof Error && (error.cause as { code?: unknown } | undefined)?.code === 'MODULE_NOT_FOUND';
+}
+
 function usage(context: CommandContext, error: unknown): number {
-  if (!(error instanceof UsageError || error instanceof SessionConfigError)) {
+  if (!isSettingsError(error)) {
     context.stderr.write(`${failureLine(error instanceof Error ? error.message : String(error), undefined)}\n`);
     return EXIT.storeFailed;
   }

@@ -2,7 +2,7 @@
  * Meta-tests on the published shape: the exports map points at files the build made,
  * and importing the core or a store module loads no optional peer library.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -152,6 +152,10 @@ describe('package shape', () => {
       // The filesystem store needs no optional library: the bin loads it through the package's own export.
       mkdirSync(join(consumer, 'sessionkit_sessions'));
       expect(npx(['cleanup', '--type', 'filesystem'])).toMatch(/^sessionkit cleanup: removed 0 expired sessions from filesystem in 1 batch/);
+      // A client library that is not installed is a settings error (exit 2) with the npm install line.
+      const missing = spawnSync('npx', ['--no-install', 'sessionkit', 'cleanup', '--type', 'dynamodb', '--region', 'eu-west-1'], { cwd: consumer, encoding: 'utf8', env: { PATH: process.env.PATH } });
+      expect(missing.status, missing.stderr).toBe(2);
+      expect(missing.stderr).toContain('npm install @aws-sdk/client-dynamodb');
     } finally {
       rmSync(consumer, { recursive: true, force: true });
     }
