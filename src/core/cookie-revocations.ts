@@ -2,21 +2,10 @@ import type { Codec } from './codec/codec.js';
 import { setBounded } from './bounded-map.js';
 import { perUserKey, updateRecord } from './per-user-record.js';
 import type { Payload } from './payload.js';
-import type { SessionState } from './session-state.js';
+import type { ResolvedRevocations } from './options.js';
+import type { SessionState, SignedIn } from './session-state.js';
 import type { Store, StoreRecord } from './store.js';
 import type { UserField } from './user-field.js';
-
-/** Where revocations of sealed cookie sessions are kept, and how stale a server's view of them may be. */
-export interface ResolvedRevocations {
-  readonly store: Store;
-  readonly maxStaleMs: number;
-}
-
-/** Since when a sealed session belongs to its user: what a revocation is compared with. */
-export interface SignedIn {
-  readonly user: string;
-  readonly at: number;
-}
 
 /**
  * Browsers keep no cookie longer than 400 days (RFC 6265bis caps Max-Age and Expires), so a

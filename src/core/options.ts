@@ -8,7 +8,6 @@ import { isSessionMigration, type SessionMigration } from './migration.js';
 import type { Store } from './store.js';
 import { createStoreByType, type StoreType, type StoreTypeOptions } from '../config/store-registry.js';
 import { isCarrierSource, type CarrierSource } from './carrier.js';
-import type { ResolvedRevocations } from './cookie-revocations.js';
 import { resolveLockOption, type LockOption, type LockSettings } from './session-lock.js';
 
 export type { Logger };
@@ -134,6 +133,12 @@ export interface ResolvedCookieOptions {
   secure: boolean | 'auto';
   sameSite: SameSite;
   partitioned: boolean;
+}
+
+/** Where revocations of sealed cookie sessions are kept, and how stale a server's view of them may be. */
+export interface ResolvedRevocations {
+  readonly store: Store;
+  readonly maxStaleMs: number;
 }
 
 export interface ResolvedOptions {

@@ -1,9 +1,20 @@
 import type { CookieSettings } from './cookie-header.js';
 import { generateId } from './ids.js';
 import type { ResolvedOptions } from './options.js';
-import type { SignedIn } from './cookie-revocations.js';
 import type { HeldLock } from './session-lock.js';
-import type { IndexedAs } from './user-sessions.js';
+
+/** The user index entry a session has (./user-sessions.ts): whose, under which id, and until when it covers it. */
+export interface IndexedAs {
+  readonly user: string;
+  readonly id: string;
+  readonly until: number;
+}
+
+/** Since when a sealed session belongs to its user (./cookie-revocations.ts): what a revocation is compared with. */
+export interface SignedIn {
+  readonly user: string;
+  readonly at: number;
+}
 
 /** What a session object shows of its state: all that a composite of sessions has too. */
 export interface SessionFacts {

@@ -1,7 +1,7 @@
 import type { Carrier } from './carrier.js';
 import type { Codec } from './codec/codec.js';
 import type { Payload } from './payload.js';
-import type { SessionState } from './session-state.js';
+import type { IndexedAs, SessionState } from './session-state.js';
 import type { Store, StoreRecord } from './store.js';
 import type { UserField } from './user-field.js';
 import { handleOf, UserIndex } from './user-index.js';
@@ -33,13 +33,6 @@ export interface ListSessionsOptions {
 export interface RevokeSessionsOptions {
   /** A session to keep: the request's own session object, or a handle from `listSessions`. */
   except?: object | string;
-}
-
-/** The index entry a session has, as its state remembers it. */
-export interface IndexedAs {
-  readonly user: string;
-  readonly id: string;
-  readonly until: number;
 }
 
 /** What a commit does to the user index: entries to add before the write and remove after it. */
