@@ -6,7 +6,7 @@ import { SessionConfigError } from '../core/errors.js';
 import { consoleLogger, type Logger } from '../core/logger.js';
 import { isExpired, sweepLimit, wrapStoreError, type Store, type StoreRecord, type SweepOptions } from '../core/store.js';
 import { list, removeStaleTemporaries, STALE_TEMPORARIES, temporaryPath, type Listing } from './filesystem/directory.js';
-import { EXPIRY_OFFSET, decode, encode, expiryBytes, type FileRecord } from './filesystem/format.js';
+import { EXPIRY_OFFSET, decode, encode, expiryBytes, readExpiry, type FileRecord } from './filesystem/format.js';
 import { storeCall } from './shared/call.js';
 import { foreignValue } from './shared/foreign.js';
 
@@ -66,11 +66,11 @@ export class FileSystemStore implements Store {
   }
 
   async set(key: string, record: StoreRecord): Promise<string> {
-    return this.#locked(key, () => this.#write(key, record, 'write'));
+    return this.#locked(this.#path(key), () => this.#write(key, record, 'write'));
   }
 
   async create(key: string, record: StoreRecord): Promise<boolean> {
-    return this.#locked(key, async () => {
+    return this.#locked(this.#path(key), async () => {
       if (await this.get(key)) return false;
       await this.#write(key, record, 'create');
       return true;
@@ -78,7 +78,7 @@ export class FileSystemStore implements Store {
   }
 
   async setIf(key: string, record: StoreRecord, expectedVersion: string): Promise<boolean> {
-    return this.#locked(key, async () => {
+    return this.#locked(this.#path(key), async () => {
       const current = await this.get(key);
       if (!current || current.version !== expectedVersion) return false;
       await this.#write(key, record, 'write');
@@ -91,7 +91,7 @@ export class FileSystemStore implements Store {
    * as they are, and an aligned 8-byte write cannot be torn into a half-old expiry.
    */
   async touch(key: string, expiresAt: number): Promise<void> {
-    await this.#locked(key, async () => {
+    await this.#locked(this.#path(key), async () => {
       if (!(await this.get(key))) return;
       const handle = await this.#attempt('touch', () => open(this.#path(key), 'r+'));
       try {
@@ -103,7 +103,7 @@ export class FileSystemStore implements Store {
   }
 
   async delete(key: string): Promise<void> {
-    await this.#locked(key, () => this.#remove(this.#path(key), 'delete'));
+    await this.#locked(this.#path(key), () => this.#remove(this.#path(key), 'delete'));
   }
 
   /**
@@ -117,7 +117,7 @@ export class FileSystemStore implements Store {
     let removed = 0;
     for (const { path, expiresAt } of (await this.#list(options?.onLeftovers)).sessions) {
       if (removed >= limit) break;
-      if (isExpired({ expiresAt }, now) && (await this.#remove(path, 'sweep'))) removed++;
+      if (isExpired({ expiresAt }, now) && (await this.#removeIfExpired(path))) removed++;
     }
     return removed;
   }
@@ -178,6 +178,19 @@ export class FileSystemStore implements Store {
     return true;
   }
 
+  /**
+   * Unlinks a session file that is still expired, checked under the file's lock: locks and
+   * user indexes are written again over their expired selves, and a sweep that listed one as
+   * expired must not remove it once it is live again.
+   */
+  #removeIfExpired(path: string, remove: () => Promise<boolean> = () => this.#remove(path, 'sweep')): Promise<boolean> {
+    return this.#locked(path, async () => {
+      // Not one of ours (or gone): 0, as the listing counts it, so a corrupt file goes too.
+      const expiresAt = (await readExpiry(path)) ?? 0;
+      return isExpired({ expiresAt }) && remove();
+    });
+  }
+
   /** Keeps a running count of session files and prunes when it passes the threshold. */
   async #counted(change: number): Promise<void> {
     if (this.#fileCount === undefined) {
@@ -196,7 +209,12 @@ export class FileSystemStore implements Store {
     let count = files.length;
     for (const file of files) {
       if (count <= this.threshold && !isExpired(file, now)) break;
-      await unlink(file.path).catch(() => {});
+      if (isExpired(file, now)) {
+        // Expired when listed; gone, or live again, by now: either way not to count.
+        // Unlinked without counting: this sweep sets the count itself.
+        const unlinked = () => unlink(file.path).then(() => true, () => false);
+        if (!(await this.#removeIfExpired(file.path, unlinked).catch(() => false))) continue;
+      } else await unlink(file.path).catch(() => {});
       count--;
     }
     this.#fileCount = count;
@@ -225,7 +243,7 @@ export class FileSystemStore implements Store {
     this.#directoryReady = true;
   }
 
-  /** Runs operations on one key one after another. */
+  /** Runs operations on one file (one key) one after another. */
   #locked<R>(key: string, operation: () => Promise<R>): Promise<R> {
     const previous = this.#locks.get(key) ?? Promise.resolve();
     const result = previous.then(operation, operation);

@@ -48,6 +48,9 @@ import { Code, grpcCode, remedyFor } from './errors.js';
 import { resolveOptions, type DatastoreStoreOptions } from './options.js';
 import { expiredQuery, SWEEP_BATCH } from './sweep.js';
 
+/** Entities one transaction may touch on the legacy Datastore (25 entity groups). */
+const TRANSACTION_KEYS = 25;
+
 export type { DatastoreStoreOptions };
 export { SWEEP_BATCH };
 
@@ -146,8 +149,8 @@ export class DatastoreStore implements Store {
   /**
    * Removes expired entities (at most `limit`): a keys-only query `expiresAt < now`, page by
    * page (cursors), each page of up to 500 keys deleted in one commit, each step within the
-   * timeout. Session ids are random and an expired session is never written again (setIf
-   * and touch refuse it), so deleting without a transaction cannot remove a live session.
+   * timeout. Each page is deleted in a transaction that reads it again: records that are
+   * written again over their expired selves (locks, user indexes) must not go.
    */
   async deleteExpired(options?: SweepOptions): Promise<number> {
     const limit = sweepLimit(this.name, options);
@@ -157,10 +160,7 @@ export class DatastoreStore implements Store {
     for (;;) {
       const size = Math.min(SWEEP_BATCH, limit - removed);
       const page = await this.#expiredPage(now, cursor, size);
-      if (page.keys.length > 0) {
-        await this.#run('sweep (delete)', (deadline) => this.#client.delete(page.keys, deadline()));
-        removed += page.keys.length;
-      }
+      if (page.keys.length > 0) removed += await this.#run('sweep (delete)', (deadline) => this.#deleteStillExpired(page.keys, deadline));
       if (page.keys.length < size || !page.next || removed >= limit) return removed;
       cursor = page.next;
     }
@@ -176,6 +176,36 @@ export class DatastoreStore implements Store {
       expired += page.keys.length;
       if (page.keys.length < SWEEP_BATCH || !page.next) return expired;
       cursor = page.next;
+    }
+  }
+
+  /**
+   * Deletes those of `keys` that are still expired, each group of TRANSACTION_KEYS in one
+   * transaction that reads them again: a record written again over its expired self since
+   * the query (a lock or a user index is; a session id never) is read live there and stays.
+   * A concurrent write to one of them aborts the transaction, and the group is read again.
+   * Resolves how many went.
+   */
+  async #deleteStillExpired(keys: Key[], deadline: Deadline): Promise<number> {
+    let removed = 0;
+    for (let i = 0; i < keys.length; i += TRANSACTION_KEYS) removed += await this.#deleteGroupStillExpired(keys.slice(i, i + TRANSACTION_KEYS), deadline);
+    return removed;
+  }
+
+  async #deleteGroupStillExpired(keys: Key[], deadline: Deadline): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      const transaction = this.#client.transaction();
+      try {
+        await transaction.run({ gaxOptions: deadline() });
+        const entities = (await transaction.get(keys, { gaxOptions: deadline() }))[0] as unknown as Record<string | symbol, unknown>[];
+        const expired = entities.filter((entity) => this.#found(entity) === 'expired').map((entity) => entity[this.#client.KEY] as Key);
+        transaction.delete(expired);
+        await transaction.commit(deadline());
+        return expired.length;
+      } catch (error) {
+        rollbackQuietly(transaction, deadline);
+        if (grpcCode(error) !== Code.ABORTED || attempt === 3) throw error;
+      }
     }
   }
 

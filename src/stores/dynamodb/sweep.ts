@@ -2,20 +2,19 @@
  * deleteExpired for DynamoDB: scan the whole table page by page and delete expired items
  * in batches of 25. On real DynamoDB this is a full-table scan, paid for by every item
  * read: enable the table's native TTL instead and call it only where TTL is missing
- * (emulators). Expired items are never written again (session ids are random), so a
- * batch delete without a condition cannot remove a live session.
+ * (emulators). Each delete is conditional on the item still being expired: locks and user
+ * indexes are written again over their expired selves, and a sweep that found one expired
+ * must not remove it once it is live again. (BatchWriteItem takes no condition, so these are
+ * DeleteItem calls, DELETE_CONCURRENCY at a time.)
  */
 import type * as DynamoDB from '@aws-sdk/client-dynamodb';
-import { StoreError } from '../../core/store.js';
+import { errorName } from './errors.js';
 import { number, type Item } from './item.js';
 
-/** BatchWriteItem's maximum number of requests. */
-const BATCH_SIZE = 25;
+/** Conditional deletes in flight at once. */
+const DELETE_CONCURRENCY = 25;
 /** Items evaluated per Scan page, so one page is a bounded request. */
 const SCAN_PAGE_ITEMS = 1000;
-/** Attempts at a batch whose items come back unprocessed (throttling) before giving up. */
-const BATCH_ATTEMPTS = 8;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface SweepTarget {
   readonly storeName: string;
@@ -57,7 +56,7 @@ export async function sweepExpired(target: SweepTarget, limit = Infinity): Promi
     const page = await scanExpired(target, startKey, { ProjectionExpression: '#pk', ExpressionAttributeNames: { '#pk': target.partitionKey } });
     const items = page.Items ?? [];
     const keys = items.slice(0, limit - removed);
-    for (let i = 0; i < keys.length; i += BATCH_SIZE) removed += await deleteBatch(target, keys.slice(i, i + BATCH_SIZE));
+    for (let i = 0; i < keys.length; i += DELETE_CONCURRENCY) removed += await deleteStillExpired(target, keys.slice(i, i + DELETE_CONCURRENCY));
     if (removed >= limit) {
       // The next sweep starts after the last item deleted here (a Scan position need not be a live item).
       position.resumeKey = keys.length === items.length ? page.LastEvaluatedKey : keys[keys.length - 1];
@@ -99,22 +98,29 @@ function scanExpired(
   return target.run(extra.Select ? 'count (scan)' : 'sweep (scan)', (abortSignal) => target.client.send(scan, { abortSignal }));
 }
 
-/** Deletes up to 25 keys, retrying the ones DynamoDB leaves unprocessed (throttling) with backoff. */
-async function deleteBatch(target: SweepTarget, keys: Item[]): Promise<number> {
+/** Deletes each of `keys` whose item is still expired; resolves how many went. */
+async function deleteStillExpired(target: SweepTarget, keys: Item[]): Promise<number> {
   const { client, lib, table } = target;
-  let requests: DynamoDB.WriteRequest[] = keys.map((Key) => ({ DeleteRequest: { Key } }));
-  for (let attempt = 1; ; attempt++) {
-    const batch = new lib.BatchWriteItemCommand({ RequestItems: { [table]: requests } });
-    const { UnprocessedItems: unprocessed } = await target.run('sweep (batch delete)', (abortSignal) => client.send(batch, { abortSignal }));
-    const left = unprocessed?.[table] ?? [];
-    if (left.length === 0) return keys.length;
-    if (attempt === BATCH_ATTEMPTS) {
-      throw new StoreError(
-        target.storeName,
-        `deleteExpired: ${left.length} expired items were still unprocessed after ${BATCH_ATTEMPTS} attempts (table "${table}" is throttled). Run it again later, or rely on the table's TTL.`,
-      );
-    }
-    requests = left;
-    await sleep(Math.min(50 * 2 ** attempt, 2000));
-  }
+  const deleted = await Promise.all(
+    keys.map((Key) =>
+      target.run('sweep (delete)', async (abortSignal) => {
+        const command = new lib.DeleteItemCommand({
+          TableName: table,
+          Key,
+          ConditionExpression: '#e <= :now',
+          ExpressionAttributeNames: { '#e': 'expiresAt' },
+          ExpressionAttributeValues: { ':now': number(Date.now()) },
+        });
+        try {
+          await client.send(command, { abortSignal });
+          return true;
+        } catch (error) {
+          // Live again (written over its expired self since the scan), or gone already.
+          if (errorName(error) === 'ConditionalCheckFailedException') return false;
+          throw error;
+        }
+      }),
+    ),
+  );
+  return deleted.filter(Boolean).length;
 }
