@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SessionEngine, type Session } from '../../src/index.js';
+import { SessionEngine } from '../../src/index.js';
 import type { SessionOptions } from '../../src/core/options.js';
 import { cookieStore } from '../../src/stores/cookie/index.js';
 import { CountingStore } from '../helpers/counting-store.js';
+import { requestsOf } from '../helpers/engine-request.js';
 
 const SECRET = 'absolute-lifetime-secret-0123456789abcdef';
 const quiet = { warn: () => {}, info: () => {} };
@@ -16,15 +17,7 @@ interface Data {
 /** One engine and a request helper; the clock is vitest's, moved by hand. */
 function setup(options: SessionOptions) {
   const engine = new SessionEngine<Data>({ logger: quiet, secret: SECRET, touchAfter: 0, ...options });
-  async function request(cookie: string | undefined, handler: (session: Session<Data>) => void = () => {}) {
-    const session = await engine.load(cookie);
-    handler(session);
-    const pending = engine.commit(session);
-    await pending.persist();
-    const setCookie = pending.setCookies[0];
-    return { session, setCookie, cookie: setCookie ? setCookie.split(';')[0] : cookie };
-  }
-  return { engine, request };
+  return { engine, request: requestsOf(engine) };
 }
 
 const maxAge = (setCookie: string | undefined) => Number(/Max-Age=(\d+)/.exec(setCookie ?? '')?.[1]);

@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SessionConfigError, SessionEngine, StoreError, type Session } from '../../src/index.js';
+import { SessionConfigError, SessionEngine, StoreError } from '../../src/index.js';
 import type { SessionOptions } from '../../src/core/options.js';
 import type { Store } from '../../src/core/store.js';
 import { cookieStore } from '../../src/stores/cookie/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { SqliteStore } from '../../src/stores/sqlite.js';
+import { requestsOf } from '../helpers/engine-request.js';
 
 const SECRET = 'cookie-revocations-secret-0123456789abcdef';
 const quiet = { warn: () => {}, info: () => {} };
@@ -20,14 +21,7 @@ function server(revocations: Store, extra: Partial<SessionOptions> = {}) {
     revocations: { store: revocations, maxStale: 0 },
     ...extra,
   });
-  async function request(cookie: string | undefined, handler: (session: Session<Data>) => void | Promise<void> = () => {}) {
-    const session = await engine.load(cookie);
-    await handler(session);
-    const pending = engine.commit(session);
-    await pending.persist();
-    const setCookie = pending.setCookies[0];
-    return { session, cookie: setCookie ? setCookie.split(';')[0] : cookie };
-  }
+  const request = requestsOf(engine);
   const login = async (user: string) =>
     (
       await request(undefined, (session) => {

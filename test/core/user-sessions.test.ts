@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { multiSession, SessionConfigError, SessionEngine, type Session } from '../../src/index.js';
+import { multiSession, SessionConfigError, SessionEngine } from '../../src/index.js';
 import type { SessionOptions } from '../../src/core/options.js';
 import type { StoreRecord } from '../../src/core/store.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { cookieStore } from '../../src/stores/cookie/index.js';
+import { requestsOf } from '../helpers/engine-request.js';
 
 const SECRET = 'user-sessions-secret-0123456789abcdef';
 const quiet = { warn: () => {}, info: () => {} };
@@ -13,14 +14,7 @@ type Data = Record<string, unknown>;
 function setup(options: SessionOptions = {}) {
   const store = new MemoryStore();
   const engine = new SessionEngine<Data>({ store, logger: quiet, secret: SECRET, userField: 'user', ...options });
-  async function request(cookie: string | undefined, handler: (session: Session<Data>) => void | Promise<void> = () => {}) {
-    const session = await engine.load(cookie);
-    await handler(session);
-    const pending = engine.commit(session);
-    await pending.persist();
-    const setCookie = pending.setCookies[0];
-    return { session, cookie: setCookie ? setCookie.split(';')[0] : cookie };
-  }
+  const request = requestsOf(engine);
   const login = async (user: string | number, cookie?: string) =>
     (
       await request(cookie, (session) => {
