@@ -299,14 +299,16 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     return state.migratedFrom === undefined ? pending : finishMigration(pending, state, this.options.migrate!);
   }
 
-  /** Gives a session a new id, keeping its data; the old record is deleted on commit. */
-  regenerate(session: SessionObject): void {
+  /**
+   * Gives a session a new id, keeping its data; the old record is deleted on commit. A login
+   * inside a session does not restart its absolute clock; `destroy()` does (`restartClock`).
+   */
+  regenerate(session: SessionObject, restartClock = false): void {
     const state = this.#stateOf(session);
     const { permanent, createdAt, lifetimeMs, cookieSettings, indexed, lock } = state;
     Object.assign(state, freshState(this.options, state.cookieReceived), {
       permanent,
-      // A login inside a session does not restart its absolute clock.
-      createdAt,
+      createdAt: restartClock ? Date.now() : createdAt,
       lifetimeMs,
       cookieSettings,
       // The old id's index entry goes when the new session commits.

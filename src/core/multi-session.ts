@@ -3,7 +3,7 @@ import { SessionConfigError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 import type { ListSessionsOptions, PendingCommit, RequestContext, RevokeSessionsOptions, SessionManager, UserSession } from './manager.js';
 import type { SessionOptions } from './options.js';
-import { assignData, clearData, SessionObject, sessionClassOf, stateIfOwnedBy, type Session, type SessionClass, type SessionData, type SessionOwner } from './session.js';
+import { assignData, clearData, regenerateSession, SessionObject, sessionClassOf, stateIfOwnedBy, type Session, type SessionClass, type SessionData, type SessionOwner } from './session.js';
 import type { SessionCookie } from './session-cookie.js';
 import type { SessionFacts } from './session-state.js';
 
@@ -172,8 +172,8 @@ export class MultiSessionManager<T extends object = SessionData> implements Sess
   }
 
   /** regenerate() and destroy() act on every session at once. */
-  regenerate(session: SessionObject): void {
-    for (const part of this.#partsOf(session)) part.regenerate();
+  regenerate(session: SessionObject, restartClock = false): void {
+    for (const part of this.#partsOf(session)) regenerateSession(part as unknown as SessionObject, restartClock);
   }
 
   /** express-session's regenerate: every entry emptied under a new id, seen through a new composite. */

@@ -23,8 +23,12 @@ const BINDING: unique symbol = Symbol('sessionkit.binding');
 
 /** What a session asks of the engine (or composite of engines) that made it. */
 export interface SessionOwner {
-  /** Gives the session a new id, keeping its data; the engine retires the old one on commit. */
-  regenerate(session: SessionObject): void;
+  /**
+   * Gives the session a new id, keeping its data; the engine retires the old one on commit.
+   * Its absolute clock keeps running (a login does not restart it) unless `restartClock`
+   * (destroy: what is written next is a new session).
+   */
+  regenerate(session: SessionObject, restartClock?: boolean): void;
   /** A new, empty session to take this one's place; the old id is retired when the new one is committed. */
   renew(session: SessionObject): SessionObject;
   commit(session: SessionObject, context?: RequestContext): PendingCommit;
@@ -155,7 +159,7 @@ export class SessionObject implements SessionControls {
   destroy(callback: SessionCallback): void;
   destroy(callback?: SessionCallback): Promise<void> | undefined {
     clearData(this);
-    this[OWNER].regenerate(this);
+    this[OWNER].regenerate(this, true);
     return answer(saveNow(this), callback, true);
   }
 
@@ -246,6 +250,11 @@ function settle(work: () => void, callback: SessionCallback): void {
   queueMicrotask(() => {
     callback(failure);
   });
+}
+
+/** `regenerate` on the owner of an engine's session, restarting its clock or not (multiSession's destroy). */
+export function regenerateSession(session: SessionObject, restartClock: boolean): void {
+  session[OWNER].regenerate(session, restartClock);
 }
 
 /** Removes every data field of a session (its controls stay). */

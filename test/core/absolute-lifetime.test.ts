@@ -81,6 +81,20 @@ describe.each([
     vi.advanceTimersByTime(0.5 * HOUR + 1);
     expect((await request(cookie)).session.isNew).toBe(true);
   });
+
+  it('destroy() ends the session: what the request writes after it is a new session with a clock of its own', async () => {
+    const { request } = setup({ ...storeOptions(), lifetime: '1h', absoluteLifetime: '2h' });
+    let { cookie } = await request(undefined, (s) => (s.n = 1));
+    vi.advanceTimersByTime(0.75 * HOUR);
+    ({ cookie } = await request(cookie, async (s) => {
+      await s.destroy();
+      s.user = 'ada';
+    }));
+    vi.advanceTimersByTime(0.75 * HOUR);
+    ({ cookie } = await request(cookie));
+    vi.advanceTimersByTime(0.75 * HOUR); // 2.25 h after the first session began, 1.5 h after this one
+    expect((await request(cookie)).session.user).toBe('ada');
+  });
 });
 
 describe('absoluteLifetime on a store', () => {
