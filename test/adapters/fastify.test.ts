@@ -8,8 +8,10 @@ import type { SessionManager } from '../../src/core/engine.js';
 import type { SessionOptions } from '../../src/core/options.js';
 import { describeAdapter, getViaAccessor, sessionForm, setViaAccessor, type FormQuery } from '../conformance/adapter-suite.js';
 import { describeMultiSession } from '../conformance/multi-session-suite.js';
-import type { TestServer } from '../helpers/http.js';
+import { CookieJar, type TestServer } from '../helpers/http.js';
 import { asText } from '../helpers/text.js';
+import { MemoryStore } from '../../src/stores/memory.js';
+import { describe, expect, it } from 'vitest';
 
 type Factory = typeof fastify5;
 
@@ -73,3 +75,28 @@ describeAdapter('Fastify 4', build(fastify4, false));
 describeMultiSession('Fastify 5', build(fastify5, false));
 describeMultiSession('Fastify 5 with @fastify/cookie', build(fastify5, true));
 describeMultiSession('Fastify 4', build(fastify4, false));
+
+describe('Fastify: a user\'s sessions on app.sessions', () => {
+  it('lists and revokes through the decorator the plugin adds', async () => {
+    const app = fastify5();
+    await app.register(sessionkit, { store: new MemoryStore(), secret: 'fastify-user-sessions-secret-01', userField: 'user', logger: { warn: () => {}, info: () => {} } });
+    app.get('/login', async (request) => {
+      (request.session as unknown as Record<string, unknown>).user = 'ann';
+      return 'ok';
+    });
+    app.get('/whoami', async (request) => asText((request.session as unknown as Record<string, unknown>).user ?? 'nobody'));
+    app.get('/logout-others', async (request) => String(await app.sessions.revokeSessions('ann', { except: request.session })));
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const [phone, laptop] = [new CookieJar(), new CookieJar()];
+      await phone.fetch(`${url}/login`);
+      await laptop.fetch(`${url}/login`);
+      expect(await app.sessions.listSessions('ann')).toHaveLength(2);
+      expect(await (await laptop.fetch(`${url}/logout-others`)).text()).toBe('1');
+      expect(await (await phone.fetch(`${url}/whoami`)).text()).toBe('nobody');
+      expect(await (await laptop.fetch(`${url}/whoami`)).text()).toBe('ann');
+    } finally {
+      await app.close();
+    }
+  });
+});
