@@ -16,9 +16,19 @@ export function readCookie(header: string | undefined, name: string): string | u
  */
 export type CookieSettings = Partial<Pick<ResolvedCookieOptions, 'domain' | 'path' | 'httpOnly' | 'secure' | 'sameSite'>>;
 
-/** Builds the Set-Cookie values for one cookie configuration. */
+/**
+ * Builds the Set-Cookie values for one cookie configuration. Most responses that set a
+ * cookie set this configuration's cookie with a new value and expiry, so the attributes
+ * around those are serialized (and validated) once, by the cookie library, and reused; the
+ * Expires date is formatted once per second. A session with cookie settings of its own goes
+ * through the library each time.
+ */
 export class CookieWriter {
   readonly #options: ResolvedCookieOptions;
+  /** The attributes of this configuration's cookie without its expiry, by Secure or not: [before Expires, after it]. */
+  readonly #parts: [[string, string] | undefined, [string, string] | undefined] = [undefined, undefined];
+  #expiresSecond = Number.NaN;
+  #expiresText = '';
 
   constructor(options: ResolvedCookieOptions) {
     this.#options = options;
@@ -26,15 +36,48 @@ export class CookieWriter {
 
   /**
    * A cookie carrying `value`: persistent for `lifetimeMs` from `now` (Expires and
-   * Max-Age), or without a lifetime a browser-session cookie.
+   * Max-Age), or without a lifetime a browser-session cookie. `value` is the carrier's
+   * own (base64url and '.'), which needs no encoding.
    */
   set(value: string, secure: boolean, now: number, lifetimeMs: number | undefined, settings: CookieSettings | undefined): string {
-    const attributes = this.#attributes(secure, settings);
-    if (lifetimeMs !== undefined) {
-      attributes.expires = new Date(now + lifetimeMs);
-      attributes.maxAge = Math.floor(lifetimeMs / 1000);
+    if (settings) {
+      const attributes = this.#attributes(secure, settings);
+      if (lifetimeMs !== undefined) {
+        attributes.expires = new Date(now + lifetimeMs);
+        attributes.maxAge = Math.floor(lifetimeMs / 1000);
+      }
+      return serialize(this.#options.name, value, attributes);
     }
-    return serialize(this.#options.name, value, attributes);
+    const [beforeExpires, afterExpires] = this.#partsFor(secure);
+    const start = `${this.#options.name}=${value}`;
+    if (lifetimeMs === undefined) return start + beforeExpires + afterExpires;
+    // The order is the cookie library's: Max-Age, Domain, Path, Expires, HttpOnly, Secure, Partitioned, SameSite.
+    return `${start}; Max-Age=${Math.floor(lifetimeMs / 1000)}${beforeExpires}; Expires=${this.#expires(now + lifetimeMs)}${afterExpires}`;
+  }
+
+  #partsFor(secure: boolean): [string, string] {
+    const index = secure ? 1 : 0;
+    let parts = this.#parts[index];
+    if (!parts) {
+      const { path, domain, httpOnly, sameSite, partitioned } = this.#attributes(secure, undefined);
+      const prefix = `${this.#options.name}=v`;
+      parts = [
+        serialize(this.#options.name, 'v', { path, domain }).slice(prefix.length),
+        serialize(this.#options.name, 'v', { httpOnly, secure, sameSite, partitioned }).slice(prefix.length),
+      ];
+      this.#parts[index] = parts;
+    }
+    return parts;
+  }
+
+  /** An Expires date as the cookie library writes it; whole seconds, so the text of the last second is reused. */
+  #expires(at: number): string {
+    const second = Math.floor(at / 1000);
+    if (second !== this.#expiresSecond) {
+      this.#expiresSecond = second;
+      this.#expiresText = new Date(at).toUTCString();
+    }
+    return this.#expiresText;
   }
 
   /**
