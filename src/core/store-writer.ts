@@ -36,6 +36,7 @@ export class StoreWriter {
 
   /** Deletes the records of retired ids; on failure they stay retired, for the next commit to try again. */
   async retire(state: SessionState): Promise<void> {
+    if (state.retiredIds.length === 0) return;
     const retired = state.retiredIds.splice(0);
     try {
       await Promise.all(retired.map((id) => this.#store.delete(this.#carrier.key(id))));
