@@ -492,35 +492,44 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
    * while an earlier `save()` is still writing waits for it, then does only what is left
    * (a session that save created is updated or left alone, never created twice).
    */
-  async #persist(session: object, state: SessionState, action: Action, bytes: Uint8Array | undefined, expiresAt: number, plan: IndexPlan): Promise<void> {
-    const previous = state.writing;
-    const run = (async () => {
-      if (previous) await previous.catch(ignore);
-      let next = action;
-      if (next === 'create' && !state.isNew) next = bytes && equalBytes(bytes, state.loadedBytes) ? 'none' : 'update';
-      const writer = this.#writer!;
-      const users = this.#users;
-      if (users && !(await users.beforeWrite(plan))) {
-        // Revoked ("log out everywhere") while this request ran: the session is not written back.
-        await users.dropRevoked(state.id);
-        state.indexed = undefined;
-        return;
-      }
-      // Taken only here: a commit whose persist() never runs (the cookie decision made
-      // when a streamed response sent its headers) leaves them for the final commit.
-      await writer.retire(state);
-      if (next !== 'none') {
-        const written = await writer.write(session, state, next, bytes, expiresAt);
-        if (written) this.#written(state, next, written.bytes, written.version, expiresAt);
-      }
-      if (users) state.indexed = await users.afterWrite(plan, state.indexed);
-    })();
+  #persist(session: object, state: SessionState, action: Action, bytes: Uint8Array | undefined, expiresAt: number, plan: IndexPlan): Promise<void> {
+    const run = this.#writeSession(session, state, action, bytes, expiresAt, plan, state.writing);
     state.writing = run;
-    try {
-      await run;
-    } finally {
+    const done = () => {
       if (state.writing === run) state.writing = undefined;
+    };
+    run.then(done, done);
+    return run;
+  }
+
+  async #writeSession(
+    session: object,
+    state: SessionState,
+    action: Action,
+    bytes: Uint8Array | undefined,
+    expiresAt: number,
+    plan: IndexPlan,
+    previous: Promise<void> | undefined,
+  ): Promise<void> {
+    if (previous) await previous.catch(ignore);
+    let next = action;
+    if (next === 'create' && !state.isNew) next = bytes && equalBytes(bytes, state.loadedBytes) ? 'none' : 'update';
+    const writer = this.#writer!;
+    const users = this.#users;
+    if (users && !(await users.beforeWrite(plan))) {
+      // Revoked ("log out everywhere") while this request ran: the session is not written back.
+      await users.dropRevoked(state.id);
+      state.indexed = undefined;
+      return;
     }
+    // Taken only here: a commit whose persist() never runs (the cookie decision made
+    // when a streamed response sent its headers) leaves them for the final commit.
+    if (state.retiredIds.length > 0) await writer.retire(state);
+    if (next !== 'none') {
+      const written = await writer.write(session, state, next, bytes, expiresAt);
+      if (written) this.#written(state, next, written.bytes, written.version, expiresAt);
+    }
+    if (users) state.indexed = await users.afterWrite(plan, state.indexed);
   }
 
   /** The payload of a record, or undefined (with one warning) when it cannot be read. */
