@@ -14,4 +14,20 @@ export interface Codec {
   encodeTransient?(value: unknown): Uint8Array;
   /** Throws on bytes it cannot read; the engine turns that into a fresh session. */
   decode(bytes: Uint8Array): unknown;
+  /**
+   * Optional, with `EncodedValue` support in `encode`/`encodeTransient`: the entries of an
+   * encoded map (an object), each value still encoded (a view of `bytes`, decoded with
+   * `decode`). Checks the structure of the whole map as `decode` would, without building
+   * the values: a field a request never reads need never be decoded, nor encoded again.
+   * Throws where `decode` would, and on bytes that do not hold a map.
+   */
+  decodeEntries?(bytes: Uint8Array): [string, Uint8Array][];
+}
+
+/**
+ * A value already encoded by the codec that is given it: `encode` writes these bytes as
+ * they are, in the value's place. Only a codec with `decodeEntries` understands it.
+ */
+export class EncodedValue {
+  constructor(readonly bytes: Uint8Array) {}
 }

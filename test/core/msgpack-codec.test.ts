@@ -1,0 +1,199 @@
+import { Decoder, Encoder, ExtensionCodec } from '@msgpack/msgpack';
+import { describe, expect, it } from 'vitest';
+import { EncodedValue } from '../../src/core/codec/codec.js';
+import { msgpackCodec } from '../../src/core/codec/msgpack.js';
+// @ts-expect-error a plain JavaScript module of the benchmarks, without types
+import { sessionOfSize as untypedSessionOfSize } from '../../bench/session-data.mjs';
+
+/** Realistic session data of about `kb` KB of JSON (the benchmarks' own). */
+const sessionOfSize = untypedSessionOfSize as (kb: number) => Record<string, unknown>;
+
+/** The codec of sessionkit up to 0.1 (@msgpack/msgpack with sessionkit's extensions), rebuilt to write "old" records. */
+function oldCodec() {
+  const extensions = new ExtensionCodec();
+  const encoder = new Encoder({ extensionCodec: extensions });
+  const decoder = new Decoder({ extensionCodec: extensions });
+  extensions.register({ type: 1, encode: (value) => (value instanceof Map ? encoder.encode([...value]) : null), decode: (data) => new Map(decoder.decode(data) as [unknown, unknown][]) });
+  extensions.register({ type: 2, encode: (value) => (value instanceof Set ? encoder.encode([...value]) : null), decode: (data) => new Set(decoder.decode(data) as unknown[]) });
+  extensions.register({
+    type: 3,
+    encode: (value) => (typeof value === 'bigint' ? new TextEncoder().encode(value.toString()) : null),
+    decode: (data) => BigInt(new TextDecoder().decode(data)),
+  });
+  return { encode: (value: unknown) => encoder.encode(value), decode: (bytes: Uint8Array) => decoder.decode(bytes) };
+}
+const old = oldCodec();
+
+const typed = {
+  when: new Date('2026-01-02T03:04:05.678Z'),
+  epoch: new Date(0),
+  wholeSecond: new Date('2026-01-02T03:04:05.000Z'),
+  before1970: new Date('1901-05-06T07:08:09.123Z'),
+  farFuture: new Date('2600-01-01T00:00:00.001Z'),
+  map: new Map<unknown, unknown>([['a', 1], [2, new Set(['x'])], [{ k: 1 }, [1n]]]),
+  set: new Set([1, 'two', new Date(0), new Map([['inner', new Set([3])]])]),
+  big: 123456789012345678901234567890n,
+  negative: -42n,
+  bytes: new Uint8Array([0, 1, 254, 255]),
+  bigBytes: new Uint8Array(70_000).map((_, i) => i % 251),
+  nested: { list: [new Map([['k', 10n]])] },
+};
+const numbers = [0, 1, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER, -1, -32, -33, -128, -129, -32768, -32769, -(2 ** 31), -(2 ** 31) - 1, Number.MIN_SAFE_INTEGER, 0.5, -1.25, 1e300, 2 ** 60, NaN, Infinity, -Infinity];
+const strings = ['', 'a', 'x'.repeat(31), 'x'.repeat(32), 'x'.repeat(48), 'x'.repeat(49), 'x'.repeat(255), 'x'.repeat(256), 'x'.repeat(70_000), 'ünïcode', '日本語のテキスト', '😀 emoji 😀', 'é'.repeat(40), 'mixed ascii and ü '.repeat(20), '\u{10ffff}'];
+const plain = {
+  numbers,
+  strings,
+  flags: [true, false, null],
+  wide: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`key${i}`, i])),
+  long: Array.from({ length: 70_000 }, (_, i) => i % 3),
+  'a key that is longer than sixteen bytes': 1,
+  ünï: 'non-ASCII key',
+  session: sessionOfSize(100) as unknown,
+};
+
+describe('msgpack codec', () => {
+  it('round-trips Date, Map, Set, BigInt and Uint8Array, nested', () => {
+    expect(msgpackCodec.decode(msgpackCodec.encode(typed))).toEqual(typed);
+  });
+
+  it('round-trips numbers, strings and plain data of every size class', () => {
+    expect(msgpackCodec.decode(msgpackCodec.encode(plain))).toEqual(plain);
+  });
+
+  it('writes byte for byte what the previous codec (@msgpack/msgpack) wrote: unchanged sessions stay unchanged across the upgrade', () => {
+    for (const value of [typed, plain, { p: true, d: sessionOfSize(10) as unknown, t: 1764547200000 }, { undefinedField: undefined }]) {
+      expect(Buffer.from(msgpackCodec.encode(value)).equals(Buffer.from(old.encode(value)))).toBe(true);
+    }
+  });
+
+  it('reads records the previous codec wrote, Map/Set/BigInt extensions 1/2/3 and timestamps (-1) included', () => {
+    expect(msgpackCodec.decode(old.encode(typed))).toEqual(typed);
+    expect(msgpackCodec.decode(old.encode(plain))).toEqual(plain);
+    // The hand-written bytes of each extension, as the old encoder produced them.
+    expect(msgpackCodec.decode(Uint8Array.from([0xd6, 0xff, 0x00, 0x00, 0x00, 0x01]))).toEqual(new Date(1000));
+    expect(msgpackCodec.decode(Uint8Array.from([0xd5, 0x03, 0x34, 0x32]))).toBe(42n);
+    expect(msgpackCodec.decode(Uint8Array.from([0xd5, 0x02, 0x91, 0x07]))).toEqual(new Set([7]));
+    expect(msgpackCodec.decode(Uint8Array.from([0xc7, 0x05, 0x01, 0x91, 0x92, 0xa1, 0x6b, 0x01]))).toEqual(new Map([['k', 1]]));
+  });
+
+  it('the previous codec reads what this one writes (a rollback loses no session)', () => {
+    expect(old.decode(msgpackCodec.encode(typed))).toEqual(typed);
+    expect(old.decode(msgpackCodec.encode(plain))).toEqual(plain);
+  });
+
+  it('a string with a lone surrogate (not Unicode) encodes, and comes back with U+FFFD in its place', () => {
+    expect(msgpackCodec.decode(msgpackCodec.encode('lone \ud800 surrogate'))).toBe('lone \ufffd surrogate');
+    expect(msgpackCodec.decode(msgpackCodec.encode('long lone \udc00 surrogate '.repeat(10)))).toBe('long lone \ufffd surrogate '.repeat(10));
+  });
+
+  it('encodeTransient gives the same bytes as encode, in a reused buffer', () => {
+    const kept = msgpackCodec.encode(plain);
+    const transient = msgpackCodec.encodeTransient!(plain);
+    expect(Buffer.from(transient).equals(Buffer.from(kept))).toBe(true);
+    msgpackCodec.encodeTransient!({ other: 1 });
+    expect(msgpackCodec.decode(kept)).toEqual(plain);
+  });
+
+  it('decoded binary data is a copy: changing it in place does not change the record it came from', () => {
+    const record = msgpackCodec.encode({ bytes: new Uint8Array([1, 2, 3]) });
+    const before = Buffer.from(record);
+    (msgpackCodec.decode(record) as { bytes: Uint8Array }).bytes[0] = 9;
+    expect(Buffer.from(record).equals(before)).toBe(true);
+  });
+
+  it('refuses what it cannot encode, as before: functions, symbols, cycles', () => {
+    expect(() => msgpackCodec.encode({ f: () => 1 })).toThrow(/Unrecognized object/);
+    expect(() => msgpackCodec.encode({ s: Symbol('x') })).toThrow(/Unrecognized object/);
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    expect(() => msgpackCodec.encode(cycle)).toThrow(/Too deep/);
+  });
+
+  it('throws on bytes that are not a whole msgpack value of its own types', () => {
+    const bytes = msgpackCodec.encode({ a: 'text', b: [1, 2, 3] });
+    for (let end = 0; end < bytes.length; end++) expect(() => msgpackCodec.decode(bytes.subarray(0, end))).toThrow();
+    expect(() => msgpackCodec.decode(Uint8Array.from([...bytes, 0]))).toThrow(/Extra/);
+    expect(() => msgpackCodec.decode(Uint8Array.from([0xc1]))).toThrow();
+    // Extensions it does not write (msgpackr's errors 0x65, regular expressions 0x78, records 0x72, …) are not data it reads.
+    for (const type of [0, 4, 0x65, 0x69, 0x70, 0x72, 0x73, 0x74, 0x78, -2]) {
+      expect(() => msgpackCodec.decode(Uint8Array.from([0xd4, type & 0xff, 0]))).toThrow(/Unknown extension/);
+    }
+    // A length far beyond the record allocates nothing.
+    expect(() => msgpackCodec.decode(Uint8Array.from([0xdd, 0xff, 0xff, 0xff, 0xff]))).toThrow(/Insufficient/);
+  });
+});
+
+describe('msgpack codec: stored data cannot reach a prototype', () => {
+  const hostileKeys = (key: string, value: Uint8Array) => Uint8Array.from([0x81, 0xa0 + key.length, ...Buffer.from(key), ...value]);
+  const pollutingObject = Uint8Array.from([0x81, 0xa8, ...Buffer.from('polluted'), 0xc3]);
+
+  it('refuses a __proto__ key at any depth, in decode and decodeEntries', () => {
+    const top = hostileKeys('__proto__', pollutingObject);
+    const deep = Uint8Array.from([0x81, 0xa1, 0x64, 0x91, ...top]);
+    const long = Uint8Array.from([0x81, 0xd9, 9, ...Buffer.from('__proto__'), ...pollutingObject]);
+    for (const bytes of [top, deep, long]) {
+      expect(() => msgpackCodec.decode(bytes)).toThrow(/__proto__/);
+      expect(() => msgpackCodec.decodeEntries!(bytes)).toThrow(/__proto__/);
+    }
+    // Written by the previous codec from a JSON.parse'd object, which has an own __proto__ key.
+    expect(() => msgpackCodec.decode(old.encode(JSON.parse('{"a": {"__proto__": {"polluted": true}}}')))).toThrow(/__proto__/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty('polluted');
+  });
+
+  it('constructor and prototype keys stay plain own data, and objects keep Object.prototype', () => {
+    const decoded = msgpackCodec.decode(old.encode({ constructor: { prototype: { polluted: true } }, prototype: { x: 1 }, toString: 'text', hasOwnProperty: 1 })) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
+    expect(Object.hasOwn(decoded, 'constructor')).toBe(true);
+    expect(decoded.constructor).toEqual({ prototype: { polluted: true } });
+    expect(Object.prototype.constructor).toBe(Object);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(typeof Object.prototype.toString).toBe('function');
+  });
+
+  it('a __proto__ key of a stored Map is a Map entry, which touches no prototype', () => {
+    const map = msgpackCodec.decode(msgpackCodec.encode(new Map([['__proto__', { polluted: true }]]))) as Map<string, unknown>;
+    expect(map.get('__proto__')).toEqual({ polluted: true });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('builds nothing but data: every decoded object is a plain object, array, Date, Map, Set or Uint8Array', () => {
+    const kinds = new Set<unknown>();
+    const walk = (value: unknown): void => {
+      if (typeof value !== 'object' || value === null) return;
+      kinds.add(Object.getPrototypeOf(value));
+      const children: unknown[] = value instanceof Map ? [...value].flat() : value instanceof Set ? [...value] : value instanceof Uint8Array || value instanceof Date ? [] : Object.values(value);
+      children.forEach(walk);
+    };
+    walk(msgpackCodec.decode(old.encode({ ...typed, ...plain })));
+    expect([...kinds].every((proto) => [Object.prototype, Array.prototype, Date.prototype, Map.prototype, Set.prototype, Uint8Array.prototype].includes(proto as object))).toBe(true);
+  });
+});
+
+describe('msgpack codec: entries left encoded (decodeEntries, EncodedValue)', () => {
+  it('splits a map into its keys and the bytes of each value, which decode to the values', () => {
+    const value = { ...typed, name: 'ada', session: sessionOfSize(10) as unknown };
+    const entries = msgpackCodec.decodeEntries!(msgpackCodec.encode(value));
+    expect(entries.map(([key]) => key)).toEqual(Object.keys(value));
+    expect(Object.fromEntries(entries.map(([key, bytes]) => [key, msgpackCodec.decode(bytes)]))).toEqual(value);
+  });
+
+  it('EncodedValue writes its bytes in place: re-encoding unread entries gives the record back, byte for byte', () => {
+    const record = msgpackCodec.encode({ p: true, d: sessionOfSize(10) as unknown, t: 1764547200000 });
+    const outer = Object.fromEntries(msgpackCodec.decodeEntries!(record).map(([key, bytes]) => [key, new EncodedValue(bytes)]));
+    const data = Object.fromEntries(msgpackCodec.decodeEntries!((outer.d as EncodedValue).bytes).map(([key, bytes]) => [key, new EncodedValue(bytes)]));
+    // One field read (decoded) and the rest left as they were: still the same bytes.
+    data.name = msgpackCodec.decode(data.name!.bytes) as never;
+    expect(Buffer.from(msgpackCodec.encodeTransient!({ ...outer, d: data })).equals(Buffer.from(record))).toBe(true);
+    // A changed field changes the bytes.
+    (data as Record<string, unknown>).name = 'grace';
+    expect(Buffer.from(msgpackCodec.encodeTransient!({ ...outer, d: data })).equals(Buffer.from(record))).toBe(false);
+  });
+
+  it('checks the structure of values it does not build', () => {
+    const bytes = msgpackCodec.encode({ a: [1, 'two', { three: 3 }], b: new Map([[1, 2]]) });
+    for (let end = 1; end < bytes.length; end++) expect(() => msgpackCodec.decodeEntries!(bytes.subarray(0, end))).toThrow();
+    expect(() => msgpackCodec.decodeEntries!(Uint8Array.from([0x81, 0xa1, 0x61, 0xd4, 0x65, 0x00]))).toThrow(/Unknown extension/);
+    expect(() => msgpackCodec.decodeEntries!(msgpackCodec.encode([1, 2]))).toThrow(/not a map/);
+  });
+});
