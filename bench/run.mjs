@@ -8,6 +8,8 @@
 // (BENCH_BUILD=0 skips the build; BENCH_DIST=<dir> loads another build and skips it too).
 // BENCH_BASE=<dir of another build's dist/> adds "@base" variants (express:sessionkit-memory@base)
 // that load that build, so an old and a new version are measured interleaved in one run.
+// BENCH_SESSION_KB=<n> gives every session about n KB of data (bench/session-data.mjs) instead of
+// the small payload; BENCH_JSON=<file> also writes the medians there, for bench/session-size.mjs.
 // Every variant gets the same Cookie header: those whose /login sets no cookie (none, floor)
 // are sent the cookies of a session variant, so Node's header parsing is in every figure.
 import { execFileSync, spawn } from 'node:child_process';
@@ -39,7 +41,8 @@ const VARIANTS = process.env.BENCH_VARIANTS ? process.env.BENCH_VARIANTS.split('
 const frameworkOf = (variant) => variant.split(':')[0];
 const baselineOf = (variant) => `${frameworkOf(variant)}:none`;
 const floorOf = (variant) => `${frameworkOf(variant)}:floor`;
-const ROUTES = ['read', 'write'];
+// BENCH_ROUTES=read measures only the read path (bench/session-size.mjs does).
+const ROUTES = process.env.BENCH_ROUTES ? process.env.BENCH_ROUTES.split(',') : ['read', 'write'];
 if (VARIANTS.some((variant) => variant.endsWith('@base')) && !BASE) throw new Error('@base variants need BENCH_BASE=<the base build\'s dist/>');
 for (const variant of VARIANTS) {
   if (!VARIANTS.includes(baselineOf(variant))) throw new Error(`${variant} needs ${baselineOf(variant)} in BENCH_VARIANTS for its ratios`);
@@ -251,6 +254,12 @@ try {
   const report = `${header}\n\n${table}\n${comparisonTable}\n`;
   console.log(`\n${report}`);
   writeFileSync(new URL('results-latest.md', import.meta.url), report);
+  if (process.env.BENCH_JSON) {
+    const medians = Object.fromEntries(
+      VARIANTS.map((variant) => [variant, Object.fromEntries(ROUTES.map((route) => [route, { cpuMicros: cpuOf(variant, route), rps: rpsOf(variant, route) }]))]),
+    );
+    writeFileSync(process.env.BENCH_JSON, JSON.stringify({ node: process.version, builds, duration: DURATION, rounds: ROUNDS, medians }, null, 2));
+  }
 } finally {
   for (const server of servers) server.child.kill();
   await Promise.all(databases.map((server) => server.stop()));

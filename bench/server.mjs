@@ -17,6 +17,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { sessionOfSize } from './session-data.mjs';
 
 const SECRET = 'bench-secret-0123456789abcdefghij';
 const [framework, spec] = process.argv[2].split(':');
@@ -26,7 +27,11 @@ if (onBase && !process.env.BENCH_BASE) throw new Error(`${process.argv[2]}: set 
 const DIST = onBase ? process.env.BENCH_BASE : (process.env.BENCH_DIST ?? fileURLToPath(new URL('../dist', import.meta.url)));
 /** A module of the sessionkit build under test, e.g. sessionkitModule('stores/memory'). */
 const sessionkitModule = (entry) => import(pathToFileURL(join(DIST, `${entry}.js`)).href);
-const payload = () => ({ userId: 4711, name: 'ada', cart: ['apple', 'bread', 'cheese', 'dates', 'eggs'], counter: 0 });
+// BENCH_SESSION_KB=<n>: sessions of about n KB (bench/session-size.mjs), the same fields first.
+const SESSION_KB = process.env.BENCH_SESSION_KB === undefined ? undefined : Number(process.env.BENCH_SESSION_KB);
+const payload = SESSION_KB === undefined
+  ? () => ({ userId: 4711, name: 'ada', cart: ['apple', 'bread', 'cheese', 'dates', 'eggs'], counter: 0 })
+  : () => sessionOfSize(SESSION_KB);
 const shared = payload();
 
 /** A node-redis client on the bench's throwaway redis-server (BENCH_REDIS_URL, set by run.mjs). */
