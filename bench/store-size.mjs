@@ -134,14 +134,20 @@ function cpuOfPid(pid) {
     return { ppid: -1, cpu: 0 };
   }
 }
-/** CPU seconds of a process and, for PostgreSQL, of its backends (its children). */
+/** CPU seconds of a process and, for PostgreSQL, of each of its backends (its children), by pid. */
 function cpuTree(pid) {
-  let total = cpuOfPid(pid).cpu;
+  const tree = new Map([[pid, cpuOfPid(pid).cpu]]);
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const { ppid, cpu } = cpuOfPid(entry);
-    if (ppid === pid) total += cpu;
+    if (ppid === pid) tree.set(Number(entry), cpu);
   }
+  return tree;
+}
+/** CPU seconds used since `before` by the processes alive now (a backend that exited meanwhile is left out, never counted negative). */
+function cpuSince(before, pid) {
+  let total = 0;
+  for (const [id, cpu] of cpuTree(pid)) total += cpu - (before.get(id) ?? 0);
   return total;
 }
 
@@ -169,10 +175,10 @@ function load(url, route, cookies, duration, until) {
 async function measure(app, route, cookies, { dbPid, warmup = 1 } = {}) {
   if (warmup) await load(app.url, route, cookies, warmup);
   const app0 = cpuTree(app.child.pid);
-  const db0 = dbPid ? cpuTree(dbPid) : 0;
+  const db0 = dbPid ? cpuTree(dbPid) : undefined;
   const sample = await load(app.url, route, cookies, DURATION);
-  sample.appCpuUs = ((cpuTree(app.child.pid) - app0) / sample.requests) * 1e6;
-  if (dbPid) sample.dbCpuUs = ((cpuTree(dbPid) - db0) / sample.requests) * 1e6;
+  sample.appCpuUs = (cpuSince(app0, app.child.pid) / sample.requests) * 1e6;
+  if (dbPid) sample.dbCpuUs = (cpuSince(db0, dbPid) / sample.requests) * 1e6;
   return sample;
 }
 
