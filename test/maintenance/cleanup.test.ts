@@ -21,6 +21,21 @@ describe('cleanupSessions', () => {
     expect(store.size).toBe(4);
   });
 
+  it('lets the application run between batches, even on a store that answers without I/O', async () => {
+    const store = await storeWith(10, 0);
+    const seen: number[] = [];
+    let latest = 0;
+    // What a request arriving during the sweep would be: work queued on the event loop.
+    const request = () => {
+      seen.push(latest);
+      if (seen.length < 3) setImmediate(request);
+    };
+    setImmediate(request);
+    await cleanupSessions(store, { batchSize: 2, onProgress: ({ removed }) => (latest = removed) });
+    expect(seen.length).toBe(3);
+    expect(seen[0]).toBeLessThan(10);
+  });
+
   it('a batch that removes exactly batchSize is followed by one more that finds none', async () => {
     const store = await storeWith(6, 0);
     expect(await cleanupSessions(store, { batchSize: 3 })).toMatchObject({ removed: 6, batches: 3 });

@@ -59,6 +59,16 @@ describe('FileSystemStore', () => {
     expect(await store.get('live9')).toBeDefined(); // the latest-expiring survive
   });
 
+  it('prunes a full directory to 90% of its threshold, so that the next new sessions do not prune again', async () => {
+    const dir = tempDir();
+    const store = new FileSystemStore({ dir, threshold: 100 });
+    for (let i = 0; i < 101; i++) await store.set(`s${i}`, record(Date.now() + 60_000 + i));
+    expect(files(dir).length).toBe(90);
+    for (let i = 101; i < 111; i++) await store.set(`s${i}`, record(Date.now() + 60_000 + i));
+    expect(files(dir).length).toBe(100);
+    expect(await store.get('s110')).toBeDefined();
+  });
+
   it('reads a corrupt or truncated file as absent', async () => {
     const dir = tempDir();
     const store = new FileSystemStore({ dir });

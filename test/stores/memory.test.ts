@@ -28,6 +28,16 @@ describe('MemoryStore bounds', () => {
     expect(await store.get('new')).toBeDefined();
   });
 
+  it('a full store frees room from the least recently written entries, expired ones first', async () => {
+    const store = new MemoryStore({ maxEntries: 100 });
+    for (let i = 0; i < 40; i++) await store.set(`dead${i}`, record(Date.now() - 1));
+    for (let i = 0; i < 60; i++) await store.set(`live${i}`, record());
+    await store.set('new', record());
+    // The 40 expired entries were at the front, within the bounded scan: they went, no live one did.
+    expect(store.size).toBe(61);
+    for (let i = 0; i < 60; i++) expect(await store.get(`live${i}`)).toBeDefined();
+  });
+
   it('rejects a nonsensical maxEntries at construction', () => {
     expect(() => new MemoryStore({ maxEntries: 0 })).toThrow(/maxEntries must be a positive integer/);
   });
