@@ -21,9 +21,9 @@ export interface FileSystemStoreOptions {
   logger?: Pick<Logger, 'warn'>;
 }
 
-
 /** How far below its threshold a full directory is pruned, so that pruning is rare. */
 const PRUNE_TO = 0.9;
+
 /**
  * Sessions as files, one per session: the seeds' filesystem backend.
  *
