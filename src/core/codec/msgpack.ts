@@ -632,8 +632,15 @@ class Reader {
 
   skipMap(length: number, depth: number): void {
     this.need(length * 2);
+    const bytes = this.bytes;
     for (let i = 0; i < length; i++) {
-      this.key();
+      this.need(1);
+      const token = bytes[this.pos]!;
+      if (token > 0xa0 && token < 0xc0 && token !== 0xa9) {
+        // A short string key that cannot be `__proto__` (9 bytes): no string is built.
+        this.pos++;
+        this.jump(token - 0xa0);
+      } else this.key();
       this.skip(depth + 1);
     }
   }
