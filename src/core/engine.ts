@@ -18,6 +18,7 @@ import { SessionConfigError } from './errors.js';
 import { CookieRevocations } from './cookie-revocations.js';
 import { UserField } from './user-field.js';
 import { SessionLocks, type HeldLock } from './session-lock.js';
+import { dataForEncoding, decodeLazily, LAZY_RECORD_BYTES } from './lazy-fields.js';
 import {
   handleOf,
   NO_INDEX_WORK,
@@ -214,10 +215,13 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
 
   #sessionFrom(carrier: Carrier, cookieReceived: boolean, carried: CarriedRecord | undefined, kind: SessionClass): Session<T> {
     const record = carried?.record;
-    const payload = record && !isExpired(record) ? this.#decodeRecord(carrier, record) : undefined;
+    const live = record && !isExpired(record) ? record : undefined;
+    const lazyPayload = live && this.#lazilyDecodable(carrier, live);
+    const payload = lazyPayload ?? (live && this.#decodeRecord(carrier, live));
     const id = carried?.id ?? payload?.i;
     if (!record || !payload || id === undefined) return this.#session(kind, freshState(this.options, cookieReceived), undefined);
     const state = loadedState(id, record, payload);
+    state.lazy = lazyPayload !== undefined;
     if (this.#users) state.indexed = this.#users.indexedAs(id, payload);
     if (this.#revocations) state.signedIn = this.#revocations.signedInFrom(payload);
     if (this.options.absoluteLifetimeMs !== undefined) {
@@ -246,7 +250,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const now = Date.now();
     const empty = isEmpty(session);
     const expiresAt = expiryAt(this.options, state, now);
-    const data = session as Record<string, unknown>;
+    // A field of a big session that nobody read is written back as the bytes it was read from.
+    const data = state.lazy ? dataForEncoding(session) : (session as Record<string, unknown>);
     const plan = this.#users ? this.#users.plan(state, empty ? undefined : data, expiresAt, absoluteEnd(this.options, state)) : NO_INDEX_WORK;
     let bytes: Uint8Array | undefined;
     let action: Action;
@@ -429,8 +434,21 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
 
   #session(kind: SessionClass, state: EngineState, data: Record<string, unknown> | undefined): Session<T> {
     const session = new kind(this, state, undefined);
-    if (data) this.#warnSkipped(assignData(session, data));
+    if (data) this.#warnSkipped(assignData(session, data, state.lazy ? this.#decodeField : undefined));
     return session as unknown as Session<T>;
+  }
+
+  readonly #decodeField = (bytes: Uint8Array): unknown => this.options.codec.decode(bytes);
+
+  /**
+   * A big record's payload with its big fields left encoded (./lazy-fields.ts), or undefined
+   * where that does not apply: small records, codecs that cannot split, and engines that read
+   * a field of every session they load (userField, revocations).
+   */
+  #lazilyDecodable(carrier: Carrier, record: StoreRecord): Payload | undefined {
+    if (record.data.length < LAZY_RECORD_BYTES || this.#users || this.#revocations) return undefined;
+    const payload = decodeLazily(this.options.codec, record.data);
+    return payload && isPayload(payload) && (carrier.store !== undefined || typeof payload.i === 'string') ? payload : undefined;
   }
 
   #warnSkipped(skipped: string[] | undefined): void {

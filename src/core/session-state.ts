@@ -57,6 +57,8 @@ export interface SessionState extends SessionFacts {
   signedIn: SignedIn | undefined;
   /** The per-session lock this request holds (`lock` option), released when the request ends. */
   lock: HeldLock | undefined;
+  /** Some fields were loaded still encoded (./lazy-fields.ts): commit writes back those nobody read. */
+  lazy: boolean;
 }
 
 /** The state of a session that has no record yet: a fresh random id, nothing loaded. */
@@ -79,6 +81,7 @@ export function freshState(options: Pick<ResolvedOptions, 'idLength' | 'permanen
     indexed: undefined,
     signedIn: undefined,
     lock: undefined,
+    lazy: false,
   };
 }
 
@@ -106,6 +109,7 @@ export function loadedState(
     indexed: undefined,
     signedIn: undefined,
     lock: undefined,
+    lazy: false,
   };
 }
 

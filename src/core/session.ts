@@ -1,4 +1,6 @@
+import { EncodedValue } from './codec/codec.js';
 import type { PendingCommit, RequestContext } from './commit.js';
+import { defineLazyField } from './lazy-fields.js';
 import type { RequestBinding } from './request-binding.js';
 import type { SessionCookie } from './session-cookie.js';
 import type { SessionFacts } from './session-state.js';
@@ -104,7 +106,8 @@ export class SessionObject implements SessionControls {
 
   constructor(owner: SessionOwner, state: SessionFacts, data: Record<string, unknown> | undefined) {
     // Plain assignments: symbol keys are never data (Object.keys, for…in, JSON and the codecs
-    // skip them), and defineProperty cost about 0.2 µs per session.
+    // skip them), and defineProperty cost about 0.2 µs per session. A spread copy carries
+    // them along, as a copy of an express-session session carries its `req`.
     this[STATE] = state;
     this[OWNER] = owner;
     this[BINDING] = undefined;
@@ -285,15 +288,20 @@ export function isControlName(session: object, key: string): boolean {
  * Every other key is assigned: defineProperty costs about seven times as much, on every
  * request that loads a session. Returns the skipped keys.
  */
-export function assignData(target: object, data: Record<string, unknown>): string[] | undefined {
+export function assignData(target: object, data: Record<string, unknown>, decode?: (bytes: Uint8Array) => unknown): string[] | undefined {
   const fields = target as Record<string, unknown>;
   let skipped: string[] | undefined;
   for (const key of Object.keys(data)) {
-    if (!(key in target) || Object.hasOwn(target, key)) {
+    const value = data[key];
+    if (decode && value instanceof EncodedValue) {
+      // A big field left encoded (./lazy-fields.ts): decoded when read. Never over a control.
+      if (key in target && !Object.hasOwn(target, key) && !(key in Object.prototype) && target instanceof SessionObject) (skipped ??= []).push(key);
+      else defineLazyField(target, key, value, decode);
+    } else if (!(key in target) || Object.hasOwn(target, key)) {
       // A new key, or one that is already an own data field: a plain assignment is safe.
-      fields[key] = data[key];
+      fields[key] = value;
     } else if (key in Object.prototype || !(target instanceof SessionObject)) {
-      Object.defineProperty(target, key, { value: data[key], writable: true, enumerable: true, configurable: true });
+      Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
     } else {
       (skipped ??= []).push(key);
     }
