@@ -144,11 +144,16 @@ for (const emulator of DATASTORE_EMULATORS) {
       // Separate processes do not queue for each other. The legacy emulator aborts a loser at
       // once; the Firestore emulator lets conflicting transactions wait for each other's locks
       // and aborts them after about 2 s, one winner a round: there the scenario is smaller.
-      const spread = emulator.flavour.startsWith('legacy') ? { apps: 5, writers: 50 } : { apps: 2, writers: 10 };
+      // A write that waits for two or three such rounds needs more than the default 5 s
+      // operation timeout there (CI saw 8 of 10 writes time out at 5 s on a busy machine):
+      // the test is about keeping every key, so the Firestore flavour gets 20 s.
+      const spread = emulator.flavour.startsWith('legacy') ? { apps: 5, writers: 50, timeout: 5_000 } : { apps: 2, writers: 10, timeout: 20_000 };
       it(`${spread.writers} concurrent writers of one session spread over ${spread.apps} app instances (as separate processes) keep every key`, async () => {
         const namespace = freshNamespace('apps');
         const apps = await Promise.all(
-          Array.from({ length: spread.apps }, () => listen(keyValueApp(new DatastoreStore({ client: clientFor(server()), namespace, logger: quiet })))),
+          Array.from({ length: spread.apps }, () =>
+            listen(keyValueApp(new DatastoreStore({ client: clientFor(server()), namespace, logger: quiet, timeout: spread.timeout }))),
+          ),
         );
         try {
           const jar = new CookieJar();
