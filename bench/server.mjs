@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { sessionOfSize } from './session-data.mjs';
+import { sessionRoutes } from './express-routes.mjs';
 
 const SECRET = 'bench-secret-0123456789abcdefghij';
 const [framework, spec] = process.argv[2].split(':');
@@ -95,12 +96,7 @@ async function express() {
       const store = new RedisStore({ client: await redisClient() });
       app.use(session({ store, secret: SECRET, resave: false, saveUninitialized: false }));
     } else throw new Error(`unknown sessions ${sessions}`);
-    app.get('/login', (req, res) => {
-      Object.assign(req.session, payload());
-      res.send('ok');
-    });
-    app.get('/read', (req, res) => res.send(`hello ${req.session.name}`));
-    app.get('/write', (req, res) => res.send(`count ${++req.session.counter}`));
+    sessionRoutes(app, payload);
   }
   return new Promise((resolve) => {
     const server = app.listen(0, '127.0.0.1', () => resolve(server.address().port));

@@ -21,6 +21,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { sessionRoutes } from './express-routes.mjs';
 
 export const SECRET = 'bench-secret-0123456789abcdefghij';
 export const KEY_PREFIX = 'session:';
@@ -117,12 +118,7 @@ async function server(variant) {
       const store = new PgStore({ pool: await pgPool(), createTableIfMissing: true, pruneSessionInterval: false });
       app.use(session({ store, secret: SECRET, resave: false, saveUninitialized: false }));
     } else throw new Error(`unknown variant ${variant}`);
-    app.get('/login', (req, res) => {
-      Object.assign(req.session, payload());
-      res.send('ok');
-    });
-    app.get('/read', (req, res) => res.send(`hello ${req.session.name}`));
-    app.get('/write', (req, res) => res.send(`count ${++req.session.counter}`));
+    sessionRoutes(app, payload);
   }
   return new Promise((resolve) => {
     const listener = app.listen(0, '127.0.0.1', () => resolve(listener.address().port));
