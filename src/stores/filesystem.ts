@@ -23,6 +23,8 @@ export interface FileSystemStoreOptions {
 
 /** How far below its threshold a full directory is pruned, so that pruning is rare. */
 const PRUNE_TO = 0.9;
+/** A sweep with a limit that follows the last one this soon goes on with its listing. */
+const RESUME_SWEEP_MS = 60_000;
 
 /**
  * Sessions as files, one per session: the seeds' filesystem backend.
@@ -47,6 +49,8 @@ export class FileSystemStore implements Store {
   readonly #locks = new Map<string, Promise<unknown>>();
   #fileCount: number | undefined;
   #directoryReady = false;
+  /** What the last limited sweep listed as expired and did not reach yet, and when it stopped. */
+  #sweepPass: { expired: string[]; at: number } | undefined;
 
   constructor(options: FileSystemStoreOptions = {}) {
     const threshold = options.threshold ?? 500;
@@ -111,18 +115,30 @@ export class FileSystemStore implements Store {
 
   /**
    * Removes expired session files (at most `limit`) and stale temporary files (reported
-   * through `onLeftovers`); resolves how many sessions went. Each call lists the directory
-   * and reads every session file's header once.
+   * through `onLeftovers`); resolves how many sessions went. A call lists the directory and
+   * reads every session file's header once. A call with a limit that follows the last one
+   * within a minute goes on with what that listing found expired instead of listing again, so
+   * that a run of batches (`sessionkit cleanup`) lists the directory once, not once per batch
+   * (which made a sweep quadratic in the directory's size). Each file's expiry is read again
+   * before it goes, so a stale listing never removes a live session.
    */
   async deleteExpired(options?: SweepOptions): Promise<number> {
     const limit = sweepLimit(this.name, options);
-    const now = Date.now();
+    const pass = this.#sweepPass;
+    this.#sweepPass = undefined;
+    const resume = Number.isFinite(limit) && pass !== undefined && Date.now() - pass.at < RESUME_SWEEP_MS;
+    const expired = resume ? pass.expired : await this.#expiredFiles(options?.onLeftovers);
     let removed = 0;
-    for (const { path, expiresAt } of (await this.#list(options?.onLeftovers)).sessions) {
-      if (removed >= limit) break;
-      if (isExpired({ expiresAt }, now) && (await this.#removeIfExpired(path))) removed++;
-    }
+    let next = 0;
+    while (next < expired.length && removed < limit) if (await this.#removeIfExpired(expired[next++]!)) removed++;
+    if (next < expired.length) this.#sweepPass = { expired: expired.slice(next), at: Date.now() };
     return removed;
+  }
+
+  /** The session files expired now, by one listing of the directory. */
+  async #expiredFiles(onLeftovers: SweepOptions['onLeftovers']): Promise<string[]> {
+    const now = Date.now();
+    return (await this.#list(onLeftovers)).sessions.filter((file) => isExpired(file, now)).map((file) => file.path);
   }
 
   /** The expired session files deleteExpired would remove, and the stale temporary files (`onLeftovers`). */

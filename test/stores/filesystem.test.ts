@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,11 @@ function tempDir(): string {
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
+
+/** Whether a session file exists for `key`, expired or not (get reads expired ones as absent). */
+function fileExists(store: FileSystemStore, key: string): boolean {
+  return existsSync(join(store.dir, createHash('sha256').update(key).digest('hex')));
+}
 
 const fixture = async () => ({ store: new FileSystemStore({ dir: join(tempDir(), 'sessions'), threshold: 10_000 }) });
 describeStore('filesystem', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired'], {
@@ -67,6 +72,25 @@ describe('FileSystemStore', () => {
     for (let i = 101; i < 111; i++) await store.set(`s${i}`, record(Date.now() + 60_000 + i));
     expect(files(dir).length).toBe(100);
     expect(await store.get('s110')).toBeDefined();
+  });
+
+  it('limited sweeps in a row go on with the first one\'s listing, and never remove a file that is live again', async () => {
+    const dir = tempDir();
+    const store = new FileSystemStore({ dir });
+    for (let i = 0; i < 6; i++) await store.set(`old${i}`, record(Date.now() - 1000));
+    expect(await store.deleteExpired({ limit: 2 })).toBe(2);
+    // Expired after the listing: left for the next pass, which a run of batches reaches at its end.
+    for (let i = 0; i < 3; i++) await store.set(`new${i}`, record(Date.now() - 1000));
+    // Two of the listed files are written again, live: the stale listing must leave them.
+    const survivors = [];
+    for (let i = 0; i < 6; i++) if (fileExists(store, `old${i}`)) survivors.push(`old${i}`);
+    for (const key of survivors.slice(0, 2)) await store.set(key, record());
+    // The rest of the first listing: its two files still expired go, the two live again stay.
+    expect(await store.deleteExpired({ limit: 2 })).toBe(2);
+    for (const key of survivors.slice(0, 2)) expect(await store.get(key)).toBeDefined();
+    for (let i = 0; i < 3; i++) expect(fileExists(store, `new${i}`)).toBe(true);
+    expect(await store.deleteExpired({ limit: 10 })).toBe(3); // a new listing: the three that expired later
+    expect(readdirSync(dir).length).toBe(2);
   });
 
   it('reads a corrupt or truncated file as absent', async () => {
