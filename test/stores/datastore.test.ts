@@ -136,8 +136,13 @@ for (const emulator of DATASTORE_EMULATORS) {
         const started = performance.now();
         const results = await Promise.all(stores.map((store, i) => store.setIf('k', record(`w${i}`), version)));
         const ms = performance.now() - started;
-        expect(results.filter(Boolean)).toHaveLength(1);
-        expect(text(await stores[0]!.get('k'))).toBe(`w${results.indexOf(true)}`);
+        // Never two winners. The legacy emulator always lets one through; Firestore's pessimistic
+        // locks may abort every contender of a round (CI saw 0 of 5), which is a lost race for
+        // each (false), retried by the engine's merge, and leaves the record as it was.
+        const winners = results.filter(Boolean).length;
+        if (emulator.flavour.startsWith('legacy')) expect(winners).toBe(1);
+        else expect(winners).toBeLessThanOrEqual(1);
+        expect(text(await stores[0]!.get('k'))).toBe(winners === 1 ? `w${results.indexOf(true)}` : 'v0');
         report(`5 concurrent setIf from 5 stores decided in ${Math.round(ms)} ms`);
       }, 30_000);
 
