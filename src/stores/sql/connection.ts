@@ -1,6 +1,6 @@
 /**
- * What the SQL store needs from a dialect and from a handle, so that `../sql.ts` holds the
- * session logic once and each file beside this one speaks one dialect or one kind of handle.
+ * What the SQL store needs from a dialect and from a handle, so that `table-store.ts` holds
+ * the session logic once and each file beside this one speaks one dialect or one kind of handle.
  */
 
 export type DialectName = 'postgres' | 'mysql' | 'sqlite';
@@ -63,8 +63,13 @@ export interface SqlConnection {
   /** What to check when an operation fails: 'Is the PostgreSQL server at 127.0.0.1:5432 up and reachable?' */
   readonly remedy: string;
   run(sql: string, params: readonly unknown[]): Promise<SqlResult>;
-  /** The same, synchronously, where the driver itself is synchronous (better-sqlite3). */
+  /** The same, synchronously, where the driver itself is synchronous (better-sqlite3, a Durable Object's SQLite). */
   runSync?(sql: string, params: readonly unknown[]): SqlResult;
+  /**
+   * Runs parameterless statements as one transaction in one round trip, where the driver
+   * has such a call (D1's batch): the table's DDL then costs one round trip, not two.
+   */
+  runBatch?(statements: readonly string[]): Promise<void>;
 }
 
 export interface CompiledStatement {

@@ -46,231 +46,18 @@
  * handle itself; SESSION_SQLALCHEMY_MODEL customised the ORM model, and here the table is
  * yours to extend (createTable: false) as long as the four columns stay.
  */
-import { consoleLogger, type Logger } from '../../core/logger.js';
-import { StoreError, sweepLimit, wrapStoreError, type Store, type StoreRecord, type SweepOptions } from '../../core/store.js';
-import { DEFAULT_TIMEOUT_MS, storeCall } from '../shared/call.js';
-import { foreignValue } from '../shared/foreign.js';
-import { compile, type CompiledStatement, type DialectName, type SqlConnection } from './connection.js';
-import { DIALECTS, checkDialect, connect, integerOption, tableName, type SqlClient, type SqlDdlOptions, type SqlStoreOptions } from './options.js';
-import { epochMs, newVersion, recordFrom } from './row.js';
-import { TableCreator } from './table.js';
+import { checkDialect, connect, DIALECTS, type SqlClient, type SqlDdlOptions, type SqlStoreOptions } from './options.js';
+import { ddlText, tableName, type SqlTableOptions } from './settings.js';
+import { SqlTableStore } from './table-store.js';
+import type { DialectName } from './connection.js';
 
-export type { DialectName, SqlClient, SqlDdlOptions, SqlStoreOptions };
+export type { DialectName, SqlClient, SqlDdlOptions, SqlStoreOptions, SqlTableOptions };
 
-/** The id column is VARCHAR(255). */
-const MAX_KEY_CHARACTERS = 255;
-
-/** The characters a VARCHAR counts: code points (a surrogate pair is one). */
-function codePoints(text: string): number {
-  let count = 0;
-  for (const _ of text) count++;
-  return count;
-}
-
-export class SqlStore implements Store {
-  readonly name: string;
-  readonly dialect: DialectName;
-  readonly table: string;
-  readonly schema: string | undefined;
-  readonly timeout: number;
-  readonly batchSize: number;
-  readonly sweepEveryNRequests: number;
-  /**
-   * The read without a promise, present for a synchronous driver (better-sqlite3): adapters
-   * use it to skip a promise turn on every request.
-   */
-  readonly getSync: ((key: string) => StoreRecord | undefined) | undefined;
-  readonly #connection: SqlConnection;
-  readonly #statements: Record<'get' | 'set' | 'create' | 'setIf' | 'touch' | 'delete' | 'deleteExpiredBatch' | 'countExpired', CompiledStatement>;
-  /** DELETEs of fewer rows than `batchSize`, for the last batch of a `limit`, by size. */
-  readonly #smallerBatches = new Map<number, CompiledStatement>();
-  readonly #smallerBatch: (size: number) => CompiledStatement;
-  readonly #replaceExpired: CompiledStatement | undefined;
-  readonly #tableCreator: TableCreator;
-  readonly #remedy: string;
-  readonly #logger: Pick<Logger, 'warn'>;
-  #requests = 0;
-  #sweep: Promise<void> | undefined;
-
+/** The SQL store on a Node driver's handle (or Kysely), its dialect told from the handle. */
+export class SqlStore extends SqlTableStore {
   constructor(options: SqlStoreOptions) {
-    const name = tableName(options.table, options.schema);
-    this.batchSize = integerOption('batchSize', options.batchSize, 1000, 1);
-    this.sweepEveryNRequests = integerOption('sweepEveryNRequests', options.sweepEveryNRequests, 0, 0);
-    this.timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
     checkDialect(options.dialect, 'sqlStore: dialect');
-    this.#connection = connect(options.client, options.dialect);
-    const dialect = this.#connection.dialect;
-    this.dialect = dialect.name;
-    this.name = `sql:${dialect.name}`;
-    this.table = name.table;
-    this.schema = name.schema;
-    this.#logger = options.logger ?? consoleLogger;
-
-    const sql = dialect.statements(name, this.batchSize);
-    const prepare = (text: string) => compile(text, dialect.placeholders);
-    this.#statements = {
-      get: prepare(sql.get),
-      set: prepare(sql.set),
-      create: prepare(sql.create),
-      setIf: prepare(sql.setIf),
-      touch: prepare(sql.touch),
-      delete: prepare(sql.delete),
-      deleteExpiredBatch: prepare(sql.deleteExpiredBatch),
-      countExpired: prepare(sql.countExpired),
-    };
-    this.#smallerBatch = (size) => prepare(dialect.statements(name, size).deleteExpiredBatch);
-    this.#replaceExpired = sql.replaceExpired === undefined ? undefined : prepare(sql.replaceExpired);
-    const createTable = options.createTable ?? true;
-    this.#tableCreator = new TableCreator(this.#connection, createTable ? dialect.ddl(name) : undefined);
-    const qualified = name.schema ? `${name.schema}.${name.table}` : name.table;
-    this.#remedy = createTable
-      ? this.#connection.remedy
-      : `${this.#connection.remedy} Does table ${qualified} exist? createTable is false: ` +
-        `create it with the statements of sqlStore.ddl({ dialect: '${dialect.name}' }).`;
-    const runSync = this.#connection.runSync?.bind(this.#connection);
-    this.getSync = runSync ? (key) => this.#readSync(runSync, key) : undefined;
-  }
-
-  async get(key: string): Promise<StoreRecord | undefined> {
-    this.#countRequest();
-    return this.#operation('read', async () => this.#record(key, (await this.#run(this.#statements.get, this.#getArgs(key))).rows[0]));
-  }
-
-  #readSync(runSync: NonNullable<SqlConnection['runSync']>, key: string): StoreRecord | undefined {
-    this.#countRequest();
-    try {
-      this.#tableCreator.ensureSync(runSync);
-      const { sql, names } = this.#statements.get;
-      const args = this.#getArgs(key);
-      return this.#record(key, runSync(sql, names.map((name) => args[name as keyof typeof args])).rows[0]);
-    } catch (error) {
-      throw wrapStoreError(this.name, 'read', this.#remedy, error);
-    }
-  }
-
-  #record(key: string, row: Record<string, unknown> | undefined): StoreRecord | undefined {
-    if (!row) return undefined;
-    const record = recordFrom(row);
-    if (typeof record !== 'string') return record;
-    foreignValue(this.#logger, this.name, key, record, `Is another program writing to table ${this.table}? Give sessions a table of their own.`);
-    return undefined;
-  }
-
-  #getArgs(key: string) {
-    return { id: key, now: Date.now() };
-  }
-
-  #countRequest(): void {
-    if (this.sweepEveryNRequests > 0 && ++this.#requests >= this.sweepEveryNRequests) {
-      this.#requests = 0;
-      this.#sweepInBackground();
-    }
-  }
-
-  async set(key: string, record: StoreRecord): Promise<string> {
-    return this.#operation('write', async () => {
-      const version = newVersion();
-      await this.#run(this.#statements.set, { ...this.#row(key, record), version });
-      return String(version);
-    });
-  }
-
-  async create(key: string, record: StoreRecord): Promise<boolean> {
-    return this.#operation('create', async () => {
-      const args = { ...this.#row(key, record), version: newVersion(), now: Date.now() };
-      if ((await this.#run(this.#statements.create, args)).affected === 1) return true;
-      return this.#replaceExpired !== undefined && (await this.#run(this.#replaceExpired, args)).affected === 1;
-    });
-  }
-
-  async setIf(key: string, record: StoreRecord, expectedVersion: string): Promise<boolean> {
-    // A token that no write of ours produced cannot match a row: no need to ask.
-    if (!/^\d{1,15}$/.test(expectedVersion)) return false;
-    return this.#operation('write', async () => {
-      const args = { ...this.#row(key, record), version: newVersion(expectedVersion), expected: expectedVersion, now: Date.now() };
-      return (await this.#run(this.#statements.setIf, args)).affected === 1;
-    });
-  }
-
-  async touch(key: string, expiresAt: number): Promise<void> {
-    await this.#operation('touch', () => this.#run(this.#statements.touch, { id: key, expiresAt: epochMs(expiresAt), now: Date.now() }));
-  }
-
-  async delete(key: string): Promise<void> {
-    await this.#operation('delete', () => this.#run(this.#statements.delete, { id: key }));
-  }
-
-  /** Deletes expired rows, `batchSize` at a time (at most `limit`), each batch its own statement; resolves the total. */
-  async deleteExpired(options?: SweepOptions): Promise<number> {
-    const limit = sweepLimit(this.name, options);
-    const now = Date.now();
-    let total = 0;
-    for (;;) {
-      const size = Math.min(this.batchSize, limit - total);
-      const statement = size === this.batchSize ? this.#statements.deleteExpiredBatch : this.#batchOf(size);
-      const { affected } = await this.#operation('deleting expired sessions', () => this.#run(statement, { now }));
-      total += affected;
-      if (affected < size || total >= limit) return total;
-      // Let requests in between batches (a SQLite handle runs each batch synchronously).
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  }
-
-  /** The rows deleteExpired would remove now: one COUNT on the expiry index. */
-  async countExpired(): Promise<number> {
-    const { rows } = await this.#operation('counting expired sessions', () => this.#run(this.#statements.countExpired, { now: Date.now() }));
-    return Number(rows[0]?.expired ?? 0);
-  }
-
-  /** The DELETE of at most `size` rows; a few sizes are kept (a caller's limits are few). */
-  #batchOf(size: number): CompiledStatement {
-    let statement = this.#smallerBatches.get(size);
-    if (!statement) {
-      if (this.#smallerBatches.size >= 8) this.#smallerBatches.clear();
-      statement = this.#smallerBatch(size);
-      this.#smallerBatches.set(size, statement);
-    }
-    return statement;
-  }
-
-  /** Waits for a background sweep in progress. The client is borrowed and stays open. */
-  async close(): Promise<void> {
-    await this.#sweep;
-  }
-
-  #row(key: string, record: StoreRecord) {
-    if (key.length > MAX_KEY_CHARACTERS && codePoints(key) > MAX_KEY_CHARACTERS) {
-      throw new StoreError(this.name, `key is longer than ${MAX_KEY_CHARACTERS} characters, the size of the id column.`);
-    }
-    // A Buffer view, no copy: every driver binds a Buffer as bytes.
-    const data = Buffer.from(record.data.buffer, record.data.byteOffset, record.data.byteLength);
-    return { id: key, data, expiresAt: epochMs(record.expiresAt) };
-  }
-
-  /** Runs `body` after the table exists, bounded by the timeout, failures as StoreError. */
-  #operation<T>(action: string, body: () => Promise<T>): Promise<T> {
-    return storeCall(this, action, this.#remedy, () => this.#tableCreator.ensure().then(body));
-  }
-
-  #run(statement: CompiledStatement, args: Record<string, unknown>) {
-    return this.#connection.run(statement.sql, statement.names.map((name) => args[name]));
-  }
-
-  #sweepInBackground(): void {
-    if (this.#sweep) return; // one sweep at a time
-    // Started on the next turn of the event loop, so the read that triggered it never waits.
-    this.#sweep = new Promise((resolve) => setImmediate(resolve))
-      .then(() => this.deleteExpired())
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          const reason = error instanceof Error ? error.message : String(error);
-          this.#logger.warn(`${this.name}: background deletion of expired sessions failed: ${reason}`);
-        },
-      )
-      .finally(() => {
-        this.#sweep = undefined;
-      });
+    super(connect(options.client, options.dialect), options, 'sqlStore');
   }
 }
 
@@ -290,6 +77,6 @@ export function sqlStore(options: SqlStoreOptions): SqlStore {
  */
 sqlStore.ddl = function ddl(options: SqlDdlOptions): string {
   checkDialect(options.dialect, 'sqlStore.ddl: dialect');
-  return DIALECTS[options.dialect].ddl(tableName(options.table, options.schema)).map((statement) => `${statement};\n`).join('\n');
+  return ddlText(DIALECTS[options.dialect], tableName('sqlStore', options.table, options.schema));
 };
 

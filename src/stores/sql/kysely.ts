@@ -5,7 +5,7 @@
 import { SessionConfigError } from '../../core/errors.js';
 import { loadOptional } from '../shared/load-optional.js';
 import type { Dialect, DialectName, SqlConnection } from './connection.js';
-import { mysqlDialect } from './dialects/mysql.js';
+import { mysqlDialect, mysqlParams } from './dialects/mysql.js';
 import { postgresDialect } from './dialects/postgres.js';
 import { sqliteDialect } from './dialects/sqlite.js';
 
@@ -44,11 +44,13 @@ export function kyselyConnection(db: KyselyLike, storeName: string, dialect?: Di
   const { CompiledQuery } = loadOptional<KyselyModule>('kysely', storeName);
   // A plugin such as CamelCasePlugin would rename the columns the store reads.
   const plain = db.withoutPlugins?.() ?? db;
+  // Kysely hands the parameters to its driver as they are: mysql2's need Buffers for bytes.
+  const driverParams = name === 'mysql' ? mysqlParams : (params: readonly unknown[]) => params as unknown[];
   return {
     dialect: DIALECTS[name],
     remedy: `Is the ${DIALECTS[name].label} database behind the Kysely instance up and reachable?`,
     async run(sql, params) {
-      const result = await plain.executeQuery(CompiledQuery.raw(sql, params as unknown[]));
+      const result = await plain.executeQuery(CompiledQuery.raw(sql, driverParams(params)));
       return { rows: result.rows as Record<string, unknown>[], affected: Number(result.numAffectedRows ?? 0) };
     },
   };

@@ -31,6 +31,7 @@ export class TableCreator {
   }
 
   async #create(ddl: readonly string[]): Promise<void> {
+    if (this.connection.runBatch) return this.connection.runBatch(ddl);
     for (const statement of ddl) {
       try {
         await this.connection.run(statement, []);

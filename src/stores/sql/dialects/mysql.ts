@@ -76,6 +76,17 @@ export function isMysql2Handle(handle: object): handle is Mysql2Queryable {
   return typeof h.execute === 'function' && typeof h.query === 'function';
 }
 
+/**
+ * The parameters with bytes as Buffers: mysql2 sends a Buffer as a BLOB, but any other
+ * Uint8Array as a string in the connection's charset, which MariaDB may convert. A view,
+ * no copy. (pg and better-sqlite3 take a Uint8Array as it is.)
+ */
+export function mysqlParams(params: readonly unknown[]): unknown[] {
+  return params.map((value) =>
+    value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value,
+  );
+}
+
 export function mysql2Connection(handle: Mysql2Queryable): SqlConnection {
   // The callback API's objects offer `.promise()`; the promise API's do not.
   const callbacks = typeof (handle as { promise?: unknown }).promise === 'function';
@@ -85,11 +96,10 @@ export function mysql2Connection(handle: Mysql2Queryable): SqlConnection {
     remedy: `Is the MySQL/MariaDB server${at(handle)} up and reachable?`,
     async run(sql, params) {
       // execute: a server-side prepared statement, cached per connection; blobs go as bytes.
+      const values = mysqlParams(params);
       const result = callbacks
-        ? await new Promise<unknown>((resolve, reject) =>
-            execute(sql, params as unknown[], (error, rows) => (error ? reject(error) : resolve(rows))),
-          )
-        : ((await execute(sql, params as unknown[])) as [unknown, unknown])[0];
+        ? await new Promise<unknown>((resolve, reject) => execute(sql, values, (error, rows) => (error ? reject(error) : resolve(rows))))
+        : ((await execute(sql, values)) as [unknown, unknown])[0];
       if (Array.isArray(result)) return { rows: result as Record<string, unknown>[], affected: 0 };
       return { rows: [], affected: (result as { affectedRows?: number }).affectedRows ?? 0 };
     },
