@@ -17,6 +17,7 @@ export const entries = {
   'stores/dynamodb': 'src/stores/dynamodb/index.ts',
   'stores/datastore': 'src/stores/datastore/index.ts',
   'stores/firestore': 'src/stores/firestore/index.ts',
+  'stores/deno-kv': 'src/stores/deno-kv/index.ts',
   'stores/mongodb': 'src/stores/mongodb/index.ts',
   'stores/redis': 'src/stores/redis.ts',
   'stores/memcached': 'src/stores/memcached/index.ts',
