@@ -1,0 +1,88 @@
+/**
+ * The Durable Object store against real Durable Objects with SQLite storage in workerd
+ * (miniflare), reached from Node through miniflare's namespace proxy: the shared suites on
+ * one object and on four shards, then the object's own alarm sweep, the spread of keys
+ * over shards, and the message for an object bound without SQLite storage.
+ */
+import { describe, expect, it } from 'vitest';
+import { SessionConfigError } from '../../src/core/errors.js';
+import { StoreError, type StoreCapability } from '../../src/core/store.js';
+import { durableObjectStore, type DurableObjectStoreOptions } from '../../src/stores/durable-object/index.js';
+import { describeSessionsOverHttp } from '../conformance/http-suite.js';
+import { describeStore } from '../conformance/store-suite.js';
+import { bundleWorker, sharedMiniflare, webOnlyBundle } from '../helpers/miniflare.js';
+
+const CAPABILITIES: readonly StoreCapability[] = ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired'];
+const record = (text: string, expiresAt = Date.now() + 60_000) => ({ data: new TextEncoder().encode(text), expiresAt });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+let counter = 0;
+const unique = (label: string) => `${label}-${process.pid}-${counter++}`;
+
+const miniflare = sharedMiniflare({
+  script: (await bundleWorker('test/stores/durable-object.worker.ts')).code,
+  durableObjects: {
+    SESSIONS: { className: 'SessionDurableObject', useSQLite: true },
+    QUICK: { className: 'QuickSweepObject', useSQLite: true },
+    KEY_VALUE: { className: 'KeyValueStorageObject' },
+  },
+});
+
+async function storeOn(binding: string, options: Omit<DurableObjectStoreOptions, 'namespace'> = {}) {
+  const namespace = await (await miniflare()).getDurableObjectNamespace(binding);
+  return durableObjectStore({ namespace, ...options });
+}
+
+/** Every fixture its own objects (a name of its own), so the suites never see each other's records. */
+const fixture = (shards: number) => async () => ({ store: await storeOn('SESSIONS', { name: unique('suite'), shards }) });
+
+describeStore('durable-object (one object, SQLite storage, miniflare)', fixture(1), CAPABILITIES);
+describeStore('durable-object (4 shards, miniflare)', fixture(4), CAPABILITIES);
+describeSessionsOverHttp('durable-object (4 shards, miniflare)', fixture(4));
+
+describe('durable-object store', () => {
+  it('the object sweeps its expired sessions itself, on an alarm after a write', async () => {
+    const store = await storeOn('QUICK', { name: unique('alarm') });
+    await store.set('dies', record('d', Date.now() + 100)); // the alarm is due 500 ms after this write
+    await store.set('lives', record('l'));
+    await sleep(300);
+    expect(await store.countExpired()).toBe(1);
+    await sleep(1200);
+    expect(await store.countExpired()).toBe(0);
+    expect(new TextDecoder().decode((await store.get('lives'))?.data)).toBe('l');
+  });
+
+  it('spreads keys over its shards, each key in exactly one object', async () => {
+    const name = unique('spread');
+    const sharded = await storeOn('SESSIONS', { name, shards: 4 });
+    const keys = Array.from({ length: 24 }, (_, i) => `session:${i}`);
+    await Promise.all(keys.map((key) => sharded.set(key, record(key))));
+    // Each shard on its own: a one-object store under the shard's name.
+    const perShard = await Promise.all(
+      [0, 1, 2, 3].map(async (shard) => {
+        const one = await storeOn('SESSIONS', { name: `${name}:${shard}` });
+        return (await Promise.all(keys.map((key) => one.get(key)))).filter(Boolean).length;
+      }),
+    );
+    expect(perShard.reduce((a, b) => a + b)).toBe(keys.length);
+    expect(perShard.filter((n) => n > 0).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('says what to declare when the object has key-value storage instead of SQLite', async () => {
+    const store = await storeOn('KEY_VALUE', { name: unique('kv-backed') });
+    const failure = store.get('k');
+    await expect(failure).rejects.toBeInstanceOf(StoreError);
+    await expect(failure).rejects.toThrow(/\[sessionkit:durable-object\] read failed.*new_sqlite_classes/s);
+  });
+
+  it('refuses a namespace that is not one, and a shard count that is not a positive integer', async () => {
+    expect(() => durableObjectStore({ namespace: {} as never })).toThrow(SessionConfigError);
+    const namespace = await (await miniflare()).getDurableObjectNamespace('SESSIONS');
+    expect(() => durableObjectStore({ namespace, shards: 0 })).toThrow(/shards must be a positive integer, got 0/);
+  });
+
+  it('loads in workerd without nodejs_compat: no node: import and no Buffer in its graph', async () => {
+    const { code, inputs } = await webOnlyBundle('src/stores/durable-object/index.ts');
+    expect(inputs.filter((input) => input.startsWith('node:'))).toEqual([]);
+    expect(code).not.toMatch(/\bBuffer\b/);
+  });
+});
