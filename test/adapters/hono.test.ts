@@ -1,63 +1,17 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { Hono } from 'hono';
-import { stream } from 'hono/streaming';
-import { sessionkit, type SessionVariables } from '../../src/adapters/hono.js';
-import type { SessionManager } from '../../src/core/engine.js';
-import type { SessionOptions } from '../../src/core/options.js';
 import { describe, expect, it } from 'vitest';
+import { sessionkit, type SessionVariables } from '../../src/adapters/hono.js';
 import { MemoryStore } from '../../src/stores/memory.js';
-import { describeAdapter, getViaAccessor, sessionForm, setViaAccessor } from '../conformance/adapter-suite.js';
+import { describeAdapter } from '../conformance/adapter-suite.js';
 import { describeMultiSession } from '../conformance/multi-session-suite.js';
-import { serveFetch } from '../helpers/http.js';
-import { asText } from '../helpers/text.js';
+import { fetchServer, serveFetch } from '../helpers/http.js';
+import { honoApp } from '../runtimes/apps/hono-app.js';
+import { runtimeTraits } from '../runtimes/traits.js';
 
-function build(options: SessionOptions | SessionManager) {
-  const app = new Hono<{ Variables: SessionVariables }>();
-  app.use(sessionkit(options));
-  const data = (session: unknown) => session as Record<string, unknown>;
-  app.get('/set', (c) => {
-    data(c.get('session'))[c.req.query('k')!] = c.req.query('v');
-    return c.text('ok');
-  });
-  app.get('/get', (c) => c.text(asText(data(c.get('session'))[c.req.query('k')!] ?? 'not set')));
-  app.get('/plain', (c) => c.text('ok'));
-  app.get('/regenerate', (c) => {
-    c.get('session').regenerate();
-    return c.text('ok');
-  });
-  app.get('/destroy', (c) => {
-    void c.get('session').destroy();
-    return c.text('ok');
-  });
-  app.get('/transient', (c) => {
-    c.get('session').permanent = false;
-    data(c.get('session')).t = '1';
-    return c.text('ok');
-  });
-  app.get('/stream', (c) => {
-    data(c.get('session')).streamed = 'yes';
-    return stream(c, async (s) => {
-      await s.write('one,');
-      await delay(5);
-      await s.write('two');
-    });
-  });
-  app.get('/redirect', (c) => {
-    data(c.get('session')).r = '1';
-    return c.redirect('/get?k=r', 302);
-  });
-  app.get('/accessor', async (c) => {
-    await Promise.resolve();
-    setViaAccessor();
-    return c.text(getViaAccessor());
-  });
-  app.get('/form', async (c) => c.text(await sessionForm(options, () => c.get('session'), c.req.query())));
-  app.onError((error, c) => c.text(`handled: ${error.message}`, 500));
-  return serveFetch(app.fetch);
-}
-
-describeAdapter('Hono (on @hono/node-server)', async (options) => build(options));
-describeMultiSession('Hono (on @hono/node-server)', async (manager) => build(manager));
+// The app: test/runtimes/apps/hono-app.ts, its fetch served by this runtime's own server.
+const name = `Hono (on ${fetchServer})`;
+describeAdapter(name, async (options) => serveFetch(honoApp(options).fetch), runtimeTraits);
+describeMultiSession(name, async (manager) => serveFetch(honoApp(manager).fetch));
 
 describe('Hono specifics', () => {
   it('adds the session headers to a response whose headers are immutable', async () => {

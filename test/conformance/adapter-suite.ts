@@ -36,25 +36,23 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { msgpackCodec } from '../../src/core/codec/msgpack.js';
-import { session } from '../../src/core/request-context.js';
 import type { SessionOptions } from '../../src/core/options.js';
-import type { Session } from '../../src/core/session.js';
-import type { Store } from '../../src/core/store.js';
-import { SessionEngine } from '../../src/core/engine.js';
 import { FileSystemStore } from '../../src/stores/filesystem.js';
-import { MemoryStore } from '../../src/stores/memory.js';
-import { NullStore } from '../../src/stores/null.js';
-import { SqliteStore } from '../../src/stores/sqlite.js';
+import { SqliteStore, type SqliteDriver } from '../../src/stores/sqlite.js';
 import { CookieJar, type TestServer } from '../helpers/http.js';
+import { adapterProfiles, quiet, type AdapterProfile } from './adapter-profiles.js';
 
-export type BuildServer = (options: SessionOptions) => Promise<TestServer>;
+export { getViaAccessor, sessionForm, setViaAccessor, type FormQuery } from './adapter-routes.js';
 
-const SECRET = 'adapter-suite-secret-0123456789';
-const RETIRED_SECRET = 'adapter-suite-retired-secret-0123456789';
-const quiet = { warn: () => {}, info: () => {} };
+/**
+ * Builds the app for one set of options. `profile` names them (./adapter-profiles.ts): an
+ * app in another process (workerd) builds its own options by that name; an app in this
+ * process uses `options`.
+ */
+export type BuildServer = (options: SessionOptions, profile: AdapterProfile | 'failing-read' | 'failing-sync-read') => Promise<TestServer>;
+
 /** UTF-8 bytes as a header string: what arrives when a browser sends non-ASCII cookie text. */
-const latin1 = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
+const latin1 = (text: string) => String.fromCharCode(...new TextEncoder().encode(text));
 /** A Set-Cookie line's attributes without the ones that say when it ends, sorted. */
 const lasting = (line: string) =>
   line
@@ -63,127 +61,6 @@ const lasting = (line: string) =>
     .filter((attribute) => !/^(Max-Age|Expires)=/i.test(attribute))
     .sort();
 
-/** Used by every app's /accessor route: code with no access to the request object. */
-export function setViaAccessor(): void {
-  (session as unknown as Record<string, unknown>).via = 'accessor';
-}
-export function getViaAccessor(): string {
-  return String((session as unknown as Record<string, unknown>).via);
-}
-
-/** What a record in the store holds, as the suite reads it behind the application's back. */
-async function storedRecord(options: unknown, id: string) {
-  const store = (options as SessionOptions).store as Store | undefined;
-  if (!store) throw new Error('sessionForm needs the options the app was built with, with their store');
-  const record = await store.get(`session:${id}`);
-  if (!record) return undefined;
-  const payload = msgpackCodec.decode(record.data) as { d: Record<string, unknown> };
-  return { fields: payload.d, expiresAt: record.expiresAt };
-}
-
-/** Gates a request can wait at, so that a test can act while it is in the middle of its handler. */
-interface Signal {
-  promise: Promise<void>;
-  resolve: () => void;
-}
-function signal(): Signal {
-  let resolve!: () => void;
-  const promise = new Promise<void>((settle) => {
-    resolve = settle;
-  });
-  return { promise, resolve };
-}
-const gates = new Map<string, { arrived: Signal; open: Signal }>();
-function gate(name: string) {
-  let entry = gates.get(name);
-  if (!entry) {
-    entry = { arrived: signal(), open: signal() };
-    gates.set(name, entry);
-  }
-  return entry;
-}
-
-/** Calls `run(callback)` and resolves when the callback is called, rejecting with its error. */
-function called(run: (callback: (error?: unknown) => void) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    run((error) => {
-      if (error === undefined || error === null) resolve();
-      else reject(error instanceof Error ? error : new Error(JSON.stringify(error)));
-    });
-  });
-}
-
-export interface FormQuery {
-  op?: string | undefined;
-  k?: string | undefined;
-  v?: string | undefined;
-  gate?: string | undefined;
-}
-
-/**
- * The body of every app's /form route: one of express-session's callback and promise forms
- * on the request's session, answered with what the suite checks. `options` are those the
- * app was built with (their store is read directly, to see whether a write has landed);
- * `current` returns the session the request holds now.
- */
-export async function sessionForm(options: unknown, current: () => unknown, query: FormQuery): Promise<string> {
-  const { op = '', k = 'k', v = '' } = query;
-  const live = () => current() as Session & Record<string, unknown>;
-  const s = live();
-  switch (op) {
-    case 'save-cb':
-    case 'save-promise': {
-      s[k] = v;
-      if (op === 'save-cb') await called((done) => { s.save(done); });
-      else await s.save();
-      const stored = await storedRecord(options, s.id);
-      return stored ? String(stored.fields[k]) : 'no record';
-    }
-    case 'reload-cb':
-    case 'reload-promise': {
-      const before = String(s[k]);
-      const waiting = gate(query.gate ?? '');
-      waiting.arrived.resolve();
-      await waiting.open.promise;
-      if (op === 'reload-cb') await called((done) => { s.reload(done); });
-      else await s.reload();
-      return `${before}->${String(live()[k])}`;
-    }
-    case 'destroy-cb':
-    case 'destroy-promise': {
-      const id = s.id;
-      if (op === 'destroy-cb') await called((done) => { s.destroy(done); });
-      else await s.destroy();
-      const stored = await storedRecord(options, id);
-      return JSON.stringify({ record: stored ? 'present' : 'gone', fields: Object.keys(live()) });
-    }
-    case 'regenerate-cb': {
-      const oldId = s.id;
-      await called((done) => { s.regenerate(done); });
-      const next = live();
-      const answer = { oldId, newId: next.id, replaced: next !== s, fields: Object.keys(next) };
-      if (v) next[k] = v;
-      return JSON.stringify(answer);
-    }
-    case 'touch':
-      s.touch();
-      return 'ok';
-    case 'max-age':
-      s.cookie.maxAge = Number(v);
-      // Read back as express-session does: the time left, here in whole seconds.
-      return String(Math.round((s.cookie.maxAge ?? 0) / 1000));
-    case 'stored': {
-      const stored = await storedRecord(options, s.id);
-      return JSON.stringify(stored ?? null);
-    }
-    case 'fail':
-      s[k] = v;
-      throw new Error('the handler failed on purpose');
-    default:
-      return `unknown op ${op}`;
-  }
-}
-
 export interface AdapterTraits {
   /**
    * The adapter hands the session to the handler as a value it cannot swap (node:http's
@@ -191,53 +68,63 @@ export interface AdapterTraits {
    * a new id instead of putting a new one in its place.
    */
   regeneratesInPlace?: boolean;
+  /**
+   * Parts of the suite the runtime cannot run, each with the reason: their tests are
+   * skipped with the reason in the name, never left out silently. On Node nothing is.
+   */
+  unavailable?: Partial<Record<RuntimePart, string>>;
+  /** The driver of the closed SQLite file: the runtime's own where better-sqlite3 cannot load (Bun, Deno). */
+  sqliteDriver?: SqliteDriver;
 }
 
+/** What a scenario may need beyond Web standards: a writable file system, a synchronous SQLite driver. */
+export type RuntimePart = 'filesystem' | 'sqlite';
+
 export function describeAdapter(name: string, build: BuildServer, traits: AdapterTraits = {}): void {
+  const unavailable = traits.unavailable ?? {};
+  /** `it`, or a skipped test that says why, where the runtime lacks `part`. */
+  const itNeeding = (part: RuntimePart, title: string, test: () => Promise<void>) => {
+    const reason = unavailable[part];
+    if (reason === undefined) it(title, test);
+    else it.skip(`${title} [not on this runtime: ${reason}]`, test);
+  };
+
   describe(`adapter: ${name}`, () => {
     let server: TestServer;
     let signed: TestServer;
     let retired: TestServer;
     let failing: TestServer;
-    let failingRead: TestServer;
-    let failingSyncRead: TestServer;
-    let dir: string;
+    let locked: TestServer;
+    let failingRead: TestServer | undefined;
+    let failingSyncRead: TestServer | undefined;
+    let dir: string | undefined;
     beforeAll(async () => {
-      // One store behind the unsigned, the signed and the retired-key app: an id valid in one
-      // must still be refused by the others.
-      const store = new MemoryStore();
-      server = await build({ store, logger: quiet, requestContext: true });
-      signed = await build({ store, secret: SECRET, logger: quiet });
-      retired = await build({ store, secret: RETIRED_SECRET, logger: quiet });
-      failing = await build({ store: new NullStore(), logger: quiet });
+      const profiles = adapterProfiles();
+      const start = (profile: AdapterProfile) => build(profiles[profile], profile);
+      server = await start('main');
+      signed = await start('signed');
+      retired = await start('retired');
+      failing = await start('failing');
+      locked = await start('locked');
       // Reads that fail for real: a directory under a file, and a closed SQLite file (whose
       // synchronous read, getSync, an adapter may use).
+      if (unavailable.filesystem !== undefined) return;
       dir = mkdtempSync(join(tmpdir(), 'sessionkit-adapter-'));
       writeFileSync(join(dir, 'not-a-dir'), 'x');
-      failingRead = await build({ store: new FileSystemStore({ dir: join(dir, 'not-a-dir', 'sessions') }), logger: quiet });
-      const closed = new SqliteStore({ path: join(dir, 'sessions.db') });
+      failingRead = await build({ store: new FileSystemStore({ dir: join(dir, 'not-a-dir', 'sessions') }), logger: quiet }, 'failing-read');
+      if (unavailable.sqlite !== undefined) return;
+      const closed = new SqliteStore({ path: join(dir, 'sessions.db'), driver: traits.sqliteDriver });
       await closed.close();
-      failingSyncRead = await build({ store: closed, logger: quiet });
+      failingSyncRead = await build({ store: closed, logger: quiet }, 'failing-sync-read');
     });
     afterAll(async () => {
-      await Promise.all([server, signed, retired, failing, failingRead, failingSyncRead].map((s) => s?.close()));
+      const started = [server, signed, retired, failing, locked, failingRead, failingSyncRead].filter((app) => app !== undefined);
+      await Promise.all(started.map((app) => app.close()));
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
     const text = async (response: Response) => response.text();
 
     describe('with lock and userField', () => {
-      let locked: TestServer;
-      let engine: SessionEngine;
-      beforeAll(async () => {
-        // A short wait and a long lease: a lock an adapter failed to give back makes the
-        // next request of the session fail after a second instead of passing.
-        engine = new SessionEngine({ store: new MemoryStore(), logger: quiet, lock: { wait: '1s', lease: '60s' }, userField: 'user' });
-        locked = await build(engine);
-      });
-      afterAll(async () => {
-        await locked?.close();
-      });
-
       it('every way a request ends gives the lock back: answered, streamed, redirected, failed, regenerated', async () => {
         const jar = new CookieJar();
         const statuses: number[] = [];
@@ -255,8 +142,9 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
         const laptop = new CookieJar();
         await phone.fetch(`${locked.url}/set?k=user&v=bea`);
         await laptop.fetch(`${locked.url}/set?k=user&v=bea`);
-        expect(await engine.listSessions('bea')).toHaveLength(2);
-        expect(await engine.revokeSessions('bea')).toBe(2);
+        // The app's engine answers, inside the app (which may run in another runtime).
+        expect(await text(await fetch(`${locked.url}/form?op=user-sessions&k=bea`))).toBe('2');
+        expect(await text(await fetch(`${locked.url}/form?op=revoke-user&k=bea`))).toBe('2');
         expect(await text(await phone.fetch(`${locked.url}/get?k=user`))).toBe('not set');
         expect(await text(await laptop.fetch(`${locked.url}/get?k=user`))).toBe('not set');
       });
@@ -395,15 +283,14 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
       expect(response.headers.get('set-cookie')).toBeNull();
     });
 
-    it("a failing read goes through the framework's error path, asynchronous or synchronous", async () => {
-      const cookie = `session=${'D'.repeat(43)}`;
-      for (const [app, name] of [[failingRead, 'filesystem'], [failingSyncRead, 'sqlite']] as const) {
-        const response = await fetch(`${app.url}/get?k=a`, { headers: { cookie } });
-        expect(response.status, name).toBe(500);
-        expect(await response.text()).toMatch(new RegExp(`^handled: \\[sessionkit:${name}\\]`));
+    for (const [part, app] of [['filesystem', () => failingRead], ['sqlite', () => failingSyncRead]] as const) {
+      itNeeding(part, `a failing ${part === 'sqlite' ? 'synchronous' : 'asynchronous'} read (${part}) goes through the framework's error path`, async () => {
+        const response = await fetch(`${app()!.url}/get?k=a`, { headers: { cookie: `session=${'D'.repeat(43)}` } });
+        expect(response.status).toBe(500);
+        expect(await response.text()).toMatch(new RegExp(`^handled: \\[sessionkit:${part}\\]`));
         expect(response.headers.get('set-cookie')).toBeNull();
-      }
-    });
+      });
+    }
 
     it('a streamed response still sets the cookie and saves the data', async () => {
       const jar = new CookieJar();
@@ -453,11 +340,12 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
         it(`${op}: sees the value another request wrote in the meantime`, async () => {
           const jar = new CookieJar();
           await jar.fetch(`${server.url}/set?k=r&v=old`);
-          const gateName = `${name}-${op}`;
-          const pending = form(jar, { op, k: 'r', gate: gateName });
-          await gate(gateName).arrived.promise;
+          const gateName = encodeURIComponent(`${name}-${op}`);
+          const pending = jar.fetch(`${server.url}/form?op=${op}&k=r&gate=${gateName}`);
+          // The gate is the app's: reached over HTTP, wherever the app runs.
+          expect(await text(await fetch(`${server.url}/form?op=arrived&gate=${gateName}`))).toBe('arrived');
           await jar.fetch(`${server.url}/set?k=r&v=new`); // the other request, done before the first reloads
-          gate(gateName).open.resolve();
+          expect(await text(await fetch(`${server.url}/form?op=open&gate=${gateName}`))).toBe('opened');
           expect(await text(await pending)).toBe('old->new');
           expect(await text(await jar.fetch(`${server.url}/get?k=r`))).toBe('new');
         });

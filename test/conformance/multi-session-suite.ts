@@ -8,30 +8,17 @@
  *   GET /regenerate, GET /destroy
  * Errors reach the framework's own error handler, which answers 500 'handled: <message>'.
  *
- * The sessions: 'csrf' is a sealed cookie holding csrf_token, 'sid' a signed id whose
- * user_id and user_data live in a memory store, 'data' a memory store (by type name)
- * taking every other field.
+ * The sessions (./adapter-profiles.ts): 'csrf' is a sealed cookie holding csrf_token, 'sid'
+ * a signed id whose user_id and user_data live in a memory store, 'data' a memory store
+ * (by type name) taking every other field.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionManager } from '../../src/core/engine.js';
-import { multiSession, type MultiSessionEntry } from '../../src/core/multi-session.js';
-import { cookieStore } from '../../src/stores/cookie/index.js';
-import { MemoryStore } from '../../src/stores/memory.js';
 import { CookieJar, type TestServer } from '../helpers/http.js';
+import { multiSessionProfiles, type MultiSessionProfile } from './adapter-profiles.js';
 
-export type BuildMultiSessionServer = (manager: SessionManager) => Promise<TestServer>;
-
-const SECRET = 'multi-session-suite-secret-0123456789';
-const quiet = { warn: () => {}, info: () => {} };
-
-function entries(withAuto: boolean): MultiSessionEntry[] {
-  const sessions: MultiSessionEntry[] = [
-    { cookie: { name: 'csrf' }, store: cookieStore({ secret: SECRET }), fields: ['csrf_token'] },
-    { cookie: { name: 'sid' }, store: new MemoryStore(), secret: SECRET, fields: ['user_id', 'user_data'] },
-  ];
-  if (withAuto) sessions.push({ cookie: { name: 'data' }, type: 'memory', fields: 'auto' });
-  return sessions;
-}
+/** Builds the app for `manager`; an app in another process (workerd) builds its own by `profile`'s name. */
+export type BuildMultiSessionServer = (manager: SessionManager, profile: MultiSessionProfile) => Promise<TestServer>;
 
 /** Cookie names a response sets (or clears), sorted. */
 const setNames = (response: Response) =>
@@ -45,8 +32,9 @@ export function describeMultiSession(name: string, build: BuildMultiSessionServe
     let server: TestServer;
     let strict: TestServer;
     beforeAll(async () => {
-      server = await build(multiSession({ sessions: entries(true), logger: quiet }));
-      strict = await build(multiSession({ sessions: entries(false), logger: quiet }));
+      const profiles = multiSessionProfiles();
+      server = await build(profiles.multi, 'multi');
+      strict = await build(profiles['multi-strict'], 'multi-strict');
     });
     afterAll(async () => {
       await Promise.all([server?.close(), strict?.close()]);

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type RequestListener, type Server } from 'node:http';
+import { bun, deno } from '../runtimes/runtime.js';
 
 /** A real HTTP server on a free loopback port, for tests that go through the network stack. */
 export interface TestServer {
@@ -59,8 +60,25 @@ export class CookieJar {
   }
 }
 
-/** Serves a Web-standard fetch handler over real HTTP (through @hono/node-server's bridge). */
-export async function serveFetch(handler: (request: Request) => Response | Promise<Response>): Promise<TestServer> {
+type FetchHandler = (request: Request) => Response | Promise<Response>;
+
+/** The server `serveFetch` uses in this runtime: the runtime's own where it has one. */
+export const fetchServer = bun ? 'Bun.serve' : deno ? 'Deno.serve' : '@hono/node-server';
+
+/**
+ * Serves a Web-standard fetch handler over real HTTP on a free loopback port: with Bun.serve
+ * under Bun, Deno.serve under Deno (as an application there would), else through
+ * @hono/node-server's bridge to node:http.
+ */
+export async function serveFetch(handler: FetchHandler): Promise<TestServer> {
+  if (bun) {
+    const server = bun.serve({ port: 0, hostname: '127.0.0.1', fetch: handler });
+    return { url: `http://127.0.0.1:${server.port}`, close: async () => server.stop(true) };
+  }
+  if (deno) {
+    const server = deno.serve({ port: 0, hostname: '127.0.0.1', onListen: () => {} }, handler);
+    return { url: `http://127.0.0.1:${server.addr.port}`, close: () => server.shutdown() };
+  }
   const { getRequestListener } = await import('@hono/node-server');
   return listen(getRequestListener(handler));
 }

@@ -1,0 +1,57 @@
+/**
+ * The session options of the conformance apps, by name. Apart from the suites so that they
+ * have no vitest and no Node built-ins: an app inside workerd (test/runtimes/workerd/)
+ * builds the very same options, and the suite, driving it from outside, names them.
+ */
+import { SessionEngine, type SessionManager } from '../../src/core/engine.js';
+import { multiSession, type MultiSessionEntry } from '../../src/core/multi-session.js';
+import type { SessionOptions } from '../../src/core/options.js';
+import { cookieStore } from '../../src/stores/cookie/index.js';
+import { MemoryStore } from '../../src/stores/memory.js';
+import { NullStore } from '../../src/stores/null.js';
+
+/** The apps describeAdapter asks for; 'failing-read' and 'failing-sync-read' need a file system and are built by the suite itself. */
+export type AdapterProfile = 'main' | 'signed' | 'retired' | 'failing' | 'locked';
+/** The apps describeMultiSession asks for. */
+export type MultiSessionProfile = 'multi' | 'multi-strict';
+
+export const quiet = { warn: () => {}, info: () => {} };
+const SECRET = 'adapter-suite-secret-0123456789';
+const RETIRED_SECRET = 'adapter-suite-retired-secret-0123456789';
+const MULTI_SECRET = 'multi-session-suite-secret-0123456789';
+
+export function adapterProfiles(): Record<AdapterProfile, SessionOptions | SessionManager> {
+  // One store behind the unsigned, the signed and the retired-key app: an id valid in one
+  // must still be refused by the others.
+  const store = new MemoryStore();
+  return {
+    main: { store, logger: quiet, requestContext: true },
+    signed: { store, secret: SECRET, logger: quiet },
+    retired: { store, secret: RETIRED_SECRET, logger: quiet },
+    failing: { store: new NullStore(), logger: quiet },
+    // A short wait and a long lease: a lock an adapter failed to give back makes the next
+    // request of the session fail after a second instead of passing.
+    locked: new SessionEngine({ store: new MemoryStore(), logger: quiet, lock: { wait: '1s', lease: '60s' }, userField: 'user' }),
+  };
+}
+
+/**
+ * 'csrf' is a sealed cookie holding csrf_token, 'sid' a signed id whose user_id and
+ * user_data live in a memory store, 'data' a memory store (by type name) taking every
+ * other field; 'multi-strict' has no 'data'.
+ */
+function entries(withAuto: boolean): MultiSessionEntry[] {
+  const sessions: MultiSessionEntry[] = [
+    { cookie: { name: 'csrf' }, store: cookieStore({ secret: MULTI_SECRET }), fields: ['csrf_token'] },
+    { cookie: { name: 'sid' }, store: new MemoryStore(), secret: MULTI_SECRET, fields: ['user_id', 'user_data'] },
+  ];
+  if (withAuto) sessions.push({ cookie: { name: 'data' }, type: 'memory', fields: 'auto' });
+  return sessions;
+}
+
+export function multiSessionProfiles(): Record<MultiSessionProfile, SessionManager> {
+  return {
+    multi: multiSession({ sessions: entries(true), logger: quiet }),
+    'multi-strict': multiSession({ sessions: entries(false), logger: quiet }),
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * The conformance app of the Hono adapter (routes in test/conformance/adapter-suite.ts).
+ * Web standards only, so that the same app runs in-process under Node, Bun and Deno and
+ * inside workerd.
+ */
+import { Hono } from 'hono';
+import { stream } from 'hono/streaming';
+import { sessionkit, type SessionVariables } from '../../../src/adapters/hono.js';
+import type { SessionManager } from '../../../src/core/engine.js';
+import type { SessionOptions } from '../../../src/core/options.js';
+import { getViaAccessor, sessionForm, setViaAccessor } from '../../conformance/adapter-routes.js';
+import { asText } from '../../helpers/text.js';
+
+export function honoApp(options: SessionOptions | SessionManager): Hono<{ Variables: SessionVariables }> {
+  const app = new Hono<{ Variables: SessionVariables }>();
+  app.use(sessionkit(options));
+  const data = (session: unknown) => session as Record<string, unknown>;
+  app.get('/set', (c) => {
+    data(c.get('session'))[c.req.query('k')!] = c.req.query('v');
+    return c.text('ok');
+  });
+  app.get('/get', (c) => c.text(asText(data(c.get('session'))[c.req.query('k')!] ?? 'not set')));
+  app.get('/plain', (c) => c.text('ok'));
+  app.get('/regenerate', (c) => {
+    c.get('session').regenerate();
+    return c.text('ok');
+  });
+  app.get('/destroy', (c) => {
+    void c.get('session').destroy();
+    return c.text('ok');
+  });
+  app.get('/transient', (c) => {
+    c.get('session').permanent = false;
+    data(c.get('session')).t = '1';
+    return c.text('ok');
+  });
+  app.get('/stream', (c) => {
+    data(c.get('session')).streamed = 'yes';
+    return stream(c, async (s) => {
+      await s.write('one,');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await s.write('two');
+    });
+  });
+  app.get('/redirect', (c) => {
+    data(c.get('session')).r = '1';
+    return c.redirect('/get?k=r', 302);
+  });
+  app.get('/accessor', async (c) => {
+    await Promise.resolve();
+    setViaAccessor();
+    return c.text(getViaAccessor());
+  });
+  app.get('/form', async (c) => c.text(await sessionForm(options, () => c.get('session'), c.req.query())));
+  app.onError((error, c) => c.text(`handled: ${error.message}`, 500));
+  return app;
+}

@@ -1,0 +1,71 @@
+/**
+ * The conformance app of the Web adapter (routes in test/conformance/adapter-suite.ts): a
+ * plain fetch handler, as in a Next.js route handler or a Bun/Deno server. Web standards
+ * only, so that the same app runs in-process under Node, Bun and Deno and inside workerd.
+ */
+import type { SessionManager } from '../../../src/core/engine.js';
+import type { SessionOptions } from '../../../src/core/options.js';
+import { webSessions } from '../../../src/adapters/web.js';
+import { getViaAccessor, sessionForm, setViaAccessor } from '../../conformance/adapter-routes.js';
+import { asText } from '../../helpers/text.js';
+
+export type FetchHandler = (request: Request) => Promise<Response>;
+
+export function webApp(options: SessionOptions | SessionManager): FetchHandler {
+  const sessions = webSessions(options);
+  const handler = sessions.handle(async (request, session) => {
+    const url = new URL(request.url);
+    const data = session as unknown as Record<string, unknown>;
+    const k = url.searchParams.get('k')!;
+    switch (url.pathname) {
+      case '/set':
+        data[k] = url.searchParams.get('v');
+        return new Response('ok');
+      case '/get':
+        return new Response(asText(data[k] ?? 'not set'));
+      case '/plain':
+        return new Response('ok');
+      case '/regenerate':
+        session.regenerate();
+        return new Response('ok');
+      case '/destroy':
+        void session.destroy();
+        return new Response('ok');
+      case '/transient':
+        session.permanent = false;
+        data.t = '1';
+        return new Response('ok');
+      case '/stream': {
+        data.streamed = 'yes';
+        const body = new ReadableStream({
+          async start(controller) {
+            controller.enqueue(new TextEncoder().encode('one,'));
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            controller.enqueue(new TextEncoder().encode('two'));
+            controller.close();
+          },
+        });
+        return new Response(body);
+      }
+      case '/redirect':
+        data.r = '1';
+        return new Response(null, { status: 302, headers: { location: '/get?k=r' } });
+      case '/accessor':
+        await Promise.resolve();
+        setViaAccessor();
+        return new Response(getViaAccessor());
+      case '/form':
+        return new Response(await sessionForm(options, () => session, Object.fromEntries(url.searchParams)));
+      default:
+        return new Response('not found', { status: 404 });
+    }
+  });
+  // The application's own error boundary, as a framework would have.
+  return async (request) => {
+    try {
+      return await handler(request);
+    } catch (error) {
+      return new Response(`handled: ${(error as Error).message}`, { status: 500 });
+    }
+  };
+}
