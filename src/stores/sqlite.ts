@@ -1,16 +1,24 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import type BetterSqlite3 from 'better-sqlite3';
-import { SessionConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { loadOptional } from './shared/load-optional.js';
+import { SessionConfigError } from '../core/errors.js';
+import { adapt, driverOf, type AdaptedDatabase, type SqliteDatabase, type SqliteDriver } from './sqlite/drivers.js';
+import { defaultDriver, openSqlite } from './sqlite/open.js';
 import { SqlStore } from './sql/index.js';
 
+export type { BetterSqlite3Database, BunSqliteDatabase, NodeSqliteDatabase, SqliteDatabase, SqliteDriver } from './sqlite/drivers.js';
+
 export interface SqliteStoreOptions {
-  /** An open better-sqlite3 database of yours. Borrowed: `close()` leaves it open. */
-  database?: BetterSqlite3.Database;
+  /**
+   * An open database of yours: a better-sqlite3 Database, a node:sqlite DatabaseSync
+   * (Node 22.16+) or a bun:sqlite Database. Borrowed: `close()` leaves it open.
+   */
+  database?: SqliteDatabase;
   /** Or a file name: the store opens it (WAL mode, parent directory created) and closes it in `close()`. */
   path?: string;
+  /**
+   * With `path`: the driver that opens it. Default: bun:sqlite under Bun, else
+   * better-sqlite3 when it is installed, else node:sqlite (Node 22.16 or later).
+   */
+  driver?: SqliteDriver;
   /** Table name (SESSION_SQLITE_TABLE). Default 'sessions'; created on first use with an index on expiry. */
   table?: string;
   /** Delete expired rows in the background every this many reads; 0 disables. Default 1000. */
@@ -19,43 +27,51 @@ export interface SqliteStoreOptions {
   logger?: Pick<Logger, 'warn'>;
 }
 
+const DRIVERS: readonly SqliteDriver[] = ['better-sqlite3', 'node:sqlite', 'bun:sqlite'];
+
 /**
- * Sessions in one SQLite file through better-sqlite3: survives restarts, shared safely
- * by several processes on one machine, no server to run. The demo's embedded default.
+ * Sessions in one SQLite file: survives restarts, shared safely by several processes on
+ * one machine, no server to run. The demo's embedded default. It runs on any of three
+ * synchronous drivers (./sqlite/drivers.ts): better-sqlite3, Node's built-in node:sqlite
+ * and Bun's bun:sqlite, so on Node 22.16+ and on Bun it needs no native build.
  *
- * It is the SQL store's SQLite dialect (one implementation of the SQL, see ./sql.ts) with
+ * It is the SQL store's SQLite dialect (one implementation of the SQL, see ./sql/) with
  * what an embedded default needs on top: it can open the file itself, and it cleans up
- * expired rows by itself. better-sqlite3 answers synchronously, so reads also skip a
- * promise turn (`getSync`).
+ * expired rows by itself. Every driver answers synchronously, so reads also skip a promise
+ * turn (`getSync`).
  */
 export class SqliteStore extends SqlStore {
   override readonly name = 'sqlite';
-  readonly #ownedDatabase: BetterSqlite3.Database | undefined;
+  /** The driver under the store, detected from `database` or chosen for `path`. */
+  readonly driver: SqliteDriver;
+  readonly #owned: AdaptedDatabase | undefined;
 
   constructor(options: SqliteStoreOptions = {}) {
-    if (options.database && options.path) throw new SessionConfigError('sqliteStore: pass either `database` or `path`, not both.');
-    if (!options.database && !options.path) {
-      throw new SessionConfigError("sqliteStore: pass `path` (e.g. './data/sessions.db') or an open better-sqlite3 `database`.");
+    const { database, path, driver } = options;
+    if (database && path) throw new SessionConfigError('sqliteStore: pass either `database` or `path`, not both.');
+    if (!database && !path) {
+      throw new SessionConfigError(
+        "sqliteStore: pass `path` (e.g. './data/sessions.db') or an open `database` (better-sqlite3, node:sqlite or bun:sqlite).",
+      );
     }
-    const database = options.database ?? openDatabase(options.path!);
-    super({ client: database, table: options.table, sweepEveryNRequests: options.sweepEvery ?? 1000, logger: options.logger });
-    this.#ownedDatabase = options.database ? undefined : database;
+    if (driver !== undefined && !DRIVERS.includes(driver)) {
+      throw new SessionConfigError(`sqliteStore: driver must be one of ${DRIVERS.join(', ')}, got ${JSON.stringify(driver)}.`);
+    }
+    if (database && driver) throw new SessionConfigError('sqliteStore: `driver` goes with `path`; a `database` is recognised by itself.');
+    const used = database ? driverOf(database) : (driver ?? defaultDriver());
+    if (!used) {
+      throw new SessionConfigError('sqliteStore: `database` must be a better-sqlite3 Database, a node:sqlite DatabaseSync or a bun:sqlite Database.');
+    }
+    const adapted = adapt(database ?? openSqlite(path!, used), used);
+    super({ client: adapted.handle, table: options.table, sweepEveryNRequests: options.sweepEvery ?? 1000, logger: options.logger });
+    this.driver = used;
+    this.#owned = database ? undefined : adapted;
   }
 
   override async close(): Promise<void> {
     await super.close();
-    if (this.#ownedDatabase?.open) this.#ownedDatabase.close();
+    this.#owned?.close();
   }
-}
-
-function openDatabase(path: string): BetterSqlite3.Database {
-  const Database = loadOptional<typeof BetterSqlite3>('better-sqlite3', 'sqlite');
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  // Another process holding the write lock makes us wait up to 5 s instead of failing at once.
-  db.pragma('busy_timeout = 5000');
-  return db;
 }
 
 export function sqliteStore(options?: SqliteStoreOptions): SqliteStore {
