@@ -1,13 +1,16 @@
 /**
  * examples/deno-kv run as it is: `Deno.serve` with the Web adapter and a Deno KV store,
  * started under Deno on a free port, driven over HTTP from here, stopped and started again
- * on the same KV file; the session must survive the restart. Also that `Deno.Kv`, as
- * Deno's own types declare it, fits the store's structural KvDatabase.
+ * on the same KV file (read from Node through @deno/kv in between); the session must
+ * survive the restart. Also deno lint, and that `Deno.Kv`, as Deno's own types declare it,
+ * fits the store's structural KvDatabase.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DenoKvStore } from '../../src/stores/deno-kv/index.js';
+import { decodeValue } from '../../src/stores/deno-kv/value.js';
 import { makeTempDir, removeTempDir, run, spawnServer, waitUntilReady, type ServerProcess } from '../servers/process.js';
 import { CookieJar } from '../helpers/http.js';
 
@@ -68,6 +71,17 @@ describe('examples/deno-kv under Deno', () => {
       // SIGTERM: the example shuts its server down and closes the database, then exits by itself.
       expect(await first.process.stop()).toEqual({ code: 0, signal: null });
     }
+    // The file Deno wrote, read in Node through @deno/kv: one live session of ours, count 2.
+    const kv = await (await import('@deno/kv')).openKv(kvPath);
+    try {
+      const entries = [];
+      for await (const entry of kv.list({ prefix: ['sessions'] })) entries.push(entry);
+      expect(entries).toHaveLength(1);
+      expect(decodeValue(entries[0]!.value)!.expiresAt).toBeGreaterThan(Date.now());
+      expect(await new DenoKvStore({ kv }).countExpired()).toBe(0);
+    } finally {
+      kv.close();
+    }
     const second = await start(kvPath);
     try {
       expect(await count(jar, second.url)).toEqual({ status: 200, body: { user: 'ana', count: 3 } });
@@ -78,6 +92,11 @@ describe('examples/deno-kv under Deno', () => {
     }
     console.info(`deno-kv example: started in ${Math.round(first.startMs)} ms, again in ${Math.round(second.startMs)} ms`);
   }, 120_000);
+
+  it('passes deno lint', async () => {
+    const lint = await run(denoBinary, ['lint', '--config', join(example, 'deno.json'), example], { allowFailure: true, env: { NO_COLOR: '1' } });
+    expect(lint.code, lint.stdout + lint.stderr).toBe(0);
+  });
 
   it("Deno's own Deno.Kv type fits KvDatabase (deno check), and a member it lacks would not", async () => {
     const kvTypes = join(root, 'src/stores/deno-kv/kv.ts');

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { webSessions } from '../../src/adapters/web.js';
 import { SessionConfigError } from '../../src/core/errors.js';
 import { StoreError, type Store } from '../../src/core/store.js';
 import { DenoKvStore, type KvDatabase, type KvKey } from '../../src/stores/deno-kv/index.js';
@@ -110,6 +111,24 @@ describe(`DenoKvStore (${runtime})`, () => {
     }
     expect((await store.get('k'))?.version).toBe(version);
     expect(await store.get('new')).toBeUndefined();
+  });
+
+  it('a session that grows past 64 KiB fails its request with that StoreError; the session stored before stays, and the next request works', async () => {
+    const { store } = await storeOn();
+    const silent = { warn: () => {}, info: () => {} };
+    const sessions = webSessions<{ blob?: string; n?: number }>({ store, secret: 'deno-kv-test-secret-0123456789abcdef', logger: silent });
+    const app = sessions.handle((request, session) => {
+      if (new URL(request.url).pathname === '/big') session.blob = 'x'.repeat(70_000);
+      session.n = (session.n ?? 0) + 1;
+      return Response.json({ n: session.n });
+    });
+    const first = await app(new Request('http://app.test/'));
+    const cookie = first.headers.get('set-cookie')!.split(';')[0]!;
+    const error: unknown = await app(new Request('http://app.test/big', { headers: { cookie } })).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).message).toMatch(/does not fit in one Deno KV value, whose limit is 65536 bytes/);
+    const next = await app(new Request('http://app.test/', { headers: { cookie } }));
+    expect(await next.json()).toEqual({ n: 2 });
   });
 
   it('two handles on one database file (two processes): a compare-and-set through one makes the version the other holds stale', async () => {
