@@ -30,8 +30,18 @@ export const bins = {
   cli: 'src/cli/main.ts',
 };
 
+/**
+ * The two implementations of the core's crypto, not subpath exports either: every other
+ * file imports `#crypto`, which the package's "imports" conditions resolve to one of them
+ * at run time (node:crypto on Node, Bun and Deno; Web Crypto elsewhere).
+ */
+export const cryptoImplementations = {
+  'crypto/node': 'src/core/crypto/node.ts',
+  'crypto/web': 'src/core/crypto/web.ts',
+};
+
 export default defineConfig({
-  entry: { ...entries, ...bins },
+  entry: { ...entries, ...bins, ...cryptoImplementations },
   format: ['esm', 'cjs'],
   dts: {
     // Every declaration file (entries and chunks) loads the package root. SessionData is
@@ -49,7 +59,9 @@ export default defineConfig({
   splitting: true,
   // import.meta.url in the CommonJS build, for the lazy createRequire of optional libraries.
   shims: true,
+  // Keep the `node:` in built-in imports: Deno and Workers (nodejs_compat) know them by that name.
+  removeNodeProtocol: false,
   // Peer dependencies stay outside the bundle and are loaded only by the part that needs them.
   // sessionkit itself: the store registry imports each store through its own subpath export.
-  external: [/^sessionkit\//, 'better-sqlite3', 'express', 'fastify', 'koa', 'hono', 'pg', 'mysql2', 'kysely', '@aws-sdk/client-dynamodb', '@google-cloud/datastore', '@google-cloud/firestore', 'mongodb', 'redis', 'ioredis', 'memcache-client', 'express-session'],
+  external: ['#crypto', /^sessionkit\//, 'better-sqlite3', 'express', 'fastify', 'koa', 'hono', 'pg', 'mysql2', 'kysely', '@aws-sdk/client-dynamodb', '@google-cloud/datastore', '@google-cloud/firestore', 'mongodb', 'redis', 'ioredis', 'memcache-client', 'express-session'],
 });

@@ -4,10 +4,17 @@ import { defineConfig } from 'vitest/config';
 // The store registry loads stores through the package's own subpath exports
 // (sessionkit/stores/<name>); tests run the sources, so those resolve into src/ here.
 const storeSources = fileURLToPath(new URL('./src/stores/', import.meta.url));
+// The core's crypto (package.json "imports": node:crypto on Node): SESSIONKIT_CRYPTO=web
+// runs the tests on the Web Crypto implementation that Cloudflare Workers get.
+const crypto = process.env.SESSIONKIT_CRYPTO === 'web' ? 'web' : 'node';
+const cryptoSource = fileURLToPath(new URL(`./src/core/crypto/${crypto}.ts`, import.meta.url));
 
 export default defineConfig({
   resolve: {
-    alias: [{ find: /^sessionkit\/stores\/(.+)$/, replacement: `${storeSources}$1` }],
+    alias: [
+      { find: /^sessionkit\/stores\/(.+)$/, replacement: `${storeSources}$1` },
+      { find: /^#crypto$/, replacement: cryptoSource },
+    ],
   },
   test: {
     include: ['test/**/*.test.ts'],

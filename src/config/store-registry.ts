@@ -1,5 +1,6 @@
-import { createRequire } from 'node:module';
+import type * as NodeModule from 'node:module';
 import { SessionConfigError } from '../core/errors.js';
+import { nodeBuiltin } from '../core/node-builtin.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../core/store.js';
 import type { DatastoreStoreOptions } from '../stores/datastore/index.js';
@@ -112,7 +113,8 @@ function importStore<M>(name: string): Promise<M> {
   return import(`sessionkit/stores/${name}`) as Promise<M>;
 }
 
-const requireFromHere = createRequire(import.meta.url);
+/** Resolves a package as this module's require would; undefined where the runtime has no node:module (Workers). */
+const resolveFromHere = nodeBuiltin<typeof NodeModule>('node:module')?.createRequire(import.meta.url).resolve;
 
 /**
  * The store a type name stands for. Everything that can be checked without loading the
@@ -142,8 +144,10 @@ export function createStoreByType(type: string, options: StoreTypeOptions | unde
 }
 
 function isInstalled(library: string): boolean {
+  // Without node:module nothing can be checked ahead: the store's own import then names what is missing.
+  if (!resolveFromHere) return true;
   try {
-    requireFromHere.resolve(library);
+    resolveFromHere(library);
     return true;
   } catch {
     return false;

@@ -1,3 +1,4 @@
+import type { MaybePromise } from './crypto/primitives.js';
 import type { Store, StoreRecord } from './store.js';
 
 /** What a cookie value opened to: the record it points to or holds, and the id if the cookie carries it. */
@@ -28,8 +29,11 @@ export interface Carrier {
   /** The record a cookie value points to or holds; undefined when the value is not ours or the record is gone. */
   open(cookieValue: string): Promise<CarriedRecord | undefined>;
   openSync(cookieValue: string): CarriedRecord | undefined;
-  /** The cookie value for a session that has been (or is being) written with these bytes. */
-  cookieValue(id: string, data: Uint8Array, expiresAt: number): string;
+  /**
+   * The cookie value for a session that has been (or is being) written with these bytes:
+   * synchronous with node:crypto, a promise with Web Crypto (see crypto/primitives.ts).
+   */
+  cookieValue(id: string, data: Uint8Array, expiresAt: number): MaybePromise<string>;
   /** The store key of an id (prefix + id); only carriers with a store are asked. */
   key(id: string): string;
 }

@@ -8,6 +8,11 @@ export interface RequestContext {
  * The outcome of committing a session, in two steps because headers and the store are
  * written at different moments: `setCookies` are known at once (an adapter can send it
  * even when the body is already streaming), `persist()` performs the store operations.
+ *
+ * One exception: with Web Crypto (runtimes without node:crypto, such as Cloudflare
+ * Workers) a new cookie value is signed or sealed with a promise. Such a commit has
+ * `needsPersist` true and its `setCookies` is complete once `persist()` has resolved;
+ * the Web and Hono adapters, the ones those runtimes run, read it only then.
  */
 export interface PendingCommit {
   /** Set-Cookie header values to send; empty when no cookie changes. */

@@ -1,6 +1,7 @@
 import { isCarrierSource, type CarriedRecord, type Carrier } from './carrier.js';
 import { CookieWriter, readCookie } from './cookie-header.js';
 import { IdCodec } from './ids.js';
+import type { MaybePromise } from './crypto/primitives.js';
 import type { Logger } from './logger.js';
 import { finishMigration } from './migration-commit.js';
 import type { SessionMigration } from './migration.js';
@@ -246,7 +247,6 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const state = this.#stateOf(session);
     // A session exists only once load() has the carrier.
     const carrier = this.#carrier!;
-    const inCookie = carrier.store === undefined;
     const now = Date.now();
     const empty = isEmpty(session);
     const expiresAt = expiryAt(this.options, state, now);
@@ -259,7 +259,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       action = state.isNew ? 'none' : 'delete';
     } else {
       const payload = makePayload(state.permanent, data, {
-        i: inCookie ? state.id : undefined,
+        i: carrier.store === undefined ? state.id : undefined,
         t: state.createdAt,
         l: state.lifetimeMs,
         c: state.cookieSettings,
@@ -278,8 +278,28 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     }
     state.touchRequested = false;
     const retiresSome = state.retiredIds.length > 0;
-    const setCookie = this.#cookieFor(carrier, state, action, empty, retiresSome, bytes, now, expiresAt, context);
-    if (setCookie !== undefined && carrier.maxCookieBytes !== undefined && Buffer.byteLength(setCookie) > carrier.maxCookieBytes) {
+    const cookie = this.#cookieFor(carrier, state, action, empty, retiresSome, bytes, now, expiresAt, context);
+    if (cookie instanceof Promise) {
+      // With Web Crypto the cookie's signature or seal comes with a promise: so does the commit's Set-Cookie.
+      return afterCookie(cookie, (setCookie) => this.#pendingCommit(session, state, carrier, action, bytes, expiresAt, plan, retiresSome, setCookie));
+    }
+    return this.#pendingCommit(session, state, carrier, action, bytes, expiresAt, plan, retiresSome, cookie);
+  }
+
+  /** The rest of `commit`, once its Set-Cookie value is known. */
+  #pendingCommit(
+    session: Session<T> | SessionObject,
+    state: SessionState,
+    carrier: Carrier,
+    action: Action,
+    bytes: Uint8Array | undefined,
+    expiresAt: number,
+    plan: IndexPlan,
+    retiresSome: boolean,
+    setCookie: string | undefined,
+  ): PendingCommit {
+    const inCookie = carrier.store === undefined;
+    if (setCookie !== undefined && carrier.maxCookieBytes !== undefined && utf8Length(setCookie) > carrier.maxCookieBytes) {
       return oversized(carrier, bytes!, setCookie);
     }
     const setCookies = setCookie === undefined ? [] : [setCookie];
@@ -476,7 +496,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     now: number,
     expiresAt: number,
     context: RequestContext,
-  ): string | undefined {
+  ): MaybePromise<string> | undefined {
     const secure = this.#cookies.isSecure(state.cookieSettings, context.secure);
     if (empty) {
       // A deleted, destroyed or never-valid session: make the browser forget the cookie.
@@ -489,7 +509,9 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     if (!sendsCookie) return undefined;
     // A persistent cookie lives as long as the record: a lifetime, or less near the absolute end.
     const lifetime = state.permanent ? expiresAt - now : undefined;
-    return this.#cookies.set(carrier.cookieValue(state.id, bytes!, expiresAt), secure, now, lifetime, state.cookieSettings);
+    const value = carrier.cookieValue(state.id, bytes!, expiresAt);
+    const header = (text: string) => this.#cookies.set(text, secure, now, lifetime, state.cookieSettings);
+    return typeof value === 'string' ? header(value) : value.then(header);
   }
 
   /** Records what was written: the state a later commit of the same session compares with. */
@@ -581,11 +603,38 @@ function isSessionManager<T extends object>(value: SessionOptions | SessionManag
   return typeof candidate.commit === 'function' && typeof candidate.load === 'function';
 }
 
+/**
+ * A commit whose Set-Cookie value is still being signed or sealed (Web Crypto): it always
+ * has something to do, and its `setCookies` is complete once `persist()` has resolved.
+ */
+function afterCookie(cookie: Promise<string>, decide: (setCookie: string) => PendingCommit): PendingCommit {
+  const setCookies: string[] = [];
+  return {
+    setCookies,
+    needsPersist: true,
+    persist: async () => {
+      const pending = decide(await cookie);
+      setCookies.push(...pending.setCookies);
+      if (pending.needsPersist) await pending.persist();
+    },
+  };
+}
+
+/** Bytes of a string in UTF-8, without encoding it. */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code >= 0x80) bytes += code >= 0x800 && (code < 0xd800 || code > 0xdfff) ? 2 : 1;
+  }
+  return bytes;
+}
+
 /** Browsers drop an oversized cookie without a word: refuse it loudly instead. */
 function oversized(carrier: Carrier, bytes: Uint8Array, setCookie: string): PendingCommit {
   const error = new StoreError(
     carrier.name,
-    `the session is ${bytes.length} bytes serialized and its Set-Cookie header would be ${Buffer.byteLength(setCookie)} bytes, ` +
+    `the session is ${bytes.length} bytes serialized and its Set-Cookie header would be ${utf8Length(setCookie)} bytes, ` +
       `over the ${carrier.maxCookieBytes}-byte cookie limit. Keep large data in a server-side store.`,
   );
   return { setCookies: [], needsPersist: true, persist: () => Promise.reject(error) };

@@ -1,5 +1,7 @@
-import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { primitives } from '#crypto';
 import { setBounded } from './bounded-map.js';
+import type { MaybePromise } from './crypto/primitives.js';
+import { equalText } from './crypto/equal.js';
 
 /** Length in characters of `bytes` random bytes written as unpadded base64url. */
 export function encodedIdLength(bytes: number): number {
@@ -8,20 +10,27 @@ export function encodedIdLength(bytes: number): number {
 
 /** A new session id: `bytes` bytes from the crypto RNG, base64url without padding. */
 export function generateId(bytes: number): string {
-  return randomBytes(bytes).toString('base64url');
+  return primitives.randomText(bytes);
 }
 
 const SIGNATURE_PATTERN = /^[A-Za-z0-9_-]{43}$/; // HMAC-SHA256 output, base64url
 /** Verified cookie values remembered, so a returning client costs a map lookup, not an HMAC. */
 const VERIFIED_CACHE_SIZE = 10_000;
+const encoder = new TextEncoder();
+
+type Signer = (id: string) => MaybePromise<string>;
 
 /**
  * Reads and writes the cookie value that carries a session id: the bare id, or with
  * secrets, `id.signature` where the signature is HMAC-SHA256 of the id. The first
  * secret signs; every secret verifies, so keys can be rotated without logging anyone out.
+ * With node:crypto every answer is synchronous; with Web Crypto a value not seen before
+ * is answered with a promise (`synchronous` says which).
  */
 export class IdCodec {
-  readonly #keys: KeyObject[];
+  /** Every answer comes without a promise: with node:crypto, or without secrets (nothing to verify). */
+  readonly synchronous: boolean;
+  readonly #signers: Signer[];
   readonly #idPattern: RegExp;
   // Only values whose signature verified get in: a hit means this exact value was
   // checked before with these keys, so nothing an attacker sends can be trusted by it.
@@ -31,31 +40,31 @@ export class IdCodec {
   readonly #signedById = new Map<string, string>();
 
   constructor(idBytes: number, secrets: readonly string[]) {
-    this.#keys = secrets.map((secret) => createSecretKey(Buffer.from(secret, 'utf8')));
+    this.#signers = secrets.map((secret) => primitives.hmacSha256(encoder.encode(secret)));
     this.#idPattern = new RegExp(`^[A-Za-z0-9_-]{${encodedIdLength(idBytes)}}$`);
+    this.synchronous = primitives.synchronous || secrets.length === 0;
   }
 
   get signed(): boolean {
-    return this.#keys.length > 0;
+    return this.#signers.length > 0;
   }
 
   /** The cookie value for an id. */
-  encode(id: string): string {
-    const key = this.#keys[0];
-    if (!key) return id;
+  encode(id: string): MaybePromise<string> {
+    const signer = this.#signers[0];
+    if (!signer) return id;
     const known = this.#signedById.get(id);
     if (known !== undefined) return known;
-    const value = `${id}.${sign(key, id)}`;
-    this.#remember(value, id, true);
-    return value;
+    const signature = signer(id);
+    return typeof signature === 'string' ? this.#signedValue(id, signature) : signature.then((text) => this.#signedValue(id, text));
   }
 
   /**
    * The id carried by a cookie value, or undefined when the value is malformed, has the
    * wrong length, is unsigned where a signature is required, or its signature matches
-   * no secret. Never throws: a bad cookie is simply no session.
+   * no secret. Never throws (nor rejects): a bad cookie is simply no session.
    */
-  decode(value: string | undefined): string | undefined {
+  decode(value: string | undefined): MaybePromise<string | undefined> {
     if (!value) return undefined;
     if (!this.signed) return this.#idPattern.test(value) ? value : undefined;
     const known = this.#verified.get(value);
@@ -65,24 +74,33 @@ export class IdCodec {
     const id = value.slice(0, dot);
     const signature = value.slice(dot + 1);
     if (!this.#idPattern.test(id) || !SIGNATURE_PATTERN.test(signature)) return undefined;
-    // Compare the text, not decoded bytes: base64 decoders ignore the spare bits of the
-    // last character, so several spellings decode alike and only the canonical one is ours.
-    const given = Buffer.from(signature);
-    for (const [index, key] of this.#keys.entries()) {
-      if (timingSafeEqual(given, Buffer.from(sign(key, id)))) {
-        this.#remember(value, id, index === 0);
-        return id;
+    return this.#verify(value, id, signature, 0);
+  }
+
+  // Compares the text, not decoded bytes: base64 decoders ignore the spare bits of the
+  // last character, so several spellings decode alike and only the canonical one is ours.
+  #verify(value: string, id: string, given: string, from: number): MaybePromise<string | undefined> {
+    for (let index = from; index < this.#signers.length; index++) {
+      const expected = this.#signers[index]!(id);
+      if (typeof expected !== 'string') {
+        return expected.then((text) => (this.#matches(value, id, given, text, index) ? id : this.#verify(value, id, given, index + 1)));
       }
+      if (this.#matches(value, id, given, expected, index)) return id;
     }
     return undefined;
   }
 
-  #remember(value: string, id: string, signedWithFirstKey: boolean): void {
+  #matches(value: string, id: string, given: string, expected: string, index: number): boolean {
+    if (!equalText(given, expected)) return false;
     setBounded(this.#verified, value, id, VERIFIED_CACHE_SIZE);
-    if (signedWithFirstKey) setBounded(this.#signedById, id, value, VERIFIED_CACHE_SIZE);
+    if (index === 0) setBounded(this.#signedById, id, value, VERIFIED_CACHE_SIZE);
+    return true;
   }
-}
 
-function sign(key: KeyObject, id: string): string {
-  return createHmac('sha256', key).update(id).digest('base64url');
+  #signedValue(id: string, signature: string): string {
+    const value = `${id}.${signature}`;
+    setBounded(this.#verified, value, id, VERIFIED_CACHE_SIZE);
+    setBounded(this.#signedById, id, value, VERIFIED_CACHE_SIZE);
+    return value;
+  }
 }

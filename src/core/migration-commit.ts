@@ -6,7 +6,10 @@ import type { SessionState } from './session-state.js';
 export function finishMigration(pending: PendingCommit, state: SessionState, migrate: SessionMigration): PendingCommit {
   const oldValue = state.migratedFrom!;
   return {
-    setCookies: [...pending.setCookies, migrate.clearCookie],
+    // A getter: with Web Crypto the new cookie is known only once persist() has resolved.
+    get setCookies() {
+      return [...pending.setCookies, migrate.clearCookie];
+    },
     needsPersist: true,
     persist: async () => {
       await pending.persist();

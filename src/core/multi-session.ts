@@ -163,7 +163,10 @@ export class MultiSessionManager<T extends object = SessionData> implements Sess
       return this.#managers[index]!.commit(part, context);
     });
     return {
-      setCookies: commits.flatMap((pending) => pending.setCookies),
+      // A getter: with Web Crypto a part's cookie is known only once its persist() has resolved.
+      get setCookies() {
+        return commits.flatMap((pending) => pending.setCookies);
+      },
       needsPersist: commits.some((pending) => pending.needsPersist),
       persist: async () => {
         await Promise.all(commits.map((pending) => pending.persist()));

@@ -1,3 +1,4 @@
+import { primitives } from '#crypto';
 import type { CookieSettings } from './cookie-header.js';
 
 /**
@@ -72,5 +73,5 @@ export function isEmpty(object: object): boolean {
 }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array | undefined): boolean {
-  return b !== undefined && a.length === b.length && Buffer.compare(a, b) === 0;
+  return b !== undefined && primitives.equalBytes(a, b);
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { primitives } from '#crypto';
 import { StoreError, type Store, type StoreRecord } from './store.js';
 
 /**
@@ -6,7 +6,7 @@ import { StoreError, type Store, type StoreRecord } from './store.js';
  * (its length, its characters, or the user's privacy).
  */
 export function perUserKey(keyOf: (name: string) => string, kind: string, userId: string): string {
-  return keyOf(`${kind}.${createHash('sha256').update(userId).digest('base64url')}`);
+  return keyOf(`${kind}.${primitives.toBase64url(primitives.sha256(userId))}`);
 }
 
 /**

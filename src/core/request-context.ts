@@ -1,4 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import type { AsyncLocalStorage } from 'node:async_hooks';
+import { SessionConfigError } from './errors.js';
+import { nodeBuiltin } from './node-builtin.js';
 import type { Session, SessionData } from './session.js';
 
 /**
@@ -14,9 +16,22 @@ import type { Session, SessionData } from './session.js';
  */
 let storage: AsyncLocalStorage<Session> | undefined;
 
-/** Called by engines created with `requestContext: true`. */
+/** AsyncLocalStorage, where the runtime has it: Node, Bun, Deno, and Workers with the `nodejs_als` or `nodejs_compat` flag. */
+function asyncLocalStorage(): typeof AsyncLocalStorage | undefined {
+  return nodeBuiltin<{ AsyncLocalStorage?: typeof AsyncLocalStorage }>('node:async_hooks')?.AsyncLocalStorage;
+}
+
+/** Called by engines created with `requestContext: true`: fails at start-up where the runtime cannot do it. */
 export function enableRequestContext(): void {
-  storage ??= new AsyncLocalStorage<Session>();
+  if (storage) return;
+  const Storage = asyncLocalStorage();
+  if (!Storage) {
+    throw new SessionConfigError(
+      'requestContext: true needs AsyncLocalStorage, which this runtime does not offer (on Cloudflare Workers, add the ' +
+        '"nodejs_als" or "nodejs_compat" compatibility flag). Without it, use the session the adapter gives you (c.get(\'session\'), …).',
+    );
+  }
+  storage = new Storage<Session>();
 }
 
 export function runWithSession<R>(session: Session, callback: () => R): R {

@@ -41,7 +41,7 @@
  * the server): app servers whose clocks disagree by more than a small part of the lease
  * shorten or lengthen it.
  */
-import { randomBytes } from 'node:crypto';
+import { primitives } from '#crypto';
 import { parseDuration } from './duration.js';
 import { describeValue, SessionConfigError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
@@ -238,7 +238,7 @@ export class SessionLocks {
   /** Takes the store lock; resolves our token. */
   async #take(lockKey: string, deadline: number, started: number, leaseMs: number): Promise<Uint8Array> {
     const store = this.#store;
-    const token = new Uint8Array(randomBytes(TOKEN_BYTES));
+    const token = primitives.randomBytes(TOKEN_BYTES);
     let pauseMs = FIRST_PAUSE_MS;
     for (;;) {
       // The lease counts from each attempt, not from the start of the wait.
@@ -284,8 +284,6 @@ function checkedSettings(settings: LockSettings): LockSettings {
 
 const isReleased = (record: StoreRecord) => record.data.length === 0;
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
-}
+const sameBytes = (a: Uint8Array, b: Uint8Array) => primitives.equalBytes(a, b);
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,4 +1,5 @@
 import type { CarriedRecord, Carrier } from './carrier.js';
+import type { MaybePromise } from './crypto/primitives.js';
 import type { IdCodec } from './ids.js';
 import type { Store } from './store.js';
 
@@ -14,26 +15,29 @@ export class StoreCarrier implements Carrier {
   constructor(store: Store, ids: IdCodec, keyPrefix: string) {
     this.name = store.name;
     this.store = store;
-    this.opensSync = typeof store.getSync === 'function';
+    // A signature checked by Web Crypto answers with a promise, whatever the store does.
+    this.opensSync = typeof store.getSync === 'function' && ids.synchronous;
     this.#ids = ids;
     this.#keyPrefix = keyPrefix;
   }
 
   async open(cookieValue: string): Promise<CarriedRecord | undefined> {
-    const id = this.#ids.decode(cookieValue);
+    const decoded = this.#ids.decode(cookieValue);
+    const id = typeof decoded === 'object' ? await decoded : decoded;
     if (id === undefined) return undefined;
     const record = await this.store.get(this.key(id));
     return record && { id, record };
   }
 
   openSync(cookieValue: string): CarriedRecord | undefined {
-    const id = this.#ids.decode(cookieValue);
+    // Only asked when `opensSync`: the codec answers synchronously.
+    const id = this.#ids.decode(cookieValue) as string | undefined;
     if (id === undefined) return undefined;
     const record = this.store.getSync!(this.key(id));
     return record && { id, record };
   }
 
-  cookieValue(id: string): string {
+  cookieValue(id: string): MaybePromise<string> {
     return this.#ids.encode(id);
   }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { primitives } from '#crypto';
 import type { Codec } from './codec/codec.js';
 import { perUserKey, updateRecord } from './per-user-record.js';
 import { SessionConfigError } from './errors.js';
@@ -24,7 +24,7 @@ const EMPTY_INDEX_MS = 60_000;
 
 /** The opaque name of a session in listings and revocations: derived from its id, never revealing it. */
 export function handleOf(id: string): string {
-  return createHash('sha256').update('sessionkit handle\0').update(id).digest('base64url').slice(0, 22);
+  return primitives.toBase64url(primitives.sha256(`sessionkit handle\0${id}`)).slice(0, 22);
 }
 
 /**

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHash, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { primitives } from '#crypto';
+import type { AesGcmKey, MaybePromise } from '../../core/crypto/primitives.js';
 
 /**
  * Sealing: a whole session in a cookie, encrypted and authenticated with AES-256-GCM.
@@ -13,6 +14,9 @@ import { createCipheriv, createDecipheriv, createHash, createSecretKey, hkdfSync
  * elsewhere never serves as a raw AES key. Random 96-bit IVs keep collisions negligible
  * far beyond any cookie traffic before 2^32 seals per key (NIST's bound); rotating the
  * secret resets the count.
+ *
+ * With node:crypto everything here answers synchronously; with Web Crypto, sealing,
+ * opening and deriving the keys answer with promises (`MaybePromise`).
  */
 const VERSION = 0x01;
 const KEY_ID_BYTES = 4;
@@ -25,65 +29,94 @@ const MIN_SECRET_LENGTH = 32;
 /** Anything longer cannot be a cookie a browser sent. */
 const MAX_VALUE_LENGTH = 8192;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const HKDF_INFO = 'sessionkit sealed cookie v1';
+const encoder = new TextEncoder();
 
 interface SealKey {
-  id: Buffer;
-  key: KeyObject;
+  /** version byte and key id: the additional data of every seal with this key. */
+  header: Uint8Array;
+  cipher: AesGcmKey;
 }
 
 export interface SealKeys {
   readonly sealing: SealKey;
+  /** By key id in hex. */
   readonly byId: ReadonlyMap<string, SealKey>;
 }
 
-export function createSealKeys(secrets: readonly (string | Uint8Array)[]): SealKeys {
+const hex = (bytes: Uint8Array) => Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+
+/** Checks the secrets now (a misconfiguration fails at start-up) and derives their keys. */
+export function createSealKeys(secrets: readonly (string | Uint8Array)[]): MaybePromise<SealKeys> {
   if (secrets.length === 0) throw new TypeError('sealing needs at least one secret.');
-  const keys = secrets.map((secret, index) => {
-    const material = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
+  const materials = secrets.map((secret, index) => {
+    const material = typeof secret === 'string' ? encoder.encode(secret) : new Uint8Array(secret);
     if (material.length < MIN_SECRET_LENGTH) {
       throw new TypeError(`sealing secret ${index + 1} is ${material.length} bytes; use at least ${MIN_SECRET_LENGTH} random characters.`);
     }
-    const derived = Buffer.from(hkdfSync('sha256', material, Buffer.alloc(0), 'sessionkit sealed cookie v1', 32));
-    return { id: createHash('sha256').update(derived).digest().subarray(0, KEY_ID_BYTES), key: createSecretKey(derived) };
+    return material;
   });
+  if (new Set(materials.map(hex)).size !== materials.length) throw new TypeError('sealing secrets must differ from each other; one is listed twice.');
+  const derived = materials.map((material) => primitives.hkdfSha256(material, HKDF_INFO, 32));
+  // node:crypto derives synchronously, Web Crypto with promises: never a mix.
+  return primitives.synchronous ? keysFrom(derived as Uint8Array[]) : Promise.all(derived as Promise<Uint8Array>[]).then(keysFrom);
+}
+
+function keysFrom(derived: readonly Uint8Array[]): SealKeys {
   const byId = new Map<string, SealKey>();
-  for (const key of keys) {
-    const id = key.id.toString('hex');
-    if (byId.has(id)) throw new TypeError('sealing secrets must differ from each other; one is listed twice.');
-    byId.set(id, key);
-  }
+  const keys = derived.map((key) => {
+    const header = new Uint8Array(HEADER_BYTES);
+    header[0] = VERSION;
+    header.set(primitives.sha256(key).subarray(0, KEY_ID_BYTES), 1);
+    const sealKey = { header, cipher: primitives.aesGcm(key) };
+    // Two secrets whose keys share a 4-byte id: one could not be told from the other.
+    const id = hex(header.subarray(1));
+    if (byId.has(id)) throw new TypeError('two sealing secrets derive keys with the same id; replace one of them.');
+    byId.set(id, sealKey);
+    return sealKey;
+  });
   return { sealing: keys[0]!, byId };
 }
 
-export function seal(keys: SealKeys, plaintext: Uint8Array, expiresAt: number): string {
-  const header = Buffer.concat([Buffer.from([VERSION]), keys.sealing.id]);
-  const iv = randomBytes(IV_BYTES);
-  const expiry = Buffer.alloc(EXPIRY_BYTES);
-  expiry.writeDoubleBE(expiresAt);
-  const cipher = createCipheriv('aes-256-gcm', keys.sealing.key, iv);
-  cipher.setAAD(header);
-  const body = Buffer.concat([cipher.update(expiry), cipher.update(plaintext), cipher.final()]);
-  return Buffer.concat([header, iv, body, cipher.getAuthTag()]).toString('base64url');
+export function seal(keys: SealKeys, plaintext: Uint8Array, expiresAt: number): MaybePromise<string> {
+  const { header, cipher } = keys.sealing;
+  const iv = primitives.randomBytes(IV_BYTES);
+  const expiry = new Uint8Array(EXPIRY_BYTES);
+  new DataView(expiry.buffer).setFloat64(0, expiresAt);
+  const body = cipher.seal(iv, header, [expiry, plaintext]);
+  return body instanceof Promise ? body.then((sealed) => sealedValue(header, iv, sealed)) : sealedValue(header, iv, body);
 }
 
-export function unseal(keys: SealKeys, value: string, now = Date.now()): { plaintext: Uint8Array; expiresAt: number } | undefined {
+function sealedValue(header: Uint8Array, iv: Uint8Array, sealed: Uint8Array): string {
+  const value = new Uint8Array(HEADER_BYTES + IV_BYTES + sealed.length);
+  value.set(header);
+  value.set(iv, HEADER_BYTES);
+  value.set(sealed, HEADER_BYTES + IV_BYTES);
+  return primitives.toBase64url(value);
+}
+
+export interface Unsealed {
+  plaintext: Uint8Array;
+  expiresAt: number;
+}
+
+export function unseal(keys: SealKeys, value: string, now = Date.now()): MaybePromise<Unsealed | undefined> {
   if (value.length > MAX_VALUE_LENGTH || !BASE64URL.test(value)) return undefined;
-  const bytes = Buffer.from(value, 'base64url');
+  const bytes = primitives.fromBase64url(value);
   // Only the canonical spelling: the decoder ignores spare bits, so look-alikes decode alike.
-  if (bytes.length < OVERHEAD || bytes.toString('base64url') !== value || bytes[0] !== VERSION) return undefined;
-  const sealKey = keys.byId.get(bytes.subarray(1, HEADER_BYTES).toString('hex'));
+  if (bytes.length < OVERHEAD || primitives.toBase64url(bytes) !== value || bytes[0] !== VERSION) return undefined;
+  const sealKey = keys.byId.get(hex(bytes.subarray(1, HEADER_BYTES)));
   if (!sealKey) return undefined;
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', sealKey.key, bytes.subarray(HEADER_BYTES, HEADER_BYTES + IV_BYTES));
-    decipher.setAAD(bytes.subarray(0, HEADER_BYTES));
-    decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
-    const opened = Buffer.concat([decipher.update(bytes.subarray(HEADER_BYTES + IV_BYTES, bytes.length - TAG_BYTES)), decipher.final()]);
-    const expiresAt = opened.readDoubleBE(0);
-    if (!(expiresAt > now)) return undefined;
-    return { plaintext: new Uint8Array(opened.buffer, opened.byteOffset + EXPIRY_BYTES, opened.length - EXPIRY_BYTES), expiresAt };
-  } catch {
-    return undefined; // wrong key, tampered or truncated: the tag does not verify
-  }
+  const opened = sealKey.cipher.open(bytes.subarray(HEADER_BYTES, HEADER_BYTES + IV_BYTES), bytes.subarray(0, HEADER_BYTES), bytes.subarray(HEADER_BYTES + IV_BYTES));
+  return opened instanceof Promise ? opened.then((plain) => unsealed(plain, now)) : unsealed(opened, now);
+}
+
+function unsealed(opened: Uint8Array | undefined, now: number): Unsealed | undefined {
+  // Wrong key, tampered or truncated (the tag does not verify), or expired.
+  if (!opened || opened.length < EXPIRY_BYTES) return undefined;
+  const expiresAt = new DataView(opened.buffer, opened.byteOffset, EXPIRY_BYTES).getFloat64(0);
+  if (!(expiresAt > now)) return undefined;
+  return { plaintext: opened.subarray(EXPIRY_BYTES), expiresAt };
 }
 
 /** Characters of the value `seal` makes from `plaintextBytes` bytes. */

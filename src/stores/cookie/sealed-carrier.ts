@@ -1,31 +1,44 @@
+import { primitives } from '#crypto';
 import type { CarriedRecord, Carrier } from '../../core/carrier.js';
-import { seal, unseal, type SealKeys } from './seal.js';
+import type { MaybePromise } from '../../core/crypto/primitives.js';
+import { seal, unseal, type SealKeys, type Unsealed } from './seal.js';
+
+const carried = (opened: Unsealed | undefined): CarriedRecord | undefined =>
+  opened && { id: undefined, record: { data: opened.plaintext, expiresAt: opened.expiresAt } };
 
 /** Carries the whole session in the cookie, sealed with AES-256-GCM, its expiry inside the seal. */
 export class SealedCarrier implements Carrier {
   readonly name = 'cookie';
   readonly store = undefined;
-  readonly opensSync = true;
+  // Web Crypto opens a seal only with a promise.
+  readonly opensSync = primitives.synchronous;
   readonly maxCookieBytes: number;
-  readonly #keys: SealKeys;
+  #keys: MaybePromise<SealKeys>;
 
-  constructor(keys: SealKeys, maxCookieBytes: number) {
+  constructor(keys: MaybePromise<SealKeys>, maxCookieBytes: number) {
     this.#keys = keys;
+    if (keys instanceof Promise) {
+      // Derived once; from then on the keys are used directly.
+      void keys.then(
+        (derived) => (this.#keys = derived),
+        () => {}, // reported by the first open or seal, which awaits the same promise
+      );
+    }
     this.maxCookieBytes = maxCookieBytes;
   }
 
-  open(cookieValue: string): Promise<CarriedRecord | undefined> {
-    return Promise.resolve(this.openSync(cookieValue));
+  async open(cookieValue: string): Promise<CarriedRecord | undefined> {
+    return carried(await unseal(await this.#keys, cookieValue));
   }
 
-  /** The id is inside the sealed payload; the engine reads it from there. */
+  /** The id is inside the sealed payload; the engine reads it from there. Only asked when `opensSync`. */
   openSync(cookieValue: string): CarriedRecord | undefined {
-    const opened = unseal(this.#keys, cookieValue);
-    return opened && { id: undefined, record: { data: opened.plaintext, expiresAt: opened.expiresAt } };
+    return carried(unseal(this.#keys as SealKeys, cookieValue) as Unsealed | undefined);
   }
 
-  cookieValue(_id: string, data: Uint8Array, expiresAt: number): string {
-    return seal(this.#keys, data, expiresAt);
+  cookieValue(_id: string, data: Uint8Array, expiresAt: number): MaybePromise<string> {
+    const keys = this.#keys;
+    return keys instanceof Promise ? keys.then((derived) => seal(derived, data, expiresAt)) : seal(keys, data, expiresAt);
   }
 
   key(id: string): string {

@@ -1,6 +1,9 @@
-import { createRequire } from 'node:module';
+import type * as NodeModule from 'node:module';
+import { nodeBuiltin } from '../../core/node-builtin.js';
 
-const requireFromHere = createRequire(import.meta.url);
+// Made on first use, not imported: a module-level `node:` import would stop every bundle
+// that shares a chunk with this file from loading in Workers.
+let requireFromHere: NodeJS.Require | undefined;
 
 /**
  * Loads a store's client library (an optional peer dependency) only when the store is
@@ -8,6 +11,10 @@ const requireFromHere = createRequire(import.meta.url);
  */
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the module's type; the value comes from require()
 export function loadOptional<T>(library: string, storeName: string): T {
+  requireFromHere ??= nodeBuiltin<typeof NodeModule>('node:module')?.createRequire(import.meta.url);
+  if (!requireFromHere) {
+    throw new Error(`sessionkit: the ${storeName} store loads ${library} with require(), which this runtime does not have; pass your own client instead.`);
+  }
   try {
     return requireFromHere(library) as T;
   } catch (error) {
