@@ -22,6 +22,9 @@ export const entries = {
   'stores/redis': 'src/stores/redis.ts',
   'stores/memcached': 'src/stores/memcached/index.ts',
   'stores/cookie': 'src/stores/cookie/index.ts',
+  'stores/d1': 'src/stores/d1/index.ts',
+  'stores/durable-object': 'src/stores/durable-object/index.ts',
+  'stores/workers-kv': 'src/stores/workers-kv/index.ts',
   connect: 'src/connect/index.ts',
 };
 
