@@ -20,12 +20,17 @@ const SECRET = 'adapter-suite-secret-0123456789';
 const RETIRED_SECRET = 'adapter-suite-retired-secret-0123456789';
 const MULTI_SECRET = 'multi-session-suite-secret-0123456789';
 
-export function adapterProfiles(): Record<AdapterProfile, SessionOptions | SessionManager> {
+export interface ProfileSettings {
+  /** The main app's request-scoped accessor (AsyncLocalStorage); off where the runtime has none. Default on. */
+  requestContext?: boolean;
+}
+
+export function adapterProfiles({ requestContext = true }: ProfileSettings = {}): Record<AdapterProfile, SessionOptions | SessionManager> {
   // One store behind the unsigned, the signed and the retired-key app: an id valid in one
   // must still be refused by the others.
   const store = new MemoryStore();
   return {
-    main: { store, logger: quiet, requestContext: true },
+    main: { store, logger: quiet, requestContext },
     signed: { store, secret: SECRET, logger: quiet },
     retired: { store, secret: RETIRED_SECRET, logger: quiet },
     failing: { store: new NullStore(), logger: quiet },

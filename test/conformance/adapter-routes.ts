@@ -34,27 +34,26 @@ function userControls(options: unknown): UserSessionControls {
   throw new Error('the user-sessions ops need an app built with a SessionManager (userField set)');
 }
 
-/** Gates a request can wait at, so that a test can act while it is in the middle of its handler. */
-interface Signal {
-  promise: Promise<void>;
-  resolve: () => void;
-}
-function signal(): Signal {
-  let resolve!: () => void;
-  const promise = new Promise<void>((settle) => {
-    resolve = settle;
-  });
-  return { promise, resolve };
-}
-const gates = new Map<string, { arrived: Signal; open: Signal }>();
-/** In the app: the suite reaches a gate over HTTP (op=arrived, op=open), in-process or not. */
+/**
+ * Gates a request can wait at, so that a test can act while it is in the middle of its
+ * handler. Flags that the waiting side polls on a timer, not a promise that another request
+ * resolves: workerd does not wake a request for a promise settled by another request (it
+ * cancels the request as hung), while a timer is the waiting request's own event.
+ */
+const gates = new Map<string, { arrived: boolean; open: boolean }>();
 function gate(name: string) {
   let entry = gates.get(name);
   if (!entry) {
-    entry = { arrived: signal(), open: signal() };
+    entry = { arrived: false, open: false };
     gates.set(name, entry);
   }
   return entry;
+}
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (const started = Date.now(); !condition(); ) {
+    if (Date.now() - started > 5000) throw new Error(`gave up waiting: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
 }
 
 /** Calls `run(callback)` and resolves when the callback is called, rejecting with its error. */
@@ -97,19 +96,21 @@ export async function sessionForm(options: unknown, current: () => unknown, quer
     case 'reload-promise': {
       const before = String(s[k]);
       const waiting = gate(query.gate ?? '');
-      waiting.arrived.resolve();
-      await waiting.open.promise;
+      waiting.arrived = true;
+      await until(() => waiting.open, 'the gate to open');
       if (op === 'reload-cb') await called((done) => { s.reload(done); });
       else await s.reload();
       return `${before}->${String(live()[k])}`;
     }
-    case 'arrived':
+    case 'arrived': {
       // The suite waits here until a request is at the gate…
-      await gate(query.gate ?? '').arrived.promise;
+      const waiting = gate(query.gate ?? '');
+      await until(() => waiting.arrived, 'a request at the gate');
       return 'arrived';
+    }
     case 'open':
       // … and lets it go on.
-      gate(query.gate ?? '').open.resolve();
+      gate(query.gate ?? '').open = true;
       return 'opened';
     case 'destroy-cb':
     case 'destroy-promise': {

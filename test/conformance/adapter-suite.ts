@@ -77,8 +77,12 @@ export interface AdapterTraits {
   sqliteDriver?: SqliteDriver;
 }
 
-/** What a scenario may need beyond Web standards: a writable file system, a synchronous SQLite driver. */
-export type RuntimePart = 'filesystem' | 'sqlite';
+/**
+ * What a scenario may need beyond Web standards: a writable file system, a synchronous
+ * SQLite driver, AsyncLocalStorage (the request-scoped accessor; without it the main app
+ * is built without `requestContext`).
+ */
+export type RuntimePart = 'filesystem' | 'sqlite' | 'requestContext';
 
 export function describeAdapter(name: string, build: BuildServer, traits: AdapterTraits = {}): void {
   const unavailable = traits.unavailable ?? {};
@@ -99,7 +103,7 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
     let failingSyncRead: TestServer | undefined;
     let dir: string | undefined;
     beforeAll(async () => {
-      const profiles = adapterProfiles();
+      const profiles = adapterProfiles({ requestContext: unavailable.requestContext === undefined });
       const start = (profile: AdapterProfile) => build(profiles[profile], profile);
       server = await start('main');
       signed = await start('signed');
@@ -309,7 +313,7 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
       expect(await text(await jar.fetch(`${server.url}/get?k=r`))).toBe('1');
     });
 
-    it('the request-scoped `session` accessor works inside handlers', async () => {
+    itNeeding('requestContext', 'the request-scoped `session` accessor works inside handlers', async () => {
       const jar = new CookieJar();
       expect(await text(await jar.fetch(`${server.url}/accessor`))).toBe('accessor');
       expect(await text(await jar.fetch(`${server.url}/get?k=via`))).toBe('accessor');
