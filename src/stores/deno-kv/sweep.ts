@@ -8,6 +8,7 @@
  * A sweep reads every session under the prefix. KV's own expiry (`expireIn`, set on every
  * write) removes expired entries by itself, so on Deno Deploy a sweep is rarely needed.
  */
+import { isExpired } from '../../core/store.js';
 import type { KvDatabase, KvEntry, KvKey } from './kv.js';
 import { decodeValue } from './value.js';
 
@@ -41,7 +42,7 @@ async function* expiredPages(target: SweepTarget): AsyncGenerator<Listed[]> {
     const now = Date.now();
     yield page.entries.flatMap((entry) => {
       const stored = decodeValue(entry.value);
-      return stored && stored.expiresAt <= now && entry.versionstamp ? [{ key: entry.key as KvKey, versionstamp: entry.versionstamp }] : [];
+      return stored && isExpired(stored, now) && entry.versionstamp ? [{ key: entry.key as KvKey, versionstamp: entry.versionstamp }] : [];
     });
     if (!page.cursor) return;
     cursor = page.cursor;
