@@ -31,7 +31,7 @@ async function start(kvPath: string): Promise<Running> {
   const process = spawnServer('deno-kv example', {
     command: denoBinary,
     args: ['run', '--allow-net', '--allow-read', '--allow-write', '--allow-env', '--config', join(example, 'deno.json'), join(example, 'main.ts'), kvPath],
-    env: { PORT: '0', SESSION_SECRET: 'deno-kv-example-secret-0123456789', NO_COLOR: '1' },
+    env: { PORT: '0', SESSION_SECRET: 'deno-kv-example-secret-0123456789', NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },
   });
   let port: string | undefined;
   await waitUntilReady(process, async () => {
@@ -94,7 +94,7 @@ describe('examples/deno-kv under Deno', () => {
   }, 120_000);
 
   it('passes deno lint', async () => {
-    const lint = await run(denoBinary, ['lint', '--config', join(example, 'deno.json'), example], { allowFailure: true, env: { NO_COLOR: '1' } });
+    const lint = await run(denoBinary, ['lint', '--config', join(example, 'deno.json'), example], { allowFailure: true, env: { NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' } });
     expect(lint.code, lint.stdout + lint.stderr).toBe(0);
   });
 
@@ -103,7 +103,7 @@ describe('examples/deno-kv under Deno', () => {
     const check = async (name: string, extra: string) => {
       const file = join(dir, name);
       await writeFile(file, `import type { KvDatabase } from ${JSON.stringify(kvTypes)};\nexport const fits = (kv: Deno.Kv): KvDatabase${extra} => kv;\n`);
-      return run(denoBinary, ['check', '--unstable-kv', '--no-config', file], { allowFailure: true, env: { NO_COLOR: '1' }, timeoutMs: 60_000 });
+      return run(denoBinary, ['check', '--unstable-kv', '--no-config', file], { allowFailure: true, env: { NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' }, timeoutMs: 60_000 });
     };
     const fits = await check('fits.ts', '');
     expect(fits.code, fits.stderr).toBe(0);
