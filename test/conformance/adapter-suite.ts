@@ -13,10 +13,11 @@
  *   GET /stream         session.streamed = 'yes', then a body in two chunks 'one,' 'two'
  *   GET /redirect       session.r = '1', then 302 to /get?k=r
  *   GET /accessor       calls setViaAccessor() (below) in the handler, returns getViaAccessor()
- *   GET /form?op&k&v&gate   answers `await sessionForm(options, current, query)` (below): express-session's
- *                       callback and promise forms, run on the request's session; `current` returns
- *                       the session the request holds now (req.session, ctx.session, …: regenerate(cb)
- *                       may have replaced it)
+ *   GET /form?op&k&v&gate   answers `await sessionForm(options, current, query)` (./adapter-routes.ts):
+ *                       express-session's callback and promise forms, run on the request's session;
+ *                       `current` returns the session the request holds now (req.session, ctx.session,
+ *                       …: regenerate(cb) may have replaced it); also the app's user sessions and the
+ *                       gates the suite holds a request at, so that an app in workerd is driven the same.
  * Errors reach the framework's own error handler, which answers 500 'handled: <message>'.
  *
  * Covered for every adapter: values across requests; the cookie's secure defaults and Vary;
@@ -31,6 +32,10 @@
  * emptied under a new id where the adapter cannot replace it; the old record deleted),
  * touch(), and session.cookie.maxAge (the cookie's lifetime, kept by a refresh). What only one framework has (Express's
  * `trust proxy`, Hono's immutable headers …) stays in that adapter's test file.
+ *
+ * The options each app is built with are named profiles (./adapter-profiles.ts); the apps of
+ * the Web and Hono adapters are in test/runtimes/apps/, run under Node, Bun, Deno and workerd.
+ * What a runtime lacks (AdapterTraits.unavailable) is skipped with the reason in the test's name.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
