@@ -37,6 +37,9 @@ function workerWith(compatibilityFlags: string[], requestContext: boolean): { ur
       // The Worker builds its apps as the suite expects: the accessor on or off.
       bindings: { REQUEST_CONTEXT: requestContext ? 'on' : 'off' },
       cf: false,
+      // A free loopback port (miniflare's default too, said here because other tests share the machine).
+      host: '127.0.0.1',
+      port: 0,
     });
     base = await miniflare.ready;
   });
