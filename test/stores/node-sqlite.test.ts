@@ -1,7 +1,8 @@
 /**
- * The SQLite store on Node's built-in node:sqlite (Node 22.16 or later), and the driver it
- * picks when nothing is named. Nothing here loads better-sqlite3: these tests run on Node
- * 22 and 24 beside a better-sqlite3 built for another Node.
+ * The SQLite store on Node's built-in node:sqlite (Node 22.16 or later, and Deno), and the
+ * driver it picks when nothing is named. Nothing here loads better-sqlite3: these tests run
+ * on Node 22 and 24 beside a better-sqlite3 built for another Node, and inside Deno
+ * (`npm run test:deno-sqlite`).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { NodeSqliteDatabase } from '../../src/stores/sqlite.js';
+import { SqliteStore, type NodeSqliteDatabase } from '../../src/stores/sqlite.js';
 import { describeSqliteDriver } from './sqlite-suite.js';
 
 const sqlite = process.getBuiltinModule?.('node:sqlite') as
@@ -22,6 +23,14 @@ const notHere = `not on Node ${process.version}: node:sqlite with StatementSync#
 
 if (nodeSqlite) describeSqliteDriver({ driver: 'node:sqlite', open: (path) => new nodeSqlite(path) });
 else describe.skip(`sqlite (node:sqlite) [${notHere}]`, () => it('store contract, HTTP scenarios and SqliteStore on node:sqlite', () => {}));
+
+describe.runIf('Deno' in globalThis)('SqliteStore under Deno', () => {
+  it('opens `path` with node:sqlite when no driver is named, though better-sqlite3 is installed here', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    expect(store.driver).toBe('node:sqlite');
+    await store.close();
+  });
+});
 
 /**
  * The store alone, bundled into a directory with no node_modules above it (so no

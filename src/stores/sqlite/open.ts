@@ -40,15 +40,20 @@ function betterSqlite3Installed(): boolean {
   }
 }
 
+/** Deno has node:sqlite too, but cannot load better-sqlite3, a Node addon on V8's own API. */
+function isDeno(): boolean {
+  return typeof process.versions.deno === 'string';
+}
+
 /**
  * The driver `path` is opened with when the application names none. better-sqlite3, an
- * optional peer dependency, is installed only on purpose, so it wins over node:sqlite:
- * it is also the faster of the two on Node 24 (bench/sqlite-drivers.mjs) and prints no
- * ExperimentalWarning on Node 22.
+ * optional peer dependency, is installed only on purpose, so on Node it wins over
+ * node:sqlite: as fast (bench/sqlite-drivers.mjs: within 10% both ways on Node 24, once
+ * both write with synchronous = NORMAL), a stable API, and no ExperimentalWarning on Node 22.
  */
 export function defaultDriver(): SqliteDriver {
   if (isBun()) return 'bun:sqlite';
-  if (betterSqlite3Installed()) return 'better-sqlite3';
+  if (!isDeno() && betterSqlite3Installed()) return 'better-sqlite3';
   if (nodeSqlite()) return 'node:sqlite';
   throw new SessionConfigError(
     `sqliteStore: no SQLite driver on Node ${process.version}. Use Node 22.16 or later (its built-in node:sqlite needs ` +
