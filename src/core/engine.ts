@@ -510,8 +510,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     // A persistent cookie lives as long as the record: a lifetime, or less near the absolute end.
     const lifetime = state.permanent ? expiresAt - now : undefined;
     const value = carrier.cookieValue(state.id, bytes!, expiresAt);
-    const header = (text: string) => this.#cookies.set(text, secure, now, lifetime, state.cookieSettings);
-    return typeof value === 'string' ? header(value) : value.then(header);
+    if (typeof value === 'string') return this.#cookies.set(value, secure, now, lifetime, state.cookieSettings);
+    return value.then((text) => this.#cookies.set(text, secure, now, lifetime, state.cookieSettings));
   }
 
   /** Records what was written: the state a later commit of the same session compares with. */
