@@ -60,7 +60,9 @@ export class SqliteStore extends SqlStore {
     if (database && driver) throw new SessionConfigError('sqliteStore: `driver` goes with `path`; a `database` is recognised by itself.');
     const used = database ? driverOf(database) : (driver ?? defaultDriver());
     if (!used) {
-      throw new SessionConfigError('sqliteStore: `database` must be a better-sqlite3 Database, a node:sqlite DatabaseSync or a bun:sqlite Database.');
+      throw new SessionConfigError(
+        'sqliteStore: `database` must be a better-sqlite3 Database, a node:sqlite DatabaseSync (Node 22.16 or later) or a bun:sqlite Database.',
+      );
     }
     const adapted = adapt(database ?? openSqlite(path!, used), used);
     super({ client: adapted.handle, table: options.table, sweepEveryNRequests: options.sweepEvery ?? 1000, logger: options.logger });

@@ -110,8 +110,10 @@ export function describeSqliteDriver({ driver, open }: DriverUnderTest): void {
       expect(() => new SqliteStore({ path: ':memory:', driver, table: 'x; DROP TABLE y' })).toThrow(/plain SQL identifier/);
     });
 
-    it('asks for a path or a database', () => {
+    it('asks for a path or a database, and says which databases it takes', () => {
       expect(() => new SqliteStore({})).toThrow(/pass `path`/);
+      // @ts-expect-error -- something else with prepare() and exec(), as from a mistaken import
+      expect(() => new SqliteStore({ database: { prepare() {}, exec() {} } })).toThrow(/must be a better-sqlite3 Database, a node:sqlite DatabaseSync/);
     });
 
     it('leaves a borrowed database open on close()', async () => {
