@@ -1,6 +1,7 @@
 /**
- * Opening a SQLite file with the driver this runtime has: bun:sqlite under Bun;
- * better-sqlite3 when the application installed it; node:sqlite on Node 22.16 or later.
+ * Opening a SQLite file with the driver this runtime has: bun:sqlite under Bun, node:sqlite
+ * under Deno; on Node better-sqlite3 when the application installed it, else node:sqlite
+ * (Node 22.16 or later).
  * The built-in modules are loaded with process.getBuiltinModule, never imported, so that
  * Node 20 and bundlers never see them.
  */
