@@ -31,16 +31,23 @@ export function sharedMiniflare(options: Partial<MiniflareOptions>): () => Promi
   return () => (started ??= startMiniflare(options));
 }
 
+/** A Miniflare with `options`: their `script` (an ES module) or `modules`, else the empty Worker. */
 export async function startMiniflare(options: Partial<MiniflareOptions>): Promise<Miniflare> {
-  const mf = new Miniflare({ modules: true, script: EMPTY_WORKER, compatibilityDate: COMPATIBILITY_DATE, cf: false, ...options } as MiniflareOptions);
+  const worker = Array.isArray((options as { modules?: unknown }).modules) ? {} : { modules: true, script: EMPTY_WORKER };
+  const mf = new Miniflare({ compatibilityDate: COMPATIBILITY_DATE, cf: false, ...worker, ...options } as MiniflareOptions);
   await mf.ready;
   return mf;
 }
 
-/** `sessionkit/<subpath>` → its source file, from the entries tsup builds the exports from. */
+/**
+ * `sessionkit/<subpath>` → its source file, from the entries tsup builds the exports from;
+ * the core's `#crypto` → its Web Crypto implementation, the one the package's "imports"
+ * give workerd (the sources, so that no stale build is tested).
+ */
 const fromSources: Plugin = {
   name: 'sessionkit-sources',
   setup(context) {
+    context.onResolve({ filter: /^#crypto$/ }, () => ({ path: resolve('src/core/crypto/web.ts') }));
     context.onResolve({ filter: /^sessionkit(\/|$)/ }, ({ path }) => {
       const subpath = path === 'sessionkit' ? 'index' : path.slice('sessionkit/'.length);
       const source = (entries as Record<string, string>)[subpath];
@@ -52,16 +59,23 @@ const fromSources: Plugin = {
 export interface BundledWorker {
   /** The bundle, one ES module. */
   readonly code: string;
+  /**
+   * The same as miniflare's `modules`. Given as a list, miniflare does not scan the code for
+   * imports: the core's store registry imports `sessionkit/stores/${type}` by name, which
+   * the scan refuses (ERR_MODULE_DYNAMIC_SPEC) though a store passed as an object never
+   * takes that path.
+   */
+  readonly modules: { type: 'ESModule'; path: string; contents: string }[];
   /** Every module in it (paths relative to the repository), and what was left outside. */
   readonly inputs: readonly string[];
 }
 
 /**
  * `entry` and everything it imports in one ES module for workerd, resolved with the
- * `workerd` and `worker` conditions. `external`: modules workerd provides itself
- * (`node:*` under nodejs_compat); anything else that does not resolve fails the build.
+ * `workerd` and `worker` conditions. Platform neutral: nothing is taken as a built-in, so
+ * a `node:` import anywhere in the graph fails the build.
  */
-export async function bundleWorker(entry: string, external: readonly string[] = []): Promise<BundledWorker> {
+export async function bundleWorker(entry: string): Promise<BundledWorker> {
   const result = await build({
     entryPoints: [entry],
     bundle: true,
@@ -71,19 +85,11 @@ export async function bundleWorker(entry: string, external: readonly string[] = 
     target: 'es2022',
     conditions: ['workerd', 'worker', 'browser'],
     mainFields: ['module', 'main'],
-    external: [...external],
     metafile: true,
     logLevel: 'silent',
     plugins: [fromSources],
   });
-  return { code: result.outputFiles[0]!.text, inputs: Object.keys(result.metafile.inputs) };
+  const code = result.outputFiles[0]!.text;
+  return { code, modules: [{ type: 'ESModule', path: 'worker.js', contents: code }], inputs: Object.keys(result.metafile.inputs) };
 }
 
-/**
- * The bundle of a store's entry with nothing left outside: a `node:` import anywhere in its
- * graph fails the build (no platform provides it), and the code is returned for the
- * caller to check that no Buffer is used either.
- */
-export async function webOnlyBundle(entry: string): Promise<BundledWorker> {
-  return bundleWorker(entry);
-}

@@ -10,7 +10,7 @@ import { StoreError, type StoreCapability } from '../../src/core/store.js';
 import { durableObjectStore, type DurableObjectStoreOptions } from '../../src/stores/durable-object/index.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
-import { bundleWorker, sharedMiniflare, webOnlyBundle } from '../helpers/miniflare.js';
+import { bundleWorker, sharedMiniflare } from '../helpers/miniflare.js';
 
 const CAPABILITIES: readonly StoreCapability[] = ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired'];
 const record = (text: string, expiresAt = Date.now() + 60_000) => ({ data: new TextEncoder().encode(text), expiresAt });
@@ -80,9 +80,8 @@ describe('durable-object store', () => {
     expect(() => durableObjectStore({ namespace, shards: 0 })).toThrow(/shards must be a positive integer, got 0/);
   });
 
-  it('loads in workerd without nodejs_compat: no node: import and no Buffer in its graph', async () => {
-    const { code, inputs } = await webOnlyBundle('src/stores/durable-object/index.ts');
-    expect(inputs.filter((input) => input.startsWith('node:'))).toEqual([]);
+  it('loads in workerd without nodejs_compat: no node: import (the bundle would fail) and no Buffer in its graph', async () => {
+    const { code } = await bundleWorker('src/stores/durable-object/index.ts');
     expect(code).not.toMatch(/\bBuffer\b/);
   });
 });
