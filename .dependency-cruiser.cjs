@@ -37,9 +37,20 @@ module.exports = {
       name: 'stores-stay-apart',
       severity: 'error',
       comment:
-        'Stores share code through src/stores/shared/, never by importing each other. The one exception: sqlite.ts is the sql store on better-sqlite3.',
-      from: { path: '^src/stores/([^/.]+)', pathNot: '^src/stores/sqlite\\.ts$' },
+        'Stores share code through src/stores/shared/, never by importing each other. The exceptions: sqlite.ts is the sql store on better-sqlite3; d1/ and durable-object/ (the rule below).',
+      from: { path: '^src/stores/([^/.]+)', pathNot: ['^src/stores/sqlite\\.ts$', '^src/stores/(d1|durable-object)/'] },
       to: { path: '^src/stores/', pathNot: ['^src/stores/$1', '^src/stores/shared/'] },
+    },
+    {
+      name: 'workers-sql-stores-reuse-only-the-driver-free-sql',
+      severity: 'error',
+      comment:
+        "D1 and the Durable Object are the sql store's SQLite dialect over a binding: they reuse its session logic (table-store.ts, settings.ts, the connection contract, the SQLite dialect), never its Node drivers (index.ts, options.ts, kysely.ts, the other dialects), whose node: imports a Worker cannot load.",
+      from: { path: '^src/stores/(d1|durable-object)/' },
+      to: {
+        path: '^src/stores/',
+        pathNot: ['^src/stores/$1/', '^src/stores/shared/', '^src/stores/sql/(table-store|settings|connection)\\.ts$', '^src/stores/sql/dialects/sqlite\\.ts$'],
+      },
     },
     {
       name: 'connect-knows-only-core-and-store-plumbing',
