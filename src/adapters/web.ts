@@ -22,17 +22,18 @@ import type { Session, SessionData } from '../core/session.js';
  *       return new Response(JSON.stringify({ count: session.count }), { headers });
  *     }
  */
+// Function properties, not methods: they are meant to be destructured (no `this` inside).
 export interface WebSessions<T extends object = SessionData> extends UserSessionControls {
   readonly engine: SessionManager<T>;
   /** The session the request's Cookie header points to (a fresh one if none). */
-  loadSession(request: Request): Promise<Session<T>>;
+  readonly loadSession: (request: Request) => Promise<Session<T>>;
   /** Saves the session and adds its Set-Cookie and Vary headers to `headers`. */
-  commitSession(session: Session<T>, headers: Headers): Promise<void>;
+  readonly commitSession: (session: Session<T>, headers: Headers) => Promise<void>;
   /**
    * Wraps a whole handler: loads the session, runs the handler with the request-scoped
    * `session` available, commits, and returns the response with the session's headers.
    */
-  handle(handler: (request: Request, session: Session<T>) => Response | Promise<Response>): (request: Request) => Promise<Response>;
+  readonly handle: (handler: (request: Request, session: Session<T>) => Response | Promise<Response>) => (request: Request) => Promise<Response>;
 }
 
 export function webSessions<T extends object = SessionData>(options: SessionOptions | SessionManager<T> = {}): WebSessions<T> {

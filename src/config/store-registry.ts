@@ -39,8 +39,8 @@ const registry = {
   filesystem: {
     create: async (options, logger) => (await importStore<typeof import('../stores/filesystem.js')>('filesystem')).filesystemStore({ logger, ...options }),
   } satisfies StoreTypeEntry<FileSystemStoreOptions>,
+  // No library: the store picks its runtime's driver (bun:sqlite, node:sqlite or better-sqlite3) and names what is missing.
   sqlite: {
-    library: 'better-sqlite3',
     create: async (options, logger) => (await importStore<typeof import('../stores/sqlite.js')>('sqlite')).sqliteStore({ logger, ...options }),
   } satisfies StoreTypeEntry<SqliteStoreOptions>,
   redis: {
@@ -113,8 +113,15 @@ function importStore<M>(name: string): Promise<M> {
   return import(`sessionkit/stores/${name}`) as Promise<M>;
 }
 
-/** Resolves a package as this module's require would; undefined where the runtime has no node:module (Workers). */
-const resolveFromHere = nodeBuiltin<typeof NodeModule>('node:module')?.createRequire(import.meta.url).resolve;
+/**
+ * Resolves a package as this module's require would; undefined where that cannot be done:
+ * no node:module, or no file URL for this module (Workers, even with nodejs_compat).
+ */
+function resolverFromHere(): ((library: string) => string) | undefined {
+  const here: unknown = import.meta.url;
+  if (typeof here !== 'string') return undefined;
+  return nodeBuiltin<typeof NodeModule>('node:module')?.createRequire(here).resolve;
+}
 
 /**
  * The store a type name stands for. Everything that can be checked without loading the
@@ -145,9 +152,10 @@ export function createStoreByType(type: string, options: StoreTypeOptions | unde
 
 function isInstalled(library: string): boolean {
   // Without node:module nothing can be checked ahead: the store's own import then names what is missing.
-  if (!resolveFromHere) return true;
+  const resolve = resolverFromHere();
+  if (!resolve) return true;
   try {
-    resolveFromHere(library);
+    resolve(library);
     return true;
   } catch {
     return false;

@@ -1,4 +1,4 @@
-import { isCarrierSource, type CarriedRecord, type Carrier } from './carrier.js';
+import { isCarrierSource, type CarriedRecord, type Carrier, type CarrierSource } from './carrier.js';
 import { CookieWriter, readCookie } from './cookie-header.js';
 import { IdCodec } from './ids.js';
 import type { MaybePromise } from './crypto/primitives.js';
@@ -70,20 +70,26 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     this.options = resolveOptions(options);
     this.#ids = new IdCodec(this.options.idLength, this.options.secrets);
     this.#cookies = new CookieWriter(this.options.cookie);
-    if (this.options.requestContext) enableRequestContext();
+    // A promise only on Workers without `process` (see request-context.ts).
+    const context = this.options.requestContext ? enableRequestContext() : undefined;
     const store = this.options.store;
-    if (store instanceof Promise) {
-      this.ready = store.then((loaded) => {
-        this.#useCarrier(new StoreCarrier(loaded, this.#ids, this.options.keyPrefix));
+    if (store instanceof Promise || context) {
+      // No carrier until both are there: every load() waits for `ready`.
+      this.ready = Promise.all([store, context]).then(([loaded]) => {
+        this.#useCarrier(this.#carrierFor(loaded));
       });
       // Reported at start-up, and again by every load() until the store is fixed.
       this.ready.catch((error: unknown) => {
-        this.logger.warn(`the session store could not be set up: ${String(error)}`);
+        this.logger.warn(`sessions could not be set up: ${String(error)}`);
       });
     } else {
-      this.#useCarrier(isCarrierSource(store) ? store.createCarrier(this.options.secrets) : new StoreCarrier(store, this.#ids, this.options.keyPrefix));
+      this.#useCarrier(this.#carrierFor(store));
       this.ready = Promise.resolve();
     }
+  }
+
+  #carrierFor(store: Store | CarrierSource): Carrier {
+    return isCarrierSource(store) ? store.createCarrier(this.options.secrets) : new StoreCarrier(store, this.#ids, this.options.keyPrefix);
   }
 
   get logger(): Logger {

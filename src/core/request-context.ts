@@ -16,22 +16,39 @@ import type { Session, SessionData } from './session.js';
  */
 let storage: AsyncLocalStorage<Session> | undefined;
 
-/** AsyncLocalStorage, where the runtime has it: Node, Bun, Deno, and Workers with the `nodejs_als` or `nodejs_compat` flag. */
-function asyncLocalStorage(): typeof AsyncLocalStorage | undefined {
-  return nodeBuiltin<{ AsyncLocalStorage?: typeof AsyncLocalStorage }>('node:async_hooks')?.AsyncLocalStorage;
-}
+type AsyncHooks = { AsyncLocalStorage?: typeof AsyncLocalStorage } | undefined;
+/** A variable, not a literal: a bundler for Workers must not try to resolve it (it fails the build without a flag). */
+const ASYNC_HOOKS: string = 'node:async_hooks';
 
-/** Called by engines created with `requestContext: true`: fails at start-up where the runtime cannot do it. */
-export function enableRequestContext(): void {
-  if (storage) return;
-  const Storage = asyncLocalStorage();
-  if (!Storage) {
-    throw new SessionConfigError(
-      'requestContext: true needs AsyncLocalStorage, which this runtime does not offer (on Cloudflare Workers, add the ' +
-        '"nodejs_als" or "nodejs_compat" compatibility flag). Without it, use the session the adapter gives you (c.get(\'session\'), …).',
-    );
+const unavailable = () =>
+  new SessionConfigError(
+    'requestContext: true needs AsyncLocalStorage, which this runtime does not offer (on Cloudflare Workers, add the ' +
+      '"nodejs_als" or "nodejs_compat" compatibility flag). Without it, use the session the adapter gives you (c.get(\'session\'), …).',
+  );
+
+/**
+ * Called by engines created with `requestContext: true`. Node, Bun, Deno (and Workers with
+ * nodejs_compat) hand AsyncLocalStorage over at once, through `process.getBuiltinModule`.
+ * Workers with only `nodejs_als` have no `process`: node:async_hooks can only be imported
+ * there, so the answer is a promise, which the engine makes part of its `ready` — and
+ * which rejects with the error above where the runtime has no AsyncLocalStorage at all.
+ */
+export function enableRequestContext(): Promise<void> | undefined {
+  if (storage) return undefined;
+  const Storage = nodeBuiltin<AsyncHooks>('node:async_hooks')?.AsyncLocalStorage;
+  if (Storage) {
+    storage = new Storage<Session>();
+    return undefined;
   }
-  storage = new Storage<Session>();
+  return (import(/* @vite-ignore */ ASYNC_HOOKS) as Promise<AsyncHooks>).then(
+    (hooks) => {
+      if (!hooks?.AsyncLocalStorage) throw unavailable();
+      storage ??= new hooks.AsyncLocalStorage<Session>();
+    },
+    () => {
+      throw unavailable();
+    },
+  );
 }
 
 export function runWithSession<R>(session: Session, callback: () => R): R {

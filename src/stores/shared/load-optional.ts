@@ -11,7 +11,8 @@ let requireFromHere: NodeJS.Require | undefined;
  */
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the module's type; the value comes from require()
 export function loadOptional<T>(library: string, storeName: string): T {
-  requireFromHere ??= nodeBuiltin<typeof NodeModule>('node:module')?.createRequire(import.meta.url);
+  const here: unknown = import.meta.url; // undefined in Workers
+  if (typeof here === 'string') requireFromHere ??= nodeBuiltin<typeof NodeModule>('node:module')?.createRequire(here);
   if (!requireFromHere) {
     throw new Error(`sessionkit: the ${storeName} store loads ${library} with require(), which this runtime does not have; pass your own client instead.`);
   }

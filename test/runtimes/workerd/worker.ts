@@ -4,6 +4,8 @@
  * prefix taken off before the app sees the request. The suites drive it from Node over
  * miniflare's loopback port (./workerd.test.ts).
  */
+import { SessionEngine } from '../../../src/core/engine.js';
+import { MemoryStore } from '../../../src/stores/memory.js';
 import { adapterProfiles, multiSessionProfiles } from '../../conformance/adapter-profiles.js';
 import { honoApp } from '../apps/hono-app.js';
 import { webApp, type FetchHandler } from '../apps/web-app.js';
@@ -33,6 +35,17 @@ function build(env: Env): Map<string, FetchHandler> {
   return built;
 }
 
+/** What an engine with `requestContext: true` makes of this runtime: 'available', or its start-up error. */
+async function requestContextAnswer(): Promise<Response> {
+  const engine = new SessionEngine({ store: new MemoryStore(), requestContext: true, logger: { warn: () => {}, info: () => {} } });
+  try {
+    await engine.ready;
+    return new Response('available');
+  } catch (error) {
+    return new Response(`${(error as Error).name}: ${(error as Error).message}`);
+  }
+}
+
 /** The Worker's bindings: what the suite says the runtime lacks (its `unavailable` traits). */
 interface Env {
   REQUEST_CONTEXT?: string;
@@ -43,6 +56,7 @@ export default {
     const url = new URL(request.url);
     // What answers: the suite checks that it is workerd, not a Node that stands in for it.
     if (url.pathname === '/runtime') return new Response(String((globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent));
+    if (url.pathname === '/request-context') return requestContextAnswer();
     const [, adapter, profile, ...rest] = url.pathname.split('/');
     apps ??= build(env);
     const app = apps.get(`${adapter}/${profile}`);

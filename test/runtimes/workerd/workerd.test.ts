@@ -86,8 +86,20 @@ describeWorkerd('workerd, no compatibility flag', [], {
 });
 describeWorkerd('workerd with nodejs_compat', ['nodejs_compat'], noFiles);
 
+describe('workerd, no compatibility flag: the request-scoped accessor', () => {
+  const running = workerWith([], false);
+  it('an engine with requestContext: true says at start-up (its `ready`) that the runtime has no AsyncLocalStorage and which flag to add', async () => {
+    const answer = await (await fetch(running.url('request-context'))).text();
+    expect(answer).toMatch(/^SessionConfigError: sessionkit: requestContext: true needs AsyncLocalStorage, which this runtime does not offer/);
+    expect(answer).toMatch(/"nodejs_als" or "nodejs_compat" compatibility flag/);
+  });
+});
+
 describe('workerd with nodejs_als', () => {
   const running = workerWith(['nodejs_als'], true);
+  it('an engine with requestContext: true is ready: node:async_hooks is imported, there being no `process`', async () => {
+    expect(await (await fetch(running.url('request-context'))).text()).toBe('available');
+  });
   for (const adapter of ['web', 'hono']) {
     it(`the request-scoped \`session\` accessor works inside the ${adapter} app's handlers (AsyncLocalStorage of node:async_hooks)`, async () => {
       const jar = new CookieJar();
