@@ -18,6 +18,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Run by its own script (npm run test:workerd, in npm test), not again in every Node run.
+    exclude: ['**/node_modules/**', 'test/runtimes/workerd/**'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     // Two cores: more workers only make the server-backed suites fight for CPU.
