@@ -17,7 +17,7 @@ describe('loadSession / commitSession with plain Request and Response objects', 
   const quiet = { warn: () => {}, info: () => {} };
 
   it('round-trips a session without any server', async () => {
-    const { loadSession, commitSession } = webSessions({ store: new MemoryStore(), logger: quiet });  
+    const { loadSession, commitSession } = webSessions({ store: new MemoryStore(), logger: quiet });
     const first = await loadSession(new Request('http://app.test/'));
     (first as unknown as Record<string, unknown>).count = 1;
     const headers = new Headers();
@@ -33,7 +33,7 @@ describe('loadSession / commitSession with plain Request and Response objects', 
   });
 
   it("secure: 'auto' follows the request URL's scheme", async () => {
-    const { loadSession, commitSession } = webSessions({ store: new MemoryStore(), logger: quiet, cookie: { secure: 'auto' } });  
+    const { loadSession, commitSession } = webSessions({ store: new MemoryStore(), logger: quiet, cookie: { secure: 'auto' } });
     for (const [url, secure] of [['https://app.test/', true], ['http://app.test/', false]] as const) {
       const session = await loadSession(new Request(url));
       (session as unknown as Record<string, unknown>).x = 1;
@@ -44,7 +44,7 @@ describe('loadSession / commitSession with plain Request and Response objects', 
   });
 
   it('handle() adds headers to a response whose headers are immutable', async () => {
-    const { handle } = webSessions({ store: new MemoryStore(), logger: quiet });  
+    const { handle } = webSessions({ store: new MemoryStore(), logger: quiet });
     const immutable = Response.redirect('http://app.test/next', 302);
     const wrapped = handle((_request, session) => {
       (session as unknown as Record<string, unknown>).x = 1;
