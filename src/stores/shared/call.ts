@@ -51,7 +51,7 @@ export function bounded<T>(scope: CallScope, action: string, operation: (signal:
   const running = (async () => operation(controller.signal))();
   const ms = scope.timeout;
   if (!(ms > 0) || !Number.isFinite(ms)) return running;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       controller.abort();
@@ -62,7 +62,8 @@ export function bounded<T>(scope: CallScope, action: string, operation: (signal:
         ),
       );
     }, ms);
-    timer.unref();
+    // Node: the bound alone must not keep a process alive. Workers' timers are numbers, without unref.
+    (timer as { unref?: () => void }).unref?.();
   });
   return Promise.race([running, timeout]).finally(() => clearTimeout(timer));
 }
