@@ -26,13 +26,24 @@ function withBytes(row: Record<string, unknown>): Record<string, unknown> {
 }
 
 export function d1Connection(database: D1DatabaseLike): SqlConnection {
+  // A statement is prepared once per SQL text and bound per call (bind returns a new
+  // statement): the store has a dozen statements, and preparing costs a call each time.
+  const prepared = new Map<string, D1StatementLike>();
+  const prepare = (sql: string) => {
+    let statement = prepared.get(sql);
+    if (!statement) {
+      statement = database.prepare(sql);
+      prepared.set(sql, statement);
+    }
+    return statement;
+  };
   return {
     dialect: sqliteDialect,
     remedy:
       'Is the D1 database bound to this Worker (d1_databases in its wrangler configuration) under the binding passed as `database`?',
     async run(sql, params): Promise<SqlResult> {
       // all() for every statement: it answers rows for a SELECT and meta.changes for a write.
-      const { results, meta } = await database.prepare(sql).bind(...params).all();
+      const { results, meta } = await prepare(sql).bind(...params).all();
       return { rows: (results as Record<string, unknown>[]).map(withBytes), affected: meta.changes };
     },
     async runBatch(statements) {
