@@ -74,6 +74,11 @@ describe('durable-object store', () => {
     await expect(failure).rejects.toThrow(/\[sessionkit:durable-object\] read failed.*new_sqlite_classes/s);
   });
 
+  it('runs inside a Worker with no compatibility flag: every operation from workerd itself', async () => {
+    const response = await (await miniflare()).dispatchFetch(`http://worker/?name=${unique('in-worker')}`);
+    expect(await response.json()).toEqual({ created: true, first: 'one', swapped: true, stale: false, second: 'two', afterDelete: null });
+  });
+
   it('refuses a namespace that is not one, and a shard count that is not a positive integer', async () => {
     expect(() => durableObjectStore({ namespace: {} as never })).toThrow(SessionConfigError);
     const namespace = await (await miniflare()).getDurableObjectNamespace('SESSIONS');

@@ -1,9 +1,10 @@
 /**
  * The test Worker of the Durable Object store: the object class as an application exports
  * it, a subclass that sweeps half a second after a write, for the alarm test, and one
- * bound without SQLite storage.
+ * bound without SQLite storage. Its fetch runs the store itself inside workerd, as an
+ * application's Worker would: one key through every operation, the results as JSON.
  */
-import { SessionDurableObject } from '../../src/stores/durable-object/index.js';
+import { durableObjectStore, SessionDurableObject, type DurableObjectNamespaceLike } from '../../src/stores/durable-object/index.js';
 
 export { SessionDurableObject };
 
@@ -11,7 +12,22 @@ export class QuickSweepObject extends SessionDurableObject {
   override readonly sweepIntervalMs = 500;
 }
 
-export default { fetch: () => new Response('sessionkit durable-object test worker') };
+const bytes = (text: string) => new TextEncoder().encode(text);
+const text = (data: Uint8Array | undefined) => (data ? new TextDecoder().decode(data) : null);
+
+export default {
+  async fetch(request: Request, env: { SESSIONS: DurableObjectNamespaceLike }): Promise<Response> {
+    const store = durableObjectStore({ namespace: env.SESSIONS, name: new URL(request.url).searchParams.get('name') ?? 'worker', shards: 2 });
+    const expiresAt = Date.now() + 60_000;
+    const created = await store.create('k', { data: bytes('one'), expiresAt });
+    const first = await store.get('k');
+    const swapped = await store.setIf('k', { data: bytes('two'), expiresAt }, first?.version ?? '');
+    const stale = await store.setIf('k', { data: bytes('three'), expiresAt }, first?.version ?? '');
+    const second = text((await store.get('k'))?.data);
+    await store.delete('k');
+    return Response.json({ created, first: text(first?.data), swapped, stale, second, afterDelete: (await store.get('k')) ?? null });
+  },
+};
 
 /** Bound without SQLite storage (key-value storage): the store must say what to declare. */
 export class KeyValueStorageObject extends SessionDurableObject {}

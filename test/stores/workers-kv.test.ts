@@ -19,7 +19,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let counter = 0;
 const unique = (label: string) => `${label}-${process.pid}-${counter++}`;
 
-const miniflare = sharedMiniflare({ kvNamespaces: ['SESSIONS'] });
+const miniflare = sharedMiniflare({ kvNamespaces: ['SESSIONS'], script: (await bundleWorker('test/stores/workers-kv.worker.ts')).code });
 const namespace = async () => (await miniflare()).getKVNamespace('SESSIONS');
 const fixture = async () => ({ store: workersKvStore({ namespace: await namespace() }) });
 
@@ -81,6 +81,11 @@ describe('workers-kv store', () => {
     expect(() => new SessionEngine({ store, secret, userField: 'user' })).toThrow(/userField needs .*compare-and-set.*the workers-kv store lacks/);
     expect(() => new SessionEngine({ store, secret, lock: true })).toThrow(SessionConfigError);
     expect(() => new SessionEngine({ store, secret, lock: true })).toThrow(/lock needs .*compare-and-set.*the workers-kv store lacks create/);
+  });
+
+  it('runs inside a Worker with no compatibility flag: every operation from workerd itself', async () => {
+    const response = await (await miniflare()).dispatchFetch(`http://worker/?key=${unique('in-worker')}`);
+    expect(await response.json()).toEqual({ first: 'one', expiresAt: true, second: 'two', afterDelete: null });
   });
 
   it('refuses what is not a KV namespace binding', () => {
