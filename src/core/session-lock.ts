@@ -168,7 +168,7 @@ export class SessionLocks {
     if (typeof store.create !== 'function' || typeof store.setIf !== 'function') {
       throw new SessionConfigError(
         `lock needs a store with insert-if-absent (create) and compare-and-set (setIf); the ${store.name} store lacks ` +
-          `${typeof store.create !== 'function' ? 'create' : 'setIf'}. Use a sessionkit store, or turn lock off.`,
+          `${typeof store.create !== 'function' ? 'create' : 'setIf'}. Use a store with compare-and-set (every sessionkit store but null and workers-kv; on Workers: d1 or durable-object), or turn lock off.`,
       );
     }
     this.#store = store as Store & Required<Pick<Store, 'create' | 'setIf'>>;

@@ -43,7 +43,7 @@ export class UserIndex {
   constructor(store: Store, keyOf: (name: string) => string, codec: Codec, maxRetries: number) {
     if (!store.create || !store.setIf) {
       throw new SessionConfigError(
-        `userField needs a store with insert-if-absent (create) and compare-and-set (setIf) to keep its index of users correct; the ${store.name} store lacks them. Use a sessionkit store.`,
+        `userField needs a store with insert-if-absent (create) and compare-and-set (setIf) to keep its index of users correct; the ${store.name} store lacks them. Use a store with compare-and-set (every sessionkit store but null and workers-kv; on Workers: d1 or durable-object).`,
       );
     }
     this.#store = store;

@@ -27,6 +27,10 @@
  *     A fragment that continues an application the README has already built. The
  *     declarations of CONTEXTS[name] (types only: such a block is never run) are put before
  *     it. Keep these few: prefer a complete block.
+ *   <!-- readme: file=examples/deno-kv/main.ts -->
+ *     The whole of a program for another runtime (Deno, Bun, Workers), which its own test
+ *     runs there (test/stores/*-example.test.ts, test/runtimes/). The block must be that
+ *     file exactly; it is not type-checked here, against Node's types.
  *
  * The check runs against dist/: `npm test` builds it first (test:package); after changing
  * src/, run `npm run build` before running this file alone.
@@ -95,6 +99,8 @@ interface Block {
   context: string | undefined;
   /** Defined for a run block. */
   steps: Step[] | undefined;
+  /** For a block that shows an example file (`file=`): its path in the repository. */
+  file?: string;
 }
 
 /** The ```ts blocks of the README, with the directives of the comment before each. */
@@ -119,19 +125,34 @@ function parseDirectives(text: string, block: Block, fenceIndex: number): void {
   for (const part of text.split(';').map((p) => p.trim()).filter(Boolean)) {
     const step = /^([A-Z]+)\s+(\/\S*)(?:\s+(\S+=\S*))?\s+->\s+(.+)$/.exec(part);
     if (part === 'run') block.steps = [];
+    else if (part.startsWith('file=')) block.file = part.slice('file='.length);
     else if (part.startsWith('context=')) {
       block.context = part.slice('context='.length);
       if (!(block.context in CONTEXTS)) throw new Error(`${where}: unknown context '${block.context}' (known: ${Object.keys(CONTEXTS).join(', ')})`);
     } else if (step && block.steps) {
       const expected = step[4]!.trim();
       block.steps.push({ method: step[1]!, path: step[2]!, form: step[3], expect: /^\d{3}$/.test(expected) ? Number(expected) : expected });
-    } else throw new Error(`${where}: cannot read '${part}' (directives: run; METHOD /path -> status or text; context=name)`);
+    } else throw new Error(`${where}: cannot read '${part}' (directives: run; METHOD /path -> status or text; context=name; file=path)`);
   }
   if (block.steps?.length === 0) throw new Error(`${where}: a run block needs at least one step (METHOD /path -> status or text)`);
   if (block.steps && block.context) throw new Error(`${where}: a block with a context is a fragment and cannot run`);
+  if (block.file && (block.steps || block.context)) throw new Error(`${where}: a file= block is run by its own test, with no context`);
 }
 
-const blocks = readmeBlocks(readFileSync(`${root}${README}`, 'utf8'));
+const allBlocks = readmeBlocks(readFileSync(`${root}${README}`, 'utf8'));
+/** The blocks checked here; the example files are checked by their own runtime's tests. */
+const blocks = allBlocks.filter((block) => block.file === undefined);
+const fileBlocks = allBlocks.filter((block) => block.file !== undefined);
+
+describe('README: the programs for other runtimes are their example files, exactly', () => {
+  it('shows at least the Deno, Bun and Workers examples', () => {
+    expect(fileBlocks.map((block) => block.file).sort()).toEqual(expect.arrayContaining([expect.stringMatching(/^examples\//)]));
+    expect(fileBlocks.length).toBeGreaterThanOrEqual(3);
+  });
+  it.each(fileBlocks.map((block) => [`${README}:${block.line} = ${block.file!}`, block] as const))('%s', (_title, block) => {
+    expect(block.code).toBe(readFileSync(`${root}${block.file!}`, 'utf8'));
+  });
+});
 
 /** The consumer project: package.json, tsconfig.json and node_modules with sessionkit in it. */
 let consumer = '';
