@@ -10,13 +10,20 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const dir = mkdtempSync(join(tmpdir(), 'sessionkit-nextjs-'));
-type Route = typeof import('../../examples/nextjs/app/api/cart/route.js');
+/** What Next.js calls: the module's exported handlers. */
+interface Route {
+  POST(request: Request): Promise<Response>;
+  GET(request: Request): Promise<Response>;
+}
+// A URL, not a literal import: the example is type-checked by its own tsconfig (examples/nextjs),
+// against the sources, and loads `sessionkit/web` as an application does.
+const ROUTE = new URL('../../examples/nextjs/app/api/cart/route.ts', import.meta.url).href;
 let route: Route;
 
 beforeAll(async () => {
   process.env.SESSIONS_DB = join(dir, 'sessions.db');
   process.env.SESSION_SECRET = 'nextjs-example-secret-0123456789abcdef';
-  route = await import('../../examples/nextjs/app/api/cart/route.js');
+  route = (await import(/* @vite-ignore */ ROUTE)) as Route;
 });
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
