@@ -1,4 +1,5 @@
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import { persistCommit } from '../core/commit.js';
 import { SessionEngine, toSessionManager } from '../core/engine.js';
 import type { RequestContext, SessionManager, UserSessionControls } from '../core/manager.js';
 import type { SessionOptions } from '../core/options.js';
@@ -46,10 +47,6 @@ const plugin: FastifyPluginCallback<SessionOptions | { engine: SessionManager }>
   const engine = 'engine' in options ? options.engine : toSessionManager(withoutFastifyKeys(options));
   fastify.decorateRequest('session', null as unknown as FastifySession);
   fastify.decorate('sessions', withUserControls({}, engine));
-  // One commit per request: when it fails, the error handler's own reply passes through
-  // onSend again and must not retry (and fail) the same commit.
-  const committed = new WeakSet<FastifyRequest>();
-
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, next: (error?: Error) => void) => {
     const start = (session: Session) => {
       request.session = session as FastifySession;
@@ -70,20 +67,24 @@ const plugin: FastifyPluginCallback<SessionOptions | { engine: SessionManager }>
 
   // Callback style, not async: a request that writes nothing finishes without a promise.
   fastify.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void) => {
-    if (!request.session || committed.has(request)) {
+    const session = request.session;
+    const binding = session ? bindingOf(session) : undefined;
+    // One commit per request: when it fails, the error handler's own reply passes through
+    // onSend again and must not retry (and fail) the same commit.
+    if (!session || binding?.committed) {
       done(null, payload); // onRequest failed, or committed already
       return;
     }
-    committed.add(request);
-    const session = request.session;
-    const binding = bindingOf(session);
+    if (binding) binding.committed = true;
     const pending = engine.commit(session, binding?.context);
-    if (!pending.needsPersist) {
+    // Most requests write nothing; an in-process store writes at once: no promise either way.
+    const writing = pending.needsPersist ? persistCommit(pending) : undefined;
+    if (!writing) {
       applyHeaders(reply, binding, pending.setCookies);
       done(null, payload);
       return;
     }
-    pending.persist().then(
+    writing.then(
       () => {
         applyHeaders(reply, binding, pending.setCookies);
         done(null, payload);

@@ -1,3 +1,4 @@
+import { persistCommit } from '../core/commit.js';
 import type { Context, MiddlewareHandler } from 'hono';
 import { SessionEngine, toSessionManager } from '../core/engine.js';
 import type { SessionManager, UserSessionControls } from '../core/manager.js';
@@ -38,7 +39,7 @@ export function sessionkit<T extends object = SessionData>(
     try {
       await runWithSession(session as Session, next);
       const pending = engine.commit(binding.current, binding.context);
-      if (pending.needsPersist) await pending.persist();
+      if (pending.needsPersist) await persistCommit(pending);
       applyHeaders(c, binding.cookiesWith(pending.setCookies));
     } finally {
       if (engine.locks) engine.finish(binding.current);

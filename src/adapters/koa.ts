@@ -1,3 +1,4 @@
+import { persistCommit } from '../core/commit.js';
 import type { Middleware, ParameterizedContext } from 'koa';
 import { SessionEngine, toSessionManager } from '../core/engine.js';
 import type { SessionManager, UserSessionControls } from '../core/manager.js';
@@ -37,7 +38,7 @@ export function sessionkit(options: SessionOptions | SessionManager = {}): Middl
     try {
       await runWithSession(session, next);
       const pending = engine.commit(binding.current, binding.context);
-      if (pending.needsPersist) await pending.persist();
+      if (pending.needsPersist) await persistCommit(pending);
       applySessionHeaders(contextHeaders(ctx), binding.cookiesWith(pending.setCookies));
     } finally {
       if (engine.locks) engine.finish(binding.current);

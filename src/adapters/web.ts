@@ -1,3 +1,4 @@
+import { persistCommit } from '../core/commit.js';
 import { SessionEngine, toSessionManager } from '../core/engine.js';
 import type { SessionManager, UserSessionControls } from '../core/manager.js';
 import { RequestBinding } from '../core/request-binding.js';
@@ -52,7 +53,7 @@ export function webSessions<T extends object = SessionData>(options: SessionOpti
     const binding = bindingOf(session);
     try {
       const pending = engine.commit(session, binding?.context);
-      if (pending.needsPersist) await pending.persist();
+      if (pending.needsPersist) await persistCommit(pending);
       applySessionHeaders(headers, binding ? binding.cookiesWith(pending.setCookies) : pending.setCookies);
     } finally {
       // Committing ends the request as far as sessions go (the `lock` option's lock is given back).

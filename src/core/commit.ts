@@ -20,4 +20,20 @@ export interface PendingCommit {
   /** False when there is nothing to write: adapters may then skip `persist()` altogether. */
   readonly needsPersist: boolean;
   persist(): Promise<void>;
+  /**
+   * The same work as `persist()`, done at once where the store writes synchronously (the
+   * memory store, SQLite on a synchronous driver): undefined when it is done, otherwise
+   * the promise `persist()` would have given (a store over a network, a lost
+   * compare-and-set to merge). Never throws: a failure is a rejected promise. Optional;
+   * {@link persistCommit} falls back to `persist()`.
+   */
+  persistNow?(): Promise<void> | undefined;
+}
+
+/**
+ * Runs a commit's store work: undefined when it was done at once (no promise turn before
+ * the response can go), otherwise a promise. What adapters call instead of `persist()`.
+ */
+export function persistCommit(pending: PendingCommit): Promise<void> | undefined {
+  return pending.persistNow ? pending.persistNow() : pending.persist();
 }

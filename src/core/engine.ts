@@ -13,7 +13,7 @@ import { assignData, clearData, SessionObject, sessionClassOf, stateIfOwnedBy, t
 import { SessionCookie } from './session-cookie.js';
 import { absoluteEnd, expiryAt, freshState, isRefreshDue, loadedState, type SessionState } from './session-state.js';
 import { StoreCarrier } from './store-carrier.js';
-import { StoreWriter, type StoreAction } from './store-writer.js';
+import { StoreWriter, type StoreAction, type Written } from './store-writer.js';
 import { isExpired, StoreError, type Store, type StoreRecord } from './store.js';
 import { SessionConfigError } from './errors.js';
 import { CookieRevocations } from './cookie-revocations.js';
@@ -325,7 +325,12 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
         pending = setCookie === undefined ? NOTHING_TO_COMMIT : { setCookies, needsPersist: false, persist: NOTHING_TO_PERSIST };
       }
     } else {
-      pending = { setCookies, needsPersist: true, persist: () => this.#persist(session, state, action, bytes, expiresAt, plan) };
+      pending = {
+        setCookies,
+        needsPersist: true,
+        persist: () => this.#persist(session, state, action, bytes, expiresAt, plan),
+        persistNow: () => this.#persistNow(session, state, action, bytes, expiresAt, plan),
+      };
     }
     return state.migratedFrom === undefined ? pending : finishMigration(pending, state, this.options.migrate!);
   }
@@ -546,6 +551,27 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     };
     run.then(done, done);
     return run;
+  }
+
+  /**
+   * `#persist`, without a promise where it can be: a create or an update of a session on a
+   * store that writes synchronously, with nothing before it (no earlier write in flight, no
+   * retired ids, no user index). Everything else, and an update that lost its
+   * compare-and-set, goes through `#persist`.
+   */
+  #persistNow(session: object, state: SessionState, action: Action, bytes: Uint8Array | undefined, expiresAt: number, plan: IndexPlan): Promise<void> | undefined {
+    const writer = this.#writer!;
+    const now = (action === 'update' || (action === 'create' && state.isNew)) && writer.writesSync && !state.writing && state.retiredIds.length === 0 && !this.#users;
+    if (!now) return this.#persist(session, state, action, bytes, expiresAt, plan);
+    let written: Written | undefined;
+    try {
+      written = writer.writeNow(state, action, bytes!, expiresAt);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    if (!written) return this.#persist(session, state, action, bytes, expiresAt, plan);
+    this.#written(state, action, written.bytes, written.version, expiresAt);
+    return undefined;
   }
 
   async #writeSession(

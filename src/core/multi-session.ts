@@ -1,3 +1,4 @@
+import { persistCommit } from './commit.js';
 import { toSessionManager } from './engine.js';
 import { SessionConfigError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
@@ -6,6 +7,9 @@ import type { SessionOptions } from './options.js';
 import { assignData, clearData, regenerateSession, SessionObject, sessionClassOf, stateIfOwnedBy, type Session, type SessionClass, type SessionData, type SessionOwner } from './session.js';
 import type { SessionCookie } from './session-cookie.js';
 import type { SessionFacts } from './session-state.js';
+
+/** What a part written at once (persistCommit answered undefined) contributes to the wait. */
+const DONE = Promise.resolve();
 
 /**
  * Which fields of the session an entry keeps: a list of names, `{ include: [...] }`,
@@ -169,7 +173,7 @@ export class MultiSessionManager<T extends object = SessionData> implements Sess
       },
       needsPersist: commits.some((pending) => pending.needsPersist),
       persist: async () => {
-        await Promise.all(commits.map((pending) => pending.persist()));
+        await Promise.all(commits.map((pending) => persistCommit(pending) ?? DONE));
       },
     };
   }

@@ -11,6 +11,8 @@ export class RequestBinding<S extends object = object> {
   readonly context: RequestContext;
   /** Puts a new session where the application finds it (`req.session = …`); absent where it cannot. */
   readonly replace: ((session: S) => void) | undefined;
+  /** Set by an adapter once the request's final commit ran, where a response can pass its hook twice (Fastify's error reply). */
+  committed = false;
   #pendingCookies: string[] | undefined;
 
   constructor(session: S, context: RequestContext, replace?: (session: S) => void) {

@@ -1,5 +1,5 @@
 import { EncodedValue } from './codec/codec.js';
-import type { PendingCommit, RequestContext } from './commit.js';
+import { persistCommit, type PendingCommit, type RequestContext } from './commit.js';
 import { defineLazyField } from './lazy-fields.js';
 import type { RequestBinding } from './request-binding.js';
 import type { SessionCookie } from './session-cookie.js';
@@ -224,7 +224,7 @@ export function bindingOf<S extends object>(session: S): RequestBinding<S> | und
 async function saveNow(session: SessionObject): Promise<void> {
   const binding = session[BINDING];
   const pending = session[OWNER].commit(session, binding?.context);
-  await pending.persist();
+  await persistCommit(pending);
   if (pending.setCookies.length > 0) binding?.sendCookies(pending.setCookies);
 }
 

@@ -25,6 +25,8 @@ export class StoreWriter {
   readonly #codec: Codec;
   readonly #maxConflictRetries: number;
   readonly #decode: (record: StoreRecord) => Payload | undefined;
+  /** The store creates and compare-and-sets synchronously: `writeNow` can do those without a promise. */
+  readonly writesSync: boolean;
 
   constructor(carrier: Carrier, store: Store, codec: Codec, maxConflictRetries: number, decode: (record: StoreRecord) => Payload | undefined) {
     this.#carrier = carrier;
@@ -32,6 +34,7 @@ export class StoreWriter {
     this.#codec = codec;
     this.#maxConflictRetries = maxConflictRetries;
     this.#decode = decode;
+    this.writesSync = typeof store.createSync === 'function' && typeof store.setIfSync === 'function';
   }
 
   /** Deletes the records of retired ids; on failure they stay retired, for the next commit to try again. */
@@ -64,6 +67,24 @@ export class StoreWriter {
     }
   }
 
+  /**
+   * A create or an update done at once, on a store that `writesSync`: what it wrote, or
+   * undefined where the update must go through `write()` instead: a lost compare-and-set
+   * (the merge reads and retries, with pauses), or no version to compare with. Throws
+   * what the store throws.
+   */
+  writeNow(state: SessionState, action: 'create' | 'update', bytes: Uint8Array, expiresAt: number): Written | undefined {
+    const store = this.#store;
+    const key = this.#carrier.key(state.id);
+    const record = { data: bytes, expiresAt };
+    if (action === 'create') {
+      if (!store.createSync!(key, record)) throw collision(store);
+      return { bytes, version: undefined };
+    }
+    if (state.version === undefined || !store.setIfSync!(key, record, state.version)) return undefined;
+    return { bytes, version: undefined };
+  }
+
   async #create(key: string, record: StoreRecord): Promise<void> {
     const store = this.#store;
     if (!store.create) {
@@ -72,9 +93,7 @@ export class StoreWriter {
     }
     // 256 random bits never collide in practice; if they ever do, refuse rather than
     // overwrite another user's session.
-    if (!(await store.create(key, record))) {
-      throw new StoreError(store.name, 'a new session id collided with a live session; the write was refused.');
-    }
+    if (!(await store.create(key, record))) throw collision(store);
   }
 
   async #touch(key: string, state: SessionState, bytes: Uint8Array, expiresAt: number): Promise<void> {
@@ -150,5 +169,6 @@ export class StoreWriter {
   }
 }
 
+const collision = (store: Store) => new StoreError(store.name, 'a new session id collided with a live session; the write was refused.');
 const later = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.max(a, b));
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -21,7 +21,11 @@
 import { SessionConfigError } from './errors.js';
 
 export interface StoreRecord {
-  /** The serialized session, as produced by the engine's codec. */
+  /**
+   * The serialized session, as produced by the engine's codec. The engine never changes
+   * these bytes once it has handed them to a store or read them from one, so a store may
+   * keep them as they are (the memory store does) and return them from every read.
+   */
   readonly data: Uint8Array;
   /** Absolute expiry in epoch milliseconds. A record at or past it does not exist. */
   readonly expiresAt: number;
@@ -63,6 +67,15 @@ export interface Store {
    */
   setIf?(key: string, record: StoreRecord, expectedVersion: string): Promise<boolean>;
 
+  /**
+   * `create` and `setIf`, synchronously, for stores whose backend lives in this process and
+   * answers synchronously (memory, SQLite on a synchronous driver): a request that writes
+   * its session then finishes without waiting a promise turn. Same rules as the async forms;
+   * a failure is thrown as a {@link StoreError}. A store has both or neither.
+   */
+  createSync?(key: string, record: StoreRecord): boolean;
+  setIfSync?(key: string, record: StoreRecord, expectedVersion: string): boolean;
+
   /** Moves the expiry of a live record without rewriting its data. Missing keys are ignored. */
   touch?(key: string, expiresAt: number): Promise<void>;
 
@@ -98,7 +111,7 @@ export interface SweepOptions {
 }
 
 /** Capabilities a store may have beyond get/set/delete, as the conformance suite names them. */
-export type StoreCapability = 'create' | 'setIf' | 'touch' | 'deleteExpired' | 'countExpired' | 'getSync';
+export type StoreCapability = 'create' | 'setIf' | 'touch' | 'deleteExpired' | 'countExpired' | 'getSync' | 'createSync' | 'setIfSync';
 
 /** The `limit` of a sweep, checked: a positive integer, or Infinity when none was given. */
 export function sweepLimit(storeName: string, options: SweepOptions | undefined): number {

@@ -38,7 +38,7 @@ const DRIVERS: readonly SqliteDriver[] = ['better-sqlite3', 'node:sqlite', 'bun:
  * It is the SQL store's SQLite dialect (one implementation of the SQL, see ./sql/) with
  * what an embedded default needs on top: it can open the file itself, and it cleans up
  * expired rows by itself. Every driver answers synchronously, so reads also skip a promise
- * turn (`getSync`).
+ * turn (`getSync`), and so do writes (`createSync`, `setIfSync`).
  */
 export class SqliteStore extends SqlStore {
   override readonly name = 'sqlite';

@@ -13,7 +13,7 @@ import type { Store, StoreCapability, StoreRecord } from '../../src/core/store.j
  * Every optional capability of the contract. `satisfies` and the check below make the type
  * checker fail when StoreCapability gains a member this list (and the suite) does not cover.
  */
-export const ALL_CAPABILITIES = ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getSync'] as const satisfies readonly StoreCapability[];
+export const ALL_CAPABILITIES = ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getSync', 'createSync', 'setIfSync'] as const satisfies readonly StoreCapability[];
 type Uncovered = Exclude<StoreCapability, (typeof ALL_CAPABILITIES)[number]>;
 /** The check: `true` only type-checks while nothing is uncovered (exported, so it is not an unused local). */
 export const everyCapabilityListed: [Uncovered] extends [never] ? true : Uncovered = true;
@@ -87,6 +87,7 @@ export function describeStore(
       const undeclared = implementedCapabilities(store).filter((capability) => !capabilities.includes(capability));
       expect(undeclared, 'capabilities the store has but its test file does not declare (their tests would not run)').toEqual([]);
       expect(new Set(capabilities).size, 'a capability declared twice').toBe(capabilities.length);
+      expect(typeof store.createSync, 'createSync and setIfSync come together (the engine writes synchronously only with both)').toBe(typeof store.setIfSync);
       expect(store.name).toMatch(/\S/);
     });
 
@@ -169,6 +170,81 @@ export function describeStore(
       expect((await Promise.all(keys.map((key) => store.get(key)))).every((r) => r === undefined)).toBe(true);
     });
 
+    /** The tests of create, run on `create` and on `createSync`. */
+    const createTests = (method: string, create: (key: string, value: StoreRecord) => Promise<boolean>) => {
+      it(`${method} inserts only when absent`, async () => {
+        const key = freshKey();
+        expect(await create(key, record('first'))).toBe(true);
+        expect(await create(key, record('second'))).toBe(false);
+        expect(text(await store.get(key))).toBe('first');
+      });
+
+      it(`${method} replaces an expired record`, async () => {
+        const key = freshKey();
+        await store.set(key, record('old', Date.now() - 1000));
+        expect(await create(key, record('new'))).toBe(true);
+        expect(text(await store.get(key))).toBe('new');
+      });
+
+      it(`concurrent ${method} calls on one key: exactly one wins`, async () => {
+        const key = freshKey();
+        const results = await Promise.all(Array.from({ length: 10 }, (_, i) => create(key, record(`c${i}`))));
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+    };
+
+    /** The tests of compare-and-set, run on `setIf` and on `setIfSync`. */
+    const setIfTests = (method: string, setIf: (key: string, value: StoreRecord, version: string) => Promise<boolean>) => {
+      it(`${method} writes with the current version and changes the version`, async () => {
+        const key = freshKey();
+        await store.set(key, record('one'));
+        const before = await store.get(key);
+        expect(await setIf(key, record('two'), before!.version!)).toBe(true);
+        const after = await store.get(key);
+        expect(text(after)).toBe('two');
+        expect(after?.version).not.toBe(before?.version);
+      });
+
+      it(`${method} refuses a stale version`, async () => {
+        const key = freshKey();
+        await store.set(key, record('one'));
+        const stale = (await store.get(key))!.version!;
+        await store.set(key, record('two'));
+        expect(await setIf(key, record('three'), stale)).toBe(false);
+        expect(text(await store.get(key))).toBe('two');
+      });
+
+      it(`${method} never re-creates a deleted record`, async () => {
+        const key = freshKey();
+        await store.set(key, record('one'));
+        const version = (await store.get(key))!.version!;
+        await store.delete(key);
+        expect(await setIf(key, record('zombie'), version)).toBe(false);
+        expect(await store.get(key)).toBeUndefined();
+      });
+
+      it(`concurrent ${method} calls on one version: exactly one wins`, async () => {
+        const key = freshKey();
+        await store.set(key, record('base'));
+        const version = (await store.get(key))!.version!;
+        const results = await Promise.all(Array.from({ length: 10 }, (_, i) => setIf(key, record(`w${i}`), version)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect(text(await store.get(key))).toBe(`w${winner}`);
+      });
+
+      if (capabilities.includes('touch')) {
+        it(`touch keeps the version valid for a later ${method}`, async () => {
+          // A refresh must not make a concurrent writer lose its compare-and-set for nothing.
+          const key = freshKey();
+          await store.set(key, record('one'));
+          const version = (await store.get(key))!.version!;
+          await store.touch!(key, inAMinute() + 1000);
+          expect(await setIf(key, record('two'), version)).toBe(true);
+        });
+      }
+    };
+
     /** The behaviour tests of each optional capability; those of every declared one run. */
     const behaviour: Record<StoreCapability, () => void> = {
       getSync: () => {
@@ -205,25 +281,11 @@ export function describeStore(
       },
 
       create: () => {
-        it('create inserts only when absent', async () => {
-          const key = freshKey();
-          expect(await store.create!(key, record('first'))).toBe(true);
-          expect(await store.create!(key, record('second'))).toBe(false);
-          expect(text(await store.get(key))).toBe('first');
-        });
+        createTests('create', (key, value) => store.create!(key, value));
+      },
 
-        it('create replaces an expired record', async () => {
-          const key = freshKey();
-          await store.set(key, record('old', Date.now() - 1000));
-          expect(await store.create!(key, record('new'))).toBe(true);
-          expect(text(await store.get(key))).toBe('new');
-        });
-
-        it('concurrent creates of one key: exactly one wins', async () => {
-          const key = freshKey();
-          const results = await Promise.all(Array.from({ length: 10 }, (_, i) => store.create!(key, record(`c${i}`))));
-          expect(results.filter(Boolean)).toHaveLength(1);
-        });
+      createSync: () => {
+        createTests('createSync', async (key, value) => store.createSync!(key, value));
       },
 
       setIf: () => {
@@ -233,57 +295,11 @@ export function describeStore(
           expect(typeof version).toBe('string');
           expect((await store.get(key))?.version).toBe(version);
         });
+        setIfTests('setIf', (key, value, version) => store.setIf!(key, value, version));
+      },
 
-        it('setIf writes with the current version and changes the version', async () => {
-          const key = freshKey();
-          await store.set(key, record('one'));
-          const before = await store.get(key);
-          expect(await store.setIf!(key, record('two'), before!.version!)).toBe(true);
-          const after = await store.get(key);
-          expect(text(after)).toBe('two');
-          expect(after?.version).not.toBe(before?.version);
-        });
-
-        it('setIf refuses a stale version', async () => {
-          const key = freshKey();
-          await store.set(key, record('one'));
-          const stale = (await store.get(key))!.version!;
-          await store.set(key, record('two'));
-          expect(await store.setIf!(key, record('three'), stale)).toBe(false);
-          expect(text(await store.get(key))).toBe('two');
-        });
-
-        it('setIf never re-creates a deleted record', async () => {
-          const key = freshKey();
-          await store.set(key, record('one'));
-          const version = (await store.get(key))!.version!;
-          await store.delete(key);
-          expect(await store.setIf!(key, record('zombie'), version)).toBe(false);
-          expect(await store.get(key)).toBeUndefined();
-        });
-
-        it('concurrent setIf on one version: exactly one wins', async () => {
-          const key = freshKey();
-          await store.set(key, record('base'));
-          const version = (await store.get(key))!.version!;
-          const results = await Promise.all(
-            Array.from({ length: 10 }, (_, i) => store.setIf!(key, record(`w${i}`), version)),
-          );
-          expect(results.filter(Boolean)).toHaveLength(1);
-          const winner = results.indexOf(true);
-          expect(text(await store.get(key))).toBe(`w${winner}`);
-        });
-
-        if (capabilities.includes('touch')) {
-          it('touch keeps the version valid for a later setIf', async () => {
-            // A refresh must not make a concurrent writer lose its compare-and-set for nothing.
-            const key = freshKey();
-            await store.set(key, record('one'));
-            const version = (await store.get(key))!.version!;
-            await store.touch!(key, inAMinute() + 1000);
-            expect(await store.setIf!(key, record('two'), version)).toBe(true);
-          });
-        }
+      setIfSync: () => {
+        setIfTests('setIfSync', async (key, value, version) => store.setIfSync!(key, value, version));
       },
 
       deleteExpired: () => {

@@ -59,7 +59,7 @@ export function describeSqliteDriver({ driver, open }: DriverUnderTest): void {
   }
 
   const title = `sqlite (${driver})`;
-  describeStore(title, fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getSync'], {
+  describeStore(title, fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getSync', 'createSync', 'setIfSync'], {
     // A row another program wrote through its own connection: SQLite's BLOB column takes TEXT too.
     plantForeignValue: async (key, store) => {
       const db = open(paths.get(store)!);

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { persistCommit } from '../../core/commit.js';
 import type { SessionManager } from '../../core/manager.js';
 import type { RequestBinding } from '../../core/request-binding.js';
 import type { Session } from '../../core/session.js';
@@ -61,12 +62,13 @@ export function commitOnResponse(manager: SessionManager, binding: RequestBindin
     if (ending) return originalEnd.apply(this, args);
     ending = true;
     const pending = manager.commit(binding.current, binding.context);
-    if (!pending.needsPersist) {
-      // The common read-only request: no store write, so no need to wait for one.
+    // The common read-only request writes nothing; an in-process store writes at once.
+    const writing = pending.needsPersist ? persistCommit(pending) : undefined;
+    if (!writing) {
       applyToResponse(res, binding.cookiesWith(pending.setCookies));
       return originalEnd.apply(res, args);
     }
-    pending.persist().then(
+    writing.then(
       () => {
         applyToResponse(res, binding.cookiesWith(pending.setCookies));
         originalEnd.apply(res, args);

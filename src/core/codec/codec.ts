@@ -5,6 +5,7 @@
 export interface Codec {
   /** Name used in warnings, e.g. 'msgpack'. */
   readonly name: string;
+  /** Bytes the caller owns: never a view of a buffer the codec reuses. */
   encode(value: unknown): Uint8Array;
   /**
    * Optional: like `encode`, but the bytes may be a view of a buffer the codec reuses, valid

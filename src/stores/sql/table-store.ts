@@ -9,11 +9,17 @@ import { consoleLogger, type Logger } from '../../core/logger.js';
 import { StoreError, sweepLimit, wrapStoreError, type Store, type StoreRecord, type SweepOptions } from '../../core/store.js';
 import { DEFAULT_TIMEOUT_MS, storeCall } from '../shared/call.js';
 import { foreignValue } from '../shared/foreign.js';
-import { compile, type CompiledStatement, type DialectName, type SqlConnection } from './connection.js';
+import { compile, type CompiledStatement, type DialectName, type SqlConnection, type SqlResult } from './connection.js';
 import { nextTurn } from './next-turn.js';
 import { epochMs, newVersion, recordFrom } from './row.js';
 import { integerOption, tableName, type SqlTableOptions } from './settings.js';
 import { TableCreator } from './table.js';
+
+/** A compiled statement run synchronously with named arguments (a synchronous driver's `runSync`). */
+type SyncRunner = (statement: CompiledStatement, args: Record<string, unknown>) => SqlResult;
+
+/** A token that no write of ours produced cannot match a row: no need to ask. */
+const isOurVersion = (version: string) => /^\d{1,15}$/.test(version);
 
 /** The id column is VARCHAR(255). */
 const MAX_KEY_CHARACTERS = 255;
@@ -37,7 +43,10 @@ export class SqlTableStore implements Store {
    * The read without a promise, present for a synchronous driver (better-sqlite3): adapters
    * use it to skip a promise turn on every request.
    */
-  readonly getSync: ((key: string) => StoreRecord | undefined) | undefined;
+  readonly getSync: ((key: string) => StoreRecord | undefined) | undefined = undefined;
+  /** `create` and `setIf` without a promise, for the same drivers: a request that writes its session needs no promise turn either. */
+  readonly createSync: ((key: string, record: StoreRecord) => boolean) | undefined = undefined;
+  readonly setIfSync: ((key: string, record: StoreRecord, expectedVersion: string) => boolean) | undefined = undefined;
   readonly #connection: SqlConnection;
   readonly #statements: Record<'get' | 'set' | 'create' | 'setIf' | 'touch' | 'delete' | 'deleteExpiredBatch' | 'countExpired', CompiledStatement>;
   /** DELETEs of fewer rows than `batchSize`, for the last batch of a `limit`, by size. */
@@ -89,7 +98,14 @@ export class SqlTableStore implements Store {
       : `${this.#connection.remedy} Does table ${qualified} exist? createTable is false: ` +
         `create it with the statements of ${factory}.ddl(${factory === 'sqlStore' ? `{ dialect: '${dialect.name}' }` : ''}).`;
     const runSync = this.#connection.runSync?.bind(this.#connection);
-    this.getSync = runSync ? (key) => this.#readSync(runSync, key) : undefined;
+    if (runSync) {
+      const run: SyncRunner = (statement, args) => runSync(statement.sql, statement.names.map((name) => args[name]));
+      // The table is made on the first call, as the async operations make it.
+      const ready = () => this.#tableCreator.ensureSync(runSync);
+      this.getSync = (key) => this.#sync('read', ready, () => this.#record(key, run(this.#statements.get, this.#getArgs(key)).rows[0]));
+      this.createSync = (key, record) => this.#sync('create', ready, () => this.#createSync(run, key, record));
+      this.setIfSync = (key, record, version) => this.#sync('write', ready, () => this.#setIfSync(run, key, record, version));
+    }
   }
 
   async get(key: string): Promise<StoreRecord | undefined> {
@@ -97,15 +113,14 @@ export class SqlTableStore implements Store {
     return this.#operation('read', async () => this.#record(key, (await this.#run(this.#statements.get, this.#getArgs(key))).rows[0]));
   }
 
-  #readSync(runSync: NonNullable<SqlConnection['runSync']>, key: string): StoreRecord | undefined {
-    this.#countRequest();
+  /** A synchronous operation (a read counts towards the background sweep), its failures as StoreError. */
+  #sync<T>(action: string, ready: () => void, body: () => T): T {
+    if (action === 'read') this.#countRequest();
     try {
-      this.#tableCreator.ensureSync(runSync);
-      const { sql, names } = this.#statements.get;
-      const args = this.#getArgs(key);
-      return this.#record(key, runSync(sql, names.map((name) => args[name as keyof typeof args])).rows[0]);
+      ready();
+      return body();
     } catch (error) {
-      throw wrapStoreError(this.name, 'read', this.#remedy, error);
+      throw wrapStoreError(this.name, action, this.#remedy, error);
     }
   }
 
@@ -138,19 +153,32 @@ export class SqlTableStore implements Store {
 
   async create(key: string, record: StoreRecord): Promise<boolean> {
     return this.#operation('create', async () => {
-      const args = { ...this.#row(key, record), version: newVersion(), now: Date.now() };
+      const args = this.#createArgs(key, record);
       if ((await this.#run(this.#statements.create, args)).affected === 1) return true;
       return this.#replaceExpired !== undefined && (await this.#run(this.#replaceExpired, args)).affected === 1;
     });
   }
 
+  #createSync(run: SyncRunner, key: string, record: StoreRecord): boolean {
+    const args = this.#createArgs(key, record);
+    return run(this.#statements.create, args).affected === 1 || (this.#replaceExpired !== undefined && run(this.#replaceExpired, args).affected === 1);
+  }
+
+  #createArgs(key: string, record: StoreRecord) {
+    return { ...this.#row(key, record), version: newVersion(), now: Date.now() };
+  }
+
   async setIf(key: string, record: StoreRecord, expectedVersion: string): Promise<boolean> {
-    // A token that no write of ours produced cannot match a row: no need to ask.
-    if (!/^\d{1,15}$/.test(expectedVersion)) return false;
-    return this.#operation('write', async () => {
-      const args = { ...this.#row(key, record), version: newVersion(expectedVersion), expected: expectedVersion, now: Date.now() };
-      return (await this.#run(this.#statements.setIf, args)).affected === 1;
-    });
+    if (!isOurVersion(expectedVersion)) return false;
+    return this.#operation('write', async () => (await this.#run(this.#statements.setIf, this.#setIfArgs(key, record, expectedVersion))).affected === 1);
+  }
+
+  #setIfSync(run: SyncRunner, key: string, record: StoreRecord, expectedVersion: string): boolean {
+    return isOurVersion(expectedVersion) && run(this.#statements.setIf, this.#setIfArgs(key, record, expectedVersion)).affected === 1;
+  }
+
+  #setIfArgs(key: string, record: StoreRecord, expectedVersion: string) {
+    return { ...this.#row(key, record), version: newVersion(expectedVersion), expected: expectedVersion, now: Date.now() };
   }
 
   async touch(key: string, expiresAt: number): Promise<void> {

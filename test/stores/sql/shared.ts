@@ -41,7 +41,7 @@ export interface SqlTarget {
 
 /**
  * describeStore and describeSessionsOverHttp, on one handle each. The four capabilities every
- * dialect has, plus `extra` (getSync on a synchronous driver: better-sqlite3).
+ * dialect has, plus `extra` (getSync, createSync and setIfSync on a synchronous driver: better-sqlite3).
  */
 export function describeSqlConformance(title: string, open: () => Promise<Handle>, extra: readonly StoreCapability[] = []) {
   const fixture = async () => {

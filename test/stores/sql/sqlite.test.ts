@@ -43,7 +43,7 @@ async function exec(sql: string): Promise<string> {
 }
 
 // better-sqlite3 answers synchronously: the store reads without a promise too.
-describeSqlConformance('sql:sqlite on a better-sqlite3 Database', database, ['getSync']);
+describeSqlConformance('sql:sqlite on a better-sqlite3 Database', database, ['getSync', 'createSync', 'setIfSync']);
 describeSqlConformance('sql:sqlite on Kysely (SqliteDialect)', kysely);
 
 describe('sql store on SQLite', () => {
