@@ -130,9 +130,11 @@ async function fastify() {
     app.get('/login', async (request) => (Object.assign(request.session, payload()), 'ok'));
     app.get('/read', async (request) => `hello ${request.session.name}`);
     app.get('/write', async (request) => `count ${++request.session.counter}`);
-  } else if (sessions === 'fastify-session-memory') {
+  } else if (sessions === 'fastify-session-memory' || sessions === 'fastify-session-redis') {
+    // @fastify/session takes express-session's store interface: connect-redis's for Redis.
+    const store = sessions === 'fastify-session-redis' ? new (await import('connect-redis')).RedisStore({ client: await redisClient() }) : undefined;
     await app.register((await import('@fastify/cookie')).default);
-    await app.register((await import('@fastify/session')).default, { secret: SECRET, cookie: { secure: false }, saveUninitialized: false });
+    await app.register((await import('@fastify/session')).default, { secret: SECRET, store, cookie: { secure: false }, saveUninitialized: false });
     app.get('/login', async (request) => {
       for (const [key, value] of Object.entries(payload())) request.session.set(key, value);
       return 'ok';

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { asBuffer, randomBytes } from '../shared/random.js';
 import { setBounded } from '../../core/bounded-map.js';
 import { SessionConfigError } from '../../core/errors.js';
 import { consoleLogger, type Logger } from '../../core/logger.js';
@@ -193,7 +193,7 @@ export class MemcachedStore implements Store {
           'Keep less in the session, or raise maxValueBytes together with the server\'s item size limit (memcached -I).',
       );
     }
-    const nonce = randomBytes(NONCE_BYTES);
+    const nonce = asBuffer(randomBytes(NONCE_BYTES));
     return { value: Buffer.concat([header(record.expiresAt, nonce), record.data]), nonce };
   }
 
