@@ -325,12 +325,11 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
         pending = setCookie === undefined ? NOTHING_TO_COMMIT : { setCookies, needsPersist: false, persist: NOTHING_TO_PERSIST };
       }
     } else {
-      pending = {
-        setCookies,
-        needsPersist: true,
-        persist: () => this.#persist(session, state, action, bytes, expiresAt, plan),
-        persistNow: () => this.#persistNow(session, state, action, bytes, expiresAt, plan),
-      };
+      const persist = () => this.#persist(session, state, action, bytes, expiresAt, plan);
+      // persistNow only where the store writes synchronously: a network store's commit makes no closure it never calls.
+      pending = this.#writer!.writesSync
+        ? { setCookies, needsPersist: true, persist, persistNow: () => this.#persistNow(session, state, action, bytes, expiresAt, plan) }
+        : { setCookies, needsPersist: true, persist };
     }
     return state.migratedFrom === undefined ? pending : finishMigration(pending, state, this.options.migrate!);
   }
@@ -554,14 +553,14 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   }
 
   /**
-   * `#persist`, without a promise where it can be: a create or an update of a session on a
-   * store that writes synchronously, with nothing before it (no earlier write in flight, no
+   * `#persist`, without a promise where it can be (offered only on a store that writes
+   * synchronously): a create or an update of a session with nothing before it (no earlier write in flight, no
    * retired ids, no user index). Everything else, and an update that lost its
    * compare-and-set, goes through `#persist`.
    */
   #persistNow(session: object, state: SessionState, action: Action, bytes: Uint8Array | undefined, expiresAt: number, plan: IndexPlan): Promise<void> | undefined {
     const writer = this.#writer!;
-    const now = (action === 'update' || (action === 'create' && state.isNew)) && writer.writesSync && !state.writing && state.retiredIds.length === 0 && !this.#users;
+    const now = (action === 'update' || (action === 'create' && state.isNew)) && !state.writing && state.retiredIds.length === 0 && !this.#users;
     if (!now) return this.#persist(session, state, action, bytes, expiresAt, plan);
     let written: Written | undefined;
     try {
