@@ -5,6 +5,8 @@
 //   floor      what any session middleware pays: a middleware or hook pair that only sets a
 //              request property (req.session = a module-level object) and a response header
 //              (Vary: Cookie, set on the way out), and the same routes as the session variants
+//   floor-spin<n>  the floor plus n µs of busy CPU per request (fastify:floor-spin2): calibrates
+//              what n µs of a middleware's own work shows as in the "above the floor" column
 // sessionkit variants load the build in BENCH_DIST (default: this checkout's dist/); with an
 // "@base" suffix (express:sessionkit-memory@base) they load the build in BENCH_BASE instead,
 // so two versions of sessionkit can be measured side by side in one run.
@@ -34,6 +36,12 @@ const payload = SESSION_KB === undefined
   ? () => ({ userId: 4711, name: 'ada', cart: ['apple', 'bread', 'cheese', 'dates', 'eggs'], counter: 0 })
   : () => sessionOfSize(SESSION_KB);
 const shared = payload();
+/** floor-spin<n>: n µs of busy CPU per request, else 0. */
+const SPIN_NS = /^floor-spin[\d.]+$/.test(sessions) ? BigInt(Math.round(Number(sessions.slice('floor-spin'.length)) * 1000)) : 0n;
+function spin() {
+  const until = process.hrtime.bigint() + SPIN_NS;
+  while (process.hrtime.bigint() < until);
+}
 
 /** A node-redis client on the bench's throwaway redis-server (BENCH_REDIS_URL, set by run.mjs). */
 async function redisClient() {
@@ -110,10 +118,11 @@ async function fastify() {
     app.get('/login', async () => 'ok');
     app.get('/read', async () => `hello ${shared.name}`);
     app.get('/write', async () => `count ${++shared.counter}`);
-  } else if (sessions === 'floor') {
+  } else if (sessions === 'floor' || SPIN_NS > 0n) {
     // An onRequest + onSend hook pair (callback style, as sessionkit's) on a decorated property.
     app.decorateRequest('session', null);
     app.addHook('onRequest', (request, _reply, done) => {
+      if (SPIN_NS > 0n) spin();
       request.session = shared;
       done();
     });
@@ -158,9 +167,10 @@ async function hono() {
     app.get('/login', (c) => c.text('ok'));
     app.get('/read', (c) => c.text(`hello ${shared.name}`));
     app.get('/write', (c) => c.text(`count ${++shared.counter}`));
-  } else if (sessions === 'floor') {
+  } else if (sessions === 'floor' || SPIN_NS > 0n) {
     // A middleware that sets a context variable, awaits the handler and sets a header.
     app.use(async (c, next) => {
+      if (SPIN_NS > 0n) spin();
       c.set('session', shared);
       await next();
       c.res.headers.set('Vary', 'Cookie');

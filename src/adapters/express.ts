@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SessionEngine, toSessionManager } from '../core/engine.js';
-import type { RequestContext, SessionManager, UserSessionControls } from '../core/manager.js';
+import type { SessionManager, UserSessionControls } from '../core/manager.js';
 import type { SessionOptions } from '../core/options.js';
 import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../core/request-context.js';
@@ -42,16 +42,22 @@ export type SessionMiddleware = (req: IncomingMessage, res: ServerResponse, next
  * What the engine asks of an Express request. A class rather than an object literal with
  * a getter, which would allocate a new getter function on every request.
  */
-class ExpressRequestContext implements RequestContext {
+/** An Express request's binding: a replacement session goes to `req.session`. */
+class ExpressBinding extends RequestBinding<Session> {
   readonly #req: ExpressRequest;
 
-  constructor(req: ExpressRequest) {
+  constructor(session: Session, req: ExpressRequest) {
+    super(session);
     this.#req = req;
   }
 
   /** Express works out req.secure (trust proxy) only when a cookie needs it. */
-  get secure(): boolean {
+  override get secure(): boolean {
     return this.#req.secure === true;
+  }
+
+  override replace(session: Session): void {
+    this.#req.session = session;
   }
 }
 
@@ -80,9 +86,7 @@ export function sessionkit(options: SessionOptions | SessionManager = {}): Sessi
     const start = (session: Session) => {
       req.session = session;
       exposeSessionId(req);
-      const binding = new RequestBinding(session, new ExpressRequestContext(req), (replacement) => {
-        req.session = replacement;
-      });
+      const binding = new ExpressBinding(session, req);
       bindToRequest(session, binding);
       commitOnResponse(engine, binding, res, next);
       runWithSession(session, next);

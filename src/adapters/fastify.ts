@@ -1,14 +1,14 @@
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { persistCommit } from '../core/commit.js';
 import { SessionEngine, toSessionManager } from '../core/engine.js';
-import type { RequestContext, SessionManager, UserSessionControls } from '../core/manager.js';
+import type { SessionManager, UserSessionControls } from '../core/manager.js';
 import type { SessionOptions } from '../core/options.js';
 import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../core/request-context.js';
 import { bindingOf, bindToRequest, type Session, type SessionData } from '../core/session.js';
 import { FastifySessionObject, type FastifySession } from './fastify-session.js';
 import { applySessionHeaders, type HeaderTarget } from './shared/headers.js';
-import { loadForRequest } from './shared/load.js';
+import { loadSession } from './shared/load.js';
 import { withUserControls } from './shared/user-controls.js';
 
 declare module 'fastify' {
@@ -22,16 +22,24 @@ declare module 'fastify' {
   }
 }
 
-/** What the engine asks of a Fastify request: `request.protocol` honours trustProxy, worked out only when needed. */
-class FastifyRequestContext implements RequestContext {
+/**
+ * A Fastify request's binding: `request.protocol` honours trustProxy and is worked out
+ * only when a cookie needs it; a replacement session goes to `request.session`.
+ */
+class FastifyBinding extends RequestBinding<Session> {
   readonly #request: FastifyRequest;
 
-  constructor(request: FastifyRequest) {
+  constructor(session: Session, request: FastifyRequest) {
+    super(session);
     this.#request = request;
   }
 
-  get secure(): boolean {
+  override get secure(): boolean {
     return this.#request.protocol === 'https';
+  }
+
+  override replace(session: Session): void {
+    this.#request.session = session as FastifySession;
   }
 }
 
@@ -47,22 +55,24 @@ const plugin: FastifyPluginCallback<SessionOptions | { engine: SessionManager }>
   const engine = 'engine' in options ? options.engine : toSessionManager(withoutFastifyKeys(options));
   fastify.decorateRequest('session', null as unknown as FastifySession);
   fastify.decorate('sessions', withUserControls({}, engine));
+  // No closure per request: `begin` is shared, and `next` is handed on as it is.
+  const begin = (request: FastifyRequest, reply: FastifyReply, session: Session, next: (error?: Error) => void) => {
+    request.session = session as FastifySession;
+    // 'close' comes once the response ended or the connection went: either way the request is over.
+    if (engine.locks) reply.raw.once('close', () => engine.finish(request.session));
+    bindToRequest(session, new FastifyBinding(session, request));
+    runWithSession(session, next);
+  };
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, next: (error?: Error) => void) => {
-    const start = (session: Session) => {
-      request.session = session as FastifySession;
-      // 'close' comes once the response ended or the connection went: either way the request is over.
-      if (engine.locks) reply.raw.once('close', () => engine.finish(request.session));
-      bindToRequest(
-        session,
-        new RequestBinding(session, new FastifyRequestContext(request), (replacement) => {
-          request.session = replacement as FastifySession;
-        }),
-      );
-      runWithSession(session, () => {
-        next();
-      });
-    };
-    loadForRequest(engine, request.headers.cookie, start, (error) => next(error as Error), FastifySessionObject);
+    let loaded: Session | Promise<Session>;
+    try {
+      loaded = loadSession(engine, request.headers.cookie, FastifySessionObject);
+    } catch (error) {
+      next(error as Error);
+      return;
+    }
+    if (loaded instanceof Promise) loaded.then((session) => begin(request, reply, session, next), next);
+    else begin(request, reply, loaded, next);
   });
 
   // Callback style, not async: a request that writes nothing finishes without a promise.
@@ -76,7 +86,7 @@ const plugin: FastifyPluginCallback<SessionOptions | { engine: SessionManager }>
       return;
     }
     if (binding) binding.committed = true;
-    const pending = engine.commit(session, binding?.context);
+    const pending = engine.commit(session, binding);
     // Most requests write nothing; an in-process store writes at once: no promise either way.
     const writing = pending.needsPersist ? persistCommit(pending) : undefined;
     if (!writing) {

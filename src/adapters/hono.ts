@@ -32,13 +32,11 @@ export function sessionkit<T extends object = SessionData>(
     const loaded = loadSession(engine, cookieHeader);
     const session = loaded instanceof Promise ? await loaded : loaded;
     c.set('session', session);
-    const binding = new RequestBinding(session, { secure: c.req.url.startsWith('https:') }, (replacement) => {
-      c.set('session', replacement);
-    });
+    const binding = new HonoBinding(session, c);
     bindToRequest(session, binding);
     try {
       await runWithSession(session as Session, next);
-      const pending = engine.commit(binding.current, binding.context);
+      const pending = engine.commit(binding.current, binding);
       if (pending.needsPersist) await persistCommit(pending);
       applyHeaders(c, binding.cookiesWith(pending.setCookies));
     } finally {
@@ -46,6 +44,24 @@ export function sessionkit<T extends object = SessionData>(
     }
   };
   return withUserControls(middleware, engine);
+}
+
+/** A Hono request's binding: `secure` from the request URL, read only when a cookie needs it; a replacement session goes to `c.set('session')`. */
+class HonoBinding<T extends object> extends RequestBinding<Session<T>> {
+  readonly #context: Context<{ Variables: SessionVariables<T> }>;
+
+  constructor(session: Session<T>, context: Context<{ Variables: SessionVariables<T> }>) {
+    super(session);
+    this.#context = context;
+  }
+
+  override get secure(): boolean {
+    return this.#context.req.url.startsWith('https:');
+  }
+
+  override replace(session: Session<T>): void {
+    this.#context.set('session', session);
+  }
 }
 
 function applyHeaders(c: Context, setCookies: readonly string[]): void {

@@ -31,13 +31,11 @@ export function sessionkit(options: SessionOptions | SessionManager = {}): Middl
     const loaded = loadSession(engine, ctx.get('cookie') || undefined);
     const session = loaded instanceof Promise ? await loaded : loaded;
     ctx.session = session;
-    const binding = new RequestBinding(session, { secure: ctx.secure }, (replacement) => {
-      ctx.session = replacement;
-    });
+    const binding = new KoaBinding(session, ctx);
     bindToRequest(session, binding);
     try {
       await runWithSession(session, next);
-      const pending = engine.commit(binding.current, binding.context);
+      const pending = engine.commit(binding.current, binding);
       if (pending.needsPersist) await persistCommit(pending);
       applySessionHeaders(contextHeaders(ctx), binding.cookiesWith(pending.setCookies));
     } finally {
@@ -45,6 +43,24 @@ export function sessionkit(options: SessionOptions | SessionManager = {}): Middl
     }
   };
   return withUserControls(middleware, engine);
+}
+
+/** A Koa request's binding: `ctx.secure` (which honours `app.proxy`) read only when a cookie needs it; a replacement session goes to `ctx.session`. */
+class KoaBinding extends RequestBinding<Session> {
+  readonly #ctx: ParameterizedContext;
+
+  constructor(session: Session, ctx: ParameterizedContext) {
+    super(session);
+    this.#ctx = ctx;
+  }
+
+  override get secure(): boolean {
+    return this.#ctx.secure;
+  }
+
+  override replace(session: Session): void {
+    this.#ctx.session = session;
+  }
 }
 
 /** A Koa context's response headers as a {@link HeaderTarget}. */

@@ -36,11 +36,10 @@ export function withSession<T extends object = SessionData>(
   const handleError = onError ?? ((error, _req, res) => answer500(engine, error, res));
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     const fail = (error: unknown) => handleError(error, req, res);
-    const context = { secure: req.socket instanceof TLSSocket };
     const start = (session: Session<T>) => {
       // No replace: the handler holds its session as an argument, so regenerate(callback)
       // empties this one in place.
-      const binding = new RequestBinding<Session>(session, context);
+      const binding = new RequestBinding<Session>(session, req.socket instanceof TLSSocket);
       bindToRequest(session, binding);
       commitOnResponse(engine, binding, res, fail);
       // The handler may be async: its rejection is a failure of the request too.

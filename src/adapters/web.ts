@@ -45,14 +45,14 @@ export function webSessions<T extends object = SessionData>(options: SessionOpti
     const loaded = loadFromCookies(engine, cookieHeader);
     const session = loaded instanceof Promise ? await loaded : loaded;
     // No replace: the caller holds the session, so regenerate(callback) empties it in place.
-    bindToRequest(session, new RequestBinding(session, { secure: request.url.startsWith('https:') }));
+    bindToRequest(session, new RequestBinding(session, request.url.startsWith('https:')));
     return session;
   }
 
   async function commitSession(session: Session<T>, headers: Headers): Promise<void> {
     const binding = bindingOf(session);
     try {
-      const pending = engine.commit(session, binding?.context);
+      const pending = engine.commit(session, binding);
       if (pending.needsPersist) await persistCommit(pending);
       applySessionHeaders(headers, binding ? binding.cookiesWith(pending.setCookies) : pending.setCookies);
     } finally {

@@ -3,23 +3,36 @@ import type { RequestContext } from './commit.js';
 /**
  * What a session needs from the request it belongs to, for the operations that act at
  * once rather than at the end of the request (express-session's `save(cb)` and
- * `regenerate(cb)`, which Passport calls). Each adapter makes one per request.
+ * `regenerate(cb)`, which Passport calls). Each adapter makes exactly one per request,
+ * and it is also the request's context for `commit`: an adapter subclasses it to answer
+ * `secure` from its framework's request and to implement `replace`, so the request path
+ * allocates one object here, not a binding, a context and a closure.
  */
-export class RequestBinding<S extends object = object> {
+export class RequestBinding<S extends object = object> implements RequestContext {
   /** The session that answers for the request now: `regenerate(callback)` puts a new one here. */
   current: S;
-  readonly context: RequestContext;
-  /** Puts a new session where the application finds it (`req.session = …`); absent where it cannot. */
-  readonly replace: ((session: S) => void) | undefined;
   /** Set by an adapter once the request's final commit ran, where a response can pass its hook twice (Fastify's error reply). */
   committed = false;
+  readonly #secure: boolean | undefined;
   #pendingCookies: string[] | undefined;
 
-  constructor(session: S, context: RequestContext, replace?: (session: S) => void) {
+  /** `secure`: whether the request came over https, where it is known up front (subclasses work it out when asked instead). */
+  constructor(session: S, secure?: boolean) {
     this.current = session;
-    this.context = context;
-    this.replace = replace;
+    this.#secure = secure;
   }
+
+  /** For `cookie.secure: 'auto'`: the request came over https. */
+  get secure(): boolean | undefined {
+    return this.#secure;
+  }
+
+  /**
+   * Puts a new session where the application finds it (`req.session = …`). Adapters whose
+   * application holds the session itself (node's handler argument, web's) leave it out,
+   * and `regenerate(callback)` then empties the session in place.
+   */
+  replace?(session: S): void;
 
   /** Set-Cookie values of a save made during the request, sent with the response's headers. */
   sendCookies(setCookies: readonly string[]): void {

@@ -223,7 +223,7 @@ export function bindingOf<S extends object>(session: S): RequestBinding<S> | und
 /** Commits a session now (the store write, then its cookie on the response). */
 async function saveNow(session: SessionObject): Promise<void> {
   const binding = session[BINDING];
-  const pending = session[OWNER].commit(session, binding?.context);
+  const pending = session[OWNER].commit(session, binding);
   await persistCommit(pending);
   if (pending.setCookies.length > 0) binding?.sendCookies(pending.setCookies);
 }

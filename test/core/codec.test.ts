@@ -98,7 +98,12 @@ describe.each(['msgpack', 'json'] as const)('stored data cannot pollute prototyp
   it('a stored constructor field does not break regenerate(callback), which builds a new session of the same kind', async () => {
     const loaded = await storeThenLoad('{"constructor": "not a class", "other": 2}');
     let replacement: object | undefined;
-    bindToRequest(loaded, new RequestBinding<object>(loaded, {}, (session) => (replacement = session)));
+    class CapturingBinding extends RequestBinding {
+      override replace(session: object): void {
+        replacement = session;
+      }
+    }
+    bindToRequest(loaded, new CapturingBinding(loaded));
     await new Promise<void>((resolve, reject) => {
       loaded.regenerate((error) => (error instanceof Error ? reject(error) : resolve()));
     });

@@ -54,14 +54,14 @@ export function commitOnResponse(manager: SessionManager, binding: RequestBindin
   if (manager.locks) res.once('close', () => manager.finish(binding.current));
 
   res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-    if (!ending) applyToResponse(res, binding.cookiesWith(manager.commit(binding.current, binding.context).setCookies));
+    if (!ending) applyToResponse(res, binding.cookiesWith(manager.commit(binding.current, binding).setCookies));
     return originalWriteHead.apply(this, args);
   } as ServerResponse['writeHead'];
 
   res.end = function (this: ServerResponse, ...args: unknown[]) {
     if (ending) return originalEnd.apply(this, args);
     ending = true;
-    const pending = manager.commit(binding.current, binding.context);
+    const pending = manager.commit(binding.current, binding);
     // The common read-only request writes nothing; an in-process store writes at once.
     const writing = pending.needsPersist ? persistCommit(pending) : undefined;
     if (!writing) {
