@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { persistCommit } from '../../src/core/commit.js';
+import { SessionEngine } from '../../src/index.js';
+import { MemoryStore } from '../../src/stores/memory.js';
+
+// What commit must notice in a loaded session, however the change was made (in place,
+// deep inside, by reordering, beside the data), and what it must not take for a change.
+// Any cheaper way of telling "unchanged" than encoding the session has to pass these.
+
+type Data = Record<string, unknown>;
+const quiet = { warn: () => {}, info: () => {} };
+const cookieOf = (setCookies: readonly string[]) => setCookies[0]!.split(';')[0]!;
+
+const initial = (): Data => ({
+  userId: 4711,
+  name: 'ada',
+  cart: ['apple', 'bread'],
+  profile: { address: { city: 'Oslo' } },
+  since: new Date(1_700_000_000_000),
+  tags: new Map([['a', 1]]),
+  nothing: null,
+});
+
+/** An engine on a memory store (msgpack, or `serializer`) with one session of `initial()` data, and its cookie. */
+async function stored(serializer?: 'json') {
+  const engine = new SessionEngine<Data>({ store: new MemoryStore(), logger: quiet, ...(serializer ? { serializer } : {}) });
+  const session = await engine.load(undefined);
+  Object.assign(session, serializer === 'json' ? JSON.parse(JSON.stringify({ ...initial(), since: 'then', tags: { a: 1 } })) : initial());
+  const pending = engine.commit(session);
+  await persistCommit(pending);
+  return { engine, cookie: cookieOf(pending.setCookies) };
+}
+
+/** Loads the session, applies `change`, commits: whether the store was written, and the data read back afterwards. */
+async function afterChange(change: (session: Data & { permanent: boolean }) => void, serializer?: 'json') {
+  const { engine, cookie } = await stored(serializer);
+  const session = engine.loadSync(cookie);
+  change(session);
+  const pending = engine.commit(session);
+  await persistCommit(pending);
+  const again = engine.loadSync(cookie);
+  return { wrote: pending.needsPersist, again: again as Data & { permanent: boolean } };
+}
+
+describe('commit of a loaded session: unchanged or not', () => {
+  it('a session read and not changed is neither written nor sent a cookie', async () => {
+    const { engine, cookie } = await stored();
+    const session = engine.loadSync(cookie);
+    expect(session.name).toBe('ada');
+    expect((session.cart as string[]).length).toBe(2);
+    const pending = engine.commit(session);
+    expect(pending.needsPersist).toBe(false);
+    expect(pending.setCookies).toEqual([]);
+  });
+
+  it('the same primitive assigned again, or a new array with the same items, is no change', async () => {
+    const { wrote } = await afterChange((session) => {
+      session.name = 'ada';
+      session.userId = 4711;
+      session.cart = ['apple', 'bread'];
+    });
+    expect(wrote).toBe(false);
+  });
+
+  it('a NaN field, which is never === itself, is found unchanged', async () => {
+    const { engine, cookie } = await stored();
+    const session = engine.loadSync(cookie);
+    session.ratio = Number.NaN;
+    await persistCommit(engine.commit(session));
+    expect(engine.commit(engine.loadSync(cookie)).needsPersist).toBe(false);
+  });
+
+  const changes: [string, (session: Data & { permanent: boolean }) => void, (again: Data & { permanent: boolean }) => void][] = [
+    ['a primitive replaced', (s) => (s.name = 'grace'), (a) => expect(a.name).toBe('grace')],
+    ['a number changed to a string of it', (s) => (s.userId = '4711'), (a) => expect(a.userId).toBe('4711')],
+    ['an item pushed onto an array', (s) => (s.cart as string[]).push('cheese'), (a) => expect(a.cart).toEqual(['apple', 'bread', 'cheese'])],
+    ['an array item replaced in place', (s) => ((s.cart as string[])[0] = 'pear'), (a) => expect(a.cart).toEqual(['pear', 'bread'])],
+    [
+      'a field changed deep inside an object',
+      (s) => ((s.profile as { address: { city: string } }).address.city = 'Bergen'),
+      (a) => expect(a.profile).toEqual({ address: { city: 'Bergen' } }),
+    ],
+    ['a Date changed in place', (s) => (s.since as Date).setTime(0), (a) => expect((a.since as Date).getTime()).toBe(0)],
+    ['a Map changed in place', (s) => (s.tags as Map<string, number>).set('b', 2), (a) => expect([...(a.tags as Map<string, number>)]).toEqual([['a', 1], ['b', 2]])],
+    ['a field added', (s) => (s.extra = 1), (a) => expect(a.extra).toBe(1)],
+    ['a field deleted', (s) => delete s.name, (a) => expect(a).not.toHaveProperty('name')],
+    [
+      'a field deleted and set again to the same value (another order)',
+      (s) => {
+        delete s.userId;
+        s.userId = 4711;
+      },
+      (a) => expect(Object.keys(a).at(-1)).toBe('userId'),
+    ],
+    [
+      'a field replaced by another of the same count and an undefined value',
+      (s) => {
+        delete s.nothing;
+        s.other = undefined;
+      },
+      (a) => expect(a).not.toHaveProperty('nothing'),
+    ],
+    [
+      "the session's own lifetime set (a part of the payload beside the data)",
+      (s) => ((s as unknown as { cookie: { maxAge: number } }).cookie.maxAge = 30 * 86_400_000),
+      (a) => expect((a as unknown as { cookie: { maxAge: number } }).cookie.maxAge).toBeGreaterThan(29 * 86_400_000),
+    ],
+    ['the permanent flag turned off', (s) => (s.permanent = false), (a) => expect(a.permanent).toBe(false)],
+  ];
+  for (const [what, change, check] of changes) {
+    it(`${what}: written, and read back so`, async () => {
+      const { wrote, again } = await afterChange(change);
+      expect(wrote).toBe(true);
+      check(again);
+    });
+  }
+
+  it('with the JSON codec too', async () => {
+    expect((await afterChange(() => {}, 'json')).wrote).toBe(false);
+    const changed = await afterChange((session) => (session.cart as string[]).push('cheese'), 'json');
+    expect(changed.wrote).toBe(true);
+    expect(changed.again.cart).toEqual(['apple', 'bread', 'cheese']);
+  });
+
+  it('a second commit after a write compares with what was written', async () => {
+    const { engine, cookie } = await stored();
+    const session = engine.loadSync(cookie);
+    (session.cart as string[]).push('cheese');
+    await persistCommit(engine.commit(session));
+    expect(engine.commit(session).needsPersist).toBe(false);
+    (session.cart as string[]).pop();
+    const pending = engine.commit(session);
+    expect(pending.needsPersist).toBe(true);
+    await persistCommit(pending);
+    expect(engine.loadSync(cookie).cart).toEqual(['apple', 'bread']);
+  });
+});
