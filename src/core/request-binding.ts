@@ -11,7 +11,11 @@ import type { RequestContext } from './commit.js';
 export class RequestBinding<S extends object = object> implements RequestContext {
   /** The session that answers for the request now: `regenerate(callback)` puts a new one here. */
   current: S;
-  /** Set by an adapter once the request's final commit ran, where a response can pass its hook twice (Fastify's error reply). */
+  /**
+   * Set by an adapter once the request's final commit ran, where the response can reach
+   * its hook twice: Fastify's error reply goes through onSend again, and node:http's end()
+   * writes the head through the wrapped writeHead (./adapters/shared/node-response.ts).
+   */
   committed = false;
   readonly #secure: boolean | undefined;
   #pendingCookies: string[] | undefined;

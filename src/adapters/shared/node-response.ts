@@ -49,18 +49,20 @@ export function commitOnResponse(manager: SessionManager, binding: RequestBindin
   const originalWriteHead = res.writeHead as Fn;
   // eslint-disable-next-line @typescript-eslint/unbound-method
   const originalEnd = res.end as Fn;
-  let ending = false;
   // 'close' comes once the response ended or the connection went: either way the request is over.
   if (manager.locks) res.once('close', () => manager.finish(binding.current));
 
   res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-    if (!ending) applyToResponse(res, binding.cookiesWith(manager.commit(binding.current, binding).setCookies));
+    // A head written before end() (a streamed response) carries the cookie; the head that
+    // end() writes itself comes after end()'s commit, which has applied the cookie already.
+    if (!binding.committed) applyToResponse(res, binding.cookiesWith(manager.commit(binding.current, binding).setCookies));
     return originalWriteHead.apply(this, args);
   } as ServerResponse['writeHead'];
 
   res.end = function (this: ServerResponse, ...args: unknown[]) {
-    if (ending) return originalEnd.apply(this, args);
-    ending = true;
+    // One final commit per request, however often end() is called.
+    if (binding.committed) return originalEnd.apply(this, args);
+    binding.committed = true;
     const pending = manager.commit(binding.current, binding);
     // The common read-only request writes nothing; an in-process store writes at once.
     const writing = pending.needsPersist ? persistCommit(pending) : undefined;
