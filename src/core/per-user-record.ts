@@ -1,4 +1,5 @@
 import { primitives } from '#crypto';
+import { delay } from './delay.js';
 import { StoreError, type Store, type StoreRecord } from './store.js';
 
 /**
@@ -35,4 +36,3 @@ export async function updateRecord(
   throw new StoreError(store.name, `a per-user record changed under ${maxRetries} concurrent writes; try again.`);
 }
 
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

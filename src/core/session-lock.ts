@@ -42,6 +42,7 @@
  * shorten or lengthen it.
  */
 import { primitives } from '#crypto';
+import { delay } from './delay.js';
 import { parseDuration } from './duration.js';
 import { describeValue, SessionConfigError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
@@ -286,4 +287,3 @@ const isReleased = (record: StoreRecord) => record.data.length === 0;
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => primitives.equalBytes(a, b);
 
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

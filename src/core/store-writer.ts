@@ -1,5 +1,6 @@
 import type { Carrier } from './carrier.js';
 import type { Codec } from './codec/codec.js';
+import { delay } from './delay.js';
 import { equalBytes, makePayload, type Payload } from './payload.js';
 import { assignData, sessionData } from './session.js';
 import type { SessionState } from './session-state.js';
@@ -171,4 +172,3 @@ export class StoreWriter {
 
 const collision = (store: Store) => new StoreError(store.name, 'a new session id collided with a live session; the write was refused.');
 const later = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.max(a, b));
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

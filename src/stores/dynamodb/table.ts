@@ -5,6 +5,7 @@
  * and sessions still expire on read.
  */
 import type * as DynamoDB from '@aws-sdk/client-dynamodb';
+import { delay } from '../../core/delay.js';
 import type { Logger } from '../../core/logger.js';
 import { StoreError } from '../../core/store.js';
 import { errorName } from './errors.js';
@@ -26,8 +27,6 @@ export interface TableSetup {
   /** Where the client sends requests, for messages. */
   where(): Promise<string>;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Resolves once the table exists, is ACTIVE, and has TTL on (or the server cannot have it). */
 export async function setUpTable(setup: TableSetup): Promise<void> {
@@ -57,7 +56,7 @@ export async function setUpTable(setup: TableSetup): Promise<void> {
 /** Polls DescribeTable (backing off to once a second) until ACTIVE, for at most two minutes. */
 async function waitUntilActive(setup: TableSetup): Promise<void> {
   const deadline = Date.now() + TABLE_ACTIVE_WAIT_MS;
-  for (let delay = 20; ; delay = Math.min(delay * 2, 1000)) {
+  for (let wait = 20; ; wait = Math.min(wait * 2, 1000)) {
     const describe = new setup.lib.DescribeTableCommand({ TableName: setup.table });
     const { Table: table } = await setup.within('describe table', (abortSignal) => setup.client.send(describe, { abortSignal }));
     const hashKey = table?.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName;
@@ -68,13 +67,13 @@ async function waitUntilActive(setup: TableSetup): Promise<void> {
       );
     }
     if (table?.TableStatus === 'ACTIVE') return;
-    if (Date.now() + delay > deadline) {
+    if (Date.now() + wait > deadline) {
       throw new StoreError(
         setup.storeName,
         `table "${setup.table}" was not ACTIVE after ${TABLE_ACTIVE_WAIT_MS / 1000} s (status ${String(table?.TableStatus)}).`,
       );
     }
-    await sleep(delay);
+    await delay(wait);
   }
 }
 
