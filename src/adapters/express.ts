@@ -39,10 +39,10 @@ type Next = (error?: unknown) => void;
 export type SessionMiddleware = (req: IncomingMessage, res: ServerResponse, next: Next) => void;
 
 /**
- * What the engine asks of an Express request. A class rather than an object literal with
- * a getter, which would allocate a new getter function on every request.
+ * An Express request's binding: `secure` from `req.secure`, a replacement session to
+ * `req.session`. A class rather than an object literal with a getter, which would
+ * allocate a new getter function on every request.
  */
-/** An Express request's binding: a replacement session goes to `req.session`. */
 class ExpressBinding extends RequestBinding<Session> {
   readonly #req: ExpressRequest;
 

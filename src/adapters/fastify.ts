@@ -8,7 +8,7 @@ import { runWithSession } from '../core/request-context.js';
 import { bindingOf, bindToRequest, type Session, type SessionData } from '../core/session.js';
 import { FastifySessionObject, type FastifySession } from './fastify-session.js';
 import { applySessionHeaders, type HeaderTarget } from './shared/headers.js';
-import { loadSession } from './shared/load.js';
+import { loadForRequest } from './shared/load.js';
 import { withUserControls } from './shared/user-controls.js';
 
 declare module 'fastify' {
@@ -55,24 +55,15 @@ const plugin: FastifyPluginCallback<SessionOptions | { engine: SessionManager }>
   const engine = 'engine' in options ? options.engine : toSessionManager(withoutFastifyKeys(options));
   fastify.decorateRequest('session', null as unknown as FastifySession);
   fastify.decorate('sessions', withUserControls({}, engine));
-  // No closure per request: `begin` is shared, and `next` is handed on as it is.
-  const begin = (request: FastifyRequest, reply: FastifyReply, session: Session, next: (error?: Error) => void) => {
-    request.session = session as FastifySession;
-    // 'close' comes once the response ended or the connection went: either way the request is over.
-    if (engine.locks) reply.raw.once('close', () => engine.finish(request.session));
-    bindToRequest(session, new FastifyBinding(session, request));
-    runWithSession(session, next);
-  };
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, next: (error?: Error) => void) => {
-    let loaded: Session | Promise<Session>;
-    try {
-      loaded = loadSession(engine, request.headers.cookie, FastifySessionObject);
-    } catch (error) {
-      next(error as Error);
-      return;
-    }
-    if (loaded instanceof Promise) loaded.then((session) => begin(request, reply, session, next), next);
-    else begin(request, reply, loaded, next);
+    const start = (session: Session) => {
+      request.session = session as FastifySession;
+      // 'close' comes once the response ended or the connection went: either way the request is over.
+      if (engine.locks) reply.raw.once('close', () => engine.finish(request.session));
+      bindToRequest(session, new FastifyBinding(session, request));
+      runWithSession(session, next);
+    };
+    loadForRequest(engine, request.headers.cookie, start, (error) => next(error as Error), FastifySessionObject);
   });
 
   // Callback style, not async: a request that writes nothing finishes without a promise.
