@@ -20,6 +20,7 @@ import { CookieRevocations } from './cookie-revocations.js';
 import { UserField } from './user-field.js';
 import { SessionLocks, type HeldLock } from './session-lock.js';
 import { dataForEncoding, decodeLazily, LAZY_RECORD_BYTES } from './lazy-fields.js';
+import { keepDecoded, keptCopy, sameAsLoaded } from './decoded-records.js';
 import {
   handleOf,
   NO_INDEX_WORK,
@@ -224,11 +225,23 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const record = carried?.record;
     const live = record && !isExpired(record) ? record : undefined;
     const lazyPayload = live && this.#lazilyDecodable(carrier, live);
-    const payload = lazyPayload ?? (live && this.#decodeRecord(carrier, live));
+    let payload = lazyPayload;
+    let loadedPayload: Payload | undefined;
+    if (live && !payload) {
+      // An in-process store's record this engine read before is kept decoded beside it (./decoded-records.ts).
+      const memo = live.memo;
+      const copy = memo && keptCopy(memo, this.options.codec);
+      if (copy) ({ payload, kept: loadedPayload } = copy);
+      else {
+        payload = this.#decodeRecord(carrier, live);
+        if (payload && memo) loadedPayload = keepDecoded(memo, this.options.codec, payload);
+      }
+    }
     const id = carried?.id ?? payload?.i;
     if (!record || !payload || id === undefined) return this.#session(kind, freshState(this.options, cookieReceived), undefined);
     const state = loadedState(id, record, payload);
     state.lazy = lazyPayload !== undefined;
+    state.loadedPayload = loadedPayload;
     if (this.#users) state.indexed = this.#users.indexedAs(id, payload);
     if (this.#revocations) state.signedIn = this.#revocations.signedInFrom(payload);
     if (this.options.absoluteLifetimeMs !== undefined) {
@@ -273,11 +286,16 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
         a: this.#revocations?.signedInAt(state, data, now),
       });
       const codec = this.options.codec;
-      // Most requests change nothing: compare in the codec's reusable buffer, copy on change.
-      const transient = codec.encodeTransient ? codec.encodeTransient(payload) : codec.encode(payload);
-      const changed = state.isNew || !equalBytes(transient, state.loadedBytes);
-      // Unchanged bytes equal those loaded, which the session owns (a touch may rewrite them).
-      bytes = !changed ? state.loadedBytes : codec.encodeTransient ? transient.slice() : transient;
+      if (!state.isNew && state.loadedPayload && sameAsLoaded(payload, state.loadedPayload)) {
+        // The data it was loaded with, compared without encoding: the bytes it was loaded from.
+        bytes = state.loadedBytes;
+      } else {
+        // Most requests change nothing: compare in the codec's reusable buffer, copy on change.
+        const transient = codec.encodeTransient ? codec.encodeTransient(payload) : codec.encode(payload);
+        // Unchanged bytes equal those loaded, which the session owns (a touch may rewrite them).
+        bytes = !state.isNew && equalBytes(transient, state.loadedBytes) ? state.loadedBytes : codec.encodeTransient ? transient.slice() : transient;
+      }
+      const changed = bytes !== state.loadedBytes;
       if (state.isNew) action = 'create';
       else if (changed) action = 'update';
       else action = isRefreshDue(this.options, state, now) ? 'touch' : 'none';
@@ -534,6 +552,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     if (action === 'touch') return;
     state.isNew = false;
     state.loadedBytes = bytes;
+    state.loadedPayload = undefined;
     state.version = version;
   }
 

@@ -2,6 +2,7 @@ import type { CookieSettings } from './cookie-header.js';
 import { generateId } from './ids.js';
 import type { ResolvedOptions } from './options.js';
 import type { HeldLock } from './session-lock.js';
+import type { Payload } from './payload.js';
 
 /** The user index entry a session has (./user-sessions.ts): whose, under which id, and until when it covers it. */
 export interface IndexedAs {
@@ -33,6 +34,11 @@ export interface SessionState extends SessionFacts {
   isNew: boolean;
   /** The stored payload as it was read, to detect changes (nested ones too) by comparison. */
   loadedBytes: Uint8Array | undefined;
+  /**
+   * The payload those bytes decode to, kept decoded beside them (./decoded-records.ts, for
+   * stores with `returnsStoredBytes`): commit compares with it before it encodes anything.
+   */
+  loadedPayload: Payload | undefined;
   version: string | undefined;
   expiresAt: number | undefined;
   /** Ids whose records must be deleted on commit (after regenerate() or destroy()). */
@@ -67,6 +73,7 @@ export function freshState(options: Pick<ResolvedOptions, 'idLength' | 'permanen
     id: generateId(options.idLength),
     isNew: true,
     loadedBytes: undefined,
+    loadedPayload: undefined,
     version: undefined,
     expiresAt: undefined,
     permanent: options.permanent,
@@ -95,6 +102,7 @@ export function loadedState(
     id,
     isNew: false,
     loadedBytes: record.data,
+    loadedPayload: undefined,
     version: record.version,
     expiresAt: record.expiresAt,
     permanent: payload.p,

@@ -31,6 +31,18 @@ export interface StoreRecord {
   readonly expiresAt: number;
   /** Opaque version token; present on records read from stores that implement `setIf`. */
   readonly version?: string;
+  /**
+   * Offered by in-process stores (the memory store) on the records they read: a slot kept
+   * with the stored record, where the engine leaves what it derived from `data` (the record
+   * decoded) so as not to derive it again on the next read. The store empties it whenever
+   * the record's data is written; the engine ignores it on records it writes.
+   */
+  readonly memo?: RecordMemo;
+}
+
+/** See {@link StoreRecord.memo}: one value, the engine's, emptied by the store on every write of the record. */
+export interface RecordMemo {
+  derived: unknown;
 }
 
 export interface Store {

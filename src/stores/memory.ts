@@ -1,5 +1,5 @@
 import { SessionConfigError } from '../core/errors.js';
-import { isExpired, sweepLimit, type Store, type StoreRecord, type SweepOptions } from '../core/store.js';
+import { isExpired, sweepLimit, type RecordMemo, type Store, type StoreRecord, type SweepOptions } from '../core/store.js';
 
 export interface MemoryStoreOptions {
   /**
@@ -13,7 +13,8 @@ export interface MemoryStoreOptions {
 /** Entries a full store checks for expired ones before it evicts a live one. */
 const ROOM_SCAN = 64;
 
-interface Entry {
+/** A stored record; also the memo its reads offer the engine (see StoreRecord.memo). */
+interface Entry extends RecordMemo {
   data: Uint8Array;
   expiresAt: number;
   version: number;
@@ -63,7 +64,7 @@ export class MemoryStore implements Store {
 
   getSync(key: string): StoreRecord | undefined {
     const entry = this.#live(key);
-    return entry && { data: entry.data, expiresAt: entry.expiresAt, version: String(entry.version) };
+    return entry && { data: entry.data, expiresAt: entry.expiresAt, version: String(entry.version), memo: entry };
   }
 
   async set(key: string, record: StoreRecord): Promise<string> {
@@ -143,11 +144,12 @@ export class MemoryStore implements Store {
       entry.data = record.data;
       entry.expiresAt = record.expiresAt;
       entry.version = version;
+      entry.derived = undefined;
       return String(version);
     }
     this.#entries.delete(key);
     if (this.#entries.size >= this.maxEntries) this.#makeRoom();
-    this.#entries.set(key, { data: record.data, expiresAt: record.expiresAt, version, placed: version });
+    this.#entries.set(key, { data: record.data, expiresAt: record.expiresAt, version, placed: version, derived: undefined });
     return String(version);
   }
 

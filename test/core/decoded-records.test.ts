@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { msgpackCodec } from '../../src/core/codec/msgpack.js';
+import type { Codec } from '../../src/core/codec/codec.js';
+import { persistCommit } from '../../src/core/commit.js';
+import { SessionEngine } from '../../src/index.js';
+import { MemoryStore } from '../../src/stores/memory.js';
+
+// The memory store's memo keeps a record decoded from its second read on
+// (src/core/decoded-records.ts). What that must never change: each request owns its
+// copy, a write is seen by the next read, stored data reaches no prototype.
+
+type Data = Record<string, unknown>;
+const quiet = { warn: () => {}, info: () => {} };
+
+/** msgpack, counting its decodes: how a test sees whether a read decoded the record. */
+function countingCodec(): Codec & { decodes: number } {
+  const codec = {
+    ...msgpackCodec,
+    name: 'counted msgpack',
+    decodes: 0,
+    decode(bytes: Uint8Array) {
+      codec.decodes++;
+      return msgpackCodec.decode(bytes);
+    },
+  };
+  return codec;
+}
+
+async function stored(data: Data, serializer: Codec | 'json' = countingCodec()) {
+  const store = new MemoryStore();
+  const engine = new SessionEngine<Data>({ store, logger: quiet, serializer });
+  const session = await engine.load(undefined);
+  Object.assign(session, data);
+  const pending = engine.commit(session);
+  await persistCommit(pending);
+  return { engine, store, cookie: pending.setCookies[0]!.split(';')[0]! };
+}
+
+describe('records kept decoded in the memory store', () => {
+  it('a record is decoded on its first two reads and not again until it is written', async () => {
+    const codec = countingCodec();
+    const { engine, cookie } = await stored({ name: 'ada', cart: ['apple'] }, codec);
+    for (let read = 0; read < 5; read++) expect(engine.loadSync(cookie).name).toBe('ada');
+    expect(codec.decodes).toBe(2);
+    const session = engine.loadSync(cookie);
+    (session.cart as string[]).push('bread');
+    await persistCommit(engine.commit(session));
+    for (let read = 0; read < 5; read++) expect(engine.loadSync(cookie).cart).toEqual(['apple', 'bread']);
+    expect(codec.decodes).toBe(4);
+  });
+
+  it('a record with a Date is decoded on every read, and its Date stays a Date', async () => {
+    const codec = countingCodec();
+    const { engine, cookie } = await stored({ since: new Date(5) }, codec);
+    for (let read = 0; read < 4; read++) expect(engine.loadSync(cookie).since).toEqual(new Date(5));
+    expect(codec.decodes).toBe(4);
+  });
+
+  it("one request's changes, committed or not, never reach another request's copy", async () => {
+    const { engine, cookie } = await stored({ profile: { address: { city: 'Oslo' } }, cart: ['apple'] });
+    for (let read = 0; read < 2; read++) engine.loadSync(cookie);
+    const first = engine.loadSync(cookie);
+    (first.profile as { address: { city: string } }).address.city = 'Bergen';
+    (first.cart as string[]).push('pear');
+    const second = engine.loadSync(cookie);
+    expect(second.profile).toEqual({ address: { city: 'Oslo' } });
+    expect(second.cart).toEqual(['apple']);
+    expect(engine.commit(second).needsPersist).toBe(false);
+    expect(engine.commit(first).needsPersist).toBe(true);
+  });
+
+  it("another engine's write to the same store empties the memo", async () => {
+    const { engine, store, cookie } = await stored({ name: 'ada' });
+    for (let read = 0; read < 3; read++) engine.loadSync(cookie);
+    const other = new SessionEngine<Data>({ store, logger: quiet, serializer: countingCodec() });
+    const session = other.loadSync(cookie);
+    session.name = 'grace';
+    await persistCommit(other.commit(session));
+    expect(engine.loadSync(cookie).name).toBe('grace');
+  });
+
+  it('an engine with another codec on the same store does not take the kept payload', async () => {
+    const codec = countingCodec();
+    const { engine, store, cookie } = await stored({ name: 'ada' }, codec);
+    for (let read = 0; read < 3; read++) engine.loadSync(cookie);
+    const other = countingCodec();
+    const second = new SessionEngine<Data>({ store, logger: quiet, serializer: other });
+    expect(second.loadSync(cookie).name).toBe('ada');
+    expect(other.decodes).toBe(1);
+  });
+
+  it('JSON data with a __proto__ key is not kept, and reaches no prototype on any read', async () => {
+    const { engine, cookie } = await stored(JSON.parse('{"x":{"__proto__":{"polluted":true}}}') as Data, 'json');
+    for (let read = 0; read < 4; read++) {
+      const session = engine.loadSync(cookie);
+      const x = session.x as Record<string, unknown>;
+      expect(Object.getPrototypeOf(x)).toBe(Object.prototype);
+      expect(Object.hasOwn(x, '__proto__')).toBe(true);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(engine.commit(session).needsPersist).toBe(false);
+    }
+  });
+});
