@@ -26,8 +26,7 @@ function countingCodec(): Codec & { decodes: number } {
   return codec;
 }
 
-async function stored(data: Data, serializer: Codec | 'json' = countingCodec()) {
-  const store = new MemoryStore();
+async function stored(data: Data, serializer: Codec | 'json' = countingCodec(), store = new MemoryStore()) {
   const engine = new SessionEngine<Data>({ store, logger: quiet, serializer });
   const session = await engine.load(undefined);
   Object.assign(session, data);
@@ -46,6 +45,13 @@ describe('records kept decoded in the memory store', () => {
     (session.cart as string[]).push('bread');
     await persistCommit(engine.commit(session));
     for (let read = 0; read < 5; read++) expect(engine.loadSync(cookie).cart).toEqual(['apple', 'bread']);
+    expect(codec.decodes).toBe(4);
+  });
+
+  it('a memory store with keepDecoded: false offers no memo: every read decodes', async () => {
+    const codec = countingCodec();
+    const { engine, cookie } = await stored({ name: 'ada' }, codec, new MemoryStore({ keepDecoded: false }));
+    for (let read = 0; read < 4; read++) expect(engine.commit(engine.loadSync(cookie)).needsPersist).toBe(false);
     expect(codec.decodes).toBe(4);
   });
 
