@@ -26,11 +26,15 @@ class Kept {
   ) {}
 }
 
-/** A copy of the payload kept in `memo` by `codec`, for one request to own, with the kept one; undefined if none is kept. */
-export function keptCopy(memo: RecordMemo, codec: Codec): { payload: Payload; kept: Payload } | undefined {
+/** The payload kept in `memo` by `codec` (never to be handed out: see `ownCopy`); undefined if none is kept. */
+export function keptPayload(memo: RecordMemo, codec: Codec): Payload | undefined {
   const derived = memo.derived;
-  if (!(derived instanceof Kept) || derived.codec !== codec) return undefined;
-  return { payload: copyPlain(derived.payload) as Payload, kept: derived.payload };
+  return derived instanceof Kept && derived.codec === codec ? derived.payload : undefined;
+}
+
+/** A deep copy of a kept payload, for one request to own. */
+export function ownCopy(kept: Payload): Payload {
+  return copyPlain(kept) as Payload;
 }
 
 /**
@@ -44,20 +48,20 @@ export function keepDecoded(memo: RecordMemo, codec: Codec, payload: Payload): P
     return undefined;
   }
   if (derived !== READ_ONCE) return undefined;
-  const kept = plainCopy(payload) as Payload | undefined;
+  const kept = copyIfPlain(payload) as Payload | undefined;
   memo.derived = kept ? new Kept(codec, kept) : NOT_PLAIN;
   return kept;
 }
 
 /** A deep copy of plain data (see above), or undefined when `value` is not plain. */
-function plainCopy(value: unknown): unknown {
+function copyIfPlain(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return typeof value === 'function' || typeof value === 'symbol' ? undefined : value;
   if (Array.isArray(value)) {
     if (Object.getPrototypeOf(value) !== Array.prototype) return undefined;
     const copy = new Array<unknown>(value.length);
     for (let index = 0; index < value.length; index++) {
       const item: unknown = value[index];
-      const itemCopy = plainCopy(item);
+      const itemCopy = copyIfPlain(item);
       if (itemCopy === undefined && item !== undefined) return undefined;
       copy[index] = itemCopy;
     }
@@ -69,7 +73,7 @@ function plainCopy(value: unknown): unknown {
     // Copied by assignment below: a key that would set the prototype is not plain.
     if (key === '__proto__') return undefined;
     const field: unknown = (value as Record<string, unknown>)[key];
-    const fieldCopy = plainCopy(field);
+    const fieldCopy = copyIfPlain(field);
     if (fieldCopy === undefined && field !== undefined) return undefined;
     copy[key] = fieldCopy;
   }
@@ -96,7 +100,7 @@ function copyPlain(value: unknown): unknown {
  * live value gives the bytes the kept one was decoded from; where it answers false the
  * caller encodes to find out, so false may be said of data that encodes the same.
  */
-export function samePlain(live: unknown, kept: unknown): boolean {
+function samePlain(live: unknown, kept: unknown): boolean {
   if (typeof kept !== 'object' || kept === null) return Object.is(live, kept);
   if (typeof live !== 'object' || live === null) return false;
   if (Array.isArray(kept)) {
@@ -108,7 +112,7 @@ export function samePlain(live: unknown, kept: unknown): boolean {
 }
 
 /** Same keys in the same order with the same values; `live`'s prototype is the caller's to check. */
-export function sameFields(live: object, kept: object): boolean {
+function sameFields(live: object, kept: object): boolean {
   const liveKeys = Object.keys(live);
   const keptKeys = Object.keys(kept);
   if (liveKeys.length !== keptKeys.length) return false;

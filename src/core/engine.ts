@@ -20,7 +20,7 @@ import { CookieRevocations } from './cookie-revocations.js';
 import { UserField } from './user-field.js';
 import { SessionLocks, type HeldLock } from './session-lock.js';
 import { dataForEncoding, decodeLazily, LAZY_RECORD_BYTES } from './lazy-fields.js';
-import { keepDecoded, keptCopy, sameAsLoaded } from './decoded-records.js';
+import { keepDecoded, keptPayload, ownCopy, sameAsLoaded } from './decoded-records.js';
 import {
   handleOf,
   NO_INDEX_WORK,
@@ -230,8 +230,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     if (live && !payload) {
       // An in-process store's record this engine read before is kept decoded beside it (./decoded-records.ts).
       const memo = live.memo;
-      const copy = memo && keptCopy(memo, this.options.codec);
-      if (copy) ({ payload, kept: loadedPayload } = copy);
+      loadedPayload = memo && keptPayload(memo, this.options.codec);
+      if (loadedPayload) payload = ownCopy(loadedPayload);
       else {
         payload = this.#decodeRecord(carrier, live);
         if (payload && memo) loadedPayload = keepDecoded(memo, this.options.codec, payload);
@@ -285,11 +285,11 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
         x: plan.until,
         a: this.#revocations?.signedInAt(state, data, now),
       });
-      const codec = this.options.codec;
       if (!state.isNew && state.loadedPayload && sameAsLoaded(payload, state.loadedPayload)) {
         // The data it was loaded with, compared without encoding: the bytes it was loaded from.
         bytes = state.loadedBytes;
       } else {
+        const codec = this.options.codec;
         // Most requests change nothing: compare in the codec's reusable buffer, copy on change.
         const transient = codec.encodeTransient ? codec.encodeTransient(payload) : codec.encode(payload);
         // Unchanged bytes equal those loaded, which the session owns (a touch may rewrite them).

@@ -35,8 +35,8 @@ export interface SessionState extends SessionFacts {
   /** The stored payload as it was read, to detect changes (nested ones too) by comparison. */
   loadedBytes: Uint8Array | undefined;
   /**
-   * The payload those bytes decode to, kept decoded beside them (./decoded-records.ts, for
-   * stores with `returnsStoredBytes`): commit compares with it before it encodes anything.
+   * The payload those bytes decode to, kept in the store record's memo (./decoded-records.ts,
+   * the memory store's): commit compares with it before it encodes anything.
    */
   loadedPayload: Payload | undefined;
   version: string | undefined;
