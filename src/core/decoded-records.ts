@@ -32,9 +32,9 @@ export function keptPayload(memo: RecordMemo, codec: Codec): Payload | undefined
   return derived instanceof Kept && derived.codec === codec ? derived.payload : undefined;
 }
 
-/** A deep copy of a kept payload, for one request to own. */
-export function ownCopy(kept: Payload): Payload {
-  return copyPlain(kept) as Payload;
+/** A deep copy of a value of a kept payload, for one request to own. */
+export function ownCopy(kept: unknown): unknown {
+  return copyPlain(kept);
 }
 
 /**

@@ -231,7 +231,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       // An in-process store's record this engine read before is kept decoded beside it (./decoded-records.ts).
       const memo = live.memo;
       loadedPayload = memo && keptPayload(memo, this.options.codec);
-      if (loadedPayload) payload = ownCopy(loadedPayload);
+      // The kept payload itself is only read here; its data is copied into the session below.
+      if (loadedPayload) payload = loadedPayload;
       else {
         payload = this.#decodeRecord(carrier, live);
         if (payload && memo) loadedPayload = keepDecoded(memo, this.options.codec, payload);
@@ -255,7 +256,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
         return this.#session(kind, fresh, undefined);
       }
     }
-    return this.#session(kind, state, payload.d);
+    return this.#session(kind, state, payload.d, payload === loadedPayload ? ownCopy : undefined);
   }
 
   /**
@@ -480,9 +481,10 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     return state.isNew ? state.retiredIds : [...state.retiredIds, state.id];
   }
 
-  #session(kind: SessionClass, state: EngineState, data: Record<string, unknown> | undefined): Session<T> {
+  /** `copy`: what each field's value goes through on its way in (a kept payload's fields are copied, never shared). */
+  #session(kind: SessionClass, state: EngineState, data: Record<string, unknown> | undefined, copy?: (value: unknown) => unknown): Session<T> {
     const session = new kind(this, state, undefined);
-    if (data) this.#warnSkipped(assignData(session, data, state.lazy ? this.#decodeField : undefined));
+    if (data) this.#warnSkipped(assignData(session, data, state.lazy ? this.#decodeField : undefined, copy));
     return session as unknown as Session<T>;
   }
 

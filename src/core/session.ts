@@ -286,13 +286,20 @@ export function isControlName(session: object, key: string): boolean {
  * `__proto__` key stays a plain field and can never swap a prototype. A key that names a
  * session control (`save`, `cookie`, `permanent`) is skipped: it can never shadow one.
  * Every other key is assigned: defineProperty costs about seven times as much, on every
- * request that loads a session. Returns the skipped keys.
+ * request that loads a session. `decode` reads a big field left encoded; `copy`, where
+ * given, makes each value the target's own (fields of a payload shared between requests).
+ * Returns the skipped keys.
  */
-export function assignData(target: object, data: Record<string, unknown>, decode?: (bytes: Uint8Array) => unknown): string[] | undefined {
+export function assignData(
+  target: object,
+  data: Record<string, unknown>,
+  decode?: (bytes: Uint8Array) => unknown,
+  copy?: (value: unknown) => unknown,
+): string[] | undefined {
   const fields = target as Record<string, unknown>;
   let skipped: string[] | undefined;
   for (const key of Object.keys(data)) {
-    const value = data[key];
+    const value = copy ? copy(data[key]) : data[key];
     if (decode && value instanceof EncodedValue) {
       // A big field left encoded (./lazy-fields.ts): decoded when read. Never over a control.
       if (key in target && !Object.hasOwn(target, key) && !(key in Object.prototype) && target instanceof SessionObject) (skipped ??= []).push(key);
