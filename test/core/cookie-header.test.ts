@@ -1,6 +1,6 @@
-import { serialize } from 'cookie';
+import { parse, serialize } from 'cookie';
 import { describe, expect, it } from 'vitest';
-import { CookieWriter } from '../../src/core/cookie-header.js';
+import { CookieWriter, readCookie } from '../../src/core/cookie-header.js';
 import type { ResolvedCookieOptions } from '../../src/core/options.js';
 
 const base: ResolvedCookieOptions = { name: 'session', domain: undefined, path: '/', httpOnly: true, secure: false, sameSite: 'lax', partitioned: false };
@@ -43,5 +43,61 @@ describe('CookieWriter', () => {
     expect(at(start + 999)).toBe('Tue, 01 Dec 2026 08:00:01 GMT');
     expect(at(start + 1000)).toBe('Tue, 01 Dec 2026 08:00:02 GMT');
     expect(at(start - 1)).toBe('Tue, 01 Dec 2026 08:00:00 GMT');
+  });
+});
+
+describe('readCookie', () => {
+  const headers = [
+    '',
+    'a',
+    '=',
+    'sid=abc',
+    'sid=abc; other=1',
+    'other=1; sid=abc',
+    'sid=first; sid=second',
+    ' \tsid \t= \tabc \t; x=y',
+    'sid=',
+    'sid=; sid=later',
+    'sidx=1; xsid=2; sid=3',
+    'sid',
+    'junk; sid=abc',
+    'junk;sid=abc;more',
+    'sid=a=b=c',
+    'sid="quoted"',
+    'sid=%E2%82%AC',
+    'sid=%E2%82',
+    'sid=100%',
+    ';;sid=abc;;',
+    'a=1;; ;b; sid = x ; c=2',
+    '__proto__=1; sid=2',
+    'SID=upper; sid=lower',
+  ];
+
+  it('reads what the cookie library parses, for awkward headers', () => {
+    for (const header of headers) {
+      for (const name of ['sid', 'a', 'b', 'x', '__proto__', 'SID', 'missing']) {
+        expect(readCookie(header, name), `${JSON.stringify(header)}, ${name}`).toBe(parse(header)[name]);
+      }
+    }
+  });
+
+  it('reads what the cookie library parses, for random headers built of the characters that matter', () => {
+    // Deterministic (a linear congruential generator), so that a failure repeats.
+    let seed = 20261202;
+    const next = (limit: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % limit;
+    };
+    const alphabet = ['s', 'i', 'd', 'a', '=', ';', ' ', '\t', '%', '2', '0', 'E', '"', 'x'];
+    for (let round = 0; round < 5000; round++) {
+      let header = '';
+      const size = next(24);
+      for (let index = 0; index < size; index++) header += alphabet[next(alphabet.length)];
+      for (const name of ['sid', 'a', 's']) expect(readCookie(header, name), JSON.stringify(header)).toBe(parse(header)[name]);
+    }
+  });
+
+  it('reads nothing from no header', () => {
+    expect(readCookie(undefined, 'sid')).toBeUndefined();
   });
 });
