@@ -1,7 +1,6 @@
 import type { Codec } from './codec/codec.js';
 import { setBounded } from './bounded-map.js';
 import { perUserKey, updateRecord } from './per-user-record.js';
-import type { Payload } from './payload.js';
 import type { ResolvedRevocations } from './options.js';
 import type { SessionState, SignedIn } from './session-state.js';
 import type { Store, StoreRecord } from './store.js';
@@ -46,9 +45,9 @@ export class CookieRevocations {
   }
 
   /** The sign-in a loaded session carries; a session sealed before revocations were on counts as signed in at 0. */
-  signedInFrom(payload: Payload): SignedIn | undefined {
-    const user = this.#field.of(payload.d);
-    return user === undefined ? undefined : { user, at: payload.a ?? 0 };
+  signedInFrom(data: Readonly<Record<string, unknown>>, signedInAt: number | undefined): SignedIn | undefined {
+    const user = this.#field.of(data);
+    return user === undefined ? undefined : { user, at: signedInAt ?? 0 };
   }
 
   /** The sign-in time to seal at commit: kept while the user stays, `now` when a user signs in. */

@@ -9,7 +9,7 @@ import type { PendingCommit, RequestContext, SessionClass, SessionManager } from
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
 import { equalBytes, isEmpty, isPayload, makePayload, type Payload } from './payload.js';
 import { enableRequestContext } from './request-context.js';
-import { assignData, clearData, SessionObject, sessionClassOf, stateIfOwnedBy, type Session, type SessionData, type SessionOwner } from './session.js';
+import { assignData, assignField, clearData, SessionObject, sessionClassOf, stateIfOwnedBy, type Session, type SessionData, type SessionOwner } from './session.js';
 import { SessionCookie } from './session-cookie.js';
 import { absoluteEnd, expiryAt, freshState, isRefreshDue, loadedState, type SessionState } from './session-state.js';
 import { StoreCarrier } from './store-carrier.js';
@@ -20,7 +20,7 @@ import { CookieRevocations } from './cookie-revocations.js';
 import { UserField } from './user-field.js';
 import { SessionLocks, type HeldLock } from './session-lock.js';
 import { dataForEncoding, decodeLazily, LAZY_RECORD_BYTES } from './lazy-fields.js';
-import { keepDecoded, keptPayload, ownCopy, sameAsLoaded } from './decoded-records.js';
+import { assignKeptData, keepDecoded, KeptPayload, keptPayload, sameAsLoaded } from './decoded-records.js';
 import {
   handleOf,
   NO_INDEX_WORK,
@@ -226,25 +226,23 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const live = record && !isExpired(record) ? record : undefined;
     const lazyPayload = live && this.#lazilyDecodable(carrier, live);
     let payload = lazyPayload;
-    let loadedPayload: Payload | undefined;
+    let kept: KeptPayload | undefined;
     if (live && !payload) {
       // An in-process store's record this engine read before is kept decoded beside it (./decoded-records.ts).
       const memo = live.memo;
-      loadedPayload = memo && keptPayload(memo, this.options.codec);
-      // The kept payload itself is only read here; its data is copied into the session below.
-      if (loadedPayload) payload = loadedPayload;
-      else {
+      kept = memo && keptPayload(memo, this.options.codec);
+      if (!kept) {
         payload = this.#decodeRecord(carrier, live);
-        if (payload && memo) loadedPayload = keepDecoded(memo, this.options.codec, payload);
+        if (payload && memo) kept = keepDecoded(memo, this.options.codec, payload);
       }
     }
-    const id = carried?.id ?? payload?.i;
-    if (!record || !payload || id === undefined) return this.#session(kind, freshState(this.options, cookieReceived), undefined);
-    const state = loadedState(id, record, payload);
+    // Once kept, a payload is read through `kept` only: the session's data is copied from it.
+    const parts = kept?.parts ?? payload;
+    const id = carried?.id ?? parts?.i;
+    if (!record || !parts || id === undefined) return this.#session(kind, freshState(this.options, cookieReceived), undefined);
+    const state = loadedState(id, record, parts);
     state.lazy = lazyPayload !== undefined;
-    state.loadedPayload = loadedPayload;
-    if (this.#users) state.indexed = this.#users.indexedAs(id, payload);
-    if (this.#revocations) state.signedIn = this.#revocations.signedInFrom(payload);
+    state.loadedPayload = kept;
     if (this.options.absoluteLifetimeMs !== undefined) {
       // A record from before creation times were stored starts its clock now.
       state.createdAt ??= Date.now();
@@ -256,7 +254,12 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
         return this.#session(kind, fresh, undefined);
       }
     }
-    return this.#session(kind, state, payload.d, payload === loadedPayload ? ownCopy : undefined);
+    const session = this.#session(kind, state, kept ?? payload?.d);
+    // The user a session names, read from its data as loaded (lazy fields are off with either).
+    const data = session as unknown as Readonly<Record<string, unknown>>;
+    if (this.#users) state.indexed = this.#users.indexedAs(id, parts.x, data);
+    if (this.#revocations) state.signedIn = this.#revocations.signedInFrom(data, parts.a);
+    return session;
   }
 
   /**
@@ -405,7 +408,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     Object.assign(state, loadedState(state.id, record, payload), {
       retiredIds: state.retiredIds,
       cookieReceived: state.cookieReceived,
-      indexed: this.#users?.indexedAs(state.id, payload) ?? state.indexed,
+      indexed: this.#users?.indexedAs(state.id, payload.x, payload.d) ?? state.indexed,
     });
     this.#warnSkipped(assignData(session, payload.d));
   }
@@ -481,10 +484,11 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     return state.isNew ? state.retiredIds : [...state.retiredIds, state.id];
   }
 
-  /** `copy`: what each field's value goes through on its way in (a kept payload's fields are copied, never shared). */
-  #session(kind: SessionClass, state: EngineState, data: Record<string, unknown> | undefined, copy?: (value: unknown) => unknown): Session<T> {
+  /** A session of `data`: a decoded payload's, or a kept payload's (copied, never shared). */
+  #session(kind: SessionClass, state: EngineState, data: Record<string, unknown> | KeptPayload | undefined): Session<T> {
     const session = new kind(this, state, undefined);
-    if (data) this.#warnSkipped(assignData(session, data, state.lazy ? this.#decodeField : undefined, copy));
+    if (data instanceof KeptPayload) this.#warnSkipped(assignKeptData(session, data, assignField));
+    else if (data) this.#warnSkipped(assignData(session, data, state.lazy ? this.#decodeField : undefined));
     return session as unknown as Session<T>;
   }
 

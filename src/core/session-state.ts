@@ -2,7 +2,7 @@ import type { CookieSettings } from './cookie-header.js';
 import { generateId } from './ids.js';
 import type { ResolvedOptions } from './options.js';
 import type { HeldLock } from './session-lock.js';
-import type { Payload } from './payload.js';
+import type { KeptPayload } from './decoded-records.js';
 
 /** The user index entry a session has (./user-sessions.ts): whose, under which id, and until when it covers it. */
 export interface IndexedAs {
@@ -38,7 +38,7 @@ export interface SessionState extends SessionFacts {
    * The payload those bytes decode to, kept in the store record's memo (./decoded-records.ts,
    * the memory store's): commit compares with it before it encodes anything.
    */
-  loadedPayload: Payload | undefined;
+  loadedPayload: KeptPayload | undefined;
   version: string | undefined;
   expiresAt: number | undefined;
   /** Ids whose records must be deleted on commit (after regenerate() or destroy()). */

@@ -281,39 +281,42 @@ export function isControlName(session: object, key: string): boolean {
 }
 
 /**
- * Copies data fields as own properties. A key the target already answers to through
- * Object.prototype (`__proto__`, `constructor`) is defined, never assigned, so a stored
- * `__proto__` key stays a plain field and can never swap a prototype. A key that names a
- * session control (`save`, `cookie`, `permanent`) is skipped: it can never shadow one.
- * Every other key is assigned: defineProperty costs about seven times as much, on every
- * request that loads a session. `decode` reads a big field left encoded; `copy`, where
- * given, makes each value the target's own (fields of a payload shared between requests).
- * Returns the skipped keys.
+ * Copies data fields as own properties, by the rules of `assignField`. `decode` reads a big
+ * field left encoded (./lazy-fields.ts). Returns the skipped keys.
  */
-export function assignData(
-  target: object,
-  data: Record<string, unknown>,
-  decode?: (bytes: Uint8Array) => unknown,
-  copy?: (value: unknown) => unknown,
-): string[] | undefined {
-  const fields = target as Record<string, unknown>;
+export function assignData(target: object, data: Record<string, unknown>, decode?: (bytes: Uint8Array) => unknown): string[] | undefined {
   let skipped: string[] | undefined;
   for (const key of Object.keys(data)) {
-    const value = copy ? copy(data[key]) : data[key];
+    const value = data[key];
     if (decode && value instanceof EncodedValue) {
-      // A big field left encoded (./lazy-fields.ts): decoded when read. Never over a control.
+      // A big field left encoded: decoded when read. Never over a control.
       if (key in target && !Object.hasOwn(target, key) && !(key in Object.prototype) && target instanceof SessionObject) (skipped ??= []).push(key);
       else defineLazyField(target, key, value, decode);
-    } else if (!(key in target) || Object.hasOwn(target, key)) {
-      // A new key, or one that is already an own data field: a plain assignment is safe.
-      fields[key] = value;
-    } else if (key in Object.prototype || !(target instanceof SessionObject)) {
-      Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
-    } else {
+    } else if (!assignField(target, key, value)) {
       (skipped ??= []).push(key);
     }
   }
   return skipped;
+}
+
+/**
+ * Sets one data field as an own property. A key the target already answers to through
+ * Object.prototype (`__proto__`, `constructor`) is defined, never assigned, so a stored
+ * `__proto__` key stays a plain field and can never swap a prototype. A key that names a
+ * session control (`save`, `cookie`, `permanent`) is skipped (false): it can never shadow
+ * one. Every other key is assigned: defineProperty costs about seven times as much, on
+ * every request that loads a session.
+ */
+export function assignField(target: object, key: string, value: unknown): boolean {
+  if (!(key in target) || Object.hasOwn(target, key)) {
+    // A new key, or one that is already an own data field: a plain assignment is safe.
+    (target as Record<string, unknown>)[key] = value;
+  } else if (key in Object.prototype || !(target instanceof SessionObject)) {
+    Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  } else {
+    return false;
+  }
+  return true;
 }
 
 /**

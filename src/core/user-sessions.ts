@@ -86,11 +86,11 @@ export class UserSessions {
     return this.#field.of(data);
   }
 
-  /** The index entry of a session as read from its store, if its payload records one. */
-  indexedAs(id: string, payload: Payload): IndexedAs | undefined {
-    if (payload.x === undefined) return undefined;
-    const user = this.userOf(payload.d);
-    return user === undefined ? undefined : { user, id, until: payload.x };
+  /** The index entry of a session as read from its store, if its payload records one (`until`, its `x`). */
+  indexedAs(id: string, until: number | undefined, data: Readonly<Record<string, unknown>>): IndexedAs | undefined {
+    if (until === undefined) return undefined;
+    const user = this.userOf(data);
+    return user === undefined ? undefined : { user, id, until };
   }
 
   /**

@@ -145,11 +145,33 @@ describe.each(modes)('commit of a loaded session, $what: unchanged or not', (mod
       (a) => expect(a).not.toHaveProperty('nothing'),
     ],
     [
+      'the last field renamed, its value the same',
+      (s) => {
+        delete s.nothing;
+        s.renamed = null;
+      },
+      (a) => expect(a).toHaveProperty('renamed', null),
+    ],
+    [
+      'a nested field renamed, its value the same',
+      (s) => {
+        const profile = s.profile as Record<string, unknown>;
+        profile.home = profile.address;
+        delete profile.address;
+      },
+      (a) => expect(a.profile).toEqual({ home: { city: 'Oslo' } }),
+    ],
+    [
       "the session's own lifetime set (a part of the payload beside the data)",
       (s) => ((s as unknown as { cookie: { maxAge: number } }).cookie.maxAge = 30 * 86_400_000),
       (a) => expect((a as unknown as { cookie: { maxAge: number } }).cookie.maxAge).toBeGreaterThan(29 * 86_400_000),
     ],
     ['the permanent flag turned off', (s) => (s.permanent = false), (a) => expect(a.permanent).toBe(false)],
+    [
+      "a cookie setting of the session's own (a part of the payload that is an object)",
+      (s) => ((s as unknown as { cookie: { sameSite: string } }).cookie.sameSite = 'strict'),
+      (a) => expect((a as unknown as { cookie: { sameSite: string } }).cookie.sameSite).toBe('strict'),
+    ],
   ];
   for (const [what, change, check] of changes) {
     it(`${what}: written, and read back so`, async () => {

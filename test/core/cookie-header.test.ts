@@ -92,7 +92,7 @@ describe('readCookie', () => {
     for (let round = 0; round < 5000; round++) {
       let header = '';
       const size = next(24);
-      for (let index = 0; index < size; index++) header += alphabet[next(alphabet.length)];
+      for (let index = 0; index < size; index++) header += alphabet[next(alphabet.length)]!;
       for (const name of ['sid', 'a', 's']) expect(readCookie(header, name), JSON.stringify(header)).toBe(parse(header)[name]);
     }
   });
