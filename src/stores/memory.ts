@@ -11,7 +11,7 @@ export interface MemoryStoreOptions {
   /**
    * Keep a session read twice since its last write decoded beside its bytes, so that later
    * reads neither decode it nor encode it to find it unchanged (about 1 µs less per read of
-   * a small session). Costs about 400 bytes of heap per such session (bench/RESULTS.md);
+   * a small session). Costs about 350 bytes of heap per such session (bench/RESULTS.md);
    * turn it off for a store of very many sessions where memory counts more. Default true.
    */
   keepDecoded?: boolean;
