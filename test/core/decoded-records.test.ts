@@ -110,16 +110,14 @@ describe('records kept decoded in the memory store', () => {
   it("a session's own cookie settings are kept too: unchanged reads write nothing, a change is written", async () => {
     const codec = countingCodec();
     const { engine, cookie } = await stored({ name: 'ada' }, codec);
-    type WithCookie = Data & { cookie: { sameSite: string } };
-    const first = engine.loadSync(cookie) as WithCookie;
+    const first = engine.loadSync(cookie);
     first.cookie.sameSite = 'strict';
     await persistCommit(engine.commit(first));
     for (let read = 0; read < 4; read++) expect(engine.commit(engine.loadSync(cookie)).needsPersist).toBe(false);
     expect(codec.decodes).toBe(3); // the first load, then the two reads after the write
-    const changed = engine.loadSync(cookie) as WithCookie;
+    const changed = engine.loadSync(cookie);
     expect(changed.cookie.sameSite).toBe('strict');
     changed.cookie.sameSite = 'none';
     expect(engine.commit(changed).needsPersist).toBe(true);
   });
-
 });
