@@ -1,7 +1,7 @@
 import type { Datastore } from '@google-cloud/datastore';
 import { SessionConfigError } from '../../core/errors.js';
 import { consoleLogger, type Logger } from '../../core/logger.js';
-import { DEFAULT_TIMEOUT_MS } from '../shared/call.js';
+import { timeoutOption } from '../shared/options.js';
 
 export interface DatastoreStoreOptions {
   /**
@@ -39,10 +39,7 @@ export function resolveOptions(options: DatastoreStoreOptions) {
   if (namespace !== undefined && (typeof namespace !== 'string' || !NAMESPACE.test(namespace) || RESERVED.test(namespace))) {
     throw new SessionConfigError(`datastoreStore: namespace "${String(namespace)}" is not a valid Datastore namespace (up to 100 of 0-9 A-Z a-z . _ -).`);
   }
-  const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
-  if (!(timeout > 0) || !Number.isFinite(timeout)) {
-    throw new SessionConfigError(`datastoreStore: timeout must be a positive number of milliseconds, got ${String(options.timeout)}.`);
-  }
+  const timeout = timeoutOption('datastoreStore', options.timeout);
   const logger: Pick<Logger, 'warn'> = options.logger ?? consoleLogger;
   return { client, kind, namespace: namespace === '' ? undefined : namespace, timeout, logger };
 }

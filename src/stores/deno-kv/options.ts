@@ -1,6 +1,6 @@
 import { SessionConfigError } from '../../core/errors.js';
 import { consoleLogger, type Logger } from '../../core/logger.js';
-import { DEFAULT_TIMEOUT_MS } from '../shared/call.js';
+import { sweepBatchSizeOption, timeoutOption } from '../shared/options.js';
 import type { KvDatabase, KvKey } from './kv.js';
 
 export interface DenoKvStoreOptions {
@@ -41,13 +41,7 @@ export function resolveOptions(options: DenoKvStoreOptions): ResolvedOptions {
   if (!Array.isArray(prefix) || !prefix.every((part): part is string => typeof part === 'string')) {
     throw new SessionConfigError(`denoKvStore: prefix must be an array of strings (KV key parts), e.g. ['sessions'], got ${JSON.stringify(prefix)}.`);
   }
-  const sweepBatchSize = options.sweepBatchSize ?? 500;
-  if (!Number.isInteger(sweepBatchSize) || sweepBatchSize < 1 || sweepBatchSize > 1000) {
-    throw new SessionConfigError(`denoKvStore: sweepBatchSize must be an integer from 1 to 1000, got ${String(options.sweepBatchSize)}.`);
-  }
-  const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
-  if (!(timeout > 0) || !Number.isFinite(timeout)) {
-    throw new SessionConfigError(`denoKvStore: timeout must be a positive number of milliseconds, got ${String(options.timeout)}.`);
-  }
+  const sweepBatchSize = sweepBatchSizeOption('denoKvStore', options.sweepBatchSize, 1000);
+  const timeout = timeoutOption('denoKvStore', options.timeout);
   return { kv: options.kv, prefix: [...prefix], sweepBatchSize, timeout, logger: options.logger ?? consoleLogger };
 }

@@ -1,7 +1,7 @@
 import type * as DynamoDB from '@aws-sdk/client-dynamodb';
 import { SessionConfigError } from '../../core/errors.js';
 import { consoleLogger, type Logger } from '../../core/logger.js';
-import { DEFAULT_TIMEOUT_MS } from '../shared/call.js';
+import { timeoutOption } from '../shared/options.js';
 import { LAYOUT_ATTRIBUTES } from './item.js';
 
 export interface DynamoDBStoreOptions {
@@ -46,10 +46,7 @@ export function resolveOptions(options: DynamoDBStoreOptions) {
     }
   }
   if (partitionKey === ttlAttribute) throw new SessionConfigError('dynamodbStore: partitionKey and ttlAttribute must differ.');
-  const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
-  if (!(timeout > 0) || !Number.isFinite(timeout)) {
-    throw new SessionConfigError(`dynamodbStore: timeout must be a positive number of milliseconds, got ${String(options.timeout)}.`);
-  }
+  const timeout = timeoutOption('dynamodbStore', options.timeout);
   const logger: Pick<Logger, 'warn'> = options.logger ?? consoleLogger;
   return { client: options.client, table, partitionKey, ttlAttribute, timeout, logger, createTable: options.createTable ?? false };
 }

@@ -1,7 +1,7 @@
 import type * as FirestoreLib from '@google-cloud/firestore';
 import { SessionConfigError } from '../../core/errors.js';
 import { consoleLogger, type Logger } from '../../core/logger.js';
-import { DEFAULT_TIMEOUT_MS } from '../shared/call.js';
+import { sweepBatchSizeOption, timeoutOption } from '../shared/options.js';
 
 export interface FirestoreStoreOptions {
   /**
@@ -44,14 +44,8 @@ export function resolveOptions(options: FirestoreStoreOptions, lib: typeof Fires
   } catch (error) {
     throw new SessionConfigError(`firestoreStore: collection "${String(path)}" is not a collection path (${(error as Error).message}).`);
   }
-  const sweepBatchSize = options.sweepBatchSize ?? 500;
-  if (!Number.isInteger(sweepBatchSize) || sweepBatchSize < 1 || sweepBatchSize > 10_000) {
-    throw new SessionConfigError(`firestoreStore: sweepBatchSize must be an integer from 1 to 10000, got ${String(options.sweepBatchSize)}.`);
-  }
-  const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
-  if (!(timeout > 0) || !Number.isFinite(timeout)) {
-    throw new SessionConfigError(`firestoreStore: timeout must be a positive number of milliseconds, got ${String(options.timeout)}.`);
-  }
+  const sweepBatchSize = sweepBatchSizeOption('firestoreStore', options.sweepBatchSize, 10_000);
+  const timeout = timeoutOption('firestoreStore', options.timeout);
   const logger: Pick<Logger, 'warn'> = options.logger ?? consoleLogger;
   return { client, collection, sweepBatchSize, timeout, logger };
 }

@@ -1,7 +1,7 @@
 import type { MongoClient } from 'mongodb';
 import { SessionConfigError } from '../../core/errors.js';
 import { consoleLogger, type Logger } from '../../core/logger.js';
-import { DEFAULT_TIMEOUT_MS } from '../shared/call.js';
+import { timeoutOption } from '../shared/options.js';
 
 export interface MongoDBStoreOptions {
   /** SESSION_MONGODB: your `MongoClient` from the official `mongodb` driver. Borrowed: never closed by the store. */
@@ -40,10 +40,7 @@ export function resolveOptions(options: MongoDBStoreOptions) {
   if (typeof collection !== 'string' || collection === '' || collection.includes('$') || collection.includes('\0') || collection.startsWith('system.')) {
     throw new SessionConfigError(`mongodbStore: collection "${String(collection)}" is not a valid MongoDB collection name (non-empty, no $, not system.*).`);
   }
-  const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
-  if (!(timeout > 0) || !Number.isFinite(timeout)) {
-    throw new SessionConfigError(`mongodbStore: timeout must be a positive number of milliseconds, got ${String(options.timeout)}.`);
-  }
+  const timeout = timeoutOption('mongodbStore', options.timeout);
   const logger: Pick<Logger, 'warn'> = options.logger ?? consoleLogger;
   return { client: options.client, db, collection, timeout, logger, createIndexes: options.createIndexes ?? true };
 }
