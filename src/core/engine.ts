@@ -37,8 +37,10 @@ type Action = StoreAction | 'none';
 
 const NOTHING_TO_PERSIST = async () => {};
 const ignore = () => {};
+/** The Set-Cookie values of a commit that sets no cookie: one frozen array, not one per request. */
+const NO_SET_COOKIES: readonly string[] = Object.freeze([]);
 /** The commit of an unchanged session that needs no cookie: shared, as it is the common case. */
-const NOTHING_TO_COMMIT: PendingCommit = Object.freeze({ setCookies: Object.freeze([]), needsPersist: false, persist: NOTHING_TO_PERSIST });
+const NOTHING_TO_COMMIT: PendingCommit = Object.freeze({ setCookies: NO_SET_COOKIES, needsPersist: false, persist: NOTHING_TO_PERSIST });
 
 /** The engine's bookkeeping of a session it made, with the view of its cookie once asked for. */
 interface EngineState extends SessionState {
@@ -330,7 +332,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     if (setCookie !== undefined && carrier.maxCookieBytes !== undefined && utf8Length(setCookie) > carrier.maxCookieBytes) {
       return oversized(carrier, bytes!, setCookie);
     }
-    const setCookies = setCookie === undefined ? [] : [setCookie];
+    const setCookies = setCookie === undefined ? NO_SET_COOKIES : [setCookie];
     let pending: PendingCommit;
     if (inCookie) {
       // The cookie is the write: the session is saved the moment its cookie is decided.

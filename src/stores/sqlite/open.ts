@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { SessionConfigError } from '../../core/errors.js';
+import { nodeBuiltin } from '../../core/node-builtin.js';
 import { loadOptional } from '../shared/load-optional.js';
 import type { BetterSqlite3Database, BunSqliteDatabase, NodeSqliteDatabase, SqliteDatabase, SqliteDriver } from './drivers.js';
 
@@ -21,14 +22,10 @@ function isBun(): boolean {
   return typeof process.versions.bun === 'string';
 }
 
-function builtin(name: string): object | undefined {
-  // getBuiltinModule came in Node 20.16 and 22.3; older versions have no node:sqlite either.
-  return process.getBuiltinModule?.(name);
-}
-
 /** node:sqlite where it is unflagged and has StatementSync#columns (Node 22.16+, 23.11+). */
 function nodeSqlite(): DatabaseClass<NodeSqliteDatabase> | undefined {
-  const sqlite = builtin('node:sqlite') as { DatabaseSync: DatabaseClass<NodeSqliteDatabase>; StatementSync: { prototype: object } } | undefined;
+  // Node versions without getBuiltinModule have no node:sqlite either.
+  const sqlite = nodeBuiltin<{ DatabaseSync: DatabaseClass<NodeSqliteDatabase>; StatementSync: { prototype: object } }>('node:sqlite');
   return sqlite && 'columns' in sqlite.StatementSync.prototype ? sqlite.DatabaseSync : undefined;
 }
 
@@ -72,7 +69,7 @@ function databaseClass(driver: SqliteDriver): DatabaseClass<SqliteDatabase> {
       return DatabaseSync;
     }
     case 'bun:sqlite': {
-      const sqlite = isBun() ? (builtin('bun:sqlite') as { Database: DatabaseClass<BunSqliteDatabase> } | undefined) : undefined;
+      const sqlite = isBun() ? nodeBuiltin<{ Database: DatabaseClass<BunSqliteDatabase> }>('bun:sqlite') : undefined;
       if (!sqlite) throw new SessionConfigError('sqliteStore: bun:sqlite exists only under Bun.');
       return sqlite.Database;
     }
