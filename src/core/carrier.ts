@@ -34,8 +34,10 @@ export interface Carrier {
    * synchronous with node:crypto, a promise with Web Crypto (see crypto/primitives.ts).
    */
   cookieValue(id: string, data: Uint8Array, expiresAt: number): MaybePromise<string>;
-  /** The store key of an id (prefix + id); only carriers with a store are asked. */
-  key(id: string): string;
+  /** The store key of a name (prefix + name: a session id, a lock's or a user index's name); only carriers with a store are asked. */
+  key(name: string): string;
+  /** `key(id)` for the id of a session, remembered for returning clients (their requests build and hash no new key). */
+  sessionKey(id: string): string;
 }
 
 /**

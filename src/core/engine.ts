@@ -399,7 +399,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     if (!carrier.store) {
       record = state.loadedBytes && state.expiresAt !== undefined ? { data: state.loadedBytes, expiresAt: state.expiresAt } : undefined;
     } else if (!state.isNew) {
-      record = await carrier.store.get(carrier.key(state.id));
+      record = await carrier.store.get(carrier.sessionKey(state.id));
     }
     const payload = record && !isExpired(record) ? this.#decodeRecord(carrier, record) : undefined;
     clearData(session);

@@ -1,7 +1,11 @@
 import type { CarriedRecord, Carrier } from './carrier.js';
 import type { MaybePromise } from './crypto/primitives.js';
+import { setBounded } from './bounded-map.js';
 import type { IdCodec } from './ids.js';
 import type { Store } from './store.js';
+
+/** Store keys remembered per id: as many as the id codec remembers verified cookies. */
+const KEY_CACHE_SIZE = 10_000;
 
 /** The cookie carries a (signed) id; the session lives in a store under keyPrefix + id. */
 export class StoreCarrier implements Carrier {
@@ -11,6 +15,10 @@ export class StoreCarrier implements Carrier {
   readonly maxCookieBytes = undefined;
   readonly #ids: IdCodec;
   readonly #keyPrefix: string;
+  // id → keyPrefix + id. A returning client's id is the string the id codec's cache holds,
+  // whose hash V8 keeps; a key built anew by concatenation would be flattened and hashed
+  // again by the store's own lookup on every request.
+  readonly #keys = new Map<string, string>();
 
   constructor(store: Store, ids: IdCodec, keyPrefix: string) {
     this.name = store.name;
@@ -25,7 +33,7 @@ export class StoreCarrier implements Carrier {
     const decoded = this.#ids.decode(cookieValue);
     const id = typeof decoded === 'object' ? await decoded : decoded;
     if (id === undefined) return undefined;
-    const record = await this.store.get(this.key(id));
+    const record = await this.store.get(this.sessionKey(id));
     return record && { id, record };
   }
 
@@ -33,7 +41,7 @@ export class StoreCarrier implements Carrier {
     // Only asked when `opensSync`: the codec answers synchronously.
     const id = this.#ids.decode(cookieValue) as string | undefined;
     if (id === undefined) return undefined;
-    const record = this.store.getSync!(this.key(id));
+    const record = this.store.getSync!(this.sessionKey(id));
     return record && { id, record };
   }
 
@@ -41,7 +49,13 @@ export class StoreCarrier implements Carrier {
     return this.#ids.encode(id);
   }
 
-  key(id: string): string {
-    return this.#keyPrefix + id;
+  key(name: string): string {
+    return this.#keyPrefix + name;
+  }
+
+  sessionKey(id: string): string {
+    let key = this.#keys.get(id);
+    if (key === undefined) setBounded(this.#keys, id, (key = this.#keyPrefix + id), KEY_CACHE_SIZE);
+    return key;
   }
 }

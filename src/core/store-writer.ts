@@ -52,7 +52,7 @@ export class StoreWriter {
 
   /** Performs a commit's action; undefined when the record was gone and is not brought back. */
   async write(session: object, state: SessionState, action: StoreAction, bytes: Uint8Array | undefined, expiresAt: number): Promise<Written | undefined> {
-    const key = this.#carrier.key(state.id);
+    const key = this.#carrier.sessionKey(state.id);
     switch (action) {
       case 'delete':
         await this.#store.delete(key);
@@ -76,7 +76,7 @@ export class StoreWriter {
    */
   writeNow(state: SessionState, action: 'create' | 'update', bytes: Uint8Array, expiresAt: number): Written | undefined {
     const store = this.#store;
-    const key = this.#carrier.key(state.id);
+    const key = this.#carrier.sessionKey(state.id);
     const record = { data: bytes, expiresAt };
     if (action === 'create') {
       if (!store.createSync!(key, record)) throw collision(store);

@@ -41,7 +41,11 @@ export class SealedCarrier implements Carrier {
     return keys instanceof Promise ? keys.then((derived) => seal(derived, data, expiresAt)) : seal(keys, data, expiresAt);
   }
 
-  key(id: string): string {
+  key(name: string): string {
+    return name;
+  }
+
+  sessionKey(id: string): string {
     return id;
   }
 }
