@@ -16,6 +16,12 @@ import type { RecordMemo } from './store.js';
  * is decoded on every read as before. Nothing kept is ever handed to a request's data, so
  * nothing a request does can change it.
  *
+ * A session written to such a store is kept as written, when its codec `roundTripsPlainData`
+ * (msgpack): the kept form is made from the data just encoded (`keepWritten`), so a session
+ * written on every request is never decoded either. Only data that decoding gives back
+ * exactly is kept so: no undefined, no -0, no string with a lone surrogate (which the codec
+ * stores as nil, 0 and U+FFFD), as well as the rules above.
+ *
  * Objects are kept as their keys and values side by side (`KeptObject`): comparing and
  * copying them goes by index, where a plain object would cost a keyed lookup per field
  * (about half the time of the comparison; bench/RESULTS.md).
@@ -71,42 +77,87 @@ export function keepDecoded(memo: RecordMemo, codec: Codec, payload: Payload): K
     return undefined;
   }
   if (derived !== READ_ONCE) return undefined;
-  const data = keptIfPlain(payload.d);
-  const cookieSettings = keptIfPlain(payload.c);
-  const { d: _decoded, ...parts } = payload;
-  const plain = data instanceof KeptObject && cookieSettings !== NOT_PLAIN;
-  const kept = plain ? new KeptPayload(codec, parts, data, cookieSettings) : undefined;
+  const kept = keptPayloadOf(codec, payload, false);
   memo.derived = kept ?? NOT_PLAIN;
   return kept;
 }
 
-/** The kept form of plain data (see above), or NOT_PLAIN. */
-function keptIfPlain(value: unknown): Kept {
-  if (typeof value !== 'object' || value === null) return typeof value === 'function' || typeof value === 'symbol' ? NOT_PLAIN : value;
+/**
+ * The kept form of a payload just encoded by `codec` for a write, from the live session
+ * (`payload.d`) it was encoded from; undefined when the codec does not promise to give plain
+ * data back as it was, or the data is not such data. The store keeps it as the new record's
+ * memo (`StoreRecord.memo` on a write), so the next read neither decodes nor marks it.
+ */
+export function keepWritten(codec: Codec, payload: Payload): KeptPayload | undefined {
+  return codec.roundTripsPlainData === true ? keptPayloadOf(codec, payload, true) : undefined;
+}
+
+/** `exact`: a write's payload, whose data is the session object itself (of its own class: its fields are what is encoded). */
+function keptPayloadOf(codec: Codec, payload: Payload, exact: boolean): KeptPayload | undefined {
+  const fields = exact ? keptFields(payload.d, true) : keptIfPlain(payload.d, false);
+  const cookieSettings = payload.c === undefined ? undefined : keptIfPlain(payload.c, exact);
+  if (!(fields instanceof KeptObject) || cookieSettings === NOT_PLAIN) return undefined;
+  const { d: _data, ...parts } = payload;
+  return new KeptPayload(codec, parts, fields, cookieSettings);
+}
+
+/**
+ * The kept form of plain data (see above), or NOT_PLAIN. `exact`: also NOT_PLAIN where
+ * encoding and decoding would not give the value back (undefined, -0, lone surrogates).
+ */
+function keptIfPlain(value: unknown, exact: boolean): Kept {
+  if (typeof value !== 'object' || value === null) return exact ? exactPrimitive(value) : typeof value === 'function' || typeof value === 'symbol' ? NOT_PLAIN : value;
   if (Array.isArray(value)) {
     if (Object.getPrototypeOf(value) !== Array.prototype) return NOT_PLAIN;
     let items: unknown[] | undefined; // made only once an item is an object
     for (let index = 0; index < value.length; index++) {
       const item: unknown = value[index];
-      const kept = keptIfPlain(item);
+      const kept = keptIfPlain(item, exact);
       if (kept === NOT_PLAIN) return NOT_PLAIN;
       if (kept !== item) items ??= value.slice(0, index);
       items?.push(kept);
     }
-    return items ?? value;
+    // A live array (a write's) is copied: the session goes on changing it. A decoded one is
+    // never handed out, so it is kept as it is.
+    return items ?? (exact ? value.slice() : value);
   }
-  if (Object.getPrototypeOf(value) !== Object.prototype) return NOT_PLAIN;
+  return Object.getPrototypeOf(value) === Object.prototype ? keptFields(value, exact) : NOT_PLAIN;
+}
+
+/** An object's own enumerable fields in kept form, in order (what the codecs encode of it), or NOT_PLAIN. */
+function keptFields(value: object, exact: boolean): KeptObject | typeof NOT_PLAIN {
   const keys = Object.keys(value);
   const values = new Array<unknown>(keys.length);
   for (let index = 0; index < keys.length; index++) {
     const key = keys[index]!;
     // Copied into sessions by assignment: a key that would set the prototype is not plain.
     if (key === '__proto__') return NOT_PLAIN;
-    const kept = keptIfPlain((value as Record<string, unknown>)[key]);
+    const kept = keptIfPlain((value as Record<string, unknown>)[key], exact);
     if (kept === NOT_PLAIN) return NOT_PLAIN;
     values[index] = kept;
   }
   return new KeptObject(keys, values);
+}
+
+/** A primitive that encoding and decoding give back as it is, else NOT_PLAIN. */
+function exactPrimitive(value: unknown): Kept {
+  switch (typeof value) {
+    case 'string':
+      return (value as unknown as WellFormedString).isWellFormed() ? value : NOT_PLAIN;
+    case 'number':
+      return Object.is(value, -0) ? NOT_PLAIN : value;
+    case 'boolean':
+    case 'bigint':
+      return value;
+    default:
+      // null, and what does not come back (undefined as nil) or cannot be encoded at all.
+      return value === null ? value : NOT_PLAIN;
+  }
+}
+
+/** String.prototype.isWellFormed (ES2024; Node 20, Bun, Deno and workerd have it). */
+interface WellFormedString {
+  isWellFormed(): boolean;
 }
 
 /**

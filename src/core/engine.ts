@@ -14,13 +14,13 @@ import { SessionCookie } from './session-cookie.js';
 import { absoluteEnd, expiryAt, freshState, isRefreshDue, loadedState, type SessionState } from './session-state.js';
 import { StoreCarrier } from './store-carrier.js';
 import { StoreWriter, type StoreAction, type Written } from './store-writer.js';
-import { isExpired, StoreError, type Store, type StoreRecord } from './store.js';
+import { isExpired, StoreError, type RecordMemo, type Store, type StoreRecord } from './store.js';
 import { SessionConfigError } from './errors.js';
 import { CookieRevocations } from './cookie-revocations.js';
 import { UserField } from './user-field.js';
 import { SessionLocks, type HeldLock } from './session-lock.js';
 import { dataForEncoding, decodeLazily, LAZY_RECORD_BYTES } from './lazy-fields.js';
-import { assignKeptData, keepDecoded, KeptPayload, keptPayload, sameAsLoaded } from './decoded-records.js';
+import { assignKeptData, keepDecoded, keepWritten, KeptPayload, keptPayload, sameAsLoaded } from './decoded-records.js';
 import {
   handleOf,
   NO_INDEX_WORK,
@@ -245,6 +245,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const state = loadedState(id, record, parts);
     state.lazy = lazyPayload !== undefined;
     state.loadedPayload = kept;
+    state.readWithMemo = live?.memo !== undefined;
     if (this.options.absoluteLifetimeMs !== undefined) {
       // A record from before creation times were stored starts its clock now.
       state.createdAt ??= Date.now();
@@ -280,6 +281,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const plan = this.#users ? this.#users.plan(state, empty ? undefined : data, expiresAt, absoluteEnd(this.options, state)) : NO_INDEX_WORK;
     let bytes: Uint8Array | undefined;
     let action: Action;
+    let keptAsWritten: RecordMemo | undefined;
     if (empty) {
       action = state.isNew ? 'none' : 'delete';
     } else {
@@ -305,15 +307,20 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       if (state.isNew) action = 'create';
       else if (changed) action = 'update';
       else action = isRefreshDue(this.options, state, now) ? 'touch' : 'none';
+      if (action === 'update' && state.readWithMemo && !state.lazy && bytes!.length < LAZY_RECORD_BYTES && this.#writer!.writesSync) {
+        // Left in the store's memo as written, from the data just encoded: the next read decodes nothing (./decoded-records.ts).
+        const derived = keepWritten(this.options.codec, payload);
+        if (derived) keptAsWritten = { derived };
+      }
     }
     state.touchRequested = false;
     const retiresSome = state.retiredIds.length > 0;
     const cookie = this.#cookieFor(carrier, state, action, empty, retiresSome, bytes, now, expiresAt, context);
     if (cookie instanceof Promise) {
       // With Web Crypto the cookie's signature or seal comes with a promise: so does the commit's Set-Cookie.
-      return afterCookie(cookie, (setCookie) => this.#pendingCommit(session, state, carrier, action, bytes, expiresAt, plan, retiresSome, setCookie));
+      return afterCookie(cookie, (setCookie) => this.#pendingCommit(session, state, carrier, action, bytes, expiresAt, plan, retiresSome, setCookie, keptAsWritten));
     }
-    return this.#pendingCommit(session, state, carrier, action, bytes, expiresAt, plan, retiresSome, cookie);
+    return this.#pendingCommit(session, state, carrier, action, bytes, expiresAt, plan, retiresSome, cookie, keptAsWritten);
   }
 
   /** The rest of `commit`, once its Set-Cookie value is known. */
@@ -327,6 +334,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     plan: IndexPlan,
     retiresSome: boolean,
     setCookie: string | undefined,
+    memo: RecordMemo | undefined,
   ): PendingCommit {
     const inCookie = carrier.store === undefined;
     if (setCookie !== undefined && carrier.maxCookieBytes !== undefined && utf8Length(setCookie) > carrier.maxCookieBytes) {
@@ -352,7 +360,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       const persist = () => this.#persist(session, state, action, bytes, expiresAt, plan);
       // persistNow only where the store writes synchronously: a network store's commit makes no closure it never calls.
       pending = this.#writer!.writesSync
-        ? { setCookies, needsPersist: true, persist, persistNow: () => this.#persistNow(session, state, action, bytes, expiresAt, plan) }
+        ? { setCookies, needsPersist: true, persist, persistNow: () => this.#persistNow(session, state, action, bytes, expiresAt, plan, memo) }
         : { setCookies, needsPersist: true, persist };
     }
     return state.migratedFrom === undefined ? pending : finishMigration(pending, state, this.options.migrate!);
@@ -585,13 +593,21 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
    * retired ids, no user index). Everything else, and an update that lost its
    * compare-and-set, goes through `#persist`.
    */
-  #persistNow(session: object, state: SessionState, action: Action, bytes: Uint8Array | undefined, expiresAt: number, plan: IndexPlan): Promise<void> | undefined {
+  #persistNow(
+    session: object,
+    state: SessionState,
+    action: Action,
+    bytes: Uint8Array | undefined,
+    expiresAt: number,
+    plan: IndexPlan,
+    memo: RecordMemo | undefined,
+  ): Promise<void> | undefined {
     const writer = this.#writer!;
     const now = (action === 'update' || (action === 'create' && state.isNew)) && !state.writing && state.retiredIds.length === 0 && !this.#users;
     if (!now) return this.#persist(session, state, action, bytes, expiresAt, plan);
     let written: Written | undefined;
     try {
-      written = writer.writeNow(state, action, bytes!, expiresAt);
+      written = writer.writeNow(state, action, bytes!, expiresAt, memo);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }

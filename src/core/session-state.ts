@@ -65,6 +65,8 @@ export interface SessionState extends SessionFacts {
   lock: HeldLock | undefined;
   /** Some fields were loaded still encoded (./lazy-fields.ts): commit writes back those nobody read. */
   lazy: boolean;
+  /** Its record was read with a memo (`StoreRecord.memo`): a write may leave the session there as written. */
+  readWithMemo: boolean;
 }
 
 /** The state of a session that has no record yet: a fresh random id, nothing loaded. */
@@ -89,6 +91,7 @@ export function freshState(options: Pick<ResolvedOptions, 'idLength' | 'permanen
     signedIn: undefined,
     lock: undefined,
     lazy: false,
+    readWithMemo: false,
   };
 }
 
@@ -118,6 +121,7 @@ export function loadedState(
     signedIn: undefined,
     lock: undefined,
     lazy: false,
+    readWithMemo: false,
   };
 }
 

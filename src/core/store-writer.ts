@@ -4,7 +4,7 @@ import { delay } from './delay.js';
 import { equalBytes, makePayload, type Payload } from './payload.js';
 import { assignData, sessionData } from './session.js';
 import type { SessionState } from './session-state.js';
-import { StoreError, type Store, type StoreRecord } from './store.js';
+import { StoreError, type RecordMemo, type Store, type StoreRecord } from './store.js';
 
 /** What a commit asks of the store. */
 export type StoreAction = 'create' | 'update' | 'touch' | 'delete';
@@ -72,12 +72,12 @@ export class StoreWriter {
    * A create or an update done at once, on a store that `writesSync`: what it wrote, or
    * undefined where the update must go through `write()` instead: a lost compare-and-set
    * (the merge reads and retries, with pauses), or no version to compare with. Throws
-   * what the store throws.
+   * what the store throws. `memo`: for the record written, derived from `bytes` (StoreRecord.memo).
    */
-  writeNow(state: SessionState, action: 'create' | 'update', bytes: Uint8Array, expiresAt: number): Written | undefined {
+  writeNow(state: SessionState, action: 'create' | 'update', bytes: Uint8Array, expiresAt: number, memo?: RecordMemo): Written | undefined {
     const store = this.#store;
     const key = this.#carrier.sessionKey(state.id);
-    const record = { data: bytes, expiresAt };
+    const record: StoreRecord = memo ? { data: bytes, expiresAt, memo } : { data: bytes, expiresAt };
     if (action === 'create') {
       if (!store.createSync!(key, record)) throw collision(store);
       return { bytes, version: undefined };

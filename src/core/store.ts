@@ -34,13 +34,16 @@ export interface StoreRecord {
   /**
    * Offered by in-process stores (the memory store) on the records they read: a slot kept
    * with the stored record, where the engine leaves what it derived from `data` (the record
-   * decoded) so as not to derive it again on the next read. The store empties it whenever
-   * the record's data is written; the engine ignores it on records it writes.
+   * decoded) so as not to derive it again on the next read. Every write of the record
+   * replaces it: with the `memo` of the record written, which the engine gives only with
+   * data it derived it from (the session as written), else with nothing. A store that
+   * offers no memos ignores it on writes; one that wraps another and changes `data` must
+   * drop it.
    */
   readonly memo?: RecordMemo;
 }
 
-/** See {@link StoreRecord.memo}: one value, the engine's, emptied by the store on every write of the record. */
+/** See {@link StoreRecord.memo}: one value, the engine's, replaced by the store on every write of the record. */
 export interface RecordMemo {
   derived: unknown;
 }

@@ -158,13 +158,18 @@ export class MemoryStore implements Store {
       entry.data = record.data;
       entry.expiresAt = record.expiresAt;
       entry.version = version;
-      entry.derived = undefined;
+      entry.derived = this.#memoOf(record);
       return String(version);
     }
     this.#entries.delete(key);
     if (this.#entries.size >= this.maxEntries) this.#makeRoom();
-    this.#entries.set(key, { data: record.data, expiresAt: record.expiresAt, version, placed: version, derived: undefined });
+    this.#entries.set(key, { data: record.data, expiresAt: record.expiresAt, version, placed: version, derived: this.#memoOf(record) });
     return String(version);
+  }
+
+  /** What a write brings for the new record's memo (see StoreRecord.memo); nothing when reads offer no memo. */
+  #memoOf(record: StoreRecord): unknown {
+    return this.#keepDecoded ? record.memo?.derived : undefined;
   }
 
   /**

@@ -6,10 +6,11 @@ import { MemoryStore } from '../../src/stores/memory.js';
 // What commit must notice in a loaded session, however the change was made (in place,
 // deep inside, by reordering, beside the data), and what it must not take for a change.
 // Any cheaper way of telling "unchanged" than encoding the session has to pass these.
-// Each case runs three ways: on a record's first read (the commit encodes the session and
+// Each case runs four ways: on a record's first read (the commit encodes the session and
 // compares bytes); read before, with plain data (the memory store's memo keeps the record
-// decoded, ../../src/core/decoded-records.ts, and commit compares with that); and read
-// before, with a Date and a Map (not kept: encoded and compared as on a first read).
+// decoded, ../../src/core/decoded-records.ts, and commit compares with that); written just
+// before, with plain data (the write left the session kept as written, never decoded); and
+// read before, with a Date and a Map (not kept: encoded and compared as on a first read).
 
 type Data = Record<string, unknown>;
 const quiet = { warn: () => {}, info: () => {} };
@@ -21,10 +22,13 @@ interface Mode {
   readBefore: boolean;
   /** Its data holds a Date and a Map, which are not plain data. */
   withObjects: boolean;
+  /** Its last field was written by a request before the read under test (kept as written). */
+  writtenBefore?: boolean;
 }
 const modes: Mode[] = [
   { what: 'first read', readBefore: false, withObjects: true },
   { what: 'read before, plain data (kept decoded)', readBefore: true, withObjects: false },
+  { what: 'written before, plain data (kept as written)', readBefore: false, withObjects: false, writtenBefore: true },
   { what: 'read before, with a Date and a Map (not kept)', readBefore: true, withObjects: true },
 ];
 
@@ -44,9 +48,17 @@ async function stored(mode: Mode, serializer?: 'json') {
   const engine = new SessionEngine<Data>({ store: new MemoryStore(), logger: quiet, ...(serializer ? { serializer } : {}) });
   const session = await engine.load(undefined);
   Object.assign(session, serializer === 'json' ? JSON.parse(JSON.stringify({ ...initial(mode), since: 'then', tags: { a: 1 } })) : initial(mode));
+  if (mode.writtenBefore) delete session.nothing; // the last field comes with the second write
   const pending = engine.commit(session);
   await persistCommit(pending);
   const cookie = cookieOf(pending.setCookies);
+  if (mode.writtenBefore) {
+    const before = engine.loadSync(cookie);
+    before.nothing = null;
+    const written = engine.commit(before);
+    expect(written.needsPersist).toBe(true);
+    await persistCommit(written);
+  }
   if (mode.readBefore) {
     for (let read = 0; read < 2; read++) expect(engine.commit(engine.loadSync(cookie)).needsPersist).toBe(false);
   }

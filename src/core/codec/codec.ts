@@ -23,6 +23,15 @@ export interface Codec {
    * Throws where `decode` would, and on bytes that do not hold a map.
    */
   decodeEntries?(bytes: Uint8Array): [string, Uint8Array][];
+  /**
+   * Optional: decoding what `encode` made of plain data (strings without lone surrogates,
+   * numbers other than -0, booleans, null, dense arrays and plain objects of those) gives
+   * the same data back, keys in the same order. The engine then keeps a session it writes
+   * to the memory store in decoded form, instead of decoding it on the next read
+   * (../decoded-records.ts). msgpack's encoder makes -0 an integer 0, undefined nil and a
+   * lone surrogate U+FFFD: such data is never kept that way.
+   */
+  readonly roundTripsPlainData?: boolean;
 }
 
 /**

@@ -725,4 +725,5 @@ export const msgpackCodec: Codec = {
   },
   decode,
   decodeEntries,
+  roundTripsPlainData: true,
 };
