@@ -16,9 +16,10 @@
 //   SAME_PHASE   seconds per phase (default 2)      SAME_CYCLES  cycles per route (default 10)
 //   SAME_ROUTES  routes (default read,write)        BENCH_PIN=1  server on core 0, autocannon on core 1
 //   BENCH_BASE   another build's dist/, for @base variants (see bench/server.mjs)
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { cookiesFor, median, startVariants } from './variant-server.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const VARIANTS = (process.argv[2] ?? 'fastify:floor,fastify:floor-spin1,fastify:floor-spin2,fastify:sessionkit-memory').split(',');
@@ -47,41 +48,6 @@ function cpuNs(pid) {
   return total;
 }
 
-/** One process serving every variant of a framework; resolves each variant's URL. */
-async function startServer(framework, variants) {
-  const args = ['bench/server.mjs', variants.join(',')];
-  const child = PIN ? spawn('taskset', ['-c', '0', process.execPath, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  const ports = [];
-  await new Promise((resolve, reject) => {
-    child.on('exit', (code) => reject(new Error(`${framework} server exited (${code})`)));
-    let buffered = '';
-    child.stdout.on('data', (chunk) => {
-      buffered += chunk;
-      for (const match of buffered.matchAll(/PORT (\d+)\n/g)) ports.push(Number(match[1]));
-      buffered = buffered.slice(buffered.lastIndexOf('\n') + 1);
-      if (ports.length === variants.length) resolve();
-    });
-  });
-  // taskset execs node in its own process: the pid is the server's either way.
-  return { child, pid: child.pid, urls: new Map(variants.map((variant, index) => [variant, `http://127.0.0.1:${ports[index]}`])) };
-}
-
-/** A cookie per connection from each variant's /login; variants whose /login sets none borrow a sessionkit variant's. */
-async function cookiesFor(urls) {
-  const cookies = new Map();
-  for (const [variant, url] of urls) {
-    const list = [];
-    for (let i = 0; i < CONNECTIONS; i++) {
-      const response = await fetch(`${url}/login`);
-      list.push(response.headers.getSetCookie().map((line) => line.split(';')[0]).join('; '));
-    }
-    cookies.set(variant, list);
-  }
-  const donor = [...cookies.values()].find((list) => list[0] !== '');
-  for (const [variant, list] of cookies) if (list[0] === '' && donor) cookies.set(variant, donor);
-  return cookies;
-}
-
 function drive(url, route, cookies, seconds) {
   let next = 0;
   return new Promise((resolve, reject) => {
@@ -92,11 +58,6 @@ function drive(url, route, cookies, seconds) {
   });
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length / 2;
-  return sorted.length % 2 ? sorted[Math.floor(middle)] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 const quartiles = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -106,9 +67,9 @@ const quartiles = (values) => {
 const rows = [];
 for (const framework of new Set(VARIANTS.map(frameworkOf))) {
   const variants = VARIANTS.filter((variant) => frameworkOf(variant) === framework);
-  const server = await startServer(framework, variants);
+  const server = await startVariants(variants, { wrapper: PIN ? ['taskset', '-c', '0'] : [] });
   try {
-    const cookies = await cookiesFor(server.urls);
+    const cookies = await cookiesFor(server.urls, CONNECTIONS);
     for (const route of ROUTES) {
       // Warm-up: every variant's code optimized before the first measured phase.
       for (const [variant, url] of server.urls) await drive(url, route, cookies.get(variant), 2);

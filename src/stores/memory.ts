@@ -9,10 +9,12 @@ export interface MemoryStoreOptions {
    */
   maxEntries?: number;
   /**
-   * Keep a session read twice since its last write decoded beside its bytes, so that later
-   * reads neither decode it nor encode it to find it unchanged (about 1 µs less per read of
-   * a small session). Costs about 350 bytes of heap per such session (bench/RESULTS.md);
-   * turn it off for a store of very many sessions where memory counts more. Default true.
+   * Keep a session decoded beside its bytes once it was read twice since its last write, or
+   * written by an update (kept as written), so that later reads neither decode it nor encode
+   * it to find it unchanged (about 1 µs less per read of a small session, and no decode on
+   * the read after each write). Costs some 400 to 550 bytes of heap per such session
+   * (bench/RESULTS.md); turn it off for a store of very many sessions where memory counts
+   * more. Default true.
    */
   keepDecoded?: boolean;
 }
