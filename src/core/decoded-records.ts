@@ -18,9 +18,9 @@ import type { RecordMemo } from './store.js';
  *
  * A session written to such a store is kept as written, when its codec `roundTripsPlainData`
  * (msgpack): the kept form is made from the data just encoded (`keepWritten`), so a session
- * written on every request is never decoded either. Only data that decoding gives back
- * exactly is kept so: no undefined, no -0, no string with a lone surrogate (which the codec
- * stores as nil, 0 and U+FFFD), as well as the rules above.
+ * written on every request is decoded once, not on every read. Only data that decoding gives
+ * back exactly is kept so: no undefined, no -0, no string with a lone surrogate (which the
+ * codec stores as nil, 0 and U+FFFD), as well as the rules above.
  *
  * Objects are kept as their keys and values side by side (`KeptObject`): comparing and
  * copying them goes by index, where a plain object would cost a keyed lookup per field
