@@ -37,7 +37,9 @@ export function sessionkit<T extends object = SessionData>(
     try {
       await runWithSession(session as Session, next);
       const pending = engine.commit(binding.current, binding);
-      if (pending.needsPersist) await persistCommit(pending);
+      // Awaited only when there is a promise: an in-process store has written at once.
+      const writing = pending.needsPersist ? persistCommit(pending) : undefined;
+      if (writing) await writing;
       applyHeaders(c, binding.cookiesWith(pending.setCookies));
     } finally {
       if (engine.locks) engine.finish(binding.current);
