@@ -307,7 +307,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       if (state.isNew) action = 'create';
       else if (changed) action = 'update';
       else action = isRefreshDue(this.options, state, now) ? 'touch' : 'none';
-      if (action === 'update' && state.readWithMemo && !state.lazy && bytes!.length < LAZY_RECORD_BYTES && this.#writer!.writesSync) {
+      if (action === 'update' && state.readWithMemo && !state.lazy && bytes!.length < LAZY_RECORD_BYTES && this.#writesNow(state)) {
         // Left in the store's memo as written, from the data just encoded: the next read decodes nothing (./decoded-records.ts).
         const derived = keepWritten(this.options.codec, payload);
         if (derived) keptAsWritten = { derived };
@@ -588,10 +588,9 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   }
 
   /**
-   * `#persist`, without a promise where it can be (offered only on a store that writes
-   * synchronously): a create or an update of a session with nothing before it (no earlier write in flight, no
-   * retired ids, no user index). Everything else, and an update that lost its
-   * compare-and-set, goes through `#persist`.
+   * `#persist`, without a promise where it can be (a create or an update, `#writesNow`;
+   * offered only on a store that writes synchronously). Everything else, and an update that lost its compare-and-set, goes
+   * through `#persist`. `memo`: what commit derived from `bytes` for the record (StoreRecord.memo).
    */
   #persistNow(
     session: object,
@@ -603,7 +602,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     memo: RecordMemo | undefined,
   ): Promise<void> | undefined {
     const writer = this.#writer!;
-    const now = (action === 'update' || (action === 'create' && state.isNew)) && !state.writing && state.retiredIds.length === 0 && !this.#users;
+    const now = (action === 'update' || (action === 'create' && state.isNew)) && this.#writesNow(state);
     if (!now) return this.#persist(session, state, action, bytes, expiresAt, plan);
     let written: Written | undefined;
     try {
@@ -614,6 +613,15 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     if (!written) return this.#persist(session, state, action, bytes, expiresAt, plan);
     this.#written(state, action, written.bytes, written.version, expiresAt);
     return undefined;
+  }
+
+  /**
+   * Whether `#persistNow` writes a create or an update of this session at once: on a store
+   * that writes synchronously, with nothing before it (no earlier write in flight, no retired
+   * ids, no user index). Commit asks it too, so that it makes a memo only for a write that takes one.
+   */
+  #writesNow(state: SessionState): boolean {
+    return this.#writer!.writesSync && !state.writing && state.retiredIds.length === 0 && !this.#users;
   }
 
   async #writeSession(
