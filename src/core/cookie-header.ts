@@ -17,8 +17,14 @@ export function readCookie(header: string | undefined, name: string): string | u
     if (equals === -1) return undefined; // no pair left
     const semicolon = header.indexOf(';', start);
     const end = semicolon === -1 ? length : semicolon;
-    // A part without '=' before its ';' is no pair: skipped.
-    if (equals < end && isNameAt(header, start, equals, name)) return decodeValue(trimmed(header, equals + 1, end));
+    if (equals > end) {
+      // Parts without '=' are no pairs: go straight to the part that holds this '='. Taken
+      // one at a time, each would search the rest of the header for '=' again, quadratic in
+      // the length of a header like `a;a;a;…;session=…`.
+      start = header.lastIndexOf(';', equals) + 1;
+      continue;
+    }
+    if (isNameAt(header, start, equals, name)) return decodeValue(trimmed(header, equals + 1, end));
     start = end + 1;
   }
   return undefined;
@@ -50,6 +56,20 @@ function decodeValue(value: string): string {
   } catch {
     return value;
   }
+}
+
+/**
+ * A cookie's lifetime in whole seconds, rounded up: Max-Age and Expires count in seconds,
+ * and a cookie must never die before its session (rounded down, a session in its last
+ * second would be sent `Max-Age=0`, which deletes the cookie while the server still holds it).
+ */
+function maxAgeSeconds(lifetimeMs: number): number {
+  return Math.ceil(lifetimeMs / 1000);
+}
+
+/** The second an Expires date names for a session that ends at `at` (ms): rounded up, as Max-Age. */
+function expiresSecond(at: number): number {
+  return Math.ceil(at / 1000);
 }
 
 /**
@@ -85,8 +105,8 @@ export class CookieWriter {
     if (settings) {
       const attributes = this.#attributes(secure, settings);
       if (lifetimeMs !== undefined) {
-        attributes.expires = new Date(now + lifetimeMs);
-        attributes.maxAge = Math.floor(lifetimeMs / 1000);
+        attributes.expires = new Date(expiresSecond(now + lifetimeMs) * 1000);
+        attributes.maxAge = maxAgeSeconds(lifetimeMs);
       }
       return serialize(this.#options.name, value, attributes);
     }
@@ -94,7 +114,7 @@ export class CookieWriter {
     const start = `${this.#options.name}=${value}`;
     if (lifetimeMs === undefined) return start + beforeExpires + afterExpires;
     // The order is the cookie library's: Max-Age, Domain, Path, Expires, HttpOnly, Secure, Partitioned, SameSite.
-    return `${start}; Max-Age=${Math.floor(lifetimeMs / 1000)}${beforeExpires}; Expires=${this.#expires(now + lifetimeMs)}${afterExpires}`;
+    return `${start}; Max-Age=${maxAgeSeconds(lifetimeMs)}${beforeExpires}; Expires=${this.#expires(now + lifetimeMs)}${afterExpires}`;
   }
 
   #partsFor(secure: boolean): [string, string] {
@@ -114,10 +134,10 @@ export class CookieWriter {
 
   /** An Expires date as the cookie library writes it; whole seconds, so the text of the last second is reused. */
   #expires(at: number): string {
-    const second = Math.floor(at / 1000);
+    const second = expiresSecond(at);
     if (second !== this.#expiresSecond) {
       this.#expiresSecond = second;
-      this.#expiresText = new Date(at).toUTCString();
+      this.#expiresText = new Date(second * 1000).toUTCString();
     }
     return this.#expiresText;
   }

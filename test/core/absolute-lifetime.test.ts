@@ -64,6 +64,23 @@ describe.each([
     expect(loaded.session.expiresAt?.getTime()).toBe(new Date('2026-12-01T10:00:00Z').getTime());
   });
 
+  it('sends a session in its last second a cookie that lives to its end, never Max-Age=0', async () => {
+    const { request } = setup({ ...storeOptions(), lifetime: '1h', absoluteLifetime: '2s' });
+    let { cookie, setCookie } = await request(undefined, (s) => (s.n = 0));
+    expect(maxAge(setCookie)).toBe(2);
+    for (const [step, expected] of [
+      [500, 2], // 1.5 s left: rounded up, not down to 1
+      [1000, 1], // 0.5 s left: rounded down this was Max-Age=0, a deletion while the session lives
+    ] as const) {
+      vi.advanceTimersByTime(step);
+      const next = await request(cookie, (s) => (s.n = (s.n ?? 0) + 1));
+      expect(next.session.isNew).toBe(false);
+      expect(maxAge(next.setCookie), next.setCookie).toBe(expected);
+      expect(Date.parse(/Expires=([^;]+)/.exec(next.setCookie!)![1]!)).toBeGreaterThanOrEqual(new Date('2026-12-01T08:00:02Z').getTime());
+      ({ cookie, setCookie } = next);
+    }
+  });
+
   it('logging in (regenerate, both forms) does not restart the clock', async () => {
     const { request } = setup({ ...storeOptions(), lifetime: '1h', absoluteLifetime: '2h' });
     let { cookie } = await request(undefined, (s) => (s.n = 1));

@@ -27,7 +27,10 @@ describe('CookieWriter', () => {
             secure,
             sameSite: options.sameSite,
             partitioned: options.partitioned,
-            ...(lifetimeMs === undefined ? {} : { expires: new Date(now + lifetimeMs), maxAge: Math.floor(lifetimeMs / 1000) }),
+            // Both rounded up to the second: the cookie outlives its session by less than a second, never the reverse.
+            ...(lifetimeMs === undefined
+              ? {}
+              : { expires: new Date(Math.ceil((now + lifetimeMs) / 1000) * 1000), maxAge: Math.ceil(lifetimeMs / 1000) }),
           });
           expect(writer.set('abc.DEF-_9', secure, now, lifetimeMs, undefined)).toBe(expected);
         }
@@ -35,14 +38,32 @@ describe('CookieWriter', () => {
     }
   });
 
-  it('formats a new Expires once the second changes, not before', () => {
+  it('names the second in which the session ends, or the next one: never an earlier one', () => {
     const writer = new CookieWriter(base);
     const at = (ms: number) => /Expires=([^;]+)/.exec(writer.set('v', false, ms, 1000, undefined))![1];
     const start = Date.UTC(2026, 11, 1, 8, 0, 0, 0);
     expect(at(start)).toBe('Tue, 01 Dec 2026 08:00:01 GMT');
-    expect(at(start + 999)).toBe('Tue, 01 Dec 2026 08:00:01 GMT');
+    expect(at(start + 1)).toBe('Tue, 01 Dec 2026 08:00:02 GMT');
     expect(at(start + 1000)).toBe('Tue, 01 Dec 2026 08:00:02 GMT');
-    expect(at(start - 1)).toBe('Tue, 01 Dec 2026 08:00:00 GMT');
+    expect(at(start - 1)).toBe('Tue, 01 Dec 2026 08:00:01 GMT');
+    expect(at(start - 999)).toBe('Tue, 01 Dec 2026 08:00:01 GMT');
+  });
+
+  it('never sends a live session Max-Age=0 or an Expires before its end, with or without settings of its own', () => {
+    const now = Date.UTC(2026, 11, 1, 8, 0, 0, 700);
+    for (const settings of [undefined, { path: '/app' }]) {
+      const writer = new CookieWriter(base);
+      for (const lifetimeMs of [1, 300, 999, 1000, 1001, 1500, 2999]) {
+        const cookie = writer.set('v', false, now, lifetimeMs, settings);
+        const maxAge = Number(/Max-Age=(\d+)/.exec(cookie)![1]);
+        const expires = Date.parse(/Expires=([^;]+)/.exec(cookie)![1]!);
+        expect(maxAge, cookie).toBeGreaterThan(0);
+        expect(maxAge * 1000, cookie).toBeGreaterThanOrEqual(lifetimeMs);
+        expect(maxAge * 1000 - lifetimeMs, cookie).toBeLessThan(1000);
+        expect(expires, cookie).toBeGreaterThanOrEqual(now + lifetimeMs);
+        expect(expires - (now + lifetimeMs), cookie).toBeLessThan(1000);
+      }
+    }
   });
 });
 
@@ -95,6 +116,30 @@ describe('readCookie', () => {
       for (let index = 0; index < size; index++) header += alphabet[next(alphabet.length)]!;
       for (const name of ['sid', 'a', 's']) expect(readCookie(header, name), JSON.stringify(header)).toBe(parse(header)[name]);
     }
+  });
+
+  it('reads what the cookie library parses, for long random headers of many parts without "="', () => {
+    let seed = 20261207;
+    const next = (limit: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % limit;
+    };
+    const parts = ['a', 'sid', ' ', '', 'x y', 'sid=1', 'a=2', '=', 'sid ', '%'];
+    for (let round = 0; round < 200; round++) {
+      const count = 1 + next(400);
+      const header = Array.from({ length: count }, () => parts[next(parts.length)]!).join(';');
+      for (const name of ['sid', 'a']) expect(readCookie(header, name), JSON.stringify(header.slice(0, 80))).toBe(parse(header)[name]);
+    }
+  });
+
+  it('reads a header of a million parts without "=" in linear time', () => {
+    // Quadratic, this took 0.2 s at 256 KB and about a minute at this size (4 MB); linear, a few ms.
+    const header = `${'a;'.repeat(2_000_000)}sid=found`;
+    const started = performance.now();
+    expect(readCookie(header, 'sid')).toBe('found');
+    expect(readCookie(header, 'missing')).toBeUndefined();
+    // Generous: a loaded two-core machine, and still far below what the quadratic scan needs.
+    expect(performance.now() - started).toBeLessThan(3000);
   });
 
   it('reads nothing from no header', () => {
