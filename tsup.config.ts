@@ -60,6 +60,11 @@ export default defineConfig({
   target: 'node20',
   sourcemap: true,
   splitting: true,
+  // The CommonJS build goes through rollup, which keeps class names. Without it, tsup turns
+  // the split ESM chunks into CommonJS with sucrase, which rewrites every class with fields
+  // as `_class = class …`: error classes were named `_class` in crash logs and
+  // `err.constructor.name` (test/package/package.test.ts checks every exported error).
+  treeshake: true,
   // import.meta.url in the CommonJS build, for the lazy createRequire of optional libraries.
   shims: true,
   // Keep the `node:` in built-in imports: Deno and Workers (nodejs_compat) know them by that name.

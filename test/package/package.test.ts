@@ -69,6 +69,21 @@ describe('package shape', () => {
     },
   );
 
+  it('every exported error class keeps its name in both builds (a crash log names the class, not "_class")', () => {
+    // Lists [entry, export, class name, instance name] for every export that is an Error subclass.
+    const lister = (load: string) =>
+      `const found = []; for (const entry of ${JSON.stringify(Object.keys(entries))}) { const m = ${load}; ` +
+      'for (const [key, value] of Object.entries(m)) if (typeof value === "function" && value.prototype instanceof Error) ' +
+      'found.push([entry, key, value.name, Object.create(value.prototype).constructor.name]); } console.log(JSON.stringify(found));';
+    const esm = JSON.parse(node(['--input-type=module', '-e', `(async () => { ${lister('await import(`./dist/${entry}.js`)')} })()`])) as string[][];
+    const cjs = JSON.parse(node(['-e', lister('require(`./dist/${entry}.cjs`)')])) as string[][];
+    expect(esm.map(([, key]) => key)).toContain('SessionConfigError');
+    expect(cjs.map(([entry, key]) => `${entry}:${key}`).sort()).toEqual(esm.map(([entry, key]) => `${entry}:${key}`).sort());
+    for (const [entry, key, className, constructorName] of [...esm, ...cjs]) {
+      expect([className, constructorName], `${entry}: ${key}`).toEqual([key, key]);
+    }
+  });
+
   it('importing the core (ESM) resolves no optional library', () => {
     const imports = esmImports("await import('./dist/index.js'); await import('./dist/stores/sqlite.js');");
     const specifiers = imports.map(([specifier]) => specifier);
