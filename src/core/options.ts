@@ -9,12 +9,13 @@ import type { Store } from './store.js';
 import { createStoreByType, type StoreType, type StoreTypeOptions } from '../config/store-registry.js';
 import { isCarrierSource, type CarrierSource } from './carrier.js';
 import { resolveLockOption, type LockOption, type LockSettings } from './session-lock.js';
+import { translateExpressSessionOptions, type ExpressSessionCookieOptions, type ExpressSessionOptions } from './express-session-options.js';
 
 export type { Logger };
 
 export type SameSite = 'lax' | 'strict' | 'none' | false;
 
-export interface CookieOptions {
+export interface CookieOptions extends ExpressSessionCookieOptions {
   /** Cookie name (SESSION_COOKIE_NAME). Default 'session'. */
   name?: string;
   /** SESSION_COOKIE_DOMAIN. Default none: the cookie is sent to the exact host only. */
@@ -35,7 +36,8 @@ export interface CookieOptions {
   partitioned?: boolean;
 }
 
-export interface SessionOptions {
+/** sessionkit's options; express-session's are accepted beside them (see ExpressSessionOptions). */
+export interface SessionOptions extends ExpressSessionOptions {
   /**
    * A store instance (SESSION_TYPE as an object), or `cookieStore()` to keep the whole
    * session in a sealed cookie.
@@ -175,10 +177,11 @@ const KNOWN_OPTIONS = new Set([
 const KNOWN_COOKIE_OPTIONS = new Set(['name', 'domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned']);
 
 /** Applies defaults and rejects every setting that cannot work, saying what to change. */
-export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
+export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
+  const logger = given.logger ?? consoleLogger;
+  const options = translateExpressSessionOptions(given, logger);
   rejectUnknown(options, KNOWN_OPTIONS, 'option');
   rejectUnknown(options.cookie ?? {}, KNOWN_COOKIE_OPTIONS, 'cookie option');
-  const logger = options.logger ?? consoleLogger;
   return {
     store: resolveStore(options, logger),
     permanent: options.permanent ?? true,
