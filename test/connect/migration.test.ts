@@ -20,7 +20,8 @@ import { REDIS_REQUIRES, startRedis } from '../servers/redis.js';
 import { describeWithServer } from '../servers/suite.js';
 import { quiet } from './helpers.js';
 
-const OLD_SECRET = 'the-old-express-session-secret';
+// express-session's own example secret: short, refused as sessionkit's secret, accepted by the migration, which only verifies with it.
+const OLD_SECRET = 'keyboard cat';
 /** The signing express-session itself uses: its own copy of cookie-signature. */
 const cookieSignature = createRequire(createRequire(import.meta.url).resolve('express-session'))('cookie-signature') as {
   sign(value: string, secret: string): string;
