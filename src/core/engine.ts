@@ -147,9 +147,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       if (session.isNew) void this.#release(lock);
       else this.#stateOf(session).lock = lock;
     }
-    const loaded = this.#stateOf(session);
-    const signedIn = this.#revocations && loaded.signedIn;
-    if (signedIn && (await this.#revocations!.isRevoked(signedIn, loaded.id))) {
+    const loaded = this.#revocations && this.#stateOf(session);
+    if (loaded?.signedIn && (await this.#revocations!.isRevoked(loaded.signedIn, loaded.id))) {
       // Its user logged out everywhere since it signed in, or this session was ended: a fresh session, and the cookie goes.
       session = this.#session(kind, freshState(this.options, true), undefined);
     }
