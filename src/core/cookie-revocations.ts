@@ -44,9 +44,21 @@ interface UserRevocations {
   readonly generation: number;
   /** Sessions ended one by one, by handle (a hash of the session id, never the id). */
   readonly ended: ReadonlyMap<string, EndedSession>;
+  /**
+   * What `ended` says of the session ids checked against this read of it, so that a session
+   * id is hashed once per read of the record (at most once per `maxStale`), not per request.
+   */
+  readonly endedById: Map<string, EndedSession | undefined>;
 }
 
-const NONE: UserRevocations = Object.freeze({ generation: Number.NEGATIVE_INFINITY, ended: new Map<string, EndedSession>() });
+/** Session ids a read remembers the verdict of; a user has a few sessions, this is only a bound. */
+const MEMO_IDS = 1_000;
+
+const NONE: UserRevocations = Object.freeze({
+  generation: Number.NEGATIVE_INFINITY,
+  ended: new Map<string, EndedSession>(),
+  endedById: new Map<string, EndedSession | undefined>(),
+});
 
 /**
  * Revocation of sealed cookie sessions, which have nothing on the server to delete. Each user
@@ -105,8 +117,7 @@ export class CookieRevocations {
   async isRevoked(signedIn: SignedIn, id: string): Promise<boolean> {
     const revocations = await this.#revocationsOf(signedIn.user);
     if (signedIn.at < revocations.generation) return true;
-    // Hashed only for users who ended a session one by one.
-    const ended = revocations.ended.size === 0 ? undefined : revocations.ended.get(handleOf(id));
+    const ended = revocations.ended.size === 0 ? undefined : endedSession(revocations, id);
     return ended !== undefined && signedIn.at <= ended.through;
   }
 
@@ -135,7 +146,7 @@ export class CookieRevocations {
       const through = Math.max(now, issued.at, earlier?.through ?? now);
       const entry = { through, until: Math.max(expiresAt + IN_FLIGHT_MS, earlier?.until ?? 0) };
       if (earlier?.through === entry.through && earlier.until === entry.until) return undefined;
-      return { generation: current.generation, ended: new Map(current.ended).set(handle, entry) };
+      return revocationsOf(current.generation, new Map(current.ended).set(handle, entry));
     });
     this.#remember(issued.user, updated);
   }
@@ -146,7 +157,7 @@ export class CookieRevocations {
    */
   async revokeAll(userId: string, at: number, keep: SessionState | undefined): Promise<void> {
     const updated = await this.#update(userId, (current) =>
-      current.generation >= at ? undefined : { generation: at, ended: current.ended },
+      current.generation >= at ? undefined : revocationsOf(at, current.ended),
     );
     this.#remember(userId, updated);
     if (keep?.signedIn?.user === userId) keep.signedIn = { user: userId, at: updated.generation };
@@ -216,8 +227,22 @@ export class CookieRevocations {
         if (isStoredEntry(value) && value[1] > now) ended.set(handle, { through: value[0], until: value[1] });
       }
     }
-    return { generation, ended };
+    return revocationsOf(generation, ended);
   }
+}
+
+function revocationsOf(generation: number, ended: ReadonlyMap<string, EndedSession>): UserRevocations {
+  return { generation, ended, endedById: new Map() };
+}
+
+/** The entry of session `id` among a user's ended sessions, if any. */
+function endedSession(revocations: UserRevocations, id: string): EndedSession | undefined {
+  const memo = revocations.endedById;
+  if (memo.has(id)) return memo.get(id);
+  if (memo.size >= MEMO_IDS) memo.clear();
+  const ended = revocations.ended.get(handleOf(id));
+  memo.set(id, ended);
+  return ended;
 }
 
 function isStoredEntry(value: unknown): value is [number, number] {
