@@ -135,6 +135,22 @@ describe.each([
     expect(await whoami(copied)).toBeUndefined();
   });
 
+  it('another server refuses an ended session\'s cookie within maxStale, though it checked that cookie before', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-12-01T08:00:00Z'));
+    const a = server(revocations.store);
+    const b = server(revocations.store, { revocations: { store: revocations.store, maxStale: '2s' } });
+    const ended = await a.login('mia');
+    const other = await a.login('mia');
+    await a.request(other, (session) => session.destroy()); // the user now has an ended session
+    expect(await b.whoami(ended)).toBe('mia'); // b reads mia's record and checks this cookie against it
+    vi.advanceTimersByTime(10);
+    await a.request(ended, (session) => session.destroy());
+    expect(await b.whoami(ended)).toBe('mia'); // within the 2 s staleness bound
+    vi.advanceTimersByTime(2_001);
+    expect(await b.whoami(ended)).toBeUndefined();
+  });
+
   it('an ended session\'s entry lives as long as a cookie of it can open, then leaves the user\'s record', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date('2026-12-01T08:00:00Z'));
