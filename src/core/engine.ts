@@ -742,7 +742,7 @@ const EXCEPT_TAKES = 'Pass the request\'s session (except: req.session), its id 
 /** Session ids are at least 16 random bytes and handles 22 characters, both base64url: nothing else can name a session. */
 const SESSION_NAME = /^[A-Za-z0-9_-]{22,}$/;
 
-/** The session handle of an id. */
+/** What `except` as a session object keeps: the handle of its id. */
 function keptHandle(id: string): (handle: string) => boolean {
   const kept = handleOf(id);
   return (handle) => handle === kept;
