@@ -5,6 +5,7 @@ import { perUserKey } from '../../src/core/per-user-record.js';
 import type { Store, StoreRecord } from '../../src/core/store.js';
 import { cookieStore } from '../../src/stores/cookie/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';
+import { NullStore } from '../../src/stores/null.js';
 import { SqliteStore } from '../../src/stores/sqlite.js';
 import { requestsOf } from '../helpers/engine-request.js';
 
@@ -191,6 +192,10 @@ describe('revocations: what cannot work fails clearly', () => {
     expect(
       () => new SessionEngine({ store: cookieStore(), secret: SECRET, userField: 'user', revocations: { store: {} as Store } }),
     ).toThrow(SessionConfigError);
+    // A store without compare-and-set would fail every logout: refused at start-up instead.
+    expect(() => new SessionEngine({ store: cookieStore(), secret: SECRET, userField: 'user', revocations: { store: new NullStore() } })).toThrow(
+      /"revocations\.store" needs insert-if-absent \(create\) and compare-and-set \(setIf\); the null store lacks them/,
+    );
     expect(() => new SessionEngine({ store: cookieStore(), secret: SECRET, userField: 'user', revocations: { store, maxStale: 'soon' } })).toThrow(
       /revocations\.maxStale/,
     );
