@@ -2,25 +2,77 @@ import type { Codec } from './codec/codec.js';
 import { setBounded } from './bounded-map.js';
 import { perUserKey, updateRecord } from './per-user-record.js';
 import type { ResolvedRevocations } from './options.js';
-import type { SessionState, SignedIn } from './session-state.js';
+import type { IssuedSignIn, SessionState, SignedIn } from './session-state.js';
 import type { Store, StoreRecord } from './store.js';
 import type { UserField } from './user-field.js';
+import { handleOf } from './user-index.js';
 
 /**
  * Browsers keep no cookie longer than 400 days (RFC 6265bis caps Max-Age and Expires), so a
  * revocation older than that has no cookie left to refuse.
  */
 const LONGEST_COOKIE_MS = 400 * 86_400_000;
-/** Users whose revocation time this process remembers; a miss costs one read, never correctness. */
+/** Users whose revocations this process remembers; a miss costs one read, never correctness. */
 const CACHE_USERS = 10_000;
+/**
+ * How much longer than its session's lifetime an ended session's entry is kept: a request
+ * that loaded the session before it ended, and seals it again when it finishes, gives that
+ * cookie an expiry later by its own duration. Requests take seconds; this covers any but a
+ * stuck one.
+ */
+const IN_FLIGHT_MS = 15 * 60_000;
+
+/**
+ * A user's revocations as stored: `b`, the time of their last revoke-all; `s`, the sessions
+ * ended one by one (logout, destroy, regenerate), by handle: [refused if signed in at or
+ * before this time, kept until this time (when no cookie of it can still open)].
+ */
+interface StoredRevocations {
+  b?: number;
+  s?: Record<string, [number, number]>;
+}
+
+interface EndedSession {
+  /** Its cookies that signed in at or before this time are refused (a later sign-in of the same session is not). */
+  readonly through: number;
+  readonly until: number;
+}
+
+/** A user's revocations as read: what a signed-in cookie is checked against. */
+interface UserRevocations {
+  /** Every session of the user that signed in before it is refused. */
+  readonly generation: number;
+  /** Sessions ended one by one, by handle (a hash of the session id, never the id). */
+  readonly ended: ReadonlyMap<string, EndedSession>;
+  /**
+   * What `ended` says of the session ids checked against this read of it, so that a session
+   * id is hashed once per read of the record (at most once per `maxStale`), not per request.
+   */
+  readonly endedById: Map<string, EndedSession | undefined>;
+}
+
+/** Session ids a read remembers the verdict of; a user has a few sessions, this is only a bound. */
+const MEMO_IDS = 1_000;
+
+const NONE: UserRevocations = Object.freeze({
+  generation: Number.NEGATIVE_INFINITY,
+  ended: new Map<string, EndedSession>(),
+  endedById: new Map<string, EndedSession | undefined>(),
+});
 
 /**
  * Revocation of sealed cookie sessions, which have nothing on the server to delete. Each user
- * has a generation in a store the application names: the time of their last "log out
- * everywhere". A sealed session carries the time its user signed in (`a` in the payload);
- * one that signed in before its user's generation is refused. A time rather than a counter,
- * so that a login seals its cookie without a store read (the cookie is decided synchronously);
- * the cost is that servers' clocks must agree (NTP keeps them within milliseconds).
+ * has one record in a store the application names, holding
+ * - a generation: the time of their last "log out everywhere". A sealed session carries the
+ *   time its user signed in (`a` in the payload); one that signed in before its user's
+ *   generation is refused. A time rather than a counter, so that a login seals its cookie
+ *   without a store read (the cookie is decided synchronously); the cost is that servers'
+ *   clocks must agree (NTP keeps them within milliseconds);
+ * - the sessions that ended one by one (a logout, destroy() or regenerate() of a signed-in
+ *   session), by the handle of their id, so that a copy of such a cookie stops opening too.
+ *   Each entry lives only as long as a cookie of its session can, so the record stays small.
+ * Both live in the user's record, so that checking a cookie costs the one read (cached) the
+ * generation costs already, and anonymous sessions cost nothing.
  *
  * Reads go through an in-process cache: a server may accept a revoked cookie for at most
  * `maxStaleMs` after the revocation (0: read the store on every request of a signed-in user).
@@ -33,7 +85,7 @@ export class CookieRevocations {
   readonly #maxStaleMs: number;
   readonly #maxRetries: number;
   readonly #field: UserField;
-  readonly #cache = new Map<string, { readonly before: Promise<number>; readonly fetchedAt: number }>();
+  readonly #cache = new Map<string, { readonly revocations: Promise<UserRevocations>; readonly fetchedAt: number }>();
 
   constructor(revocations: ResolvedRevocations, keyOf: (name: string) => string, codec: Codec, field: UserField, maxRetries: number) {
     this.#store = revocations.store;
@@ -61,9 +113,42 @@ export class CookieRevocations {
     return state.signedIn.at;
   }
 
-  /** True when the session's user was revoked after it signed in. */
-  async isRevoked(signedIn: SignedIn): Promise<boolean> {
-    return signedIn.at < (await this.#generation(signedIn.user));
+  /** True when the session `id` of this sign-in was revoked: its user's sessions all at once, or it alone. */
+  async isRevoked(signedIn: SignedIn, id: string): Promise<boolean> {
+    const revocations = await this.#revocationsOf(signedIn.user);
+    if (signedIn.at < revocations.generation) return true;
+    const ended = revocations.ended.size === 0 ? undefined : endedSession(revocations, id);
+    return ended !== undefined && signedIn.at <= ended.through;
+  }
+
+  /**
+   * At commit: the signed-in cookie the browser holds that this commit leaves behind (a
+   * logout, destroy(), regenerate(), another user), to be refused from now on; undefined
+   * when there is none. Notes the cookie this commit seals (`sealed`: its sign-in, or
+   * undefined when it seals no user or clears the cookie) as the one the browser holds next.
+   */
+  leftBehind(state: SessionState, sealed: SignedIn | undefined): IssuedSignIn | undefined {
+    const issued = state.issuedSignIn;
+    state.issuedSignIn = sealed && { user: sealed.user, id: state.id, at: sealed.at };
+    return issued && (issued.user !== sealed?.user || issued.id !== state.id) ? issued : undefined;
+  }
+
+  /**
+   * Refuses from now on the cookies of one session (`issued`: its user and id) that signed
+   * in until `now` (the same millisecond included), for as long as one of them can open:
+   * `expiresAt`, the latest expiry a cookie of it sealed now gets, and the time requests in
+   * flight take.
+   */
+  async revokeSession(issued: IssuedSignIn, now: number, expiresAt: number): Promise<void> {
+    const handle = handleOf(issued.id);
+    const updated = await this.#update(issued.user, (current) => {
+      const earlier = current.ended.get(handle);
+      const through = Math.max(now, issued.at, earlier?.through ?? now);
+      const entry = { through, until: Math.max(expiresAt + IN_FLIGHT_MS, earlier?.until ?? 0) };
+      if (earlier?.through === entry.through && earlier.until === entry.until) return undefined;
+      return revocationsOf(current.generation, new Map(current.ended).set(handle, entry));
+    });
+    this.#remember(issued.user, updated);
   }
 
   /**
@@ -71,35 +156,95 @@ export class CookieRevocations {
    * request's own session, is re-sealed as signed in at `at`, so it stays.
    */
   async revokeAll(userId: string, at: number, keep: SessionState | undefined): Promise<void> {
-    const key = perUserKey(this.#keyOf, 'revoked', userId);
-    let generation = at;
-    await updateRecord(this.#store, key, this.#maxRetries, (current) => {
-      const stored = this.#decode(current);
-      generation = Math.max(stored, at);
-      return stored >= at ? undefined : { data: this.#codec.encode({ b: at }), expiresAt: at + LONGEST_COOKIE_MS };
+    const updated = await this.#update(userId, (current) =>
+      current.generation >= at ? undefined : revocationsOf(at, current.ended),
+    );
+    this.#remember(userId, updated);
+    if (keep?.signedIn?.user === userId) keep.signedIn = { user: userId, at: updated.generation };
+  }
+
+  /** Changes the user's record by compare-and-set; resolves what it holds afterwards. */
+  async #update(userId: string, change: (current: UserRevocations) => UserRevocations | undefined): Promise<UserRevocations> {
+    let result = NONE;
+    await updateRecord(this.#store, perUserKey(this.#keyOf, 'revoked', userId), this.#maxRetries, (record, now) => {
+      const current = this.#decode(record, now);
+      const next = change(current);
+      result = next ?? current;
+      return next && this.#encode(next, now);
     });
-    setBounded(this.#cache, userId, { before: Promise.resolve(generation), fetchedAt: Date.now() }, CACHE_USERS);
-    if (keep?.signedIn?.user === userId) keep.signedIn = { user: userId, at: generation };
+    return result;
   }
 
-  #generation(userId: string): Promise<number> {
+  #remember(userId: string, revocations: UserRevocations): void {
+    setBounded(this.#cache, userId, { revocations: Promise.resolve(revocations), fetchedAt: Date.now() }, CACHE_USERS);
+  }
+
+  #revocationsOf(userId: string): Promise<UserRevocations> {
     const cached = this.#cache.get(userId);
-    if (cached && Date.now() - cached.fetchedAt < this.#maxStaleMs) return cached.before;
-    const before = this.#store.get(perUserKey(this.#keyOf, 'revoked', userId)).then((record) => this.#decode(record));
+    if (cached && Date.now() - cached.fetchedAt < this.#maxStaleMs) return cached.revocations;
+    const revocations = this.#store.get(perUserKey(this.#keyOf, 'revoked', userId)).then((record) => this.#decode(record, Date.now()));
     // A failed read is not remembered: the next request asks the store again.
-    before.catch(() => this.#cache.delete(userId));
-    if (this.#maxStaleMs > 0) setBounded(this.#cache, userId, { before, fetchedAt: Date.now() }, CACHE_USERS);
-    return before;
+    revocations.catch(() => this.#cache.delete(userId));
+    if (this.#maxStaleMs > 0) setBounded(this.#cache, userId, { revocations, fetchedAt: Date.now() }, CACHE_USERS);
+    return revocations;
   }
 
-  /** A user's generation; a record that is not one (absent, foreign, corrupt) revokes nothing. */
-  #decode(record: StoreRecord | undefined): number {
-    if (!record) return Number.NEGATIVE_INFINITY;
-    try {
-      const stored = this.#codec.decode(record.data) as { b?: unknown } | null;
-      return typeof stored?.b === 'number' && Number.isFinite(stored.b) ? stored.b : Number.NEGATIVE_INFINITY;
-    } catch {
-      return Number.NEGATIVE_INFINITY;
+  /**
+   * The record to store: sessions ended before the generation are covered by it, and those
+   * whose cookies can no longer open are dropped, so the record holds only what still refuses.
+   */
+  #encode(revocations: UserRevocations, now: number): StoreRecord {
+    const stored: StoredRevocations = {};
+    let expiresAt = now;
+    if (Number.isFinite(revocations.generation)) {
+      stored.b = revocations.generation;
+      expiresAt = revocations.generation + LONGEST_COOKIE_MS;
     }
+    for (const [handle, entry] of revocations.ended) {
+      // A generation after it refuses the same cookies and more.
+      if (entry.until <= now || entry.through < revocations.generation) continue;
+      (stored.s ??= {})[handle] = [entry.through, entry.until];
+      expiresAt = Math.max(expiresAt, entry.until);
+    }
+    return { data: this.#codec.encode(stored), expiresAt };
   }
+
+  /** A user's revocations; a record that is not one (absent, foreign, corrupt), or a part of it, revokes nothing. */
+  #decode(record: StoreRecord | undefined, now: number): UserRevocations {
+    if (!record) return NONE;
+    let stored: unknown;
+    try {
+      stored = this.#codec.decode(record.data);
+    } catch {
+      return NONE;
+    }
+    if (typeof stored !== 'object' || stored === null) return NONE;
+    const { b, s } = stored as { b?: unknown; s?: unknown };
+    const generation = typeof b === 'number' && Number.isFinite(b) ? b : Number.NEGATIVE_INFINITY;
+    const ended = new Map<string, EndedSession>();
+    if (typeof s === 'object' && s !== null && !Array.isArray(s)) {
+      for (const [handle, value] of Object.entries(s)) {
+        if (isStoredEntry(value) && value[1] > now) ended.set(handle, { through: value[0], until: value[1] });
+      }
+    }
+    return revocationsOf(generation, ended);
+  }
+}
+
+function revocationsOf(generation: number, ended: ReadonlyMap<string, EndedSession>): UserRevocations {
+  return { generation, ended, endedById: new Map() };
+}
+
+/** The entry of session `id` among a user's ended sessions, if any. */
+function endedSession(revocations: UserRevocations, id: string): EndedSession | undefined {
+  const memo = revocations.endedById;
+  if (memo.has(id)) return memo.get(id);
+  if (memo.size >= MEMO_IDS) memo.clear();
+  const ended = revocations.ended.get(handleOf(id));
+  memo.set(id, ended);
+  return ended;
+}
+
+function isStoredEntry(value: unknown): value is [number, number] {
+  return Array.isArray(value) && value.length === 2 && Number.isFinite(value[0]) && Number.isFinite(value[1]);
 }

@@ -147,9 +147,9 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       if (session.isNew) void this.#release(lock);
       else this.#stateOf(session).lock = lock;
     }
-    const signedIn = this.#revocations && this.#stateOf(session).signedIn;
-    if (signedIn && (await this.#revocations!.isRevoked(signedIn))) {
-      // Its user logged out everywhere since it signed in: a fresh session, and the cookie goes.
+    const loaded = this.#revocations && this.#stateOf(session);
+    if (loaded?.signedIn && (await this.#revocations!.isRevoked(loaded.signedIn, loaded.id))) {
+      // Its user logged out everywhere since it signed in, or this session was ended: a fresh session, and the cookie goes.
       session = this.#session(kind, freshState(this.options, true), undefined);
     }
     return this.options.migrate && session.isNew ? this.#migrated(session, cookieHeader, this.options.migrate, kind) : session;
@@ -261,7 +261,11 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     // The user a session names, read from its data as loaded (lazy fields are off with either).
     const data = session as unknown as Readonly<Record<string, unknown>>;
     if (this.#users) state.indexed = this.#users.indexedAs(id, parts.x, data);
-    if (this.#revocations) state.signedIn = this.#revocations.signedInFrom(data, parts.a);
+    if (this.#revocations) {
+      const signedIn = this.#revocations.signedInFrom(data, parts.a);
+      state.signedIn = signedIn;
+      state.issuedSignIn = signedIn && { ...signedIn, id };
+    }
     return session;
   }
 
@@ -316,11 +320,15 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     state.touchRequested = false;
     const retiresSome = state.retiredIds.length > 0;
     const cookie = this.#cookieFor(carrier, state, action, empty, retiresSome, bytes, now, expiresAt, context);
-    if (cookie instanceof Promise) {
-      // With Web Crypto the cookie's signature or seal comes with a promise: so does the commit's Set-Cookie.
-      return afterCookie(cookie, (setCookie) => this.#pendingCommit(session, state, carrier, action, bytes, expiresAt, plan, retiresSome, setCookie, keptAsWritten));
-    }
-    return this.#pendingCommit(session, state, carrier, action, bytes, expiresAt, plan, retiresSome, cookie, keptAsWritten);
+    // With Web Crypto the cookie's signature or seal comes with a promise: so does the commit's Set-Cookie.
+    const pending =
+      cookie instanceof Promise
+        ? afterCookie(cookie, (setCookie) => this.#pendingCommit(session, state, carrier, action, bytes, expiresAt, plan, retiresSome, setCookie, keptAsWritten))
+        : this.#pendingCommit(session, state, carrier, action, bytes, expiresAt, plan, retiresSome, cookie, keptAsWritten);
+    const revocations = this.#revocations;
+    const leftBehind = revocations?.leftBehind(state, empty ? undefined : state.signedIn);
+    // A sealed cookie cannot be deleted: the one a logout, destroy() or regenerate() leaves is refused instead.
+    return leftBehind ? thenPersist(() => revocations!.revokeSession(leftBehind, now, expiresAt), pending) : pending;
   }
 
   /** The rest of `commit`, once its Set-Cookie value is known. */
@@ -383,6 +391,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       // Held until the request ends, whatever its id now.
       lock,
       retiredIds: this.#retiring(state),
+      // The sealed cookie the browser holds, refused when the session commits under its new id.
+      issuedSignIn: state.issuedSignIn,
       cookieView: undefined,
     });
   }
@@ -396,6 +406,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     fresh.indexed = state.indexed;
     fresh.lock = state.lock;
     state.lock = undefined;
+    fresh.issuedSignIn = state.issuedSignIn;
+    state.issuedSignIn = undefined;
     return new (sessionClassOf(session))(this, fresh, undefined);
   }
 
@@ -419,6 +431,9 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       retiredIds: state.retiredIds,
       cookieReceived: state.cookieReceived,
       indexed: this.#users?.indexedAs(state.id, payload.x, payload.d) ?? state.indexed,
+      // A sealed session read again is the same cookie: what it signed in as stays, and a logout after still revokes it.
+      signedIn: state.signedIn,
+      issuedSignIn: state.issuedSignIn,
     });
     this.#warnSkipped(assignData(session, payload.d));
   }
@@ -433,22 +448,29 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   }
 
   /**
-   * Ends every session of a user, or all but `except` ("log out other devices"); resolves
-   * how many it ended. A request of a revoked session still in flight does not write it back.
+   * Ends every session of a user, or all but `except` ("log out other devices"): the
+   * request's session, its id, or a handle from `listSessions`. Resolves how many it ended;
+   * with sealed cookie sessions (`revocations`), which have nothing on the server to count,
+   * 0. A request of a revoked session still in flight does not write it back.
    */
   async revokeSessions(userId: string | number, options: RevokeSessionsOptions = {}): Promise<number> {
     if (!this.#carrier) await this.ready;
     const except = options.except;
     if (this.#revocations) {
-      if (typeof except === 'string') throw new SessionConfigError('revokeSessions(): sealed cookie sessions have no handles; pass except: the request\'s session.');
-      const keep = except === undefined ? undefined : (stateIfOwnedBy(except, this) as SessionState | undefined);
+      if (typeof except === 'string') {
+        throw new TypeError(
+          'sessionkit: revokeSessions(): a sealed cookie session is kept by sealing its cookie again, so except must be the session itself ' +
+            '(except: req.session), not its id or a handle.',
+        );
+      }
+      const keep = except === undefined ? undefined : this.#ownStateOf(except);
       await this.#revocations.revokeAll(String(userId), Date.now(), keep);
       // Nothing on the server to count: every session that signed in earlier is refused from now on.
       return 0;
     }
     const users = await this.#usersOrThrow('revokeSessions');
-    const kept = typeof except === 'string' ? except : except === undefined ? undefined : this.#handleOf(except);
-    return users.revoke(String(userId), (handle) => handle !== kept);
+    const kept = except === undefined ? undefined : typeof except === 'string' ? keptByText(except) : keptHandle(this.#ownStateOf(except).id);
+    return users.revoke(String(userId), (handle) => kept?.(handle) !== true);
   }
 
   /** Ends one session of a user, named by the handle `listSessions` gave; false if it was not live. */
@@ -472,9 +494,11 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     return session === undefined ? undefined : stateIfOwnedBy(session, this)?.id;
   }
 
-  #handleOf(session: object): string | undefined {
-    const id = this.#idOf(session);
-    return id === undefined ? undefined : handleOf(id);
+  /** The state of `except`, which must be a session of this engine: anything else would silently keep nothing. */
+  #ownStateOf(except: object): SessionState {
+    const state = stateIfOwnedBy(except, this) as SessionState | undefined;
+    if (!state) throw new TypeError(`sessionkit: revokeSessions(): except is not a session of this engine. ${EXCEPT_TAKES}`);
+    return state;
   }
 
   touch(session: SessionObject): void {
@@ -700,6 +724,40 @@ function afterCookie(cookie: Promise<string>, decide: (setCookie: string) => Pen
       if (pending.needsPersist) await pending.persist();
     },
   };
+}
+
+/** A commit whose `first` work runs before the commit's own (whose Set-Cookie it then carries). */
+function thenPersist(first: () => Promise<void>, pending: PendingCommit): PendingCommit {
+  return {
+    setCookies: pending.setCookies,
+    needsPersist: true,
+    persist: async () => {
+      await first();
+      if (pending.needsPersist) await pending.persist();
+    },
+  };
+}
+
+const EXCEPT_TAKES = 'Pass the request\'s session (except: req.session), its id (req.session.id), or a handle from listSessions().';
+/** Session ids are at least 16 random bytes and handles 22 characters, both base64url: nothing else can name a session. */
+const SESSION_NAME = /^[A-Za-z0-9_-]{22,}$/;
+
+/** What `except` as a session object keeps: the handle of its id. */
+function keptHandle(id: string): (handle: string) => boolean {
+  const kept = handleOf(id);
+  return (handle) => handle === kept;
+}
+
+/**
+ * What `except` as text keeps: a handle from listSessions, or a session id (what
+ * express-session's users write: `except: req.session.id`), recognised through the handle
+ * it hashes to; a handle cannot also be the id of another session (its hash would have to
+ * collide). Text that can be neither (a signed cookie value, a user id) is refused.
+ */
+function keptByText(except: string): (handle: string) => boolean {
+  if (!SESSION_NAME.test(except)) throw new TypeError(`sessionkit: revokeSessions(): except names no session. ${EXCEPT_TAKES}`);
+  const ofId = handleOf(except);
+  return (handle) => handle === except || handle === ofId;
 }
 
 /** Bytes of a string in UTF-8, without encoding it. */

@@ -13,7 +13,10 @@ export type { ListSessionsOptions, RevokeSessionsOptions, UserSession };
 export interface UserSessionControls {
   /** The user's live sessions, most recently active first, each with an opaque handle. */
   listSessions(userId: string | number, options?: ListSessionsOptions): Promise<UserSession[]>;
-  /** Ends all the user's sessions, or all but `except` ("log out other devices"); resolves how many. */
+  /**
+   * Ends all the user's sessions, or all but `except` ("log out other devices"); resolves
+   * how many (0 for sealed cookie sessions: nothing on the server counts them).
+   */
   revokeSessions(userId: string | number, options?: RevokeSessionsOptions): Promise<number>;
   /** Ends the session `handle` names; false when it was not live. */
   revokeSession(userId: string | number, handle: string): Promise<boolean>;

@@ -225,6 +225,13 @@ function resolveRevocations(options: SessionOptions): ResolvedRevocations | unde
   if (typeof revocations !== 'object' || typeof (revocations.store as Partial<Store> | undefined)?.get !== 'function') {
     throw new SessionConfigError('"revocations.store" must be a session store (such as redisStore() or sqliteStore()) to keep revocation times in.');
   }
+  if (!revocations.store.create || !revocations.store.setIf) {
+    // Every revocation, and every logout of a signed-in session, is a compare-and-set of its user's record.
+    throw new SessionConfigError(
+      `"revocations.store" needs insert-if-absent (create) and compare-and-set (setIf); the ${revocations.store.name} store lacks them. ` +
+        'Use a store that has them (every sessionkit store but null and workers-kv; on Workers: d1 or durable-object).',
+    );
+  }
   return { store: revocations.store, maxStaleMs: parseDuration(revocations.maxStale ?? 5, 'revocations.maxStale') };
 }
 

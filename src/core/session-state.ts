@@ -17,6 +17,11 @@ export interface SignedIn {
   readonly at: number;
 }
 
+/** A signed-in sealed cookie a browser holds (with `revocations`): what leaving it (logout, destroy, regenerate) must refuse. */
+export interface IssuedSignIn extends SignedIn {
+  readonly id: string;
+}
+
 /** What a session object shows of its state: all that a composite of sessions has too. */
 export interface SessionFacts {
   /** The id the cookie carries after this request. */
@@ -61,6 +66,8 @@ export interface SessionState extends SessionFacts {
   indexed: IndexedAs | undefined;
   /** A sealed session's user and since when (with `revocations`), sealed into its cookie. */
   signedIn: SignedIn | undefined;
+  /** The signed-in sealed cookie the browser holds (with `revocations`): refused once this session leaves it. */
+  issuedSignIn: IssuedSignIn | undefined;
   /** The per-session lock this request holds (`lock` option), released when the request ends. */
   lock: HeldLock | undefined;
   /** Some fields were loaded still encoded (./lazy-fields.ts): commit writes back those nobody read. */
@@ -89,6 +96,7 @@ export function freshState(options: Pick<ResolvedOptions, 'idLength' | 'permanen
     migratedFrom: undefined,
     indexed: undefined,
     signedIn: undefined,
+    issuedSignIn: undefined,
     lock: undefined,
     lazy: false,
     readWithMemo: false,
@@ -119,6 +127,7 @@ export function loadedState(
     migratedFrom: undefined,
     indexed: undefined,
     signedIn: undefined,
+    issuedSignIn: undefined,
     lock: undefined,
     lazy: false,
     readWithMemo: false,

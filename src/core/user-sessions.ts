@@ -31,7 +31,10 @@ export interface ListSessionsOptions {
 }
 
 export interface RevokeSessionsOptions {
-  /** A session to keep: the request's own session object, or a handle from `listSessions`. */
+  /**
+   * A session to keep: the request's own session object, its id (`req.session.id`), or a
+   * handle from `listSessions`. Sealed cookie sessions take the session object only.
+   */
   except?: object | string;
 }
 

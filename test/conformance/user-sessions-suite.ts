@@ -44,6 +44,11 @@ function app(store: Store, keyPrefix: string) {
     const user = (data(req).auth as { user: string }).user;
     res.json(await sessions.revokeSessions(user, { except: req.session }));
   });
+  // What an express-session user writes: the id rather than the session.
+  application.get('/logout-others-by-id', async (req, res) => {
+    const user = (data(req).auth as { user: string }).user;
+    res.json(await sessions.revokeSessions(user, { except: req.session.id }));
+  });
   // Loads its session, parks until released, then changes it: a request in flight.
   const parked = new Map<string, () => void>();
   application.get('/slow-touch/:gate', (req, res) => {
@@ -120,6 +125,14 @@ export function describeUserSessions(title: string, setup: () => Promise<{ store
       expect(await whoami(tablet)).toBe('nobody');
       expect(await whoami(bob)).toBe(user('dave'));
       expect((await sessions.listSessions(alice)).length).toBe(1);
+    });
+
+    it('"log out other devices" with except: req.session.id keeps the current session too', async () => {
+      const alice = user('ivan');
+      const [phone, laptop] = [await login(alice), await login(alice)];
+      expect(await (await laptop.fetch(`${server.url}/logout-others-by-id`)).json()).toBe(1);
+      expect(await whoami(laptop)).toBe(alice);
+      expect(await whoami(phone)).toBe('nobody');
     });
 
     it('revokes one session by its handle, and a logout leaves the listing', async () => {

@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SessionConfigError, SessionEngine, StoreError } from '../../src/index.js';
 import type { SessionOptions } from '../../src/core/options.js';
-import type { Store } from '../../src/core/store.js';
+import { perUserKey } from '../../src/core/per-user-record.js';
+import type { Store, StoreRecord } from '../../src/core/store.js';
 import { cookieStore } from '../../src/stores/cookie/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';
+import { NullStore } from '../../src/stores/null.js';
 import { SqliteStore } from '../../src/stores/sqlite.js';
 import { requestsOf } from '../helpers/engine-request.js';
 
@@ -89,6 +91,85 @@ describe.each([
     expect(await b.whoami(cookie)).toBeUndefined();
   });
 
+  it('destroy() ends that one sealed cookie: a copy replayed afterwards is a fresh session; the user\'s other sessions stay', async () => {
+    const { request, login, whoami } = server(revocations.store);
+    const copied = await login('ivan');
+    const otherDevice = await login('ivan');
+    const { setCookie } = await request(copied, async (session) => {
+      await session.destroy();
+    });
+    expect(setCookie).toMatch(/Max-Age=0/); // the browser forgets it; a copy is what is left
+    const replayed = await request(copied);
+    expect(replayed.session.user).toBeUndefined();
+    expect(replayed.session.isNew).toBe(true);
+    expect(await whoami(otherDevice)).toBe('ivan');
+    expect(await whoami(await login('ivan'))).toBe('ivan');
+  });
+
+  it('regenerate() ends the cookie of the old id; the session goes on under the new one', async () => {
+    const { request, login, whoami } = server(revocations.store);
+    const copied = await login('judy');
+    const { cookie: renewed } = await request(copied, (session) => {
+      session.regenerate();
+    });
+    expect(renewed).not.toBe(copied);
+    expect(await whoami(renewed)).toBe('judy');
+    expect(await whoami(copied)).toBeUndefined();
+  });
+
+  it('a logout that only removes the user ends the signed-in cookie and keeps the rest of the session', async () => {
+    const { request, login, whoami } = server(revocations.store);
+    const copied = await login('kim');
+    const { cookie: loggedOut } = await request(copied, (session) => {
+      delete session.user;
+      session.cart = ['book'];
+    });
+    expect((await request(loggedOut)).session.cart).toEqual(['book']);
+    expect(await whoami(copied)).toBeUndefined();
+    // The same session signing in again later is a new sign-in, and lives.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 5);
+    const { cookie: again } = await request(loggedOut, (session) => {
+      session.user = 'kim';
+    });
+    expect(await whoami(again)).toBe('kim');
+    expect(await whoami(copied)).toBeUndefined();
+  });
+
+  it('another server refuses an ended session\'s cookie within maxStale, though it checked that cookie before', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-12-01T08:00:00Z'));
+    const a = server(revocations.store);
+    const b = server(revocations.store, { revocations: { store: revocations.store, maxStale: '2s' } });
+    const ended = await a.login('mia');
+    const other = await a.login('mia');
+    await a.request(other, (session) => session.destroy()); // the user now has an ended session
+    expect(await b.whoami(ended)).toBe('mia'); // b reads mia's record and checks this cookie against it
+    vi.advanceTimersByTime(10);
+    await a.request(ended, (session) => session.destroy());
+    expect(await b.whoami(ended)).toBe('mia'); // within the 2 s staleness bound
+    vi.advanceTimersByTime(2_001);
+    expect(await b.whoami(ended)).toBeUndefined();
+  });
+
+  it('an ended session\'s entry lives as long as a cookie of it can open, then leaves the user\'s record', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-12-01T08:00:00Z'));
+    const { request, login, engine } = server(revocations.store, { lifetime: 60 });
+    const key = perUserKey((name) => engine.options.keyPrefix + name, 'revoked', 'liam');
+    const ended = (record: StoreRecord | undefined) => Object.keys((engine.options.codec.decode(record!.data) as { s: object }).s);
+    const first = await login('liam');
+    await request(first, (session) => session.destroy());
+    const record = await revocations.store.get(key);
+    expect(ended(record)).toHaveLength(1);
+    // The cookie's lifetime, and a margin for requests that were in flight.
+    expect(record!.expiresAt).toBeLessThanOrEqual(Date.now() + 60_000 + 15 * 60_000);
+    vi.advanceTimersByTime(60_000 + 15 * 60_000 + 1);
+    const second = await login('liam');
+    await request(second, (session) => session.destroy());
+    expect(ended(await revocations.store.get(key))).toHaveLength(1);
+  });
+
   it('a request in flight that re-seals a revoked session does not bring it back', async () => {
     const { request, login, whoami, engine } = server(revocations.store);
     const cookie = await login('dave');
@@ -111,6 +192,10 @@ describe('revocations: what cannot work fails clearly', () => {
     expect(
       () => new SessionEngine({ store: cookieStore(), secret: SECRET, userField: 'user', revocations: { store: {} as Store } }),
     ).toThrow(SessionConfigError);
+    // A store without compare-and-set would fail every logout: refused at start-up instead.
+    expect(() => new SessionEngine({ store: cookieStore(), secret: SECRET, userField: 'user', revocations: { store: new NullStore() } })).toThrow(
+      /"revocations\.store" needs insert-if-absent \(create\) and compare-and-set \(setIf\); the null store lacks them/,
+    );
     expect(() => new SessionEngine({ store: cookieStore(), secret: SECRET, userField: 'user', revocations: { store, maxStale: 'soon' } })).toThrow(
       /revocations\.maxStale/,
     );
@@ -120,7 +205,11 @@ describe('revocations: what cannot work fails clearly', () => {
     const engine = new SessionEngine({ store: cookieStore(), secret: SECRET, userField: 'user', revocations: { store: new MemoryStore() } });
     await expect(engine.listSessions('u')).rejects.toThrow(/sealed cookie sessions are not on the server; revokeSessions\(\) with revocations/);
     await expect(engine.revokeSession('u', 'handle')).rejects.toThrow(SessionConfigError);
-    await expect(engine.revokeSessions('u', { except: 'handle' })).rejects.toThrow(/no handles/);
+    // Kept by sealing its cookie again: only the session object itself will do.
+    await expect(engine.revokeSessions('u', { except: 'a-handle-from-a-listing-0' })).rejects.toThrow(/except must be the session itself \(except: req\.session\)/);
+    const session = await engine.load(undefined);
+    await expect(engine.revokeSessions('u', { except: session.id })).rejects.toThrow(TypeError);
+    await expect(engine.revokeSessions('u', { except: {} })).rejects.toThrow(/except is not a session of this engine/);
     const without = new SessionEngine({ store: cookieStore(), secret: SECRET, userField: 'user' });
     await expect(without.revokeSessions('u')).rejects.toThrow(/Give the engine revocations: \{ store \}/);
   });

@@ -141,6 +141,30 @@ describe('a user\'s sessions: what the engine keeps in step', () => {
     expect((await engine.load(cookie)).user).toBeUndefined();
   });
 
+  it('except takes the request\'s session, its id (express-session\'s habit) or a handle; anything else is refused, revoking nothing', async () => {
+    const { engine, login, request, whoami } = setup();
+    const current = await login('u');
+    const [phone, tablet] = [await login('u'), await login('u')];
+    const { session } = await request(current);
+    expect(await engine.revokeSessions('u', { except: session.id })).toBe(2);
+    expect(await whoami(current)).toBe('u');
+    expect(await whoami(phone)).toBeUndefined();
+    expect(await whoami(tablet)).toBeUndefined();
+    const laptop = await login('u');
+    const handle = (await engine.listSessions('u', { current: session })).find((listed) => listed.current)!.handle;
+    expect(await engine.revokeSessions('u', { except: handle })).toBe(1);
+    expect(await whoami(current)).toBe('u');
+    expect(await whoami(laptop)).toBeUndefined();
+    // What cannot name a session: a user id, the signed cookie value, an object of another kind.
+    const signedValue = current!.slice(current!.indexOf('=') + 1);
+    for (const except of ['u', signedValue, { id: session.id }, await new SessionEngine({ store: new MemoryStore() }).load(undefined)]) {
+      const refused = engine.revokeSessions('u', { except });
+      await expect(refused).rejects.toThrow(TypeError);
+      await expect(refused).rejects.toThrow(/req\.session.*req\.session\.id.*listSessions\(\)/);
+    }
+    expect(await whoami(current)).toBe('u');
+  });
+
   it('a stored userField value that is not an id is not indexed, with one warning', async () => {
     const warnings: string[] = [];
     const { request } = setup({ userField: 'passport.user', logger: { warn: (m) => warnings.push(m), info: () => {} } });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionkit } from '../../src/adapters/express.js';
 import type { SessionOptions } from '../../src/core/options.js';
 import { cookieStore } from '../../src/stores/cookie/index.js';
+import { MemoryStore } from '../../src/stores/memory.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';
 import { asText } from '../helpers/text.js';
 
@@ -23,6 +24,24 @@ function app(options: SessionOptions) {
   });
   application.get('/get', (req, res) => void res.send(asText(data(req).value ?? 'not set')));
   application.get('/id', (req, res) => void res.send(req.session.id));
+  application.get('/login/:user', (req, res, next) => {
+    req.session.regenerate((error) => {
+      if (error) {
+        next(error);
+        return;
+      }
+      data(req).user = req.params.user;
+      res.send('ok');
+    });
+  });
+  application.get('/whoami', (req, res) => void res.send(asText(data(req).user ?? 'nobody')));
+  application.get('/logout', (req, res, next) => {
+    req.session.destroy((error) => (error ? next(error) : res.send('ok')));
+  });
+  application.get('/rotate', (req, res) => {
+    req.session.regenerate();
+    res.send('ok');
+  });
   application.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     res.status(500).send(error.message);
   });
@@ -104,5 +123,49 @@ describe('sealed cookie store', () => {
 
   it('without any secret it fails at start-up saying what to pass', () => {
     expect(() => sessionkit({ store: cookieStore() })).toThrow(/needs a secret to seal sessions/);
+  });
+});
+
+describe.each([
+  ['with revocations, a copy of a signed-in cookie no longer opens', { revocations: { store: new MemoryStore() } }, 'nobody'],
+  ['without revocations, a copy still opens until it expires (the README says so)', {}, 'alice'],
+])('sealed cookies after logout, over HTTP: %s', (_title, extra, afterLogout) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await app({ store: cookieStore({ secret: SECRET }), userField: 'user', ...extra });
+  });
+  afterAll(() => server.close());
+
+  const login = async (user: string) => {
+    const jar = new CookieJar();
+    expect((await jar.fetch(`${server.url}/login/${user}`)).status).toBe(200);
+    return jar;
+  };
+  /** Who a copied cookie, replayed from elsewhere, is signed in as. */
+  const replay = async (copy: string) => (await fetch(`${server.url}/whoami`, { headers: { cookie: copy } })).text();
+
+  it('destroy()', async () => {
+    const jar = await login('alice');
+    const copy = jar.header()!;
+    expect((await jar.fetch(`${server.url}/logout`)).status).toBe(200);
+    expect(await (await jar.fetch(`${server.url}/whoami`)).text()).toBe('nobody');
+    expect(await replay(copy)).toBe(afterLogout);
+  });
+
+  it('regenerate() keeps the session under a new cookie; the old one is ended with it', async () => {
+    const jar = await login('alice');
+    const copy = jar.header()!;
+    expect((await jar.fetch(`${server.url}/rotate`)).status).toBe(200);
+    expect(jar.header()).not.toBe(copy);
+    expect(await (await jar.fetch(`${server.url}/whoami`)).text()).toBe('alice');
+    expect(await replay(copy)).toBe(afterLogout);
+  });
+
+  it('a login as someone else in the same browser (regenerate with a callback)', async () => {
+    const jar = await login('alice');
+    const copy = jar.header()!;
+    expect((await jar.fetch(`${server.url}/login/bob`)).status).toBe(200);
+    expect(await (await jar.fetch(`${server.url}/whoami`)).text()).toBe('bob');
+    expect(await replay(copy)).toBe(afterLogout);
   });
 });

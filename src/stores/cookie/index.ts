@@ -24,8 +24,9 @@ export interface CookieStoreOptions {
  *
  *     app.use(sessionkit({ store: cookieStore({ secret: process.env.SESSION_SECRET }) }));
  *
- * What it cannot do, by its nature: a cookie the browser still holds stays valid until
- * it expires even after logout or regenerate() (the server keeps no record to delete),
+ * What it cannot do, by its nature: a copy of a cookie stays valid until it expires even
+ * after logout, destroy() or regenerate() (the server keeps no record to delete), unless
+ * the engine has `userField` and `revocations`, which refuse a signed-in cookie left behind;
  * and the session must fit in about 4 KB. Keep large or sensitive data server-side.
  *
  * It is not a {@link Store}: nothing is stored anywhere. It is a carrier source — it tells
