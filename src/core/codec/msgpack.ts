@@ -8,7 +8,7 @@ import { CodecError, EncodedValue, type Codec } from './codec.js';
  * to its record. The exceptions are values no session should hold:
  * - a lone surrogate (a string that is not Unicode) is written as U+FFFD, as TextEncoder
  *   writes it; @msgpack/msgpack wrote strings of up to 50 characters by hand, a lone
- *   surrogate as three bytes that are not UTF-8 (read back as U+FFFD too);
+ *   surrogate as three bytes that are not UTF-8 (read back as U+FFFD characters);
  * - an Invalid Date is refused; @msgpack/msgpack wrote it as the timestamp 0 (1970);
  * - Map and Set values nested more than MAX_NESTED_COLLECTIONS deep, and a BigInt of more
  *   than MAX_BIGINT_DIGITS digits, are refused; @msgpack/msgpack had no such limits.
@@ -23,7 +23,7 @@ import { CodecError, EncodedValue, type Codec } from './codec.js';
  *
  * Extension types owned by sessionkit (0-127 are free for applications; -1 is msgpack's
  * own timestamp, used for Date): Map (1) and Set (2) hold a msgpack array of their entries,
- * BigInt (3) its decimal text (any size, where int64 would overflow).
+ * BigInt (3) its decimal text (where int64 would overflow; up to MAX_BIGINT_DIGITS digits).
  */
 const EXT_MAP = 1;
 const EXT_SET = 2;
@@ -48,6 +48,9 @@ const MAX_BIGINT_DIGITS = 1024;
  * are not charged, as none takes more than about 17 bytes per byte it is encoded in. Real
  * session data stays well within (arrays of pairs about 21, small objects 20, strings 11);
  * millions of empty maps, arrays or binaries (1-2 bytes each, 40-190 bytes of heap) do not.
+ * The encoder does not check it: a record read in a longer form than the encoder's (wide
+ * headers) must still be written back. So data that is mostly thousands of empty
+ * containers, or of one-entry Maps and Sets, is written, and then read as unreadable.
  */
 const HEAP_PER_BYTE = 32;
 const HEAP_ALLOWANCE = 4096;
