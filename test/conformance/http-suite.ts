@@ -72,6 +72,13 @@ function app(store: Store, maxConflictRetries?: number) {
   application.get('/all', (req, res) => {
     res.json(data(req));
   });
+  // A binary field: set, changed in place (`bytes[0]++`), or read; answers its bytes.
+  application.get('/bytes/:action', (req, res) => {
+    const session = data(req);
+    if (req.params.action === 'set') session.bytes = new Uint8Array([1, 2, 3]);
+    else if (req.params.action === 'increment') (session.bytes as Uint8Array)[0]!++;
+    res.send([...(session.bytes as Uint8Array)].join(','));
+  });
   application.get('/destroy', (req, res) => {
     void req.session.destroy();
     res.send('ok');
@@ -150,6 +157,14 @@ export function describeSessionsOverHttp(
       expect(await replay.text()).toBe('not set');
       await jar.fetch(`${server.url}/destroy`);
       expect(await (await jar.fetch(`${server.url}/get/user`)).text()).toBe('not set');
+    });
+
+    it("a binary field changed in place is saved (the decoder's copy, never a view of the store's buffer)", async () => {
+      const jar = new CookieJar();
+      await jar.fetch(`${server.url}/bytes/set`);
+      await jar.fetch(`${server.url}/bytes/increment`);
+      await jar.fetch(`${server.url}/bytes/increment`);
+      expect(await (await jar.fetch(`${server.url}/bytes/get`)).text()).toBe('3,2,3');
     });
 
     if (!compareAndSet) {

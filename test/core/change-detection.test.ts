@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { persistCommit } from '../../src/core/commit.js';
 import { SessionEngine } from '../../src/index.js';
+import type { SessionOptions } from '../../src/core/options.js';
+import { cookieStore } from '../../src/stores/cookie/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';
+import { SqliteStore } from '../../src/stores/sqlite.js';
 
 // What commit must notice in a loaded session, however the change was made (in place,
 // deep inside, by reordering, beside the data), and what it must not take for a change.
@@ -211,5 +214,33 @@ describe.each(modes)('commit of a loaded session, $what: unchanged or not', (mod
     expect(pending.needsPersist).toBe(true);
     await persistCommit(pending);
     expect(engine.loadSync(cookie).cart).toEqual(['apple', 'bread']);
+  });
+});
+
+// A binary is decoded as a copy of its bytes. Where a store hands out a Node Buffer
+// (better-sqlite3; the sealed cookie, opened by node:crypto), a view of it would be changed
+// by `bytes[0]++` too, and the session would compare equal to its "record" and not be saved.
+describe.each([
+  ['memory', () => new MemoryStore()],
+  ['SQLite through better-sqlite3 (a Buffer per record)', () => new SqliteStore({ path: ':memory:', driver: 'better-sqlite3' })],
+  ['sealed cookies (the opened seal is a Buffer)', () => cookieStore({ secret: 'change-detection-secret-0123456789abcdef' })],
+] as [string, () => SessionOptions['store']][])('a binary field changed in place, %s', (_, store) => {
+  it('is written, and read back changed, request after request', async () => {
+    const engine = new SessionEngine<Data>({ store: store(), logger: quiet });
+    const session = await engine.load(undefined);
+    session.bytes = new Uint8Array([1, 2, 3]);
+    let pending = engine.commit(session);
+    await persistCommit(pending);
+    let cookie = cookieOf(pending.setCookies);
+    for (const expected of [2, 3]) {
+      const loaded = await engine.load(cookie);
+      (loaded.bytes as Uint8Array)[0]!++;
+      pending = engine.commit(loaded);
+      // Saved: a store write, or for a sealed cookie the cookie itself.
+      expect(pending.needsPersist || pending.setCookies.length > 0).toBe(true);
+      await persistCommit(pending);
+      if (pending.setCookies.length > 0) cookie = cookieOf(pending.setCookies);
+      expect([...((await engine.load(cookie)).bytes as Uint8Array)]).toEqual([expected, 2, 3]);
+    }
   });
 });

@@ -112,3 +112,41 @@ describe.each(['msgpack', 'json'] as const)('stored data cannot pollute prototyp
     expect((replacement as { id: string }).id).not.toBe(loaded.id);
   });
 });
+
+describe('a record that decodes can be written back (msgpack): anything else is a fresh session with one warning', () => {
+  const text = (value: string) => [0xa0 + value.length, ...Buffer.from(value)];
+  /** `{ p: true, d: { seen: 1, [field]: <value> } }`, with a 5,000-byte `pad` field when `big` (read lazily, ../../src/core/lazy-fields.ts). */
+  const payload = (field: string, value: number[], big: boolean) =>
+    Uint8Array.from([0x82, ...text('p'), 0xc3, ...text('d'), big ? 0x83 : 0x82, ...text('seen'), 0x01, ...text(field), ...value, ...(big ? [...text('pad'), 0xda, 0x13, 0x88, ...new Uint8Array(5000).fill(0x78)] : [])]);
+  const planted: [string, string, number[]][] = [
+    ['nesting deeper than the encoder writes (150 and 300 levels)', 'deep', [...new Array<number>(300).fill(0x91), 0x01]],
+    ['a timestamp outside the range of a Date', 'when', [0xc7, 12, 0xff, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0]],
+  ];
+
+  for (const [what, field, value] of planted) {
+    for (const big of [false, true]) {
+      it(`${what}, in a ${big ? 'big record (fields left encoded)' : 'small record'}`, async () => {
+        const warnings: string[] = [];
+        const store = new MemoryStore();
+        const engine = new SessionEngine<Record<string, unknown>>({ store, logger: { warn: (message: string) => void warnings.push(message), info: () => {} } });
+        const first = await engine.load(undefined);
+        first.seen = 1;
+        const pending = engine.commit(first);
+        await pending.persist();
+        await store.set(`session:${first.id}`, { data: payload(field, big ? value : value.slice(-151), big), expiresAt: Date.now() + 60_000 });
+
+        const loaded = await engine.load(pending.setCookies[0]!.split(';')[0]);
+        // Read as the application would: a lazy field is decoded here.
+        expect(loaded[field]).toBeUndefined();
+        expect(loaded.isNew).toBe(true);
+        expect(loaded.seen).toBeUndefined();
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toMatch(/msgpack serializer cannot read .*starting a fresh session/);
+        loaded.after = 2;
+        const next = engine.commit(loaded);
+        await next.persist();
+        expect((await engine.load(next.setCookies[0]!.split(';')[0])).after).toBe(2);
+      });
+    }
+  }
+});

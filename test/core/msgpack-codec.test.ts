@@ -1,7 +1,8 @@
 import { Decoder, Encoder, ExtensionCodec } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
-import { EncodedValue } from '../../src/core/codec/codec.js';
+import { CodecError, EncodedValue } from '../../src/core/codec/codec.js';
 import { msgpackCodec } from '../../src/core/codec/msgpack.js';
+import { seededRandom } from '../helpers/random.js';
 // @ts-expect-error a plain JavaScript module of the benchmarks, without types
 import { sessionOfSize as untypedSessionOfSize } from '../../bench/session-data.mjs';
 
@@ -199,16 +200,6 @@ describe('msgpack codec: entries left encoded (decodeEntries, EncodedValue)', ()
 });
 
 describe('msgpack codec against the previous one, on random values', () => {
-  // A seeded generator, so that a failure names a value that can be rebuilt.
-  function random(seed: number) {
-    let state = seed >>> 0 || 1;
-    return () => {
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      return (state >>> 0) / 2 ** 32;
-    };
-  }
   const INTEGER_EDGES = [0, 1, 31, 127, 128, 255, 256, 65535, 65536, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1];
 
   function value(next: () => number, depth: number): unknown {
@@ -257,11 +248,173 @@ describe('msgpack codec against the previous one, on random values', () => {
 
   it('2,000 random values: the same bytes as the previous codec, and each decodes what the other wrote', () => {
     for (let seed = 1; seed <= 2000; seed++) {
-      const input = { p: true, d: value(random(seed), 0) };
+      const input = { p: true, d: value(seededRandom(seed), 0) };
       const mine = msgpackCodec.encode(input);
       const theirs = old.encode(input);
       expect(Buffer.from(mine).equals(Buffer.from(theirs)), `seed ${seed}`).toBe(true);
       expect(msgpackCodec.decode(theirs), `seed ${seed}`).toEqual(old.decode(theirs));
     }
+  });
+});
+
+/** The CodecError `action` throws; any other outcome fails the test. */
+function refusal(action: () => unknown): CodecError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof CodecError) return error;
+    throw error;
+  }
+  throw new Error('accepted');
+}
+const accepts = (action: () => unknown) => {
+  try {
+    action();
+    return true;
+  } catch (error) {
+    if (error instanceof CodecError) return false;
+    throw error;
+  }
+};
+
+// msgpack written by hand, for records no encoder writes.
+const text = (value: string) => [0xa0 + value.length, ...Buffer.from(value)]; // up to 31 bytes
+const u32 = (value: number) => [value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff];
+/** A session payload `{ p: true, d: { [field]: <value> } }` around the bytes of one value. */
+const payloadWith = (field: string, value: number[] | Uint8Array) => Uint8Array.from([0x82, ...text('p'), 0xc3, ...text('d'), 0x81, ...text(field), ...value]);
+/** `count` copies of `item` in one array (array 32). */
+function arrayOf(count: number, item: number[]): Uint8Array {
+  const bytes = new Uint8Array(5 + count * item.length);
+  bytes.set([0xdd, ...u32(count)]);
+  for (let i = 0; i < count; i++) bytes.set(item, 5 + i * item.length);
+  return bytes;
+}
+/** `{ p: true, c: <value>, d: {} }`: a value under a payload key that is decoded at once, not lazily. */
+const underPayloadKey = (value: Uint8Array) => Uint8Array.from([0x83, ...text('p'), 0xc3, ...text('c'), ...value, ...text('d'), 0x80]);
+
+describe('msgpack codec: records planted in a store', () => {
+  it('a declared length beyond the bytes left is refused before anything is allocated, in every 8-, 16- and 32-bit form', () => {
+    const headers = [
+      [0xd9, 0xff], [0xda, 0xff, 0xff], [0xdb, 0xff, 0xff, 0xff, 0xff], // str
+      [0xc4, 0xff], [0xc5, 0xff, 0xff], [0xc6, 0xff, 0xff, 0xff, 0xff], // bin
+      [0xc7, 0xff, 0x01], [0xc8, 0xff, 0xff, 0x01], [0xc9, 0xff, 0xff, 0xff, 0xff, 0x01], // ext
+      [0xdc, 0xff, 0xff], [0xdd, 0xff, 0xff, 0xff, 0xff], // array
+      [0xde, 0xff, 0xff], [0xdf, 0xff, 0xff, 0xff, 0xff], // map
+    ];
+    for (const header of headers) {
+      const bytes = Uint8Array.from([...header, 1, 2, 3, 4]);
+      expect(refusal(() => msgpackCodec.decode(bytes)).message, header.join()).toMatch(/Insufficient/);
+      expect(refusal(() => msgpackCodec.decodeEntries!(payloadWith('x', bytes))).message, header.join()).toMatch(/Insufficient/);
+    }
+  });
+
+  it('a record of empty containers, which would take 40-190 bytes of memory per byte, is refused: decode, decodeEntries and the value alone', () => {
+    const hostile: Record<string, number[]> = {
+      'empty maps': [0x80],
+      'empty arrays': [0x90],
+      'empty binaries': [0xc4, 0x00],
+      'empty Maps': [0xd4, 0x01, 0x90],
+      'empty Sets': [0xd4, 0x02, 0x90],
+    };
+    for (const [what, item] of Object.entries(hostile)) {
+      const value = arrayOf(30_000, item);
+      expect(refusal(() => msgpackCodec.decode(underPayloadKey(value))).message, what).toMatch(/Too many containers/);
+      expect(refusal(() => msgpackCodec.decodeEntries!(underPayloadKey(value))).message, what).toMatch(/Too many containers/);
+      expect(refusal(() => msgpackCodec.decode(value)).message, what).toMatch(/Too many containers/);
+    }
+  });
+
+  it('real data as dense as sessions get is read: pairs, one-element arrays, small objects, dates, short strings, a 100 KB session', () => {
+    const dense: Record<string, number[]> = {
+      pairs: [0x92, 0x01, 0x02],
+      'one-element arrays': [0x91, 0x01],
+      'small objects': [0x81, ...text('a'), 0x01],
+      dates: [0xd6, 0xff, 0x00, 0x00, 0x00, 0x01],
+      'short strings': text('ab'),
+    };
+    for (const [what, item] of Object.entries(dense)) {
+      const record = underPayloadKey(arrayOf(30_000, item));
+      expect(accepts(() => msgpackCodec.decode(record)), what).toBe(true);
+      expect(accepts(() => msgpackCodec.decodeEntries!(record)), what).toBe(true);
+    }
+    const session = { p: true, d: sessionOfSize(100) as unknown };
+    expect(msgpackCodec.decode(msgpackCodec.encode(session))).toEqual(session);
+  });
+
+  it('an entry that decodeEntries accepts decodes on its own (a lazy field never fails when first read)', () => {
+    // The whole record is within the bound thanks to a long string; its sparse entry alone is not.
+    const record = Uint8Array.from([0x82, ...text('pad'), 0xdb, ...u32(200_000), ...new Uint8Array(200_000).fill(0x78), ...text('sparse'), ...arrayOf(10_000, [0x90])]);
+    expect(accepts(() => msgpackCodec.decode(record))).toBe(true);
+    const sparse = arrayOf(10_000, [0x90]);
+    expect(accepts(() => msgpackCodec.decode(sparse))).toBe(false);
+    expect(refusal(() => msgpackCodec.decodeEntries!(record)).message).toMatch(/Too many containers for the size of an entry/);
+    // And what it accepts, each entry alone decodes.
+    const fine = msgpackCodec.encode({ a: arrayOf(1000, [0x90]).length, b: sessionOfSize(10) as unknown, c: [[1, 2], [3, 4]] });
+    for (const [, bytes] of msgpackCodec.decodeEntries!(fine)) expect(accepts(() => msgpackCodec.decode(bytes))).toBe(true);
+  });
+
+  it('the decoder refuses exactly the nesting the encoder cannot write, so that a loaded session can be written back', () => {
+    const nestedArrays = (depth: number): unknown => (depth === 0 ? 1 : [nestedArrays(depth - 1)]);
+    for (let depth = 90; depth <= 110; depth++) {
+      const written = accepts(() => msgpackCodec.encode({ p: true, d: { deep: nestedArrays(depth) } }));
+      const read = accepts(() => msgpackCodec.decode(payloadWith('deep', [...new Array<number>(depth).fill(0x91), 0x01])));
+      expect(read, `depth ${depth}`).toBe(written);
+    }
+    expect(accepts(() => msgpackCodec.decode(payloadWith('deep', [...new Array<number>(150).fill(0x91), 0x01])))).toBe(false);
+    // Map and Set entries count their depth from 0 again (as @msgpack/msgpack did), and may be nested 10 deep.
+    const nestedMaps = (count: number): unknown => (count === 0 ? nestedArrays(90) : new Map([['inner', nestedMaps(count - 1)]]));
+    for (const count of [1, 10, 11]) {
+      const value = { p: true, d: { maps: nestedMaps(count) } };
+      const written = accepts(() => msgpackCodec.encode(value));
+      expect(written, `${count} Maps`).toBe(count <= 10);
+      expect(accepts(() => msgpackCodec.decode(old.encode(value))), `${count} Maps`).toBe(written);
+    }
+    const cycle = new Map<string, unknown>();
+    cycle.set('self', cycle);
+    expect(refusal(() => msgpackCodec.encode({ d: cycle })).message).toMatch(/Too deep/);
+  });
+
+  it('a timestamp outside the range of a Date is refused; the edges of the range are read and written back', () => {
+    const timestamp = (sec: number) => [0xc7, 12, 0xff, 0, 0, 0, 0, ...u32(Math.floor(sec / 2 ** 32) >>> 0), ...u32(sec >>> 0)];
+    const maxSeconds = 8.64e12;
+    for (const sec of [maxSeconds + 1, -maxSeconds - 1, 2 ** 45, -(2 ** 50)]) {
+      expect(refusal(() => msgpackCodec.decode(Uint8Array.from(timestamp(sec)))).message, String(sec)).toMatch(/outside the range of a Date/);
+    }
+    for (const ms of [8.64e15, -8.64e15]) {
+      expect(msgpackCodec.decode(msgpackCodec.encode(new Date(ms)))).toEqual(new Date(ms));
+      expect(msgpackCodec.decode(Uint8Array.from(timestamp(ms / 1000)))).toEqual(new Date(ms));
+    }
+  });
+
+  it('an Invalid Date is refused with an error that says so', () => {
+    expect(refusal(() => msgpackCodec.encode({ when: new Date(Number.NaN) })).message).toMatch(/Invalid Date/);
+  });
+
+  it('a BigInt is written and read up to 1024 digits, and read only as the decimal text the encoder writes', () => {
+    const longest = -(10n ** 1024n - 1n);
+    expect(msgpackCodec.decode(msgpackCodec.encode(longest))).toBe(longest);
+    expect(refusal(() => msgpackCodec.encode(10n ** 1024n)).message).toMatch(/1025 digits/);
+    const bigint = (digits: string) => Uint8Array.from([0xc9, ...u32(digits.length), 0x03, ...Buffer.from(digits)]);
+    expect(msgpackCodec.decode(bigint('-007'))).toBe(-7n);
+    for (const digits of ['1'.repeat(1025), '0x1f', ' 12', '1_000', '', '-']) {
+      expect(refusal(() => msgpackCodec.decode(bigint(digits))).message, JSON.stringify(digits)).toMatch(/BigInt/);
+    }
+  });
+
+  it('a binary read from a Node Buffer (better-sqlite3, an opened seal) is a copy: changed in place, the record stays as it was', () => {
+    const record = Buffer.from(msgpackCodec.encode({ bytes: new Uint8Array([1, 2, 3]) }));
+    const before = Buffer.from(record);
+    const decoded = msgpackCodec.decode(record) as { bytes: Uint8Array };
+    decoded.bytes[0] = 9;
+    expect(record.equals(before)).toBe(true);
+    expect(Object.getPrototypeOf(decoded.bytes)).toBe(Uint8Array.prototype);
+  });
+
+  it("the decoder's key cache keeps copies: a store that reuses its buffer cannot rename the keys of later records", () => {
+    // 'ab' and 'bC' share a slot of the cache (the same hash modulo 512).
+    const record = Buffer.from(msgpackCodec.encode({ ab: 1 }));
+    msgpackCodec.decode(record);
+    record.set(Buffer.from('bC'), 2);
+    expect(msgpackCodec.decode(Buffer.from(msgpackCodec.encode({ bC: 2 })))).toEqual({ bC: 2 });
   });
 });

@@ -23,6 +23,12 @@ function app(options: SessionOptions) {
     res.send('ok');
   });
   application.get('/get', (req, res) => void res.send(asText(data(req).value ?? 'not set')));
+  application.get('/bytes/:action', (req, res) => {
+    const session = data(req);
+    if (req.params.action === 'set') session.bytes = new Uint8Array([1, 2, 3]);
+    else if (req.params.action === 'increment') (session.bytes as Uint8Array)[0]!++;
+    res.send([...(session.bytes as Uint8Array)].join(','));
+  });
   application.get('/id', (req, res) => void res.send(req.session.id));
   application.get('/login/:user', (req, res, next) => {
     req.session.regenerate((error) => {
@@ -70,6 +76,14 @@ describe('sealed cookie store', () => {
     expect(untouched.headers.get('set-cookie')).toBeNull();
     const id = await untouched.text();
     expect(await (await jar.fetch(`${server.url}/id`)).text()).toBe(id);
+  });
+
+  it('a binary field changed in place is saved (the opened seal is a Buffer: the decoder copies out of it)', async () => {
+    const jar = new CookieJar();
+    await jar.fetch(`${server.url}/bytes/set`);
+    await jar.fetch(`${server.url}/bytes/increment`);
+    await jar.fetch(`${server.url}/bytes/increment`);
+    expect(await (await jar.fetch(`${server.url}/bytes/get`)).text()).toBe('3,2,3');
   });
 
   it('a tampered, truncated or foreign cookie is a fresh session', async () => {

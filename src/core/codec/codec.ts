@@ -35,6 +35,14 @@ export interface Codec {
 }
 
 /**
+ * What the msgpack codec throws for bytes it cannot read and values it cannot write: the one
+ * error a record planted in a store can cause, which the engine turns into a fresh session.
+ */
+export class CodecError extends Error {
+  override readonly name = 'CodecError';
+}
+
+/**
  * A value already encoded by the codec that is given it: `encode` writes these bytes as
  * they are, in the value's place. Only a codec with `decodeEntries` understands it.
  */

@@ -1,27 +1,67 @@
-import { EncodedValue, type Codec } from './codec.js';
+import { CodecError, EncodedValue, type Codec } from './codec.js';
 
 /**
  * MessagePack written for sessions: a standard msgpack encoder and decoder of plain data,
- * with no dependency. It writes exactly the bytes @msgpack/msgpack 3 (the codec of earlier
- * versions) wrote for the same value, and reads everything that wrote, so stored sessions
- * survive an upgrade and a rollback, and an unchanged session compares equal to its record.
+ * with no dependency. For the data sessions hold, it writes the bytes @msgpack/msgpack 3 (the
+ * codec of earlier versions) wrote for the same value, and reads everything that wrote, so
+ * stored sessions survive an upgrade and a rollback, and an unchanged session compares equal
+ * to its record. The exceptions are values no session should hold:
+ * - a lone surrogate (a string that is not Unicode) is written as U+FFFD, as TextEncoder
+ *   writes it; @msgpack/msgpack wrote strings of up to 50 characters by hand, a lone
+ *   surrogate as three bytes that are not UTF-8 (read back as U+FFFD characters);
+ * - an Invalid Date is refused; @msgpack/msgpack wrote it as the timestamp 0 (1970);
+ * - Map and Set values nested more than MAX_NESTED_COLLECTIONS deep, and a BigInt of more
+ *   than MAX_BIGINT_DIGITS digits, are refused; @msgpack/msgpack had no such limits.
+ * Every error is a CodecError. The decoder refuses whatever the encoder cannot write (data
+ * deeper than MAX_DEPTH, a timestamp outside a Date's range, such a BigInt), so that a session
+ * it loads can always be written back, and refuses a record that would take much more memory
+ * than its size (HEAP_PER_BYTE): a record planted in a store costs a bounded multiple of its
+ * bytes in memory, and time in proportion to them.
  * Why not a library: decoding must never reach a prototype nor build anything but data,
  * and the fast general-purpose ones decode extra types (errors, regular expressions,
  * shared references, record definitions) from a table global to the process.
  *
  * Extension types owned by sessionkit (0-127 are free for applications; -1 is msgpack's
  * own timestamp, used for Date): Map (1) and Set (2) hold a msgpack array of their entries,
- * BigInt (3) its decimal text (any size, where int64 would overflow).
+ * BigInt (3) its decimal text (where int64 would overflow; up to MAX_BIGINT_DIGITS digits).
  */
 const EXT_MAP = 1;
 const EXT_SET = 2;
 const EXT_BIGINT = 3;
 const EXT_TIMESTAMP = -1;
 
-/** As @msgpack/msgpack: deeper data is refused (a cycle ends here too) rather than overflowing the stack. */
-const MAX_ENCODE_DEPTH = 100;
-/** Nested Map/Set extensions restarted @msgpack/msgpack's depth count, so stored records may be deeper than 100. */
-const MAX_DECODE_DEPTH = 1000;
+/**
+ * As @msgpack/msgpack: deeper data is refused (a cycle ends here too) rather than overflowing
+ * the stack, by the encoder and the decoder alike. The entries of a Map or Set count their
+ * depth from 0 again, as @msgpack/msgpack's (which encoded them on their own) did; the
+ * collections themselves may be nested this many deep, which bounds the whole depth.
+ */
+const MAX_DEPTH = 100;
+const MAX_NESTED_COLLECTIONS = 10;
+/** Longer decimal text makes BigInt() and toString() slow (quadratic): a record of them could stall the process. */
+const MAX_BIGINT_DIGITS = 1024;
+
+/**
+ * The decoder's memory bound: the heap a record's value takes is estimated as it is built,
+ * and must stay within HEAP_PER_BYTE bytes per byte of the record plus HEAP_ALLOWANCE. Each
+ * container is charged about what V8 (64-bit) allocates for it, measured on Node 20; scalars
+ * are not charged, as none takes more than about 17 bytes per byte it is encoded in. Real
+ * session data stays well within (arrays of pairs about 21, small objects 20, strings 11);
+ * millions of empty maps, arrays or binaries (1-2 bytes each, 40-190 bytes of heap) do not.
+ * The encoder does not check it: a record read in a longer form than the encoder's (wide
+ * headers) must still be written back. So data that is mostly thousands of empty
+ * containers, or of one-entry Maps and Sets, is written, and then read as unreadable.
+ */
+const HEAP_PER_BYTE = 32;
+const HEAP_ALLOWANCE = 4096;
+const ARRAY_COST = 40;
+const ITEM_COST = 8;
+const OBJECT_COST = 56;
+const ENTRY_COST = 16;
+const BINARY_COST = 184;
+const COLLECTION_COST = 160;
+/** decodeEntries' [key, bytes] pair and the view of the bytes, per entry. */
+const ENTRY_VIEW_COST = 160;
 /** Strings up to this many bytes are converted by hand; longer ones by TextEncoder/TextDecoder, which win there. */
 const SHORT_STRING = 48;
 
@@ -33,6 +73,8 @@ class Writer {
   bytes = new Uint8Array(4096);
   view = new DataView(this.bytes.buffer);
   pos = 0;
+  /** How many Map and Set values the value being written is inside. */
+  collections = 0;
 
   ensure(size: number): void {
     const required = this.pos + size;
@@ -45,11 +87,12 @@ class Writer {
 
   encode(value: unknown): void {
     this.pos = 0;
+    this.collections = 0;
     this.value(value, 0);
   }
 
   value(value: unknown, depth: number): void {
-    if (depth > MAX_ENCODE_DEPTH) throw new Error(`Too deep objects in depth ${depth}`);
+    if (depth > MAX_DEPTH) throw new CodecError(`Too deep objects in depth ${depth}`);
     switch (typeof value) {
       case 'string':
         this.string(value);
@@ -66,7 +109,7 @@ class Writer {
         this.bytes[this.pos++] = 0xc0;
         return;
       case 'bigint':
-        this.extension(EXT_BIGINT, textEncoder.encode(value.toString()));
+        this.bigint(value);
         return;
       case 'object':
         if (value === null) {
@@ -75,7 +118,7 @@ class Writer {
         } else this.object(value, depth);
         return;
       default:
-        throw new Error(`Unrecognized object: ${Object.prototype.toString.call(value)}`);
+        throw new CodecError(`Unrecognized object: ${Object.prototype.toString.call(value)}`);
     }
   }
 
@@ -92,9 +135,9 @@ class Writer {
     } else if (value instanceof Date) {
       this.timestamp(value);
     } else if (value instanceof Map) {
-      this.nested(EXT_MAP, [...value], depth);
+      this.nested(EXT_MAP, [...value]);
     } else if (value instanceof Set) {
-      this.nested(EXT_SET, [...value], depth);
+      this.nested(EXT_SET, [...value]);
     } else if (ArrayBuffer.isView(value)) {
       const length = value.byteLength;
       if (length < 0x100) {
@@ -264,8 +307,12 @@ class Writer {
     this.view.setInt8(this.pos++, type);
   }
 
-  extension(type: number, data: Uint8Array): void {
-    this.extensionHeader(type, data.length);
+  bigint(value: bigint): void {
+    const text = value.toString();
+    const digits = value < 0n ? text.length - 1 : text.length;
+    if (digits > MAX_BIGINT_DIGITS) throw new CodecError(`A BigInt of ${digits} digits cannot be stored (at most ${MAX_BIGINT_DIGITS})`);
+    const data = textEncoder.encode(text);
+    this.extensionHeader(EXT_BIGINT, data.length);
     this.ensure(data.length);
     this.bytes.set(data, this.pos);
     this.pos += data.length;
@@ -276,12 +323,13 @@ class Writer {
    * encoded that array on its own, its depth counted from 0 again; so does this. The array
    * is written past the longest header, then moved back to follow the real one.
    */
-  nested(type: number, entries: unknown[], depth: number): void {
-    if (depth > MAX_ENCODE_DEPTH) throw new Error(`Too deep objects in depth ${depth}`);
+  nested(type: number, entries: unknown[]): void {
+    if (++this.collections > MAX_NESTED_COLLECTIONS) throw new CodecError(`Too deep objects: Map and Set values nested more than ${MAX_NESTED_COLLECTIONS} deep`);
     this.ensure(6);
     const start = this.pos;
     this.pos = start + 6;
     this.value(entries, 0);
+    this.collections--;
     const size = this.pos - start - 6;
     this.pos = start;
     this.extensionHeader(type, size);
@@ -293,6 +341,7 @@ class Writer {
   /** msgpack's timestamp extension, in the shortest of its three forms, as @msgpack/msgpack chose it. */
   timestamp(date: Date): void {
     const ms = date.getTime();
+    if (Number.isNaN(ms)) throw new CodecError('An Invalid Date (its time is NaN) cannot be stored');
     let sec = Math.floor(ms / 1000);
     let nsec = (ms - sec * 1000) * 1e6;
     const carry = Math.floor(nsec / 1e9);
@@ -330,6 +379,10 @@ class Reader {
   view: DataView = new DataView(this.bytes.buffer);
   pos = 0;
   end = 0;
+  /** What the value being built may still take of the heap (HEAP_PER_BYTE). */
+  heapLeft = 0;
+  /** How many Map and Set values the value being read is inside. */
+  collections = 0;
   readonly #keyBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(KEY_CACHE_SIZE);
   readonly #keyStrings: string[] = new Array<string>(KEY_CACHE_SIZE);
 
@@ -338,6 +391,8 @@ class Reader {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.pos = 0;
     this.end = bytes.length;
+    this.heapLeft = HEAP_PER_BYTE * bytes.length + HEAP_ALLOWANCE;
+    this.collections = 0;
   }
 
   /** Drops the reference to the last input, so a record is not kept alive by the codec. */
@@ -347,11 +402,18 @@ class Reader {
   }
 
   need(size: number): void {
-    if (this.pos + size > this.end) throw new RangeError('Insufficient data: the record ends inside a value');
+    if (this.pos + size > this.end) throw new CodecError('Insufficient data: the record ends inside a value');
+  }
+
+  /** Charges the heap a container about to be built takes, before it is allocated. */
+  charge(bytes: number): void {
+    if ((this.heapLeft -= bytes) < 0) {
+      throw new CodecError(`Too many containers for the record's size: it would take more than ${HEAP_PER_BYTE} bytes of memory per byte`);
+    }
   }
 
   value(depth: number): unknown {
-    if (depth > MAX_DECODE_DEPTH) throw new Error(`Too deep data in depth ${depth}`);
+    if (depth > MAX_DEPTH) throw new CodecError(`Too deep data in depth ${depth}`);
     this.need(1);
     const token = this.bytes[this.pos++]!;
     if (token < 0x80) return token;
@@ -374,11 +436,11 @@ class Reader {
       case 0xc6:
         return this.binary(this.u32());
       case 0xc7:
-        return this.extension(this.u8(), depth);
+        return this.extension(this.u8());
       case 0xc8:
-        return this.extension(this.u16(), depth);
+        return this.extension(this.u16());
       case 0xc9:
-        return this.extension(this.u32(), depth);
+        return this.extension(this.u32());
       case 0xca:
         this.need(4);
         return (this.pos += 4), view.getFloat32(this.pos - 4);
@@ -408,15 +470,15 @@ class Reader {
         this.need(8);
         return (this.pos += 8), view.getInt32(this.pos - 8) * 0x100000000 + view.getUint32(this.pos - 4);
       case 0xd4:
-        return this.extension(1, depth);
+        return this.extension(1);
       case 0xd5:
-        return this.extension(2, depth);
+        return this.extension(2);
       case 0xd6:
-        return this.extension(4, depth);
+        return this.extension(4);
       case 0xd7:
-        return this.extension(8, depth);
+        return this.extension(8);
       case 0xd8:
-        return this.extension(16, depth);
+        return this.extension(16);
       case 0xd9:
         return this.string(this.u8());
       case 0xda:
@@ -432,7 +494,7 @@ class Reader {
       case 0xdf:
         return this.map(this.u32(), depth);
       default:
-        throw new Error(`Unrecognized type byte: 0x${token.toString(16)}`);
+        throw new CodecError(`Unrecognized type byte: 0x${token.toString(16)}`);
     }
   }
 
@@ -456,6 +518,7 @@ class Reader {
   array(length: number, depth: number): unknown[] {
     // Every element takes a byte at least: a forged length cannot make a huge allocation.
     this.need(length);
+    this.charge(ARRAY_COST + ITEM_COST * length);
     const array = new Array<unknown>(length);
     for (let i = 0; i < length; i++) array[i] = this.value(depth + 1);
     return array;
@@ -463,6 +526,7 @@ class Reader {
 
   map(length: number, depth: number): Record<string, unknown> {
     this.need(length * 2);
+    this.charge(OBJECT_COST + ENTRY_COST * length);
     const object: Record<string, unknown> = {};
     for (let i = 0; i < length; i++) {
       const key = this.key();
@@ -484,12 +548,12 @@ class Reader {
       this.pos++;
       key = this.cachedKey(token - 0xa0);
     } else {
-      const value = this.value(MAX_DECODE_DEPTH);
+      const value = this.value(MAX_DEPTH);
       if (typeof value === 'string') key = value;
       else if (typeof value === 'number') key = String(value);
-      else throw new Error('The type of key must be string or number but ' + typeof value);
+      else throw new CodecError('The type of key must be string or number but ' + typeof value);
     }
-    if (key === '__proto__') throw new Error('The key __proto__ is not allowed');
+    if (key === '__proto__') throw new CodecError('The key __proto__ is not allowed');
     return key;
   }
 
@@ -515,7 +579,8 @@ class Reader {
       }
     }
     const key = this.string(length);
-    this.#keyBytes[slot] = bytes.slice(start, start + length);
+    // A copy: a view would keep the record alive, and follow the store's changes to its buffer.
+    this.#keyBytes[slot] = copy(bytes, start, start + length);
     this.#keyStrings[slot] = key;
     return key;
   }
@@ -544,15 +609,19 @@ class Reader {
     return textDecoder.decode(bytes.subarray(start, start + length));
   }
 
-  /** A copy, never a view of the record: an in-place change to it must not change the bytes it is compared with. */
+  /**
+   * A copy, never a view of the record: an in-place change to it must not change the bytes it
+   * is compared with. (A store's Node Buffer would make `slice` a view.)
+   */
   binary(length: number): Uint8Array {
     this.need(length);
+    this.charge(BINARY_COST);
     this.pos += length;
-    return this.bytes.slice(this.pos - length, this.pos);
+    return copy(this.bytes, this.pos - length, this.pos);
   }
 
   /** Only the four extensions sessionkit writes; any other type means a record that is not ours. */
-  extension(size: number, depth: number): unknown {
+  extension(size: number): unknown {
     this.need(1 + size);
     const type = this.view.getInt8(this.pos++);
     const start = this.pos;
@@ -563,46 +632,71 @@ class Reader {
         return this.date(start, size);
       case EXT_BIGINT:
         this.pos = end;
-        return BigInt(textDecoder.decode(this.bytes.subarray(start, end)));
+        return this.bigint(start, end);
       case EXT_MAP:
-      case EXT_SET: {
-        const saved = this.end;
-        this.end = end;
-        const entries = this.value(depth + 1);
-        if (this.pos !== end || !Array.isArray(entries)) throw new Error(`Malformed ${type === EXT_MAP ? 'Map' : 'Set'} extension`);
-        this.end = saved;
-        if (type === EXT_SET) return new Set(entries);
-        for (const entry of entries) if (!Array.isArray(entry)) throw new Error('Malformed Map extension');
-        return new Map(entries as [unknown, unknown][]);
-      }
+      case EXT_SET:
+        return this.collection(type, end);
       default:
-        throw new Error(`Unknown extension type ${type}`);
+        throw new CodecError(`Unknown extension type ${type}`);
     }
   }
 
+  /** A Map or Set: one array of its entries, its depth counted from 0 again (see MAX_DEPTH). */
+  collection(type: number, end: number): Map<unknown, unknown> | Set<unknown> {
+    if (++this.collections > MAX_NESTED_COLLECTIONS) throw new CodecError(`Too deep data: Map and Set values nested more than ${MAX_NESTED_COLLECTIONS} deep`);
+    this.charge(COLLECTION_COST);
+    const saved = this.end;
+    this.end = end;
+    const entries = this.value(0);
+    if (this.pos !== end || !Array.isArray(entries)) throw new CodecError(`Malformed ${type === EXT_MAP ? 'Map' : 'Set'} extension`);
+    this.end = saved;
+    this.collections--;
+    if (type === EXT_SET) return new Set(entries);
+    for (const entry of entries) if (!Array.isArray(entry)) throw new CodecError('Malformed Map extension');
+    return new Map(entries as [unknown, unknown][]);
+  }
+
+  /** Decimal text only (what the encoder writes), so that written back it is no longer than it was. */
+  bigint(start: number, end: number): bigint {
+    const bytes = this.bytes;
+    const first = start < end && bytes[start] === 0x2d ? start + 1 : start;
+    if (end - first > MAX_BIGINT_DIGITS) throw new CodecError(`A BigInt of more than ${MAX_BIGINT_DIGITS} digits`);
+    if (first === end) throw new CodecError('A BigInt without digits');
+    for (let i = first; i < end; i++) {
+      const byte = bytes[i]!;
+      if (byte < 0x30 || byte > 0x39) throw new CodecError('A BigInt that is not decimal digits');
+    }
+    return BigInt(textDecoder.decode(bytes.subarray(start, end)));
+  }
+
+  /** A timestamp that a Date can hold (within 8.64e15 ms of 1970), so that it can be written again. */
   date(start: number, size: number): Date {
     const view = this.view;
-    if (size === 4) return new Date(view.getUint32(start) * 1000);
-    if (size === 8) {
+    let date: Date;
+    if (size === 4) {
+      date = new Date(view.getUint32(start) * 1000);
+    } else if (size === 8) {
       const high = view.getUint32(start);
       const sec = (high & 0x3) * 0x100000000 + view.getUint32(start + 4);
-      return new Date(sec * 1000 + (high >>> 2) / 1e6);
-    }
-    if (size === 12) {
+      date = new Date(sec * 1000 + (high >>> 2) / 1e6);
+    } else if (size === 12) {
       const sec = view.getInt32(start + 4) * 0x100000000 + view.getUint32(start + 8);
-      return new Date(sec * 1000 + view.getUint32(start) / 1e6);
+      date = new Date(sec * 1000 + view.getUint32(start) / 1e6);
+    } else {
+      throw new CodecError(`Unrecognized data size for timestamp (expected 4, 8, or 12): ${size}`);
     }
-    throw new RangeError(`Unrecognized data size for timestamp (expected 4, 8, or 12): ${size}`);
+    if (Number.isNaN(date.getTime())) throw new CodecError('A timestamp outside the range of a Date');
+    return date;
   }
 
   /**
    * Steps over one value without building it, checking it as `value()` would (its map keys
    * included: a `__proto__` found only when the field is first read would fail a request
-   * halfway); returns where it started.
+   * halfway) and charging the heap it would take; returns where it started.
    */
   skip(depth: number): number {
     const start = this.pos;
-    if (depth > MAX_DECODE_DEPTH) throw new Error(`Too deep data in depth ${depth}`);
+    if (depth > MAX_DEPTH) throw new CodecError(`Too deep data in depth ${depth}`);
     this.need(1);
     const token = this.bytes[this.pos++]!;
     if (token < 0x80 || token >= 0xe0 || token === 0xc0 || token === 0xc2 || token === 0xc3) return start;
@@ -611,7 +705,7 @@ class Reader {
     else if (token < 0xc0) this.jump(token - 0xa0);
     else if (token === 0xdc || token === 0xdd) this.skipArray(token === 0xdc ? this.u16() : this.u32(), depth);
     else if (token === 0xde || token === 0xdf) this.skipMap(token === 0xde ? this.u16() : this.u32(), depth);
-    else if (token === 0xc1) throw new Error('Unrecognized type byte: 0xc1');
+    else if (token === 0xc1) throw new CodecError('Unrecognized type byte: 0xc1');
     else {
       // Strings, binary and numbers: a length (read or fixed), then the bytes. An
       // extension is decoded, which checks that it is one of ours.
@@ -619,19 +713,23 @@ class Reader {
       if (size === EXT) {
         this.pos--;
         this.value(depth);
-      } else if (size < 0) this.jump(size === -1 ? this.u8() : size === -2 ? this.u16() : this.u32());
-      else this.jump(size);
+      } else if (size < 0) {
+        if (token <= 0xc6) this.charge(BINARY_COST);
+        this.jump(size === -1 ? this.u8() : size === -2 ? this.u16() : this.u32());
+      } else this.jump(size);
     }
     return start;
   }
 
   skipArray(length: number, depth: number): void {
     this.need(length);
+    this.charge(ARRAY_COST + ITEM_COST * length);
     for (let i = 0; i < length; i++) this.skip(depth + 1);
   }
 
   skipMap(length: number, depth: number): void {
     this.need(length * 2);
+    this.charge(OBJECT_COST + ENTRY_COST * length);
     const bytes = this.bytes;
     for (let i = 0; i < length; i++) {
       this.need(1);
@@ -668,6 +766,13 @@ const SIZES = [
 
 const CHAR_CODES = Array.from({ length: SHORT_STRING + 1 }, (_, length) => new Array<number>(length).fill(0));
 
+/** bytes[start, end) in a Uint8Array of its own (`slice` of a Node Buffer is a view). */
+function copy(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  const copied = new Uint8Array(end - start);
+  copied.set(bytes.subarray(start, end));
+  return copied;
+}
+
 const EMPTY = new Uint8Array(0);
 const EMPTY_VIEW = new DataView(EMPTY.buffer);
 
@@ -679,7 +784,7 @@ function decode(bytes: Uint8Array): unknown {
   reader.start(bytes);
   try {
     const value = reader.value(0);
-    if (reader.pos !== reader.end) throw new RangeError(`Extra ${reader.end - reader.pos} of ${reader.end} byte(s) found at buffer[${reader.pos}]`);
+    if (reader.pos !== reader.end) throw new CodecError(`Extra ${reader.end - reader.pos} of ${reader.end} byte(s) found at buffer[${reader.pos}]`);
     return value;
   } finally {
     reader.finish();
@@ -688,21 +793,29 @@ function decode(bytes: Uint8Array): unknown {
 
 /**
  * The entries of an encoded map, each value left as its bytes (a view of `bytes`): a
- * field can be decoded when it is first read, and written back unread as it was.
+ * field can be decoded when it is first read, and written back unread as it was. It refuses
+ * whatever `decode` would refuse, the whole map and each entry alone: an entry decoded when
+ * first read, on its own, is then within the memory bound too, and never fails the request.
  */
 function decodeEntries(bytes: Uint8Array): [string, Uint8Array][] {
   reader.start(bytes);
   try {
     const token = reader.u8();
     const length = token >= 0x80 && token < 0x90 ? token - 0x80 : token === 0xde ? reader.u16() : token === 0xdf ? reader.u32() : -1;
-    if (length < 0) throw new Error('not a map');
+    if (length < 0) throw new CodecError('not a map');
+    reader.need(length * 2);
+    reader.charge(OBJECT_COST + (ENTRY_COST + ENTRY_VIEW_COST) * length);
     const entries: [string, Uint8Array][] = [];
     for (let i = 0; i < length; i++) {
       const key = reader.key();
+      const heapLeft = reader.heapLeft;
       const start = reader.skip(1);
+      if (heapLeft - reader.heapLeft > HEAP_PER_BYTE * (reader.pos - start) + HEAP_ALLOWANCE) {
+        throw new CodecError(`Too many containers for the size of an entry: it would take more than ${HEAP_PER_BYTE} bytes of memory per byte`);
+      }
       entries.push([key, bytes.subarray(start, reader.pos)]);
     }
-    if (reader.pos !== reader.end) throw new RangeError(`Extra ${reader.end - reader.pos} of ${reader.end} byte(s) found at buffer[${reader.pos}]`);
+    if (reader.pos !== reader.end) throw new CodecError(`Extra ${reader.end - reader.pos} of ${reader.end} byte(s) found at buffer[${reader.pos}]`);
     return entries;
   } finally {
     reader.finish();
