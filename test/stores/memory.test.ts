@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
+import { describePlantedRecords } from '../conformance/planted-record-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
 
 describeStore('memory', async () => ({ store: new MemoryStore() }), ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getSync', 'createSync', 'setIfSync']);
@@ -44,3 +45,4 @@ describe('MemoryStore bounds', () => {
 });
 
 describeSessionsOverHttp('memory', async () => ({ store: new MemoryStore() }));
+describePlantedRecords('memory', async () => ({ store: new MemoryStore() }));
