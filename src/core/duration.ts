@@ -12,6 +12,23 @@ const UNIT_MS: Record<string, number> = {
 };
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/y;
 
+/** The shortest lifetime of a session: a cookie's Max-Age counts whole seconds. */
+export const MIN_LIFETIME_MS = 1000;
+/**
+ * The longest: ten years. Browsers keep a cookie 400 days at most anyway; the bound keeps
+ * every expiry a valid Date and a TTL every store can hold (memcached's is a 32-bit Unix time).
+ */
+export const MAX_LIFETIME_MS = 3650 * 86_400_000;
+
+/**
+ * Whether `ms` can be a session's lifetime: the one rule for the configured lifetimes, one
+ * a session sets for itself and one read back from a store (a planted 1e300 would make
+ * every later write of that session fail).
+ */
+export function isLifetimeMs(ms: unknown): ms is number {
+  return typeof ms === 'number' && ms >= MIN_LIFETIME_MS && ms <= MAX_LIFETIME_MS;
+}
+
 /** Converts seconds or a '31d'-style string to milliseconds; throws naming `what` on bad input. */
 export function parseDuration(value: number | string, what: string): number {
   if (typeof value === 'number') {

@@ -225,7 +225,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
 
   #sessionFrom(carrier: Carrier, cookieReceived: boolean, carried: CarriedRecord | undefined, kind: SessionClass): Session<T> {
     const record = carried?.record;
-    const live = record && !isExpired(record) ? record : undefined;
+    const live = record && !isExpired(record) && this.#withinSizeLimit(carrier, record) ? record : undefined;
     const lazyPayload = live && this.#lazilyDecodable(carrier, live);
     let payload = lazyPayload;
     let kept: KeptPayload | undefined;
@@ -345,8 +345,19 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     memo: RecordMemo | undefined,
   ): PendingCommit {
     const inCookie = carrier.store === undefined;
+    if (bytes !== undefined && bytes.length > this.options.maxSessionBytes) {
+      return refused(
+        carrier,
+        `the session is ${bytes.length} bytes serialized, over maxSessionBytes (${this.options.maxSessionBytes}); it was not saved. ` +
+          'Keep less in the session (large data belongs in your database), or raise maxSessionBytes.',
+      );
+    }
     if (setCookie !== undefined && carrier.maxCookieBytes !== undefined && utf8Length(setCookie) > carrier.maxCookieBytes) {
-      return oversized(carrier, bytes!, setCookie);
+      return refused(
+        carrier,
+        `the session is ${bytes!.length} bytes serialized and its Set-Cookie header would be ${utf8Length(setCookie)} bytes, ` +
+          `over the ${carrier.maxCookieBytes}-byte cookie limit. Keep large data in a server-side store.`,
+      );
     }
     const setCookies = setCookie === undefined ? NO_SET_COOKIES : [setCookie];
     let pending: PendingCommit;
@@ -678,8 +689,25 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     if (users) state.indexed = await users.afterWrite(plan, state.indexed);
   }
 
+  /**
+   * Whether a record is small enough to decode (`maxSessionBytes`); one warning when not. A
+   * record nobody could have committed here was planted, and the decoder's time and memory
+   * grow with its size: it is not decoded at all.
+   */
+  #withinSizeLimit(carrier: Carrier, record: StoreRecord): boolean {
+    const size = record.data.length;
+    const limit = this.options.maxSessionBytes;
+    if (size <= limit) return true;
+    this.options.logger.warn(
+      `${carrier.store ? `store "${carrier.name}" returned a session record` : 'a sealed session cookie opened to a session'} of ${size} bytes, ` +
+        `over maxSessionBytes (${limit}); starting a fresh session without decoding it. Raise maxSessionBytes if your sessions are that big.`,
+    );
+    return false;
+  }
+
   /** The payload of a record, or undefined (with one warning) when it cannot be read. */
   #decodeRecord(carrier: Carrier, record: StoreRecord): Payload | undefined {
+    if (!this.#withinSizeLimit(carrier, record)) return undefined;
     try {
       const payload = this.options.codec.decode(record.data) as Payload;
       if (isPayload(payload) && (carrier.store !== undefined || typeof payload.i === 'string')) return payload;
@@ -770,12 +798,11 @@ function utf8Length(text: string): number {
   return bytes;
 }
 
-/** Browsers drop an oversized cookie without a word: refuse it loudly instead. */
-function oversized(carrier: Carrier, bytes: Uint8Array, setCookie: string): PendingCommit {
-  const error = new StoreError(
-    carrier.name,
-    `the session is ${bytes.length} bytes serialized and its Set-Cookie header would be ${utf8Length(setCookie)} bytes, ` +
-      `over the ${carrier.maxCookieBytes}-byte cookie limit. Keep large data in a server-side store.`,
-  );
+/**
+ * A commit that writes nothing and fails with `message`: a session too big to keep (browsers
+ * would drop an oversized cookie without a word) is refused loudly instead.
+ */
+function refused(carrier: Carrier, message: string): PendingCommit {
+  const error = new StoreError(carrier.name, message);
   return { setCookies: [], needsPersist: true, persist: () => Promise.reject(error) };
 }

@@ -1,7 +1,8 @@
 import type { Codec } from './codec/codec.js';
 import { jsonCodec } from './codec/json.js';
+import { cookieAttributeProblem } from './cookie-attributes.js';
 import { msgpackCodec } from './codec/msgpack.js';
-import { parseDuration } from './duration.js';
+import { isLifetimeMs, MAX_LIFETIME_MS, parseDuration } from './duration.js';
 import { describeValue, SessionConfigError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { isSessionMigration, type SessionMigration } from './migration.js';
@@ -87,6 +88,13 @@ export interface SessionOptions extends ExpressSessionOptions {
    * before the request fails. Default 10.
    */
   maxConflictRetries?: number;
+  /**
+   * The most bytes a session may take serialized, both ways: a larger session fails its
+   * commit with an error naming this option (the application's bug, surfaced as a 500), and
+   * a larger record read from the store (one planted by whoever can write it) is not decoded
+   * but read as a fresh session, with one warning. Default 1 MiB (1048576).
+   */
+  maxSessionBytes?: number;
   /** Where warnings go. Default: console, prefixed '[sessionkit]'. */
   logger?: Logger;
   /**
@@ -157,6 +165,7 @@ export interface ResolvedOptions {
   touchAfterMs: number;
   codec: Codec;
   maxConflictRetries: number;
+  maxSessionBytes: number;
   logger: Logger;
   requestContext: boolean;
   migrate: SessionMigration | undefined;
@@ -169,9 +178,11 @@ export interface ResolvedOptions {
 
 const DAY_SECONDS = 86_400;
 const MIN_SECRET_LENGTH = 16;
+/** 1 MiB: far above any session a cookie id should point to, far below what would stall a server to decode. */
+const DEFAULT_MAX_SESSION_BYTES = 1_048_576;
 const KNOWN_OPTIONS = new Set([
   'store', 'type', 'storeOptions', 'permanent', 'secret', 'keyPrefix', 'idLength', 'cookie', 'lifetime', 'absoluteLifetime',
-  'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'logger', 'requestContext', 'migrate',
+  'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'maxSessionBytes', 'logger', 'requestContext', 'migrate',
   'userField', 'listedFields', 'revocations', 'lock',
 ]);
 const KNOWN_COOKIE_OPTIONS = new Set(['name', 'domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned']);
@@ -195,6 +206,7 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
     touchAfterMs: parseDuration(options.touchAfter ?? 60, 'touchAfter'),
     codec: resolveCodec(options.serializer),
     maxConflictRetries: resolveRetries(options.maxConflictRetries),
+    maxSessionBytes: resolveMaxSessionBytes(options.maxSessionBytes),
     logger,
     requestContext: options.requestContext ?? false,
     migrate: resolveMigration(options.migrate, options.cookie?.name ?? 'session'),
@@ -319,7 +331,9 @@ function resolveIdLength(idLength: number | undefined): number {
 
 function resolveLifetime(lifetime: SessionOptions['lifetime'], name = 'lifetime'): number {
   const ms = parseDuration(lifetime ?? 31 * DAY_SECONDS, name);
-  if (ms < 1000) throw new SessionConfigError(`${name} must be at least one second, got ${String(lifetime)}.`);
+  if (!isLifetimeMs(ms)) {
+    throw new SessionConfigError(`${name} must be at least one second and at most ${MAX_LIFETIME_MS / 1000 / DAY_SECONDS} days, got ${String(lifetime)}.`);
+  }
   return ms;
 }
 
@@ -327,6 +341,14 @@ function resolveRetries(retries: number | undefined): number {
   const value = retries ?? 10;
   if (!Number.isInteger(value) || value < 0) {
     throw new SessionConfigError(`maxConflictRetries must be a non-negative integer, got ${String(retries)}.`);
+  }
+  return value;
+}
+
+function resolveMaxSessionBytes(maxSessionBytes: number | undefined): number {
+  const value = maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new SessionConfigError(`maxSessionBytes must be a positive integer number of bytes, got ${describeValue(maxSessionBytes)}.`);
   }
   return value;
 }
@@ -361,6 +383,10 @@ function resolveCookie(cookie: CookieOptions): ResolvedCookieOptions {
   }
   if (!resolved.path.startsWith('/')) {
     throw new SessionConfigError(`cookie.path must start with '/', got "${resolved.path}".`);
+  }
+  const attributeProblem = cookieAttributeProblem(resolved.domain, resolved.path);
+  if (attributeProblem !== undefined) {
+    throw new SessionConfigError(`cookie.domain or cookie.path cannot be sent in a Set-Cookie header (${attributeProblem}). Give a host name and a path without ';' or controls.`);
   }
   if (resolved.sameSite === 'none' && resolved.secure === false) {
     throw new SessionConfigError(

@@ -1,5 +1,7 @@
 import { primitives } from '#crypto';
+import { cookieAttributeProblem } from './cookie-attributes.js';
 import type { CookieSettings } from './cookie-header.js';
+import { isLifetimeMs } from './duration.js';
 
 /**
  * What the engine stores for one session: its fields and its permanent flag; the id when
@@ -35,20 +37,36 @@ export function makePayload(permanent: boolean, data: Record<string, unknown>, p
   return payload;
 }
 
+/**
+ * Whether a decoded record is a payload this engine can use and write back: each part of
+ * its type, `d` a plain map (a binary there would become one session field per byte), the
+ * lifetime and cookie settings within what configuration accepts (anything else would fail
+ * every later write of the session). Records come from the store, which someone else may write.
+ */
 export function isPayload(value: unknown): value is Payload {
-  if (typeof value !== 'object' || value === null) return false;
-  const { p, d, t, l, c, x, a } = value as Partial<Payload>;
+  if (!isPlainMap(value)) return false;
+  const { p, d, i, t, l, c, x, a } = value as Partial<Payload>;
   return (
     typeof p === 'boolean' &&
-    typeof d === 'object' &&
-    d !== null &&
-    !Array.isArray(d) &&
-    (t === undefined || (typeof t === 'number' && Number.isFinite(t))) &&
-    (l === undefined || (typeof l === 'number' && l >= 1000 && Number.isFinite(l))) &&
+    isPlainMap(d) &&
+    (i === undefined || typeof i === 'string') &&
+    (t === undefined || isFiniteNumber(t)) &&
+    (l === undefined || isLifetimeMs(l)) &&
     (c === undefined || isCookieSettings(c)) &&
     (x === undefined || (typeof x === 'number' && !Number.isNaN(x))) &&
-    (a === undefined || (typeof a === 'number' && Number.isFinite(a)))
+    (a === undefined || isFiniteNumber(a))
   );
+}
+
+/** What a decoder makes of a map (msgpack) or an object (JSON): not an array, a binary, a Date or an extension's instance. */
+function isPlainMap(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
 }
 
 const SETTING_TYPES: Record<keyof CookieSettings, (value: unknown) => boolean> = {
@@ -59,12 +77,13 @@ const SETTING_TYPES: Record<keyof CookieSettings, (value: unknown) => boolean> =
   sameSite: (value) => value === false || value === 'lax' || value === 'strict' || value === 'none',
 };
 
-/** Stored cookie settings are data from the store: only known attributes of the right type count. */
+/** Stored cookie settings are data from the store: only known attributes of the right type, that a Set-Cookie can carry, count. */
 function isCookieSettings(value: unknown): value is CookieSettings {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  return Object.entries(value).every(
+  if (!isPlainMap(value)) return false;
+  const typed = Object.entries(value).every(
     ([name, setting]) => Object.hasOwn(SETTING_TYPES, name) && (setting === undefined || SETTING_TYPES[name as keyof CookieSettings](setting)),
   );
+  return typed && cookieAttributeProblem(value.domain as string | undefined, value.path as string | undefined) === undefined;
 }
 
 export function isEmpty(object: object): boolean {

@@ -1,4 +1,6 @@
+import { cookieAttributeProblem } from './cookie-attributes.js';
 import type { CookieSettings } from './cookie-header.js';
+import { MAX_LIFETIME_MS, MIN_LIFETIME_MS } from './duration.js';
 import { SessionConfigError } from './errors.js';
 import type { ResolvedCookieOptions, ResolvedOptions, SameSite } from './options.js';
 import { lifetimeOf, type SessionState } from './session-state.js';
@@ -50,7 +52,8 @@ export class SessionCookie {
       this.#end();
       return;
     }
-    this.#state.lifetimeMs = Math.max(1000, Math.floor(value));
+    // Within the lifetimes a store can hold (./duration.ts); a browser keeps 400 days at most anyway.
+    this.#state.lifetimeMs = Math.min(MAX_LIFETIME_MS, Math.max(MIN_LIFETIME_MS, Math.floor(value)));
     this.#state.permanent = true;
     this.#assigned = { lifetimeMs: this.#state.lifetimeMs, over: this.#state.expiresAt };
   }
@@ -107,6 +110,7 @@ export class SessionCookie {
 
   set path(value: string) {
     if (typeof value !== 'string' || !value.startsWith('/')) throw new SessionConfigError("session.cookie.path must start with '/'.");
+    this.#refuseUnwritable(undefined, value);
     this.#set('path', value);
   }
 
@@ -115,6 +119,7 @@ export class SessionCookie {
   }
 
   set domain(value: string | undefined) {
+    this.#refuseUnwritable(value || undefined, undefined);
     this.#set('domain', value || undefined);
   }
 
@@ -129,6 +134,12 @@ export class SessionCookie {
       path: this.path,
       domain: this.domain,
     };
+  }
+
+  /** Refused when set, not at the commit, where it would fail the response. */
+  #refuseUnwritable(domain: string | undefined, path: string | undefined): void {
+    const problem = cookieAttributeProblem(domain, path);
+    if (problem !== undefined) throw new SessionConfigError(`session.cookie cannot carry that value in a Set-Cookie header (${problem}).`);
   }
 
   #setting<K extends keyof CookieSettings>(name: K): ResolvedCookieOptions[K] {

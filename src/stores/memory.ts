@@ -1,4 +1,5 @@
 import { SessionConfigError } from '../core/errors.js';
+import { StoreError } from '../core/store.js';
 import { isExpired, sweepLimit, type RecordMemo, type Store, type StoreRecord, type SweepOptions } from '../core/store.js';
 
 export interface MemoryStoreOptions {
@@ -8,6 +9,12 @@ export interface MemoryStoreOptions {
    * Default 10,000.
    */
   maxEntries?: number;
+  /**
+   * Most bytes of sessions kept at once (their serialized records and keys, not the heap
+   * around them): a store full by this measure evicts as it does when full of entries, so a
+   * few huge sessions cannot take the process's memory. Default 64 MiB (67108864).
+   */
+  maxBytes?: number;
   /**
    * Keep a session decoded beside its bytes once it was read twice since its last write, or
    * written by an update (kept as written), so that later reads neither decode it nor encode
@@ -21,6 +28,7 @@ export interface MemoryStoreOptions {
 
 /** Entries a full store checks for expired ones before it evicts a live one. */
 const ROOM_SCAN = 64;
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 
 /** A stored record; also the memo its reads offer the engine (see StoreRecord.memo). */
 interface Entry extends RecordMemo {
@@ -38,7 +46,10 @@ interface Entry extends RecordMemo {
 export class MemoryStore implements Store {
   readonly name = 'memory';
   readonly maxEntries: number;
+  readonly maxBytes: number;
   readonly #keepDecoded: boolean;
+  /** Bytes held: the sum of `sizeOf` over the entries. */
+  #bytes = 0;
   // Map iteration order is insertion order; a write re-inserts (unless the entry was placed
   // recently, see #inPlaceWrites), so the first entries are the least recently written, to
   // within a quarter of maxEntries: the eviction order.
@@ -60,6 +71,11 @@ export class MemoryStore implements Store {
       throw new SessionConfigError(`MemoryStore: maxEntries must be a positive integer, got ${String(options.maxEntries)}`);
     }
     this.maxEntries = maxEntries;
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+      throw new SessionConfigError(`MemoryStore: maxBytes must be a positive integer, got ${String(options.maxBytes)}`);
+    }
+    this.maxBytes = maxBytes;
     if (options.keepDecoded !== undefined && typeof options.keepDecoded !== 'boolean') {
       throw new SessionConfigError(`MemoryStore: keepDecoded must be true or false, got ${String(options.keepDecoded)}`);
     }
@@ -70,6 +86,11 @@ export class MemoryStore implements Store {
   /** Number of entries held, expired ones included until they are swept. */
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** Bytes held, as `maxBytes` counts them: records and keys, expired ones included until they are swept. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   async get(key: string): Promise<StoreRecord | undefined> {
@@ -114,7 +135,7 @@ export class MemoryStore implements Store {
   }
 
   async delete(key: string): Promise<void> {
-    this.#entries.delete(key);
+    this.#remove(key);
   }
 
   async deleteExpired(options?: SweepOptions): Promise<number> {
@@ -124,7 +145,7 @@ export class MemoryStore implements Store {
     for (const [key, entry] of this.#entries) {
       if (removed >= limit) break;
       if (isExpired(entry, now)) {
-        this.#entries.delete(key);
+        this.#remove(key, entry);
         removed++;
       }
     }
@@ -142,30 +163,37 @@ export class MemoryStore implements Store {
   #live(key: string): Entry | undefined {
     const entry = this.#entries.get(key);
     if (entry && isExpired(entry)) {
-      this.#entries.delete(key);
+      this.#remove(key, entry);
       return undefined;
     }
     return entry;
   }
 
   #write(key: string, record: StoreRecord): string {
+    const size = sizeOf(key, record.data);
+    if (size > this.maxBytes) {
+      throw new StoreError(this.name, `a record of ${size} bytes cannot fit in maxBytes (${this.maxBytes}); raise maxBytes or keep less in the session.`);
+    }
     const version = this.#nextVersion++;
     // Kept as given, not copied: the engine never changes bytes it handed over (see
     // StoreRecord), and a copy of a record over 64 bytes is an ArrayBuffer allocation of
     // its own, about 0.65 µs on every write.
     const entry = this.#entries.get(key);
-    if (entry !== undefined && version - entry.placed < this.#inPlaceWrites) {
+    if (entry !== undefined && version - entry.placed < this.#inPlaceWrites && this.#bytes - entry.data.length + record.data.length <= this.maxBytes) {
       // Placed recently enough to be far from eviction: updated where it is, which spares
       // the Map a delete and an insert (and a hole) on most writes of an active session.
+      this.#bytes += record.data.length - entry.data.length;
       entry.data = record.data;
       entry.expiresAt = record.expiresAt;
       entry.version = version;
       entry.derived = this.#memoOf(record);
       return String(version);
     }
-    this.#entries.delete(key);
-    if (this.#entries.size >= this.maxEntries) this.#makeRoom();
+    if (entry !== undefined) this.#remove(key, entry);
+    // Each round frees an entry at least, and an empty store has room for any record that passed the check above.
+    while (this.#isFullFor(size)) this.#makeRoom(size);
     this.#entries.set(key, { data: record.data, expiresAt: record.expiresAt, version, placed: version, derived: this.#memoOf(record) });
+    this.#bytes += size;
     return String(version);
   }
 
@@ -174,8 +202,20 @@ export class MemoryStore implements Store {
     return this.#keepDecoded ? record.memo?.derived : undefined;
   }
 
+  /** Removes the entry under `key`, if any, and its bytes from the count. */
+  #remove(key: string, entry = this.#entries.get(key)): void {
+    if (entry === undefined) return;
+    this.#entries.delete(key);
+    this.#bytes -= sizeOf(key, entry.data);
+  }
+
+  /** Whether a new entry of `size` bytes needs room made first: by count or by bytes. */
+  #isFullFor(size: number): boolean {
+    return this.#entries.size >= this.maxEntries || this.#bytes + size > this.maxBytes;
+  }
+
   /**
-   * Frees one slot at least. Entries are in the order they were last written, so the
+   * Frees one entry at least (asked only of a store that holds some). Entries are in the order they were last written, so the
    * expired ones are mostly at the front: the next ROOM_SCAN entries from the eviction
    * cursor are checked and the expired among them go; if that freed nothing, the oldest
    * of them goes. Bounded, so a full store does not scan every entry on each new session.
@@ -186,17 +226,17 @@ export class MemoryStore implements Store {
    * `bench/store-size.mjs`, memory phase). It goes round again when it reaches the end,
    * so eviction follows the write order approximately: within a window of ROOM_SCAN.
    */
-  #makeRoom(): void {
+  #makeRoom(size: number): void {
     const now = Date.now();
     let oldestLive: string | undefined;
     for (let scanned = 0; scanned < ROOM_SCAN; scanned++) {
       const next = this.#nextFromCursor(scanned === 0);
       if (!next) break;
       const [key, entry] = next;
-      if (isExpired(entry, now)) this.#entries.delete(key);
+      if (isExpired(entry, now)) this.#remove(key, entry);
       else oldestLive ??= key;
     }
-    if (this.#entries.size >= this.maxEntries && oldestLive !== undefined) this.#entries.delete(oldestLive);
+    if (this.#isFullFor(size) && oldestLive !== undefined) this.#remove(oldestLive);
   }
 
   /** The next entry in write order from the eviction cursor; at its end, from the front again if `restart`. */
@@ -207,6 +247,11 @@ export class MemoryStore implements Store {
     this.#cursor = undefined;
     return restart ? this.#nextFromCursor(false) : undefined;
   }
+}
+
+/** What an entry counts towards maxBytes: its record and its key (UTF-16 code units, a close enough measure of a key). */
+function sizeOf(key: string, data: Uint8Array): number {
+  return key.length + data.length;
 }
 
 export function memoryStore(options?: MemoryStoreOptions): MemoryStore {

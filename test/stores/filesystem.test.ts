@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileSystemStore } from '../../src/stores/filesystem.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
+import { describePlantedRecords } from '../conformance/planted-record-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
 
 const dirs: string[] = [];
@@ -35,6 +36,7 @@ describeStore('filesystem', fixture, ['create', 'setIf', 'touch', 'deleteExpired
   },
 });
 describeSessionsOverHttp('filesystem', fixture);
+describePlantedRecords('filesystem', fixture);
 
 describe('FileSystemStore', () => {
   const record = (expiresAt = Date.now() + 60_000) => ({ data: new Uint8Array([1, 2, 3]), expiresAt });

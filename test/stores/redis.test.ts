@@ -7,6 +7,7 @@ import { describeStoreLock } from '../conformance/lock-suite.js';
 import { describeLockedSessions } from '../conformance/locked-sessions-suite.js';
 import { describeUserSessions } from '../conformance/user-sessions-suite.js';
 import { describeOutages } from '../conformance/outage-suite.js';
+import { describePlantedRecords } from '../conformance/planted-record-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
 import { CookieJar, listen } from '../helpers/http.js';
 import {
@@ -58,6 +59,8 @@ describeWithServer('redis', { requires: REDIS_REQUIRES, start: () => startRedis(
     };
     describeStore(`redis (${kind})`, fixture, CAPABILITIES, { ...NATIVE, plantForeignValue });
     describeSessionsOverHttp(`redis (${kind})`, fixture);
+    // The engine reads every client's records alike: one client covers planted records.
+    if (kind === 'node-redis') describePlantedRecords(`redis (${kind})`, fixture);
   }
 
   describe('commands per request, from the server\'s own counters', () => {

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openSqlite } from '../../src/stores/sqlite/open.js';
 import { SqliteStore, type SqliteDatabase, type SqliteDriver } from '../../src/stores/sqlite.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
+import { describePlantedRecords } from '../conformance/planted-record-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
 
 /** A statement as every driver runs it, for the tests' own SQL. */
@@ -71,6 +72,7 @@ export function describeSqliteDriver({ driver, open }: DriverUnderTest): void {
     },
   });
   describeSessionsOverHttp(title, fixture);
+  describePlantedRecords(title, fixture);
 
   describe(`SqliteStore on ${driver}`, () => {
     const record = (expiresAt = Date.now() + 60_000) => ({ data: new Uint8Array([1, 2, 3]), expiresAt });
