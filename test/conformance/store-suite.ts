@@ -8,6 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Store, StoreCapability, StoreRecord } from '../../src/core/store.js';
+import { SessionEngine } from '../../src/index.js';
+import { requestsOf } from '../helpers/engine-request.js';
 
 /**
  * Every optional capability of the contract. `satisfies` and the check below make the type
@@ -33,6 +35,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const bytes = (text: string) => new TextEncoder().encode(text);
 const inAMinute = () => Date.now() + 60_000;
 let counter = 0;
+/** What another program might keep under a session's key: Flask-Session's JSON, say. */
+const NOT_A_SESSION = bytes('{"_permanent": true, "user": "flask"}');
+const SUITE_SECRET = 'store-suite-secret-0123456789abcdef';
 /** Keys unique per test so suites can share one server. */
 const freshKey = (label = 'k') => `session:conf-${process.pid}-${Date.now()}-${counter++}-${label}`;
 
@@ -54,6 +59,13 @@ export function describeStore(
      * through the store's default logger, the console: the fixture's store must keep it.
      */
     plantForeignValue?: (key: string, store: Store) => Promise<void>;
+    /**
+     * Writes `record` under `key` with the backend's own client, as another program with
+     * the store's credentials would (raw SQL for the SQL stores). Default: the store's own
+     * `set`, for stores nothing else can write to (memory; a Durable Object, reached only
+     * through its fetch protocol). The suite plants bytes that are not a session with it.
+     */
+    plantRecord?: (key: string, record: StoreRecord, store: Store) => Promise<void>;
   } = {},
 ): void {
   const grace = options.expiryGraceMs ?? 150;
@@ -345,6 +357,23 @@ export function describeStore(
       },
     };
     for (const capability of capabilities) behaviour[capability]();
+
+    it('a record that is not a session (bytes another program wrote): the engine starts a fresh session, with one warning naming the store', async () => {
+      const warnings: string[] = [];
+      const engine = new SessionEngine<Record<string, unknown>>({ store, secret: SUITE_SECRET, logger: { warn: (m) => warnings.push(m), info: () => {} } });
+      const request = requestsOf(engine);
+      const first = await request(undefined, (session) => {
+        session.user = 'alice';
+      });
+      const planted = { data: NOT_A_SESSION, expiresAt: inAMinute() };
+      await (options.plantRecord ?? ((key, value) => store.set(key, value)))(`session:${first.session.id}`, planted, store);
+      const next = await request(first.cookie);
+      expect(next.session.isNew).toBe(true);
+      expect(next.session.id).not.toBe(first.session.id);
+      expect(next.session.user).toBeUndefined();
+      expect(warnings).toEqual([expect.stringContaining(store.name)]);
+      expect(warnings[0]).not.toContain(first.session.id); // no log line holds a session id
+    });
 
     const plantForeignValue = options.plantForeignValue;
     if (plantForeignValue) {
