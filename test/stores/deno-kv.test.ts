@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { webSessions } from '../../src/adapters/web.js';
 import { SessionConfigError } from '../../src/core/errors.js';
-import { StoreError, type Store } from '../../src/core/store.js';
+import { StoreError, type Store, type StoreRecord } from '../../src/core/store.js';
 import { DenoKvStore, type KvDatabase, type KvKey } from '../../src/stores/deno-kv/index.js';
 import { decodeValue, encodeValue, HEADER_BYTES, MAX_SESSION_BYTES, newToken } from '../../src/stores/deno-kv/value.js';
 import { formatVersion } from '../../src/stores/deno-kv/version.js';
@@ -29,17 +29,19 @@ const text = (data: Uint8Array | undefined) => (data ? new TextDecoder().decode(
 const record = (value = 'x', expiresAt = Date.now() + 60_000) => ({ data: bytes(value), expiresAt });
 
 /**
- * Writes under `key` a session of ours that expired a second ago, as KV holds one until its
- * late purge, but written without `expireIn`, so that no purge can take it during the test
- * (when KV purges is its own affair). Resolves the version a read would have given.
+ * Writes `value` under `key` in the store's layout but without `expireIn`, so that no purge
+ * of KV's can take it during the test (when KV purges is its own affair: its expiry is ours
+ * to check). Resolves the version a read would give.
  */
-async function plantExpired(kv: KvDatabase, store: DenoKvStore, key: string): Promise<string> {
+async function writeWithoutExpireIn(kv: KvDatabase, store: DenoKvStore, key: string, value: StoreRecord): Promise<string> {
   const token = newToken();
-  const expiresAt = Date.now() - 1000;
-  const written = await kv.set(store.keyFor(key), encodeValue(record('dead', expiresAt), token));
-  if (!written.ok) throw new Error(`KV refused the planted value under ${key}`);
-  return formatVersion(written.versionstamp, token, expiresAt);
+  const written = await kv.set(store.keyFor(key), encodeValue(value, token));
+  if (!written.ok) throw new Error(`KV refused the value planted under ${key}`);
+  return formatVersion(written.versionstamp, token, value.expiresAt);
 }
+
+/** A session of ours that expired a second ago, as KV holds one until its late purge. */
+const plantExpired = (kv: KvDatabase, store: DenoKvStore, key: string) => writeWithoutExpireIn(kv, store, key, record('dead', Date.now() - 1000));
 
 const dir = mkdtempSync(join(tmpdir(), 'sessionkit-deno-kv-'));
 const open: Database[] = [];
@@ -56,10 +58,12 @@ async function database(path = join(dir, `kv-${files++}.sqlite`)): Promise<{ kv:
 }
 
 const paths = new WeakMap<Store, string>();
+const databases = new WeakMap<Store, Database>();
 async function fixture() {
   const { kv, path } = await database();
   const store = new DenoKvStore({ kv });
   paths.set(store, path);
+  databases.set(store, kv);
   return { store };
 }
 
@@ -67,6 +71,11 @@ describeStore(`deno-kv (${runtime})`, fixture, ['create', 'setIf', 'touch', 'del
   // One KV value holds at most 64 KiB.
   largeValueBytes: MAX_SESSION_BYTES,
   // Another program's value under the key, written through a handle of its own.
+  // The suite's expired records stay until our sweep removes them, whatever KV's purge does.
+  plantRecord: async (key, value, store) => {
+    if (!(store instanceof DenoKvStore)) throw new Error('the deno-kv fixture builds DenoKvStores');
+    await writeWithoutExpireIn(databases.get(store)!, store, key, value);
+  },
   plantForeignValue: async (key, store) => {
     if (!(store instanceof DenoKvStore)) throw new Error('the deno-kv fixture builds DenoKvStores');
     const { kv } = await database(paths.get(store));
