@@ -8,6 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Store, StoreCapability, StoreRecord } from '../../src/core/store.js';
+import { SessionEngine } from '../../src/index.js';
+import { requestsOf } from '../helpers/engine-request.js';
 
 /**
  * Every optional capability of the contract. `satisfies` and the check below make the type
@@ -33,6 +35,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const bytes = (text: string) => new TextEncoder().encode(text);
 const inAMinute = () => Date.now() + 60_000;
 let counter = 0;
+/** What another program might keep under a session's key: Flask-Session's JSON, say. */
+const NOT_A_SESSION = bytes('{"_permanent": true, "user": "flask"}');
+const SUITE_SECRET = 'store-suite-secret-0123456789abcdef';
 /** Keys unique per test so suites can share one server. */
 const freshKey = (label = 'k') => `session:conf-${process.pid}-${Date.now()}-${counter++}-${label}`;
 
@@ -41,7 +46,7 @@ export function describeStore(
   setup: () => Promise<StoreFixture>,
   capabilities: readonly StoreCapability[],
   options: {
-    /** Some servers keep time in whole seconds; their expiry tests wait this long instead. */
+    /** Some servers keep time in whole seconds: the expiry tests wait this much longer past an expiry. */
     expiryGraceMs?: number;
     /** Size of the large-value test; stores with an item limit (DynamoDB: 400 KB) lower it. */
     largeValueBytes?: number;
@@ -54,9 +59,26 @@ export function describeStore(
      * through the store's default logger, the console: the fixture's store must keep it.
      */
     plantForeignValue?: (key: string, store: Store) => Promise<void>;
+    /**
+     * Writes `record` under `key` with the backend's own client, as another program with
+     * the store's credentials would (raw SQL for the SQL stores; for Deno KV, our layout
+     * without the `expireIn` that lets KV purge it whenever it likes). Default: the store's
+     * own `set`, for stores nothing else can write to (memory; a Durable Object, reached
+     * only through its fetch protocol). The suite plants with it bytes that are not a
+     * session, and the expired records its sweep tests look for.
+     */
+    plantRecord?: (key: string, record: StoreRecord, store: Store) => Promise<void>;
   } = {},
 ): void {
-  const grace = options.expiryGraceMs ?? 150;
+  const grace = options.expiryGraceMs ?? 0;
+  /**
+   * How long the suite's short-lived records live: long enough for their write and a read
+   * before they expire on a loaded 2-core machine (miniflare's proxy, a cold emulator), and
+   * at least the store's grace.
+   */
+  const lifetime = Math.max(1000, grace);
+  /** Waits for the expiry itself to pass, plus the store's grace (a clock in whole seconds). */
+  const pastExpiry = (expiresAt: number) => sleep(Math.max(0, expiresAt - Date.now()) + grace + 50);
   const largeValueBytes = options.largeValueBytes ?? 512 * 1024;
 
   describe(`store contract: ${title}`, () => {
@@ -72,11 +94,13 @@ export function describeStore(
 
     const record = (text: string, expiresAt = inAMinute()): StoreRecord => ({ data: bytes(text), expiresAt });
     const text = (r: StoreRecord | undefined) => (r ? new TextDecoder().decode(r.data) : undefined);
-    /** Writes `count` records that expire at once, and waits until they have. */
+    const plantRecord = options.plantRecord ?? ((key: string, value: StoreRecord) => store.set(key, value));
+    /** Writes `count` records that expire soon, and waits until they have. */
     const plantExpired = async (count: number) => {
       const keys = Array.from({ length: count }, (_, i) => freshKey(`dead${i}`));
-      await Promise.all(keys.map((key) => store.set(key, record('d', Date.now() + grace))));
-      await sleep(grace * 2 + 50);
+      const expiresAt = Date.now() + lifetime;
+      await Promise.all(keys.map((key) => plantRecord(key, record('d', expiresAt), store)));
+      await pastExpiry(expiresAt);
       return keys;
     };
 
@@ -131,9 +155,10 @@ export function describeStore(
 
     it('reads an expired record as absent', async () => {
       const key = freshKey();
-      await store.set(key, record('short', Date.now() + grace));
+      const expiresAt = Date.now() + lifetime;
+      await store.set(key, record('short', expiresAt));
       expect(text(await store.get(key))).toBe('short');
-      await sleep(grace * 2 + 50);
+      await pastExpiry(expiresAt);
       expect(await store.get(key)).toBeUndefined();
     });
 
@@ -264,10 +289,11 @@ export function describeStore(
       touch: () => {
         it('touch extends expiry without changing data', async () => {
           const key = freshKey();
-          await store.set(key, record('kept', Date.now() + grace));
+          const expiresAt = Date.now() + lifetime;
+          await store.set(key, record('kept', expiresAt));
           const later = inAMinute();
           await store.touch!(key, later);
-          await sleep(grace * 2 + 50);
+          await pastExpiry(expiresAt);
           const read = await store.get(key);
           expect(text(read)).toBe('kept');
           expect(Math.abs((read?.expiresAt ?? 0) - later)).toBeLessThanOrEqual(1000);
@@ -345,6 +371,22 @@ export function describeStore(
       },
     };
     for (const capability of capabilities) behaviour[capability]();
+
+    it('a record that is not a session (bytes another program wrote): the engine starts a fresh session, with one warning naming the store', async () => {
+      const warnings: string[] = [];
+      const engine = new SessionEngine<Record<string, unknown>>({ store, secret: SUITE_SECRET, logger: { warn: (m) => warnings.push(m), info: () => {} } });
+      const request = requestsOf(engine);
+      const first = await request(undefined, (session) => {
+        session.user = 'alice';
+      });
+      await plantRecord(`session:${first.session.id}`, { data: NOT_A_SESSION, expiresAt: inAMinute() }, store);
+      const next = await request(first.cookie);
+      expect(next.session.isNew).toBe(true);
+      expect(next.session.id).not.toBe(first.session.id);
+      expect(next.session.user).toBeUndefined();
+      expect(warnings).toEqual([expect.stringContaining(store.name)]);
+      expect(warnings[0]).not.toContain(first.session.id); // no log line holds a session id
+    });
 
     const plantForeignValue = options.plantForeignValue;
     if (plantForeignValue) {

@@ -108,7 +108,7 @@ describe('SessionLocks on the memory store', () => {
     expect((error as Error).message).toMatch(/^\[sessionkit:memory\] waited \d+ ms for the lock of this session.*Raise lock\.wait/);
     expect((error as Error).message).not.toContain('lock:s1'); // the key holds the session id
     expect(waited).toBeGreaterThanOrEqual(195);
-    expect(waited).toBeLessThan(400);
+    expect(waited).toBeLessThan(3_000); // its own 200 ms, not the holder's 10 s lease; generous for a loaded machine
     expect(other.queuedKeys).toBe(0);
     await held.release();
   });

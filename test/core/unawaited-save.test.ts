@@ -2,17 +2,34 @@ import { describe, expect, it } from 'vitest';
 import { SessionEngine } from '../../src/index.js';
 import type { StoreRecord } from '../../src/core/store.js';
 import { MemoryStore } from '../../src/stores/memory.js';
+import { CountingStore } from '../helpers/counting-store.js';
 
-/** A real MemoryStore whose writes land only after a pause, as a file or network store's do. */
+const pause = () => new Promise((resolve) => setTimeout(resolve, 50));
+
+/**
+ * A real MemoryStore whose asynchronous writes land only after a pause, as a file or
+ * network store's do (its synchronous ones are as fast as ever: wrap it in a CountingStore
+ * to hide them from the engine).
+ */
 class SlowMemoryStore extends MemoryStore {
   override async delete(key: string): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await pause();
     return super.delete(key);
   }
 
   override async set(key: string, record: StoreRecord): Promise<string> {
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await pause();
     return super.set(key, record);
+  }
+
+  override async create(key: string, record: StoreRecord): Promise<boolean> {
+    await pause();
+    return super.create(key, record);
+  }
+
+  override async setIf(key: string, record: StoreRecord, version: string): Promise<boolean> {
+    await pause();
+    return super.setIf(key, record, version);
   }
 }
 
@@ -38,14 +55,17 @@ describe('a save() or destroy() nobody awaited', () => {
   });
 
   it('save(): the final commit waits for it and writes nothing twice', async () => {
-    const store = new SlowMemoryStore();
+    const store = new CountingStore(new SlowMemoryStore());
     const engine = new SessionEngine<Record<string, unknown>>({ store, logger: quiet });
     const session = await engine.load(undefined);
     session.user = 'bob';
     void session.save();
     const final = engine.commit(session);
     await final.persist();
-    const stored = await store.get(`session:${session.id}`);
+    // The save's insert is the one write: the final commit found the session saved as it is.
+    expect(store.calls).toMatchObject({ create: 1, set: 0, setIf: 0, touch: 0, delete: 0 });
+    expect(store.writes).toBe(1);
+    const stored = await store.inner.get(`session:${session.id}`);
     expect(stored).toBeDefined();
     expect(session.isNew).toBe(false);
   });

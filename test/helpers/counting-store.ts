@@ -3,12 +3,15 @@ import { MemoryStore } from '../../src/stores/memory.js';
 
 /**
  * A real MemoryStore that also counts the calls the engine makes, so tests can assert
- * "one read, no write" without a mock: every call still does its real work.
+ * "one read, no write" without a mock: every call still does its real work. Only the
+ * asynchronous methods are offered, so the engine's every read and write goes through a
+ * counted call (pass a MemoryStore subclass as `inner` to slow them down).
  */
 export class CountingStore implements Store {
   readonly name = 'counting-memory';
-  readonly inner = new MemoryStore();
   readonly calls = { get: 0, set: 0, delete: 0, create: 0, setIf: 0, touch: 0 };
+
+  constructor(readonly inner: MemoryStore = new MemoryStore()) {}
 
   reset(): void {
     for (const key of Object.keys(this.calls) as (keyof CountingStore['calls'])[]) this.calls[key] = 0;

@@ -75,7 +75,8 @@ export abstract class GoogleEmulator extends ManagedServer {
 
   /** One call to the emulator's own HTTP API (reset, health); rejects on a status other than 200. */
   async emulatorRequest(method: string, path: string): Promise<string> {
-    const response = await fetch(`${this.endpoint}${path}`, { method, signal: AbortSignal.timeout(5_000) });
+    // Generous: the first calls after start-up run in a cold JVM, seconds on a loaded 2-core machine.
+    const response = await fetch(`${this.endpoint}${path}`, { method, signal: AbortSignal.timeout(30_000) });
     const text = await response.text();
     if (response.status !== 200) throw new Error(`${this.name}: ${method} ${path} answered ${response.status}: ${text}`);
     return text;

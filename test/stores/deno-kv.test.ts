@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { webSessions } from '../../src/adapters/web.js';
 import { SessionConfigError } from '../../src/core/errors.js';
-import { StoreError, type Store } from '../../src/core/store.js';
+import { StoreError, type Store, type StoreRecord } from '../../src/core/store.js';
 import { DenoKvStore, type KvDatabase, type KvKey } from '../../src/stores/deno-kv/index.js';
-import { decodeValue, HEADER_BYTES, MAX_SESSION_BYTES } from '../../src/stores/deno-kv/value.js';
+import { decodeValue, encodeValue, HEADER_BYTES, MAX_SESSION_BYTES, newToken } from '../../src/stores/deno-kv/value.js';
+import { formatVersion } from '../../src/stores/deno-kv/version.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
 
@@ -26,7 +27,21 @@ const quiet = { warn: () => {} };
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (data: Uint8Array | undefined) => (data ? new TextDecoder().decode(data) : undefined);
 const record = (value = 'x', expiresAt = Date.now() + 60_000) => ({ data: bytes(value), expiresAt });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Writes `value` under `key` in the store's layout but without `expireIn`, so that no purge
+ * of KV's can take it during the test (when KV purges is its own affair: its expiry is ours
+ * to check). Resolves the version a read would give.
+ */
+async function writeWithoutExpireIn(kv: KvDatabase, store: DenoKvStore, key: string, value: StoreRecord): Promise<string> {
+  const token = newToken();
+  const written = await kv.set(store.keyFor(key), encodeValue(value, token));
+  if (!written.ok) throw new Error(`KV refused the value planted under ${key}`);
+  return formatVersion(written.versionstamp, token, value.expiresAt);
+}
+
+/** A session of ours that expired a second ago, as KV holds one until its late purge. */
+const plantExpired = (kv: KvDatabase, store: DenoKvStore, key: string) => writeWithoutExpireIn(kv, store, key, record('dead', Date.now() - 1000));
 
 const dir = mkdtempSync(join(tmpdir(), 'sessionkit-deno-kv-'));
 const open: Database[] = [];
@@ -43,10 +58,12 @@ async function database(path = join(dir, `kv-${files++}.sqlite`)): Promise<{ kv:
 }
 
 const paths = new WeakMap<Store, string>();
+const databases = new WeakMap<Store, Database>();
 async function fixture() {
   const { kv, path } = await database();
   const store = new DenoKvStore({ kv });
   paths.set(store, path);
+  databases.set(store, kv);
   return { store };
 }
 
@@ -54,6 +71,11 @@ describeStore(`deno-kv (${runtime})`, fixture, ['create', 'setIf', 'touch', 'del
   // One KV value holds at most 64 KiB.
   largeValueBytes: MAX_SESSION_BYTES,
   // Another program's value under the key, written through a handle of its own.
+  // The suite's expired records stay until our sweep removes them, whatever KV's purge does.
+  plantRecord: async (key, value, store) => {
+    if (!(store instanceof DenoKvStore)) throw new Error('the deno-kv fixture builds DenoKvStores');
+    await writeWithoutExpireIn(databases.get(store)!, store, key, value);
+  },
   plantForeignValue: async (key, store) => {
     if (!(store instanceof DenoKvStore)) throw new Error('the deno-kv fixture builds DenoKvStores');
     const { kv } = await database(paths.get(store));
@@ -87,9 +109,8 @@ describe(`DenoKvStore (${runtime})`, () => {
 
   it("an expired session that KV has not deleted yet (expireIn runs late) reads as absent, and is not revived by touch or setIf", async () => {
     const { kv, store } = await storeOn();
-    const version = await store.set('k', record('old', Date.now() + 150));
-    await sleep(400);
-    // Still there in KV itself: only our own check makes it absent.
+    const version = await plantExpired(kv, store, 'k');
+    // There in KV itself: only our own check makes it absent.
     expect(decodeValue((await kv.get(store.keyFor('k'))).value)).toBeDefined();
     expect(await store.get('k')).toBeUndefined();
     await store.touch('k', Date.now() + 60_000);
@@ -153,10 +174,9 @@ describe(`DenoKvStore (${runtime})`, () => {
     const neighbour = new DenoKvStore({ kv, prefix: ['theirs'] });
     await kv.set(store.keyFor('foreign'), bytes('not ours'));
     expect(await store.create('foreign', record())).toBe(false);
-    await Promise.all(['a', 'b', 'c', 'd', 'e'].map((key) => store.set(key, record('dead', Date.now() + 100))));
-    await neighbour.set('n', record('theirs', Date.now() + 100));
+    await Promise.all(['a', 'b', 'c', 'd', 'e'].map((key) => plantExpired(kv, store, key)));
+    await plantExpired(kv, neighbour, 'n');
     await store.set('live', record('live'));
-    await sleep(300);
     expect(await store.countExpired()).toBe(5);
     // Pages of two entries: the limit is honoured across pages.
     expect(await store.deleteExpired({ limit: 3 })).toBe(3);

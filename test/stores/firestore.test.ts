@@ -130,9 +130,12 @@ describeWithServer('firestore store on the Firestore emulator', { requires: FIRE
 
     it('an expired document stays invisible while the emulator keeps it (no TTL): get, setIf and touch see none, create replaces it', async () => {
       const store = storeOn();
-      await store.set('k', record('short', Date.now() + 100));
+      // Long enough for the write and the read of its version on a loaded machine; then
+      // the wait is for the expiry itself.
+      const expiresAt = Date.now() + 3000;
+      await store.set('k', record('short', expiresAt));
       const version = (await store.get('k'))!.version!;
-      await sleep(250);
+      await sleep(expiresAt - Date.now() + 50);
       expect((await doc(store, 'k')).exists).toBe(true);
       expect(await store.get('k')).toBeUndefined();
       // The version's updateTime still matches, but the session has expired meanwhile.

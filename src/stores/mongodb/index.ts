@@ -33,6 +33,13 @@
  * Indexes: the TTL index `{ expiresAt: 1 }` with `expireAfterSeconds: 0` is created once,
  * before the first write (`createIndexes: false` leaves that to you). A collection that
  * already has an index on `expiresAt` with other options keeps it, with one warning.
+ *
+ * Verified: NOT against a real MongoDB, which cannot be installed where sessionkit is
+ * tested. Its only stand-in there (CongoDB) refuses string `_id`s, so no session has ever
+ * been stored, read back, expired or raced through this store: only the reads, deletes,
+ * touches and compare-and-sets of absent keys, the TTL index, the errors, the sweep and
+ * the document layout are tested (the README's store table says exactly what). The store
+ * contract and HTTP suites run against a MongoDB named by SESSIONKIT_MONGODB_URI.
  */
 import type { Collection } from 'mongodb';
 import type { Logger } from '../../core/logger.js';

@@ -37,9 +37,9 @@ describeWithServer('sql store on MariaDB', { requires: MARIADB_REQUIRES, start: 
     await server().query('CREATE DATABASE app');
   });
 
-  describeSqlConformance('sql:mysql on a mysql2/promise pool', promisePool);
-  describeSqlConformance('sql:mysql on a mysql2 callback pool', callbackPool);
-  describeSqlConformance('sql:mysql on Kysely (MysqlDialect)', kysely);
+  describeSqlConformance('sql:mysql on a mysql2/promise pool', promisePool, exec);
+  describeSqlConformance('sql:mysql on a mysql2 callback pool', callbackPool, exec);
+  describeSqlConformance('sql:mysql on Kysely (MysqlDialect)', kysely, exec);
 
   describe('on a mysql2/promise pool', () => {
     sqlStoreBehaviour(() => ({ dialect: 'mysql', label: 'mysql2/promise pool', open: promisePool, exec, schema: 'app' }));

@@ -56,8 +56,8 @@ describeWithServer('sql store on PostgreSQL', { requires: POSTGRES_REQUIRES, sta
     await server().query('CREATE SCHEMA app');
   });
 
-  describeSqlConformance('sql:postgres on a pg Pool', pool);
-  describeSqlConformance('sql:postgres on Kysely (PostgresDialect)', kysely);
+  describeSqlConformance('sql:postgres on a pg Pool', pool, exec);
+  describeSqlConformance('sql:postgres on Kysely (PostgresDialect)', kysely, exec);
 
   describe('on a pg Pool', () => {
     sqlStoreBehaviour(() => ({ dialect: 'postgres', label: 'pg Pool', open: pool, exec, schema: 'app' }));

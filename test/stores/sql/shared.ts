@@ -42,8 +42,9 @@ export interface SqlTarget {
 /**
  * describeStore and describeSessionsOverHttp, on one handle each. The four capabilities every
  * dialect has, plus `extra` (getSync, createSync and setIfSync on a synchronous driver: better-sqlite3).
+ * `exec` runs SQL outside the store: the suite's records that are not sessions are planted with it.
  */
-export function describeSqlConformance(title: string, open: () => Promise<Handle>, extra: readonly StoreCapability[] = []) {
+export function describeSqlConformance(title: string, open: () => Promise<Handle>, exec: SqlTarget['exec'], extra: readonly StoreCapability[] = []) {
   const fixture = async () => {
     const handle = await open();
     const store = sqlStore({ client: handle.client, table: 'conformance' });
@@ -55,8 +56,23 @@ export function describeSqlConformance(title: string, open: () => Promise<Handle
       },
     };
   };
-  describeStore(title, fixture, [...CAPABILITIES, ...extra]);
+  describeStore(title, fixture, [...CAPABILITIES, ...extra], {
+    // A row another program wrote with its own connection, as a row the store wrote is laid out.
+    plantRecord: async (key, planted, store) => {
+      if (!/^[\w:.-]+$/.test(key)) throw new Error('a key to plant must need no SQL quoting: letters, digits, _ : . - only');
+      await exec(
+        `DELETE FROM conformance WHERE id = '${key}'; ` +
+          `INSERT INTO conformance (id, data, expires_at, version) VALUES ('${key}', ${blobLiteral(store.name, planted.data)}, ${Math.ceil(planted.expiresAt)}, 1)`,
+      );
+    },
+  });
   describeSessionsOverHttp(title, fixture);
+}
+
+/** `bytes` as a literal of the binary column type of the SQL store named `storeName` (`sql:<dialect>`). */
+function blobLiteral(storeName: string, bytes: Uint8Array): string {
+  const hex = Buffer.from(bytes).toString('hex');
+  return storeName === 'sql:postgres' ? `'\\x${hex}'::bytea` : `X'${hex}'`;
 }
 
 /** The SQL store's own behaviour, for one dialect. Call inside the dialect's describe block. */

@@ -43,8 +43,8 @@ async function exec(sql: string): Promise<string> {
 }
 
 // better-sqlite3 answers synchronously: the store reads without a promise too.
-describeSqlConformance('sql:sqlite on a better-sqlite3 Database', database, ['getSync', 'createSync', 'setIfSync']);
-describeSqlConformance('sql:sqlite on Kysely (SqliteDialect)', kysely);
+describeSqlConformance('sql:sqlite on a better-sqlite3 Database', database, exec, ['getSync', 'createSync', 'setIfSync']);
+describeSqlConformance('sql:sqlite on Kysely (SqliteDialect)', kysely, exec);
 
 describe('sql store on SQLite', () => {
   describe('on a better-sqlite3 Database', () => {
