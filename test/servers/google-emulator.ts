@@ -61,7 +61,8 @@ export abstract class GoogleEmulator extends ManagedServer {
     private readonly launchSpec: EmulatorLaunch,
     options: ManagedServerOptions = {},
   ) {
-    super(name, { stopTimeoutMs: 5_000, ...options });
+    // A JVM starting on a loaded 2-core machine missed the default 20 s (seen at load 20).
+    super(name, { stopTimeoutMs: 5_000, readyTimeoutMs: 60_000, ...options });
   }
 
   /** `127.0.0.1:PORT`, as DATASTORE_EMULATOR_HOST / FIRESTORE_EMULATOR_HOST would say it. */

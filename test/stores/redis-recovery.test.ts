@@ -80,6 +80,8 @@ interface Figures {
   scenario: string;
   requests: number;
   failed: number;
+  /** Of those, the ones sent after the server was down: they should have waited in the client's queue. */
+  failedSentWhileDown: number;
   /** ms from the server answering again until the first request succeeded: the client's reconnect. */
   backMs: number;
   /** ms from the server answering again until the last failed request came back (0: none failed after it). */
@@ -114,6 +116,7 @@ describeWithServer('redis recovery after a restart', { requires: REDIS_REQUIRES,
     try {
       await sleep(300);
       await redis().pause();
+      const downAt = performance.now();
       await sleep(downMs);
       await redis().resume();
       const readyAt = performance.now();
@@ -130,6 +133,7 @@ describeWithServer('redis recovery after a restart', { requires: REDIS_REQUIRES,
         scenario,
         requests: done.length,
         failed: failures.length,
+        failedSentWhileDown: failures.filter((outcome) => outcome.sentAt >= downAt).length,
         backMs: Math.round(firstOk - readyAt),
         recoveredMs: Math.round(lastFailure - readyAt),
         slowestOkMs: Math.round(slowestOkMs),
@@ -155,17 +159,18 @@ describeWithServer('redis recovery after a restart', { requires: REDIS_REQUIRES,
   for (const client of CLIENTS) {
     describe(client.label, () => {
       // Only the requests in flight when the server stops may fail (node-redis rejects them;
-      // ioredis sends them again); the ones sent meanwhile wait in the client's queue.
+      // ioredis sends them again); the ones sent meanwhile wait in the client's queue. How many
+      // were in flight depends on the machine's load, so the check is which failed, not how many.
       it('a restart (stopped and started at once): at most the requests in flight fail, sessions work again within the reconnect backoff', async () => {
         const result = await measure(client, 'restart', 0);
-        expect(result.failed).toBeLessThanOrEqual(2);
+        expect(result.failedSentWhileDown).toBe(0);
         expect(result.recoveredMs).toBe(0);
         expect(result.backMs).toBeLessThan(longestBackoffMs(client) + SLACK_MS);
       }, 30_000);
 
       it('3 s down: at most the requests in flight fail, sessions work within the reconnect backoff', async () => {
         const result = await measure(client, '3 s down', 3000);
-        expect(result.failed).toBeLessThanOrEqual(2);
+        expect(result.failedSentWhileDown).toBe(0);
         expect(result.recoveredMs).toBe(0);
         expect(result.backMs).toBeLessThan(longestBackoffMs(client) + SLACK_MS);
       }, 30_000);
