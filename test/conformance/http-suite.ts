@@ -93,12 +93,6 @@ export interface HttpSuiteOptions {
    * documented last-writer-wins behaviour, and that the store indeed has no setIf.
    */
   compareAndSet?: boolean;
-  /**
-   * The engine's maxConflictRetries, for a store whose compare-and-set is a whole
-   * transaction (Datastore): 50 writers at once need more rounds than the default 10 when
-   * each round is slow, as the README advises for such loads.
-   */
-  maxConflictRetries?: number;
 }
 
 
@@ -124,7 +118,7 @@ export function describeSessionsOverHttp(
       const fixture = await setup();
       cleanup = fixture.cleanup;
       store = fixture.store;
-      server = await listen(app(fixture.store, options.maxConflictRetries));
+      server = await listen(app(fixture.store));
       oneRetry = await listen(app(fixture.store, 1));
     }, 60_000);
     afterAll(async () => {

@@ -19,7 +19,7 @@ describe('WriteQueue', () => {
   it('runs the writes of one key one at a time, in arrival order, and tells the later ones they waited', async () => {
     const queue = new WriteQueue();
     const started: string[] = [];
-    const gates = [gate(), gate(), gate()];
+    const gates = [gate(), gate(), gate()] as const;
     const runs = gates.map((g, index) =>
       queue.run('k', async (queued) => {
         started.push(`${index}:${queued}`);
@@ -72,7 +72,7 @@ describe('WriteQueue', () => {
   it('a failed write rejects its own caller only, and lets every waiter go at once (a store that is down fails each once, not one after another)', async () => {
     const queue = new WriteQueue();
     const head = gate();
-    const waiting = [gate(), gate()];
+    const waiting = [gate(), gate()] as const;
     const started: number[] = [];
     const failed = queue.run('k', () => head.done);
     const runs = waiting.map((g, index) =>
