@@ -6,6 +6,7 @@
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionkit } from '../../src/adapters/express.js';
+import { SessionEngine } from '../../src/core/engine.js';
 import type { Store } from '../../src/core/store.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';
 import { asText } from '../helpers/text.js';
@@ -223,6 +224,26 @@ export function describeSessionsOverHttp(
       for (let client = 0; client < clients; client++) expect(all[`c${client}`], `key c${client}`).toBe(String(rounds));
       expect(all.start).toBe('1');
     }, 60_000);
+
+    it('10 sessions read from one record and written in the same instant all land, with maxConflictRetries: 1', async () => {
+      // Every write but the first loses its compare-and-set here: what matters is that the
+      // merges after it take turns (a network store's write queue) or read and write at
+      // once (memory, SQLite), so that no merge loses again to a writer of this process.
+      const engine = new SessionEngine<Record<string, unknown>>({ store, secret: 'http-suite-secret-0123456789', logger: quiet, maxConflictRetries: 1 });
+      const first = await engine.load(undefined);
+      first.start = 1;
+      const created = engine.commit(first);
+      await created.persist();
+      const cookie = created.setCookies[0]!.split(';')[0]!;
+      const sessions = await Promise.all(Array.from({ length: 10 }, () => engine.load(cookie)));
+      sessions.forEach((session, index) => {
+        session[`k${index}`] = index;
+      });
+      const results = await Promise.allSettled(sessions.map((session) => engine.commit(session).persist()));
+      expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
+      const after = Object.fromEntries(Object.entries(await engine.load(cookie)));
+      expect(after).toEqual({ start: 1, k0: 0, k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, k8: 8, k9: 9 });
+    });
 
     it('a key deleted by one request is not brought back by concurrent writers of other keys', async () => {
       const jar = new CookieJar();
