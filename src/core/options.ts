@@ -82,7 +82,8 @@ export interface SessionOptions {
   serializer?: 'msgpack' | 'json' | Codec;
   /**
    * How many times a write that lost a compare-and-set race is re-merged and retried
-   * before the request fails. Default 10.
+   * before the request fails. Writes of one session from one process take turns, so
+   * only writes from other processes use these up. Default 10.
    */
   maxConflictRetries?: number;
   /** Where warnings go. Default: console, prefixed '[sessionkit]'. */
