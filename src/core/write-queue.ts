@@ -43,19 +43,31 @@ export class WriteQueue {
     return this.#lines.size;
   }
 
-  async #head<T>(key: string, line: Line, write: (queued: boolean) => Promise<T>, queued: boolean): Promise<T> {
+  /** Runs the line's head, then lets the next in line go, or removes the line. Plain promises, no async frame: every write of a network store passes here. */
+  #head<T>(key: string, line: Line, write: (queued: boolean) => Promise<T>, queued: boolean): Promise<T> {
+    let running: Promise<T>;
     try {
-      return await write(queued);
+      running = write(queued);
     } catch (error) {
-      // A store that times out or is down would fail each waiter only after the one
-      // before it: let them all go at once, so none waits longer than its own attempt.
-      for (const release of line.waiting.splice(0)) release();
-      throw error;
-    } finally {
-      const next = line.waiting.shift();
-      if (next) next();
-      else if (this.#lines.get(key) === line) this.#lines.delete(key);
+      // A store method that throws instead of rejecting must not leave the line held.
+      running = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
+    running.then(
+      () => this.#next(key, line),
+      () => {
+        // A store that times out or is down would fail each waiter only after the one
+        // before it: let them all go at once, so none waits longer than its own attempt.
+        for (const release of line.waiting.splice(0)) release();
+        this.#next(key, line);
+      },
+    );
+    return running;
+  }
+
+  #next(key: string, line: Line): void {
+    const next = line.waiting.shift();
+    if (next) next();
+    else if (this.#lines.get(key) === line) this.#lines.delete(key);
   }
 }
 

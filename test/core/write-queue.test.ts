@@ -99,6 +99,16 @@ describe('WriteQueue', () => {
     expect(queue.activeKeys).toBe(0);
   });
 
+  it('a write that throws instead of rejecting rejects, and does not hold its key', async () => {
+    const queue = new WriteQueue();
+    await expect(
+      queue.run('k', () => {
+        throw new Error('thrown at once');
+      }),
+    ).rejects.toThrow('thrown at once');
+    expect(queue.activeKeys).toBe(0);
+  });
+
   it('one queue per store object, shared by all who write to it', () => {
     const store = {};
     expect(writeQueueOf(store)).toBe(writeQueueOf(store));
