@@ -85,7 +85,8 @@ export interface SessionOptions extends ExpressSessionOptions {
   serializer?: 'msgpack' | 'json' | Codec;
   /**
    * How many times a write that lost a compare-and-set race is re-merged and retried
-   * before the request fails. Default 10.
+   * before the request fails. Writes of one session from one process take turns, so
+   * only writes from other processes use these up. Default 10.
    */
   maxConflictRetries?: number;
   /**

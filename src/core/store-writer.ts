@@ -5,6 +5,7 @@ import { equalBytes, makePayload, type Payload } from './payload.js';
 import { assignData, sessionData } from './session.js';
 import type { SessionState } from './session-state.js';
 import { StoreError, type RecordMemo, type Store, type StoreRecord } from './store.js';
+import { writeQueueOf, type WriteQueue } from './write-queue.js';
 
 /** What a commit asks of the store. */
 export type StoreAction = 'create' | 'update' | 'touch' | 'delete';
@@ -15,10 +16,18 @@ export interface Written {
   version: string | undefined;
 }
 
+/** A merge's compare-and-set lost to another write: read and merge again. */
+const LOST = Symbol('lost');
+
 /**
  * The engine's store writes: insert-if-absent for a new id, compare-and-set for a change
  * (with a per-key merge after a lost race), a cheap touch for a refresh, and the deletion
  * of retired ids. Knows nothing of cookies.
+ *
+ * Writes of one key from this process never race each other: on a store reached through
+ * promises they wait in the store's write queue (./write-queue.ts); on a store that reads
+ * and writes synchronously a merge reads and writes with no turn in between. So a merge
+ * retries only when another process wrote the record in the meantime.
  */
 export class StoreWriter {
   readonly #carrier: Carrier;
@@ -28,6 +37,10 @@ export class StoreWriter {
   readonly #decode: (record: StoreRecord) => Payload | undefined;
   /** The store creates and compare-and-sets synchronously: `writeNow` can do those without a promise. */
   readonly writesSync: boolean;
+  /** The store also reads synchronously: a merge's read and write are one step, nothing of this process between them. */
+  readonly #mergesAtOnce: boolean;
+  /** Writes of one key one at a time, for a store whose merge takes turns (undefined where it merges at once). */
+  readonly #queue: WriteQueue | undefined;
 
   constructor(carrier: Carrier, store: Store, codec: Codec, maxConflictRetries: number, decode: (record: StoreRecord) => Payload | undefined) {
     this.#carrier = carrier;
@@ -36,6 +49,13 @@ export class StoreWriter {
     this.#maxConflictRetries = maxConflictRetries;
     this.#decode = decode;
     this.writesSync = typeof store.createSync === 'function' && typeof store.setIfSync === 'function';
+    this.#mergesAtOnce = typeof store.getSync === 'function' && typeof store.setIfSync === 'function';
+    this.#queue = this.#mergesAtOnce ? undefined : writeQueueOf(store);
+  }
+
+  /** Runs `write` in its key's turn (see the class comment); `queued`: a write of the key from this process came first. */
+  #inTurn<R>(key: string, write: (queued: boolean) => Promise<R>): Promise<R> {
+    return this.#queue ? this.#queue.run(key, write) : write(false);
   }
 
   /** Deletes the records of retired ids; on failure they stay retired, for the next commit to try again. */
@@ -43,7 +63,12 @@ export class StoreWriter {
     if (state.retiredIds.length === 0) return;
     const retired = state.retiredIds.splice(0);
     try {
-      await Promise.all(retired.map((id) => this.#store.delete(this.#carrier.key(id))));
+      await Promise.all(
+        retired.map((id) => {
+          const key = this.#carrier.key(id);
+          return this.#inTurn(key, () => this.#store.delete(key));
+        }),
+      );
     } catch (error) {
       state.retiredIds.unshift(...retired);
       throw error;
@@ -51,8 +76,20 @@ export class StoreWriter {
   }
 
   /** Performs a commit's action; undefined when the record was gone and is not brought back. */
-  async write(session: object, state: SessionState, action: StoreAction, bytes: Uint8Array | undefined, expiresAt: number): Promise<Written | undefined> {
+  write(session: object, state: SessionState, action: StoreAction, bytes: Uint8Array | undefined, expiresAt: number): Promise<Written | undefined> {
     const key = this.#carrier.sessionKey(state.id);
+    return this.#inTurn(key, (queued) => this.#perform(session, key, state, action, bytes, expiresAt, queued));
+  }
+
+  async #perform(
+    session: object,
+    key: string,
+    state: SessionState,
+    action: StoreAction,
+    bytes: Uint8Array | undefined,
+    expiresAt: number,
+    queued: boolean,
+  ): Promise<Written | undefined> {
     switch (action) {
       case 'delete':
         await this.#store.delete(key);
@@ -64,7 +101,7 @@ export class StoreWriter {
         await this.#create(key, { data: bytes!, expiresAt });
         return { bytes, version: undefined };
       case 'update':
-        return this.#update(session, key, state, bytes!, expiresAt);
+        return this.#update(session, key, state, bytes!, expiresAt, queued);
     }
   }
 
@@ -105,13 +142,14 @@ export class StoreWriter {
     else await store.set(key, { data: bytes, expiresAt });
   }
 
-  async #update(session: object, key: string, state: SessionState, bytes: Uint8Array, expiresAt: number): Promise<Written | undefined> {
+  async #update(session: object, key: string, state: SessionState, bytes: Uint8Array, expiresAt: number, queued: boolean): Promise<Written | undefined> {
     const store = this.#store;
     if (!store.setIf) return { bytes, version: await store.set(key, { data: bytes, expiresAt }) };
     // No version: this request wrote the record already (create and compare-and-set report
     // none). Going through the merge reads the version first, so that a record destroyed or
-    // revoked since that write is not brought back by a blind set.
-    if (state.version === undefined) return this.#mergeAfterConflict(session, key, state, bytes, expiresAt);
+    // revoked since that write is not brought back by a blind set. Queued: a write of this
+    // process landed since this request read the record, so its version would only lose.
+    if (state.version === undefined || queued) return this.#mergeAfterConflict(session, key, state, bytes, expiresAt);
     if (await store.setIf(key, { data: bytes, expiresAt }, state.version)) return { bytes, version: undefined };
     return this.#mergeAfterConflict(session, key, state, bytes, expiresAt);
   }
@@ -138,35 +176,53 @@ export class StoreWriter {
     const lifetimeChanged = original.l !== state.lifetimeMs;
     const cookieChanged = JSON.stringify(original.c) !== JSON.stringify(state.cookieSettings);
 
+    const mergedOnto = (latest: Payload): Uint8Array => {
+      const merged: Record<string, unknown> = {};
+      assignData(merged, latest.d);
+      for (const field of changed) assignData(merged, { [field]: current[field] });
+      for (const field of removed) delete merged[field];
+      const payload = makePayload(permanentChanged ? state.permanent : latest.p, merged, {
+        t: latest.t ?? state.createdAt,
+        l: lifetimeChanged ? state.lifetimeMs : latest.l,
+        c: cookieChanged ? state.cookieSettings : latest.c,
+        x: later(indexedUntil, latest.x),
+      });
+      return encode(payload);
+    };
+
     let roundTripMs = 1;
     for (let attempt = 0; attempt < this.#maxConflictRetries; attempt++) {
       // Random pauses that grow with each attempt and with the store's own latency spread
       // out requests that keep colliding (exponential backoff with full jitter).
       if (attempt > 0) await delay(Math.random() * Math.min(1000, roundTripMs * 2 ** attempt));
       const started = Date.now();
-      const latest = await store.get(key);
-      const latestPayload = latest && this.#decode(latest);
-      // Gone: destroyed or regenerated by another request, and never brought back.
-      if (!latest || !latestPayload) return undefined;
-      const merged: Record<string, unknown> = {};
-      assignData(merged, latestPayload.d);
-      for (const field of changed) assignData(merged, { [field]: current[field] });
-      for (const field of removed) delete merged[field];
-      const payload = makePayload(permanentChanged ? state.permanent : latestPayload.p, merged, {
-        t: latestPayload.t ?? state.createdAt,
-        l: lifetimeChanged ? state.lifetimeMs : latestPayload.l,
-        c: cookieChanged ? state.cookieSettings : latestPayload.c,
-        x: later(indexedUntil, latestPayload.x),
-      });
-      const bytes = encode(payload);
-      if (await store.setIf!(key, { data: bytes, expiresAt }, latest.version!)) return { bytes, version: undefined };
+      const outcome = await this.#mergeOnce(key, mergedOnto, expiresAt);
+      if (outcome !== LOST) return outcome;
       roundTripMs = Math.max(1, Date.now() - started);
     }
     throw new StoreError(
       store.name,
-      `the session changed under ${this.#maxConflictRetries} consecutive concurrent writes and could not be saved. ` +
-        'Raise maxConflictRetries if many requests of one session write at once.',
+      `the session changed under ${this.#maxConflictRetries} consecutive writes from other processes and could not be saved ` +
+        "(this process's own writes of a session take turns). Raise maxConflictRetries if many processes write one session at once.",
     );
+  }
+
+  /**
+   * Reads the record, merges onto it and compare-and-sets it: what was written, undefined
+   * when the record is gone (destroyed or regenerated elsewhere, and never brought back),
+   * LOST when another write came between. On a store that reads and writes synchronously
+   * nothing waits in between, so nothing of this process can come between.
+   */
+  async #mergeOnce(key: string, mergedOnto: (latest: Payload) => Uint8Array, expiresAt: number): Promise<Written | undefined | typeof LOST> {
+    const store = this.#store;
+    const atOnce = this.#mergesAtOnce;
+    const latest = atOnce ? store.getSync!(key) : await store.get(key);
+    const latestPayload = latest && this.#decode(latest);
+    if (!latest || !latestPayload) return undefined;
+    const bytes = mergedOnto(latestPayload);
+    const record = { data: bytes, expiresAt };
+    const won = atOnce ? store.setIfSync!(key, record, latest.version!) : await store.setIf!(key, record, latest.version!);
+    return won ? { bytes, version: undefined } : LOST;
   }
 }
 

@@ -81,7 +81,7 @@ for (const emulator of DATASTORE_EMULATORS) {
     });
     // Each compare-and-set is a transaction of three round trips: on a loaded machine the
     // 50 writers need more merge rounds than the default 10.
-    describeSessionsOverHttp(`datastore (${emulator.flavour})`, fixture, { maxConflictRetries: 50 });
+    describeSessionsOverHttp(`datastore (${emulator.flavour})`, fixture);
 
     describe(`DatastoreStore on the ${emulator.flavour}`, () => {
       function storeIn(namespace = freshNamespace('own'), kind?: string) {
