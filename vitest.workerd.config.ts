@@ -6,5 +6,5 @@ import base from './vitest.config.js';
 // the line `workerd: N passed, N failed, N skipped` at the end.
 export default defineConfig({
   resolve: base.resolve,
-  test: { ...base.test, include: ['test/runtimes/workerd/workerd.test.ts'], exclude: ['**/node_modules/**'], reporters: ['default', new CountReporter('workerd')] },
+  test: { ...base.test, include: ['test/runtimes/workerd/workerd.test.ts', 'test/runtimes/workerd/locked-sessions.test.ts'], exclude: ['**/node_modules/**'], reporters: ['default', new CountReporter('workerd')] },
 });

@@ -59,7 +59,7 @@ const plugin: FastifyPluginCallback<SessionOptions | { engine: SessionManager }>
     const start = (session: Session) => {
       request.session = session as FastifySession;
       // 'close' comes once the response ended or the connection went: either way the request is over.
-      if (engine.locks) reply.raw.once('close', () => engine.finish(request.session));
+      if (engine.locks) reply.raw.once('close', () => void engine.finish(request.session));
       bindToRequest(session, new FastifyBinding(session, request));
       runWithSession(session, next);
     };

@@ -42,7 +42,7 @@ export function sessionkit<T extends object = SessionData>(
       if (writing) await writing;
       applyHeaders(c, binding.cookiesWith(pending.setCookies));
     } finally {
-      if (engine.locks) engine.finish(binding.current);
+      if (engine.locks) await afterResponse(c, engine.finish(binding.current));
     }
   };
   return withUserControls(middleware, engine);
@@ -64,6 +64,23 @@ class HonoBinding<T extends object> extends RequestBinding<Session<T>> {
   override replace(session: Session<T>): void {
     this.#context.set('session', session);
   }
+}
+
+/**
+ * Lets `work` (the lock's release) run on after the response where the runtime says how
+ * (Workers' `waitUntil`: workerd cancels anything else a request left running once its
+ * response is out, and the session's lock would stay taken), else waits for it before the
+ * response goes. Hono has an execution context only where the platform gives one.
+ */
+function afterResponse(c: Context, work: Promise<void>): Promise<void> | undefined {
+  let executionContext: Context['executionCtx'];
+  try {
+    executionContext = c.executionCtx;
+  } catch {
+    return work; // Hono throws when the platform gave no execution context (Node, Bun, Deno)
+  }
+  executionContext.waitUntil(work);
+  return undefined;
 }
 
 function applyHeaders(c: Context, setCookies: readonly string[]): void {

@@ -39,7 +39,8 @@ export function sessionkit(options: SessionOptions | SessionManager = {}): Middl
       if (pending.needsPersist) await persistCommit(pending);
       applySessionHeaders(contextHeaders(ctx), binding.cookiesWith(pending.setCookies));
     } finally {
-      if (engine.locks) engine.finish(binding.current);
+      // Node runs the release to its end after the response: the response need not wait for it.
+      if (engine.locks) void engine.finish(binding.current);
     }
   };
   return withUserControls(middleware, engine);

@@ -56,8 +56,10 @@ export function webSessions<T extends object = SessionData>(options: SessionOpti
       if (pending.needsPersist) await persistCommit(pending);
       applySessionHeaders(headers, binding ? binding.cookiesWith(pending.setCookies) : pending.setCookies);
     } finally {
-      // Committing ends the request as far as sessions go (the `lock` option's lock is given back).
-      if (engine.locks) engine.finish(session);
+      // Committing ends the request as far as sessions go: the `lock` option's lock is given
+      // back before this resolves, since a runtime such as workerd cancels what a request
+      // left running once its response is out (the lock would then stay taken).
+      if (engine.locks) await engine.finish(session);
     }
   }
 
@@ -68,7 +70,7 @@ export function webSessions<T extends object = SessionData>(options: SessionOpti
       try {
         response = await runWithSession(session as Session, () => handler(request, session));
       } catch (error) {
-        if (engine.locks) engine.finish(session);
+        if (engine.locks) await engine.finish(session);
         throw error;
       }
       // Responses from fetch() have immutable headers: copy into a new Response.

@@ -37,6 +37,8 @@ type Action = StoreAction | 'none';
 
 const NOTHING_TO_PERSIST = async () => {};
 const ignore = () => {};
+/** What `finish` answers when the request holds nothing. */
+const NOTHING_TO_FINISH: Promise<void> = Promise.resolve();
 /** The Set-Cookie values of a commit that sets no cookie: one frozen array, not one per request. */
 const NO_SET_COOKIES: readonly string[] = Object.freeze([]);
 /** The commit of an unchanged session that needs no cookie: shared, as it is the common case. */
@@ -144,7 +146,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     let session = this.#sessionFrom(carrier, cookieValue !== undefined, carried, kind);
     if (lock) {
       // A session that turned out fresh (gone while we waited) has a new id nobody else knows: nothing to hold.
-      if (session.isNew) void this.#release(lock);
+      // Awaited: workerd would cancel a release left running when this request ends.
+      if (session.isNew) await this.#release(lock);
       else this.#stateOf(session).lock = lock;
     }
     const loaded = this.#revocations && this.#stateOf(session);
@@ -176,16 +179,17 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   /**
    * The request of `session` has ended (its response sent, or it failed): gives back what
    * it holds, the session's lock, once its last write landed. Adapters call it when
-   * `locks` is true; calling it twice does nothing.
+   * `locks` is true; calling it twice does nothing. Resolves once the lock is given back
+   * (never rejects: a failed release is logged, and the lock then ends with its lease).
    */
-  finish(session: Session<T> | SessionObject): void {
+  finish(session: Session<T> | SessionObject): Promise<void> {
     const state = stateIfOwnedBy(session, this) as SessionState | undefined;
     const lock = state?.lock;
-    if (!lock) return;
+    if (!lock) return NOTHING_TO_FINISH;
     state.lock = undefined;
     const writing = state.writing;
-    if (writing) void writing.then(() => this.#release(lock), () => this.#release(lock));
-    else void this.#release(lock);
+    const release = () => this.#release(lock);
+    return writing ? writing.then(release, release) : release();
   }
 
   async #release(lock: HeldLock): Promise<void> {

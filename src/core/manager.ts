@@ -37,6 +37,11 @@ export interface SessionManager<T extends object = SessionData> extends UserSess
   commit(session: Session<T>, context?: RequestContext): PendingCommit;
   /** Requests hold something until they end (the `lock` option): the adapter calls `finish` when one ends, however it ends. */
   readonly locks: boolean;
-  /** The request of `session` ended: gives back what it holds once its last write landed. Idempotent. */
-  finish(session: Session<T>): void;
+  /**
+   * The request of `session` ended: gives back what it holds once its last write landed.
+   * Idempotent. Resolves once that is done (never rejects): a runtime that cancels what a
+   * request left running once its response is out (workerd) must be given the promise to
+   * wait for (`waitUntil`), or the adapter awaits it before it answers.
+   */
+  finish(session: Session<T>): Promise<void>;
 }

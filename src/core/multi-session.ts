@@ -118,10 +118,8 @@ export class MultiSessionManager<T extends object = SessionData> implements Sess
     this.#userEntry = withUsers[0] ?? 0;
   }
 
-  finish(session: Session<T> | SessionObject): void {
-    this.#partsOf(session).forEach((part, index) => {
-      this.#managers[index]!.finish(part);
-    });
+  async finish(session: Session<T> | SessionObject): Promise<void> {
+    await Promise.all(this.#partsOf(session).map((part, index) => this.#managers[index]!.finish(part)));
   }
 
   listSessions(userId: string | number, options: ListSessionsOptions = {}): Promise<UserSession[]> {

@@ -35,7 +35,12 @@
  * Within one process the requests of a session first queue on an in-process FIFO
  * mutex, and only the head of the queue takes the store lock (which is what keeps other
  * processes out). So waiting in-process costs no store round trips and no polling, and
- * it is the whole lock for stores that live in this process (memory, SQLite).
+ * it is the whole lock for stores that live in this process (memory, SQLite). The queue
+ * honours the lease as the store does: once the head's lease has run out, the next
+ * waiter goes ahead (a timer of the head's, and, should that timer never fire, as in
+ * workerd once the head's request was cancelled, the next request that joins or gives up
+ * waiting); the late head's release then leaves its successor's place alone, as its
+ * token check leaves the successor's store lock alone.
  *
  * Expiry is compared with the clock of the process that reads (Redis counts the TTL on
  * the server): app servers whose clocks disagree by more than a small part of the lease
@@ -150,6 +155,9 @@ export class SessionLockTimeoutError extends StoreError {
 /** One request in the in-process queue of a lock key; `grant` makes it the head. */
 interface Waiter {
   grant: () => void;
+  /** Once it holds the store lock: when its lease runs out (epoch ms), and the timer that then lets the next waiter in. */
+  leaseEndsAt?: number;
+  leaseTimer?: ReturnType<typeof setTimeout>;
 }
 
 /**
@@ -199,6 +207,7 @@ export class SessionLocks {
       this.#dequeue(lockKey, waiter);
       throw error;
     }
+    this.#holdFor(lockKey, waiter, leaseMs);
     let released: Promise<void> | undefined;
     return {
       release: () => (released ??= this.#release(lockKey, token, leaseMs).finally(() => this.#dequeue(lockKey, waiter))),
@@ -207,6 +216,7 @@ export class SessionLocks {
 
   /** Joins the key's queue; resolves when this waiter is its head, rejects when `waitMs` passes first. */
   #enqueue(lockKey: string, waitMs: number, leaseMs: number): Promise<Waiter> {
+    this.#endLapsedLease(lockKey);
     let queue = this.#queues.get(lockKey);
     if (!queue) this.#queues.set(lockKey, (queue = []));
     const waiter: Waiter = { grant: () => {} };
@@ -215,7 +225,9 @@ export class SessionLocks {
     const own = queue;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        // Never the head here: granting clears this timer in the same turn.
+        // A lapsed head goes first: then this waiter may be the head (granted, resolved).
+        this.#endLapsedLease(lockKey);
+        if (own[0] === waiter) return;
         own.splice(own.indexOf(waiter), 1);
         reject(new SessionLockTimeoutError(this.#store.name, waitMs, leaseMs));
       }, waitMs);
@@ -226,10 +238,38 @@ export class SessionLocks {
     });
   }
 
-  /** The head leaves; the next waiter becomes the head, or the key goes when nobody waits. */
+  /**
+   * The head holds the store lock now: when its lease runs out, the next waiter goes
+   * ahead, as another process would (the store lock has lapsed by then too: its lease
+   * counted from the write, before this).
+   */
+  #holdFor(lockKey: string, waiter: Waiter, leaseMs: number): void {
+    waiter.leaseEndsAt = Date.now() + leaseMs;
+    const timer = setTimeout(() => this.#dequeue(lockKey, waiter), leaseMs);
+    // On Node, a lock nobody gives back must not keep the process alive until its lease ends.
+    (timer as { unref?: () => void }).unref?.();
+    waiter.leaseTimer = timer;
+  }
+
+  /**
+   * The head leaves if its lease has run out though its timer never fired: workerd drops
+   * the timers (and the release) of a request that was cancelled, which would otherwise
+   * hold the session's queue in that isolate for good.
+   */
+  #endLapsedLease(lockKey: string): void {
+    const head = this.#queues.get(lockKey)?.[0];
+    if (head?.leaseEndsAt !== undefined && head.leaseEndsAt <= Date.now()) this.#dequeue(lockKey, head);
+  }
+
+  /**
+   * The head leaves (released, or its lease ran out); the next waiter becomes the head, or
+   * the key goes when nobody waits. Anyone else is no longer the head (a holder whose lease
+   * ran out, releasing late): nothing happens, so its successor keeps its place.
+   */
   #dequeue(lockKey: string, waiter: Waiter): void {
     const queue = this.#queues.get(lockKey);
     if (!queue || queue[0] !== waiter) return;
+    clearTimeout(waiter.leaseTimer);
     queue.shift();
     const next = queue[0];
     if (next) next.grant();

@@ -108,6 +108,27 @@ export function describeStoreLock(title: string, setup: () => Promise<{ store: S
       expect(Date.now() - started2).toBeLessThan(10_000);
     }, 60_000);
 
+    it("within one process too, a holder past its lease lets the next request in, and its late release leaves the new holder's lock alone", async ({ skip }) => {
+      if (!capable(store)) skip();
+      const lockKey = freshKey('lock');
+      const process = locks({ waitMs: 20_000, leaseMs: SHORT_LEASE_MS });
+      // As in the test above, timed from before the slow holder's acquire.
+      const started = Date.now();
+      const slow = await process.acquire(lockKey); // a request that runs past its lease
+      const next = await process.acquire(lockKey);
+      const waited = Date.now() - started;
+      // In once the lease ran out: not before it, and far from the 20 s wait (a loaded machine
+      // adds a slow store round trip or two, never ten seconds).
+      expect(waited).toBeGreaterThanOrEqual(SHORT_LEASE_MS - 100);
+      expect(waited).toBeLessThan(10_000);
+      await slow.release(); // too late: the lock is the next holder's, in this process and in the store
+      await expect(process.acquire(lockKey, { waitMs: 200, leaseMs: 30_000 })).rejects.toThrow(SessionLockTimeoutError);
+      await expect(locks({ waitMs: 200, leaseMs: 30_000 }).acquire(lockKey)).rejects.toThrow(SessionLockTimeoutError);
+      await next.release();
+      await (await process.acquire(lockKey, { waitMs: 10_000, leaseMs: 30_000 })).release();
+      expect(process.queuedKeys).toBe(0);
+    }, 60_000);
+
     it('a released lock is taken by exactly one of several processes at once', async ({ skip }) => {
       if (!capable(store)) skip();
       const lockKey = freshKey('lock');

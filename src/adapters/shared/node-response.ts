@@ -50,7 +50,8 @@ export function commitOnResponse(manager: SessionManager, binding: RequestBindin
   // eslint-disable-next-line @typescript-eslint/unbound-method
   const originalEnd = res.end as Fn;
   // 'close' comes once the response ended or the connection went: either way the request is over.
-  if (manager.locks) res.once('close', () => manager.finish(binding.current));
+  // Node runs the release to its end after the response: nothing to wait for.
+  if (manager.locks) res.once('close', () => void manager.finish(binding.current));
 
   res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
     // A head written before end() (a streamed response) carries the cookie; the head that
