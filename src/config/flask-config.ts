@@ -1,4 +1,4 @@
-import { describeValue, SessionConfigError } from '../core/errors.js';
+import { describeValue, mustBe, SessionConfigError } from '../core/errors.js';
 import type { CookieOptions, SessionOptions } from '../core/options.js';
 import { isStoreType, NOT_SHIPPED, STORE_TYPES, type StoreType } from './store-registry.js';
 import { loadOptional } from '../stores/shared/load-optional.js';
@@ -217,7 +217,7 @@ function readType(value: unknown): StoreType | undefined {
   const type = TYPE_ALIASES[name] ?? name;
   if (!isStoreType(type)) {
     if (Object.hasOwn(NOT_SHIPPED, type)) throw new SessionConfigError(`SESSION_TYPE '${describeValue(value)}': ${NOT_SHIPPED[type]}`);
-    throw new SessionConfigError(`SESSION_TYPE '${describeValue(value)}' is not available. Choose one of: ${STORE_TYPES.join(', ')}.`);
+    throw new SessionConfigError(mustBe('SESSION_TYPE', `one of ${STORE_TYPES.join(', ')} (or the seeds' ${Object.keys(TYPE_ALIASES).join(', ')})`));
   }
   return type;
 }
@@ -260,7 +260,7 @@ function readMemcached(value: unknown, key: string): object | string[] {
     const servers = (typeof value === 'string' ? value.split(',') : value).map((server) => String(server).trim()).filter(Boolean);
     const bad = servers.find((server) => !/^[^\s:]+:\d{1,5}$/.test(server));
     if (servers.length === 0 || bad !== undefined) {
-      throw new SessionConfigError(`${key} must be a MemcacheClient or "host:port" (several separated by commas), got '${String(value)}'.`);
+      throw new SessionConfigError(mustBe(key, 'a MemcacheClient or "host:port" (several separated by commas)'));
     }
     return servers;
   }
@@ -297,12 +297,12 @@ function readBoolean(value: unknown, key: string): boolean {
   const text = String(value).trim().toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(text)) return true;
   if (['false', '0', 'no', 'off'].includes(text)) return false;
-  throw new SessionConfigError(`${key} must be true or false, got '${String(value)}'.`);
+  throw new SessionConfigError(mustBe(key, 'true or false'));
 }
 
 function readInteger(value: unknown, key: string): number {
   const number = typeof value === 'number' ? value : Number(String(value).trim());
-  if (!Number.isInteger(number)) throw new SessionConfigError(`${key} must be an integer, got '${String(value)}'.`);
+  if (!Number.isInteger(number)) throw new SessionConfigError(mustBe(key, 'an integer'));
   return number;
 }
 
@@ -312,7 +312,7 @@ function readFileMode(value: unknown, key: string): number {
   const text = String(value).trim();
   if (/^0o?[0-7]{1,4}$/i.test(text)) return parseInt(text.replace(/^0o?/i, ''), 8);
   if (/^\d+$/.test(text)) return Number(text);
-  throw new SessionConfigError(`${key} must be a file mode such as 0600 or 384, got '${text}'.`);
+  throw new SessionConfigError(mustBe(key, 'a file mode such as 0600 or 384'));
 }
 
 function readDuration(value: unknown, key: string): number | string {
@@ -330,11 +330,11 @@ function readSameSite(value: unknown, key: string): CookieOptions['sameSite'] {
   if (text === 'lax' || text === 'strict' || text === 'none') return text;
   // Flask's None (SESSION_COOKIE_SAMESITE = None) means "no SameSite attribute".
   if (text === '' || text === 'false') return false;
-  throw new SessionConfigError(`${key} must be Lax, Strict or None, got '${String(value)}'.`);
+  throw new SessionConfigError(mustBe(key, 'Lax, Strict or None'));
 }
 
 function readSerializer(value: unknown): 'msgpack' | 'json' {
   const text = String(value).toLowerCase();
   if (text === 'msgpack' || text === 'json') return text;
-  throw new SessionConfigError(`SESSION_SERIALIZATION_FORMAT must be 'msgpack' or 'json', got '${String(value)}'.`);
+  throw new SessionConfigError(mustBe('SESSION_SERIALIZATION_FORMAT', "'msgpack' or 'json'"));
 }
