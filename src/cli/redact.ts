@@ -61,18 +61,17 @@ export class Redactor {
    * `--flag=`: the password is whatever lies between the first `:` and an `@`, whatever
    * characters it holds (`/`, `@`, `:` and `%` included, encoded or not). Every `@` is taken
    * as a possible end, so that one in the password or in the query cannot hide it. Each
-   * candidate is blanked out as written and percent-decoded; with a scheme, so is user
-   * information without a `:` (a token alone).
+   * candidate is blanked out as written and percent-decoded.
    */
   #addUserInfo(value: string): void {
     const unflagged = value.replace(/^--?[a-z-]+=/i, '');
-    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(unflagged)?.[0];
-    const rest = unflagged.slice(scheme?.length ?? 0);
+    const rest = unflagged.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
     for (let at = rest.indexOf('@'); at >= 0; at = rest.indexOf('@', at + 1)) {
       const userInfo = rest.slice(0, at);
       const colon = userInfo.indexOf(':');
-      const candidates = colon >= 0 ? [userInfo, userInfo.slice(colon + 1)] : scheme === undefined ? [] : [userInfo];
-      for (const candidate of candidates) {
+      // A user name alone is no secret (and blanking 'postgres' out would blank the store's name).
+      if (colon < 0) continue;
+      for (const candidate of [userInfo, userInfo.slice(colon + 1)]) {
         this.#add(candidate);
         this.#add(decoded(candidate));
       }
