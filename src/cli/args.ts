@@ -3,6 +3,7 @@
  * and the usage error every mistake on the command line becomes (exit code 2).
  */
 import { parseArgs } from 'node:util';
+import { mustBe } from '../core/errors.js';
 
 export const HELP = `Usage: sessionkit cleanup [options]
 
@@ -93,7 +94,7 @@ export function parseCleanupArgs(argv: readonly string[]): CleanupArgs {
       },
     }));
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error), true);
+    throw new UsageError(parseErrorMessage(error), true);
   }
   const store: Partial<Record<StoreFlag, string>> = {};
   for (const name of STORE_FLAGS) {
@@ -112,11 +113,29 @@ export function parseCleanupArgs(argv: readonly string[]): CleanupArgs {
   };
 }
 
+/**
+ * parseArgs's message, without the text of the command line it quotes: an argument that
+ * is not an option (`sessionkit cleanup postgres://app:pw@db/app`, the --url forgotten) or
+ * an option name that is not a plain word may be a credential. Its messages about our own
+ * options quote only their names.
+ */
+function parseErrorMessage(error: unknown): string {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    return 'cleanup takes options only, and an argument is not one (it is not shown, in case it holds a password): give every value after its option, such as --url <url>.';
+  }
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const name = /^Unknown option '(--?[a-z][a-z0-9-]{0,40})'/i.exec(String(message))?.[1];
+    return name === undefined ? 'an option is unknown (it is not shown, in case it holds a password).' : `Unknown option '${name}'.`;
+  }
+  return String(message);
+}
+
 function count(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
   if (!/^\d+$/.test(value.trim()) || number < 1 || !Number.isSafeInteger(number)) {
-    throw new UsageError(`${name} must be a positive whole number, got '${value}'.`);
+    throw new UsageError(mustBe(name, 'a positive whole number'));
   }
   return number;
 }

@@ -10,7 +10,8 @@ import { createStoreByType, type StoreType } from '../config/store-registry.js';
 import { cleanupSessions, type CleanupProgress } from '../maintenance/cleanup.js';
 import { HELP, parseCleanupArgs, UsageError, type CleanupArgs } from './args.js';
 import { closeClient, withClient } from './clients.js';
-import { failureLine, PREFIX, progressLine, summaryLine, type Output } from './output.js';
+import { failureLine, PREFIX, progressLine, redactedOutput, summaryLine, type Output } from './output.js';
+import { Redactor } from './redact.js';
 import { cleanupTarget, environment, EXPIRE_THEMSELVES } from './settings.js';
 
 export const EXIT = { ok: 0, storeFailed: 1, usage: 2, interrupted: 130 } as const;
@@ -22,24 +23,29 @@ export interface CommandContext extends Output {
 }
 
 export async function cleanupCommand(argv: readonly string[], context: CommandContext): Promise<number> {
+  // Everything printed goes through the redactor: no credential given reaches a log (./redact.ts).
+  const redactor = new Redactor().addArguments(argv).addEnvironment(context.env);
+  const output = redactedOutput(context, (text) => redactor.redact(text));
   let args: CleanupArgs;
   try {
     args = parseCleanupArgs(argv);
   } catch (error) {
-    return usage(context, error);
+    return usage(output, error);
   }
   if (args.help) {
-    context.stdout.write(HELP);
+    output.stdout.write(HELP);
     return EXIT.ok;
   }
   const say = (line: string) => {
-    if (!args.quiet) context.stdout.write(`${line}\n`);
+    if (!args.quiet) output.stdout.write(`${line}\n`);
   };
   let options: Record<string, unknown>;
   let store: Store;
   let type: StoreType | undefined;
   try {
-    const target = cleanupTarget(args, environment(args, context.env));
+    const env = environment(args, context.env);
+    redactor.addEnvironment(env); // the --env-from file's too
+    const target = cleanupTarget(args, env);
     type = target.type;
     const native = EXPIRE_THEMSELVES[type];
     if (native !== undefined) {
@@ -47,14 +53,14 @@ export async function cleanupCommand(argv: readonly string[], context: CommandCo
       return EXIT.ok;
     }
     options = withClient(target);
-    store = await createStoreByType(type, options, stderrLogger(context, args.quiet));
+    store = await createStoreByType(type, options, stderrLogger(output, args.quiet));
   } catch (error) {
     // Not a mistake in the settings: the store itself could not be opened (a file that is not a database).
     const failure = isSettingsError(error) || type === undefined ? error : wrapStoreError(type, 'opening the store', 'Check the settings that name it.', error);
-    return usage(context, failure);
+    return usage(output, failure);
   }
 
-  const progress = args.quiet ? undefined : progressLine(context, store.name);
+  const progress = args.quiet ? undefined : progressLine(output, store.name);
   let last: CleanupProgress | undefined;
   try {
     const summary = await cleanupSessions(store, {
@@ -72,8 +78,8 @@ export async function cleanupCommand(argv: readonly string[], context: CommandCo
     return summary.stopped === 'signal' ? EXIT.interrupted : EXIT.ok;
   } catch (error) {
     progress?.clear();
-    if (error instanceof SessionConfigError) return usage(context, error);
-    context.stderr.write(`${failureLine(error instanceof Error ? error.message : String(error), last)}\n`);
+    if (error instanceof SessionConfigError) return usage(output, error);
+    output.stderr.write(`${failureLine(error instanceof Error ? error.message : String(error), last)}\n`);
     return EXIT.storeFailed;
   } finally {
     await store.close?.().catch(() => {});
@@ -87,7 +93,7 @@ function isSettingsError(error: unknown): error is Error {
   return error instanceof Error && (error.cause as { code?: unknown } | undefined)?.code === 'MODULE_NOT_FOUND';
 }
 
-function usage(context: CommandContext, error: unknown): number {
+function usage(context: Output, error: unknown): number {
   if (!isSettingsError(error)) {
     context.stderr.write(`${failureLine(error instanceof Error ? error.message : String(error), undefined)}\n`);
     return EXIT.storeFailed;

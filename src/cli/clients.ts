@@ -9,7 +9,7 @@ import type * as Firestore from '@google-cloud/firestore';
 import type * as Mongo from 'mongodb';
 import type * as Mysql from 'mysql2/promise';
 import type * as Pg from 'pg';
-import { SessionConfigError } from '../core/errors.js';
+import { mustBe, SessionConfigError } from '../core/errors.js';
 import { loadOptional } from '../stores/shared/load-optional.js';
 import type { CleanupTarget } from './settings.js';
 
@@ -30,6 +30,7 @@ function makeClient({ type, storeOptions, connection }: CleanupTarget): object |
   }
   if (type === 'mongodb') {
     if (url === undefined) throw new SessionConfigError("type 'mongodb' needs the database: pass --url mongodb://….");
+    checkPercentEncoding(url, schemeOf(url));
     const { MongoClient } = library<typeof Mongo>('mongodb', type);
     return new MongoClient(url, { serverSelectionTimeoutMS: CONNECT_TIMEOUT_MS, connectTimeoutMS: CONNECT_TIMEOUT_MS });
   }
@@ -46,23 +47,46 @@ function makeClient({ type, storeOptions, connection }: CleanupTarget): object |
 }
 
 function sqlClient(url: string): object {
-  const scheme = /^([a-z0-9+]+):/i.exec(url)?.[1]?.toLowerCase();
-  if (scheme === 'postgres' || scheme === 'postgresql') {
+  const scheme = schemeOf(url);
+  if (!SQL_SCHEMES.includes(scheme)) {
+    // SQLAlchemy's URLs name the driver too (postgresql+psycopg2://): the dialect alone is what is meant.
+    const dialect = scheme.includes('+') ? ` (SQLAlchemy's dialect+driver form: write the dialect alone, such as postgresql://)` : '';
+    throw new SessionConfigError(`--url: type 'sql' takes postgres://, postgresql://, mysql:// or mariadb:// URLs, not ${scheme}://${dialect}.`);
+  }
+  checkPercentEncoding(url, scheme);
+  if (scheme.startsWith('postgres')) {
     const pg = library<typeof Pg>('pg', 'sql');
     const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     pool.on('error', () => {}); // an idle client whose server went away; the next query reports it
     return pool;
   }
-  if (scheme === 'mysql' || scheme === 'mariadb') {
-    const mysql = library<typeof Mysql>('mysql2/promise', 'sql');
-    return mysql.createPool({ uri: url.replace(/^mariadb:/i, 'mysql:'), connectionLimit: 2, connectTimeout: CONNECT_TIMEOUT_MS });
-  }
-  throw new SessionConfigError(`--url ${redacted(url)}: type 'sql' takes postgres://, postgresql://, mysql:// or mariadb:// URLs.`);
+  const mysql = library<typeof Mysql>('mysql2/promise', 'sql');
+  return mysql.createPool({ uri: url.replace(/^mariadb:/i, 'mysql:'), connectionLimit: 2, connectTimeout: CONNECT_TIMEOUT_MS });
 }
 
-/** A URL without its password, for messages. */
-export function redacted(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+const SQL_SCHEMES = ['postgres', 'postgresql', 'mysql', 'mariadb'];
+
+/*
+ * The URL itself never goes into a message (it holds the password): only its scheme, once
+ * the text is known to be `scheme://…`, which puts nothing of the password before the
+ * `://`. Whether the rest parses is left to the client: its URLs are not all WHATWG URLs
+ * (MongoDB's several hosts, PostgreSQL's socket directory).
+ */
+
+/** The scheme of `scheme://…`, lowercased; anything else is a settings error. */
+function schemeOf(url: string): string {
+  const scheme = /^([a-z][a-z0-9+.-]{0,31}):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === undefined) throw new SessionConfigError(mustBe('--url', 'a URL such as postgres://user:password@host/database'));
+  return scheme;
+}
+
+/** Clients decode the user name and password: a '%' not followed by two hex digits stops them ("URI malformed"). */
+function checkPercentEncoding(url: string, scheme: string): void {
+  if (/%(?![0-9a-f]{2})/i.test(url)) {
+    throw new SessionConfigError(
+      `--url (${scheme}://…, the rest not shown) holds a '%' that is not percent-encoding: a user name or password holding / @ : % # ? must be percent-encoded (encodeURIComponent).`,
+    );
+  }
 }
 
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the module's type, as with loadOptional

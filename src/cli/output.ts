@@ -5,9 +5,21 @@
  */
 import type { CleanupProgress, CleanupSummary } from '../maintenance/cleanup.js';
 
+/** Where text goes: process.stdout and process.stderr, or a stream a test reads. */
+export interface TextSink {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+}
+
 export interface Output {
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stdout: TextSink;
+  readonly stderr: TextSink;
+}
+
+/** `output` with every line passed through `redact` on its way out (./redact.ts). */
+export function redactedOutput(output: Output, redact: (text: string) => string): Output {
+  const through = (sink: TextSink): TextSink => ({ write: (text) => sink.write(redact(text)), isTTY: sink.isTTY });
+  return { stdout: through(output.stdout), stderr: through(output.stderr) };
 }
 
 const PREFIX = 'sessionkit cleanup';

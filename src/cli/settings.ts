@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { SessionConfigError } from '../core/errors.js';
-import { fromEnv } from '../config/flask-config.js';
+import { fromEnv, readStoreType } from '../config/flask-config.js';
 import type { StoreType } from '../config/store-registry.js';
 import { UsageError, type CleanupArgs, type StoreFlag } from './args.js';
 
@@ -69,7 +69,7 @@ export function environment(args: CleanupArgs, env: Env): Env {
 export function cleanupTarget(args: CleanupArgs, env: Env): CleanupTarget {
   const settings: Record<string, string | undefined> = { ...env };
   if (args.store.type !== undefined) settings.SESSION_TYPE = args.store.type;
-  const type = fromEnv({ SESSION_TYPE: settings.SESSION_TYPE }).type;
+  const type = readStoreType(settings.SESSION_TYPE);
   if (type === undefined) throw new UsageError('no store named: pass --type or set SESSION_TYPE.', true);
   const connection: Record<string, string> = {};
   for (const [flag, value] of Object.entries(args.store) as [StoreFlag, string][]) {
@@ -82,6 +82,10 @@ export function cleanupTarget(args: CleanupArgs, env: Env): CleanupTarget {
   }
   const unreachable = UNREACHABLE[type];
   if (unreachable !== undefined) throw new UsageError(`type '${type}': ${unreachable}; there is nothing to clean up.`);
+  // Said here rather than by fromEnv, which knows nothing of the flag.
+  if (type === 'sqlite' && settings.SESSION_SQLITE_PATH === undefined) {
+    throw new SessionConfigError("type 'sqlite' needs the database file: set SESSION_SQLITE_PATH or --path.");
+  }
   const storeOptions: Record<string, unknown> = { ...fromEnv(settings).storeOptions };
   for (const option of ['kind', 'namespace']) if (connection[option] !== undefined) storeOptions[option] = connection[option];
   checkLocalPath(type, storeOptions);
@@ -93,7 +97,6 @@ function checkLocalPath(type: StoreType, options: Record<string, unknown>): void
   if (type !== 'sqlite' && type !== 'filesystem') return;
   const key = type === 'sqlite' ? 'SESSION_SQLITE_PATH or --path' : 'SESSION_FILE_DIR or --dir';
   // The filesystem store's default directory, as the store itself chooses it.
-  const path = type === 'sqlite' ? options.path : (options.dir ?? join(process.cwd(), 'sessionkit_sessions'));
-  if (typeof path !== 'string') throw new SessionConfigError(`type 'sqlite' needs the database file: set ${key}.`);
+  const path = String(type === 'sqlite' ? options.path : (options.dir ?? join(process.cwd(), 'sessionkit_sessions')));
   if (!existsSync(path)) throw new SessionConfigError(`${path} does not exist (${key}): there are no sessions to clean up there.`);
 }

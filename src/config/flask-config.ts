@@ -1,4 +1,4 @@
-import { describeValue, SessionConfigError } from '../core/errors.js';
+import { describeValue, mustBe, SessionConfigError } from '../core/errors.js';
 import type { CookieOptions, SessionOptions } from '../core/options.js';
 import { isStoreType, NOT_SHIPPED, STORE_TYPES, type StoreType } from './store-registry.js';
 import { loadOptional } from '../stores/shared/load-optional.js';
@@ -60,6 +60,15 @@ const DYNAMODB_CLIENT_KEYS: Record<string, string> = {
   SESSION_DYNAMODB_SECRET: 'secretAccessKey',
 };
 
+/**
+ * Settings a store chosen by SESSION_TYPE cannot do without, and what they hold: missing,
+ * they fail here, at start-up, by the name the configuration uses (the store's own message
+ * would name its option).
+ */
+const REQUIRED_KEYS: Partial<Record<StoreType, { key: string; holds: string }>> = {
+  sqlite: { key: 'SESSION_SQLITE_PATH', holds: 'the database file, such as ./data/sessions.db' },
+};
+
 /** Seed keys with no sessionkit equivalent, and why. */
 const NO_EQUIVALENT: Record<string, string> = {
   SESSION_SQLALCHEMY_SEQUENCE: 'the session id itself is the primary key, so there is no sequence to name',
@@ -91,7 +100,7 @@ const COOKIE_KEYS: Record<string, { option: keyof CookieOptions; read: (value: u
 };
 
 const CORE_KEYS = new Set([
-  'SESSION_TYPE', 'SESSION_PERMANENT', 'SESSION_USE_SIGNER', 'SECRET_KEY', 'SECRET_KEY_FALLBACKS', 'SESSION_KEY_PREFIX',
+  'SESSION_TYPE', 'SESSION_PERMANENT', 'SESSION_USE_SIGNER', 'SECRET_KEY', 'SESSION_SECRET', 'SECRET_KEY_FALLBACKS', 'SESSION_KEY_PREFIX',
   'SESSION_ID_LENGTH', 'PERMANENT_SESSION_LIFETIME', 'SESSION_REFRESH_EACH_REQUEST', 'SESSION_SERIALIZATION_FORMAT',
   'SESSION_TOUCH_AFTER', 'SESSION_ABSOLUTE_LIFETIME', 'SESSION_USER_FIELD', 'SESSION_LISTED_FIELDS',
   'SESSION_LOCK', 'SESSION_LOCK_WAIT', 'SESSION_LOCK_LEASE',
@@ -144,8 +153,9 @@ function translate(config: Config, ignored: ReadonlySet<string>): SessionOptions
     }
   }
 
-  const type = readType(config.SESSION_TYPE);
+  const type = readStoreType(config.SESSION_TYPE);
   if (type) options.type = type;
+  checkRequiredKeys(type, backendKeysSeen);
   for (const key of backendKeysSeen) {
     const belongsTo = BACKEND_KEYS[key]?.type ?? 'dynamodb';
     if (belongsTo !== type) {
@@ -196,6 +206,13 @@ function translate(config: Config, ignored: ReadonlySet<string>): SessionOptions
   return options;
 }
 
+function checkRequiredKeys(type: StoreType | undefined, keysSeen: readonly string[]): void {
+  const required = type === undefined ? undefined : REQUIRED_KEYS[type];
+  if (required !== undefined && !keysSeen.includes(required.key)) {
+    throw new SessionConfigError(`SESSION_TYPE '${String(type)}' needs ${required.key}: set it to ${required.holds}.`);
+  }
+}
+
 /** SESSION_LOCK turns the per-session lock on; SESSION_LOCK_WAIT and SESSION_LOCK_LEASE tune it (and need it on). */
 function readLock(config: Config): SessionOptions['lock'] {
   const on = config.SESSION_LOCK !== undefined && readBoolean(config.SESSION_LOCK, 'SESSION_LOCK');
@@ -211,33 +228,56 @@ function readLock(config: Config): SessionOptions['lock'] {
   return { ...(wait === undefined ? {} : { wait }), ...(lease === undefined ? {} : { lease }) };
 }
 
-function readType(value: unknown): StoreType | undefined {
+/** SESSION_TYPE: a store's name, or one of the seeds' names for it. */
+export function readStoreType(value: unknown): StoreType | undefined {
   if (value === undefined) return undefined;
   const name = describeValue(value).toLowerCase();
   const type = TYPE_ALIASES[name] ?? name;
   if (!isStoreType(type)) {
     if (Object.hasOwn(NOT_SHIPPED, type)) throw new SessionConfigError(`SESSION_TYPE '${describeValue(value)}': ${NOT_SHIPPED[type]}`);
-    throw new SessionConfigError(`SESSION_TYPE '${describeValue(value)}' is not available. Choose one of: ${STORE_TYPES.join(', ')}.`);
+    throw new SessionConfigError(mustBe('SESSION_TYPE', `one of ${STORE_TYPES.join(', ')} (or the seeds' ${Object.keys(TYPE_ALIASES).join(', ')})`));
   }
   return type;
 }
 
-/** SESSION_USE_SIGNER needs SECRET_KEY; SECRET_KEY_FALLBACKS (Flask 3.1) are older keys that still verify. */
+/**
+ * The secrets that sign session ids: SESSION_SECRET (the variable the README's examples
+ * read), or the seeds' SESSION_USE_SIGNER with SECRET_KEY (Flask's application key, which
+ * alone signs nothing). SECRET_KEY_FALLBACKS (Flask 3.1) are older keys that still verify.
+ */
 function readSecret(config: Config): string[] | undefined {
-  const useSigner = config.SESSION_USE_SIGNER !== undefined && readBoolean(config.SESSION_USE_SIGNER, 'SESSION_USE_SIGNER');
+  const useSigner = config.SESSION_USE_SIGNER === undefined ? undefined : readBoolean(config.SESSION_USE_SIGNER, 'SESSION_USE_SIGNER');
+  const signing = config.SESSION_SECRET === undefined ? readSignerKey(config, useSigner === true) : readSessionSecret(config, useSigner);
   const fallbacks = config.SECRET_KEY_FALLBACKS;
-  if (!useSigner) {
+  if (signing === undefined) {
     if (fallbacks !== undefined) {
-      throw new SessionConfigError('SECRET_KEY_FALLBACKS is set but SESSION_USE_SIGNER is not: set SESSION_USE_SIGNER=true to sign session ids.');
+      throw new SessionConfigError('SECRET_KEY_FALLBACKS is set but nothing signs: set SESSION_SECRET, or SESSION_USE_SIGNER=true with SECRET_KEY.');
     }
     return undefined;
   }
+  const older = fallbacks === undefined ? [] : Array.isArray(fallbacks) ? fallbacks.map((key) => readSecretText(key, 'SECRET_KEY_FALLBACKS')) : readSecretText(fallbacks, 'SECRET_KEY_FALLBACKS').split(',');
+  return [signing, ...older.map((key) => key.trim()).filter(Boolean)];
+}
+
+/** SESSION_SECRET signs by itself; with the seeds' way set as well, which one was meant is unclear. */
+function readSessionSecret(config: Config, useSigner: boolean | undefined): string {
+  if (useSigner === false) {
+    throw new SessionConfigError('SESSION_SECRET is set but SESSION_USE_SIGNER is false: SESSION_SECRET signs session ids by itself. Remove one of them.');
+  }
+  if (useSigner === true && config.SECRET_KEY !== undefined) {
+    throw new SessionConfigError('SESSION_SECRET and SESSION_USE_SIGNER with SECRET_KEY both name the signing secret: keep one of the two ways.');
+  }
+  return readSecretText(config.SESSION_SECRET, 'SESSION_SECRET');
+}
+
+/** The seeds' way: SESSION_USE_SIGNER needs SECRET_KEY. */
+function readSignerKey(config: Config, useSigner: boolean): string | undefined {
+  if (!useSigner) return undefined;
   const secret = config.SECRET_KEY;
   if (secret === undefined || secret === '') {
     throw new SessionConfigError('SESSION_USE_SIGNER is true but SECRET_KEY is not set. Set SECRET_KEY to a long random string.');
   }
-  const older = fallbacks === undefined ? [] : Array.isArray(fallbacks) ? fallbacks.map((key) => readSecretText(key, 'SECRET_KEY_FALLBACKS')) : readSecretText(fallbacks, 'SECRET_KEY_FALLBACKS').split(',');
-  return [readSecretText(secret, 'SECRET_KEY'), ...older.map((key) => key.trim()).filter(Boolean)];
+  return readSecretText(secret, 'SECRET_KEY');
 }
 
 /** A secret must be text: anything else would sign with its "[object Object]" spelling. */
@@ -260,7 +300,7 @@ function readMemcached(value: unknown, key: string): object | string[] {
     const servers = (typeof value === 'string' ? value.split(',') : value).map((server) => String(server).trim()).filter(Boolean);
     const bad = servers.find((server) => !/^[^\s:]+:\d{1,5}$/.test(server));
     if (servers.length === 0 || bad !== undefined) {
-      throw new SessionConfigError(`${key} must be a MemcacheClient or "host:port" (several separated by commas), got '${String(value)}'.`);
+      throw new SessionConfigError(mustBe(key, 'a MemcacheClient or "host:port" (several separated by commas)'));
     }
     return servers;
   }
@@ -297,12 +337,12 @@ function readBoolean(value: unknown, key: string): boolean {
   const text = String(value).trim().toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(text)) return true;
   if (['false', '0', 'no', 'off'].includes(text)) return false;
-  throw new SessionConfigError(`${key} must be true or false, got '${String(value)}'.`);
+  throw new SessionConfigError(mustBe(key, 'true or false'));
 }
 
 function readInteger(value: unknown, key: string): number {
   const number = typeof value === 'number' ? value : Number(String(value).trim());
-  if (!Number.isInteger(number)) throw new SessionConfigError(`${key} must be an integer, got '${String(value)}'.`);
+  if (!Number.isInteger(number)) throw new SessionConfigError(mustBe(key, 'an integer'));
   return number;
 }
 
@@ -312,7 +352,7 @@ function readFileMode(value: unknown, key: string): number {
   const text = String(value).trim();
   if (/^0o?[0-7]{1,4}$/i.test(text)) return parseInt(text.replace(/^0o?/i, ''), 8);
   if (/^\d+$/.test(text)) return Number(text);
-  throw new SessionConfigError(`${key} must be a file mode such as 0600 or 384, got '${text}'.`);
+  throw new SessionConfigError(mustBe(key, 'a file mode such as 0600 or 384'));
 }
 
 function readDuration(value: unknown, key: string): number | string {
@@ -330,11 +370,11 @@ function readSameSite(value: unknown, key: string): CookieOptions['sameSite'] {
   if (text === 'lax' || text === 'strict' || text === 'none') return text;
   // Flask's None (SESSION_COOKIE_SAMESITE = None) means "no SameSite attribute".
   if (text === '' || text === 'false') return false;
-  throw new SessionConfigError(`${key} must be Lax, Strict or None, got '${String(value)}'.`);
+  throw new SessionConfigError(mustBe(key, 'Lax, Strict or None'));
 }
 
 function readSerializer(value: unknown): 'msgpack' | 'json' {
   const text = String(value).toLowerCase();
   if (text === 'msgpack' || text === 'json') return text;
-  throw new SessionConfigError(`SESSION_SERIALIZATION_FORMAT must be 'msgpack' or 'json', got '${String(value)}'.`);
+  throw new SessionConfigError(mustBe('SESSION_SERIALIZATION_FORMAT', "'msgpack' or 'json'"));
 }

@@ -26,6 +26,12 @@ interface StoreTypeEntry<O> {
   library?: string;
   /** The store cannot work without a client of the user's. */
   needsClient?: boolean;
+  /**
+   * Throws a SessionConfigError for options the store cannot be built with, where that is
+   * known without loading it: what the store's own (asynchronous) failure would say too
+   * late, after start-up, in the words of `storeOptions`.
+   */
+  check?(options: O | undefined): void;
   create(options: O | undefined, logger: Logger): Promise<Store>;
 }
 
@@ -41,6 +47,13 @@ const registry = {
   } satisfies StoreTypeEntry<FileSystemStoreOptions>,
   // No library: the store picks its runtime's driver (bun:sqlite, node:sqlite or better-sqlite3) and names what is missing.
   sqlite: {
+    check: (options) => {
+      if (options?.path === undefined && options?.database === undefined) {
+        throw new SessionConfigError(
+          "type 'sqlite' needs its database: set storeOptions.path (a file, such as './data/sessions.db') or storeOptions.database (an open better-sqlite3, node:sqlite or bun:sqlite database).",
+        );
+      }
+    },
     create: async (options, logger) => (await importStore<typeof import('../stores/sqlite.js')>('sqlite')).sqliteStore({ logger, ...options }),
   } satisfies StoreTypeEntry<SqliteStoreOptions>,
   redis: {
@@ -139,6 +152,7 @@ export function createStoreByType(type: string, options: StoreTypeOptions | unde
   if (entry.needsClient && !hasClient) {
     throw new SessionConfigError(`type '${type}' needs your database client: pass it as storeOptions.client.`);
   }
+  entry.check?.(options);
   if (entry.library && !hasClient && !isInstalled(entry.library)) {
     throw new SessionConfigError(`the ${type} store needs ${entry.library}. Install it with: npm install ${entry.library}`);
   }

@@ -58,8 +58,9 @@ interface EngineState extends SessionState {
  */
 export class SessionEngine<T extends object = SessionData> implements SessionManager<T>, SessionOwner {
   readonly options: ResolvedOptions;
-  /** Settles when the store is there: at once, or once a store chosen by `type` has loaded. */
-  readonly ready: Promise<void>;
+  readonly #ready: Promise<void>;
+  /** The application asked for `ready`, and so answers for a store that could not be set up. */
+  #readyAsked = false;
   readonly #ids: IdCodec;
   readonly #cookies: CookieWriter;
   #carrier: Carrier | undefined;
@@ -80,17 +81,36 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const store = this.options.store;
     if (store instanceof Promise || context) {
       // No carrier until both are there: every load() waits for `ready`.
-      this.ready = Promise.all([store, context]).then(([loaded]) => {
+      this.#ready = Promise.all([store, context]).then(([loaded]) => {
         this.#useCarrier(this.#carrierFor(loaded));
       });
-      // Reported at start-up, and again by every load() until the store is fixed.
-      this.ready.catch((error: unknown) => {
-        this.logger.warn(`sessions could not be set up: ${String(error)}`);
+      this.#ready.catch((error: unknown) => {
+        this.#setUpFailed(error);
       });
     } else {
       this.#useCarrier(this.#carrierFor(store));
-      this.ready = Promise.resolve();
+      this.#ready = Promise.resolve();
     }
+  }
+
+  /**
+   * Settles when the store is there: at once, or once a store chosen by `type` has loaded.
+   * An application that asks for it handles a store that could not be set up itself.
+   */
+  get ready(): Promise<void> {
+    this.#readyAsked = true;
+    return this.#ready;
+  }
+
+  /**
+   * A store chosen by `type` that could not be built (an option it refuses, no SQLite
+   * driver): every request would fail, forever. Unless the application awaits `ready`, the
+   * error is thrown where nothing catches it, which stops a Node process at start-up, as the
+   * constructor's own throw would have; every load() rejects with it too, where a runtime
+   * only reports it (Workers).
+   */
+  #setUpFailed(error: unknown): void {
+    if (!this.#readyAsked) throw error;
   }
 
   #carrierFor(store: Store | CarrierSource): Carrier {
@@ -128,7 +148,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
    * adopted. Rejects only when the store itself fails.
    */
   async load(cookieHeader: string | undefined, kind: SessionClass = SessionObject): Promise<Session<T>> {
-    if (!this.#carrier) await this.ready;
+    if (!this.#carrier) await this.#ready;
     const carrier = this.#carrier!;
     const cookieValue = readCookie(cookieHeader, this.cookieName);
     let carried = cookieValue === undefined ? undefined : await carrier.open(cookieValue);
@@ -469,7 +489,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
    * 0. A request of a revoked session still in flight does not write it back.
    */
   async revokeSessions(userId: string | number, options: RevokeSessionsOptions = {}): Promise<number> {
-    if (!this.#carrier) await this.ready;
+    if (!this.#carrier) await this.#ready;
     const except = options.except;
     if (this.#revocations) {
       if (typeof except === 'string') {
@@ -495,7 +515,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   }
 
   async #usersOrThrow(method: string): Promise<UserSessions> {
-    if (!this.#carrier) await this.ready;
+    if (!this.#carrier) await this.#ready;
     if (this.#users) return this.#users;
     throw new SessionConfigError(
       this.options.userField

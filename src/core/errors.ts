@@ -16,3 +16,13 @@ export function describeValue(value: unknown): string {
     return typeof value;
   }
 }
+
+/**
+ * The message for a setting whose value is wrong, without the value: settings come from
+ * the environment and from files, where a password or a key put under the wrong name (or a
+ * URL after the wrong flag) would otherwise be printed, and kept by every log and cron mail.
+ * The setting is named, and what it takes.
+ */
+export function mustBe(setting: string, expected: string): string {
+  return `${setting} must be ${expected}; the value given is not (it is not shown, as it may be a secret).`;
+}

@@ -1,15 +1,8 @@
 /**
- * Runs the real `sessionkit` bin from the sources as a child process: tsx with
- * ./tsconfig.json, whose paths send the store registry's `sessionkit/stores/<name>`
- * imports into src/ (as vitest.config.ts does in process). The environment is only what
- * the test gives (plus PATH), so no SESSION_* setting of the machine leaks in.
+ * Runs the real `sessionkit` bin from the sources as a child process (../helpers/run-source.ts:
+ * tsx, the store registry's imports sent into src/, only the environment the test gives).
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const tsx = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
-const tsconfig = fileURLToPath(new URL('./tsconfig.json', import.meta.url));
+import { spawnSource } from '../helpers/run-source.js';
 
 export interface CliResult {
   code: number | null;
@@ -20,12 +13,7 @@ export interface CliResult {
 
 export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
   const started = performance.now();
-  const child = spawn(process.execPath, [tsx, '--tsconfig', tsconfig, 'src/cli/main.ts', ...args], {
-    cwd: root,
-    // Never a cloud metadata server, even where a Google SDK would look for one.
-    env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnSource('src/cli/main.ts', args, { env });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -73,12 +73,15 @@ describe('fromFlaskConfig: mistakes fail at start-up, saying what to change', ()
   const cases: [string, Record<string, unknown>, RegExp][] = [
     ['SESSION_USE_SIGNER without a secret', { SESSION_USE_SIGNER: true }, /SESSION_USE_SIGNER is true but SECRET_KEY is not set/],
     ['a misspelt key', { SESSION_PERMANANT: true }, /unknown setting SESSION_PERMANANT/],
-    ['an unknown type', { SESSION_TYPE: 'cassandra' }, /SESSION_TYPE 'cassandra' is not available.*memory/],
+    ['an unknown type', { SESSION_TYPE: 'cassandra' }, /SESSION_TYPE must be one of null, memory, .* \(or the seeds' sqlalchemy, peewee, memcache\); the value given is not/],
+    ['SQLite without its file', { SESSION_TYPE: 'sqlite', SESSION_USE_SIGNER: true, SECRET_KEY: SECRET }, /SESSION_TYPE 'sqlite' needs SESSION_SQLITE_PATH: set it to the database file/],
     ['a backend key for another type', { SESSION_TYPE: 'memory', SESSION_FILE_DIR: '/tmp' }, /SESSION_FILE_DIR applies to SESSION_TYPE 'filesystem'/],
     ['a non-boolean', { SESSION_PERMANENT: 'perhaps' }, /SESSION_PERMANENT must be true or false/],
     ['a bad serializer', { SESSION_SERIALIZATION_FORMAT: 'pickle' }, /'msgpack' or 'json'/],
     ['a bad SameSite', { SESSION_COOKIE_SAMESITE: 'sometimes' }, /Lax, Strict or None/],
-    ['fallbacks without signing', { SECRET_KEY_FALLBACKS: ['x'] }, /SESSION_USE_SIGNER/],
+    ['fallbacks without signing', { SECRET_KEY_FALLBACKS: ['x'] }, /SECRET_KEY_FALLBACKS is set but nothing signs: set SESSION_SECRET, or SESSION_USE_SIGNER=true with SECRET_KEY/],
+    ['SESSION_SECRET with signing turned off', { SESSION_SECRET: SECRET, SESSION_USE_SIGNER: false }, /SESSION_SECRET is set but SESSION_USE_SIGNER is false/],
+    ['SESSION_SECRET beside SECRET_KEY that signs', { SESSION_SECRET: SECRET, SESSION_USE_SIGNER: true, SECRET_KEY: SECRET }, /SESSION_SECRET and SESSION_USE_SIGNER with SECRET_KEY both name the signing secret/],
   ];
   for (const [what, config, message] of cases) {
     it(what, () => {
@@ -86,6 +89,65 @@ describe('fromFlaskConfig: mistakes fail at start-up, saying what to change', ()
       expect(() => fromFlaskConfig(config)).toThrow(message);
     });
   }
+
+  // Settings come from the environment and files: a secret put under the wrong name must not reach a log.
+  it.each([
+    ['SESSION_USE_SIGNER', 'true or false'],
+    ['SESSION_PERMANENT', 'true or false'],
+    ['SESSION_ID_LENGTH', 'an integer'],
+    ['SESSION_COOKIE_SAMESITE', 'Lax, Strict or None'],
+    ['SESSION_SERIALIZATION_FORMAT', "'msgpack' or 'json'"],
+    ['SESSION_TYPE', 'one of null, memory'],
+  ])('a wrong %s is named, with what it takes, and its value is not repeated', (key, takes) => {
+    const secret = 'hunter2-Tr0ub4/d@r:x%y';
+    let message = '';
+    try {
+      fromEnv({ [key]: secret });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain(`${key} must be ${takes}`);
+    expect(message).toContain('the value given is not (it is not shown, as it may be a secret)');
+    for (const piece of ['hunter', 'Tr0ub4', 'd@r:x']) expect(message).not.toContain(piece);
+  });
+});
+
+describe('SESSION_SECRET: the variable the README\'s examples read signs through fromEnv too', () => {
+  it('signs by itself, or with SESSION_USE_SIGNER=true; SECRET_KEY_FALLBACKS still verify', () => {
+    expect(fromEnv({ SESSION_SECRET: SECRET }).secret).toEqual([SECRET]);
+    expect(fromEnv({ SESSION_SECRET: SECRET, SESSION_USE_SIGNER: 'true' }).secret).toEqual([SECRET]);
+    expect(fromEnv({ SESSION_SECRET: SECRET, SECRET_KEY_FALLBACKS: 'an-older-secret-key-value' }).secret).toEqual([SECRET, 'an-older-secret-key-value']);
+  });
+
+  it("beside Flask's SECRET_KEY without SESSION_USE_SIGNER (the application's own key, which signs no session), SESSION_SECRET signs", () => {
+    expect(fromEnv({ SESSION_SECRET: SECRET, SECRET_KEY: 'the-flask-application-key' }).secret).toEqual([SECRET]);
+  });
+
+  it('builds an engine whose cookies are signed with it', async () => {
+    const engine = new SessionEngine({ ...fromEnv({ SESSION_TYPE: 'memory', SESSION_SECRET: SECRET }), logger: { warn() {}, info() {} } });
+    await engine.ready;
+    const session = await engine.load(undefined);
+    session.user = 'ada';
+    const pending = engine.commit(session);
+    await pending.persist();
+    expect(pending.setCookies[0]).toMatch(/^session=[\w-]+\.[\w-]+;/);
+  });
+});
+
+describe('a store chosen by type that cannot be set up fails at start-up', () => {
+  const logger = { warn() {}, info() {} };
+  it("type 'sqlite' without path or database throws from the constructor, naming the options", () => {
+    expect(() => new SessionEngine({ type: 'sqlite', logger })).toThrow(SessionConfigError);
+    expect(() => new SessionEngine({ type: 'sqlite', storeOptions: { table: 'web' }, logger })).toThrow(
+      /type 'sqlite' needs its database: set storeOptions\.path \(a file, such as '\.\/data\/sessions\.db'\) or storeOptions\.database/,
+    );
+  });
+
+  it('a failure once the store is loaded rejects `ready` for an application that awaits it (which then handles it: the process is not stopped)', async () => {
+    const engine = new SessionEngine({ type: 'filesystem', storeOptions: { threshold: 0 }, logger });
+    await expect(engine.ready).rejects.toThrow(/filesystemStore: threshold must be a positive integer/);
+    await expect(engine.load(undefined)).rejects.toThrow(/filesystemStore: threshold must be a positive integer/);
+  });
 });
 
 describe('fromEnv', () => {
