@@ -10,7 +10,7 @@ type Data = Record<string, unknown>;
 async function commitAndFinish(engine: SessionEngine<Data>, session: Session<Data>) {
   const pending = engine.commit(session);
   await pending.persist();
-  engine.finish(session);
+  await engine.finish(session);
   return pending.setCookies[0]?.split(';')[0];
 }
 
