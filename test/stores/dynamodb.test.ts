@@ -228,6 +228,33 @@ describeWithServer('dynamodb store on dynalite', { requires: DYNALITE_REQUIRES, 
       expect(await store.get('dead')).toBeUndefined();
     });
 
+    it('a create whose first answer was lost and which the SDK retried is a success, not a collision', async () => {
+      // The SDK's own retry, made to happen: the first create is sent and applied by
+      // dynalite, then its answer is "lost" (a transient TimeoutError, as a request timeout
+      // gives), so the SDK sends it again and the retry finds the item the first one wrote.
+      const client = clientFor(server(), { maxAttempts: 2 });
+      let createsSent = 0;
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          const result = await next(args);
+          const input = args.input as { ConditionExpression?: string };
+          if (input.ConditionExpression?.startsWith('attribute_not_exists') && ++createsSent === 1) {
+            throw Object.assign(new Error('the answer to the first create was lost'), { name: 'TimeoutError' });
+          }
+          return result;
+        },
+        { step: 'deserialize', name: 'loseTheFirstCreateAnswer' },
+      );
+      const { table } = await storeWithTable();
+      const store = new DynamoDBStore({ client, table });
+      expect(await store.create('fresh', record('mine'))).toBe(true);
+      expect(createsSent).toBe(2); // the SDK did retry
+      expect(new TextDecoder().decode((await store.get('fresh'))!.data)).toBe('mine');
+      // A live item another write put there is still a collision.
+      expect(await store.create('fresh', record('theirs'))).toBe(false);
+      expect(new TextDecoder().decode((await store.get('fresh'))!.data)).toBe('mine');
+    });
+
     it('leaves the borrowed client usable', async () => {
       const client = clientFor(server());
       const { table } = await storeWithTable();

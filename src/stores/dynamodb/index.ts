@@ -128,12 +128,18 @@ export class DynamoDBStore implements Store {
   }
 
   async create(key: string, record: StoreRecord): Promise<boolean> {
+    const version = newVersion();
     // Succeeds over an expired item that DynamoDB's TTL has not removed yet.
-    return this.#put('create', toItem(this, key, record, newVersion()), {
+    const created = await this.#put('create', toItem(this, key, record, version), {
       ConditionExpression: 'attribute_not_exists(#pk) OR #e <= :now',
       ExpressionAttributeNames: { '#pk': this.partitionKey, '#e': 'expiresAt' },
       ExpressionAttributeValues: { ':now': number(Date.now()) },
     });
+    // The SDK retries a request whose answer was lost (a request timeout, a reset
+    // connection). When the lost attempt had been applied, the retry meets the item it
+    // wrote and its condition fails. That item carries this write's random version token,
+    // which no other write has: it is this create's own success, not a collision.
+    return created || (await this.#versionOf(key, 'create')) === version;
   }
 
   async setIf(key: string, record: StoreRecord, expectedVersion: string): Promise<boolean> {
@@ -181,6 +187,23 @@ export class DynamoDBStore implements Store {
     return countExpired(this.#sweepTarget);
   }
 
+
+  /** The version token of the item under `key` (read consistently), or undefined. */
+  async #versionOf(key: string, action: string): Promise<string | undefined> {
+    const { Item: item } = await this.#run(action, (abortSignal) =>
+      this.#client.send(
+        new this.#lib.GetItemCommand({
+          TableName: this.table,
+          Key: this.#key(key),
+          ConsistentRead: true,
+          ProjectionExpression: '#v',
+          ExpressionAttributeNames: { '#v': 'version' },
+        }),
+        { abortSignal },
+      ),
+    );
+    return item?.version?.S;
+  }
 
   #key(key: string): Item {
     return { [this.partitionKey]: { S: key } };

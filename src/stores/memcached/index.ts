@@ -5,6 +5,7 @@ import { consoleLogger, type Logger } from '../../core/logger.js';
 import { StoreError, isExpired, type Store, type StoreRecord } from '../../core/store.js';
 import { DEFAULT_TIMEOUT_MS, storeCall } from '../shared/call.js';
 import { foreignValue, SHARED_KEYSPACE_REMEDY } from '../shared/foreign.js';
+import { keyForMessages } from '../shared/key-name.js';
 import { loadOptional } from '../shared/load-optional.js';
 import type { MemcachedStoreOptions } from './options.js';
 import { borrowedNode, nodeFor, ownNodes, serverList, type Client, type ClientClass, type Node } from './placement.js';
@@ -189,7 +190,7 @@ export class MemcachedStore implements Store {
     if (record.data.length > this.maxValueBytes) {
       throw new StoreError(
         this.name,
-        `the session under ${key} is ${record.data.length} bytes, more than maxValueBytes (${this.maxValueBytes} bytes); it was not saved. ` +
+        `the session under ${keyForMessages(key)} is ${record.data.length} bytes, more than maxValueBytes (${this.maxValueBytes} bytes); it was not saved. ` +
           'Keep less in the session, or raise maxValueBytes together with the server\'s item size limit (memcached -I).',
       );
     }
@@ -208,7 +209,7 @@ export class MemcachedStore implements Store {
     }
     const { casUniq } = reply;
     if (casUniq === undefined) {
-      throw new StoreError(this.name, `the server sent no cas unique for ${key}; this store needs gets and cas (is a proxy in between without them?).`);
+      throw new StoreError(this.name, `the server sent no cas unique for ${keyForMessages(key)}; this store needs gets and cas (is a proxy in between without them?).`);
     }
     // The nonce is copied: a view would keep the whole value alive in the cache.
     setBounded(this.#seen, key, { expiresAt: parsed.expiresAt, nonce: Buffer.from(parsed.nonce), casUniq }, SEEN_CACHE_SIZE);
@@ -247,7 +248,7 @@ export class MemcachedStore implements Store {
     if (!message.startsWith('SERVER_ERROR object too large')) return `Is ${node.where} up and reachable?`;
     return new StoreError(
       this.name,
-      `${action} failed: ${node.where} refused the session under ${key} (${bytes ?? '?'} bytes with the store's header) ` +
+      `${action} failed: ${node.where} refused the session under ${keyForMessages(key)} (${bytes ?? '?'} bytes with the store's header) ` +
         `as larger than its item size limit ("${message}"). ` +
         "Keep less in the session, or raise the server's limit (memcached -I) and maxValueBytes.",
       { cause: error },

@@ -1,15 +1,16 @@
 import type { Logger } from '../../core/logger.js';
+import { keyForMessages } from './key-name.js';
 
 /**
  * The rule for a value a store finds under a session's key but cannot read as a session
  * (a Redis list another application pushed under the same prefix, a memcached value
  * without our header, a truncated file, an item without our attributes): it reads as no
  * session, so the request gets a fresh one instead of failing on every request for as
- * long as that cookie lives, and the store says so once per read, naming the key and
- * what it found there. The value itself is left alone where it may belong to someone else.
+ * long as that cookie lives, and the store says so once per read, naming the key (by its
+ * prefix and the id's handle, never the id) and what it found there. The value itself is left alone where it may belong to someone else.
  */
 export function foreignValue(logger: Pick<Logger, 'warn'>, storeName: string, key: string, found: string, remedy: string): undefined {
-  logger.warn(`${storeName} store: ${key} holds ${found}, not a sessionkit session; it reads as no session (a fresh one is started). ${remedy}`);
+  logger.warn(`${storeName} store: ${keyForMessages(key)} holds ${found}, not a sessionkit session; it reads as no session (a fresh one is started). ${remedy}`);
   return undefined;
 }
 
