@@ -4,6 +4,7 @@
  */
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import pgOldest from 'pg-oldest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sqlStore } from '../../../src/stores/sql/index.js';
 import { CookieJar, listen } from '../../helpers/http.js';
@@ -12,9 +13,11 @@ import { describeWithServer } from '../../servers/suite.js';
 import { describeSqlConformance, describeSqlOutages, quiet, record, sqlStoreBehaviour, text, unique, type Handle } from './shared.js';
 import { valueApp } from '../../helpers/value-app.js';
 
+const PG_OLDEST = '8.0.3';
+
 describeWithServer('sql store on PostgreSQL', { requires: POSTGRES_REQUIRES, start: () => startPostgres() }, (server) => {
-  const newPool = () => {
-    const pool = new pg.Pool({ connectionString: server().connectionString, max: 10 });
+  const newPool = (library = pg) => {
+    const pool = new library.Pool({ connectionString: server().connectionString, max: 10 });
     pool.on('error', () => {}); // idle clients ended by a server restart (the outage tests)
     return pool;
   };
@@ -58,6 +61,11 @@ describeWithServer('sql store on PostgreSQL', { requires: POSTGRES_REQUIRES, sta
 
   describeSqlConformance('sql:postgres on a pg Pool', pool);
   describeSqlConformance('sql:postgres on Kysely (PostgresDialect)', kysely);
+  // The oldest pg the peer range claims (package.json's pg-oldest alias).
+  describeSqlConformance(`sql:postgres on a pg ${PG_OLDEST} Pool (the oldest claimed)`, async () => {
+    const client = newPool(pgOldest);
+    return { client, close: () => client.end() };
+  });
 
   describe('on a pg Pool', () => {
     sqlStoreBehaviour(() => ({ dialect: 'postgres', label: 'pg Pool', open: pool, exec, schema: 'app' }));
