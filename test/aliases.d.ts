@@ -35,3 +35,9 @@ declare module 'mysql2-oldest/promise' {
   import mysql from 'mysql2/promise';
   export default mysql;
 }
+declare module 'kysely-oldest' {
+  export * from 'kysely';
+}
+declare module 'memcache-client-oldest' {
+  export * from 'memcache-client';
+}

@@ -3,6 +3,7 @@
  * Client and Kysely's PostgresDialect; statements counted with pg_stat_statements.
  */
 import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely as KyselyOldest, PostgresDialect as PostgresDialectOldest } from 'kysely-oldest';
 import pg from 'pg';
 import pgOldest from 'pg-oldest';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +66,11 @@ describeWithServer('sql store on PostgreSQL', { requires: POSTGRES_REQUIRES, sta
   describeSqlConformance(`sql:postgres on a pg ${PG_OLDEST} Pool (the oldest claimed)`, async () => {
     const client = newPool(pgOldest);
     return { client, close: () => client.end() };
+  });
+  // The oldest Kysely the peer range claims (0.27.0, package.json's kysely-oldest alias).
+  describeSqlConformance('sql:postgres on Kysely 0.27.0 (the oldest claimed)', async () => {
+    const db = new KyselyOldest<Record<string, never>>({ dialect: new PostgresDialectOldest({ pool: newPool() }) });
+    return { client: db, close: () => db.destroy() };
   });
 
   describe('on a pg Pool', () => {
