@@ -41,3 +41,7 @@ declare module 'kysely-oldest' {
 declare module 'memcache-client-oldest' {
   export * from 'memcache-client';
 }
+declare module 'express-session-oldest' {
+  import session from 'express-session';
+  export default session;
+}
