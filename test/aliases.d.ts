@@ -45,3 +45,7 @@ declare module 'express-session-oldest' {
   import session from 'express-session';
   export default session;
 }
+declare module 'better-sqlite3-oldest' {
+  import Database from 'better-sqlite3';
+  export default Database;
+}
