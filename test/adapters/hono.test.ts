@@ -1,4 +1,6 @@
 import { Hono } from 'hono';
+import { Hono as HonoOldest } from 'hono-oldest';
+import { stream as streamOldest } from 'hono-oldest/streaming';
 import { describe, expect, it } from 'vitest';
 import { sessionkit, type SessionVariables } from '../../src/adapters/hono.js';
 import { MemoryStore } from '../../src/stores/memory.js';
@@ -12,6 +14,12 @@ import { runtimeTraits } from '../runtimes/traits.js';
 const name = `Hono (on ${fetchServer})`;
 describeAdapter(name, async (options) => serveFetch(honoApp(options).fetch), runtimeTraits);
 describeMultiSession(name, async (manager) => serveFetch(honoApp(manager).fetch));
+
+// The oldest Hono the peer range claims (package.json's hono-oldest alias).
+const oldest = { Hono: HonoOldest, stream: streamOldest };
+const oldestName = `Hono 4.0.0 (on ${fetchServer})`;
+describeAdapter(oldestName, async (options) => serveFetch(honoApp(options, oldest).fetch), runtimeTraits);
+describeMultiSession(oldestName, async (manager) => serveFetch(honoApp(manager, oldest).fetch));
 
 describe('Hono specifics', () => {
   it('adds the session headers to a response whose headers are immutable', async () => {

@@ -1,4 +1,5 @@
 import { MemcacheClient } from 'memcache-client';
+import { MemcacheClient as MemcacheClientOldest } from 'memcache-client-oldest';
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/core/store.js';
 import { DEFAULT_MAX_VALUE_BYTES, MemcachedStore, exptime, memcachedKey } from '../../src/stores/memcached/index.js';
@@ -49,6 +50,11 @@ describeWithServer('memcached', { requires: MEMCACHED_REQUIRES, start: () => sta
   describeStore('memcached (your MemcacheClient)', borrowedClient, CAPABILITIES, { ...SUITE_OPTIONS, plantForeignValue });
   describeStore('memcached (servers: the store makes its client)', ownClients, CAPABILITIES, SUITE_OPTIONS);
   describeSessionsOverHttp('memcached (your MemcacheClient)', borrowedClient);
+  // The oldest 1.x memcache-client (1.0.2, package.json's memcache-client-oldest alias).
+  describeStore('memcached (your MemcacheClient 1.0.2, the oldest claimed)', async () => {
+    const client = new MemcacheClientOldest({ server: memcached().address });
+    return { store: new MemcachedStore({ client }), cleanup: async () => client.shutdown() };
+  }, CAPABILITIES, SUITE_OPTIONS);
   describeSessionsOverHttp('memcached (servers)', ownClients);
 
   describe('commands per request, from the server\'s own stats', () => {

@@ -1,5 +1,7 @@
 import { Redis as IORedis, Cluster as IOCluster } from 'ioredis';
 import { createClient, createCluster } from 'redis';
+import IORedisOldest from 'ioredis-oldest';
+import { createClient as createClientOldest } from 'redis-oldest';
 import { describe, expect, it } from 'vitest';
 import { handleOf } from '../../src/core/user-index.js';
 import { RedisStore } from '../../src/stores/redis.js';
@@ -50,11 +52,12 @@ const clients: Client[] = [
 ];
 
 describeWithServer('redis', { requires: REDIS_REQUIRES, start: () => startRedis() }, (redis) => {
+  const fixtureFor = (connect: Client['connect']) => async () => {
+    const { client, close } = await connect(redis().url);
+    return { store: new RedisStore({ client }), cleanup: async () => { await close(); } };
+  };
   for (const { kind, connect } of clients) {
-    const fixture = async () => {
-      const { client, close } = await connect(redis().url);
-      return { store: new RedisStore({ client }), cleanup: async () => { await close(); } };
-    };
+    const fixture = fixtureFor(connect);
     // Another application's key under a session's name: a list for one client, a hash for the other.
     const plantForeignValue = async (key: string) => {
       await (kind === 'ioredis' ? redis().command('HSET', key, 'field', 'other-app') : redis().command('LPUSH', key, 'other-app'));
@@ -63,6 +66,31 @@ describeWithServer('redis', { requires: REDIS_REQUIRES, start: () => startRedis(
     describeSessionsOverHttp(`redis (${kind})`, fixture);
     // The engine reads every client's records alike: one client covers planted records.
     if (kind === 'node-redis') describePlantedRecords(`redis (${kind})`, fixture);
+  }
+
+  // The oldest version of each client the peer ranges claim (package.json's *-oldest aliases):
+  // the store contract only, the HTTP scenarios above are the same code path.
+  const oldestClients: Client[] = [
+    {
+      kind: 'node-redis 5.0.0',
+      connect: async (url) => {
+        const client = createClientOldest({ url });
+        client.on('error', () => {});
+        await client.connect();
+        return { client, close: () => client.quit() };
+      },
+    },
+    {
+      kind: 'ioredis 5.0.0',
+      connect: async (url) => {
+        const client = new IORedisOldest(url, { maxRetriesPerRequest: 1 });
+        client.on('error', () => {});
+        return { client, close: () => client.quit() };
+      },
+    },
+  ];
+  for (const { kind, connect } of oldestClients) {
+    describeStore(`redis (${kind}, the oldest claimed)`, fixtureFor(connect), CAPABILITIES, NATIVE);
   }
 
   describe('commands per request, from the server\'s own counters', () => {

@@ -40,6 +40,9 @@ function isOpen(db: SqliteDatabase): boolean {
   }
 }
 
+/** What the SQLite store offers on every driver. */
+export const SQLITE_CAPABILITIES = ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getSync', 'createSync', 'setIfSync'] as const;
+
 export function describeSqliteDriver({ driver, open }: DriverUnderTest): void {
   const dirs: string[] = [];
   function tempDir(): string {
@@ -60,7 +63,7 @@ export function describeSqliteDriver({ driver, open }: DriverUnderTest): void {
   }
 
   const title = `sqlite (${driver})`;
-  describeStore(title, fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getSync', 'createSync', 'setIfSync'], {
+  describeStore(title, fixture, SQLITE_CAPABILITIES, {
     // A row another program wrote through its own connection: SQLite's BLOB column takes TEXT too.
     plantForeignValue: async (key, store) => {
       const db = open(paths.get(store)!);

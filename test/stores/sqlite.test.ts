@@ -1,6 +1,33 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { describeSqliteDriver } from './sqlite-suite.js';
+import DatabaseOldest from 'better-sqlite3-oldest';
+import { afterAll, describe } from 'vitest';
+import { SqliteStore } from '../../src/stores/sqlite.js';
+import { describeStore } from '../conformance/store-suite.js';
+import { describeSqliteDriver, SQLITE_CAPABILITIES } from './sqlite-suite.js';
 
 // better-sqlite3, the driver a Node application installs; node-sqlite.test.ts and
 // bun-sqlite.test.ts run the same tests on the built-in drivers.
 describeSqliteDriver({ driver: 'better-sqlite3', open: (path) => new Database(path) });
+
+// The oldest better-sqlite3 the peer range claims (11.0.0, package.json's better-sqlite3-oldest
+// alias), passed as `database`. Node 20 only: the alias's native module is built for the
+// machine's Node, and .ci/run rebuilds only the current better-sqlite3 for Node 22 and 24.
+describe.runIf(process.versions.node.startsWith('20.'))('better-sqlite3 11.0.0 (the oldest claimed)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sessionkit-sqlite-oldest-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  let files = 0;
+  describeStore('sqlite (a better-sqlite3 11.0.0 database)', async () => {
+    const db = new DatabaseOldest(join(dir, `sessions-${files++}.db`));
+    const store = new SqliteStore({ database: db });
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        db.close();
+      },
+    };
+  }, SQLITE_CAPABILITIES);
+});

@@ -11,8 +11,17 @@ import type { SessionOptions } from '../../../src/core/options.js';
 import { getViaAccessor, sessionForm, setViaAccessor } from '../../conformance/adapter-routes.js';
 import { asText } from '../../helpers/text.js';
 
-export function honoApp(options: SessionOptions | SessionManager): Hono<{ Variables: SessionVariables }> {
-  const app = new Hono<{ Variables: SessionVariables }>();
+/** The Hono library the app is built with: the installed one, or the oldest 4.x under its alias (test/aliases.d.ts). */
+export interface HonoLibrary {
+  Hono: typeof Hono;
+  stream: typeof stream;
+}
+
+export function honoApp(
+  options: SessionOptions | SessionManager,
+  library: HonoLibrary = { Hono, stream },
+): Hono<{ Variables: SessionVariables }> {
+  const app = new library.Hono<{ Variables: SessionVariables }>();
   app.use(sessionkit(options));
   const data = (session: unknown) => session as Record<string, unknown>;
   app.get('/set', (c) => {
@@ -36,7 +45,7 @@ export function honoApp(options: SessionOptions | SessionManager): Hono<{ Variab
   });
   app.get('/stream', (c) => {
     data(c.get('session')).streamed = 'yes';
-    return stream(c, async (s) => {
+    return library.stream(c, async (s) => {
       await s.write('one,');
       await new Promise((resolve) => setTimeout(resolve, 5));
       await s.write('two');

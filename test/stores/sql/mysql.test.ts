@@ -5,11 +5,14 @@
 import { Kysely, MysqlDialect } from 'kysely';
 import mysql from 'mysql2';
 import mysqlPromise from 'mysql2/promise';
+import mysqlOldestPromise from 'mysql2-oldest/promise';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sqlStore } from '../../../src/stores/sql/index.js';
 import { MARIADB_REQUIRES, startMariadb } from '../../servers/mariadb.js';
 import { describeWithServer } from '../../servers/suite.js';
 import { describeSqlConformance, describeSqlOutages, record, sqlStoreBehaviour, text, unique, type Handle } from './shared.js';
+
+const MYSQL2_OLDEST = '3.0.0';
 
 describeWithServer('sql store on MariaDB', { requires: MARIADB_REQUIRES, start: () => startMariadb() }, (server) => {
   const settings = () => ({
@@ -40,6 +43,11 @@ describeWithServer('sql store on MariaDB', { requires: MARIADB_REQUIRES, start: 
   describeSqlConformance('sql:mysql on a mysql2/promise pool', promisePool, exec);
   describeSqlConformance('sql:mysql on a mysql2 callback pool', callbackPool, exec);
   describeSqlConformance('sql:mysql on Kysely (MysqlDialect)', kysely, exec);
+  // The oldest mysql2 the peer range claims (package.json's mysql2-oldest alias).
+  describeSqlConformance(`sql:mysql on a mysql2 ${MYSQL2_OLDEST} promise pool (the oldest claimed)`, async () => {
+    const client = mysqlOldestPromise.createPool(settings());
+    return { client, close: () => client.end() };
+  }, exec);
 
   describe('on a mysql2/promise pool', () => {
     sqlStoreBehaviour(() => ({ dialect: 'mysql', label: 'mysql2/promise pool', open: promisePool, exec, schema: 'app' }));

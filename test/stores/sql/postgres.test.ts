@@ -3,7 +3,9 @@
  * Client and Kysely's PostgresDialect; statements counted with pg_stat_statements.
  */
 import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely as KyselyOldest, PostgresDialect as PostgresDialectOldest } from 'kysely-oldest';
 import pg from 'pg';
+import pgOldest from 'pg-oldest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sqlStore } from '../../../src/stores/sql/index.js';
 import { CookieJar, listen } from '../../helpers/http.js';
@@ -12,9 +14,11 @@ import { describeWithServer } from '../../servers/suite.js';
 import { describeSqlConformance, describeSqlOutages, quiet, record, sqlStoreBehaviour, text, unique, type Handle } from './shared.js';
 import { valueApp } from '../../helpers/value-app.js';
 
+const PG_OLDEST = '8.0.3';
+
 describeWithServer('sql store on PostgreSQL', { requires: POSTGRES_REQUIRES, start: () => startPostgres() }, (server) => {
-  const newPool = () => {
-    const pool = new pg.Pool({ connectionString: server().connectionString, max: 10 });
+  const newPool = (library = pg) => {
+    const pool = new library.Pool({ connectionString: server().connectionString, max: 10 });
     pool.on('error', () => {}); // idle clients ended by a server restart (the outage tests)
     return pool;
   };
@@ -58,6 +62,16 @@ describeWithServer('sql store on PostgreSQL', { requires: POSTGRES_REQUIRES, sta
 
   describeSqlConformance('sql:postgres on a pg Pool', pool, exec);
   describeSqlConformance('sql:postgres on Kysely (PostgresDialect)', kysely, exec);
+  // The oldest pg the peer range claims (package.json's pg-oldest alias).
+  describeSqlConformance(`sql:postgres on a pg ${PG_OLDEST} Pool (the oldest claimed)`, async () => {
+    const client = newPool(pgOldest);
+    return { client, close: () => client.end() };
+  }, exec);
+  // The oldest Kysely the peer range claims (0.27.0, package.json's kysely-oldest alias).
+  describeSqlConformance('sql:postgres on Kysely 0.27.0 (the oldest claimed)', async () => {
+    const db = new KyselyOldest<Record<string, never>>({ dialect: new PostgresDialectOldest({ pool: newPool() }) });
+    return { client: db, close: () => db.destroy() };
+  }, exec);
 
   describe('on a pg Pool', () => {
     sqlStoreBehaviour(() => ({ dialect: 'postgres', label: 'pg Pool', open: pool, exec, schema: 'app' }));
