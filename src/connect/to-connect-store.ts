@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { SessionConfigError } from '../core/errors.js';
 import { consoleLogger, type Logger } from '../core/logger.js';
-import type { Store } from '../core/store.js';
+import type { Store, StoreRecord } from '../core/store.js';
 import { foreignValue } from '../stores/shared/foreign.js';
 import { loadOptional } from '../stores/shared/load-optional.js';
 import type { ConnectCallback, ConnectSession, ConnectStore } from './connect-store.js';
@@ -26,17 +26,30 @@ export interface ToConnectStoreOptions {
   expressSession?: ExpressSessionModule;
 }
 
-/** A sessionkit store as express-session sees it; `touch` only where the store can move an expiry. */
-export type SessionkitConnectStore = ConnectStore & EventEmitter & { readonly store: Store };
+/**
+ * A sessionkit store as express-session sees it. Called without a callback, every method
+ * returns a promise instead (as connect-redis 9 and other modern stores do).
+ */
+export interface SessionkitConnectStore extends ConnectStore, EventEmitter {
+  readonly store: Store;
+  get(sid: string): Promise<ConnectSession | null>;
+  get(sid: string, callback: ConnectCallback<ConnectSession | null>): void;
+  set(sid: string, session: ConnectSession): Promise<void>;
+  set(sid: string, session: ConnectSession, callback: ConnectCallback): void;
+  destroy(sid: string): Promise<void>;
+  destroy(sid: string, callback: ConnectCallback): void;
+  touch(sid: string, session: ConnectSession): Promise<void>;
+  touch(sid: string, session: ConnectSession, callback: ConnectCallback): void;
+}
 
 const ONE_DAY_MS = 86_400_000;
 const FOREIGN_REMEDY = 'Is sessionkit itself using the same store and prefix? Give the express-session application a prefix of its own.';
 
 /**
  * Any sessionkit store as an express-session store (also for express-openid-connect's
- * `session.store` and AdminJS): `get`, `set`, `destroy`, and `touch` where the store has
- * one. No `all`, `length` or `clear`: a sessionkit store cannot list its records.
- * The record's bytes are express-session's session as JSON; its expiry is the cookie's.
+ * `session.store` and AdminJS): `get`, `set`, `destroy` and `touch`, each with a callback
+ * or returning a promise. The record's bytes are express-session's session as JSON; its
+ * expiry is the cookie's (`expires`, else `maxAge` from now, else `ttl`).
  */
 export function toConnectStore<M extends ExpressSessionModule>(
   store: Store,
@@ -50,69 +63,98 @@ export function toConnectStore(store: Store, options: ToConnectStoreOptions = {}
   if (!(ttl > 0) || !Number.isFinite(ttl)) throw new SessionConfigError(`toConnectStore(): ttl must be a positive number of milliseconds, got ${String(options.ttl)}.`);
   const logger = options.logger ?? consoleLogger;
   const expressSession = options.expressSession ?? loadOptional<ExpressSessionModule>('express-session', 'connect');
-  const expiryOf = (session: ConnectSession): number => {
-    const expires = session.cookie?.expires;
-    const at = expires === undefined || expires === null ? Number.NaN : new Date(expires).getTime();
-    return Number.isFinite(at) ? at : Date.now() + ttl;
+  const recordOf = (session: ConnectSession, expiresAt: number): StoreRecord => ({ data: Buffer.from(JSON.stringify(session)), expiresAt });
+  /** The session a record holds; undefined, with one warning, for a record that is not one. */
+  const sessionIn = (key: string, record: StoreRecord): Record<string, unknown> | undefined => {
+    let session: unknown;
+    try {
+      session = JSON.parse(Buffer.from(record.data).toString('utf8'));
+    } catch {
+      session = undefined;
+    }
+    if (typeof session === 'object' && session !== null && !Array.isArray(session)) return session as Record<string, unknown>;
+    foreignValue(logger, store.name, key, 'a value that is not an express-session session (not a JSON object)', FOREIGN_REMEDY);
+    return undefined;
   };
 
-  class SessionkitStore extends expressSession.Store implements ConnectStore {
+  class SessionkitStore extends expressSession.Store {
     readonly store = store;
 
-    get(sid: string, callback: ConnectCallback<ConnectSession | null>): void {
+    get(sid: string): Promise<ConnectSession | null>;
+    get(sid: string, callback: ConnectCallback<ConnectSession | null>): void;
+    get(sid: string, callback?: ConnectCallback<ConnectSession | null>): Promise<ConnectSession | null> | undefined {
       const key = prefix + sid;
-      answer(
-        store.get(key).then((record) => {
-          if (!record) return null;
-          let session: unknown;
-          try {
-            session = JSON.parse(Buffer.from(record.data).toString('utf8'));
-          } catch {
-            session = undefined;
-          }
-          if (typeof session === 'object' && session !== null && !Array.isArray(session)) return session;
-          foreignValue(logger, store.name, key, 'a value that is not an express-session session (not a JSON object)', FOREIGN_REMEDY);
-          return null;
-        }),
+      return answer(
+        store.get(key).then((record) => (record && sessionIn(key, record)) ?? null),
         callback,
       );
     }
 
-    set(sid: string, session: ConnectSession, callback?: ConnectCallback): void {
+    set(sid: string, session: ConnectSession): Promise<void>;
+    set(sid: string, session: ConnectSession, callback: ConnectCallback): void;
+    set(sid: string, session: ConnectSession, callback?: ConnectCallback): Promise<void> | undefined {
       const key = prefix + sid;
-      const expiresAt = expiryOf(session);
+      const expiresAt = expiryOf(session, ttl);
       const write = async () => {
         if (expiresAt <= Date.now()) await store.delete(key);
-        else await store.set(key, { data: Buffer.from(JSON.stringify(session)), expiresAt });
+        else await store.set(key, recordOf(session, expiresAt));
       };
-      answer(write(), callback);
+      return answer(write(), callback);
     }
 
-    destroy(sid: string, callback?: ConnectCallback): void {
-      answer(store.delete(prefix + sid), callback);
+    destroy(sid: string): Promise<void>;
+    destroy(sid: string, callback: ConnectCallback): void;
+    destroy(sid: string, callback?: ConnectCallback): Promise<void> | undefined {
+      return answer(store.delete(prefix + sid), callback);
+    }
+
+    touch(sid: string, session: ConnectSession): Promise<void>;
+    touch(sid: string, session: ConnectSession, callback: ConnectCallback): void;
+    touch(sid: string, session: ConnectSession, callback?: ConnectCallback): Promise<void> | undefined {
+      return answer(this.#touch(prefix + sid, session), callback);
+    }
+
+    /**
+     * Moves the record's expiry and the cookie it stores (express-session's `cookie.expires`
+     * is read back by the application), keeping the stored data: express-session's copy of
+     * the session may be older than the store's. Rewritten only with a compare-and-set; a
+     * store without one moves only its expiry where it can.
+     */
+    async #touch(key: string, session: ConnectSession): Promise<void> {
+      const expiresAt = expiryOf(session, ttl);
+      const record = await store.get(key);
+      const stored = record && sessionIn(key, record);
+      if (!stored) return;
+      const touched = recordOf({ ...stored, cookie: session.cookie }, expiresAt);
+      // Lost the compare-and-set: a newer write of the session, with its own cookie, stands.
+      if (store.setIf && record.version !== undefined) await store.setIf(key, touched, record.version);
+      else if (store.touch) await store.touch(key, expiresAt);
+      else await store.set(key, touched);
     }
   }
 
-  const adapter = new SessionkitStore();
-  const touch = store.touch?.bind(store);
-  if (touch) {
-    // Only the expiry moves: express-session's copy of the session may be older than the store's.
-    const touchMethod = (sid: string, session: ConnectSession, callback?: ConnectCallback): void => {
-      answer(touch(prefix + sid, expiryOf(session)), callback);
-    };
-    Object.defineProperty(adapter, 'touch', { value: touchMethod, enumerable: false, writable: true, configurable: true });
-  }
-  return adapter;
+  return new SessionkitStore();
 }
 
-/** Calls back once the promise settles, outside of it: an exception in the callback is not swallowed as a rejection. */
-function answer<T>(promise: Promise<T>, callback: ConnectCallback<T> | undefined): void {
+/** When a session expires: its cookie's `expires`, else `maxAge` from now, else `ttl` from now (a browser-session cookie). */
+function expiryOf(session: ConnectSession, ttl: number): number {
+  const cookie = session.cookie;
+  const expires = cookie?.expires;
+  const at = expires === undefined || expires === null ? Number.NaN : new Date(expires).getTime();
+  if (Number.isFinite(at)) return at;
+  const maxAge = cookie?.maxAge;
+  return Date.now() + (typeof maxAge === 'number' && Number.isFinite(maxAge) ? maxAge : ttl);
+}
+
+/**
+ * With a callback: calls it once the promise settles, outside of it (an exception in the
+ * callback is not swallowed as a rejection). Without one: the promise itself.
+ */
+function answer<T>(promise: Promise<T>, callback: ConnectCallback<T> | undefined): Promise<T> | undefined {
+  if (!callback) return promise;
   promise.then(
-    (result) => {
-      if (callback) process.nextTick(callback, null, result);
-    },
-    (error: unknown) => {
-      if (callback) process.nextTick(callback, error);
-    },
+    (result) => process.nextTick(callback, null, result),
+    (error: unknown) => process.nextTick(callback, error),
   );
+  return undefined;
 }
