@@ -40,15 +40,28 @@ export interface SessionkitConnectStore extends ConnectStore, EventEmitter {
   destroy(sid: string, callback: ConnectCallback): void;
   touch(sid: string, session: ConnectSession): Promise<void>;
   touch(sid: string, session: ConnectSession, callback: ConnectCallback): void;
+  /** The rest exist where the sessionkit store can list its records (`Store.keys`). */
+  all?(): Promise<ListedSession[]>;
+  all?(callback: ConnectCallback<ListedSession[]>): void;
+  ids?(): Promise<string[]>;
+  ids?(callback: ConnectCallback<string[]>): void;
+  length?(): Promise<number>;
+  length?(callback: ConnectCallback<number>): void;
+  clear?(): Promise<void>;
+  clear?(callback: ConnectCallback): void;
 }
+
+/** A session as `all` lists it: express-session's session with its id (as connect-redis 9 lists them). */
+export type ListedSession = ConnectSession & { id: string };
 
 const ONE_DAY_MS = 86_400_000;
 const FOREIGN_REMEDY = 'Is sessionkit itself using the same store and prefix? Give the express-session application a prefix of its own.';
 
 /**
  * Any sessionkit store as an express-session store (also for express-openid-connect's
- * `session.store` and AdminJS): `get`, `set`, `destroy` and `touch`, each with a callback
- * or returning a promise. The record's bytes are express-session's session as JSON; its
+ * `session.store` and AdminJS): `get`, `set`, `destroy` and `touch`, and `all`, `ids`,
+ * `length` and `clear` where the store can list its records (`Store.keys`); each takes a
+ * callback or returns a promise. The record's bytes are express-session's session as JSON; its
  * expiry is the cookie's (`expires`, else `maxAge` from now, else `ttl`).
  */
 export function toConnectStore<M extends ExpressSessionModule>(
@@ -133,7 +146,33 @@ export function toConnectStore(store: Store, options: ToConnectStoreOptions = {}
     }
   }
 
-  return new SessionkitStore();
+  const adapter: SessionkitConnectStore = new SessionkitStore();
+  const keys = store.keys?.bind(store);
+  if (keys) {
+    /** The ids of the live sessions: the store's keys under the prefix, without it. */
+    const ids = async (): Promise<string[]> => {
+      const listed: string[] = [];
+      for await (const key of keys(prefix)) listed.push(key.slice(prefix.length));
+      return listed;
+    };
+    const all = async (): Promise<ListedSession[]> => {
+      const sessions = await Promise.all((await ids()).map(async (id) => ({ id, session: await adapter.get(id) })));
+      // A session gone (or foreign) between the listing and its read is not listed.
+      return sessions.flatMap(({ id, session }) => (session ? [{ ...session, id }] : []));
+    };
+    const clear = async (): Promise<void> => {
+      await Promise.all((await ids()).map((id) => store.delete(prefix + id)));
+    };
+    const methods = {
+      all: (callback?: ConnectCallback<ListedSession[]>) => answer(all(), callback),
+      ids: (callback?: ConnectCallback<string[]>) => answer(ids(), callback),
+      length: (callback?: ConnectCallback<number>) => answer(ids().then((listed) => listed.length), callback),
+      clear: (callback?: ConnectCallback) => answer(clear(), callback),
+    };
+    // Not enumerable, like the class's own methods; absent (as express-session expects) where the store cannot list.
+    for (const [name, value] of Object.entries(methods)) Object.defineProperty(adapter, name, { value, writable: true, configurable: true });
+  }
+  return adapter;
 }
 
 /** When a session expires: its cookie's `expires`, else `maxAge` from now, else `ttl` from now (a browser-session cookie). */

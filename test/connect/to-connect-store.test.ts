@@ -210,12 +210,13 @@ function describeUnderExpressSession(title: string, makeStore: () => Promise<{ s
       }
     });
 
-    it('offers get, set, destroy and touch, and no all, length or clear (a sessionkit store cannot list)', async () => {
+    it('offers get, set, destroy and touch; all, ids, length and clear only where the store can list its records', async () => {
       const { store, close } = await makeStore();
       try {
         const adapted = toConnectStore(store) as unknown as Record<string, unknown>;
         for (const method of ['get', 'set', 'destroy', 'touch']) expect(typeof adapted[method], method).toBe('function');
-        for (const method of ['all', 'length', 'clear']) expect(adapted[method], method).toBeUndefined();
+        const lists = typeof store.keys === 'function';
+        for (const method of ['all', 'ids', 'length', 'clear']) expect(typeof adapted[method], method).toBe(lists ? 'function' : 'undefined');
         expect(adapted).toBeInstanceOf(session.Store);
       } finally {
         await close?.();
@@ -232,6 +233,34 @@ describeWithServer('redis for toConnectStore', { requires: REDIS_REQUIRES, start
     client.on('error', () => {});
     await client.connect();
     return { store: new RedisStore({ client }), close: async () => { await client.close(); } };
+  });
+});
+
+describe('toConnectStore listing (a store with keys: memory)', () => {
+  it('all, ids, length and clear see the live sessions under its prefix only, with callbacks or promises', async () => {
+    const memory = new MemoryStore();
+    await memory.set('other:1', { data: new Uint8Array([1]), expiresAt: Date.now() + 60_000 });
+    const adapted = toConnectStore(memory);
+    expect(await adapted.length!()).toBe(0);
+    const expires = new Date(Date.now() + 60_000).toISOString();
+    await adapted.set('123', { foo: 'bar', cookie: { originalMaxAge: null } } as never);
+    await adapted.set('456', { cookie: { originalMaxAge: null, expires } });
+    await adapted.set('short', { cookie: { maxAge: 100 } });
+    await sleep(300);
+    expect(await adapted.length!()).toBe(2);
+    expect((await adapted.ids!()).sort()).toEqual(['123', '456']);
+    const all = (await adapted.all!()).sort((a, b) => (a.id > b.id ? 1 : -1));
+    expect(all).toEqual([
+      { id: '123', foo: 'bar', cookie: { originalMaxAge: null } },
+      { id: '456', cookie: { originalMaxAge: null, expires } },
+    ]);
+    const counted = await new Promise((resolve) => adapted.length!((error, n) => resolve(error ?? n)));
+    expect(counted).toBe(2);
+    await adapted.destroy('456');
+    expect(await adapted.length!()).toBe(1);
+    await adapted.clear!();
+    expect(await adapted.length!()).toBe(0);
+    expect(await memory.get('other:1')).toBeDefined();
   });
 });
 
