@@ -1,5 +1,5 @@
 import { SessionConfigError } from '../core/errors.js';
-import type { SessionMigration } from '../core/migration.js';
+import { DEFAULT_MIGRATION_GRACE_MS, type SessionMigration } from '../core/migration.js';
 import { DEFAULT_TIMEOUT_MS, storeCall, type CallScope } from '../stores/shared/call.js';
 import { callbackToPromise, isNotFound, type ConnectSession, type ConnectStore } from './connect-store.js';
 import { unsignConnectCookie } from './signature.js';
@@ -15,6 +15,12 @@ export interface ExpressSessionMigrationOptions {
   cookie?: { path?: string; domain?: string };
   /** Milliseconds one call of the old store may take. Default DEFAULT_TIMEOUT_MS. */
   timeout?: number;
+  /**
+   * Milliseconds the old cookie still leads to the session it was migrated into, so that
+   * requests racing the first migration (or just after it) are not logged out. 0 keeps no
+   * link. Default one minute (DEFAULT_MIGRATION_GRACE_MS).
+   */
+  grace?: number;
 }
 
 /** express-session's own bookkeeping in a stored session, never application data (session-file-store adds `__lastAccess`). */
@@ -27,7 +33,8 @@ const REMEDY = "Check the old express-session store's backend (is its server up 
  * The `migrate` option for applications that move from express-session: a request that
  * carries express-session's signed cookie (and no sessionkit session) whose record exists
  * in the old store keeps its data under a new sessionkit id; the old record is deleted and
- * the old cookie cleared. Unsigned, forged, unknown or expired old cookies are ignored.
+ * the old cookie cleared. Requests that carry the old cookie within `grace` of the first
+ * one land in the same session. Unsigned, forged, unknown or expired old cookies are ignored.
  */
 export function expressSessionMigration(options: ExpressSessionMigrationOptions): SessionMigration {
   const secrets = typeof options.secret === 'string' ? [options.secret] : [...(options.secret ?? [])];
@@ -47,10 +54,15 @@ export function expressSessionMigration(options: ExpressSessionMigrationOptions)
       throw new SessionConfigError(`expressSessionMigration(): cookie.${attribute} '${value}' cannot be written in a Set-Cookie header.`);
     }
   }
+  const graceMs = options.grace ?? DEFAULT_MIGRATION_GRACE_MS;
+  if (!(graceMs >= 0) || !Number.isFinite(graceMs)) {
+    throw new SessionConfigError(`expressSessionMigration(): grace must be a number of milliseconds, 0 or more (0 keeps no link), got ${String(options.grace)}.`);
+  }
   const scope: CallScope = { name: 'express-session migration', timeout: options.timeout ?? DEFAULT_TIMEOUT_MS };
 
   return {
     cookieName,
+    graceMs,
     clearCookie: `${cookieName}=; Path=${path}${domain === undefined ? '' : `; Domain=${domain}`}; Expires=Thu, 01 Jan 1970 00:00:00 GMT`,
 
     async read(cookieValue) {

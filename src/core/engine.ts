@@ -4,6 +4,7 @@ import { IdCodec } from './ids.js';
 import type { MaybePromise } from './crypto/primitives.js';
 import type { Logger } from './logger.js';
 import { finishMigration } from './migration-commit.js';
+import { migrationLinksFor, type MigrationLinks } from './migration-links.js';
 import type { SessionMigration } from './migration.js';
 import type { PendingCommit, RequestContext, SessionClass, SessionManager } from './manager.js';
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
@@ -71,6 +72,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   #revocations: CookieRevocations | undefined;
   /** With `lock`: the per-session locks on the store. */
   #locks: SessionLocks | undefined;
+  /** Old cookie → migrated session, for the migration's grace period (`migrate` with a store). */
+  #migrationLinks: MigrationLinks | undefined;
 
   constructor(options: SessionOptions = {}) {
     this.options = resolveOptions(options);
@@ -181,14 +184,48 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   /**
    * A request without a usable sessionkit session but with the other library's cookie:
    * that session's data, under a new sessionkit id (never the old id: it is not ours).
+   * Requests of one browser that race this one, or come just after it, get the same session.
    */
   async #migrated(session: Session<T>, cookieHeader: string | undefined, migrate: SessionMigration, kind: SessionClass): Promise<Session<T>> {
     const oldValue = readCookie(cookieHeader, migrate.cookieName);
-    const data = oldValue === undefined ? undefined : await migrate.read(oldValue);
-    if (oldValue === undefined || data === undefined) return session;
+    if (oldValue === undefined) return session;
+    const data = await migrate.read(oldValue);
+    const links = this.#migrationLinks;
+    if (data === undefined) {
+      // The old record may have gone moments ago, moved by a request of the same browser.
+      const linkedId = links && (await links.linked(oldValue));
+      return (linkedId !== undefined && (await this.#joinMigrated(linkedId, oldValue, kind))) || session;
+    }
     const state = freshState(this.options, this.#stateOf(session).cookieReceived);
+    const migrated = this.#session(kind, state, data);
+    if (!links || isEmpty(migrated)) {
+      state.migratedFrom = oldValue;
+      return migrated;
+    }
+    // Written before the link that names it, so that whoever follows the link finds it.
+    await this.commit(migrated).persist();
+    const linkedId = await links.claim(oldValue, state.id);
+    if (linkedId !== state.id) {
+      // Another request migrated it first: ours goes, and this request joins that session.
+      clearData(migrated);
+      await this.commit(migrated).persist();
+      return (await this.#joinMigrated(linkedId, oldValue, kind)) ?? session;
+    }
     state.migratedFrom = oldValue;
-    return this.#session(kind, state, data);
+    state.cookieOwed = true;
+    return migrated;
+  }
+
+  /** The migrated session `id` (undefined if it has gone since), for a request that carries only the old cookie. */
+  async #joinMigrated(id: string, oldValue: string, kind: SessionClass): Promise<Session<T> | undefined> {
+    const carrier = this.#carrier!;
+    const record = await carrier.store!.get(carrier.sessionKey(id));
+    const session = record && this.#sessionFrom(carrier, true, { id, record }, kind);
+    if (!session || session.isNew) return undefined;
+    const state = this.#stateOf(session);
+    state.migratedFrom = oldValue;
+    state.cookieOwed = true;
+    return session;
   }
 
   /** Waits for the lock of a session read from its store (with `lock`); undefined without the option. */
@@ -242,6 +279,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       this.#writer = new StoreWriter(carrier, store, codec, maxConflictRetries, decode);
       if (field) this.#users = new UserSessions(carrier, store, codec, { userField: field, listedFields, lifetimeMs, maxConflictRetries }, decode);
       if (this.options.lock) this.#locks = new SessionLocks(store, this.options.lock, this.logger);
+      if (this.options.migrate) this.#migrationLinks = migrationLinksFor(this.options.migrate, store, (name) => carrier.key(name));
     } else if (field && revocations) {
       this.#revocations = new CookieRevocations(revocations, (name) => keyPrefix + name, codec, field, maxConflictRetries);
     }
@@ -608,7 +646,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     // A refresh moves the expiry: a persistent cookie must say so, and a cookie that holds
     // the session holds its expiry too. A browser-session cookie with an id stays as it is.
     const refreshesCookie = state.permanent || carrier.store === undefined;
-    const sendsCookie = action === 'create' || action === 'update' || (action === 'touch' && refreshesCookie);
+    const sendsCookie = action === 'create' || action === 'update' || (action === 'touch' && refreshesCookie) || state.cookieOwed;
     if (!sendsCookie) return undefined;
     // A persistent cookie lives as long as the record: a lifetime, or less near the absolute end.
     const lifetime = state.permanent ? expiresAt - now : undefined;

@@ -62,6 +62,8 @@ export interface SessionState extends SessionFacts {
   writing: Promise<void> | undefined;
   /** The other library's cookie value this session's data was migrated from, until the old record is removed. */
   migratedFrom: string | undefined;
+  /** Its cookie is sent at commit even if nothing changed: a migrated session this request's browser does not know yet. */
+  cookieOwed: boolean;
   /** The user index entry this session has (with `userField`): kept across regenerate, to be removed or replaced. */
   indexed: IndexedAs | undefined;
   /** A sealed session's user and since when (with `revocations`), sealed into its cookie. */
@@ -94,6 +96,7 @@ export function freshState(options: Pick<ResolvedOptions, 'idLength' | 'permanen
     touchRequested: false,
     writing: undefined,
     migratedFrom: undefined,
+    cookieOwed: false,
     indexed: undefined,
     signedIn: undefined,
     issuedSignIn: undefined,
@@ -125,6 +128,7 @@ export function loadedState(
     touchRequested: false,
     writing: undefined,
     migratedFrom: undefined,
+    cookieOwed: false,
     indexed: undefined,
     signedIn: undefined,
     issuedSignIn: undefined,

@@ -110,6 +110,13 @@ export interface Store {
    */
   countExpired?(options?: Pick<SweepOptions, 'onLeftovers'>): Promise<number>;
 
+  /**
+   * The keys of the live records that start with `prefix`, in no set order: for tools that
+   * list or clear records (toConnectStore's `all`, `ids`, `length` and `clear`), never on a
+   * request's path. Present only where the backend can list its records.
+   */
+  keys?(prefix: string): AsyncIterable<string>;
+
   /** Releases resources the store itself opened. Never closes a client the user passed in. */
   close?(): Promise<void>;
 }
@@ -126,7 +133,7 @@ export interface SweepOptions {
 }
 
 /** Capabilities a store may have beyond get/set/delete, as the conformance suite names them. */
-export type StoreCapability = 'create' | 'setIf' | 'touch' | 'deleteExpired' | 'countExpired' | 'getSync' | 'createSync' | 'setIfSync';
+export type StoreCapability = 'create' | 'setIf' | 'touch' | 'deleteExpired' | 'countExpired' | 'getSync' | 'createSync' | 'setIfSync' | 'keys';
 
 /** The `limit` of a sweep, checked: a positive integer, or Infinity when none was given. */
 export function sweepLimit(storeName: string, options: SweepOptions | undefined): number {

@@ -129,6 +129,13 @@ export class MemoryStore implements Store {
     return true;
   }
 
+  async *keys(prefix: string): AsyncIterable<string> {
+    const now = Date.now();
+    // A snapshot: the caller may write or delete between two keys.
+    const listed = [...this.#entries].filter(([key, entry]) => key.startsWith(prefix) && !isExpired(entry, now)).map(([key]) => key);
+    yield* listed;
+  }
+
   async touch(key: string, expiresAt: number): Promise<void> {
     const entry = this.#live(key);
     if (entry) entry.expiresAt = expiresAt;

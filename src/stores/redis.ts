@@ -78,6 +78,8 @@ export class RedisStore implements Store {
   readonly #owned: DefaultClient | undefined;
   readonly #where: string;
   readonly #logger: Pick<Logger, 'info' | 'warn'>;
+  /** SCAN on the one server of a single-node client; absent on a cluster, whose keys are spread over its nodes. */
+  readonly keys: ((prefix: string) => AsyncIterable<string>) | undefined;
 
   constructor(options: RedisStoreOptions = {}) {
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
@@ -108,6 +110,7 @@ export class RedisStore implements Store {
       this.#where = 'redis://127.0.0.1:6379';
       this.#owned = client;
     }
+    this.keys = options.client && isCluster(options.client) ? undefined : (prefix) => this.#scan(prefix);
   }
 
   async get(key: string): Promise<StoreRecord | undefined> {
@@ -171,6 +174,22 @@ export class RedisStore implements Store {
     this.#owned?.destroy();
   }
 
+  async *#scan(prefix: string): AsyncIterable<string> {
+    const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+    // SCAN may return a key twice (when the keyspace is rehashed meanwhile): each is listed once.
+    const listed = new Set<string>();
+    let cursor = '0';
+    do {
+      const reply = (await this.#run('list', this.#call(prefix, true, ['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000']))) as [Arg, Arg[]];
+      cursor = String(reply[0]);
+      for (const key of reply[1].map(String)) {
+        if (listed.has(key)) continue;
+        listed.add(key);
+        yield key;
+      }
+    } while (cursor !== '0');
+  }
+
   /** EVALSHA, loading the script with EVAL the first time a server does not know it. */
   async #script(key: string, readonly: boolean, script: string, args: Arg[]): Promise<unknown> {
     const sha = shaOf(script);
@@ -199,6 +218,12 @@ interface DefaultClient {
 // bounded by the store's own `timeout` already (storeCall).
 const BUFFERS = { typeMapping: { 36: Buffer }, timeout: 0 };
 
+/** A node-redis cluster or an ioredis Cluster: its keys live on several servers. */
+function isCluster(client: object): boolean {
+  const c = client as Record<string, unknown>;
+  return 'masters' in c || typeof c.getSlotRandomNode === 'function' || c.isCluster === true;
+}
+
 /** Adapts the client's own command API, whichever library it comes from. */
 function callerFor(client: object): Call {
   const c = client as Record<string, unknown>;
@@ -207,7 +232,7 @@ function callerFor(client: object): Call {
     const callBuffer = c.callBuffer as (command: string, ...args: Arg[]) => Promise<unknown>;
     return (_key, _readonly, [command, ...args]) => callBuffer.call(client, command as string, ...args);
   }
-  if (typeof c.sendCommand === 'function' && ('masters' in c || typeof c.getSlotRandomNode === 'function')) {
+  if (typeof c.sendCommand === 'function' && isCluster(client)) {
     // node-redis cluster: sendCommand(firstKey, isReadonly, args, options) follows MOVED itself.
     const send = c.sendCommand as (key: string, readonly: boolean, args: Arg[], options: object) => Promise<unknown>;
     return (key, readonly, args) => send.call(client, key, readonly, args, BUFFERS);

@@ -16,7 +16,7 @@ import { requestsOf } from '../helpers/engine-request.js';
  * Every optional capability of the contract. `satisfies` and the check below make the type
  * checker fail when StoreCapability gains a member this list (and the suite) does not cover.
  */
-export const ALL_CAPABILITIES = ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getSync', 'createSync', 'setIfSync'] as const satisfies readonly StoreCapability[];
+export const ALL_CAPABILITIES = ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getSync', 'createSync', 'setIfSync', 'keys'] as const satisfies readonly StoreCapability[];
 type Uncovered = Exclude<StoreCapability, (typeof ALL_CAPABILITIES)[number]>;
 /** The check: `true` only type-checks while nothing is uncovered (exported, so it is not an unused local). */
 export const everyCapabilityListed: [Uncovered] extends [never] ? true : Uncovered = true;
@@ -368,6 +368,26 @@ export function describeStore(
             expect(await store.countExpired!()).toBe(0);
           }
           expect(text(await store.get(live))).toBe('l');
+        });
+      },
+
+      keys: () => {
+        it('keys lists the live records under a prefix, and only those', async () => {
+          const prefix = freshKey('list-');
+          const live = [`${prefix}a`, `${prefix}b`, `${prefix}c`];
+          for (const key of live) await store.set(key, record('l'));
+          await store.set(`${prefix}gone`, record('g'));
+          await store.delete(`${prefix}gone`);
+          await store.set(`${prefix}expired`, record('d', Date.now() + grace));
+          await sleep(grace * 2 + 50);
+          const outside = freshKey('not-listed');
+          await store.set(outside, record('o'));
+          const listed: string[] = [];
+          for await (const key of store.keys!(prefix)) listed.push(key);
+          expect(listed.sort()).toEqual(live);
+          const none: string[] = [];
+          for await (const key of store.keys!(`${prefix}nothing-`)) none.push(key);
+          expect(none).toEqual([]);
         });
       },
     };

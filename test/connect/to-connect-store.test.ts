@@ -107,7 +107,7 @@ function describeUnderExpressSession(title: string, makeStore: () => Promise<{ s
       }
     });
 
-    it('an unmodified request moves only the expiry (touch), never the data', async () => {
+    it("an unmodified request (express-session's touch) moves the expiry and the stored cookie.expires, never the data", async () => {
       const { store, close } = await makeStore();
       const server = await listen(counterApp(store));
       try {
@@ -119,7 +119,72 @@ function describeUnderExpressSession(title: string, makeStore: () => Promise<{ s
         expect(await (await jar.fetch(`${server.url}/whoami`)).text()).toBe('carol');
         const after = (await store.get(key))!;
         expect(after.expiresAt - before.expiresAt).toBeGreaterThanOrEqual(1000);
-        expect(Buffer.from(after.data).equals(Buffer.from(before.data))).toBe(true);
+        const [was, is] = [json(before.data)!, json(after.data)!];
+        expect({ ...is, cookie: undefined }).toEqual({ ...was, cookie: undefined });
+        const expires = new Date((is.cookie as { expires: string }).expires).getTime();
+        expect(expires - new Date((was.cookie as { expires: string }).expires).getTime()).toBeGreaterThanOrEqual(1000);
+        expect(Math.abs(after.expiresAt - expires)).toBeLessThanOrEqual(1000);
+      } finally {
+        await server.close();
+        await close?.();
+      }
+    });
+
+    it('without a callback every method returns a promise (connect-redis 9 style)', async () => {
+      const { store, close } = await makeStore();
+      try {
+        const adapted = toConnectStore(store);
+        const session = { foo: 'bar', cookie: { originalMaxAge: null } };
+        await expect(adapted.set('123', session)).resolves.toBeUndefined();
+        expect(await adapted.get('123')).toEqual(session);
+        expect(await adapted.get('no-such-session')).toBeNull();
+        const expires = new Date(Date.now() + 90_000).toISOString();
+        await adapted.touch('123', { cookie: { originalMaxAge: null, expires } });
+        expect(await adapted.get('123')).toEqual({ foo: 'bar', cookie: { originalMaxAge: null, expires } });
+        expect(Math.abs((await store.get('sess:123'))!.expiresAt - new Date(expires).getTime())).toBeLessThanOrEqual(1000);
+        await adapted.destroy('123');
+        expect(await adapted.get('123')).toBeNull();
+      } finally {
+        await close?.();
+      }
+    });
+
+    it('a cookie with maxAge and no expires expires after maxAge; a touch with a longer maxAge keeps it', async () => {
+      const { store, close } = await makeStore();
+      try {
+        const adapted = toConnectStore(store);
+        await adapted.set('short', { cookie: { maxAge: 300 } });
+        await adapted.set('touched', { cookie: { maxAge: 300 } });
+        expect(await adapted.get('short')).toEqual({ cookie: { maxAge: 300 } });
+        expect((await store.get('sess:short'))!.expiresAt - Date.now()).toBeLessThanOrEqual(300);
+        await adapted.touch('touched', { cookie: { maxAge: 60_000 } });
+        await sleep(600);
+        expect(await adapted.get('short')).toBeNull();
+        expect(await adapted.get('touched')).toEqual({ cookie: { maxAge: 60_000 } });
+      } finally {
+        await close?.();
+      }
+    });
+
+    it("express-session's req.session.touch() moves the stored cookie.expires", async () => {
+      const { store, close } = await makeStore();
+      const app = express();
+      app.use(session({ secret: SECRET, store: toConnectStore(store, { expressSession: session }), resave: false, cookie: { maxAge: 60_000 } }));
+      app.get('/', (req, res) => {
+        (req.session as unknown as Record<string, unknown>).hit = true;
+        req.session.touch();
+        res.end();
+      });
+      const server = await listen(app);
+      try {
+        const jar = new CookieJar();
+        await jar.fetch(`${server.url}/`);
+        const adapted = toConnectStore(store);
+        const expiresOf = async () => new Date((await adapted.get(sidOf(jar)))!.cookie!.expires!).getTime();
+        const first = await expiresOf();
+        await sleep(100);
+        await jar.fetch(`${server.url}/`);
+        expect(await expiresOf()).toBeGreaterThan(first);
       } finally {
         await server.close();
         await close?.();
@@ -148,12 +213,13 @@ function describeUnderExpressSession(title: string, makeStore: () => Promise<{ s
       }
     });
 
-    it('offers get, set, destroy and touch, and no all, length or clear (a sessionkit store cannot list)', async () => {
+    it('offers get, set, destroy and touch; all, ids, length and clear only where the store can list its records', async () => {
       const { store, close } = await makeStore();
       try {
         const adapted = toConnectStore(store) as unknown as Record<string, unknown>;
         for (const method of ['get', 'set', 'destroy', 'touch']) expect(typeof adapted[method], method).toBe('function');
-        for (const method of ['all', 'length', 'clear']) expect(adapted[method], method).toBeUndefined();
+        const lists = typeof store.keys === 'function';
+        for (const method of ['all', 'ids', 'length', 'clear']) expect(typeof adapted[method], method).toBe(lists ? 'function' : 'undefined');
         expect(adapted).toBeInstanceOf(session.Store);
       } finally {
         await close?.();
@@ -173,10 +239,42 @@ describeWithServer('redis for toConnectStore', { requires: REDIS_REQUIRES, start
   });
 });
 
-describe('toConnectStore without touch', () => {
-  it('a store without touch gets no touch method (express-session then does not call one)', () => {
+describe('toConnectStore listing (a store with keys: memory)', () => {
+  it('all, ids, length and clear see the live sessions under its prefix only, with callbacks or promises', async () => {
     const memory = new MemoryStore();
-    const withoutTouch: Store = { name: 'no-touch', get: (key) => memory.get(key), set: (key, record) => memory.set(key, record), delete: (key) => memory.delete(key) };
-    expect((toConnectStore(withoutTouch) as unknown as Record<string, unknown>).touch).toBeUndefined();
+    await memory.set('other:1', { data: new Uint8Array([1]), expiresAt: Date.now() + 60_000 });
+    const adapted = toConnectStore(memory);
+    expect(await adapted.length!()).toBe(0);
+    const expires = new Date(Date.now() + 60_000).toISOString();
+    await adapted.set('123', { foo: 'bar', cookie: { originalMaxAge: null } } as never);
+    await adapted.set('456', { cookie: { originalMaxAge: null, expires } });
+    await adapted.set('short', { cookie: { maxAge: 100 } });
+    await sleep(300);
+    expect(await adapted.length!()).toBe(2);
+    expect((await adapted.ids!()).sort()).toEqual(['123', '456']);
+    const all = (await adapted.all!()).sort((a, b) => (a.id > b.id ? 1 : -1));
+    expect(all).toEqual([
+      { id: '123', foo: 'bar', cookie: { originalMaxAge: null } },
+      { id: '456', cookie: { originalMaxAge: null, expires } },
+    ]);
+    const counted = await new Promise((resolve) => adapted.length!((error, n) => resolve(error ?? n)));
+    expect(counted).toBe(2);
+    await adapted.destroy('456');
+    expect(await adapted.length!()).toBe(1);
+    await adapted.clear!();
+    expect(await adapted.length!()).toBe(0);
+    expect(await memory.get('other:1')).toBeDefined();
+  });
+});
+
+describe('toConnectStore on a store without touch or compare-and-set', () => {
+  it('still touches: the record is rewritten with the new cookie and expiry', async () => {
+    const memory = new MemoryStore();
+    const plain: Store = { name: 'plain', get: (key) => memory.get(key), set: (key, record) => memory.set(key, record), delete: (key) => memory.delete(key) };
+    const adapted = toConnectStore(plain);
+    await adapted.set('a', { cookie: { maxAge: 1000 }, user: 'x' } as never);
+    await adapted.touch('a', { cookie: { maxAge: 60_000 } });
+    expect(await adapted.get('a')).toEqual({ cookie: { maxAge: 60_000 }, user: 'x' });
+    expect((await memory.get('sess:a'))!.expiresAt - Date.now()).toBeGreaterThan(50_000);
   });
 });

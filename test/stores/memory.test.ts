@@ -4,7 +4,7 @@ import { describeSessionsOverHttp } from '../conformance/http-suite.js';
 import { describePlantedRecords } from '../conformance/planted-record-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
 
-describeStore('memory', async () => ({ store: new MemoryStore() }), ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getSync', 'createSync', 'setIfSync']);
+describeStore('memory', async () => ({ store: new MemoryStore() }), ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getSync', 'createSync', 'setIfSync', 'keys']);
 
 describe('MemoryStore bounds', () => {
   const record = (expiresAt = Date.now() + 60_000) => ({ data: new Uint8Array([1]), expiresAt });

@@ -1,0 +1,66 @@
+import { toBase64url } from './crypto/base64url.js';
+import { sha256 } from './crypto/sha256.js';
+import { SessionConfigError } from './errors.js';
+import { DEFAULT_MIGRATION_GRACE_MS, type SessionMigration } from './migration.js';
+import type { Store, StoreRecord } from './store.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Links from another library's cookie to the sessionkit session its data moved into, for
+ * the migration's grace period (SessionMigration.graceMs). Several requests of one browser
+ * may carry the old cookie at once, or arrive just after the first one removed the old
+ * record: through the link they all land in the one migrated session, instead of a new
+ * anonymous one whose cookie could be the last the browser keeps (a logout).
+ *
+ * A link's key is a hash of the old cookie value, never the value itself: a store listing
+ * shows nothing a client could send. Its record holds the new session's id, as the store's
+ * own keys do, and expires with the grace period.
+ */
+export class MigrationLinks {
+  readonly #store: Store;
+  readonly #keyOf: (name: string) => string;
+  readonly #graceMs: number;
+
+  constructor(store: Store, keyOf: (name: string) => string, graceMs: number) {
+    this.#store = store;
+    this.#keyOf = keyOf;
+    this.#graceMs = graceMs;
+  }
+
+  /** The id of the session the old cookie was migrated into; undefined when none is linked (or the grace period is over). */
+  async linked(oldCookieValue: string): Promise<string | undefined> {
+    const record = await this.#store.get(this.#key(oldCookieValue));
+    return record && decoder.decode(record.data);
+  }
+
+  /**
+   * Links the old cookie to `id`, unless another request linked it first: resolves the id
+   * it is linked to, `id` or the first request's. Atomic where the store has `create`; a
+   * store without it leaves a window of one round trip where two requests may both win.
+   */
+  async claim(oldCookieValue: string, id: string): Promise<string> {
+    const key = this.#key(oldCookieValue);
+    const link: StoreRecord = { data: encoder.encode(id), expiresAt: Date.now() + this.#graceMs };
+    if (this.#store.create && (await this.#store.create(key, link))) return id;
+    // Linked by another request: its id; none (no `create`, or that link expired in between): ours.
+    const first = await this.linked(oldCookieValue);
+    if (first !== undefined) return first;
+    await this.#store.set(key, link);
+    return id;
+  }
+
+  #key(oldCookieValue: string): string {
+    return this.#keyOf(`migrated.${toBase64url(sha256(oldCookieValue))}`);
+  }
+}
+
+/** The links of a migration into `store`; undefined with a grace period of 0 (no links kept). */
+export function migrationLinksFor(migrate: SessionMigration, store: Store, keyOf: (name: string) => string): MigrationLinks | undefined {
+  const graceMs = migrate.graceMs ?? DEFAULT_MIGRATION_GRACE_MS;
+  if (!(graceMs >= 0) || !Number.isFinite(graceMs)) {
+    throw new SessionConfigError(`"migrate": graceMs must be a number of milliseconds, 0 or more (0 keeps no link), got ${String(graceMs)}.`);
+  }
+  return graceMs === 0 ? undefined : new MigrationLinks(store, keyOf, graceMs);
+}
