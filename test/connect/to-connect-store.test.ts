@@ -97,8 +97,9 @@ function describeUnderExpressSession(title: string, makeStore: () => Promise<{ s
         const stored = json(record?.data);
         expect(stored).toMatchObject({ user: 'bob', count: 0, cookie: { originalMaxAge: 60_000 } });
         const cookie = stored!.cookie as { expires: string };
-        expect(Math.abs(record!.expiresAt - new Date(cookie.expires).getTime())).toBeLessThanOrEqual(1000);
-        expect(record!.expiresAt - Date.now()).toBeGreaterThan(55_000);
+        // Generous bounds: a loaded two-core machine can take seconds between the write and this read.
+        expect(Math.abs(record!.expiresAt - new Date(cookie.expires).getTime())).toBeLessThanOrEqual(5000);
+        expect(record!.expiresAt - Date.now()).toBeGreaterThan(30_000);
         expect(await (await jar.fetch(`${server.url}/logout`)).text()).toBe('bye');
         expect(await store.get(key)).toBeUndefined();
       } finally {
