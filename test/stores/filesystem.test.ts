@@ -202,7 +202,7 @@ describe('FileSystemStore: what a process killed mid-write leaves behind', () =>
     const [name] = readdirSync(dir);
     writeFileSync(join(dir, name!), 'SKS1 cut short');
     expect(await store.get('session:k')).toBeUndefined();
-    expect(warnings).toEqual([expect.stringMatching(/filesystem store: session:k holds a 14-byte file, shorter than the header/)]);
+    expect(warnings).toEqual([expect.stringMatching(/filesystem store: session:<handle [A-Za-z0-9_-]+> holds a 14-byte file, shorter than the header/)]);
     expect(readdirSync(dir)).toEqual([]);
     expect(await store.get('session:k')).toBeUndefined();
     expect(warnings).toHaveLength(1);
