@@ -1,10 +1,11 @@
 /**
- * toConnectStore: sessionkit stores (memory, and Redis against a real redis-server) under
- * express-session itself, over real HTTP. A counter survives a restart (a second app on the
+ * toConnectStore: sessionkit stores (memory, SQLite through the SQL store, and Redis against
+ * a real redis-server) under express-session itself, over real HTTP. A counter survives a restart (a second app on the
  * same store sees the session), the stored record is express-session's JSON with the
  * cookie's expiry, a read-only request touches only the expiry, logout removes the record,
  * and a record that is not JSON reads as no session with one warning.
  */
+import Database from 'better-sqlite3';
 import express from 'express';
 import session from 'express-session';
 import { createClient } from 'redis';
@@ -15,6 +16,7 @@ import type { Store } from '../../src/core/store.js';
 import { handleOf } from '../../src/core/user-index.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { RedisStore } from '../../src/stores/redis.js';
+import { sqlStore } from '../../src/stores/sql/index.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';
 import { REDIS_REQUIRES, startRedis } from '../servers/redis.js';
 import { describeWithServer } from '../servers/suite.js';
@@ -230,6 +232,7 @@ function describeUnderExpressSession(title: string, makeStore: () => Promise<{ s
 }
 
 describeUnderExpressSession('memory', async () => ({ store: new MemoryStore() }));
+describeUnderExpressSession('sql:sqlite', async () => ({ store: sqlStore({ client: new Database(':memory:') }) }));
 
 describeWithServer('redis for toConnectStore', { requires: REDIS_REQUIRES, start: () => startRedis() }, (redis) => {
   describeUnderExpressSession('redis', async () => {
@@ -240,11 +243,17 @@ describeWithServer('redis for toConnectStore', { requires: REDIS_REQUIRES, start
   });
 });
 
-describe('toConnectStore listing (a store with keys: memory)', () => {
+const LISTING_STORES: [string, () => Store][] = [
+  ['memory', () => new MemoryStore()],
+  // The SQL table store of every dialect lists by the same code (src/stores/sql/table-store.ts).
+  ['sql:sqlite', () => sqlStore({ client: new Database(':memory:') })],
+];
+
+describe.each(LISTING_STORES)('toConnectStore listing (a store with keys: %s)', (_, makeStore) => {
   it('all, ids, length and clear see the live sessions under its prefix only, with callbacks or promises', async () => {
-    const memory = new MemoryStore();
-    await memory.set('other:1', { data: new Uint8Array([1]), expiresAt: Date.now() + 60_000 });
-    const adapted = toConnectStore(memory);
+    const store = makeStore();
+    await store.set('other:1', { data: new Uint8Array([1]), expiresAt: Date.now() + 60_000 });
+    const adapted = toConnectStore(store);
     expect(await adapted.length!()).toBe(0);
     const expires = new Date(Date.now() + 60_000).toISOString();
     await adapted.set('123', { foo: 'bar', cookie: { originalMaxAge: null } } as never);
@@ -264,7 +273,7 @@ describe('toConnectStore listing (a store with keys: memory)', () => {
     expect(await adapted.length!()).toBe(1);
     await adapted.clear!();
     expect(await adapted.length!()).toBe(0);
-    expect(await memory.get('other:1')).toBeDefined();
+    expect(await store.get('other:1')).toBeDefined();
   });
 });
 

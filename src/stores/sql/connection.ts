@@ -34,6 +34,29 @@ export interface Statements {
   readonly delete: string;
   readonly deleteExpiredBatch: string;
   readonly countExpired: string;
+  /** Selects `id` of at most `batchSize` live rows of a range of ids, in id order: see {@link keysPage}. */
+  readonly keysPage: (page: KeysPage) => string;
+}
+
+/** Which page of a listing: the first one starts at the prefix, the next ones after the last id listed. */
+export interface KeysPage {
+  /** `id > :after`, where the first page has `id >= :prefix`. */
+  readonly resume: boolean;
+  /** `id < :end`: absent when the prefix has no successor (the empty prefix), every id to the end. */
+  readonly bounded: boolean;
+}
+
+/**
+ * A page of `keys(prefix)` on `table` (quoted by the dialect): the ids in [prefix, end), the
+ * end being the prefix's successor (see ./prefix-end.ts). A range on
+ * the primary key, not LIKE: its index serves the range, and a prefix holding `%` or `_`
+ * needs no escaping. Keyset pagination (`id > :after … ORDER BY id LIMIT`): each page starts
+ * where the last ended, so a big table is never read at once nor scanned from its start.
+ */
+export function keysPage(table: string, batchSize: number, { resume, bounded }: KeysPage): string {
+  const start = resume ? 'id > :after' : 'id >= :prefix';
+  const end = bounded ? ' AND id < :end' : '';
+  return `SELECT id FROM ${table} WHERE ${start}${end} AND expires_at > :now ORDER BY id LIMIT ${batchSize}`;
 }
 
 export interface Dialect {

@@ -25,7 +25,10 @@ export interface SqlTableOptions {
    * off — call `deleteExpired()` from a scheduled job instead.
    */
   sweepEveryNRequests?: number;
-  /** Most rows one DELETE of expired rows removes, so no statement holds locks for long. Default 1000. */
+  /**
+   * Most rows one DELETE of expired rows removes, so no statement holds locks for long, and
+   * most ids one SELECT of `keys` reads. Default 1000.
+   */
   batchSize?: number;
   /** Milliseconds one operation may take before it fails. Default DEFAULT_TIMEOUT_MS. */
   timeout?: number;

@@ -11,6 +11,7 @@ import { DEFAULT_TIMEOUT_MS, storeCall } from '../shared/call.js';
 import { foreignValue } from '../shared/foreign.js';
 import { compile, type CompiledStatement, type DialectName, type SqlConnection, type SqlResult } from './connection.js';
 import { nextTurn } from './next-turn.js';
+import { prefixEnd } from './prefix-end.js';
 import { epochMs, newVersion, recordFrom } from './row.js';
 import { integerOption, tableName, type SqlTableOptions } from './settings.js';
 import { TableCreator } from './table.js';
@@ -53,6 +54,8 @@ export class SqlTableStore implements Store {
   readonly #smallerBatches = new Map<number, CompiledStatement>();
   readonly #smallerBatch: (size: number) => CompiledStatement;
   readonly #replaceExpired: CompiledStatement | undefined;
+  /** The pages of `keys`: `bounded` for a prefix with an end, `open` for one without (see prefixEnd). */
+  readonly #keysPages: Record<'bounded' | 'open', { first: CompiledStatement; next: CompiledStatement }>;
   readonly #tableCreator: TableCreator;
   readonly #remedy: string;
   readonly #logger: Pick<Logger, 'warn'>;
@@ -90,6 +93,11 @@ export class SqlTableStore implements Store {
     };
     this.#smallerBatch = (size) => prepare(dialect.statements(name, size).deleteExpiredBatch);
     this.#replaceExpired = sql.replaceExpired === undefined ? undefined : prepare(sql.replaceExpired);
+    const keysPages = (bounded: boolean) => ({
+      first: prepare(sql.keysPage({ resume: false, bounded })),
+      next: prepare(sql.keysPage({ resume: true, bounded })),
+    });
+    this.#keysPages = { bounded: keysPages(true), open: keysPages(false) };
     const createTable = options.createTable ?? true;
     this.#tableCreator = new TableCreator(this.#connection, createTable ? dialect.ddl(name) : undefined);
     const qualified = name.schema ? `${name.schema}.${name.table}` : name.table;
@@ -208,6 +216,27 @@ export class SqlTableStore implements Store {
   async countExpired(): Promise<number> {
     const { rows } = await this.#operation('counting expired sessions', () => this.#run(this.#statements.countExpired, { now: Date.now() }));
     return Number(rows[0]?.expired ?? 0);
+  }
+
+  /**
+   * The live ids that start with `prefix`, read `batchSize` at a time: one SELECT per page,
+   * a range on the primary key that resumes after the last id listed (see keysPage).
+   */
+  async *keys(prefix: string): AsyncIterable<string> {
+    const end = prefixEnd(prefix);
+    const pages = end === undefined ? this.#keysPages.open : this.#keysPages.bounded;
+    let after: string | undefined;
+    for (;;) {
+      const statement = after === undefined ? pages.first : pages.next;
+      const { rows } = await this.#operation('listing sessions', () => this.#run(statement, { prefix, after, end, now: Date.now() }));
+      for (const { id } of rows) {
+        // MySQL's collations compare as if the shorter id were padded with spaces (PAD SPACE):
+        // for a prefix that ends in spaces, the range also holds the id without them.
+        if (String(id).startsWith(prefix)) yield String(id);
+      }
+      if (rows.length < this.batchSize) return;
+      after = String(rows[rows.length - 1]!.id);
+    }
   }
 
   /** The DELETE of at most `size` rows; a few sizes are kept (a caller's limits are few). */

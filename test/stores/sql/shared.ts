@@ -11,7 +11,7 @@ import { describeSessionsOverHttp } from '../../conformance/http-suite.js';
 import { describeStore } from '../../conformance/store-suite.js';
 import { describeOutages, type Outageable } from '../../conformance/outage-suite.js';
 
-export const CAPABILITIES: readonly StoreCapability[] = ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired'];
+export const CAPABILITIES: readonly StoreCapability[] = ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'keys'];
 export const quiet = { warn: () => {}, info: () => {} };
 
 let counter = 0;
@@ -40,7 +40,7 @@ export interface SqlTarget {
 }
 
 /**
- * describeStore and describeSessionsOverHttp, on one handle each. The four capabilities every
+ * describeStore and describeSessionsOverHttp, on one handle each. The capabilities every
  * dialect has, plus `extra` (getSync, createSync and setIfSync on a synchronous driver: better-sqlite3).
  * `exec` runs SQL outside the store: the suite's records that are not sessions are planted with it.
  */
@@ -89,6 +89,29 @@ export function sqlStoreBehaviour(target: () => SqlTarget) {
     }
   }
   const rowCount = async (table: string) => Number(await target().exec(`SELECT COUNT(*) FROM ${table}`));
+
+  it('keys reads more ids than batchSize page by page, and takes the prefix literally', async () => {
+    await withStore({ table: unique('listed'), batchSize: 2 }, async (store) => {
+      const p = unique('k');
+      const many = [1, 2, 3, 4, 5].map((n) => `${p}x${n}`);
+      // LIKE's wildcards; an id that MySQL's PAD SPACE comparison puts in the range of `${p}y `;
+      // code points past U+FFFF, which UTF-16 order would put before U+FFFF.
+      const others = [`${p}%a`, `${p}_b`, `${p}y`, `${p}y b`, `${p}\uFFFFq`, `${p}\u{10FFFF}`, `${p}\u{10FFFF}z`];
+      for (const id of [...many, ...others]) await store.set(id, record('v'));
+      const list = async (prefix: string) => {
+        const listed: string[] = [];
+        for await (const key of store.keys(prefix)) listed.push(key);
+        return listed.sort();
+      };
+      expect(await list(`${p}x`)).toEqual(many);
+      expect(await list(`${p}%`)).toEqual([`${p}%a`]);
+      expect(await list(`${p}_`)).toEqual([`${p}_b`]);
+      expect(await list(`${p}y `)).toEqual([`${p}y b`]);
+      expect(await list(`${p}\uFFFF`)).toEqual([`${p}\uFFFFq`]);
+      expect(await list(`${p}\u{10FFFF}`)).toEqual([`${p}\u{10FFFF}`, `${p}\u{10FFFF}z`]);
+      expect(await list('')).toEqual([...many, ...others].sort());
+    });
+  });
 
   it('is named after its dialect', async () => {
     await withStore({}, async (store) => {

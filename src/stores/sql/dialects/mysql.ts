@@ -2,7 +2,7 @@
  * MySQL and MariaDB: their SQL, and mysql2 pools and connections as handles, with the
  * promise API (`mysql2/promise`) or the callback API (`mysql2`).
  */
-import { expiryIndexName, hostPort, type Dialect, type SqlConnection, type TableName } from '../connection.js';
+import { expiryIndexName, hostPort, keysPage, type Dialect, type SqlConnection, type TableName } from '../connection.js';
 
 type Callback = (error: Error | null, result?: unknown) => void;
 
@@ -62,6 +62,7 @@ WHERE id = :id AND version = :expected AND expires_at > :now`,
       delete: `DELETE FROM ${t} WHERE id = :id`,
       deleteExpiredBatch: `DELETE FROM ${t} WHERE expires_at <= :now LIMIT ${batchSize}`,
       countExpired: `SELECT COUNT(*) AS expired FROM ${t} WHERE expires_at <= :now`,
+      keysPage: (page) => keysPage(t, batchSize, page),
     };
   },
 

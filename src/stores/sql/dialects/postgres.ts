@@ -1,7 +1,7 @@
 /**
  * PostgreSQL: its SQL, and node-postgres (`pg`) Pools and Clients as handles.
  */
-import { doubleQuoted, expiryIndexName, hostPort, type Dialect, type SqlConnection } from '../connection.js';
+import { doubleQuoted, expiryIndexName, hostPort, keysPage, type Dialect, type SqlConnection } from '../connection.js';
 
 /** What the store uses of a `pg` Pool or Client. */
 export interface PgQueryable {
@@ -54,6 +54,7 @@ WHERE id = :id AND version = :expected AND expires_at > :now`,
       deleteExpiredBatch: `DELETE FROM ${t} WHERE id IN (SELECT id FROM ${t} WHERE expires_at <= :now LIMIT ${batchSize})
 AND expires_at <= :now`,
       countExpired: `SELECT COUNT(*) AS expired FROM ${t} WHERE expires_at <= :now`,
+      keysPage: (page) => keysPage(t, batchSize, page),
     };
   },
 

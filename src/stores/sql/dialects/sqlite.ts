@@ -1,7 +1,7 @@
 /**
  * SQLite: its SQL, and better-sqlite3 Databases as handles.
  */
-import { doubleQuoted, expiryIndexName, type Dialect, type SqlConnection } from '../connection.js';
+import { doubleQuoted, expiryIndexName, keysPage, type Dialect, type SqlConnection } from '../connection.js';
 
 interface PreparedStatement {
   readonly reader: boolean;
@@ -55,6 +55,7 @@ WHERE id = :id AND version = :expected AND expires_at > :now`,
       // By id, not rowid: a table migrated by hand may be WITHOUT ROWID.
       deleteExpiredBatch: `DELETE FROM ${t} WHERE id IN (SELECT id FROM ${t} WHERE expires_at <= :now LIMIT ${batchSize})`,
       countExpired: `SELECT COUNT(*) AS expired FROM ${t} WHERE expires_at <= :now`,
+      keysPage: (page) => keysPage(t, batchSize, page),
     };
   },
 
