@@ -34,6 +34,8 @@
  * - deleteExpired: DELETEs of at most `batchSize` rows each until one removes fewer (or `limit`
  *   rows are gone: the last DELETE then removes at most what is left of it).
  * - countExpired: 1 SELECT COUNT(*) on the expiry index.
+ * - keys(prefix): 1 SELECT per page of at most `batchSize` live ids, a range on the primary
+ *   key resumed after the last id listed (never on a request's path).
  * - the first operation of a store with `createTable` also runs the DDL (once).
  * An unmodified request of an existing session therefore costs exactly one SELECT.
  *
