@@ -92,7 +92,7 @@ describeWithServer('redis', { requires: REDIS_REQUIRES, start: () => startRedis(
     },
   ];
   for (const { kind, connect } of oldestClients) {
-    describeStore(`redis (${kind}, the oldest claimed)`, fixtureFor(connect), CAPABILITIES, NATIVE);
+    describeStore(`redis (${kind}, the oldest claimed)`, fixtureFor(connect), SINGLE_NODE_CAPABILITIES, NATIVE);
   }
 
   describe('commands per request, from the server\'s own counters', () => {
