@@ -5,7 +5,7 @@ import { equalBytes, makePayload, type Payload } from './payload.js';
 import { assignData, sessionData } from './session.js';
 import type { SessionState } from './session-state.js';
 import { StoreError, type RecordMemo, type Store, type StoreRecord } from './store.js';
-import { writeQueueOf, type WriteQueue } from './write-queue.js';
+import { TAKES_TURNS, writeQueueOf, type WriteQueue } from './write-queue.js';
 
 /** What a commit asks of the store. */
 export type StoreAction = 'create' | 'update' | 'touch' | 'delete';
@@ -50,7 +50,7 @@ export class StoreWriter {
     this.#decode = decode;
     this.writesSync = typeof store.createSync === 'function' && typeof store.setIfSync === 'function';
     this.#mergesAtOnce = typeof store.getSync === 'function' && typeof store.setIfSync === 'function';
-    this.#queue = this.#mergesAtOnce ? undefined : writeQueueOf(store);
+    this.#queue = this.#mergesAtOnce || !TAKES_TURNS ? undefined : writeQueueOf(store);
   }
 
   /** Runs `write` in its key's turn (see the class comment); `queued`: a write of the key from this process came first. */

@@ -74,6 +74,15 @@ export class WriteQueue {
 /** One queue per store object, shared by every engine of the process that writes to it. */
 const queues = new WeakMap<object, WriteQueue>();
 
+/**
+ * Whether the requests of one process may take turns here. Not in Cloudflare's workerd: a
+ * request whose write is started from another request's settled promise fails there (each of
+ * a session's concurrent requests but the first answered 500 in test/runtimes/workerd), so on
+ * Workers the writes of one isolate race in the store and merge, as those of separate
+ * processes do.
+ */
+export const TAKES_TURNS = (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent !== 'Cloudflare-Workers';
+
 export function writeQueueOf(store: object): WriteQueue {
   let queue = queues.get(store);
   if (!queue) queues.set(store, (queue = new WriteQueue()));

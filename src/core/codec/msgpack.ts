@@ -611,7 +611,7 @@ class Reader {
 
   /**
    * A copy, never a view of the record: an in-place change to it must not change the bytes it
-   * is compared with. (A store's Node Buffer would make `slice` a view.)
+   * is compared with. (Node's own byte arrays make `slice` a view.)
    */
   binary(length: number): Uint8Array {
     this.need(length);
@@ -766,7 +766,7 @@ const SIZES = [
 
 const CHAR_CODES = Array.from({ length: SHORT_STRING + 1 }, (_, length) => new Array<number>(length).fill(0));
 
-/** bytes[start, end) in a Uint8Array of its own (`slice` of a Node Buffer is a view). */
+/** bytes[start, end) in a Uint8Array of its own (`slice` of Node's own byte arrays is a view). */
 function copy(bytes: Uint8Array, start: number, end: number): Uint8Array {
   const copied = new Uint8Array(end - start);
   copied.set(bytes.subarray(start, end));
