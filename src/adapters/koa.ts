@@ -5,8 +5,9 @@ import type { SessionManager, UserSessionControls } from '../core/manager.js';
 import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../core/request-context.js';
 import { bindToRequest } from '../core/session.js';
-import { applySessionHeaders, type HeaderTarget } from './shared/headers.js';
+import { applySessionHeaders } from './shared/headers.js';
 import { loadSession } from './shared/load.js';
+import { NodeResponseHeaders } from './shared/node-response.js';
 import { withUserControls } from './shared/user-controls.js';
 import type { SessionOptions } from '../core/options.js';
 import type { Session, SessionData } from '../core/session.js';
@@ -37,7 +38,7 @@ export function sessionkit(options: SessionOptions | SessionManager = {}): Middl
       await runWithSession(session, next);
       const pending = engine.commit(binding.current, binding);
       if (pending.needsPersist) await persistCommit(pending);
-      applySessionHeaders(contextHeaders(ctx), binding.cookiesWith(pending.setCookies));
+      applySessionHeaders(new NodeResponseHeaders(ctx.res), binding.cookiesWith(pending.setCookies));
     } finally {
       // Node runs the release to its end after the response: the response need not wait for it.
       if (engine.locks) void engine.finish(binding.current);
@@ -62,15 +63,6 @@ class KoaBinding extends RequestBinding<Session> {
   override replace(session: Session): void {
     this.#ctx.session = session;
   }
-}
-
-/** A Koa context's response headers as a {@link HeaderTarget}. */
-function contextHeaders(ctx: ParameterizedContext): HeaderTarget {
-  return {
-    get: (name) => ctx.response.get(name) || undefined,
-    set: (name, value) => ctx.response.set(name, value),
-    append: (name, value) => ctx.append(name, value),
-  };
 }
 
 export { SessionEngine };

@@ -7,8 +7,8 @@ import { applySessionHeaders, type HeaderTarget } from './headers.js';
 
 type Fn = (...args: unknown[]) => unknown;
 
-/** A node:http response as a {@link HeaderTarget}. */
-class NodeResponseHeaders implements HeaderTarget {
+/** A node:http response as a {@link HeaderTarget} (also Koa's `ctx.res`). */
+export class NodeResponseHeaders implements HeaderTarget {
   readonly #res: ServerResponse;
 
   constructor(res: ServerResponse) {
