@@ -39,8 +39,8 @@ export const bins = {
  * at run time (node:crypto on Node, Bun and Deno; Web Crypto elsewhere).
  */
 export const cryptoImplementations = {
-  'crypto/node': 'src/core/crypto/node.ts',
-  'crypto/web': 'src/core/crypto/web.ts',
+  'crypto/node': 'src/crypto/node.ts',
+  'crypto/web': 'src/crypto/web.ts',
 };
 
 export default defineConfig({

@@ -7,7 +7,7 @@ const storeSources = fileURLToPath(new URL('./src/stores/', import.meta.url));
 // The core's crypto (package.json "imports": node:crypto on Node): SESSIONKIT_CRYPTO=web
 // runs the tests on the Web Crypto implementation that Cloudflare Workers get.
 const crypto = process.env.SESSIONKIT_CRYPTO === 'web' ? 'web' : 'node';
-const cryptoSource = fileURLToPath(new URL(`./src/core/crypto/${crypto}.ts`, import.meta.url));
+const cryptoSource = fileURLToPath(new URL(`./src/crypto/${crypto}.ts`, import.meta.url));
 
 export default defineConfig({
   resolve: {

@@ -6,7 +6,7 @@
  */
 import { parse } from 'cookie';
 
-const source = process.argv[2] ?? new URL('../src/core/cookie-header.ts', import.meta.url).pathname;
+const source = process.argv[2] ?? new URL('../src/engine/cookie/cookie-header.ts', import.meta.url).pathname;
 const { readCookie } = (await import(source)) as { readCookie: (header: string, name: string) => string | undefined };
 
 for (const kilobytes of [16, 128, 256]) {

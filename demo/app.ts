@@ -5,7 +5,7 @@ import { sessionkit } from '../src/adapters/express.js';
 import { sqliteStore } from '../src/stores/sqlite.js';
 import { escapeHtml, page } from './views.js';
 
-declare module '../src/core/session.js' {
+declare module '../src/engine/session.js' {
   interface SessionData {
     user: string;
     counter: number;

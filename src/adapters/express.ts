@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SessionEngine, toSessionManager } from '../core/engine.js';
+import { SessionEngine, toSessionManager } from '../engine/engine.js';
 import type { SessionManager, UserSessionControls } from '../core/manager.js';
-import type { SessionOptions } from '../core/options.js';
+import type { SessionOptions } from '../engine/options.js';
 import { RequestBinding } from '../core/request-binding.js';
-import { runWithSession } from '../core/request-context.js';
-import { bindToRequest, type Session, type SessionData } from '../core/session.js';
+import { runWithSession } from '../engine/request-context.js';
+import { bindToRequest, type Session, type SessionData } from '../engine/session.js';
 import { loadForRequest } from './shared/load.js';
 import { commitOnResponse } from './shared/node-response.js';
 import { withUserControls } from './shared/user-controls.js';

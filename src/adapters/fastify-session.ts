@@ -1,4 +1,4 @@
-import { assignData, isControlName, SessionObject, sessionData, type Session, type SessionData } from '../core/session.js';
+import { assignData, isControlName, SessionObject, sessionData, type Session, type SessionData } from '../engine/session.js';
 
 /** @fastify/session's request API, beside plain property access (what @fastify/passport and @fastify/flash call). */
 export interface FastifySessionControls<T extends object = SessionData> {

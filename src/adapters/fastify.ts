@@ -1,11 +1,11 @@
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { persistCommit } from '../core/commit.js';
-import { SessionEngine, toSessionManager } from '../core/engine.js';
+import { SessionEngine, toSessionManager } from '../engine/engine.js';
 import type { SessionManager, UserSessionControls } from '../core/manager.js';
-import type { SessionOptions } from '../core/options.js';
+import type { SessionOptions } from '../engine/options.js';
 import { RequestBinding } from '../core/request-binding.js';
-import { runWithSession } from '../core/request-context.js';
-import { bindingOf, bindToRequest, type Session, type SessionData } from '../core/session.js';
+import { runWithSession } from '../engine/request-context.js';
+import { bindingOf, bindToRequest, type Session, type SessionData } from '../engine/session.js';
 import { FastifySessionObject, type FastifySession } from './fastify-session.js';
 import { applySessionHeaders, type HeaderTarget } from './shared/headers.js';
 import { loadForRequest } from './shared/load.js';

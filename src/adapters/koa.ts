@@ -1,16 +1,16 @@
 import { persistCommit } from '../core/commit.js';
 import type { Middleware, ParameterizedContext } from 'koa';
-import { SessionEngine, toSessionManager } from '../core/engine.js';
+import { SessionEngine, toSessionManager } from '../engine/engine.js';
 import type { SessionManager, UserSessionControls } from '../core/manager.js';
 import { RequestBinding } from '../core/request-binding.js';
-import { runWithSession } from '../core/request-context.js';
-import { bindToRequest } from '../core/session.js';
+import { runWithSession } from '../engine/request-context.js';
+import { bindToRequest } from '../engine/session.js';
 import { applySessionHeaders } from './shared/headers.js';
 import { loadSession } from './shared/load.js';
 import { NodeResponseHeaders } from './shared/node-response.js';
 import { withUserControls } from './shared/user-controls.js';
-import type { SessionOptions } from '../core/options.js';
-import type { Session, SessionData } from '../core/session.js';
+import type { SessionOptions } from '../engine/options.js';
+import type { Session, SessionData } from '../engine/session.js';
 
 declare module 'koa' {
   interface DefaultContext {

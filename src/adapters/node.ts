@@ -1,15 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TLSSocket } from 'node:tls';
-import { SessionEngine, toSessionManager } from '../core/engine.js';
+import { SessionEngine, toSessionManager } from '../engine/engine.js';
 import type { SessionManager, UserSessionControls } from '../core/manager.js';
 import { RequestBinding } from '../core/request-binding.js';
-import { runWithSession } from '../core/request-context.js';
-import { bindToRequest } from '../core/session.js';
+import { runWithSession } from '../engine/request-context.js';
+import { bindToRequest } from '../engine/session.js';
 import { loadForRequest } from './shared/load.js';
 import { commitOnResponse } from './shared/node-response.js';
 import { withUserControls } from './shared/user-controls.js';
-import type { SessionOptions } from '../core/options.js';
-import type { Session, SessionData } from '../core/session.js';
+import type { SessionOptions } from '../engine/options.js';
+import type { Session, SessionData } from '../engine/session.js';
 
 export type SessionHandler<T extends object = SessionData> = (
   req: IncomingMessage,

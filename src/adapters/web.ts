@@ -1,14 +1,14 @@
 import { persistCommit } from '../core/commit.js';
-import { SessionEngine, toSessionManager } from '../core/engine.js';
+import { SessionEngine, toSessionManager } from '../engine/engine.js';
 import type { SessionManager, UserSessionControls } from '../core/manager.js';
 import { RequestBinding } from '../core/request-binding.js';
-import { runWithSession } from '../core/request-context.js';
-import { bindingOf, bindToRequest } from '../core/session.js';
+import { runWithSession } from '../engine/request-context.js';
+import { bindingOf, bindToRequest } from '../engine/session.js';
 import { applySessionHeaders } from './shared/headers.js';
 import { loadSession as loadFromCookies } from './shared/load.js';
 import { withUserControls } from './shared/user-controls.js';
-import type { SessionOptions } from '../core/options.js';
-import type { Session, SessionData } from '../core/session.js';
+import type { SessionOptions } from '../engine/options.js';
+import type { Session, SessionData } from '../engine/session.js';
 
 /**
  * Sessions for Web-standard fetch handlers (Request in, Response out): Next.js route

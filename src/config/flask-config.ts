@@ -1,5 +1,5 @@
 import { describeValue, mustBe, SessionConfigError } from '../core/errors.js';
-import type { CookieOptions, SessionOptions } from '../core/options.js';
+import type { CookieOptions, SessionOptions } from '../engine/options.js';
 import { isStoreType, NOT_SHIPPED, STORE_TYPES, type StoreType } from './store-registry.js';
 import { loadOptional } from '../stores/shared/load-optional.js';
 

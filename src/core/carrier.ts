@@ -1,4 +1,4 @@
-import type { MaybePromise } from './crypto/primitives.js';
+import type { MaybePromise } from '../crypto/primitives.js';
 import type { Store, StoreRecord } from './store.js';
 
 /** What a cookie value opened to: the record it points to or holds, and the id if the cookie carries it. */

@@ -1,7 +1,7 @@
 import type { PendingCommit, RequestContext } from './commit.js';
 import type { Logger } from './logger.js';
-import type { Session, SessionClass, SessionData } from './session.js';
-import type { ListSessionsOptions, RevokeSessionsOptions, UserSession } from './user-sessions.js';
+import type { Session, SessionClass, SessionData } from '../engine/session.js';
+import type { ListSessionsOptions, RevokeSessionsOptions, UserSession } from '../accounts/user-sessions.js';
 
 export type { PendingCommit, RequestContext, SessionClass };
 export type { ListSessionsOptions, RevokeSessionsOptions, UserSession };

@@ -1,6 +1,6 @@
 import { withSession } from '../../src/adapters/node.js';
-import type { SessionManager } from '../../src/core/engine.js';
-import type { SessionOptions } from '../../src/core/options.js';
+import type { SessionManager } from '../../src/engine/engine.js';
+import type { SessionOptions } from '../../src/engine/options.js';
 import { describeAdapter, getViaAccessor, sessionForm, setViaAccessor } from '../conformance/adapter-suite.js';
 import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import { listen } from '../helpers/http.js';

@@ -3,9 +3,9 @@
  * have no vitest and no Node built-ins: an app inside workerd (test/runtimes/workerd/)
  * builds the very same options, and the suite, driving it from outside, names them.
  */
-import { SessionEngine, type SessionManager } from '../../src/core/engine.js';
-import { multiSession, type MultiSessionEntry } from '../../src/core/multi-session.js';
-import type { SessionOptions } from '../../src/core/options.js';
+import { SessionEngine, type SessionManager } from '../../src/engine/engine.js';
+import { multiSession, type MultiSessionEntry } from '../../src/compose/multi-session.js';
+import type { SessionOptions } from '../../src/engine/options.js';
 import { cookieStore } from '../../src/stores/cookie/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { NullStore } from '../../src/stores/null.js';

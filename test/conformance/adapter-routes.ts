@@ -3,11 +3,11 @@
  * Apart from the suite so that it has no vitest and no Node built-ins: the same code runs
  * in the app under Node, Bun, Deno and inside workerd (test/runtimes/workerd/).
  */
-import { msgpackCodec } from '../../src/core/codec/msgpack.js';
+import { msgpackCodec } from '../../src/codec/msgpack.js';
 import type { UserSessionControls } from '../../src/core/manager.js';
-import type { SessionOptions } from '../../src/core/options.js';
-import { session } from '../../src/core/request-context.js';
-import type { Session } from '../../src/core/session.js';
+import type { SessionOptions } from '../../src/engine/options.js';
+import { session } from '../../src/engine/request-context.js';
+import type { Session } from '../../src/engine/session.js';
 import type { Store } from '../../src/core/store.js';
 
 /** Used by every app's /accessor route: code with no access to the request object. */

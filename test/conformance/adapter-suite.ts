@@ -41,7 +41,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionOptions } from '../../src/core/options.js';
+import type { SessionOptions } from '../../src/engine/options.js';
 import { FileSystemStore } from '../../src/stores/filesystem.js';
 import { SqliteStore, type SqliteDriver } from '../../src/stores/sqlite.js';
 import { CookieJar, type TestServer } from '../helpers/http.js';

@@ -6,7 +6,7 @@
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionkit } from '../../src/adapters/express.js';
-import { SessionEngine } from '../../src/core/engine.js';
+import { SessionEngine } from '../../src/engine/engine.js';
 import type { Store } from '../../src/core/store.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';
 import { asText } from '../helpers/text.js';
@@ -214,7 +214,7 @@ export function describeSessionsOverHttp(
     });
 
     it('20 clients writing one session in one process: no request fails, even with maxConflictRetries: 1, and every client\'s last write is kept', async () => {
-      // Writes of one session from one process take turns (src/core/write-queue.ts): each
+      // Writes of one session from one process take turns (src/engine/write-queue.ts): each
       // loses at most one compare-and-set, to a write that landed after it read, and its
       // merge then cannot lose again. Without the turns, writers racing each other exhaust
       // any number of retries now and then (24 of 6,000 requests with 10 on Redis); with

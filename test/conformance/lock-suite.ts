@@ -1,12 +1,12 @@
 /**
- * The per-session lock (src/core/session-lock.ts) against a real store: run for every
+ * The per-session lock (src/lock/session-lock.ts) against a real store: run for every
  * store from the HTTP suite, with that suite's fixture. Two SessionLocks instances on one
  * store stand in for two processes: each has its own in-process queue, so only the store
  * lock (create, get, setIf) keeps them apart.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionConfigError } from '../../src/core/errors.js';
-import { SessionLocks, SessionLockTimeoutError, type LockSettings } from '../../src/core/session-lock.js';
+import { SessionLocks, SessionLockTimeoutError, type LockSettings } from '../../src/lock/session-lock.js';
 import type { Store } from '../../src/core/store.js';
 
 const quiet = { warn: () => {} };

@@ -3,7 +3,7 @@
  * Web standards only: the same routes serve from an Express app in Node and from Hono and
  * Web-adapter apps inside workerd (test/runtimes/workerd/locked-worker.ts).
  */
-import type { LockOption } from '../../src/core/session-lock.js';
+import type { LockOption } from '../../src/lock/session-lock.js';
 
 /** The lease of the `shortLease` app, which a parked request outlasts. */
 export const SHORT_LEASE_MS = 1_000;

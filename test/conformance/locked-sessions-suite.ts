@@ -10,7 +10,7 @@
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionkit } from '../../src/adapters/express.js';
-import type { SessionOptions } from '../../src/core/options.js';
+import type { SessionOptions } from '../../src/engine/options.js';
 import type { Store } from '../../src/core/store.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';
 import { LOCKED_APPS, lockedSessionApp, type LockedApps } from './locked-session-routes.js';

@@ -13,7 +13,7 @@
  * (by type name) taking every other field.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionManager } from '../../src/core/engine.js';
+import type { SessionManager } from '../../src/engine/engine.js';
 import { CookieJar, type TestServer } from '../helpers/http.js';
 import { multiSessionProfiles, type MultiSessionProfile } from './adapter-profiles.js';
 

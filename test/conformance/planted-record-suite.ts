@@ -6,9 +6,9 @@
  * then be saved and read back like any other (never a crash, never a 500 on every request).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { msgpackCodec } from '../../src/core/codec/msgpack.js';
-import { SessionEngine } from '../../src/core/engine.js';
-import type { SessionOptions } from '../../src/core/options.js';
+import { msgpackCodec } from '../../src/codec/msgpack.js';
+import { SessionEngine } from '../../src/engine/engine.js';
+import type { SessionOptions } from '../../src/engine/options.js';
 import type { Store } from '../../src/core/store.js';
 import { requestsOf } from '../helpers/engine-request.js';
 import type { StoreFixture } from './store-suite.js';

@@ -11,7 +11,7 @@ import createMemoryStore from 'memorystore';
 import createFileStore from 'session-file-store';
 import { describe, expect, it } from 'vitest';
 import { fromConnectStore } from '../../src/connect/index.js';
-import { SessionEngine } from '../../src/core/engine.js';
+import { SessionEngine } from '../../src/engine/engine.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
 import { plantExpressSession, sleep } from './helpers.js';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SessionEngine } from '../../src/index.js';
-import type { SessionOptions } from '../../src/core/options.js';
+import type { SessionOptions } from '../../src/engine/options.js';
 import { cookieStore } from '../../src/stores/cookie/index.js';
 import { CountingStore } from '../helpers/counting-store.js';
 import { requestsOf } from '../helpers/engine-request.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { persistCommit } from '../../src/core/commit.js';
 import { SessionEngine } from '../../src/index.js';
-import type { SessionOptions } from '../../src/core/options.js';
+import type { SessionOptions } from '../../src/engine/options.js';
 import { cookieStore } from '../../src/stores/cookie/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { SqliteStore } from '../../src/stores/sqlite.js';

@@ -1,7 +1,7 @@
 import { parse, serialize } from 'cookie';
 import { describe, expect, it } from 'vitest';
-import { CookieWriter, readCookie } from '../../src/core/cookie-header.js';
-import type { ResolvedCookieOptions } from '../../src/core/options.js';
+import { CookieWriter, readCookie } from '../../src/engine/cookie/cookie-header.js';
+import type { ResolvedCookieOptions } from '../../src/engine/options.js';
 
 const base: ResolvedCookieOptions = { name: 'session', domain: undefined, path: '/', httpOnly: true, secure: false, sameSite: 'lax', partitioned: false };
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SessionConfigError, SessionEngine, StoreError } from '../../src/index.js';
-import type { SessionOptions } from '../../src/core/options.js';
-import { perUserKey } from '../../src/core/per-user-record.js';
+import type { SessionOptions } from '../../src/engine/options.js';
+import { perUserKey } from '../../src/accounts/per-user-record.js';
 import type { Store, StoreRecord } from '../../src/core/store.js';
 import { cookieStore } from '../../src/stores/cookie/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';

@@ -1,14 +1,14 @@
 /**
- * The core's two crypto implementations (src/core/crypto/): node:crypto for Node, Bun and
+ * The core's two crypto implementations (src/crypto/): node:crypto for Node, Bun and
  * Deno, Web Crypto (with our own SHA-256 and base64url) for every other runtime. Each must
  * give what the other gives, byte for byte, so that a session signed or sealed on one
  * runtime opens on another; node:crypto's own functions are the reference.
  */
 import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { primitives as node } from '../../src/core/crypto/node.js';
-import type { CryptoPrimitives } from '../../src/core/crypto/primitives.js';
-import { primitives as web } from '../../src/core/crypto/web.js';
+import { primitives as node } from '../../src/crypto/node.js';
+import type { CryptoPrimitives } from '../../src/crypto/primitives.js';
+import { primitives as web } from '../../src/crypto/web.js';
 
 const both: [string, CryptoPrimitives][] = [
   ['node:crypto', node],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { msgpackCodec } from '../../src/core/codec/msgpack.js';
-import type { Codec } from '../../src/core/codec/codec.js';
+import { msgpackCodec } from '../../src/codec/msgpack.js';
+import type { Codec } from '../../src/codec/codec.js';
 import { persistCommit } from '../../src/core/commit.js';
 import { SessionEngine } from '../../src/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SessionEngine, type Session } from '../../src/index.js';
-import type { SessionOptions } from '../../src/core/options.js';
+import type { SessionOptions } from '../../src/engine/options.js';
 import { CountingStore } from '../helpers/counting-store.js';
 
 interface Data {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateId, IdCodec } from '../../src/core/ids.js';
+import { generateId, IdCodec } from '../../src/engine/cookie/ids.js';
 
 const NEW = 'new-secret-0123456789abcdefghijklmnop';
 const OLD = 'old-secret-0123456789abcdefghijklmnop';

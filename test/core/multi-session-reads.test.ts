@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadSession } from '../../src/adapters/shared/load.js';
-import { multiSession } from '../../src/core/multi-session.js';
+import { multiSession } from '../../src/compose/multi-session.js';
 import type { StoreRecord } from '../../src/core/store.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { CountingStore } from '../helpers/counting-store.js';

@@ -1,7 +1,7 @@
 import { createClient } from 'redis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { msgpackCodec } from '../../src/core/codec/msgpack.js';
-import { multiSession, type MultiSessionEntry } from '../../src/core/multi-session.js';
+import { msgpackCodec } from '../../src/codec/msgpack.js';
+import { multiSession, type MultiSessionEntry } from '../../src/compose/multi-session.js';
 import { cookieStore } from '../../src/stores/cookie/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { RedisStore } from '../../src/stores/redis.js';

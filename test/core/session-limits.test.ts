@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SessionEngine } from '../../src/index.js';
-import type { SessionOptions } from '../../src/core/options.js';
+import type { SessionOptions } from '../../src/engine/options.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { requestsOf } from '../helpers/engine-request.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SessionConfigError } from '../../src/core/errors.js';
-import { resolveLockOption, SessionLocks, SessionLockTimeoutError, type LockOption } from '../../src/core/session-lock.js';
+import { resolveLockOption, SessionLocks, SessionLockTimeoutError, type LockOption } from '../../src/lock/session-lock.js';
 import { StoreError, type Store } from '../../src/core/store.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 

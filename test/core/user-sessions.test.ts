@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { multiSession, SessionConfigError, SessionEngine } from '../../src/index.js';
-import type { SessionOptions } from '../../src/core/options.js';
+import type { SessionOptions } from '../../src/engine/options.js';
 import type { StoreRecord } from '../../src/core/store.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { cookieStore } from '../../src/stores/cookie/index.js';

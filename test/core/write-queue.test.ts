@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WriteQueue, writeQueueOf } from '../../src/core/write-queue.js';
+import { WriteQueue, writeQueueOf } from '../../src/engine/write-queue.js';
 
 /** A write the test finishes by hand: `finish()` resolves it, `fail()` rejects it. */
 function gate() {

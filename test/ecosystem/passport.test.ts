@@ -14,7 +14,7 @@ import { deserializeUser, serializeUser, verify } from './users.js';
  */
 const SECRET = 'passport-test-secret-0123456789abcdef';
 
-declare module '../../src/core/session.js' {
+declare module '../../src/engine/session.js' {
   interface SessionData {
     cart: string[];
     messages: string[];

@@ -1,5 +1,5 @@
-import type { SessionEngine } from '../../src/core/engine.js';
-import type { Session } from '../../src/core/session.js';
+import type { SessionEngine } from '../../src/engine/engine.js';
+import type { Session } from '../../src/engine/session.js';
 
 /**
  * One request against an engine, as an adapter makes it: load the session the cookie names,

@@ -47,7 +47,7 @@ export async function startMiniflare(options: Partial<MiniflareOptions>): Promis
 const fromSources: Plugin = {
   name: 'sessionkit-sources',
   setup(context) {
-    context.onResolve({ filter: /^#crypto$/ }, () => ({ path: resolve('src/core/crypto/web.ts') }));
+    context.onResolve({ filter: /^#crypto$/ }, () => ({ path: resolve('src/crypto/web.ts') }));
     context.onResolve({ filter: /^sessionkit(\/|$)/ }, ({ path }) => {
       const subpath = path === 'sessionkit' ? 'index' : path.slice('sessionkit/'.length);
       const source = (entries as Record<string, string>)[subpath];

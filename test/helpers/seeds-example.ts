@@ -1,7 +1,7 @@
 import express from 'express';
 import { sessionkit } from '../../src/adapters/express.js';
 import type { Logger } from '../../src/core/logger.js';
-import { multiSession, type MultiSessionEntry } from '../../src/core/multi-session.js';
+import { multiSession, type MultiSessionEntry } from '../../src/compose/multi-session.js';
 import { cookieStore } from '../../src/stores/cookie/index.js';
 import { listen, type TestServer } from './http.js';
 

@@ -1,6 +1,6 @@
 import express from 'express';
 import { sessionkit } from '../../src/adapters/express.js';
-import type { SessionOptions } from '../../src/core/options.js';
+import type { SessionOptions } from '../../src/engine/options.js';
 import { asText } from './text.js';
 
 /**

@@ -1,7 +1,7 @@
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionkit } from '../../src/adapters/express.js';
-import type { SessionOptions } from '../../src/core/options.js';
+import type { SessionOptions } from '../../src/engine/options.js';
 import { cookieStore } from '../../src/stores/cookie/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';

@@ -6,7 +6,7 @@
  * lock at start-up.
  */
 import { describe, expect, it } from 'vitest';
-import { SessionEngine } from '../../src/core/engine.js';
+import { SessionEngine } from '../../src/engine/engine.js';
 import { SessionConfigError } from '../../src/core/errors.js';
 import { StoreError } from '../../src/core/store.js';
 import { MIN_TTL_SECONDS, workersKvStore } from '../../src/stores/workers-kv/index.js';

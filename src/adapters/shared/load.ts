@@ -1,5 +1,5 @@
 import type { SessionClass, SessionManager } from '../../core/manager.js';
-import type { Session } from '../../core/session.js';
+import type { Session } from '../../engine/session.js';
 
 /**
  * The one way every adapter loads: synchronously where everything the manager reads

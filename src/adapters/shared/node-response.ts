@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { persistCommit } from '../../core/commit.js';
 import type { SessionManager } from '../../core/manager.js';
 import type { RequestBinding } from '../../core/request-binding.js';
-import type { Session } from '../../core/session.js';
+import type { Session } from '../../engine/session.js';
 import { applySessionHeaders, type HeaderTarget } from './headers.js';
 
 type Fn = (...args: unknown[]) => unknown;

@@ -1,5 +1,5 @@
 import { primitives } from '#crypto';
-import type { AesGcmKey, MaybePromise } from '../../core/crypto/primitives.js';
+import type { AesGcmKey, MaybePromise } from '../../crypto/primitives.js';
 
 /**
  * Sealing: a whole session in a cookie, encrypted and authenticated with AES-256-GCM.

@@ -1,6 +1,6 @@
 import { primitives } from '#crypto';
 import type { CarriedRecord, Carrier } from '../../core/carrier.js';
-import type { MaybePromise } from '../../core/crypto/primitives.js';
+import type { MaybePromise } from '../../crypto/primitives.js';
 import { seal, unseal, type SealKeys, type Unsealed } from './seal.js';
 
 const carried = (opened: Unsealed | undefined): CarriedRecord | undefined =>

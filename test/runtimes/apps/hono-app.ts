@@ -6,8 +6,8 @@
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { sessionkit, type SessionVariables } from '../../../src/adapters/hono.js';
-import type { SessionManager } from '../../../src/core/engine.js';
-import type { SessionOptions } from '../../../src/core/options.js';
+import type { SessionManager } from '../../../src/engine/engine.js';
+import type { SessionOptions } from '../../../src/engine/options.js';
 import { getViaAccessor, sessionForm, setViaAccessor } from '../../conformance/adapter-routes.js';
 import { asText } from '../../helpers/text.js';
 

@@ -3,8 +3,8 @@
  * plain fetch handler, as in a Next.js route handler or a Bun/Deno server. Web standards
  * only, so that the same app runs in-process under Node, Bun and Deno and inside workerd.
  */
-import type { SessionManager } from '../../../src/core/engine.js';
-import type { SessionOptions } from '../../../src/core/options.js';
+import type { SessionManager } from '../../../src/engine/engine.js';
+import type { SessionOptions } from '../../../src/engine/options.js';
 import { webSessions } from '../../../src/adapters/web.js';
 import { getViaAccessor, sessionForm, setViaAccessor } from '../../conformance/adapter-routes.js';
 import { asText } from '../../helpers/text.js';

@@ -8,7 +8,7 @@
 import { Hono } from 'hono';
 import { sessionkit, type SessionVariables } from '../../../src/adapters/hono.js';
 import { webSessions } from '../../../src/adapters/web.js';
-import type { SessionOptions } from '../../../src/core/options.js';
+import type { SessionOptions } from '../../../src/engine/options.js';
 import type { Store } from '../../../src/core/store.js';
 import { d1Store, type D1DatabaseLike } from '../../../src/stores/d1/index.js';
 import { durableObjectStore, type DurableObjectNamespaceLike } from '../../../src/stores/durable-object/index.js';

@@ -4,7 +4,7 @@
  * prefix taken off before the app sees the request. The suites drive it from Node over
  * miniflare's loopback port (./workerd.test.ts).
  */
-import { SessionEngine } from '../../../src/core/engine.js';
+import { SessionEngine } from '../../../src/engine/engine.js';
 import { MemoryStore } from '../../../src/stores/memory.js';
 import { adapterProfiles, multiSessionProfiles } from '../../conformance/adapter-profiles.js';
 import { honoApp } from '../apps/hono-app.js';

@@ -76,7 +76,7 @@ function describeWorkerd(label: string, compatibilityFlags: string[], unavailabl
 
 it('the Worker is Web standards only: no node: import in its bundle, no Buffer', () => {
   expect(worker.inputs.filter((input) => input.startsWith('node:'))).toEqual([]);
-  expect(worker.inputs).toEqual(expect.arrayContaining(['src/core/engine.ts', 'src/adapters/web.ts', 'src/adapters/hono.ts', 'src/core/crypto/web.ts']));
+  expect(worker.inputs).toEqual(expect.arrayContaining(['src/engine/engine.ts', 'src/adapters/web.ts', 'src/adapters/hono.ts', 'src/crypto/web.ts']));
   expect(worker.modules.map((module) => module.contents).join('\n')).not.toMatch(/\bBuffer\b/);
 });
 

@@ -47,11 +47,11 @@
  * shorten or lengthen it.
  */
 import { primitives } from '#crypto';
-import { delay } from './delay.js';
-import { parseDuration } from './duration.js';
-import { describeValue, SessionConfigError } from './errors.js';
-import { consoleLogger, type Logger } from './logger.js';
-import { StoreError, type Store, type StoreRecord } from './store.js';
+import { delay } from '../core/delay.js';
+import { parseDuration } from '../core/duration.js';
+import { describeValue, SessionConfigError } from '../core/errors.js';
+import { consoleLogger, type Logger } from '../core/logger.js';
+import { StoreError, type Store, type StoreRecord } from '../core/store.js';
 
 /** Seconds, or a string such as '5s' or '500ms' (see duration.ts). */
 export type Duration = number | string;

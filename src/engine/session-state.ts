@@ -1,8 +1,8 @@
-import type { CookieSettings } from './cookie-header.js';
-import { generateId } from './ids.js';
+import type { CookieSettings } from './cookie/cookie-header.js';
+import { generateId } from './cookie/ids.js';
 import type { ResolvedOptions } from './options.js';
-import type { HeldLock } from './session-lock.js';
-import type { KeptPayload } from './decoded-records.js';
+import type { HeldLock } from '../lock/session-lock.js';
+import type { KeptPayload } from './memo/decoded-records.js';
 
 /** The user index entry a session has (./user-sessions.ts): whose, under which id, and until when it covers it. */
 export interface IndexedAs {

@@ -1,12 +1,12 @@
-import { persistCommit } from './commit.js';
-import { toSessionManager } from './engine.js';
-import { SessionConfigError } from './errors.js';
-import { consoleLogger, type Logger } from './logger.js';
-import type { ListSessionsOptions, PendingCommit, RequestContext, RevokeSessionsOptions, SessionManager, UserSession } from './manager.js';
-import type { SessionOptions } from './options.js';
-import { assignData, clearData, regenerateSession, SessionObject, sessionClassOf, stateIfOwnedBy, type Session, type SessionClass, type SessionData, type SessionOwner } from './session.js';
-import type { SessionCookie } from './session-cookie.js';
-import type { SessionFacts } from './session-state.js';
+import { persistCommit } from '../core/commit.js';
+import { toSessionManager } from '../engine/engine.js';
+import { SessionConfigError } from '../core/errors.js';
+import { consoleLogger, type Logger } from '../core/logger.js';
+import type { ListSessionsOptions, PendingCommit, RequestContext, RevokeSessionsOptions, SessionManager, UserSession } from '../core/manager.js';
+import type { SessionOptions } from '../engine/options.js';
+import { assignData, clearData, regenerateSession, SessionObject, sessionClassOf, stateIfOwnedBy, type Session, type SessionClass, type SessionData, type SessionOwner } from '../engine/session.js';
+import type { SessionCookie } from '../engine/cookie/session-cookie.js';
+import type { SessionFacts } from '../engine/session-state.js';
 
 /** What a part written at once (persistCommit answered undefined) contributes to the wait. */
 const DONE = Promise.resolve();

@@ -1,6 +1,6 @@
-import type { Codec } from './codec/codec.js';
-import type { Payload } from './payload.js';
-import type { RecordMemo } from './store.js';
+import type { Codec } from '../../codec/codec.js';
+import type { Payload } from '../payload.js';
+import type { RecordMemo } from '../../core/store.js';
 
 /**
  * Records kept decoded in their store's memo (`StoreRecord.memo`, offered by the memory

@@ -1,10 +1,10 @@
-import type { Carrier } from './carrier.js';
-import type { Codec } from './codec/codec.js';
-import { delay } from './delay.js';
+import type { Carrier } from '../core/carrier.js';
+import type { Codec } from '../codec/codec.js';
+import { delay } from '../core/delay.js';
 import { equalBytes, makePayload, type Payload } from './payload.js';
 import { assignData, sessionData } from './session.js';
 import type { SessionState } from './session-state.js';
-import { StoreError, type RecordMemo, type Store, type StoreRecord } from './store.js';
+import { StoreError, type RecordMemo, type Store, type StoreRecord } from '../core/store.js';
 import { TAKES_TURNS, writeQueueOf, type WriteQueue } from './write-queue.js';
 
 /** What a commit asks of the store. */

@@ -1,8 +1,8 @@
 import { primitives } from '#crypto';
-import type { Codec } from './codec/codec.js';
+import type { Codec } from '../codec/codec.js';
 import { perUserKey, updateRecord } from './per-user-record.js';
-import { SessionConfigError } from './errors.js';
-import type { Store, StoreRecord } from './store.js';
+import { SessionConfigError } from '../core/errors.js';
+import type { Store, StoreRecord } from '../core/store.js';
 
 /**
  * One session of a user, as the index records it. `until` is how long the entry must

@@ -1,6 +1,6 @@
 import type { AsyncLocalStorage } from 'node:async_hooks';
-import { SessionConfigError } from './errors.js';
-import { nodeBuiltin } from './node-builtin.js';
+import { SessionConfigError } from '../core/errors.js';
+import { nodeBuiltin } from '../core/node-builtin.js';
 import type { Session, SessionData } from './session.js';
 
 /**

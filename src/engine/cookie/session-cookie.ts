@@ -1,9 +1,9 @@
 import { cookieAttributeProblem } from './cookie-attributes.js';
 import type { CookieSettings } from './cookie-header.js';
-import { MAX_LIFETIME_MS, MIN_LIFETIME_MS } from './duration.js';
-import { SessionConfigError } from './errors.js';
-import type { ResolvedCookieOptions, ResolvedOptions, SameSite } from './options.js';
-import { lifetimeOf, type SessionState } from './session-state.js';
+import { MAX_LIFETIME_MS, MIN_LIFETIME_MS } from '../../core/duration.js';
+import { SessionConfigError } from '../../core/errors.js';
+import type { ResolvedCookieOptions, ResolvedOptions, SameSite } from '../options.js';
+import { lifetimeOf, type SessionState } from '../session-state.js';
 
 /**
  * A session's cookie as express-session shows it (`req.session.cookie`), settable per

@@ -1,7 +1,7 @@
 import { primitives } from '#crypto';
-import { setBounded } from './bounded-map.js';
-import type { MaybePromise } from './crypto/primitives.js';
-import { equalText } from './crypto/equal.js';
+import { setBounded } from '../../core/bounded-map.js';
+import type { MaybePromise } from '../../crypto/primitives.js';
+import { equalText } from '../../crypto/equal.js';
 
 /** Length in characters of `bytes` random bytes written as unpadded base64url. */
 export function encodedIdLength(bytes: number): number {

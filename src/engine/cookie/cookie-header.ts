@@ -1,5 +1,5 @@
 import { serialize, type SerializeOptions } from 'cookie';
-import type { ResolvedCookieOptions } from './options.js';
+import type { ResolvedCookieOptions } from '../options.js';
 
 /**
  * The value of cookie `name` in a Cookie header, or undefined. When a browser sends

@@ -1,8 +1,8 @@
-import type { CarriedRecord, Carrier } from './carrier.js';
-import type { MaybePromise } from './crypto/primitives.js';
-import { setBounded } from './bounded-map.js';
-import type { IdCodec } from './ids.js';
-import type { Store } from './store.js';
+import type { CarriedRecord, Carrier } from '../core/carrier.js';
+import type { MaybePromise } from '../crypto/primitives.js';
+import { setBounded } from '../core/bounded-map.js';
+import type { IdCodec } from './cookie/ids.js';
+import type { Store } from '../core/store.js';
 
 /** Store keys remembered per id: as many as the id codec remembers verified cookies. */
 const KEY_CACHE_SIZE = 10_000;

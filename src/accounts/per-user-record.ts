@@ -1,6 +1,6 @@
 import { primitives } from '#crypto';
-import { delay } from './delay.js';
-import { StoreError, type Store, type StoreRecord } from './store.js';
+import { delay } from '../core/delay.js';
+import { StoreError, type Store, type StoreRecord } from '../core/store.js';
 
 /**
  * The store key of a record about one user: a hash, so that no user id reaches a key

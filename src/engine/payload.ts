@@ -1,7 +1,7 @@
 import { primitives } from '#crypto';
-import { cookieAttributeProblem } from './cookie-attributes.js';
-import type { CookieSettings } from './cookie-header.js';
-import { isLifetimeMs } from './duration.js';
+import { cookieAttributeProblem } from './cookie/cookie-attributes.js';
+import type { CookieSettings } from './cookie/cookie-header.js';
+import { isLifetimeMs } from '../core/duration.js';
 
 /**
  * What the engine stores for one session: its fields and its permanent flag; the id when

@@ -1,4 +1,4 @@
-import type { PendingCommit } from './commit.js';
+import type { PendingCommit } from '../core/commit.js';
 import type { SessionMigration } from './migration.js';
 import type { SessionState } from './session-state.js';
 

@@ -1,8 +1,8 @@
-import { EncodedValue } from './codec/codec.js';
-import { persistCommit, type PendingCommit, type RequestContext } from './commit.js';
-import { defineLazyField } from './lazy-fields.js';
-import type { RequestBinding } from './request-binding.js';
-import type { SessionCookie } from './session-cookie.js';
+import { EncodedValue } from '../codec/codec.js';
+import { persistCommit, type PendingCommit, type RequestContext } from '../core/commit.js';
+import { defineLazyField } from './memo/lazy-fields.js';
+import type { RequestBinding } from '../core/request-binding.js';
+import type { SessionCookie } from './cookie/session-cookie.js';
 import type { SessionFacts } from './session-state.js';
 
 /**

@@ -1,8 +1,8 @@
-import type { Carrier } from './carrier.js';
-import type { Codec } from './codec/codec.js';
-import type { Payload } from './payload.js';
-import type { IndexedAs, SessionState } from './session-state.js';
-import type { Store, StoreRecord } from './store.js';
+import type { Carrier } from '../core/carrier.js';
+import type { Codec } from '../codec/codec.js';
+import type { Payload } from '../engine/payload.js';
+import type { IndexedAs, SessionState } from '../engine/session-state.js';
+import type { Store, StoreRecord } from '../core/store.js';
 import type { UserField } from './user-field.js';
 import { handleOf, UserIndex } from './user-index.js';
 

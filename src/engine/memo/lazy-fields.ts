@@ -1,5 +1,5 @@
-import { EncodedValue, type Codec } from './codec/codec.js';
-import type { Payload } from './payload.js';
+import { EncodedValue, type Codec } from '../../codec/codec.js';
+import type { Payload } from '../payload.js';
 
 /**
  * Fields of a big stored session left encoded until the application reads them: a request

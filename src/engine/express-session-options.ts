@@ -1,5 +1,5 @@
-import { describeValue, SessionConfigError } from './errors.js';
-import type { Logger } from './logger.js';
+import { describeValue, SessionConfigError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 
 /**
  * express-session's own options, accepted so that an application moving over can keep its

@@ -1,9 +1,9 @@
-import type { Codec } from './codec/codec.js';
-import { setBounded } from './bounded-map.js';
+import type { Codec } from '../codec/codec.js';
+import { setBounded } from '../core/bounded-map.js';
 import { perUserKey, updateRecord } from './per-user-record.js';
-import type { ResolvedRevocations } from './options.js';
-import type { IssuedSignIn, SessionState, SignedIn } from './session-state.js';
-import type { Store, StoreRecord } from './store.js';
+import type { ResolvedRevocations } from '../engine/options.js';
+import type { IssuedSignIn, SessionState, SignedIn } from '../engine/session-state.js';
+import type { Store, StoreRecord } from '../core/store.js';
 import type { UserField } from './user-field.js';
 import { handleOf } from './user-index.js';
 

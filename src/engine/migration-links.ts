@@ -1,8 +1,8 @@
-import { toBase64url } from './crypto/base64url.js';
-import { sha256 } from './crypto/sha256.js';
-import { SessionConfigError } from './errors.js';
+import { toBase64url } from '../crypto/base64url.js';
+import { sha256 } from '../crypto/sha256.js';
+import { SessionConfigError } from '../core/errors.js';
 import { DEFAULT_MIGRATION_GRACE_MS, type SessionMigration } from './migration.js';
-import type { Store, StoreRecord } from './store.js';
+import type { Store, StoreRecord } from '../core/store.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

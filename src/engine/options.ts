@@ -1,15 +1,15 @@
-import type { Codec } from './codec/codec.js';
-import { jsonCodec } from './codec/json.js';
-import { cookieAttributeProblem } from './cookie-attributes.js';
-import { msgpackCodec } from './codec/msgpack.js';
-import { isLifetimeMs, MAX_LIFETIME_MS, parseDuration } from './duration.js';
-import { describeValue, SessionConfigError } from './errors.js';
-import { consoleLogger, type Logger } from './logger.js';
+import type { Codec } from '../codec/codec.js';
+import { jsonCodec } from '../codec/json.js';
+import { cookieAttributeProblem } from './cookie/cookie-attributes.js';
+import { msgpackCodec } from '../codec/msgpack.js';
+import { isLifetimeMs, MAX_LIFETIME_MS, parseDuration } from '../core/duration.js';
+import { describeValue, SessionConfigError } from '../core/errors.js';
+import { consoleLogger, type Logger } from '../core/logger.js';
 import { isSessionMigration, type SessionMigration } from './migration.js';
-import type { Store } from './store.js';
+import type { Store } from '../core/store.js';
 import { createStoreByType, type StoreType, type StoreTypeOptions } from '../config/store-registry.js';
-import { isCarrierSource, type CarrierSource } from './carrier.js';
-import { resolveLockOption, type LockOption, type LockSettings } from './session-lock.js';
+import { isCarrierSource, type CarrierSource } from '../core/carrier.js';
+import { resolveLockOption, type LockOption, type LockSettings } from '../lock/session-lock.js';
 import { translateExpressSessionOptions, type ExpressSessionCookieOptions, type ExpressSessionOptions } from './express-session-options.js';
 
 export type { Logger };

@@ -1,0 +1,373 @@
+import { isCarrierSource, type CarriedRecord, type Carrier, type CarrierSource } from '../core/carrier.js';
+import type { Logger } from '../core/logger.js';
+import type { ListSessionsOptions, PendingCommit, RequestContext, RevokeSessionsOptions, SessionManager, UserSession } from '../core/manager.js';
+import type { Store } from '../core/store.js';
+import type { HeldLock } from '../lock/session-lock.js';
+import { cookieFor, planCommit } from './commit-plan.js';
+import { CookieWriter, readCookie } from './cookie/cookie-header.js';
+import { IdCodec } from './cookie/ids.js';
+import { SessionCookie } from './cookie/session-cookie.js';
+import { DeferredParts } from './deferred.js';
+import type { SessionMigration } from './migration.js';
+import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
+import { partsFor, type EngineParts } from './parts.js';
+import { isEmpty } from './payload.js';
+import { afterCookie, Persister, thenPersist } from './persist.js';
+import { decodeRecord, SessionReader } from './read.js';
+import { enableRequestContext } from './request-context.js';
+import { assignData, clearData, SessionObject, sessionClassOf, stateIfOwnedBy, type Session, type SessionClass, type SessionData, type SessionOwner } from './session.js';
+import { freshState, loadedState, type SessionState } from './session-state.js';
+import { StoreCarrier } from './store-carrier.js';
+import { UserControls } from './user-controls.js';
+import { isExpired, type StoreRecord } from '../core/store.js';
+
+export type { PendingCommit, RequestContext, SessionManager };
+
+const ignore = () => {};
+/** What `finish` answers when the request holds nothing. */
+const NOTHING_TO_FINISH: Promise<void> = Promise.resolve();
+
+/** The engine's bookkeeping of a session it made, with the view of its cookie once asked for. */
+interface EngineState extends SessionState {
+  cookieView?: SessionCookie;
+}
+
+/** What the engine runs on once its carrier is there. */
+interface Running {
+  readonly parts: EngineParts;
+  readonly reader: SessionReader;
+  readonly persister: Persister;
+}
+
+/**
+ * The session engine: turns a Cookie header into a session and a session back into a
+ * Set-Cookie header and store operations, in three steps: load (./read.ts), decide
+ * (./commit-plan.ts) and persist (./persist.ts). Where the session lives — a store the
+ * cookie's id points into, or the cookie itself (`cookieStore()`) — is its carrier
+ * (core/carrier.ts). Adapters are thin shells around `load` and `commit`.
+ */
+export class SessionEngine<T extends object = SessionData> implements SessionManager<T>, SessionOwner {
+  readonly options: ResolvedOptions;
+  readonly #running: DeferredParts<Running>;
+  readonly #userControls: UserControls;
+
+  constructor(options: SessionOptions = {}) {
+    this.options = resolveOptions(options);
+    const ids = new IdCodec(this.options.idLength, this.options.secrets);
+    const cookies = new CookieWriter(this.options.cookie);
+    // A promise only on Workers without `process` (see request-context.ts).
+    const context = this.options.requestContext ? enableRequestContext() : undefined;
+    this.#running = new DeferredParts(this.options.store, context, (store) => this.#run(this.#carrierFor(store, ids), cookies));
+    this.#userControls = new UserControls(async () => (await this.#running.whenReady()).parts, this);
+  }
+
+  #run(carrier: Carrier, cookies: CookieWriter): Running {
+    const parts = partsFor(this.options, carrier, cookies, (record) => decodeRecord(this.options, carrier, record));
+    return { parts, reader: new SessionReader(parts, this), persister: new Persister(parts) };
+  }
+
+  #carrierFor(store: Store | CarrierSource, ids: IdCodec): Carrier {
+    return isCarrierSource(store) ? store.createCarrier(this.options.secrets) : new StoreCarrier(store, ids, this.options.keyPrefix);
+  }
+
+  /**
+   * Settles when the store is there: at once, or once a store chosen by `type` has loaded.
+   * An application that asks for it handles a store that could not be set up itself.
+   */
+  get ready(): Promise<void> {
+    return this.#running.ready;
+  }
+
+  get logger(): Logger {
+    return this.options.logger;
+  }
+
+  /** The store sessions live in; undefined for sealed cookies, or while a store chosen by name loads. */
+  get store(): Store | undefined {
+    return this.#running.now?.parts.carrier.store;
+  }
+
+  get cookieName(): string {
+    return this.options.cookie.name;
+  }
+
+  /** Synchronous loads need a carrier that reads synchronously, and no migration (which reads another store). */
+  get canLoadSync(): boolean {
+    const { migrate, revocations, lock } = this.options;
+    return this.#running.now?.parts.carrier.opensSync === true && migrate === undefined && revocations === undefined && lock === undefined;
+  }
+
+  /** Requests hold something until they end (the `lock` option): adapters then call `finish`. */
+  get locks(): boolean {
+    return this.options.lock !== undefined;
+  }
+
+  /**
+   * The session a request's Cookie header points to. An unknown, expired, forged or
+   * malformed cookie yields a fresh session with a NEW id: a client-chosen id is never
+   * adopted. Rejects only when the store itself fails.
+   */
+  async load(cookieHeader: string | undefined, kind: SessionClass = SessionObject): Promise<Session<T>> {
+    const { parts, reader } = this.#running.now ?? (await this.#running.whenReady());
+    const cookieValue = readCookie(cookieHeader, this.cookieName);
+    const carried = cookieValue === undefined ? undefined : await this.#openLocked(parts, cookieValue);
+    let session = reader.sessionFrom(cookieValue !== undefined, carried?.record, kind);
+    if (carried?.lock) {
+      // A session that turned out fresh (gone while we waited) has a new id nobody else knows: nothing to hold.
+      // Awaited: workerd would cancel a release left running when this request ends.
+      if (session.isNew) await this.#release(carried.lock);
+      else this.#stateOf(session).lock = carried.lock;
+    }
+    const loaded = parts.revocations && this.#stateOf(session);
+    if (loaded?.signedIn && (await parts.revocations!.isRevoked(loaded.signedIn, loaded.id))) {
+      // Its user logged out everywhere since it signed in, or this session was ended: a fresh session, and the cookie goes.
+      session = reader.session(kind, freshState(this.options, true), undefined);
+    }
+    const migrate = this.options.migrate;
+    const result = migrate && session.isNew ? await this.#migrated(session, cookieHeader, migrate, kind) : session;
+    return result as unknown as Session<T>;
+  }
+
+  /**
+   * The record a cookie value opens to. With `lock`, the session's lock is taken once the
+   * record is known to exist (made-up ids cost no lock writes), then the record is read
+   * again, for the holder before us may have changed it.
+   */
+  async #openLocked(parts: EngineParts, cookieValue: string): Promise<{ record: CarriedRecord | undefined; lock?: HeldLock } | undefined> {
+    const { carrier, locks } = parts;
+    const carried = await carrier.open(cookieValue);
+    if (!carried || !locks || carried.id === undefined) return { record: carried };
+    const lock = await locks.acquire(carrier.key(`lock.${carried.id}`));
+    try {
+      return { record: await carrier.open(cookieValue), lock };
+    } catch (error) {
+      await lock.release().catch(ignore);
+      throw error;
+    }
+  }
+
+  /**
+   * A request without a usable sessionkit session but with the other library's cookie:
+   * that session's data, under a new sessionkit id (never the old id: it is not ours).
+   * Requests of one browser that race this one, or come just after it, get the same session.
+   */
+  async #migrated(session: SessionObject, cookieHeader: string | undefined, migrate: SessionMigration, kind: SessionClass): Promise<SessionObject> {
+    const oldValue = readCookie(cookieHeader, migrate.cookieName);
+    if (oldValue === undefined) return session;
+    const data = await migrate.read(oldValue);
+    const { parts, reader } = this.#runningNow();
+    const links = parts.migrationLinks;
+    if (data === undefined) {
+      // The old record may have gone moments ago, moved by a request of the same browser.
+      const linkedId = links && (await links.linked(oldValue));
+      return (linkedId !== undefined && (await this.#joinMigrated(linkedId, oldValue, kind))) || session;
+    }
+    const state = freshState(this.options, this.#stateOf(session).cookieReceived);
+    const migrated = reader.session(kind, state, data);
+    if (links && !isEmpty(migrated)) {
+      // Written before the link that names it, so that whoever follows the link finds it.
+      await this.commit(migrated).persist();
+      const linkedId = await links.claim(oldValue, state.id);
+      if (linkedId !== state.id) {
+        // Another request migrated it first: ours goes, and this request joins that session.
+        clearData(migrated);
+        await this.commit(migrated).persist();
+        return (await this.#joinMigrated(linkedId, oldValue, kind)) ?? session;
+      }
+      state.cookieOwed = true;
+    }
+    state.migratedFrom = oldValue;
+    return migrated;
+  }
+
+  /** The migrated session `id` (undefined if it has gone since), for a request that carries only the old cookie. */
+  async #joinMigrated(id: string, oldValue: string, kind: SessionClass): Promise<SessionObject | undefined> {
+    const { parts, reader } = this.#runningNow();
+    const carrier = parts.carrier;
+    const record = await carrier.store!.get(carrier.sessionKey(id));
+    const session = record && reader.sessionFrom(true, { id, record }, kind);
+    if (!session || session.isNew) return undefined;
+    const state = this.#stateOf(session);
+    state.migratedFrom = oldValue;
+    state.cookieOwed = true;
+    return session;
+  }
+
+  /**
+   * The request of `session` has ended (its response sent, or it failed): gives back what
+   * it holds, the session's lock, once its last write landed. Adapters call it when
+   * `locks` is true; calling it twice does nothing. Resolves once the lock is given back
+   * (never rejects: a failed release is logged, and the lock then ends with its lease).
+   */
+  finish(session: Session<T> | SessionObject): Promise<void> {
+    const state = stateIfOwnedBy(session, this) as SessionState | undefined;
+    const lock = state?.lock;
+    if (!lock) return NOTHING_TO_FINISH;
+    state.lock = undefined;
+    const writing = state.writing;
+    const release = () => this.#release(lock);
+    return writing ? writing.then(release, release) : release();
+  }
+
+  async #release(lock: HeldLock): Promise<void> {
+    try {
+      await lock.release();
+    } catch (error) {
+      // The lock then ends with its lease; the response has gone already.
+      this.logger.warn(`could not release a session lock: ${String(error)}; it ends with its lease.`);
+    }
+  }
+
+  /** `load` without a promise, where the carrier reads synchronously (`canLoadSync`). */
+  loadSync(cookieHeader: string | undefined, kind: SessionClass = SessionObject): Session<T> {
+    const running = this.#running.now;
+    if (!running?.parts.carrier.opensSync) {
+      throw new Error('sessionkit: loadSync() needs a store that reads synchronously (see canLoadSync); call load() instead.');
+    }
+    const cookieValue = readCookie(cookieHeader, this.cookieName);
+    const carried = cookieValue === undefined ? undefined : running.parts.carrier.openSync(cookieValue);
+    return running.reader.sessionFrom(cookieValue !== undefined, carried, kind) as unknown as Session<T>;
+  }
+
+  /**
+   * Decides what a session needs at the end of a request (./commit-plan.ts) and returns
+   * the Set-Cookie values and the store work to run (./persist.ts).
+   */
+  commit(session: Session<T> | SessionObject, context: RequestContext = {}): PendingCommit {
+    const state = this.#stateOf(session);
+    const { parts, persister } = this.#runningNow();
+    const plan = planCommit(parts, session, state, persister.writesAtOnce);
+    const cookie = cookieFor(parts, plan, context);
+    // With Web Crypto the cookie's signature or seal comes with a promise: so does the commit's Set-Cookie.
+    const pending = cookie instanceof Promise ? afterCookie(cookie, (setCookie) => persister.pendingCommit(plan, setCookie)) : persister.pendingCommit(plan, cookie);
+    const revocations = parts.revocations;
+    const leftBehind = revocations?.leftBehind(state, plan.bytes === undefined ? undefined : state.signedIn);
+    // A sealed cookie cannot be deleted: the one a logout, destroy() or regenerate() leaves is refused instead.
+    return leftBehind ? thenPersist(() => revocations!.revokeSession(leftBehind, plan.now, plan.expiresAt), pending) : pending;
+  }
+
+  /**
+   * Gives a session a new id, keeping its data; the old record is deleted on commit. A login
+   * inside a session does not restart its absolute clock; `destroy()` does (`restartClock`).
+   */
+  regenerate(session: SessionObject, restartClock = false): void {
+    const state = this.#stateOf(session);
+    const { permanent, createdAt, lifetimeMs, cookieSettings, indexed, lock } = state;
+    Object.assign(state, freshState(this.options, state.cookieReceived), {
+      permanent,
+      createdAt: restartClock ? Date.now() : createdAt,
+      lifetimeMs,
+      cookieSettings,
+      // The old id's index entry goes when the new session commits.
+      indexed,
+      // Held until the request ends, whatever its id now.
+      lock,
+      retiredIds: retiring(state),
+      // The sealed cookie the browser holds, refused when the session commits under its new id.
+      issuedSignIn: state.issuedSignIn,
+      cookieView: undefined,
+    });
+  }
+
+  /** A new, empty session to replace `session`: its id and the ids it retired are deleted when the new one commits. */
+  renew(session: SessionObject): SessionObject {
+    const state = this.#stateOf(session);
+    const fresh = freshState(this.options, state.cookieReceived);
+    fresh.retiredIds = retiring(state);
+    fresh.createdAt = state.createdAt;
+    fresh.indexed = state.indexed;
+    fresh.lock = state.lock;
+    state.lock = undefined;
+    fresh.issuedSignIn = state.issuedSignIn;
+    state.issuedSignIn = undefined;
+    return new (sessionClassOf(session))(this, fresh, undefined);
+  }
+
+  /** Reads the session again from its carrier. A session whose record is gone becomes a fresh one. */
+  async reload(session: SessionObject): Promise<void> {
+    const state = this.#stateOf(session);
+    const { parts, reader } = this.#runningNow();
+    const record = await this.#recordOf(parts, state);
+    const payload = record && !isExpired(record) ? decodeRecord(this.options, parts.carrier, record) : undefined;
+    clearData(session);
+    if (!record || !payload) {
+      if (!state.isNew) this.regenerate(session);
+      return;
+    }
+    Object.assign(state, loadedState(state.id, record, payload), {
+      retiredIds: state.retiredIds,
+      cookieReceived: state.cookieReceived,
+      indexed: parts.users?.indexedAs(state.id, payload.x, payload.d) ?? state.indexed,
+      // A sealed session read again is the same cookie: what it signed in as stays, and a logout after still revokes it.
+      signedIn: state.signedIn,
+      issuedSignIn: state.issuedSignIn,
+    });
+    reader.warnSkipped(assignData(session, payload.d));
+  }
+
+  /** The record a session has now: its store's, or (sealed cookies) the one it was loaded from. */
+  async #recordOf(parts: EngineParts, state: SessionState): Promise<StoreRecord | undefined> {
+    const carrier = parts.carrier;
+    if (!carrier.store) return state.loadedBytes && state.expiresAt !== undefined ? { data: state.loadedBytes, expiresAt: state.expiresAt } : undefined;
+    return state.isNew ? undefined : carrier.store.get(carrier.sessionKey(state.id));
+  }
+
+  /** The user's live sessions (needs `userField`), most recently active first; see ./user-controls.ts. */
+  listSessions(userId: string | number, options?: ListSessionsOptions): Promise<UserSession[]> {
+    return this.#userControls.listSessions(userId, options);
+  }
+
+  /** Ends all the user's sessions, or all but `except`; resolves how many (0 for sealed cookies). See ./user-controls.ts. */
+  revokeSessions(userId: string | number, options?: RevokeSessionsOptions): Promise<number> {
+    return this.#userControls.revokeSessions(userId, options);
+  }
+
+  /** Ends the session `handle` names; false when it was not live. */
+  revokeSession(userId: string | number, handle: string): Promise<boolean> {
+    return this.#userControls.revokeSession(userId, handle);
+  }
+
+  touch(session: SessionObject): void {
+    this.#stateOf(session).touchRequested = true;
+  }
+
+  cookieOf(session: SessionObject): SessionCookie {
+    const state = this.#stateOf(session);
+    return (state.cookieView ??= new SessionCookie(state, this.options, () => {
+      clearData(session);
+      this.regenerate(session);
+    }));
+  }
+
+  /** What the engine runs on; a session exists only once load() has it. */
+  #runningNow(): Running {
+    const running = this.#running.now;
+    if (!running) throw new TypeError('sessionkit: a session is used before its engine has its store (await engine.ready).');
+    return running;
+  }
+
+  #stateOf(session: object): EngineState {
+    // An engine's own sessions always carry its full state.
+    const state = stateIfOwnedBy(session, this) as EngineState | undefined;
+    if (!state) throw new TypeError('sessionkit: commit() needs a session returned by load() of the same engine.');
+    return state;
+  }
+}
+
+/** The ids a session's record and earlier retirements leave to delete. */
+function retiring(state: SessionState): string[] {
+  return state.isNew ? state.retiredIds : [...state.retiredIds, state.id];
+}
+
+/**
+ * The manager an adapter was given, or the engine built from plain options (with a
+ * store, a store chosen by `type`, or `cookieStore()`).
+ */
+export function toSessionManager<T extends object = SessionData>(options: SessionOptions | SessionManager<T>): SessionManager<T> {
+  return isSessionManager(options) ? options : new SessionEngine<T>(options);
+}
+
+function isSessionManager<T extends object>(value: SessionOptions | SessionManager<T>): value is SessionManager<T> {
+  const candidate = value as Partial<SessionManager<T>>;
+  return typeof candidate.commit === 'function' && typeof candidate.load === 'function';
+}

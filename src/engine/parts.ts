@@ -1,0 +1,50 @@
+import { CookieRevocations } from '../accounts/cookie-revocations.js';
+import { UserField } from '../accounts/user-field.js';
+import { UserSessions } from '../accounts/user-sessions.js';
+import type { Carrier } from '../core/carrier.js';
+import type { StoreRecord } from '../core/store.js';
+import { SessionLocks } from '../lock/session-lock.js';
+import type { CookieWriter } from './cookie/cookie-header.js';
+import { migrationLinksFor, type MigrationLinks } from './migration-links.js';
+import type { ResolvedOptions } from './options.js';
+import type { Payload } from './payload.js';
+import { StoreWriter } from './store-writer.js';
+
+/**
+ * Everything the engine works with once its carrier is there: made once, at construction,
+ * or when a store chosen by `type` has loaded. The opt-in features are here, each present
+ * only when its option is on; load, commit and persist read them from this one object.
+ */
+export interface EngineParts {
+  readonly options: ResolvedOptions;
+  readonly carrier: Carrier;
+  readonly cookies: CookieWriter;
+  /** Writes to the carrier's store; undefined for sealed cookies (the cookie is the write). */
+  readonly writer: StoreWriter | undefined;
+  /** With `userField` and a store: the user index and what reads it. */
+  readonly users: UserSessions | undefined;
+  /** With `userField`, sealed cookies and `revocations`: the users' revocation times. */
+  readonly revocations: CookieRevocations | undefined;
+  /** With `lock` and a store: the per-session locks. */
+  readonly locks: SessionLocks | undefined;
+  /** Old cookie → migrated session, for the migration's grace period (`migrate` with a store). */
+  readonly migrationLinks: MigrationLinks | undefined;
+}
+
+/** The parts for `carrier`: the writer, and each feature its options turn on. `decode` reads a record's payload, warning once if it cannot. */
+export function partsFor(options: ResolvedOptions, carrier: Carrier, cookies: CookieWriter, decode: (record: StoreRecord) => Payload | undefined): EngineParts {
+  const store = carrier.store;
+  const { userField, listedFields, lifetimeMs, maxConflictRetries, codec, revocations, keyPrefix, lock, migrate, logger } = options;
+  const field = userField && new UserField(userField, (message) => logger.warn(message));
+  const userSettings = field && { userField: field, listedFields, lifetimeMs, maxConflictRetries };
+  return {
+    options,
+    carrier,
+    cookies,
+    writer: store && new StoreWriter(carrier, store, codec, maxConflictRetries, decode),
+    users: store && userSettings ? new UserSessions(carrier, store, codec, userSettings, decode) : undefined,
+    revocations: !store && field && revocations ? new CookieRevocations(revocations, (name) => keyPrefix + name, codec, field, maxConflictRetries) : undefined,
+    locks: store && lock ? new SessionLocks(store, lock, logger) : undefined,
+    migrationLinks: store && migrate ? migrationLinksFor(migrate, store, (name) => carrier.key(name)) : undefined,
+  };
+}

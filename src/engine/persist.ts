@@ -1,0 +1,206 @@
+import type { PendingCommit } from '../core/commit.js';
+import { StoreError } from '../core/store.js';
+import type { CommitPlan } from './commit-plan.js';
+import { finishMigration } from './migration-commit.js';
+import type { EngineParts } from './parts.js';
+import { equalBytes } from './payload.js';
+import type { StoreAction, Written } from './store-writer.js';
+import type { SessionState } from './session-state.js';
+
+const NOTHING_TO_PERSIST = async () => {};
+const ignore = () => {};
+/** The Set-Cookie values of a commit that sets no cookie: one frozen array, not one per request. */
+const NO_SET_COOKIES: readonly string[] = Object.freeze([]);
+/** The commit of an unchanged session that needs no cookie: shared, as it is the common case. */
+const NOTHING_TO_COMMIT: PendingCommit = Object.freeze({ setCookies: NO_SET_COOKIES, needsPersist: false, persist: NOTHING_TO_PERSIST });
+
+/**
+ * Carries out commit plans: the Set-Cookie values at once, the store work when the adapter
+ * runs `persist()` (or `persistNow()`, without a promise, where the store writes synchronously).
+ */
+export class Persister {
+  readonly #parts: EngineParts;
+
+  constructor(parts: EngineParts) {
+    this.#parts = parts;
+  }
+
+  /** The pending commit of `plan`, once its Set-Cookie value is known. */
+  pendingCommit(plan: CommitPlan, setCookie: string | undefined): PendingCommit {
+    const { carrier, options } = this.#parts;
+    const oversized = this.#oversized(plan, setCookie);
+    if (oversized) return refused(carrier.name, oversized);
+    const setCookies = setCookie === undefined ? NO_SET_COOKIES : [setCookie];
+    const pending = this.#storeWork(plan, setCookie, setCookies);
+    return plan.state.migratedFrom === undefined ? pending : finishMigration(pending, plan.state, options.migrate!);
+  }
+
+  #storeWork(plan: CommitPlan, setCookie: string | undefined, setCookies: readonly string[]): PendingCommit {
+    const { state, action } = plan;
+    if (this.#parts.carrier.store === undefined) {
+      // The cookie is the write: the session is saved the moment its cookie is decided.
+      state.retiredIds.length = 0;
+      if (action !== 'none') written(state, action, plan.bytes, undefined, plan.expiresAt);
+      return setCookie === undefined ? NOTHING_TO_COMMIT : { setCookies, needsPersist: false, persist: NOTHING_TO_PERSIST };
+    }
+    if (action === 'none' && !plan.retires && plan.index.remove === undefined) {
+      const writing = state.writing;
+      // Nothing left to write, but a save()/destroy() nobody awaited is still writing:
+      // the response waits for it, so the next request sees it (and its failure is reported).
+      if (writing) return { setCookies, needsPersist: true, persist: () => writing };
+      return setCookie === undefined ? NOTHING_TO_COMMIT : { setCookies, needsPersist: false, persist: NOTHING_TO_PERSIST };
+    }
+    const persist = () => this.#persist(plan);
+    // persistNow only where the store writes synchronously: a network store's commit makes no closure it never calls.
+    return this.#parts.writer!.writesSync ? { setCookies, needsPersist: true, persist, persistNow: () => this.#persistNow(plan) } : { setCookies, needsPersist: true, persist };
+  }
+
+  /** Why the session cannot be kept (over `maxSessionBytes`, or a sealed cookie over the browser's limit); undefined when it fits. */
+  #oversized(plan: CommitPlan, setCookie: string | undefined): string | undefined {
+    const { options, carrier } = this.#parts;
+    const bytes = plan.bytes;
+    if (bytes !== undefined && bytes.length > options.maxSessionBytes) {
+      return (
+        `the session is ${bytes.length} bytes serialized, over maxSessionBytes (${options.maxSessionBytes}); it was not saved. ` +
+        'Keep less in the session (large data belongs in your database), or raise maxSessionBytes.'
+      );
+    }
+    if (setCookie !== undefined && carrier.maxCookieBytes !== undefined && utf8Length(setCookie) > carrier.maxCookieBytes) {
+      return (
+        `the session is ${bytes!.length} bytes serialized and its Set-Cookie header would be ${utf8Length(setCookie)} bytes, ` +
+        `over the ${carrier.maxCookieBytes}-byte cookie limit. Keep large data in a server-side store.`
+      );
+    }
+    return undefined;
+  }
+
+  /**
+   * Whether `persistNow` writes a create or an update of this session at once: on a store
+   * that writes synchronously, with nothing before it (no earlier write in flight, no retired
+   * ids, no user index). The plan asks it too, so that it makes a memo only for a write that takes one.
+   */
+  readonly writesAtOnce = (state: SessionState): boolean => {
+    const writer = this.#parts.writer;
+    return writer !== undefined && writer.writesSync && !state.writing && state.retiredIds.length === 0 && !this.#parts.users;
+  };
+
+  /**
+   * Runs a commit's store work. Writes of one session run one after another: a commit made
+   * while an earlier `save()` is still writing waits for it, then does only what is left
+   * (a session that save created is updated or left alone, never created twice).
+   */
+  #persist(plan: CommitPlan): Promise<void> {
+    const state = plan.state;
+    const run = this.#writeSession(plan, state.writing);
+    state.writing = run;
+    const done = () => {
+      if (state.writing === run) state.writing = undefined;
+    };
+    run.then(done, done);
+    return run;
+  }
+
+  /**
+   * `#persist`, without a promise where it can be (a create or an update, `writesAtOnce`).
+   * Everything else, and an update that lost its compare-and-set, goes through `#persist`.
+   */
+  #persistNow(plan: CommitPlan): Promise<void> | undefined {
+    const { state, action } = plan;
+    const now = (action === 'update' || (action === 'create' && state.isNew)) && this.writesAtOnce(state);
+    if (!now) return this.#persist(plan);
+    let result: Written | undefined;
+    try {
+      result = this.#parts.writer!.writeNow(state, action, plan.bytes, plan.expiresAt, plan.memo);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    if (!result) return this.#persist(plan);
+    written(state, action, result.bytes, result.version, plan.expiresAt);
+    return undefined;
+  }
+
+  async #writeSession(plan: CommitPlan, previous: Promise<void> | undefined): Promise<void> {
+    if (previous) await previous.catch(ignore);
+    const { state, bytes } = plan;
+    let next = plan.action;
+    if (next === 'create' && !state.isNew) next = bytes && equalBytes(bytes, state.loadedBytes) ? 'none' : 'update';
+    const writer = this.#parts.writer!;
+    const users = this.#parts.users;
+    if (users && !(await users.beforeWrite(plan.index))) {
+      // Revoked ("log out everywhere") while this request ran: the session is not written back.
+      await users.dropRevoked(state.id);
+      state.indexed = undefined;
+      return;
+    }
+    // Taken only here: a commit whose persist() never runs (the cookie decision made
+    // when a streamed response sent its headers) leaves them for the final commit.
+    if (state.retiredIds.length > 0) await writer.retire(state);
+    if (next !== 'none') {
+      const result = await writer.write(plan.session, state, next, bytes, plan.expiresAt);
+      if (result) written(state, next, result.bytes, result.version, plan.expiresAt);
+    }
+    if (users) state.indexed = await users.afterWrite(plan.index, state.indexed);
+  }
+}
+
+/** Records what was written: the state a later commit of the same session compares with. */
+function written(state: SessionState, action: StoreAction, bytes: Uint8Array | undefined, version: string | undefined, expiresAt: number): void {
+  if (action === 'delete') {
+    state.isNew = true;
+    return;
+  }
+  state.expiresAt = expiresAt;
+  if (action === 'touch') return;
+  state.isNew = false;
+  state.loadedBytes = bytes;
+  state.loadedPayload = undefined;
+  state.version = version;
+}
+
+/**
+ * A commit whose Set-Cookie value is still being signed or sealed (Web Crypto): it always
+ * has something to do, and its `setCookies` is complete once `persist()` has resolved.
+ */
+export function afterCookie(cookie: Promise<string>, decide: (setCookie: string) => PendingCommit): PendingCommit {
+  const setCookies: string[] = [];
+  return {
+    setCookies,
+    needsPersist: true,
+    persist: async () => {
+      const pending = decide(await cookie);
+      setCookies.push(...pending.setCookies);
+      if (pending.needsPersist) await pending.persist();
+    },
+  };
+}
+
+/** A commit whose `first` work runs before the commit's own (whose Set-Cookie it then carries). */
+export function thenPersist(first: () => Promise<void>, pending: PendingCommit): PendingCommit {
+  return {
+    setCookies: pending.setCookies,
+    needsPersist: true,
+    persist: async () => {
+      await first();
+      if (pending.needsPersist) await pending.persist();
+    },
+  };
+}
+
+/** Bytes of a string in UTF-8, without encoding it. */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code >= 0x80) bytes += code >= 0x800 && (code < 0xd800 || code > 0xdfff) ? 2 : 1;
+  }
+  return bytes;
+}
+
+/**
+ * A commit that writes nothing and fails with `message`: a session too big to keep (browsers
+ * would drop an oversized cookie without a word) is refused loudly instead.
+ */
+function refused(carrierName: string, message: string): PendingCommit {
+  const error = new StoreError(carrierName, message);
+  return { setCookies: [], needsPersist: true, persist: () => Promise.reject(error) };
+}
