@@ -12,12 +12,49 @@ module.exports = {
       to: { circular: true },
     },
     {
-      name: 'core-imports-only-core',
+      name: 'crypto-is-the-floor',
+      severity: 'error',
+      comment: 'The crypto primitives (node:crypto or Web Crypto behind #crypto) import nothing else of sessionkit.',
+      from: { path: '^src/crypto/' },
+      to: { path: '^src/', pathNot: '^src/crypto/' },
+    },
+    {
+      name: 'codec-knows-only-crypto',
+      severity: 'error',
+      comment: 'The serializers turn values into bytes and back; they know nothing of sessions or stores.',
+      from: { path: '^src/codec/' },
+      to: { path: '^src/', pathNot: ['^src/codec/', '^src/crypto/'] },
+    },
+    {
+      name: 'core-is-the-contract',
       severity: 'error',
       comment:
-        'The core knows nothing of frameworks or stores. Its one way out is the store registry, which names stores but loads none.',
+        'src/core is what every layer imports: the store contract, the manager and session types, errors, durations. It imports only the layers below it.',
       from: { path: '^src/core/' },
-      to: { path: '^src/', pathNot: ['^src/core/', '^src/config/store-registry\\.ts$'] },
+      to: { path: '^src/', pathNot: ['^src/core/', '^src/crypto/', '^src/codec/'] },
+    },
+    {
+      name: 'features-know-only-the-contract',
+      severity: 'error',
+      comment:
+        'The opt-in features (accounts: user index and sealed-cookie revocations; the per-session lock) see a session through their own narrow views: they never import the engine that wires them, nor each other.',
+      from: { path: '^src/(accounts|lock)/' },
+      to: { path: '^src/', pathNot: ['^src/$1/', '^src/core/', '^src/crypto/', '^src/codec/'] },
+    },
+    {
+      name: 'engine-knows-no-adapter-or-store',
+      severity: 'error',
+      comment:
+        'The engine works on the contract and wires the features; it knows no framework and no store. Its one way out is the store registry, which names stores but loads none (a store chosen by `type`).',
+      from: { path: '^src/engine/' },
+      to: { path: '^src/', pathNot: ['^src/(engine|core|crypto|codec|accounts|lock)/', '^src/config/store-registry\\.ts$'] },
+    },
+    {
+      name: 'compose-builds-on-the-engine',
+      severity: 'error',
+      comment: 'multiSession composes engines: it knows no adapter, store or configuration.',
+      from: { path: '^src/compose/' },
+      to: { path: '^src/(adapters|stores|config|connect|maintenance|cli)/' },
     },
     {
       name: 'adapters-know-no-store',
@@ -31,7 +68,7 @@ module.exports = {
       severity: 'error',
       comment: 'A store implements the contract in src/core and knows nothing of adapters, configuration or other stores.',
       from: { path: '^src/stores/([^/.]+)' },
-      to: { path: '^src/(adapters|config)/' },
+      to: { path: '^src/(adapters|config|engine|accounts|lock|compose)/' },
     },
     {
       name: 'stores-stay-apart',
@@ -58,14 +95,14 @@ module.exports = {
       comment:
         'sessionkit/connect bridges express-session stores: it implements the store contract with the shared store plumbing and knows nothing of adapters, configuration or any store.',
       from: { path: '^src/connect/' },
-      to: { path: '^src/', pathNot: ['^src/connect/', '^src/core/', '^src/stores/shared/'] },
+      to: { path: '^src/', pathNot: ['^src/connect/', '^src/core/', '^src/crypto/', '^src/codec/', '^src/stores/shared/'] },
     },
     {
       name: 'maintenance-knows-only-the-core',
       severity: 'error',
       comment: 'src/maintenance/ (cleanupSessions) works on any Store through the contract: it knows no store, adapter or configuration.',
       from: { path: '^src/maintenance/' },
-      to: { path: '^src/', pathNot: ['^src/maintenance/', '^src/core/'] },
+      to: { path: '^src/', pathNot: ['^src/maintenance/', '^src/core/', '^src/crypto/', '^src/codec/'] },
     },
     {
       name: 'cli-loads-stores-through-the-registry',

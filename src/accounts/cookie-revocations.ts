@@ -1,11 +1,10 @@
 import type { Codec } from '../codec/codec.js';
 import { setBounded } from '../core/bounded-map.js';
 import { perUserKey, updateRecord } from './per-user-record.js';
-import type { ResolvedRevocations } from '../engine/options.js';
-import type { IssuedSignIn, SessionState, SignedIn } from '../engine/session-state.js';
+import type { AccountState, IssuedSignIn, ResolvedRevocations, SignedIn } from './account-state.js';
 import type { Store, StoreRecord } from '../core/store.js';
 import type { UserField } from './user-field.js';
-import { handleOf } from './user-index.js';
+import { handleOf } from '../core/handle.js';
 
 /**
  * Browsers keep no cookie longer than 400 days (RFC 6265bis caps Max-Age and Expires), so a
@@ -103,7 +102,7 @@ export class CookieRevocations {
   }
 
   /** The sign-in time to seal at commit: kept while the user stays, `now` when a user signs in. */
-  signedInAt(state: SessionState, data: Readonly<Record<string, unknown>>, now: number): number | undefined {
+  signedInAt(state: AccountState, data: Readonly<Record<string, unknown>>, now: number): number | undefined {
     const user = this.#field.of(data);
     if (user === undefined) {
       state.signedIn = undefined;
@@ -127,7 +126,7 @@ export class CookieRevocations {
    * when there is none. Notes the cookie this commit seals (`sealed`: its sign-in, or
    * undefined when it seals no user or clears the cookie) as the one the browser holds next.
    */
-  leftBehind(state: SessionState, sealed: SignedIn | undefined): IssuedSignIn | undefined {
+  leftBehind(state: AccountState, sealed: SignedIn | undefined): IssuedSignIn | undefined {
     const issued = state.issuedSignIn;
     state.issuedSignIn = sealed && { user: sealed.user, id: state.id, at: sealed.at };
     return issued && (issued.user !== sealed?.user || issued.id !== state.id) ? issued : undefined;
@@ -155,7 +154,7 @@ export class CookieRevocations {
    * Refuses from now on every session of the user that signed in before `at`. `keep`, the
    * request's own session, is re-sealed as signed in at `at`, so it stays.
    */
-  async revokeAll(userId: string, at: number, keep: SessionState | undefined): Promise<void> {
+  async revokeAll(userId: string, at: number, keep: AccountState | undefined): Promise<void> {
     const updated = await this.#update(userId, (current) =>
       current.generation >= at ? undefined : revocationsOf(at, current.ended),
     );

@@ -1,4 +1,4 @@
-import { primitives } from '#crypto';
+import { handleOf } from '../core/handle.js';
 import type { Codec } from '../codec/codec.js';
 import { perUserKey, updateRecord } from './per-user-record.js';
 import { SessionConfigError } from '../core/errors.js';
@@ -21,11 +21,6 @@ type StoredIndex = Record<string, [string, number, 0 | 1]>;
 
 /** An emptied index expires a little later rather than being deleted (see `#update`). */
 const EMPTY_INDEX_MS = 60_000;
-
-/** The opaque name of a session in listings and revocations: derived from its id, never revealing it. */
-export function handleOf(id: string): string {
-  return primitives.toBase64url(primitives.sha256(`sessionkit handle\0${id}`)).slice(0, 22);
-}
 
 /**
  * The index from one user to the ids of their sessions, kept in the sessions' own store

@@ -1,42 +1,10 @@
 import type { Carrier } from '../core/carrier.js';
+import type { UserSession } from '../core/manager.js';
 import type { Codec } from '../codec/codec.js';
-import type { Payload } from '../engine/payload.js';
-import type { IndexedAs, SessionState } from '../engine/session-state.js';
+import type { AccountState, IndexedAs, StoredSession } from './account-state.js';
 import type { Store, StoreRecord } from '../core/store.js';
 import type { UserField } from './user-field.js';
-import { handleOf, UserIndex } from './user-index.js';
-
-/** One live session of a user, as `listSessions` reports it. Never its id: `handle` names it. */
-export interface UserSession {
-  /** Opaque and stable for the session's life: what `revokeSession` takes. */
-  readonly handle: string;
-  /** When the session was created (survives login's regenerate); undefined for sessions older than this record. */
-  readonly createdAt: number | undefined;
-  /**
-   * When the session was last saved or refreshed, as far as the store knows: exact to the
-   * refresh throttle (`touchAfter`), and a lower bound near an absolute timeout.
-   */
-  readonly lastActiveAt: number;
-  /** When the session ends unless it is used again. */
-  readonly expiresAt: number;
-  /** It is the session passed as `current`. */
-  readonly current: boolean;
-  /** The session's fields named in `listedFields` (user agent, address…): what the application chose to record. */
-  readonly fields: Readonly<Record<string, unknown>>;
-}
-
-export interface ListSessionsOptions {
-  /** The request's own session, to be marked `current`. */
-  current?: object;
-}
-
-export interface RevokeSessionsOptions {
-  /**
-   * A session to keep: the request's own session object, its id (`req.session.id`), or a
-   * handle from `listSessions`. Sealed cookie sessions take the session object only.
-   */
-  except?: object | string;
-}
+import { UserIndex } from './user-index.js';
 
 /** What a commit does to the user index: entries to add before the write and remove after it. */
 export interface IndexPlan {
@@ -73,10 +41,10 @@ export class UserSessions {
   readonly #carrier: Carrier;
   readonly #store: Store;
   readonly #settings: UserSessionsSettings;
-  readonly #decode: (record: StoreRecord) => Payload | undefined;
+  readonly #decode: (record: StoreRecord) => StoredSession | undefined;
   readonly #field: UserField;
 
-  constructor(carrier: Carrier, store: Store, codec: Codec, settings: UserSessionsSettings, decode: (record: StoreRecord) => Payload | undefined) {
+  constructor(carrier: Carrier, store: Store, codec: Codec, settings: UserSessionsSettings, decode: (record: StoreRecord) => StoredSession | undefined) {
     this.#carrier = carrier;
     this.#store = store;
     this.#index = new UserIndex(store, (name) => carrier.key(name), codec, settings.maxConflictRetries);
@@ -100,7 +68,7 @@ export class UserSessions {
    * What a commit must do to the index. Only a change of user or id, or a session about to
    * outlive its entry, costs index writes; every other commit costs nothing.
    */
-  plan(state: SessionState, data: Readonly<Record<string, unknown>> | undefined, expiresAt: number, end: number | undefined): IndexPlan {
+  plan(state: AccountState, data: Readonly<Record<string, unknown>> | undefined, expiresAt: number, end: number | undefined): IndexPlan {
     const user = data === undefined ? undefined : this.userOf(data);
     const indexed = state.indexed;
     const same = indexed !== undefined && indexed.user === user && indexed.id === state.id;
@@ -174,4 +142,3 @@ export class UserSessions {
   }
 }
 
-export { handleOf };

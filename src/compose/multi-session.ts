@@ -5,8 +5,7 @@ import { consoleLogger, type Logger } from '../core/logger.js';
 import type { ListSessionsOptions, PendingCommit, RequestContext, RevokeSessionsOptions, SessionManager, UserSession } from '../core/manager.js';
 import type { SessionOptions } from '../engine/options.js';
 import { assignData, clearData, regenerateSession, SessionObject, sessionClassOf, stateIfOwnedBy, type Session, type SessionClass, type SessionData, type SessionOwner } from '../engine/session.js';
-import type { SessionCookie } from '../engine/cookie/session-cookie.js';
-import type { SessionFacts } from '../engine/session-state.js';
+import type { SessionCookieView, SessionFacts } from '../core/session.js';
 
 /** What a part written at once (persistCommit answered undefined) contributes to the wait. */
 const DONE = Promise.resolve();
@@ -203,7 +202,7 @@ export class MultiSessionManager<T extends object = SessionData> implements Sess
   }
 
   /** The cookie of the first entry: it carries the composite's id and expiry. */
-  cookieOf(session: SessionObject): SessionCookie {
+  cookieOf(session: SessionObject): SessionCookieView {
     return this.#partsOf(session)[0]!.cookie;
   }
 

@@ -1,5 +1,5 @@
 import { SessionConfigError } from '../core/errors.js';
-import { DEFAULT_MIGRATION_GRACE_MS, type SessionMigration } from '../engine/migration.js';
+import { DEFAULT_MIGRATION_GRACE_MS, type SessionMigration } from '../core/migration.js';
 import { DEFAULT_TIMEOUT_MS, storeCall, type CallScope } from '../stores/shared/call.js';
 import { callbackToPromise, isNotFound, type ConnectSession, type ConnectStore } from './connect-store.js';
 import { unsignConnectCookie } from './signature.js';

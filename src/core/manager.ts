@@ -1,10 +1,40 @@
 import type { PendingCommit, RequestContext } from './commit.js';
 import type { Logger } from './logger.js';
-import type { Session, SessionClass, SessionData } from '../engine/session.js';
-import type { ListSessionsOptions, RevokeSessionsOptions, UserSession } from '../accounts/user-sessions.js';
+import type { Session, SessionData, SessionKind } from './session.js';
 
-export type { PendingCommit, RequestContext, SessionClass };
-export type { ListSessionsOptions, RevokeSessionsOptions, UserSession };
+export type { PendingCommit, RequestContext, SessionKind };
+
+/** One live session of a user, as `listSessions` reports it. Never its id: `handle` names it. */
+export interface UserSession {
+  /** Opaque and stable for the session's life: what `revokeSession` takes. */
+  readonly handle: string;
+  /** When the session was created (survives login's regenerate); undefined for sessions older than this record. */
+  readonly createdAt: number | undefined;
+  /**
+   * When the session was last saved or refreshed, as far as the store knows: exact to the
+   * refresh throttle (`touchAfter`), and a lower bound near an absolute timeout.
+   */
+  readonly lastActiveAt: number;
+  /** When the session ends unless it is used again. */
+  readonly expiresAt: number;
+  /** It is the session passed as `current`. */
+  readonly current: boolean;
+  /** The session's fields named in `listedFields` (user agent, address…): what the application chose to record. */
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+export interface ListSessionsOptions {
+  /** The request's own session, to be marked `current`. */
+  current?: object;
+}
+
+export interface RevokeSessionsOptions {
+  /**
+   * A session to keep: the request's own session object, its id (`req.session.id`), or a
+   * handle from `listSessions`. Sealed cookie sessions take the session object only.
+   */
+  except?: object | string;
+}
 
 /**
  * A user's sessions (with the `userField` option): what the engine, multiSession and every
@@ -31,9 +61,9 @@ export interface SessionManager<T extends object = SessionData> extends UserSess
   readonly logger: Logger;
   /** `loadSync` may be called: everything this manager reads answers without a promise. */
   readonly canLoadSync: boolean;
-  load(cookieHeader: string | undefined, kind?: SessionClass): Promise<Session<T>>;
+  load(cookieHeader: string | undefined, kind?: SessionKind): Promise<Session<T>>;
   /** `load` without a promise; only when `canLoadSync`. */
-  loadSync(cookieHeader: string | undefined, kind?: SessionClass): Session<T>;
+  loadSync(cookieHeader: string | undefined, kind?: SessionKind): Session<T>;
   commit(session: Session<T>, context?: RequestContext): PendingCommit;
   /** Requests hold something until they end (the `lock` option): the adapter calls `finish` when one ends, however it ends. */
   readonly locks: boolean;

@@ -8,7 +8,7 @@ import { CookieWriter, readCookie } from './cookie/cookie-header.js';
 import { IdCodec } from './cookie/ids.js';
 import { SessionCookie } from './cookie/session-cookie.js';
 import { DeferredParts } from './deferred.js';
-import type { SessionMigration } from './migration.js';
+import type { SessionMigration } from '../core/migration.js';
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
 import { partsFor, type EngineParts } from './parts.js';
 import { isEmpty } from './payload.js';

@@ -1,5 +1,5 @@
 import type { PendingCommit } from '../core/commit.js';
-import type { SessionMigration } from './migration.js';
+import type { SessionMigration } from '../core/migration.js';
 import type { SessionState } from './session-state.js';
 
 /** A migrated session's commit: once it is saved, the old record goes and the browser forgets the old cookie. */

@@ -1,7 +1,7 @@
 import { toBase64url } from '../crypto/base64url.js';
 import { sha256 } from '../crypto/sha256.js';
 import { SessionConfigError } from '../core/errors.js';
-import { DEFAULT_MIGRATION_GRACE_MS, type SessionMigration } from './migration.js';
+import { DEFAULT_MIGRATION_GRACE_MS, type SessionMigration } from '../core/migration.js';
 import type { Store, StoreRecord } from '../core/store.js';
 
 const encoder = new TextEncoder();

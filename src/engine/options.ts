@@ -5,7 +5,7 @@ import { msgpackCodec } from '../codec/msgpack.js';
 import { isLifetimeMs, MAX_LIFETIME_MS, parseDuration } from '../core/duration.js';
 import { describeValue, SessionConfigError } from '../core/errors.js';
 import { consoleLogger, type Logger } from '../core/logger.js';
-import { isSessionMigration, type SessionMigration } from './migration.js';
+import { isSessionMigration, type SessionMigration } from '../core/migration.js';
 import type { Store } from '../core/store.js';
 import { createStoreByType, type StoreType, type StoreTypeOptions } from '../config/store-registry.js';
 import { isCarrierSource, type CarrierSource } from '../core/carrier.js';
@@ -14,7 +14,10 @@ import { translateExpressSessionOptions, type ExpressSessionCookieOptions, type 
 
 export type { Logger };
 
-export type SameSite = 'lax' | 'strict' | 'none' | false;
+import type { SameSite } from '../core/session.js';
+import type { ResolvedRevocations } from '../accounts/account-state.js';
+
+export type { SameSite };
 
 export interface CookieOptions extends ExpressSessionCookieOptions {
   /** Cookie name (SESSION_COOKIE_NAME). Default 'session'. */
@@ -147,11 +150,6 @@ export interface ResolvedCookieOptions {
 }
 
 /** Where revocations of sealed cookie sessions are kept, and how stale a server's view of them may be. */
-export interface ResolvedRevocations {
-  readonly store: Store;
-  readonly maxStaleMs: number;
-}
-
 export interface ResolvedOptions {
   /** A store, the carrier source of sealed cookies, or a store chosen by name, still loading. */
   store: Store | CarrierSource | Promise<Store>;

@@ -1,40 +1,13 @@
 import type { CookieSettings } from './cookie/cookie-header.js';
+import type { SessionFacts } from '../core/session.js';
+import type { AccountState } from '../accounts/account-state.js';
 import { generateId } from './cookie/ids.js';
 import type { ResolvedOptions } from './options.js';
 import type { HeldLock } from '../lock/session-lock.js';
 import type { KeptPayload } from './memo/decoded-records.js';
 
-/** The user index entry a session has (./user-sessions.ts): whose, under which id, and until when it covers it. */
-export interface IndexedAs {
-  readonly user: string;
-  readonly id: string;
-  readonly until: number;
-}
-
-/** Since when a sealed session belongs to its user (./cookie-revocations.ts): what a revocation is compared with. */
-export interface SignedIn {
-  readonly user: string;
-  readonly at: number;
-}
-
-/** A signed-in sealed cookie a browser holds (with `revocations`): what leaving it (logout, destroy, regenerate) must refuse. */
-export interface IssuedSignIn extends SignedIn {
-  readonly id: string;
-}
-
-/** What a session object shows of its state: all that a composite of sessions has too. */
-export interface SessionFacts {
-  /** The id the cookie carries after this request. */
-  readonly id: string;
-  /** No record exists under `id` yet. */
-  readonly isNew: boolean;
-  /** Expiry of the stored record as read or last written; undefined for a new session. */
-  readonly expiresAt: number | undefined;
-  permanent: boolean;
-}
-
 /** The engine's bookkeeping for one session, kept off the data under a symbol. */
-export interface SessionState extends SessionFacts {
+export interface SessionState extends SessionFacts, AccountState {
   id: string;
   isNew: boolean;
   /** The stored payload as it was read, to detect changes (nested ones too) by comparison. */
@@ -64,12 +37,6 @@ export interface SessionState extends SessionFacts {
   migratedFrom: string | undefined;
   /** Its cookie is sent at commit even if nothing changed: a migrated session this request's browser does not know yet. */
   cookieOwed: boolean;
-  /** The user index entry this session has (with `userField`): kept across regenerate, to be removed or replaced. */
-  indexed: IndexedAs | undefined;
-  /** A sealed session's user and since when (with `revocations`), sealed into its cookie. */
-  signedIn: SignedIn | undefined;
-  /** The signed-in sealed cookie the browser holds (with `revocations`): refused once this session leaves it. */
-  issuedSignIn: IssuedSignIn | undefined;
   /** The per-session lock this request holds (`lock` option), released when the request ends. */
   lock: HeldLock | undefined;
   /** Some fields were loaded still encoded (./lazy-fields.ts): commit writes back those nobody read. */

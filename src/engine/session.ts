@@ -2,22 +2,9 @@ import { EncodedValue } from '../codec/codec.js';
 import { persistCommit, type PendingCommit, type RequestContext } from '../core/commit.js';
 import { defineLazyField } from './memo/lazy-fields.js';
 import type { RequestBinding } from '../core/request-binding.js';
-import type { SessionCookie } from './cookie/session-cookie.js';
-import type { SessionFacts } from './session-state.js';
+import type { SessionCallback, SessionControls, SessionCookieView, SessionFacts } from '../core/session.js';
 
-/**
- * The data an application keeps in its sessions. Declare your fields by merging into
- * this interface once, and every adapter's `session` is typed:
- *
- *     declare module 'sessionkit' {
- *       interface SessionData { userId: string; cart: string[] }
- *     }
- */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface SessionData {}
-
-/** express-session's callback: called once the operation is done, with the error if it failed. */
-export type SessionCallback = (error?: unknown) => void;
+export type { Session, SessionCallback, SessionControls, SessionData } from '../core/session.js';
 
 export const STATE: unique symbol = Symbol('sessionkit.state');
 const OWNER: unique symbol = Symbol('sessionkit.owner');
@@ -38,52 +25,8 @@ export interface SessionOwner {
   reload(session: SessionObject): Promise<void>;
   /** Asks for the expiry to be refreshed at commit, due or not. */
   touch(session: SessionObject): void;
-  cookieOf(session: SessionObject): SessionCookie;
+  cookieOf(session: SessionObject): SessionCookieView;
 }
-
-/** Methods and properties every session has, beside the application's own data. */
-export interface SessionControls {
-  /** The session id (not the cookie value, which may carry a signature). */
-  readonly id: string;
-  /** True until the session has been saved to the store once. */
-  readonly isNew: boolean;
-  /** When the stored record expires, or undefined before it is first saved. */
-  readonly expiresAt: Date | undefined;
-  /**
-   * Permanent sessions get a cookie that lives as long as the server-side record;
-   * non-permanent ones a browser-session cookie. Defaults to the `permanent` option.
-   */
-  permanent: boolean;
-  /** The session's cookie, express-session style: `cookie.maxAge = 30 * 86400e3` remembers this session for 30 days. */
-  readonly cookie: SessionCookie;
-  /**
-   * Without a callback (sessionkit's own form): moves the data to a new id and deletes the
-   * old record at commit — call it at login and whenever privileges change, so that an id
-   * seen before is worthless after. With a callback (express-session's form, which
-   * Passport uses): a new, EMPTY session takes this one's place on the request
-   * (`req.session`), and the callback runs once it has. With a list of fields
-   * (@fastify/session's form): the same, keeping those fields, and a promise.
-   */
-  regenerate(callback?: SessionCallback): void;
-  regenerate(keep: readonly string[]): Promise<void>;
-  /**
-   * Clears every field and deletes the stored record now; the cookie is cleared. Resolves
-   * (or calls back) once the record is gone.
-   */
-  destroy(): Promise<void>;
-  destroy(callback: SessionCallback): void;
-  /** Writes the session to its store now, and its cookie to the response; resolves (or calls back) after the write. */
-  save(): Promise<void>;
-  save(callback: SessionCallback): void;
-  /** Reads the session again from its store, replacing its data. */
-  reload(): Promise<void>;
-  reload(callback: SessionCallback): void;
-  /** Refreshes the session's expiry at the end of the request, even if no refresh is due yet. */
-  touch(): void;
-}
-
-/** A session as the application sees it: its data fields plus the controls. */
-export type Session<T extends object = SessionData> = Partial<T> & SessionControls;
 
 /**
  * The class a manager makes its sessions with: SessionObject, or an adapter's subclass
@@ -135,7 +78,7 @@ export class SessionObject implements SessionControls {
     this[STATE].permanent = Boolean(value);
   }
 
-  get cookie(): SessionCookie {
+  get cookie(): SessionCookieView {
     return this[OWNER].cookieOf(this);
   }
 

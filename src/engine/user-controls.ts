@@ -1,5 +1,5 @@
 import type { UserSessions } from '../accounts/user-sessions.js';
-import { handleOf } from '../accounts/user-index.js';
+import { handleOf } from '../core/handle.js';
 import { SessionConfigError } from '../core/errors.js';
 import type { ListSessionsOptions, RevokeSessionsOptions, UserSession, UserSessionControls } from '../core/manager.js';
 import type { EngineParts } from './parts.js';

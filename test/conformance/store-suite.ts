@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Store, StoreCapability, StoreRecord } from '../../src/core/store.js';
-import { handleOf } from '../../src/accounts/user-index.js';
+import { handleOf } from '../../src/core/handle.js';
 import { SessionEngine } from '../../src/index.js';
 import { requestsOf } from '../helpers/engine-request.js';
 

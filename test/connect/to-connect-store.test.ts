@@ -13,7 +13,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { toConnectStore } from '../../src/connect/index.js';
 import { unsignConnectCookie } from '../../src/connect/signature.js';
 import type { Store } from '../../src/core/store.js';
-import { handleOf } from '../../src/accounts/user-index.js';
+import { handleOf } from '../../src/core/handle.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { RedisStore } from '../../src/stores/redis.js';
 import { sqlStore } from '../../src/stores/sql/index.js';

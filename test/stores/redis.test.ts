@@ -3,7 +3,7 @@ import { createClient, createCluster } from 'redis';
 import IORedisOldest from 'ioredis-oldest';
 import { createClient as createClientOldest } from 'redis-oldest';
 import { describe, expect, it } from 'vitest';
-import { handleOf } from '../../src/accounts/user-index.js';
+import { handleOf } from '../../src/core/handle.js';
 import { RedisStore } from '../../src/stores/redis.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
 import { describeStoreLock } from '../conformance/lock-suite.js';

@@ -1,4 +1,4 @@
-import type { SessionClass, SessionManager } from '../../core/manager.js';
+import type { SessionKind, SessionManager } from '../../core/manager.js';
 import type { Session } from '../../engine/session.js';
 
 /**
@@ -8,7 +8,7 @@ import type { Session } from '../../engine/session.js';
 export function loadSession<T extends object>(
   manager: SessionManager<T>,
   cookieHeader: string | undefined,
-  kind?: SessionClass,
+  kind?: SessionKind,
 ): Session<T> | Promise<Session<T>> {
   return manager.canLoadSync ? manager.loadSync(cookieHeader, kind) : manager.load(cookieHeader, kind);
 }
@@ -19,7 +19,7 @@ export function loadForRequest<T extends object>(
   cookieHeader: string | undefined,
   onSession: (session: Session<T>) => void,
   onError: (error: unknown) => void,
-  kind?: SessionClass,
+  kind?: SessionKind,
 ): void {
   let loaded: Session<T> | Promise<Session<T>>;
   try {

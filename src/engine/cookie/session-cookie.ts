@@ -2,7 +2,8 @@ import { cookieAttributeProblem } from './cookie-attributes.js';
 import type { CookieSettings } from './cookie-header.js';
 import { MAX_LIFETIME_MS, MIN_LIFETIME_MS } from '../../core/duration.js';
 import { SessionConfigError } from '../../core/errors.js';
-import type { ResolvedCookieOptions, ResolvedOptions, SameSite } from '../options.js';
+import type { SameSite, SessionCookieView } from '../../core/session.js';
+import type { ResolvedCookieOptions, ResolvedOptions } from '../options.js';
 import { lifetimeOf, type SessionState } from '../session-state.js';
 
 /**
@@ -12,7 +13,7 @@ import { lifetimeOf, type SessionState } from '../session-state.js';
  *     req.session.cookie.maxAge = 30 * 86400e3; // remember me for 30 days
  *     req.session.cookie.maxAge = null;         // a browser-session cookie
  */
-export class SessionCookie {
+export class SessionCookie implements SessionCookieView {
   readonly #state: SessionState;
   readonly #options: Pick<ResolvedOptions, 'cookie' | 'lifetimeMs'>;
   /** What `maxAge = 0` (or a past `expires`) does: end the session, as the browser would drop its cookie. */

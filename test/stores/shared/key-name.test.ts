@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateId } from '../../../src/engine/cookie/ids.js';
-import { handleOf } from '../../../src/accounts/user-index.js';
+import { handleOf } from '../../../src/core/handle.js';
 import { keyForMessages } from '../../../src/stores/shared/key-name.js';
 
 describe('keyForMessages: how a message names a store key', () => {

@@ -5,7 +5,7 @@
  * library's cookie gets that session's data under a new sessionkit id; once it is saved,
  * the old record is removed and the old cookie cleared. Requests that still carry only the
  * old cookie during the grace period (racing that first one, or just after it) land in
- * the same migrated session (./migration-links.ts).
+ * the same migrated session (engine/migration-links.ts).
  */
 /** How long an old cookie still leads to the session it was migrated into, by default: one minute. */
 export const DEFAULT_MIGRATION_GRACE_MS = 60_000;
