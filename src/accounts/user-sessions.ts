@@ -5,16 +5,8 @@ import type { AccountState, IndexedAs, StoredSession } from './account-state.js'
 import type { Store, StoreRecord } from '../core/store.js';
 import type { UserField } from './user-field.js';
 import { UserIndex } from './user-index.js';
-
-/** What a commit does to the user index: entries to add before the write and remove after it. */
-export interface IndexPlan {
-  readonly add: IndexedAs | undefined;
-  readonly remove: IndexedAs | undefined;
-  /** The index coverage stored in the session's payload (`x`). */
-  readonly until: number | undefined;
-}
-
-export const NO_INDEX_WORK: IndexPlan = Object.freeze({ add: undefined, remove: undefined, until: undefined });
+import { handleOf } from '../core/handle.js';
+import { EXCEPT_TAKES, NO_ACCOUNT_WORK, type Accounts, type AccountsPlan, type StoredAccountFields } from './accounts.js';
 
 interface UserSessionsSettings {
   readonly userField: UserField;
@@ -36,7 +28,10 @@ interface UserSessionsSettings {
  *   still in flight then finds its record gone (compare-and-set never re-creates one) or
  *   its entry a tombstone, and does not write the session back.
  */
-export class UserSessions {
+export class UserSessions implements Accounts {
+  /** The index is written around the session's own write: never at once. */
+  readonly writesAround = true;
+
   readonly #index: UserIndex;
   readonly #carrier: Carrier;
   readonly #store: Store;
@@ -64,45 +59,67 @@ export class UserSessions {
     return user === undefined ? undefined : { user, id, until };
   }
 
+  loaded(state: AccountState, data: Readonly<Record<string, unknown>>, fields: StoredAccountFields): void {
+    state.indexed = this.indexedAs(state.id, fields.x, data);
+  }
+
+  /** Revocation deletes a session's record: a session that loaded was not revoked. */
+  revoked(): false {
+    return false;
+  }
+
+  reloaded(state: AccountState, data: Readonly<Record<string, unknown>>, fields: StoredAccountFields): void {
+    state.indexed = this.indexedAs(state.id, fields.x, data) ?? state.indexed;
+  }
+
+  /** Sessions in a store are deleted, never left behind. */
+  leftBehind(): undefined {
+    return undefined;
+  }
+
   /**
    * What a commit must do to the index. Only a change of user or id, or a session about to
    * outlive its entry, costs index writes; every other commit costs nothing.
    */
-  plan(state: AccountState, data: Readonly<Record<string, unknown>> | undefined, expiresAt: number, end: number | undefined): IndexPlan {
+  plan(state: AccountState, data: Readonly<Record<string, unknown>> | undefined, expiresAt: number, end: number | undefined): AccountsPlan {
     const user = data === undefined ? undefined : this.userOf(data);
     const indexed = state.indexed;
     const same = indexed !== undefined && indexed.user === user && indexed.id === state.id;
     const remove = indexed !== undefined && !same ? indexed : undefined;
-    if (user === undefined) return remove ? { add: undefined, remove, until: undefined } : NO_INDEX_WORK;
-    if (same && expiresAt <= indexed.until) return { add: undefined, remove: undefined, until: indexed.until };
+    if (user === undefined) return remove ? { ...NO_ACCOUNT_WORK, remove } : NO_ACCOUNT_WORK;
+    if (same && expiresAt <= indexed.until) return { ...NO_ACCOUNT_WORK, indexedUntil: indexed.until };
     // Room for one more lifetime of refreshes before the entry needs extending; never past the absolute end.
     const until = Math.min(expiresAt + this.#settings.lifetimeMs, end ?? Number.POSITIVE_INFINITY);
-    return { add: { user, id: state.id, until }, remove, until };
+    return { add: { user, id: state.id, until }, remove, indexedUntil: until, signedInAt: undefined };
   }
 
-  /** Before the write: false when the session was revoked and must not be written. */
-  async beforeWrite(plan: IndexPlan): Promise<boolean> {
-    return plan.add === undefined || this.#index.add(plan.add.user, plan.add.id, plan.add.until);
+  /** Before the write: false when the session was revoked; its record is then deleted rather than written. */
+  async beforeWrite(state: AccountState, plan: AccountsPlan): Promise<boolean> {
+    if (plan.add === undefined || (await this.#index.add(plan.add.user, plan.add.id, plan.add.until))) return true;
+    // Revoked ("log out everywhere") while this request ran: the session is not written back.
+    await this.#dropRevoked(state.id);
+    state.indexed = undefined;
+    return false;
   }
 
   /**
    * After the write: a revocation that came between `beforeWrite` and the write has its
    * record deleted here; an entry the session left (logout, another user) is removed.
-   * Resolves the index entry the session now has.
+   * Notes the index entry the session now has.
    */
-  async afterWrite(plan: IndexPlan, previous: IndexedAs | undefined): Promise<IndexedAs | undefined> {
-    let entry = plan.remove ? undefined : previous;
+  async afterWrite(state: AccountState, plan: AccountsPlan): Promise<void> {
+    let entry = plan.remove ? undefined : state.indexed;
     if (plan.add) {
       const live = await this.#index.isLive(plan.add.user, plan.add.id);
-      if (!live) await this.dropRevoked(plan.add.id);
+      if (!live) await this.#dropRevoked(plan.add.id);
       entry = live ? plan.add : undefined;
     }
     if (plan.remove) await this.#index.remove(plan.remove.user, plan.remove.id);
-    return entry;
+    state.indexed = entry;
   }
 
   /** A revoked session's record: deleted rather than written. */
-  async dropRevoked(id: string): Promise<void> {
+  async #dropRevoked(id: string): Promise<void> {
     await this.#store.delete(this.#carrier.key(id));
   }
 
@@ -128,8 +145,18 @@ export class UserSessions {
     return sessions.sort((a, b) => b.lastActiveAt - a.lastActiveAt);
   }
 
+  /** Ends the user's sessions but `except`: a session's state, its id or a handle. Resolves how many were live in the index. */
+  revokeAll(userId: string, except: AccountState | string | undefined): Promise<number> {
+    const kept = except === undefined ? undefined : typeof except === 'string' ? keptByText(except) : keptHandle(except.id);
+    return this.#revoke(userId, (handle) => kept?.(handle) !== true);
+  }
+
+  async revokeOne(userId: string, handle: string): Promise<boolean> {
+    return (await this.#revoke(userId, (candidate) => candidate === handle)) > 0;
+  }
+
   /** Ends the user's sessions that `select` picks; resolves how many were live in the index. */
-  async revoke(userId: string, select: (handle: string) => boolean): Promise<number> {
+  async #revoke(userId: string, select: (handle: string) => boolean): Promise<number> {
     const ids = await this.#index.revoke(userId, select);
     await Promise.all(ids.map((id) => this.#store.delete(this.#carrier.key(id))));
     return ids.length;
@@ -142,3 +169,24 @@ export class UserSessions {
   }
 }
 
+
+/** Session ids are at least 16 random bytes and handles 22 characters, both base64url: nothing else can name a session. */
+const SESSION_NAME = /^[A-Za-z0-9_-]{22,}$/;
+
+/** What `except` as a session keeps: the handle of its id. */
+function keptHandle(id: string): (handle: string) => boolean {
+  const kept = handleOf(id);
+  return (handle) => handle === kept;
+}
+
+/**
+ * What `except` as text keeps: a handle from listSessions, or a session id (what
+ * express-session's users write: `except: req.session.id`), recognised through the handle
+ * it hashes to; a handle cannot also be the id of another session (its hash would have to
+ * collide). Text that can be neither (a signed cookie value, a user id) is refused.
+ */
+function keptByText(except: string): (handle: string) => boolean {
+  if (!SESSION_NAME.test(except)) throw new TypeError(`sessionkit: revokeSessions(): except names no session. ${EXCEPT_TAKES}`);
+  const ofId = handleOf(except);
+  return (handle) => handle === except || handle === ofId;
+}

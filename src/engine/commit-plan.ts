@@ -1,6 +1,6 @@
 import type { RequestContext } from '../core/commit.js';
 import type { RecordMemo } from '../core/store.js';
-import { NO_INDEX_WORK, type IndexPlan } from '../accounts/user-sessions.js';
+import { NO_ACCOUNT_WORK, type AccountsPlan } from '../accounts/accounts.js';
 import type { MaybePromise } from '../crypto/primitives.js';
 import { keepWritten, sameAsLoaded } from './memo/decoded-records.js';
 import { dataForEncoding, LAZY_RECORD_BYTES } from './memo/lazy-fields.js';
@@ -23,8 +23,8 @@ interface PlanFacts {
   /** When the record expires if written now. */
   readonly expiresAt: number;
   readonly now: number;
-  /** The user index work (with `userField`; nothing otherwise). */
-  readonly index: IndexPlan;
+  /** The accounts feature's part (with `userField`; nothing otherwise). */
+  readonly accounts: AccountsPlan;
   /** regenerate() or destroy() left ids whose records go at this commit. */
   readonly retires: boolean;
 }
@@ -49,25 +49,25 @@ export type WritesAtOnce = (state: SessionState) => boolean;
  * cookie is set for a session that was neither modified nor due for a refresh.
  */
 export function planCommit(parts: EngineParts, session: object, state: SessionState, writesAtOnce: WritesAtOnce): CommitPlan {
-  const { options, users } = parts;
+  const { options } = parts;
   const now = Date.now();
   const empty = isEmpty(session);
   const expiresAt = expiryAt(options, state, now);
   // A field of a big session that nobody read is written back as the bytes it was read from.
   const data = state.lazy ? dataForEncoding(session) : (session as Record<string, unknown>);
-  const index = users ? users.plan(state, empty ? undefined : data, expiresAt, absoluteEnd(options, state)) : NO_INDEX_WORK;
+  const accounts = parts.accounts ? parts.accounts.plan(state, empty ? undefined : data, expiresAt, absoluteEnd(options, state), now) : NO_ACCOUNT_WORK;
   const retires = state.retiredIds.length > 0;
   if (empty) {
     state.touchRequested = false;
-    return { session, state, expiresAt, now, index, retires, action: state.isNew ? 'none' : 'delete', bytes: undefined };
+    return { session, state, expiresAt, now, accounts, retires, action: state.isNew ? 'none' : 'delete', bytes: undefined };
   }
   const payload = makePayload(state.permanent, data, {
     i: parts.carrier.store === undefined ? state.id : undefined,
     t: state.createdAt,
     l: state.lifetimeMs,
     c: state.cookieSettings,
-    x: index.until,
-    a: parts.revocations?.signedInAt(state, data, now),
+    x: accounts.indexedUntil,
+    a: accounts.signedInAt,
   });
   const bytes = encodedBytes(parts, state, payload);
   let action: SessionWithDataPlan['action'];
@@ -78,7 +78,7 @@ export function planCommit(parts: EngineParts, session: object, state: SessionSt
   const keepsMemo = action === 'update' && state.readWithMemo && !state.lazy && bytes.length < LAZY_RECORD_BYTES && writesAtOnce(state);
   // Left in the store's memo as written, from the data just encoded: the next read decodes nothing (./memo/decoded-records.ts).
   const derived = keepsMemo ? keepWritten(options.codec, payload) : undefined;
-  return { session, state, expiresAt, now, index, retires, action, bytes, memo: derived && { derived } };
+  return { session, state, expiresAt, now, accounts, retires, action, bytes, memo: derived && { derived } };
 }
 
 /** The session's bytes: those it was loaded from when nothing changed (the same array, which tells "unchanged"), or new ones. */

@@ -118,8 +118,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       if (session.isNew) await this.#release(carried.lock);
       else this.#stateOf(session).lock = carried.lock;
     }
-    const loaded = parts.revocations && this.#stateOf(session);
-    if (loaded?.signedIn && (await parts.revocations!.isRevoked(loaded.signedIn, loaded.id))) {
+    const revoked = parts.accounts?.revoked(this.#stateOf(session));
+    if (revoked && (await revoked)) {
       // Its user logged out everywhere since it signed in, or this session was ended: a fresh session, and the cookie goes.
       session = reader.session(kind, freshState(this.options, true), undefined);
     }
@@ -240,10 +240,9 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const cookie = cookieFor(parts, plan, context);
     // With Web Crypto the cookie's signature or seal comes with a promise: so does the commit's Set-Cookie.
     const pending = cookie instanceof Promise ? afterCookie(cookie, (setCookie) => persister.pendingCommit(plan, setCookie)) : persister.pendingCommit(plan, cookie);
-    const revocations = parts.revocations;
-    const leftBehind = revocations?.leftBehind(state, plan.bytes === undefined ? undefined : state.signedIn);
-    // A sealed cookie cannot be deleted: the one a logout, destroy() or regenerate() leaves is refused instead.
-    return leftBehind ? thenPersist(() => revocations!.revokeSession(leftBehind, plan.now, plan.expiresAt), pending) : pending;
+    // A sealed cookie cannot be deleted: the one a logout, destroy() or regenerate() leaves is refused first.
+    const first = parts.accounts?.leftBehind(state, plan.bytes !== undefined, plan.now, plan.expiresAt);
+    return first ? thenPersist(first, pending) : pending;
   }
 
   /**
@@ -294,14 +293,9 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       if (!state.isNew) this.regenerate(session);
       return;
     }
-    Object.assign(state, loadedState(state.id, record, payload), {
-      retiredIds: state.retiredIds,
-      cookieReceived: state.cookieReceived,
-      indexed: parts.users?.indexedAs(state.id, payload.x, payload.d) ?? state.indexed,
-      // A sealed session read again is the same cookie: what it signed in as stays, and a logout after still revokes it.
-      signedIn: state.signedIn,
-      issuedSignIn: state.issuedSignIn,
-    });
+    const { retiredIds, cookieReceived, indexed, signedIn, issuedSignIn } = state;
+    Object.assign(state, loadedState(state.id, record, payload), { retiredIds, cookieReceived, indexed, signedIn, issuedSignIn });
+    parts.accounts?.reloaded(state, payload.d, payload);
     reader.warnSkipped(assignData(session, payload.d));
   }
 

@@ -1,4 +1,6 @@
+import type { Accounts } from '../accounts/accounts.js';
 import { CookieRevocations } from '../accounts/cookie-revocations.js';
+import { SealedAccounts } from '../accounts/sealed-accounts.js';
 import { UserField } from '../accounts/user-field.js';
 import { UserSessions } from '../accounts/user-sessions.js';
 import type { Carrier } from '../core/carrier.js';
@@ -21,10 +23,11 @@ export interface EngineParts {
   readonly cookies: CookieWriter;
   /** Writes to the carrier's store; undefined for sealed cookies (the cookie is the write). */
   readonly writer: StoreWriter | undefined;
-  /** With `userField` and a store: the user index and what reads it. */
-  readonly users: UserSessions | undefined;
-  /** With `userField`, sealed cookies and `revocations`: the users' revocation times. */
-  readonly revocations: CookieRevocations | undefined;
+  /**
+   * With `userField`: the user index of sessions in a store, or (sealed cookies with
+   * `revocations`) the users' revocation times. Undefined otherwise.
+   */
+  readonly accounts: Accounts | undefined;
   /** With `lock` and a store: the per-session locks. */
   readonly locks: SessionLocks | undefined;
   /** Old cookie → migrated session, for the migration's grace period (`migrate` with a store). */
@@ -36,14 +39,17 @@ export function partsFor(options: ResolvedOptions, carrier: Carrier, cookies: Co
   const store = carrier.store;
   const { userField, listedFields, lifetimeMs, maxConflictRetries, codec, revocations, keyPrefix, lock, migrate, logger } = options;
   const field = userField && new UserField(userField, (message) => logger.warn(message));
-  const userSettings = field && { userField: field, listedFields, lifetimeMs, maxConflictRetries };
+  const accountsFor = (): Accounts | undefined => {
+    if (!field) return undefined;
+    if (store) return new UserSessions(carrier, store, codec, { userField: field, listedFields, lifetimeMs, maxConflictRetries }, decode);
+    return revocations && new SealedAccounts(new CookieRevocations(revocations, (name) => keyPrefix + name, codec, field, maxConflictRetries));
+  };
   return {
     options,
     carrier,
     cookies,
     writer: store && new StoreWriter(carrier, store, codec, maxConflictRetries, decode),
-    users: store && userSettings ? new UserSessions(carrier, store, codec, userSettings, decode) : undefined,
-    revocations: !store && field && revocations ? new CookieRevocations(revocations, (name) => keyPrefix + name, codec, field, maxConflictRetries) : undefined,
+    accounts: accountsFor(),
     locks: store && lock ? new SessionLocks(store, lock, logger) : undefined,
     migrationLinks: store && migrate ? migrationLinksFor(migrate, store, (name) => carrier.key(name)) : undefined,
   };

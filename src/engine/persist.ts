@@ -43,7 +43,7 @@ export class Persister {
       if (action !== 'none') written(state, action, plan.bytes, undefined, plan.expiresAt);
       return setCookie === undefined ? NOTHING_TO_COMMIT : { setCookies, needsPersist: false, persist: NOTHING_TO_PERSIST };
     }
-    if (action === 'none' && !plan.retires && plan.index.remove === undefined) {
+    if (action === 'none' && !plan.retires && plan.accounts.remove === undefined) {
       const writing = state.writing;
       // Nothing left to write, but a save()/destroy() nobody awaited is still writing:
       // the response waits for it, so the next request sees it (and its failure is reported).
@@ -81,7 +81,7 @@ export class Persister {
    */
   readonly writesAtOnce = (state: SessionState): boolean => {
     const writer = this.#parts.writer;
-    return writer !== undefined && writer.writesSync && !state.writing && state.retiredIds.length === 0 && !this.#parts.users;
+    return writer !== undefined && writer.writesSync && !state.writing && state.retiredIds.length === 0 && this.#parts.accounts?.writesAround !== true;
   };
 
   /**
@@ -125,13 +125,8 @@ export class Persister {
     let next = plan.action;
     if (next === 'create' && !state.isNew) next = bytes && equalBytes(bytes, state.loadedBytes) ? 'none' : 'update';
     const writer = this.#parts.writer!;
-    const users = this.#parts.users;
-    if (users && !(await users.beforeWrite(plan.index))) {
-      // Revoked ("log out everywhere") while this request ran: the session is not written back.
-      await users.dropRevoked(state.id);
-      state.indexed = undefined;
-      return;
-    }
+    const accounts = this.#parts.accounts;
+    if (accounts && !(await accounts.beforeWrite(state, plan.accounts))) return;
     // Taken only here: a commit whose persist() never runs (the cookie decision made
     // when a streamed response sent its headers) leaves them for the final commit.
     if (state.retiredIds.length > 0) await writer.retire(state);
@@ -139,7 +134,7 @@ export class Persister {
       const result = await writer.write(plan.session, state, next, bytes, plan.expiresAt);
       if (result) written(state, next, result.bytes, result.version, plan.expiresAt);
     }
-    if (users) state.indexed = await users.afterWrite(plan.index, state.indexed);
+    if (accounts) await accounts.afterWrite(state, plan.accounts);
   }
 }
 

@@ -58,7 +58,7 @@ export class SessionReader {
 
   /** The session `carried` holds, or a fresh one with a new id when there is none to read. */
   sessionFrom(cookieReceived: boolean, carried: CarriedRecord | undefined, kind: SessionClass): SessionObject {
-    const { options, carrier, users, revocations } = this.#parts;
+    const { options, carrier, accounts } = this.#parts;
     const record = carried?.record;
     const live = record && !isExpired(record) && withinSizeLimit(options, carrier, record) ? record : undefined;
     const lazyPayload = live && this.#lazilyDecodable(live);
@@ -88,14 +88,8 @@ export class SessionReader {
       return this.session(kind, fresh, undefined);
     }
     const session = this.session(kind, state, kept ?? payload?.d);
-    // The user a session names, read from its data as loaded (lazy fields are off with either).
-    const data = session as unknown as Readonly<Record<string, unknown>>;
-    if (users) state.indexed = users.indexedAs(id, parts.x, data);
-    if (revocations) {
-      const signedIn = revocations.signedInFrom(data, parts.a);
-      state.signedIn = signedIn;
-      state.issuedSignIn = signedIn && { ...signedIn, id };
-    }
+    // The user a session names, read from its data as loaded (lazy fields are off with accounts).
+    accounts?.loaded(state, session as unknown as Readonly<Record<string, unknown>>, parts);
     return session;
   }
 
@@ -123,8 +117,8 @@ export class SessionReader {
    * engines that read a field of every session they load (userField, revocations).
    */
   #lazilyDecodable(record: StoreRecord): Payload | undefined {
-    const { options, carrier, users, revocations } = this.#parts;
-    if (record.data.length < LAZY_RECORD_BYTES || users || revocations) return undefined;
+    const { options, carrier, accounts } = this.#parts;
+    if (record.data.length < LAZY_RECORD_BYTES || accounts) return undefined;
     const payload = decodeLazily(options.codec, record.data);
     return payload && isPayload(payload) && (carrier.store !== undefined || typeof payload.i === 'string') ? payload : undefined;
   }
