@@ -4,8 +4,8 @@ import type { Logger } from './logger.js';
 /**
  * express-session's own options, accepted so that an application moving over can keep its
  * `session({ … })` call as it was: each is translated to sessionkit's counterpart, noted
- * once where it means nothing here, or refused with the reason (the README's "Coming from
- * express-session" table says which).
+ * once where it means nothing here, or refused with the reason (the table of
+ * docs/express-session.md says which).
  */
 export interface ExpressSessionOptions {
   /** express-session's cookie name: taken as `cookie.name`. */
