@@ -117,7 +117,7 @@ export function fromFlaskConfig(config: Config): SessionOptions {
   return translate(config, new Set());
 }
 
-/** Options from environment variables with the seeds' names (SESSION_TYPE, SECRET_KEY, …). */
+/** Options from environment variables with Flask-Session's names (SESSION_TYPE, SECRET_KEY, …). */
 export function fromEnv(env: Readonly<Record<string, string | undefined>> = process.env): SessionOptions {
   const defined: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) if (value !== undefined && value !== '') defined[key] = value;
@@ -149,7 +149,7 @@ function translate(config: Config, ignored: ReadonlySet<string>): SessionOptions
     } else if (ELASTICSEARCH_KEYS.includes(key)) {
       throw new SessionConfigError(`${key} configures Elasticsearch: ${NOT_SHIPPED.elasticsearch}`);
     } else if (!CORE_KEYS.has(key) && key.startsWith('SESSION_')) {
-      throw new SessionConfigError(`unknown setting ${key}. Check its spelling against the table in sessionkit's README.`);
+      throw new SessionConfigError(`unknown setting ${key}. Check its spelling against the keys in sessionkit's docs/configuration.md.`);
     }
   }
 
@@ -235,7 +235,7 @@ export function readStoreType(value: unknown): StoreType | undefined {
   const type = TYPE_ALIASES[name] ?? name;
   if (!isStoreType(type)) {
     if (Object.hasOwn(NOT_SHIPPED, type)) throw new SessionConfigError(`SESSION_TYPE '${describeValue(value)}': ${NOT_SHIPPED[type]}`);
-    throw new SessionConfigError(mustBe('SESSION_TYPE', `one of ${STORE_TYPES.join(', ')} (or the seeds' ${Object.keys(TYPE_ALIASES).join(', ')})`));
+    throw new SessionConfigError(mustBe('SESSION_TYPE', `one of ${STORE_TYPES.join(', ')} (or the Flask-Session names ${Object.keys(TYPE_ALIASES).join(', ')})`));
   }
   return type;
 }

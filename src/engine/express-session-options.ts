@@ -4,19 +4,28 @@ import type { Logger } from '../core/logger.js';
 /**
  * express-session's own options, accepted so that an application moving over can keep its
  * `session({ … })` call as it was: each is translated to sessionkit's counterpart, noted
- * once where it means nothing here, or refused with the reason (the README's "Coming from
- * express-session" table says which).
+ * once where it means nothing here, or refused with the reason (the table of
+ * docs/express-session.md says which).
  */
 export interface ExpressSessionOptions {
-  /** express-session's cookie name: taken as `cookie.name`. */
+  /**
+   * express-session's cookie name: taken as `cookie.name`.
+   * @default 'session' (sessionkit's cookie name; express-session's was 'connect.sid')
+   */
   name?: string;
   /** Means nothing here (noted once): a session is written only when it changed. */
   resave?: boolean;
   /** Means nothing here (noted once): an empty new session is never stored and sets no cookie. */
   saveUninitialized?: boolean;
-  /** `true`: the expiry is refreshed on every request (`touchAfter: 0`). `false`: sessionkit's throttled refresh (noted once). */
+  /**
+   * `true`: the expiry is refreshed on every request (`touchAfter: 0`). `false`: sessionkit's throttled refresh (noted once).
+   * @default sessionkit's throttled refresh (at most once per `touchAfter`)
+   */
   rolling?: boolean;
-  /** `'keep'` is what sessionkit does when `req.session` is deleted; `'destroy'` is refused: call `req.session.destroy()`. */
+  /**
+   * `'keep'` is what sessionkit does when `req.session` is deleted; `'destroy'` is refused: call `req.session.destroy()`.
+   * @default 'keep'
+   */
   unset?: 'destroy' | 'keep';
   /** Noted once: `cookie.secure: 'auto'` follows the framework's view of the request (Express: `trust proxy`). */
   proxy?: boolean;
@@ -26,7 +35,10 @@ export interface ExpressSessionOptions {
 
 /** express-session's cookie options beyond sessionkit's own. */
 export interface ExpressSessionCookieOptions {
-  /** Milliseconds, as express-session counts: taken as `lifetime` (seconds); `null` is a browser-session cookie (`permanent: false`). */
+  /**
+   * Milliseconds, as express-session counts: taken as `lifetime` (seconds); `null` is a browser-session cookie (`permanent: false`).
+   * @default `lifetime`'s 31 days
+   */
   maxAge?: number | null;
 }
 

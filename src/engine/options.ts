@@ -20,23 +20,42 @@ import type { ResolvedRevocations } from '../accounts/account-state.js';
 export type { SameSite };
 
 export interface CookieOptions extends ExpressSessionCookieOptions {
-  /** Cookie name (SESSION_COOKIE_NAME). Default 'session'. */
+  /**
+   * Cookie name (SESSION_COOKIE_NAME).
+   * @default 'session'
+   */
   name?: string;
-  /** SESSION_COOKIE_DOMAIN. Default none: the cookie is sent to the exact host only. */
+  /**
+   * SESSION_COOKIE_DOMAIN. Without one, the cookie is sent to the exact host only.
+   * @default none (host-only)
+   */
   domain?: string;
-  /** SESSION_COOKIE_PATH. Default '/'. */
+  /**
+   * SESSION_COOKIE_PATH.
+   * @default '/'
+   */
   path?: string;
-  /** SESSION_COOKIE_HTTPONLY. Default true: page scripts cannot read the cookie. */
+  /**
+   * SESSION_COOKIE_HTTPONLY. When true, page scripts cannot read the cookie.
+   * @default true
+   */
   httpOnly?: boolean;
   /**
-   * SESSION_COOKIE_SECURE. Default false (so the demo works on http://localhost).
+   * SESSION_COOKIE_SECURE. Off by default, so that the demo works on http://localhost.
    * 'auto' marks the cookie Secure when the request came over HTTPS, as the framework
    * reports it (Express: `req.secure`, which honours `trust proxy`).
+   * @default false
    */
   secure?: boolean | 'auto';
-  /** SESSION_COOKIE_SAMESITE. Default 'lax'. 'none' requires `secure`. */
+  /**
+   * SESSION_COOKIE_SAMESITE. 'none' requires `secure`.
+   * @default 'lax'
+   */
   sameSite?: SameSite | 'Lax' | 'Strict' | 'None';
-  /** CHIPS partitioned cookie attribute. Default false. */
+  /**
+   * CHIPS partitioned cookie attribute (SESSION_COOKIE_PARTITIONED).
+   * @default false
+   */
   partitioned?: boolean;
 }
 
@@ -45,71 +64,106 @@ export interface SessionOptions extends ExpressSessionOptions {
   /**
    * A store instance (SESSION_TYPE as an object), or `cookieStore()` to keep the whole
    * session in a sealed cookie.
+   * @default none: the `'null'` store of `type`
    */
   store?: Store | CarrierSource;
   /**
-   * A built-in store by name (SESSION_TYPE); its options go in `storeOptions`. Default
-   * 'null'. The store is loaded when the engine is created; `engine.ready` settles then.
+   * A built-in store by name (SESSION_TYPE); its options go in `storeOptions`. The store is loaded when the engine is created; `engine.ready` settles then.
+   * @default 'null'
    */
   type?: StoreType;
-  /** Options for the store chosen by `type`. */
+  /**
+   * Options for the store chosen by `type`.
+   * @default none
+   */
   storeOptions?: StoreTypeOptions;
-  /** SESSION_PERMANENT. Default true: cookies live as long as the session. */
+  /**
+   * SESSION_PERMANENT. When true, cookies live as long as the session; when false, they end with the browser session.
+   * @default true
+   */
   permanent?: boolean;
   /**
    * SESSION_USE_SIGNER + SECRET_KEY: signs the id in the cookie with HMAC-SHA256.
    * An array rotates keys: the first signs, all verify.
+   * @default none: ids are not signed
    */
   secret?: string | readonly string[];
-  /** SESSION_KEY_PREFIX, prepended to the id to form the store key. Default 'session:'. */
+  /**
+   * SESSION_KEY_PREFIX, prepended to the id to form the store key.
+   * @default 'session:'
+   */
   keyPrefix?: string;
-  /** SESSION_ID_LENGTH: bytes of randomness in an id. Default 32 (minimum 16). */
+  /**
+   * SESSION_ID_LENGTH: bytes of randomness in an id, from 16 to 256.
+   * @default 32
+   */
   idLength?: number;
+  /**
+   * The session cookie's name and attributes (the SESSION_COOKIE_* keys); each has its own default.
+   * @default { name: 'session', path: '/', httpOnly: true, secure: false, sameSite: 'lax' }
+   */
   cookie?: CookieOptions;
-  /** PERMANENT_SESSION_LIFETIME: seconds or '31d'-style. Default 31 days. */
+  /**
+   * PERMANENT_SESSION_LIFETIME: seconds or '31d'-style.
+   * @default 2678400 (31 days)
+   */
   lifetime?: number | string;
   /**
    * SESSION_ABSOLUTE_LIFETIME: how long after it was created a session ends, however
    * active it is (OWASP's absolute timeout; `lifetime` with `refreshEachRequest` is the idle
    * one). Seconds or '8h'-style. Logging in (`regenerate()`) does not restart the clock.
-   * Default none.
+   * @default none
    */
   absoluteLifetime?: number | string;
-  /** SESSION_REFRESH_EACH_REQUEST: extend the expiry of sessions in use. Default true. */
+  /**
+   * SESSION_REFRESH_EACH_REQUEST: extend the expiry of sessions in use.
+   * @default true
+   */
   refreshEachRequest?: boolean;
   /**
    * Throttle for refreshEachRequest: an unmodified session's expiry is extended (one
    * cheap `touch`, plus a fresh cookie for permanent sessions) at most once per this
    * interval, so a busy user does not cause a store write on every request.
-   * Seconds or '1m'-style. Default 60 seconds; 0 refreshes on every request as Flask does.
+   * Seconds or '1m'-style; 0 refreshes on every request as Flask does.
+   * @default 60 (seconds)
    */
   touchAfter?: number | string;
-  /** SESSION_SERIALIZATION_FORMAT: 'msgpack' (default), 'json', or your own codec. */
+  /**
+   * SESSION_SERIALIZATION_FORMAT: 'msgpack', 'json', or your own codec.
+   * @default 'msgpack'
+   */
   serializer?: 'msgpack' | 'json' | Codec;
   /**
    * How many times a write that lost a compare-and-set race is re-merged and retried
    * before the request fails. Writes of one session from one process take turns, so
-   * only writes from other processes use these up. Default 10.
+   * only writes from other processes use these up.
+   * @default 10
    */
   maxConflictRetries?: number;
   /**
    * The most bytes a session may take serialized, both ways: a larger session fails its
    * commit with an error naming this option (the application's bug, surfaced as a 500), and
    * a larger record read from the store (one planted by whoever can write it) is not decoded
-   * but read as a fresh session, with one warning. Default 1 MiB (1048576).
+   * but read as a fresh session, with one warning.
+   * @default 1048576 (1 MiB)
    */
   maxSessionBytes?: number;
-  /** Where warnings go. Default: console, prefixed '[sessionkit]'. */
+  /**
+   * Where warnings go.
+   * @default console, prefixed '[sessionkit]'
+   */
   logger?: Logger;
   /**
    * Makes `import { session } from 'sessionkit'` work anywhere during a request, through
-   * AsyncLocalStorage. Default false: on Node 20 and 22 it slows every promise of the
-   * application (see the README's benchmark figures).
+   * AsyncLocalStorage. Off by default: on Node 20 and 22 it slows every promise of the
+   * application (see docs/performance.md).
+   * @default false
    */
   requestContext?: boolean;
   /**
    * Takes over the live sessions of another library as their users come back (see
    * `expressSessionMigration()` in `sessionkit/connect`): nobody is logged out by the switch.
+   * @default none
    */
   migrate?: SessionMigration;
   /**
@@ -117,9 +171,13 @@ export interface SessionOptions extends ExpressSessionOptions {
    * 'passport.user' (Passport). The engine then keeps an index from each user to their
    * sessions in the same store, which `listSessions`, `revokeSessions` ("log out other
    * devices") and `revokeSession` read. Its value must be a string or a number.
+   * @default none
    */
   userField?: string;
-  /** Session fields `listSessions` reports per session (e.g. ['userAgent', 'ip']): what the application records at login. */
+  /**
+   * Session fields `listSessions` reports per session (e.g. ['userAgent', 'ip']): what the application records at login.
+   * @default []
+   */
   listedFields?: readonly string[];
   /**
    * For sealed cookie sessions (`cookieStore()`) with `userField`: the store that keeps each
@@ -127,6 +185,7 @@ export interface SessionOptions extends ExpressSessionOptions {
    * session. `maxStale` bounds how long a server may still accept a revoked cookie (its
    * in-process cache of those times): seconds or '5s'-style, default 5 seconds, 0 reads the
    * store on every request of a signed-in user.
+   * @default none
    */
   revocations?: { store: Store; maxStale?: number | string };
   /**
@@ -135,6 +194,7 @@ export interface SessionOptions extends ExpressSessionOptions {
    * request of a session waits for the one before it to end, at most `wait` (default 5 s,
    * then a SessionLockTimeoutError); a request that dies holds it at most `lease`
    * (default 10 s). `true` for the defaults.
+   * @default false (off); `true` means `{ wait: '5s', lease: '10s' }`
    */
   lock?: LockOption;
 }

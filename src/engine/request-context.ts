@@ -60,7 +60,7 @@ export function currentSession<T extends object = SessionData>(): Session<T> {
   if (!storage) {
     throw new Error(
       'sessionkit: the request-scoped `session` is off. Create the middleware with `requestContext: true` to use it ' +
-        '(it costs throughput on Node < 24; see the README), or use the session the adapter gives you (req.session, …).',
+        '(it costs throughput on Node < 24; see docs/frameworks.md in the sessionkit repository), or use the session the adapter gives you (req.session, …).',
     );
   }
   const current = storage.getStore();

@@ -73,7 +73,7 @@ describe('fromFlaskConfig: mistakes fail at start-up, saying what to change', ()
   const cases: [string, Record<string, unknown>, RegExp][] = [
     ['SESSION_USE_SIGNER without a secret', { SESSION_USE_SIGNER: true }, /SESSION_USE_SIGNER is true but SECRET_KEY is not set/],
     ['a misspelt key', { SESSION_PERMANANT: true }, /unknown setting SESSION_PERMANANT/],
-    ['an unknown type', { SESSION_TYPE: 'cassandra' }, /SESSION_TYPE must be one of null, memory, .* \(or the seeds' sqlalchemy, peewee, memcache\); the value given is not/],
+    ['an unknown type', { SESSION_TYPE: 'cassandra' }, /SESSION_TYPE must be one of null, memory, .* \(or the Flask-Session names sqlalchemy, peewee, memcache\); the value given is not/],
     ['SQLite without its file', { SESSION_TYPE: 'sqlite', SESSION_USE_SIGNER: true, SECRET_KEY: SECRET }, /SESSION_TYPE 'sqlite' needs SESSION_SQLITE_PATH: set it to the database file/],
     ['a backend key for another type', { SESSION_TYPE: 'memory', SESSION_FILE_DIR: '/tmp' }, /SESSION_FILE_DIR applies to SESSION_TYPE 'filesystem'/],
     ['a non-boolean', { SESSION_PERMANENT: 'perhaps' }, /SESSION_PERMANENT must be true or false/],

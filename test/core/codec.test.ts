@@ -65,7 +65,7 @@ describe.each(['msgpack', 'json'] as const)('stored data cannot pollute prototyp
 
   it(`a __proto__ key neither pollutes Object.prototype nor changes the session prototype, and ${serializer === 'msgpack' ? 'makes the session fresh (msgpack refuses the record)' : 'loads the session (JSON keeps the key as a plain field)'}`, async () => {
     const loaded = await storeThenLoad('{"__proto__": {"polluted": true, "regenerate": "gotcha"}}');
-    // What the README promises: msgpack refuses the record, so the session is a fresh one; JSON reads it.
+    // What docs/configuration.md promises: msgpack refuses the record, so the session is a fresh one; JSON reads it.
     expect(loaded.isNew).toBe(serializer === 'msgpack');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(typeof loaded.regenerate).toBe('function');

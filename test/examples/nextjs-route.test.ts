@@ -1,5 +1,5 @@
 /**
- * The README's Next.js route handler (examples/nextjs/app/api/cart/route.ts), called the
+ * The Next.js route handler of docs/frameworks.md (examples/nextjs/app/api/cart/route.ts), called the
  * way Next.js calls a route handler: its exported POST and GET with Web `Request`s, the
  * cookie carried from one response to the next request. Next.js itself is not installed
  * here; what the handler does with the request and the response is all sessionkit's.

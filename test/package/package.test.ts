@@ -182,4 +182,19 @@ describe('package shape', () => {
       rmSync(consumer, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('the packed package ships the license, the README and the build, and no sources or docs', () => {
+    const [{ files }] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as [{ files: { path: string }[] }];
+    const paths = files.map((file) => file.path);
+    expect(paths).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/cli.js']));
+    expect(readFileSync(`${root}LICENSE`, 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) 2026 sessionkit contributors\n/);
+    expect(paths.filter((path) => !/^(dist\/|LICENSE$|README\.md$|package\.json$)/.test(path))).toEqual([]);
+  });
+
+  it('package.json points to the repository, its home page and its issues', () => {
+    const { repository, homepage, bugs } = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as Record<string, unknown>;
+    expect(repository).toEqual({ type: 'git', url: 'git+https://github.com/sessionkit/sessionkit.git' });
+    expect(homepage).toBe('https://github.com/sessionkit/sessionkit#readme');
+    expect(bugs).toEqual({ url: 'https://github.com/sessionkit/sessionkit/issues' });
+  });
 });

@@ -1,17 +1,18 @@
 /**
- * The README's TypeScript, as an application sees the installed package, so that the
- * README cannot drift from the code.
+ * The TypeScript of the README and of the docs, as an application sees the installed
+ * package, so that the documentation cannot drift from the code.
  *
- * Every ```ts block of README.md is written into a consumer project: a temporary directory
+ * Every ```ts block of README.md and of every Markdown page under docs/ (PAGES below) is
+ * written into a consumer project: a temporary directory
  * whose node_modules/sessionkit is this package (a link to the repository, so only its
  * exports map and the built dist/ are reachable: nothing resolves into src/), and whose
  * other node_modules (express, fastify, koa, hono, redis, …) are this repository's. Each
  * block is type-checked on its own (one program per block, so each may
  * `declare module 'sessionkit'` with its own fields) under `strict`, once with
- * module/moduleResolution node16 and once with bundler. A failure names the README line and
- * the compiler's message.
+ * module/moduleResolution node16 and once with bundler. A failure names the page and line
+ * (README.md:42, docs/frameworks.md:17) and the compiler's message.
  *
- * Marking blocks: an HTML comment on the line before the fence (GitHub does not show it),
+ * Marking blocks (the same on every page): an HTML comment on the line before the fence (GitHub does not show it),
  * `;`-separated:
  *
  *   <!-- readme: run; GET /login -> 302; GET / -> Hello, testuser -->
@@ -24,9 +25,10 @@
  *     400). A step may send a form: `POST /login username=ada&password=x -> 302` posts that
  *     urlencoded body. Then the program is stopped. A run block needs at least one step.
  *   <!-- readme: context=express-app -->
- *     A fragment that continues an application the README has already built. The
+ *     A fragment that continues the Express application of the quickstart. The
  *     declarations of CONTEXTS[name] (types only: such a block is never run) are put before
- *     it. Keep these few: prefer a complete block.
+ *     it. Keep these few: prefer a complete block. (The directive's name stays `readme:` on
+ *     docs pages too.)
  *   <!-- readme: file=examples/deno-kv/main.ts -->
  *     The whole of a program for another runtime (Deno, Bun, Workers), which its own test
  *     runs there (test/stores/*-example.test.ts, test/runtimes/). The block must be that
@@ -48,7 +50,15 @@ import { REDIS_REQUIRES, startRedis } from '../servers/redis.js';
 import { describeWithServer } from '../servers/suite.js';
 
 const root = new URL('../..', import.meta.url).pathname;
-const README = 'README.md';
+
+/** README.md and every Markdown page under docs/, as paths from the repository root. */
+const PAGES = [
+  'README.md',
+  ...readdirSync(`${root}docs`, { recursive: true, encoding: 'utf8' })
+    .filter((path) => path.endsWith('.md'))
+    .map((path) => `docs/${path}`)
+    .sort(),
+];
 
 /** Declarations a `context=` fragment is checked after (types only, one line each). */
 const CONTEXTS: Record<string, string[]> = {
@@ -91,7 +101,7 @@ interface Step {
 }
 
 interface Block {
-  /** Where the code comes from, in messages: README.md, or a probe of this file. */
+  /** Where the code comes from, in messages: README.md, a docs/ page, or a probe of this file. */
   origin: string;
   /** Line (in origin) of the block's first line of code. */
   line: number;
@@ -103,15 +113,15 @@ interface Block {
   file?: string;
 }
 
-/** The ```ts blocks of the README, with the directives of the comment before each. */
-function readmeBlocks(text: string): Block[] {
+/** The ```ts blocks of one page, with the directives of the comment before each. */
+function pageBlocks(page: string, text: string): Block[] {
   const lines = text.split('\n');
   const blocks: Block[] = [];
   for (let i = 0; i < lines.length; i++) {
     if (!/^```(ts|typescript)\s*$/.test(lines[i]!)) continue;
     const end = lines.findIndex((line, j) => j > i && line.startsWith('```'));
-    if (end < 0) throw new Error(`${README}:${i + 1}: the code block is never closed`);
-    const block: Block = { origin: README, line: i + 2, code: lines.slice(i + 1, end).join('\n') + '\n', context: undefined, steps: undefined };
+    if (end < 0) throw new Error(`${page}:${i + 1}: the code block is never closed`);
+    const block: Block = { origin: page, line: i + 2, code: lines.slice(i + 1, end).join('\n') + '\n', context: undefined, steps: undefined };
     const marker = /^<!--\s*readme:(.*)-->\s*$/.exec(lines[i - 1] ?? '');
     if (marker) parseDirectives(marker[1]!, block, i);
     blocks.push(block);
@@ -121,7 +131,7 @@ function readmeBlocks(text: string): Block[] {
 }
 
 function parseDirectives(text: string, block: Block, fenceIndex: number): void {
-  const where = `${README}:${fenceIndex}`;
+  const where = `${block.origin}:${fenceIndex}`;
   for (const part of text.split(';').map((p) => p.trim()).filter(Boolean)) {
     const step = /^([A-Z]+)\s+(\/\S*)(?:\s+(\S+=\S*))?\s+->\s+(.+)$/.exec(part);
     if (part === 'run') block.steps = [];
@@ -139,17 +149,27 @@ function parseDirectives(text: string, block: Block, fenceIndex: number): void {
   if (block.file && (block.steps || block.context)) throw new Error(`${where}: a file= block is run by its own test, with no context`);
 }
 
-const allBlocks = readmeBlocks(readFileSync(`${root}${README}`, 'utf8'));
+const allBlocks = PAGES.flatMap((page) => pageBlocks(page, readFileSync(`${root}${page}`, 'utf8')));
 /** The blocks checked here; the example files are checked by their own runtime's tests. */
 const blocks = allBlocks.filter((block) => block.file === undefined);
 const fileBlocks = allBlocks.filter((block) => block.file !== undefined);
 
-describe('README: the programs for other runtimes are their example files, exactly', () => {
+describe('README and docs: the pages read', () => {
+  it('are the README and the docs/ pages, with code in both', () => {
+    expect(PAGES[0]).toBe('README.md');
+    expect(PAGES).toContain('docs/README.md');
+    const origins = new Set(allBlocks.map((block) => block.origin));
+    expect(origins.has('README.md')).toBe(true);
+    expect([...origins].filter((origin) => origin.startsWith('docs/')).length).toBeGreaterThan(3);
+  });
+});
+
+describe('README and docs: the programs for other runtimes are their example files, exactly', () => {
   it('shows at least the Deno, Bun and Workers examples', () => {
     expect(fileBlocks.map((block) => block.file).sort()).toEqual(expect.arrayContaining([expect.stringMatching(/^examples\//)]));
     expect(fileBlocks.length).toBeGreaterThanOrEqual(3);
   });
-  it.each(fileBlocks.map((block) => [`${README}:${block.line} = ${block.file!}`, block] as const))('%s', (_title, block) => {
+  it.each(fileBlocks.map((block) => [`${block.origin}:${block.line} = ${block.file!}`, block] as const))('%s', (_title, block) => {
     expect(block.code).toBe(readFileSync(`${root}${block.file!}`, 'utf8'));
   });
 });
@@ -182,10 +202,10 @@ function execBuild(): void {
 // Parsed declaration files, shared by every program: only the blocks themselves differ.
 const sourceFiles = new Map<string, ts.SourceFile | undefined>();
 
-/** Type-checks one block on its own; returns the compiler's messages, README lines for the block's own. */
+/** Type-checks one block on its own; returns the compiler's messages, page lines for the block's own. */
 function typeCheck(block: Block, setting: (typeof SETTINGS)[number], extension = 'ts'): string[] {
   const context = block.context ? CONTEXTS[block.context]! : [];
-  const file = join(consumer, `readme-${block.line}.${extension}`);
+  const file = join(consumer, `${block.origin.replace(/\W/g, '-')}-${block.line}.${extension}`);
   writeFileSync(file, context.join('\n') + (context.length ? '\n' : '') + block.code);
   const { options, errors } = ts.convertCompilerOptionsFromJson(TSCONFIG.compilerOptions, consumer);
   expect(errors).toEqual([]);
@@ -213,9 +233,9 @@ function typeCheck(block: Block, setting: (typeof SETTINGS)[number], extension =
   });
 }
 
-const title = (block: Block) => `${README}:${block.line}${block.context ? ` (context ${block.context})` : ''}${block.steps ? ' (run)' : ''}`;
+const title = (block: Block) => `${block.origin}:${block.line}${block.context ? ` (context ${block.context})` : ''}${block.steps ? ' (run)' : ''}`;
 
-describe('README: every TypeScript block type-checks under --strict against the built package', () => {
+describe('README and docs: every TypeScript block type-checks under --strict against the built package', () => {
   it('finds the blocks', () => {
     expect(blocks.length).toBeGreaterThan(5);
   });
@@ -263,7 +283,7 @@ describe('README: every TypeScript block type-checks under --strict against the 
   for (const setting of SETTINGS) {
     it.each(blocks.map((block) => [title(block), block] as const))(`%s (${setting.name})`, (_title, block) => {
       const messages = typeCheck(block, setting);
-      expect(messages, `the README block at line ${block.line} does not type-check (${setting.name}):\n${messages.join('\n')}\n`).toEqual([]);
+      expect(messages, `the block at ${block.origin}:${block.line} does not type-check (${setting.name}):\n${messages.join('\n')}\n`).toEqual([]);
     });
   }
 });
@@ -314,7 +334,7 @@ async function runBlock(block: Block, env: Record<string, string>): Promise<void
       resolve();
     });
   });
-  const fail = (why: string) => new Error(`${README}:${block.line}: ${why}\n--- the program's output:\n${output}`);
+  const fail = (why: string) => new Error(`${block.origin}:${block.line}: ${why}\n--- the program's output:\n${output}`);
   try {
     try {
       await waitForPort(port, () => exit, 20_000);
@@ -350,7 +370,7 @@ async function runBlock(block: Block, env: Record<string, string>): Promise<void
 const runBlocks = blocks.filter((block) => block.steps);
 const needsRedis = (block: Block) => block.code.includes('REDIS_URL');
 
-describe('README: the complete programs run and serve', () => {
+describe('README and docs: the complete programs run and serve', () => {
   it('there are some', () => {
     expect(runBlocks.length).toBeGreaterThan(0);
   });
@@ -359,7 +379,7 @@ describe('README: the complete programs run and serve', () => {
   }, 60_000);
 });
 
-if (runBlocks.some(needsRedis)) describeWithServer('README: the complete programs on Redis run and serve', { requires: REDIS_REQUIRES, start: () => startRedis() }, (redis) => {
+if (runBlocks.some(needsRedis)) describeWithServer('README and docs: the complete programs on Redis run and serve', { requires: REDIS_REQUIRES, start: () => startRedis() }, (redis) => {
   it.each(runBlocks.filter(needsRedis).map((block) => [title(block), block] as const))('%s', async (_title, block) => {
     await runBlock(block, { REDIS_URL: redis().url });
   }, 60_000);

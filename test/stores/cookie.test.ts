@@ -142,7 +142,7 @@ describe('sealed cookie store', () => {
 
 describe.each([
   ['with revocations, a copy of a signed-in cookie no longer opens', { revocations: { store: new MemoryStore() } }, 'nobody'],
-  ['without revocations, a copy still opens until it expires (the README says so)', {}, 'alice'],
+  ['without revocations, a copy still opens until it expires (docs/stores/cookie.md says so)', {}, 'alice'],
 ])('sealed cookies after logout, over HTTP: %s', (_title, extra, afterLogout) => {
   let server: TestServer;
   beforeAll(async () => {

@@ -36,7 +36,7 @@ describeStore('d1 (miniflare)', fixture, CAPABILITIES, {
 });
 // Each compare-and-set is a round trip from Node through miniflare's proxy to workerd and
 // D1's one writer: on this shared 2-core machine 1 or 2 of the 50 writers of one session
-// ran out of the default 10 merge rounds (seen in 1 of 3 runs), as the README advises for such loads.
+// ran out of the default 10 merge rounds (seen in 1 of 3 runs), as docs/concurrency.md advises for such loads.
 describeSessionsOverHttp('d1 (miniflare)', fixture);
 
 describe('d1 store', () => {

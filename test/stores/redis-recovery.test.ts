@@ -1,7 +1,7 @@
 /**
  * How long sessions fail after Redis restarts on the same port, measured with the
  * harness's real redis-server, for node-redis and ioredis with their default reconnect
- * settings and with the ones sessionkit recommends (RECOMMENDED below, also in the README).
+ * settings and with the ones sessionkit recommends (RECOMMENDED below, also in docs/stores/redis.md).
  *
  * A load of one request every 20 ms (each its own session read, GET /get with a cookie)
  * runs through an Express app while the server is stopped and started again: once at once

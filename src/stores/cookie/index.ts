@@ -6,13 +6,15 @@ import { createSealKeys } from './seal.js';
 export interface CookieStoreOptions {
   /**
    * Secrets the session is sealed with (at least 32 characters each): the first seals,
-   * all open, so keys rotate without logging anyone out. Default: the engine's `secret`.
+   * all open, so keys rotate without logging anyone out.
+   * @default the engine's `secret`
    */
   secret?: string | readonly string[];
   /**
    * Largest Set-Cookie header allowed. Browsers keep about 4096 bytes per cookie and drop
    * larger ones silently; sessionkit refuses to send one instead, with an error naming the
-   * size. Default 4096.
+   * size.
+   * @default 4096
    */
   maxCookieBytes?: number;
 }

@@ -38,7 +38,7 @@
  * tested. Its only stand-in there (CongoDB) refuses string `_id`s, so no session has ever
  * been stored, read back, expired or raced through this store: only the reads, deletes,
  * touches and compare-and-sets of absent keys, the TTL index, the errors, the sweep and
- * the document layout are tested (the README's store table says exactly what). The store
+ * the document layout are tested (docs/stores/mongodb.md says exactly what). The store
  * contract and HTTP suites run against a MongoDB named by SESSIONKIT_MONGODB_URI.
  */
 import type { Collection } from 'mongodb';
