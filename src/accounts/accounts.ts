@@ -16,6 +16,13 @@ export interface AccountsPlan extends IndexPlan {
   readonly signedInAt: number | undefined;
 }
 
+/** The times a commit is decided at: now, the record's expiry if written now, and the session's absolute end (if any). */
+export interface PlanTimes {
+  readonly now: number;
+  readonly expiresAt: number;
+  readonly end: number | undefined;
+}
+
 /** The plan of a commit with nothing for the accounts feature to do: shared, as it is the common case. */
 export const NO_ACCOUNT_WORK: AccountsPlan = Object.freeze({ add: undefined, remove: undefined, indexedUntil: undefined, signedInAt: undefined });
 
@@ -41,7 +48,7 @@ export interface Accounts {
   /** Reload: the state as read again (`loaded` for a session that keeps what it had signed in as). */
   reloaded(state: AccountState, data: Readonly<Record<string, unknown>>, fields: StoredAccountFields): void;
   /** Commit: the account fields to store and the index work (`data` undefined: the session is emptied). */
-  plan(state: AccountState, data: Readonly<Record<string, unknown>> | undefined, expiresAt: number, end: number | undefined, now: number): AccountsPlan;
+  plan(state: AccountState, data: Readonly<Record<string, unknown>> | undefined, times: PlanTimes): AccountsPlan;
   /** Commit: work to run before the commit's own (a sealed cookie the commit leaves behind is refused); undefined when none. */
   leftBehind(state: AccountState, sealsUser: boolean, now: number, expiresAt: number): (() => Promise<void>) | undefined;
   /** Persist: a store write of this session has account work around it, so it cannot be done synchronously. */

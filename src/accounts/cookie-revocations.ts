@@ -86,13 +86,14 @@ export class CookieRevocations {
   readonly #field: UserField;
   readonly #cache = new Map<string, { readonly revocations: Promise<UserRevocations>; readonly fetchedAt: number }>();
 
-  constructor(revocations: ResolvedRevocations, keyOf: (name: string) => string, codec: Codec, field: UserField, maxRetries: number) {
+  /** `keyOf`: the store key of a record's name (the engine's key prefix + name). */
+  constructor(revocations: ResolvedRevocations, keyOf: (name: string) => string, settings: { codec: Codec; userField: UserField; maxConflictRetries: number }) {
     this.#store = revocations.store;
     this.#maxStaleMs = revocations.maxStaleMs;
     this.#keyOf = keyOf;
-    this.#codec = codec;
-    this.#field = field;
-    this.#maxRetries = Math.max(10, maxRetries);
+    this.#codec = settings.codec;
+    this.#field = settings.userField;
+    this.#maxRetries = Math.max(10, settings.maxConflictRetries);
   }
 
   /** The sign-in a loaded session carries; a session sealed before revocations were on counts as signed in at 0. */

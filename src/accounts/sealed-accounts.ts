@@ -1,6 +1,6 @@
 import type { UserSession } from '../core/manager.js';
 import type { AccountState } from './account-state.js';
-import { NO_ACCOUNT_WORK, unavailable, type Accounts, type AccountsPlan, type StoredAccountFields } from './accounts.js';
+import { NO_ACCOUNT_WORK, unavailable, type Accounts, type AccountsPlan, type PlanTimes, type StoredAccountFields } from './accounts.js';
 import type { CookieRevocations } from './cookie-revocations.js';
 
 /**
@@ -31,7 +31,7 @@ export class SealedAccounts implements Accounts {
   /** A sealed session read again is the same cookie: what it signed in as stays, and a logout after still revokes it. */
   reloaded(): void {}
 
-  plan(state: AccountState, data: Readonly<Record<string, unknown>> | undefined, _expiresAt: number, _end: number | undefined, now: number): AccountsPlan {
+  plan(state: AccountState, data: Readonly<Record<string, unknown>> | undefined, { now }: PlanTimes): AccountsPlan {
     return data === undefined ? NO_ACCOUNT_WORK : { ...NO_ACCOUNT_WORK, signedInAt: this.#revocations.signedInAt(state, data, now) };
   }
 

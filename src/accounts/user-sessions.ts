@@ -6,9 +6,12 @@ import type { Store, StoreRecord } from '../core/store.js';
 import type { UserField } from './user-field.js';
 import { UserIndex } from './user-index.js';
 import { handleOf } from '../core/handle.js';
-import { EXCEPT_TAKES, NO_ACCOUNT_WORK, type Accounts, type AccountsPlan, type StoredAccountFields } from './accounts.js';
+import { EXCEPT_TAKES, NO_ACCOUNT_WORK, type Accounts, type AccountsPlan, type PlanTimes, type StoredAccountFields } from './accounts.js';
 
 interface UserSessionsSettings {
+  readonly codec: Codec;
+  /** Reads a session's record back, to list it. */
+  readonly decode: (record: StoreRecord) => StoredSession | undefined;
   readonly userField: UserField;
   readonly listedFields: readonly string[];
   readonly lifetimeMs: number;
@@ -39,13 +42,13 @@ export class UserSessions implements Accounts {
   readonly #decode: (record: StoreRecord) => StoredSession | undefined;
   readonly #field: UserField;
 
-  constructor(carrier: Carrier, store: Store, codec: Codec, settings: UserSessionsSettings, decode: (record: StoreRecord) => StoredSession | undefined) {
+  constructor(carrier: Carrier, store: Store, settings: UserSessionsSettings) {
     this.#carrier = carrier;
     this.#store = store;
-    this.#index = new UserIndex(store, (name) => carrier.key(name), codec, settings.maxConflictRetries);
+    this.#index = new UserIndex(store, (name) => carrier.key(name), settings.codec, settings.maxConflictRetries);
     this.#settings = settings;
     this.#field = settings.userField;
-    this.#decode = decode;
+    this.#decode = settings.decode;
   }
 
   userOf(data: Readonly<Record<string, unknown>>): string | undefined {
@@ -81,7 +84,7 @@ export class UserSessions implements Accounts {
    * What a commit must do to the index. Only a change of user or id, or a session about to
    * outlive its entry, costs index writes; every other commit costs nothing.
    */
-  plan(state: AccountState, data: Readonly<Record<string, unknown>> | undefined, expiresAt: number, end: number | undefined): AccountsPlan {
+  plan(state: AccountState, data: Readonly<Record<string, unknown>> | undefined, { expiresAt, end }: PlanTimes): AccountsPlan {
     const user = data === undefined ? undefined : this.userOf(data);
     const indexed = state.indexed;
     const same = indexed !== undefined && indexed.user === user && indexed.id === state.id;

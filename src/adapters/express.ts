@@ -91,7 +91,7 @@ export function sessionkit(options: SessionOptions | SessionManager = {}): Sessi
       commitOnResponse(engine, binding, res, next);
       runWithSession(session, next);
     };
-    loadForRequest(engine, req.headers.cookie, start, next);
+    loadForRequest(engine, req.headers.cookie, { onSession: start, onError: next });
   };
   return withUserControls(middleware, engine);
 }

@@ -63,7 +63,7 @@ const plugin: FastifyPluginCallback<SessionOptions | { engine: SessionManager }>
       bindToRequest(session, new FastifyBinding(session, request));
       runWithSession(session, next);
     };
-    loadForRequest(engine, request.headers.cookie, start, (error) => next(error as Error), FastifySessionObject);
+    loadForRequest(engine, request.headers.cookie, { onSession: start, onError: (error) => next(error as Error) }, FastifySessionObject);
   });
 
   // Callback style, not async: a request that writes nothing finishes without a promise.

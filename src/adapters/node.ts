@@ -47,7 +47,7 @@ export function withSession<T extends object = SessionData>(
         .then(() => runWithSession(session as Session, () => handler(req, res, session)))
         .catch(fail);
     };
-    loadForRequest(engine, req.headers.cookie, start, fail);
+    loadForRequest(engine, req.headers.cookie, { onSession: start, onError: fail });
   };
   return withUserControls(listener, engine);
 }

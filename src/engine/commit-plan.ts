@@ -55,7 +55,7 @@ export function planCommit(parts: EngineParts, session: object, state: SessionSt
   const expiresAt = expiryAt(options, state, now);
   // A field of a big session that nobody read is written back as the bytes it was read from.
   const data = state.lazy ? dataForEncoding(session) : (session as Record<string, unknown>);
-  const accounts = parts.accounts ? parts.accounts.plan(state, empty ? undefined : data, expiresAt, absoluteEnd(options, state), now) : NO_ACCOUNT_WORK;
+  const accounts = parts.accounts ? parts.accounts.plan(state, empty ? undefined : data, { now, expiresAt, end: absoluteEnd(options, state) }) : NO_ACCOUNT_WORK;
   const retires = state.retiredIds.length > 0;
   if (empty) {
     state.touchRequested = false;
@@ -110,8 +110,8 @@ export function cookieFor(parts: EngineParts, plan: CommitPlan, context: Request
   const sendsCookie = action === 'create' || action === 'update' || (action === 'touch' && refreshesCookie) || state.cookieOwed;
   if (!sendsCookie) return undefined;
   // A persistent cookie lives as long as the record: a lifetime, or less near the absolute end.
-  const lifetime = state.permanent ? plan.expiresAt - plan.now : undefined;
+  const lifetime = state.permanent ? { from: plan.now, ms: plan.expiresAt - plan.now } : undefined;
   const value = carrier.cookieValue(state.id, plan.bytes, plan.expiresAt);
-  if (typeof value === 'string') return cookies.set(value, secure, plan.now, lifetime, state.cookieSettings);
-  return value.then((text) => cookies.set(text, secure, plan.now, lifetime, state.cookieSettings));
+  if (typeof value === 'string') return cookies.set(value, secure, state.cookieSettings, lifetime);
+  return value.then((text) => cookies.set(text, secure, state.cookieSettings, lifetime));
 }

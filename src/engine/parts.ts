@@ -41,14 +41,14 @@ export function partsFor(options: ResolvedOptions, carrier: Carrier, cookies: Co
   const field = userField && new UserField(userField, (message) => logger.warn(message));
   const accountsFor = (): Accounts | undefined => {
     if (!field) return undefined;
-    if (store) return new UserSessions(carrier, store, codec, { userField: field, listedFields, lifetimeMs, maxConflictRetries }, decode);
-    return revocations && new SealedAccounts(new CookieRevocations(revocations, (name) => keyPrefix + name, codec, field, maxConflictRetries));
+    if (store) return new UserSessions(carrier, store, { codec, decode, userField: field, listedFields, lifetimeMs, maxConflictRetries });
+    return revocations && new SealedAccounts(new CookieRevocations(revocations, (name) => keyPrefix + name, { codec, userField: field, maxConflictRetries }));
   };
   return {
     options,
     carrier,
     cookies,
-    writer: store && new StoreWriter(carrier, store, codec, maxConflictRetries, decode),
+    writer: store && new StoreWriter(carrier, store, { codec, maxConflictRetries, decode }),
     accounts: accountsFor(),
     locks: store && lock ? new SessionLocks(store, lock, logger) : undefined,
     migrationLinks: store && migrate ? migrationLinksFor(migrate, store, (name) => carrier.key(name)) : undefined,

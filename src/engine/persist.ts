@@ -4,7 +4,7 @@ import type { CommitPlan } from './commit-plan.js';
 import { finishMigration } from './migration-commit.js';
 import type { EngineParts } from './parts.js';
 import { equalBytes } from './payload.js';
-import type { StoreAction, Written } from './store-writer.js';
+import type { ImmediateWrite, StoreAction, Written } from './store-writer.js';
 import type { SessionState } from './session-state.js';
 
 const NOTHING_TO_PERSIST = async () => {};
@@ -40,7 +40,7 @@ export class Persister {
     if (this.#parts.carrier.store === undefined) {
       // The cookie is the write: the session is saved the moment its cookie is decided.
       state.retiredIds.length = 0;
-      if (action !== 'none') written(state, action, plan.bytes, undefined, plan.expiresAt);
+      if (action !== 'none') written(state, action, { bytes: plan.bytes, version: undefined }, plan.expiresAt);
       return setCookie === undefined ? NOTHING_TO_COMMIT : { setCookies, needsPersist: false, persist: NOTHING_TO_PERSIST };
     }
     if (action === 'none' && !plan.retires && plan.accounts.remove === undefined) {
@@ -110,12 +110,12 @@ export class Persister {
     if (!now) return this.#persist(plan);
     let result: Written | undefined;
     try {
-      result = this.#parts.writer!.writeNow(state, action, plan.bytes, plan.expiresAt, plan.memo);
+      result = this.#parts.writer!.writeNow(plan as ImmediateWrite);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     if (!result) return this.#persist(plan);
-    written(state, action, result.bytes, result.version, plan.expiresAt);
+    written(state, action, result, plan.expiresAt);
     return undefined;
   }
 
@@ -131,15 +131,15 @@ export class Persister {
     // when a streamed response sent its headers) leaves them for the final commit.
     if (state.retiredIds.length > 0) await writer.retire(state);
     if (next !== 'none') {
-      const result = await writer.write(plan.session, state, next, bytes, plan.expiresAt);
-      if (result) written(state, next, result.bytes, result.version, plan.expiresAt);
+      const result = await writer.write({ ...plan, action: next });
+      if (result) written(state, next, result, plan.expiresAt);
     }
     if (accounts) await accounts.afterWrite(state, plan.accounts);
   }
 }
 
 /** Records what was written: the state a later commit of the same session compares with. */
-function written(state: SessionState, action: StoreAction, bytes: Uint8Array | undefined, version: string | undefined, expiresAt: number): void {
+function written(state: SessionState, action: StoreAction, { bytes, version }: Written, expiresAt: number): void {
   if (action === 'delete') {
     state.isNew = true;
     return;

@@ -16,6 +16,31 @@ export interface Written {
   version: string | undefined;
 }
 
+/** One write of a session: what the commit decided for it. */
+export interface StoreWrite {
+  /** The session object: a merge after a lost compare-and-set re-applies the fields it changed. */
+  readonly session: object;
+  readonly state: SessionState;
+  readonly action: StoreAction;
+  /** The encoded session (undefined for a delete). */
+  readonly bytes: Uint8Array | undefined;
+  readonly expiresAt: number;
+}
+
+/** A create or an update to do at once (`writeNow`); `memo`: for the record written, derived from `bytes` (StoreRecord.memo). */
+export interface ImmediateWrite extends StoreWrite {
+  readonly action: 'create' | 'update';
+  readonly bytes: Uint8Array;
+  readonly memo: RecordMemo | undefined;
+}
+
+/** How the writer writes: the serializer, how often a merge may lose before the write fails, and how it reads a record back. */
+export interface WriterSettings {
+  readonly codec: Codec;
+  readonly maxConflictRetries: number;
+  readonly decode: (record: StoreRecord) => Payload | undefined;
+}
+
 /** A merge's compare-and-set lost to another write: read and merge again. */
 const LOST = Symbol('lost');
 
@@ -42,12 +67,12 @@ export class StoreWriter {
   /** Writes of one key one at a time, for a store whose merge takes turns (undefined where it merges at once). */
   readonly #queue: WriteQueue | undefined;
 
-  constructor(carrier: Carrier, store: Store, codec: Codec, maxConflictRetries: number, decode: (record: StoreRecord) => Payload | undefined) {
+  constructor(carrier: Carrier, store: Store, settings: WriterSettings) {
     this.#carrier = carrier;
     this.#store = store;
-    this.#codec = codec;
-    this.#maxConflictRetries = maxConflictRetries;
-    this.#decode = decode;
+    this.#codec = settings.codec;
+    this.#maxConflictRetries = settings.maxConflictRetries;
+    this.#decode = settings.decode;
     this.writesSync = typeof store.createSync === 'function' && typeof store.setIfSync === 'function';
     this.#mergesAtOnce = typeof store.getSync === 'function' && typeof store.setIfSync === 'function';
     this.#queue = this.#mergesAtOnce || !TAKES_TURNS ? undefined : writeQueueOf(store);
@@ -76,32 +101,25 @@ export class StoreWriter {
   }
 
   /** Performs a commit's action; undefined when the record was gone and is not brought back. */
-  write(session: object, state: SessionState, action: StoreAction, bytes: Uint8Array | undefined, expiresAt: number): Promise<Written | undefined> {
-    const key = this.#carrier.sessionKey(state.id);
-    return this.#inTurn(key, (queued) => this.#perform(session, key, state, action, bytes, expiresAt, queued));
+  write(work: StoreWrite): Promise<Written | undefined> {
+    const key = this.#carrier.sessionKey(work.state.id);
+    return this.#inTurn(key, (queued) => this.#perform(work, key, queued));
   }
 
-  async #perform(
-    session: object,
-    key: string,
-    state: SessionState,
-    action: StoreAction,
-    bytes: Uint8Array | undefined,
-    expiresAt: number,
-    queued: boolean,
-  ): Promise<Written | undefined> {
-    switch (action) {
+  async #perform(work: StoreWrite, key: string, queued: boolean): Promise<Written | undefined> {
+    const { bytes, expiresAt } = work;
+    switch (work.action) {
       case 'delete':
         await this.#store.delete(key);
         return { bytes, version: undefined };
       case 'touch':
-        await this.#touch(key, state, bytes!, expiresAt);
-        return { bytes, version: state.version };
+        await this.#touch(key, work.state, { data: bytes!, expiresAt });
+        return { bytes, version: work.state.version };
       case 'create':
         await this.#create(key, { data: bytes!, expiresAt });
         return { bytes, version: undefined };
       case 'update':
-        return this.#update(session, key, state, bytes!, expiresAt, queued);
+        return this.#update(work, key, queued);
     }
   }
 
@@ -109,9 +127,10 @@ export class StoreWriter {
    * A create or an update done at once, on a store that `writesSync`: what it wrote, or
    * undefined where the update must go through `write()` instead: a lost compare-and-set
    * (the merge reads and retries, with pauses), or no version to compare with. Throws
-   * what the store throws. `memo`: for the record written, derived from `bytes` (StoreRecord.memo).
+   * what the store throws.
    */
-  writeNow(state: SessionState, action: 'create' | 'update', bytes: Uint8Array, expiresAt: number, memo?: RecordMemo): Written | undefined {
+  writeNow(work: ImmediateWrite): Written | undefined {
+    const { state, action, bytes, expiresAt, memo } = work;
     const store = this.#store;
     const key = this.#carrier.sessionKey(state.id);
     const record: StoreRecord = memo ? { data: bytes, expiresAt, memo } : { data: bytes, expiresAt };
@@ -134,24 +153,26 @@ export class StoreWriter {
     if (!(await store.create(key, record))) throw collision(store);
   }
 
-  async #touch(key: string, state: SessionState, bytes: Uint8Array, expiresAt: number): Promise<void> {
+  async #touch(key: string, state: SessionState, record: StoreRecord): Promise<void> {
     const store = this.#store;
-    if (store.touch) await store.touch(key, expiresAt);
+    if (store.touch) await store.touch(key, record.expiresAt);
     // Without touch, rewrite the same bytes, but never over a newer concurrent write.
-    else if (store.setIf && state.version) await store.setIf(key, { data: bytes, expiresAt }, state.version);
-    else await store.set(key, { data: bytes, expiresAt });
+    else if (store.setIf && state.version) await store.setIf(key, record, state.version);
+    else await store.set(key, record);
   }
 
-  async #update(session: object, key: string, state: SessionState, bytes: Uint8Array, expiresAt: number, queued: boolean): Promise<Written | undefined> {
+  async #update(work: StoreWrite, key: string, queued: boolean): Promise<Written | undefined> {
+    const { state, expiresAt } = work;
+    const bytes = work.bytes!;
     const store = this.#store;
     if (!store.setIf) return { bytes, version: await store.set(key, { data: bytes, expiresAt }) };
     // No version: this request wrote the record already (create and compare-and-set report
     // none). Going through the merge reads the version first, so that a record destroyed or
     // revoked since that write is not brought back by a blind set. Queued: a write of this
     // process landed since this request read the record, so its version would only lose.
-    if (state.version === undefined || queued) return this.#mergeAfterConflict(session, key, state, bytes, expiresAt);
+    if (state.version === undefined || queued) return this.#mergeAfterConflict(work, key);
     if (await store.setIf(key, { data: bytes, expiresAt }, state.version)) return { bytes, version: undefined };
-    return this.#mergeAfterConflict(session, key, state, bytes, expiresAt);
+    return this.#mergeAfterConflict(work, key);
   }
 
   /**
@@ -161,7 +182,9 @@ export class StoreWriter {
    * regenerated elsewhere) is never brought back. Two requests that change the same key:
    * the last writer wins.
    */
-  async #mergeAfterConflict(session: object, key: string, state: SessionState, attempted: Uint8Array, expiresAt: number): Promise<Written | undefined> {
+  async #mergeAfterConflict(work: StoreWrite, key: string): Promise<Written | undefined> {
+    const { session, state, expiresAt } = work;
+    const attempted = work.bytes!;
     const store = this.#store;
     const original = this.#decode({ data: state.loadedBytes!, expiresAt: Number.POSITIVE_INFINITY })!;
     // The user index coverage this commit wrote (./user-sessions.ts): the later of the two survives.

@@ -32,7 +32,7 @@ describe('CookieWriter', () => {
               ? {}
               : { expires: new Date(Math.ceil((now + lifetimeMs) / 1000) * 1000), maxAge: Math.ceil(lifetimeMs / 1000) }),
           });
-          expect(writer.set('abc.DEF-_9', secure, now, lifetimeMs, undefined)).toBe(expected);
+          expect(writer.set('abc.DEF-_9', secure, undefined, lifetimeMs === undefined ? undefined : { from: now, ms: lifetimeMs })).toBe(expected);
         }
       }
     }
@@ -40,7 +40,7 @@ describe('CookieWriter', () => {
 
   it('names the second in which the session ends, or the next one: never an earlier one', () => {
     const writer = new CookieWriter(base);
-    const at = (ms: number) => /Expires=([^;]+)/.exec(writer.set('v', false, ms, 1000, undefined))![1];
+    const at = (ms: number) => /Expires=([^;]+)/.exec(writer.set('v', false, undefined, { from: ms, ms: 1000 }))![1];
     const start = Date.UTC(2026, 11, 1, 8, 0, 0, 0);
     expect(at(start)).toBe('Tue, 01 Dec 2026 08:00:01 GMT');
     expect(at(start + 1)).toBe('Tue, 01 Dec 2026 08:00:02 GMT');
@@ -54,7 +54,7 @@ describe('CookieWriter', () => {
     for (const settings of [undefined, { path: '/app' }]) {
       const writer = new CookieWriter(base);
       for (const lifetimeMs of [1, 300, 999, 1000, 1001, 1500, 2999]) {
-        const cookie = writer.set('v', false, now, lifetimeMs, settings);
+        const cookie = writer.set('v', false, settings, lifetimeMs === undefined ? undefined : { from: now, ms: lifetimeMs });
         const maxAge = Number(/Max-Age=(\d+)/.exec(cookie)![1]);
         const expires = Date.parse(/Expires=([^;]+)/.exec(cookie)![1]!);
         expect(maxAge, cookie).toBeGreaterThan(0);

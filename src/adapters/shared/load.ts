@@ -13,12 +13,17 @@ export function loadSession<T extends object>(
   return manager.canLoadSync ? manager.loadSync(cookieHeader, kind) : manager.load(cookieHeader, kind);
 }
 
+/** Where a callback-style adapter's request goes once its session is loaded, or could not be. */
+export interface LoadCallbacks<T extends object> {
+  onSession: (session: Session<T>) => void;
+  onError: (error: unknown) => void;
+}
+
 /** `loadSession` for callback-style adapters: exactly one of `onSession` and `onError` is called. */
 export function loadForRequest<T extends object>(
   manager: SessionManager<T>,
   cookieHeader: string | undefined,
-  onSession: (session: Session<T>) => void,
-  onError: (error: unknown) => void,
+  { onSession, onError }: LoadCallbacks<T>,
   kind?: SessionKind,
 ): void {
   let loaded: Session<T> | Promise<Session<T>>;

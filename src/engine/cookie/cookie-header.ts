@@ -78,6 +78,12 @@ function expiresSecond(at: number): number {
  */
 export type CookieSettings = Partial<Pick<ResolvedCookieOptions, 'domain' | 'path' | 'httpOnly' | 'secure' | 'sameSite'>>;
 
+/** A persistent cookie's lifetime: `ms` milliseconds from `from` (epoch ms). */
+export interface CookieLifetime {
+  readonly from: number;
+  readonly ms: number;
+}
+
 /**
  * Builds the Set-Cookie values for one cookie configuration. Most responses that set a
  * cookie set this configuration's cookie with a new value and expiry, so the attributes
@@ -97,24 +103,24 @@ export class CookieWriter {
   }
 
   /**
-   * A cookie carrying `value`: persistent for `lifetimeMs` from `now` (Expires and
-   * Max-Age), or without a lifetime a browser-session cookie. `value` is the carrier's
+   * A cookie carrying `value`: persistent for `lifetime.ms` from `lifetime.from` (Expires
+   * and Max-Age), or without a lifetime a browser-session cookie. `value` is the carrier's
    * own (base64url and '.'), which needs no encoding.
    */
-  set(value: string, secure: boolean, now: number, lifetimeMs: number | undefined, settings: CookieSettings | undefined): string {
+  set(value: string, secure: boolean, settings: CookieSettings | undefined, lifetime?: CookieLifetime): string {
     if (settings) {
       const attributes = this.#attributes(secure, settings);
-      if (lifetimeMs !== undefined) {
-        attributes.expires = new Date(expiresSecond(now + lifetimeMs) * 1000);
-        attributes.maxAge = maxAgeSeconds(lifetimeMs);
+      if (lifetime) {
+        attributes.expires = new Date(expiresSecond(lifetime.from + lifetime.ms) * 1000);
+        attributes.maxAge = maxAgeSeconds(lifetime.ms);
       }
       return serialize(this.#options.name, value, attributes);
     }
     const [beforeExpires, afterExpires] = this.#partsFor(secure);
     const start = `${this.#options.name}=${value}`;
-    if (lifetimeMs === undefined) return start + beforeExpires + afterExpires;
+    if (!lifetime) return start + beforeExpires + afterExpires;
     // The order is the cookie library's: Max-Age, Domain, Path, Expires, HttpOnly, Secure, Partitioned, SameSite.
-    return `${start}; Max-Age=${maxAgeSeconds(lifetimeMs)}${beforeExpires}; Expires=${this.#expires(now + lifetimeMs)}${afterExpires}`;
+    return `${start}; Max-Age=${maxAgeSeconds(lifetime.ms)}${beforeExpires}; Expires=${this.#expires(lifetime.from + lifetime.ms)}${afterExpires}`;
   }
 
   #partsFor(secure: boolean): [string, string] {

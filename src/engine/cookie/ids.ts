@@ -34,7 +34,7 @@ export class IdCodec {
   readonly #idPattern: RegExp;
   // Only values whose signature verified get in: a hit means this exact value was
   // checked before with these keys, so nothing an attacker sends can be trusted by it.
-  readonly #verified = new Map<string, string>();
+  readonly #verifiedValues = new Map<string, string>();
   // The reverse, for values signed with the first secret: re-sending a returning client's
   // cookie (every refresh or change) costs a lookup, not an HMAC.
   readonly #signedById = new Map<string, string>();
@@ -67,7 +67,7 @@ export class IdCodec {
   decode(value: string | undefined): MaybePromise<string | undefined> {
     if (!value) return undefined;
     if (!this.signed) return this.#idPattern.test(value) ? value : undefined;
-    const known = this.#verified.get(value);
+    const known = this.#verifiedValues.get(value);
     if (known !== undefined) return known;
     const dot = value.indexOf('.');
     if (dot < 0) return undefined;
@@ -83,23 +83,23 @@ export class IdCodec {
     for (let index = from; index < this.#signers.length; index++) {
       const expected = this.#signers[index]!(id);
       if (typeof expected !== 'string') {
-        return expected.then((text) => (this.#matches(value, id, given, text, index) ? id : this.#verify(value, id, given, index + 1)));
+        return expected.then((text) => (equalText(given, text) ? this.#verified(value, id, index) : this.#verify(value, id, given, index + 1)));
       }
-      if (this.#matches(value, id, given, expected, index)) return id;
+      if (equalText(given, expected)) return this.#verified(value, id, index);
     }
     return undefined;
   }
 
-  #matches(value: string, id: string, given: string, expected: string, index: number): boolean {
-    if (!equalText(given, expected)) return false;
-    setBounded(this.#verified, value, id, VERIFIED_CACHE_SIZE);
+  /** A cookie value whose signature matched the key at `index`: remembered, so that its next request checks nothing. */
+  #verified(value: string, id: string, index: number): string {
+    setBounded(this.#verifiedValues, value, id, VERIFIED_CACHE_SIZE);
     if (index === 0) setBounded(this.#signedById, id, value, VERIFIED_CACHE_SIZE);
-    return true;
+    return id;
   }
 
   #signedValue(id: string, signature: string): string {
     const value = `${id}.${signature}`;
-    setBounded(this.#verified, value, id, VERIFIED_CACHE_SIZE);
+    setBounded(this.#verifiedValues, value, id, VERIFIED_CACHE_SIZE);
     setBounded(this.#signedById, id, value, VERIFIED_CACHE_SIZE);
     return value;
   }
