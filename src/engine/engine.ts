@@ -1,29 +1,28 @@
-import { isCarrierSource, type CarriedRecord, type Carrier, type CarrierSource } from '../core/carrier.js';
+import { isCarrierSource, type Carrier, type CarrierSource } from '../core/carrier.js';
 import type { Logger } from '../core/logger.js';
 import type { ListSessionsOptions, PendingCommit, RequestContext, RevokeSessionsOptions, SessionManager, UserSession } from '../core/manager.js';
 import type { Store } from '../core/store.js';
+import { openLocked, type LockedRecord } from '../lock/open-locked.js';
 import type { HeldLock } from '../lock/session-lock.js';
+import { MigrationLoad } from './migration-load.js';
 import { cookieFor, planCommit } from './commit-plan.js';
 import { CookieWriter, readCookie } from './cookie/cookie-header.js';
 import { IdCodec } from './cookie/ids.js';
 import { SessionCookie } from './cookie/session-cookie.js';
 import { DeferredParts } from './deferred.js';
-import type { SessionMigration } from '../core/migration.js';
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
 import { partsFor, type EngineParts } from './parts.js';
-import { isEmpty } from './payload.js';
 import { afterCookie, Persister, thenPersist } from './persist.js';
 import { decodeRecord, SessionReader } from './read.js';
 import { enableRequestContext } from './request-context.js';
 import { assignData, clearData, SessionObject, sessionClassOf, stateIfOwnedBy, type Session, type SessionClass, type SessionData, type SessionOwner } from './session.js';
-import { freshState, loadedState, type SessionState } from './session-state.js';
+import { freshState, loadedState, regeneratedState, renewedState, type SessionState } from './session-state.js';
 import { StoreCarrier } from './store-carrier.js';
 import { UserControls } from './user-controls.js';
 import { isExpired, type StoreRecord } from '../core/store.js';
 
 export type { PendingCommit, RequestContext, SessionManager };
 
-const ignore = () => {};
 /** What `finish` answers when the request holds nothing. */
 const NOTHING_TO_FINISH: Promise<void> = Promise.resolve();
 
@@ -37,6 +36,8 @@ interface Running {
   readonly parts: EngineParts;
   readonly reader: SessionReader;
   readonly persister: Persister;
+  /** With `migrate`: the other library's sessions, moved in as requests come. */
+  readonly migration: MigrationLoad | undefined;
 }
 
 /**
@@ -63,7 +64,10 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
 
   #run(carrier: Carrier, cookies: CookieWriter): Running {
     const parts = partsFor(this.options, carrier, cookies, (record) => decodeRecord(this.options, carrier, record));
-    return { parts, reader: new SessionReader(parts, this), persister: new Persister(parts) };
+    const reader = new SessionReader(parts, this);
+    const migrate = this.options.migrate;
+    const engine = { commit: (session: SessionObject) => this.commit(session), stateOf: (session: object) => this.#stateOf(session) };
+    return { parts, reader, persister: new Persister(parts), migration: migrate && new MigrationLoad(migrate, parts, reader, engine) };
   }
 
   #carrierFor(store: Store | CarrierSource, ids: IdCodec): Carrier {
@@ -108,89 +112,28 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
    * adopted. Rejects only when the store itself fails.
    */
   async load(cookieHeader: string | undefined, kind: SessionClass = SessionObject): Promise<Session<T>> {
-    const { parts, reader } = this.#running.now ?? (await this.#running.whenReady());
+    const { parts, reader, migration } = this.#running.now ?? (await this.#running.whenReady());
     const cookieValue = readCookie(cookieHeader, this.cookieName);
-    const carried = cookieValue === undefined ? undefined : await this.#openLocked(parts, cookieValue);
-    let session = reader.sessionFrom(cookieValue !== undefined, carried?.record, kind);
-    if (carried?.lock) {
+    const opened = cookieValue === undefined ? undefined : await this.#open(parts, cookieValue);
+    let session = reader.sessionFrom(cookieValue !== undefined, opened?.carried, kind);
+    if (opened?.lock) {
       // A session that turned out fresh (gone while we waited) has a new id nobody else knows: nothing to hold.
       // Awaited: workerd would cancel a release left running when this request ends.
-      if (session.isNew) await this.#release(carried.lock);
-      else this.#stateOf(session).lock = carried.lock;
+      if (session.isNew) await this.#release(opened.lock);
+      else this.#stateOf(session).lock = opened.lock;
     }
     const revoked = parts.accounts?.revoked(this.#stateOf(session));
     if (revoked && (await revoked)) {
       // Its user logged out everywhere since it signed in, or this session was ended: a fresh session, and the cookie goes.
       session = reader.session(kind, freshState(this.options, true), undefined);
     }
-    const migrate = this.options.migrate;
-    const result = migrate && session.isNew ? await this.#migrated(session, cookieHeader, migrate, kind) : session;
+    const result = migration && session.isNew ? await migration.migrated(session, cookieHeader, kind) : session;
     return result as unknown as Session<T>;
   }
 
-  /**
-   * The record a cookie value opens to. With `lock`, the session's lock is taken once the
-   * record is known to exist (made-up ids cost no lock writes), then the record is read
-   * again, for the holder before us may have changed it.
-   */
-  async #openLocked(parts: EngineParts, cookieValue: string): Promise<{ record: CarriedRecord | undefined; lock?: HeldLock } | undefined> {
-    const { carrier, locks } = parts;
-    const carried = await carrier.open(cookieValue);
-    if (!carried || !locks || carried.id === undefined) return { record: carried };
-    const lock = await locks.acquire(carrier.key(`lock.${carried.id}`));
-    try {
-      return { record: await carrier.open(cookieValue), lock };
-    } catch (error) {
-      await lock.release().catch(ignore);
-      throw error;
-    }
-  }
-
-  /**
-   * A request without a usable sessionkit session but with the other library's cookie:
-   * that session's data, under a new sessionkit id (never the old id: it is not ours).
-   * Requests of one browser that race this one, or come just after it, get the same session.
-   */
-  async #migrated(session: SessionObject, cookieHeader: string | undefined, migrate: SessionMigration, kind: SessionClass): Promise<SessionObject> {
-    const oldValue = readCookie(cookieHeader, migrate.cookieName);
-    if (oldValue === undefined) return session;
-    const data = await migrate.read(oldValue);
-    const { parts, reader } = this.#runningNow();
-    const links = parts.migrationLinks;
-    if (data === undefined) {
-      // The old record may have gone moments ago, moved by a request of the same browser.
-      const linkedId = links && (await links.linked(oldValue));
-      return (linkedId !== undefined && (await this.#joinMigrated(linkedId, oldValue, kind))) || session;
-    }
-    const state = freshState(this.options, this.#stateOf(session).cookieReceived);
-    const migrated = reader.session(kind, state, data);
-    if (links && !isEmpty(migrated)) {
-      // Written before the link that names it, so that whoever follows the link finds it.
-      await this.commit(migrated).persist();
-      const linkedId = await links.claim(oldValue, state.id);
-      if (linkedId !== state.id) {
-        // Another request migrated it first: ours goes, and this request joins that session.
-        clearData(migrated);
-        await this.commit(migrated).persist();
-        return (await this.#joinMigrated(linkedId, oldValue, kind)) ?? session;
-      }
-      state.cookieOwed = true;
-    }
-    state.migratedFrom = oldValue;
-    return migrated;
-  }
-
-  /** The migrated session `id` (undefined if it has gone since), for a request that carries only the old cookie. */
-  async #joinMigrated(id: string, oldValue: string, kind: SessionClass): Promise<SessionObject | undefined> {
-    const { parts, reader } = this.#runningNow();
-    const carrier = parts.carrier;
-    const record = await carrier.store!.get(carrier.sessionKey(id));
-    const session = record && reader.sessionFrom(true, { id, record }, kind);
-    if (!session || session.isNew) return undefined;
-    const state = this.#stateOf(session);
-    state.migratedFrom = oldValue;
-    state.cookieOwed = true;
-    return session;
+  /** The record a cookie value opens to, with its session's lock held (`lock`, ../lock/open-locked.ts). */
+  async #open(parts: EngineParts, cookieValue: string): Promise<LockedRecord> {
+    return parts.locks ? openLocked(parts.carrier, parts.locks, cookieValue) : { carried: await parts.carrier.open(cookieValue), lock: undefined };
   }
 
   /**
@@ -251,35 +194,12 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
    */
   regenerate(session: SessionObject, restartClock = false): void {
     const state = this.#stateOf(session);
-    const { permanent, createdAt, lifetimeMs, cookieSettings, indexed, lock } = state;
-    Object.assign(state, freshState(this.options, state.cookieReceived), {
-      permanent,
-      createdAt: restartClock ? Date.now() : createdAt,
-      lifetimeMs,
-      cookieSettings,
-      // The old id's index entry goes when the new session commits.
-      indexed,
-      // Held until the request ends, whatever its id now.
-      lock,
-      retiredIds: retiring(state),
-      // The sealed cookie the browser holds, refused when the session commits under its new id.
-      issuedSignIn: state.issuedSignIn,
-      cookieView: undefined,
-    });
+    Object.assign(state, regeneratedState(this.options, state, restartClock), { cookieView: undefined });
   }
 
   /** A new, empty session to replace `session`: its id and the ids it retired are deleted when the new one commits. */
   renew(session: SessionObject): SessionObject {
-    const state = this.#stateOf(session);
-    const fresh = freshState(this.options, state.cookieReceived);
-    fresh.retiredIds = retiring(state);
-    fresh.createdAt = state.createdAt;
-    fresh.indexed = state.indexed;
-    fresh.lock = state.lock;
-    state.lock = undefined;
-    fresh.issuedSignIn = state.issuedSignIn;
-    state.issuedSignIn = undefined;
-    return new (sessionClassOf(session))(this, fresh, undefined);
+    return new (sessionClassOf(session))(this, renewedState(this.options, this.#stateOf(session)), undefined);
   }
 
   /** Reads the session again from its carrier. A session whose record is gone becomes a fresh one. */
@@ -346,11 +266,6 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     if (!state) throw new TypeError('sessionkit: commit() needs a session returned by load() of the same engine.');
     return state;
   }
-}
-
-/** The ids a session's record and earlier retirements leave to delete. */
-function retiring(state: SessionState): string[] {
-  return state.isNew ? state.retiredIds : [...state.retiredIds, state.id];
 }
 
 /**

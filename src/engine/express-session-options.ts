@@ -93,7 +93,24 @@ export function translateExpressSessionOptions<T extends object>(options: T, log
   if (!hasExpressKeys && !hasMaxAge) return options;
 
   const { name, resave, saveUninitialized, rolling, unset, proxy, genid, ...rest } = given;
+  refuseUnoffered(genid, unset);
+  if (resave !== undefined) note(logger, 'resave');
+  if (saveUninitialized !== undefined) note(logger, 'saveUninitialized');
+  if (proxy !== undefined) note(logger, 'proxy');
   const translated: Translatable = rest;
+  translateRolling(translated, rolling, logger);
+  if (name !== undefined) {
+    if (cookie?.name !== undefined && cookie.name !== name) {
+      throw new SessionConfigError(`"name" ('${describeValue(name)}') and cookie.name ('${describeValue(cookie.name)}') disagree: both name the session cookie. Keep one.`);
+    }
+    translated.cookie = { ...cookie, name };
+  }
+  if (hasMaxAge) translateMaxAge(translated);
+  return translated as T;
+}
+
+/** express-session's options that have no counterpart here, refused with the reason. */
+function refuseUnoffered(genid: unknown, unset: Translatable['unset']): void {
   if (genid !== undefined) {
     throw new SessionConfigError(
       '"genid" is not offered: session ids are always random (idLength bytes from the system\'s secure random source), so that no id can be guessed or chosen. Remove "genid".',
@@ -104,24 +121,19 @@ export function translateExpressSessionOptions<T extends object>(options: T, log
       `express-session's "unset: '${String(unset)}'" has no counterpart: call req.session.destroy() to end a session (deleting req.session leaves it as it is, which is unset: 'keep'). Remove "unset".`,
     );
   }
-  if (resave !== undefined) note(logger, 'resave');
-  if (saveUninitialized !== undefined) note(logger, 'saveUninitialized');
-  if (proxy !== undefined) note(logger, 'proxy');
-  if (rolling === true) {
-    if (given.touchAfter !== undefined || given.refreshEachRequest === false) {
-      throw new SessionConfigError('"rolling: true" refreshes the session on every request, which contradicts the touchAfter or refreshEachRequest also set. Keep one of them.');
-    }
-    translated.refreshEachRequest = true;
-    translated.touchAfter = 0;
-  } else if (rolling !== undefined) note(logger, 'rolling');
-  if (name !== undefined) {
-    if (cookie?.name !== undefined && cookie.name !== name) {
-      throw new SessionConfigError(`"name" ('${describeValue(name)}') and cookie.name ('${describeValue(cookie.name)}') disagree: both name the session cookie. Keep one.`);
-    }
-    translated.cookie = { ...cookie, name };
+}
+
+/** express-session's `rolling: true`: a refresh on every request (anything else is what sessionkit does anyway, noted). */
+function translateRolling(translated: Translatable, rolling: unknown, logger: Logger): void {
+  if (rolling !== true) {
+    if (rolling !== undefined) note(logger, 'rolling');
+    return;
   }
-  if (hasMaxAge) translateMaxAge(translated);
-  return translated as T;
+  if (translated.touchAfter !== undefined || translated.refreshEachRequest === false) {
+    throw new SessionConfigError('"rolling: true" refreshes the session on every request, which contradicts the touchAfter or refreshEachRequest also set. Keep one of them.');
+  }
+  translated.refreshEachRequest = true;
+  translated.touchAfter = 0;
 }
 
 /** Whether `value` is an express-session store: they inherit express-session's `createSession`, which sessionkit's stores lack. */

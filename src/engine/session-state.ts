@@ -105,6 +105,48 @@ export function loadedState(
   };
 }
 
+/** The ids a session's record and earlier retirements leave to delete. */
+function retiring(state: SessionState): string[] {
+  return state.isNew ? state.retiredIds : [...state.retiredIds, state.id];
+}
+
+/**
+ * `regenerate()`: a new id for the same session, whose old record goes at commit. A login
+ * does not restart the absolute clock; `destroy()` does (`restartClock`).
+ */
+export function regeneratedState(options: Pick<ResolvedOptions, 'idLength' | 'permanent'>, state: SessionState, restartClock: boolean): SessionState {
+  return Object.assign(freshState(options, state.cookieReceived), {
+    permanent: state.permanent,
+    createdAt: restartClock ? Date.now() : state.createdAt,
+    lifetimeMs: state.lifetimeMs,
+    cookieSettings: state.cookieSettings,
+    // The old id's index entry goes when the new session commits.
+    indexed: state.indexed,
+    // Held until the request ends, whatever its id now.
+    lock: state.lock,
+    retiredIds: retiring(state),
+    // The sealed cookie the browser holds, refused when the session commits under its new id.
+    issuedSignIn: state.issuedSignIn,
+  });
+}
+
+/**
+ * express-session's `regenerate(callback)`: a new, empty session takes this one's place; its
+ * id and the ids it retired are deleted when the new one commits. What the old one held (its
+ * lock, the sealed cookie the browser holds) passes to the new one.
+ */
+export function renewedState(options: Pick<ResolvedOptions, 'idLength' | 'permanent'>, state: SessionState): SessionState {
+  const fresh = freshState(options, state.cookieReceived);
+  fresh.retiredIds = retiring(state);
+  fresh.createdAt = state.createdAt;
+  fresh.indexed = state.indexed;
+  fresh.lock = state.lock;
+  state.lock = undefined;
+  fresh.issuedSignIn = state.issuedSignIn;
+  state.issuedSignIn = undefined;
+  return fresh;
+}
+
 /** The lifetime that applies to a session: its own (remember-me), or the configured one. */
 export function lifetimeOf(options: Pick<ResolvedOptions, 'lifetimeMs'>, state: SessionState): number {
   return state.lifetimeMs ?? options.lifetimeMs;

@@ -186,33 +186,7 @@ export class StoreWriter {
     const { session, state, expiresAt } = work;
     const attempted = work.bytes!;
     const store = this.#store;
-    const original = this.#decode({ data: state.loadedBytes!, expiresAt: Number.POSITIVE_INFINITY })!;
-    // The user index coverage this commit wrote (./user-sessions.ts): the later of the two survives.
-    const indexedUntil = this.#decode({ data: attempted, expiresAt: Number.POSITIVE_INFINITY })?.x;
-    const current = sessionData(session);
-    const encode = (value: unknown) => this.#codec.encode(value);
-    const changed = Object.keys(current).filter(
-      (field) => !Object.hasOwn(original.d, field) || !equalBytes(encode(current[field]), encode(original.d[field])),
-    );
-    const removed = Object.keys(original.d).filter((field) => !Object.hasOwn(current, field));
-    const permanentChanged = original.p !== state.permanent;
-    const lifetimeChanged = original.l !== state.lifetimeMs;
-    const cookieChanged = JSON.stringify(original.c) !== JSON.stringify(state.cookieSettings);
-
-    const mergedOnto = (latest: Payload): Uint8Array => {
-      const merged: Record<string, unknown> = {};
-      assignData(merged, latest.d);
-      for (const field of changed) assignData(merged, { [field]: current[field] });
-      for (const field of removed) delete merged[field];
-      const payload = makePayload(permanentChanged ? state.permanent : latest.p, merged, {
-        t: latest.t ?? state.createdAt,
-        l: lifetimeChanged ? state.lifetimeMs : latest.l,
-        c: cookieChanged ? state.cookieSettings : latest.c,
-        x: later(indexedUntil, latest.x),
-      });
-      return encode(payload);
-    };
-
+    const mergedOnto = this.#merger(session, state, attempted);
     let roundTripMs = 1;
     for (let attempt = 0; attempt < this.#maxConflictRetries; attempt++) {
       // Random pauses that grow with each attempt and with the store's own latency spread
@@ -228,6 +202,39 @@ export class StoreWriter {
       `the session changed under ${this.#maxConflictRetries} consecutive writes from other processes and could not be saved ` +
         "(this process's own writes of a session take turns). Raise maxConflictRetries if many processes write one session at once.",
     );
+  }
+
+  /**
+   * What this request changed since it read the session (top-level fields set or deleted, the
+   * permanent flag, its own lifetime and cookie settings), as a function that applies those
+   * changes onto the latest stored payload and encodes the result.
+   */
+  #merger(session: object, state: SessionState, attempted: Uint8Array): (latest: Payload) => Uint8Array {
+    const original = this.#decode({ data: state.loadedBytes!, expiresAt: Number.POSITIVE_INFINITY })!;
+    // The user index coverage this commit wrote (../accounts/user-sessions.ts): the later of the two survives.
+    const indexedUntil = this.#decode({ data: attempted, expiresAt: Number.POSITIVE_INFINITY })?.x;
+    const current = sessionData(session);
+    const encode = (value: unknown) => this.#codec.encode(value);
+    const changed = Object.keys(current).filter(
+      (field) => !Object.hasOwn(original.d, field) || !equalBytes(encode(current[field]), encode(original.d[field])),
+    );
+    const removed = Object.keys(original.d).filter((field) => !Object.hasOwn(current, field));
+    const permanentChanged = original.p !== state.permanent;
+    const lifetimeChanged = original.l !== state.lifetimeMs;
+    const cookieChanged = JSON.stringify(original.c) !== JSON.stringify(state.cookieSettings);
+    return (latest) => {
+      const merged: Record<string, unknown> = {};
+      assignData(merged, latest.d);
+      for (const field of changed) assignData(merged, { [field]: current[field] });
+      for (const field of removed) delete merged[field];
+      const payload = makePayload(permanentChanged ? state.permanent : latest.p, merged, {
+        t: latest.t ?? state.createdAt,
+        l: lifetimeChanged ? state.lifetimeMs : latest.l,
+        c: cookieChanged ? state.cookieSettings : latest.c,
+        x: later(indexedUntil, latest.x),
+      });
+      return encode(payload);
+    };
   }
 
   /**
