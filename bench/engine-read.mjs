@@ -38,7 +38,9 @@ async function round({ engine, cookie }) {
     const pending = engine.commit(loaded, { secure: false });
     // As the adapters do (persistCommit): written at once where the store can, else awaited.
     // (Until 2026-12-06 this loop awaited persist(), a promise turn per write.)
-    const writing = pending.persistNow ? pending.persistNow() : pending.persist();
+    // persistNow: its name in builds before 2026-12-07 (a base build compared side by side).
+    const atOnce = pending.persistAtOnce ?? pending.persistNow;
+    const writing = atOnce ? atOnce.call(pending) : pending.persist();
     if (writing) await writing;
   }
   const write = Number(process.hrtime.bigint() - started) / WRITES / 1000;

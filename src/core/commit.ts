@@ -27,7 +27,7 @@ export interface PendingCommit {
    * compare-and-set to merge). Never throws: a failure is a rejected promise. Optional;
    * {@link persistCommit} falls back to `persist()`.
    */
-  persistNow?(): Promise<void> | undefined;
+  persistAtOnce?(): Promise<void> | undefined;
 }
 
 /**
@@ -35,5 +35,5 @@ export interface PendingCommit {
  * the response can go), otherwise a promise. What adapters call instead of `persist()`.
  */
 export function persistCommit(pending: PendingCommit): Promise<void> | undefined {
-  return pending.persistNow ? pending.persistNow() : pending.persist();
+  return pending.persistAtOnce ? pending.persistAtOnce() : pending.persist();
 }

@@ -41,14 +41,14 @@ export interface SessionWithDataPlan extends PlanFacts {
   readonly memo: RecordMemo | undefined;
 }
 
-/** Whether a plan's write goes through at once (`persistNow`): decided with the plan so that only such a write gets a memo. */
+/** Whether a plan's write goes through at once (`persistAtOnce`): decided with the plan so that only such a write gets a memo. */
 export type WritesAtOnce = (state: SessionState) => boolean;
 
 /**
  * Decides what a session needs at the end of a request. Nothing is written and no
  * cookie is set for a session that was neither modified nor due for a refresh.
  */
-export function planCommit(parts: EngineParts, session: object, state: SessionState, writesAtOnce: WritesAtOnce): CommitPlan {
+export function planCommit(parts: EngineParts, session: object, state: SessionState, canWriteAtOnce: WritesAtOnce): CommitPlan {
   const { options } = parts;
   const now = Date.now();
   const empty = isEmpty(session);
@@ -75,7 +75,7 @@ export function planCommit(parts: EngineParts, session: object, state: SessionSt
   else if (bytes !== state.loadedBytes) action = 'update';
   else action = isRefreshDue(options, state, now) ? 'touch' : 'none';
   state.touchRequested = false;
-  const keepsMemo = action === 'update' && state.readWithMemo && !state.lazy && bytes.length < LAZY_RECORD_BYTES && writesAtOnce(state);
+  const keepsMemo = action === 'update' && state.readWithMemo && !state.lazy && bytes.length < LAZY_RECORD_BYTES && canWriteAtOnce(state);
   // Left in the store's memo as written, from the data just encoded: the next read decodes nothing (./memo/decoded-records.ts).
   const derived = keepsMemo ? keepWritten(options.codec, payload) : undefined;
   return { session, state, expiresAt, now, accounts, retires, action, bytes, memo: derived && { derived } };

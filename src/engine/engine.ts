@@ -9,6 +9,7 @@ import { cookieFor, planCommit } from './commit-plan.js';
 import { CookieWriter, readCookie } from './cookie/cookie-header.js';
 import { IdCodec } from './cookie/ids.js';
 import { SessionCookie } from './cookie/session-cookie.js';
+import type { SessionCookieView } from '../core/session.js';
 import { DeferredParts } from './deferred.js';
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
 import { partsFor, type EngineParts } from './parts.js';
@@ -25,11 +26,6 @@ export type { PendingCommit, RequestContext, SessionManager };
 
 /** What `finish` answers when the request holds nothing. */
 const NOTHING_TO_FINISH: Promise<void> = Promise.resolve();
-
-/** The engine's bookkeeping of a session it made, with the view of its cookie once asked for. */
-interface EngineState extends SessionState {
-  cookieView?: SessionCookie;
-}
 
 /** What the engine runs on once its carrier is there. */
 interface Running {
@@ -179,7 +175,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   commit(session: Session<T> | SessionObject, context: RequestContext = {}): PendingCommit {
     const state = this.#stateOf(session);
     const { parts, persister } = this.#runningNow();
-    const plan = planCommit(parts, session, state, persister.writesAtOnce);
+    const plan = planCommit(parts, session, state, persister.canWriteAtOnce);
     const cookie = cookieFor(parts, plan, context);
     // With Web Crypto the cookie's signature or seal comes with a promise: so does the commit's Set-Cookie.
     const pending = cookie instanceof Promise ? afterCookie(cookie, (setCookie) => persister.pendingCommit(plan, setCookie)) : persister.pendingCommit(plan, cookie);
@@ -194,7 +190,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
    */
   regenerate(session: SessionObject, restartClock = false): void {
     const state = this.#stateOf(session);
-    Object.assign(state, regeneratedState(this.options, state, restartClock), { cookieView: undefined });
+    Object.assign(state, regeneratedState(this.options, state, restartClock));
   }
 
   /** A new, empty session to replace `session`: its id and the ids it retired are deleted when the new one commits. */
@@ -245,7 +241,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     this.#stateOf(session).touchRequested = true;
   }
 
-  cookieOf(session: SessionObject): SessionCookie {
+  cookieOf(session: SessionObject): SessionCookieView {
     const state = this.#stateOf(session);
     return (state.cookieView ??= new SessionCookie(state, this.options, () => {
       clearData(session);
@@ -260,9 +256,9 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     return running;
   }
 
-  #stateOf(session: object): EngineState {
+  #stateOf(session: object): SessionState {
     // An engine's own sessions always carry its full state.
-    const state = stateIfOwnedBy(session, this) as EngineState | undefined;
+    const state = stateIfOwnedBy(session, this) as SessionState | undefined;
     if (!state) throw new TypeError('sessionkit: commit() needs a session returned by load() of the same engine.');
     return state;
   }

@@ -4,7 +4,7 @@ import type { CommitPlan } from './commit-plan.js';
 import { finishMigration } from './migration-commit.js';
 import type { EngineParts } from './parts.js';
 import { equalBytes } from './payload.js';
-import type { ImmediateWrite, StoreAction, Written } from './store-writer.js';
+import type { WriteAtOnce, StoreAction, Written } from './store-writer.js';
 import type { SessionState } from './session-state.js';
 
 const NOTHING_TO_PERSIST = async () => {};
@@ -16,7 +16,7 @@ const NOTHING_TO_COMMIT: PendingCommit = Object.freeze({ setCookies: NO_SET_COOK
 
 /**
  * Carries out commit plans: the Set-Cookie values at once, the store work when the adapter
- * runs `persist()` (or `persistNow()`, without a promise, where the store writes synchronously).
+ * runs `persist()` (or `persistAtOnce()`, without a promise, where the store writes synchronously).
  */
 export class Persister {
   readonly #parts: EngineParts;
@@ -51,8 +51,8 @@ export class Persister {
       return setCookie === undefined ? NOTHING_TO_COMMIT : { setCookies, needsPersist: false, persist: NOTHING_TO_PERSIST };
     }
     const persist = () => this.#persist(plan);
-    // persistNow only where the store writes synchronously: a network store's commit makes no closure it never calls.
-    return this.#parts.writer!.writesSync ? { setCookies, needsPersist: true, persist, persistNow: () => this.#persistNow(plan) } : { setCookies, needsPersist: true, persist };
+    // persistAtOnce only where the store writes synchronously: a network store's commit makes no closure it never calls.
+    return this.#parts.writer!.writesAtOnce ? { setCookies, needsPersist: true, persist, persistAtOnce: () => this.#persistAtOnce(plan) } : { setCookies, needsPersist: true, persist };
   }
 
   /** Why the session cannot be kept (over `maxSessionBytes`, or a sealed cookie over the browser's limit); undefined when it fits. */
@@ -75,13 +75,13 @@ export class Persister {
   }
 
   /**
-   * Whether `persistNow` writes a create or an update of this session at once: on a store
+   * Whether `persistAtOnce` writes a create or an update of this session at once: on a store
    * that writes synchronously, with nothing before it (no earlier write in flight, no retired
    * ids, no user index). The plan asks it too, so that it makes a memo only for a write that takes one.
    */
-  readonly writesAtOnce = (state: SessionState): boolean => {
+  readonly canWriteAtOnce = (state: SessionState): boolean => {
     const writer = this.#parts.writer;
-    return writer !== undefined && writer.writesSync && !state.writing && state.retiredIds.length === 0 && this.#parts.accounts?.writesAround !== true;
+    return writer !== undefined && writer.writesAtOnce && !state.writing && state.retiredIds.length === 0 && this.#parts.accounts?.writesAround !== true;
   };
 
   /**
@@ -101,16 +101,16 @@ export class Persister {
   }
 
   /**
-   * `#persist`, without a promise where it can be (a create or an update, `writesAtOnce`).
+   * `#persist`, without a promise where it can be (a create or an update, `canWriteAtOnce`).
    * Everything else, and an update that lost its compare-and-set, goes through `#persist`.
    */
-  #persistNow(plan: CommitPlan): Promise<void> | undefined {
+  #persistAtOnce(plan: CommitPlan): Promise<void> | undefined {
     const { state, action } = plan;
-    const now = (action === 'update' || (action === 'create' && state.isNew)) && this.writesAtOnce(state);
+    const now = (action === 'update' || (action === 'create' && state.isNew)) && this.canWriteAtOnce(state);
     if (!now) return this.#persist(plan);
     let result: Written | undefined;
     try {
-      result = this.#parts.writer!.writeNow(plan as ImmediateWrite);
+      result = this.#parts.writer!.writeAtOnce(plan as WriteAtOnce);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }

@@ -1,5 +1,5 @@
 import type { CookieSettings } from './cookie/cookie-header.js';
-import type { SessionFacts } from '../core/session.js';
+import type { SessionCookieView, SessionFacts } from '../core/session.js';
 import type { AccountState } from '../accounts/account-state.js';
 import { generateId } from './cookie/ids.js';
 import type { ResolvedOptions } from './options.js';
@@ -43,6 +43,8 @@ export interface SessionState extends SessionFacts, AccountState {
   lazy: boolean;
   /** Its record was read with a memo (`StoreRecord.memo`): a write may leave the session there as written. */
   readWithMemo: boolean;
+  /** `session.cookie`, made when first asked for (./cookie/session-cookie.ts). */
+  cookieView: SessionCookieView | undefined;
 }
 
 /** The state of a session that has no record yet: a fresh random id, nothing loaded. */
@@ -70,6 +72,7 @@ export function freshState(options: Pick<ResolvedOptions, 'idLength' | 'permanen
     lock: undefined,
     lazy: false,
     readWithMemo: false,
+    cookieView: undefined,
   };
 }
 
@@ -102,6 +105,7 @@ export function loadedState(
     lock: undefined,
     lazy: false,
     readWithMemo: false,
+    cookieView: undefined,
   };
 }
 

@@ -49,7 +49,7 @@ export class SessionObject implements SessionControls {
 
   constructor(owner: SessionOwner, state: SessionFacts, data: Record<string, unknown> | undefined) {
     // Plain assignments: symbol keys are never data (Object.keys, for…in, JSON and the codecs
-    // skip them), and defineProperty cost about 0.2 µs per session. A spread copy carries
+    // skip them), and defineProperty costs more on every request (bench/RESULTS.md). A spread copy carries
     // them along, as a copy of an express-session session carries its `req`.
     this[STATE] = state;
     this[OWNER] = owner;

@@ -27,8 +27,8 @@ export interface StoreWrite {
   readonly expiresAt: number;
 }
 
-/** A create or an update to do at once (`writeNow`); `memo`: for the record written, derived from `bytes` (StoreRecord.memo). */
-export interface ImmediateWrite extends StoreWrite {
+/** A create or an update to do at once (`writeAtOnce`); `memo`: for the record written, derived from `bytes` (StoreRecord.memo). */
+export interface WriteAtOnce extends StoreWrite {
   readonly action: 'create' | 'update';
   readonly bytes: Uint8Array;
   readonly memo: RecordMemo | undefined;
@@ -60,8 +60,8 @@ export class StoreWriter {
   readonly #codec: Codec;
   readonly #maxConflictRetries: number;
   readonly #decode: (record: StoreRecord) => Payload | undefined;
-  /** The store creates and compare-and-sets synchronously: `writeNow` can do those without a promise. */
-  readonly writesSync: boolean;
+  /** The store creates and compare-and-sets synchronously: `writeAtOnce` can do those without a promise. */
+  readonly writesAtOnce: boolean;
   /** The store also reads synchronously: a merge's read and write are one step, nothing of this process between them. */
   readonly #mergesAtOnce: boolean;
   /** Writes of one key one at a time, for a store whose merge takes turns (undefined where it merges at once). */
@@ -73,7 +73,7 @@ export class StoreWriter {
     this.#codec = settings.codec;
     this.#maxConflictRetries = settings.maxConflictRetries;
     this.#decode = settings.decode;
-    this.writesSync = typeof store.createSync === 'function' && typeof store.setIfSync === 'function';
+    this.writesAtOnce = typeof store.createSync === 'function' && typeof store.setIfSync === 'function';
     this.#mergesAtOnce = typeof store.getSync === 'function' && typeof store.setIfSync === 'function';
     this.#queue = this.#mergesAtOnce || !TAKES_TURNS ? undefined : writeQueueOf(store);
   }
@@ -124,12 +124,12 @@ export class StoreWriter {
   }
 
   /**
-   * A create or an update done at once, on a store that `writesSync`: what it wrote, or
+   * A create or an update done at once, on a store that `writesAtOnce`: what it wrote, or
    * undefined where the update must go through `write()` instead: a lost compare-and-set
    * (the merge reads and retries, with pauses), or no version to compare with. Throws
    * what the store throws.
    */
-  writeNow(work: ImmediateWrite): Written | undefined {
+  writeAtOnce(work: WriteAtOnce): Written | undefined {
     const { state, action, bytes, expiresAt, memo } = work;
     const store = this.#store;
     const key = this.#carrier.sessionKey(state.id);
