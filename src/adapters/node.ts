@@ -26,6 +26,9 @@ export type SessionHandler<T extends object = SessionData> = (
  * logs them through the engine's logger and answers 500 (or drops the connection if
  * the response had already started). With `cookie.secure: 'auto'`, the cookie is
  * Secure on TLS connections.
+ *
+ * Not named `sessionkit` like the Express, Fastify, Koa and Hono factories: those return
+ * their framework's middleware, while node:http has none, so this wraps the handler itself.
  */
 export function withSession<T extends object = SessionData>(
   options: SessionOptions | SessionManager<T>,

@@ -37,6 +37,12 @@ export interface WebSessions<T extends object = SessionData> extends UserSession
   readonly handle: (handler: (request: Request, session: Session<T>) => Response | Promise<Response>) => (request: Request) => Promise<Response>;
 }
 
+/**
+ * Sessions for fetch-style handlers (`Request` → `Response`: Workers, Deno, Bun, Next.js
+ * route handlers). Not named `sessionkit` like the Express, Fastify, Koa and Hono factories,
+ * which return their framework's middleware: a fetch handler has no middleware chain, so this
+ * returns the pieces (`loadSession`, `commitSession`) and `handle`, which wraps a handler.
+ */
 export function webSessions<T extends object = SessionData>(options: SessionOptions | SessionManager<T> = {}): WebSessions<T> {
   const engine = toSessionManager<T>(options);
 
