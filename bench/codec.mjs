@@ -15,7 +15,7 @@ import { sessionOfSize } from './session-data.mjs';
 // The codec from src/, bundled on the fly (it is not an entry of dist/).
 const bundle = join(mkdtempSync(join(tmpdir(), 'codec-bench-')), 'codec.mjs');
 await build({
-  stdin: { contents: "export { msgpackCodec } from './msgpack.ts'; export { EncodedValue } from './codec.ts';", resolveDir: fileURLToPath(new URL('../src/codec/', import.meta.url)), loader: 'ts' },
+  stdin: { contents: "export { msgpackCodec } from './msgpack/index.ts'; export { EncodedValue } from './codec.ts';", resolveDir: fileURLToPath(new URL('../src/codec/', import.meta.url)), loader: 'ts' },
   bundle: true,
   format: 'esm',
   outfile: bundle,
