@@ -22,8 +22,8 @@ import { encodeTransient } from './writer.js';
  * than its size (HEAP_PER_BYTE, reader.ts): a record planted in a store costs a bounded
  * multiple of its bytes in memory, and time in proportion to them.
  *
- * Why our own rather than a library's (figures, dated, with their commands: bench/RESULTS.md,
- * "The msgpack codec in its own folder"):
+ * Why our own rather than a library's (the figures, dated, with their commands: bench/RESULTS.md,
+ * "Issue 25, 2026-12-07: the msgpack codec in its own folder"):
  * - Lazy fields. `decodeEntries` gives a session's fields still encoded, and the writer
  *   copies such an EncodedValue's bytes back in place: a request pays only for the fields it
  *   reads, and an unchanged big session is neither decoded nor encoded again in full. Neither
@@ -34,7 +34,7 @@ import { encodeTransient } from './writer.js';
  *   extensions of format.ts; declared lengths, depth and memory are bounded before anything
  *   is allocated.
  * - Speed. It decodes and encodes a session faster than @msgpack/msgpack, the codec it
- *   replaced, and on a par with msgpackr.
+ *   replaced, and close to msgpackr, without msgpackr's global table.
  */
 export const msgpackCodec: Codec = {
   name: 'msgpack',

@@ -93,7 +93,7 @@ class Writer {
   binary(value: ArrayBufferView): void {
     const length = value.byteLength;
     this.ensure(5 + length);
-    this.length(length, 0xc4);
+    this.lengthHeader(length, 0xc4);
     this.bytes.set(new Uint8Array(value.buffer, value.byteOffset, length), this.pos);
     this.pos += length;
   }
@@ -118,7 +118,7 @@ class Writer {
    * A code, then a length in 8, 16 or 32 bits, the three codes following one another
    * (`code8` is the 8-bit one): binary, string and extension headers. Up to 5 bytes, ensured by the caller.
    */
-  length(size: number, code8: number): void {
+  lengthHeader(size: number, code8: number): void {
     if (size < 0x100) {
       this.bytes[this.pos++] = code8;
       this.bytes[this.pos++] = size;
@@ -235,14 +235,14 @@ class Writer {
   stringHeader(size: number): void {
     this.ensure(5);
     if (size < 32) this.bytes[this.pos++] = 0xa0 + size;
-    else this.length(size, 0xd9);
+    else this.lengthHeader(size, 0xd9);
   }
 
   extensionHeader(type: number, size: number): void {
     this.ensure(6);
     const fixed = size === 1 ? 0xd4 : size === 2 ? 0xd5 : size === 4 ? 0xd6 : size === 8 ? 0xd7 : size === 16 ? 0xd8 : 0;
     if (fixed !== 0) this.bytes[this.pos++] = fixed;
-    else this.length(size, 0xc7);
+    else this.lengthHeader(size, 0xc7);
     this.view.setInt8(this.pos++, type);
   }
 
