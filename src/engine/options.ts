@@ -1,7 +1,7 @@
 import type { Codec } from '../codec/codec.js';
 import { jsonCodec } from '../codec/json.js';
 import { cookieAttributeProblem } from './cookie/cookie-attributes.js';
-import { msgpackCodec } from '../codec/msgpack.js';
+import { msgpackCodec } from '../codec/msgpack/index.js';
 import { isLifetimeMs, MAX_LIFETIME_MS, parseDuration } from '../core/duration.js';
 import { describeValue, SessionConfigError } from '../core/errors.js';
 import { consoleLogger, type Logger } from '../core/logger.js';

@@ -3,7 +3,7 @@
  * Apart from the suite so that it has no vitest and no Node built-ins: the same code runs
  * in the app under Node, Bun, Deno and inside workerd (test/runtimes/workerd/).
  */
-import { msgpackCodec } from '../../src/codec/msgpack.js';
+import { msgpackCodec } from '../../src/codec/msgpack/index.js';
 import type { UserSessionControls } from '../../src/core/manager.js';
 import type { SessionOptions } from '../../src/engine/options.js';
 import { session } from '../../src/engine/request-context.js';

@@ -6,7 +6,7 @@
  * then be saved and read back like any other (never a crash, never a 500 on every request).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { msgpackCodec } from '../../src/codec/msgpack.js';
+import { msgpackCodec } from '../../src/codec/msgpack/index.js';
 import { SessionEngine } from '../../src/engine/engine.js';
 import type { SessionOptions } from '../../src/engine/options.js';
 import type { Store } from '../../src/core/store.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RequestBinding } from '../../src/core/request-binding.js';
 import { bindToRequest, SessionObject } from '../../src/engine/session.js';
 import { jsonCodec } from '../../src/codec/json.js';
-import { msgpackCodec } from '../../src/codec/msgpack.js';
+import { msgpackCodec } from '../../src/codec/msgpack/index.js';
 import { SessionEngine, type Logger } from '../../src/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { msgpackCodec } from '../../src/codec/msgpack.js';
+import { msgpackCodec } from '../../src/codec/msgpack/index.js';
 import type { Codec } from '../../src/codec/codec.js';
 import { persistCommit } from '../../src/core/commit.js';
 import { SessionEngine } from '../../src/index.js';

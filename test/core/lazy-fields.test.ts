@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SessionEngine } from '../../src/index.js';
-import { msgpackCodec } from '../../src/codec/msgpack.js';
+import { msgpackCodec } from '../../src/codec/msgpack/index.js';
 import { CountingStore } from '../helpers/counting-store.js';
 import { requestsOf } from '../helpers/engine-request.js';
 

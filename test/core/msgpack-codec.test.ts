@@ -1,7 +1,7 @@
 import { Decoder, Encoder, ExtensionCodec } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
 import { CodecError, EncodedValue } from '../../src/codec/codec.js';
-import { msgpackCodec } from '../../src/codec/msgpack.js';
+import { msgpackCodec } from '../../src/codec/msgpack/index.js';
 import { seededRandom } from '../helpers/random.js';
 // @ts-expect-error a plain JavaScript module of the benchmarks, without types
 import { sessionOfSize as untypedSessionOfSize } from '../../bench/session-data.mjs';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CodecError } from '../../src/codec/codec.js';
-import { msgpackCodec } from '../../src/codec/msgpack.js';
+import { msgpackCodec } from '../../src/codec/msgpack/index.js';
 import { seededRandom } from '../helpers/random.js';
 
 // The decoder on bytes nobody encoded: random bytes, random streams of msgpack headers, and

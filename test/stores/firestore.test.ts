@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Firestore, Timestamp } from '@google-cloud/firestore';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { msgpackCodec } from '../../src/codec/msgpack.js';
+import { msgpackCodec } from '../../src/codec/msgpack/index.js';
 import { StoreError } from '../../src/core/store.js';
 import { FirestoreStore } from '../../src/stores/firestore/index.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
