@@ -1,5 +1,4 @@
-import { toBase64url } from '../crypto/base64url.js';
-import { sha256 } from '../crypto/sha256.js';
+import { primitives } from '#crypto';
 import { SessionConfigError } from '../core/errors.js';
 import { DEFAULT_MIGRATION_GRACE_MS, type SessionMigration } from '../core/migration.js';
 import type { Store, StoreRecord } from '../core/store.js';
@@ -52,7 +51,7 @@ export class MigrationLinks {
   }
 
   #key(oldCookieValue: string): string {
-    return this.#keyOf(`migrated.${toBase64url(sha256(oldCookieValue))}`);
+    return this.#keyOf(`migrated.${primitives.toBase64url(primitives.sha256(oldCookieValue))}`);
   }
 }
 
