@@ -26,7 +26,7 @@ const FLAG_KEYS: Partial<Record<StoreFlag, Partial<Record<StoreType, string>>>> 
   project: { datastore: 'GCLOUD_APP_PROJECT_ID' },
 };
 
-/** Flags that are store options with no seed key. */
+/** Flags that are store options with no Flask-Session key. */
 const OPTION_FLAGS: Partial<Record<StoreFlag, Partial<Record<StoreType, string>>>> = {
   kind: { datastore: 'kind' },
   namespace: { datastore: 'namespace' },

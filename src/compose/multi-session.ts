@@ -17,7 +17,7 @@ const DONE = Promise.resolve();
  */
 export type FieldSelection = readonly string[] | { include: readonly string[] } | { exclude: readonly string[] } | 'auto';
 
-/** One entry of the seeds' SESSION_CONFIG: its own cookie, store and options, and its fields. */
+/** One entry of flask-session-plus's SESSION_CONFIG: its own cookie, store and options, and its fields. */
 export interface MultiSessionEntry extends SessionOptions {
   cookie: NonNullable<SessionOptions['cookie']> & { name: string };
   fields: FieldSelection;

@@ -4,7 +4,7 @@ import { isStoreType, NOT_SHIPPED, STORE_TYPES, type StoreType } from './store-r
 import { loadOptional } from '../stores/shared/load-optional.js';
 
 /**
- * Translation of the seeds' Flask configuration keys into sessionkit options, so that
+ * Translation of Flask-Session's configuration keys into sessionkit options, so that
  * Flask-Session's tables apply word for word. Values may be typed (a config object) or
  * strings (process.env); both are read the same way.
  */
@@ -46,11 +46,11 @@ const BACKEND_KEYS: Record<
   SESSION_MONGODB_COLLECT: { type: 'mongodb', option: 'collection', read: readString },
 };
 
-/** Seed SESSION_TYPE names that sessionkit serves with one store under another name. */
+/** Flask-Session SESSION_TYPE names that sessionkit serves with one store under another name. */
 const TYPE_ALIASES: Record<string, StoreType> = { sqlalchemy: 'sql', peewee: 'sql', memcache: 'memcached' };
 
 /**
- * The seeds' DynamoDB connection keys: settings of the AWS SDK client, which is then
+ * Flask-Session2's DynamoDB connection keys: settings of the AWS SDK client, which is then
  * built from them (SESSION_DYNAMODB, a client of your own, takes precedence).
  */
 const DYNAMODB_CLIENT_KEYS: Record<string, string> = {
@@ -69,7 +69,7 @@ const REQUIRED_KEYS: Partial<Record<StoreType, { key: string; holds: string }>> 
   sqlite: { key: 'SESSION_SQLITE_PATH', holds: 'the database file, such as ./data/sessions.db' },
 };
 
-/** Seed keys with no sessionkit equivalent, and why. */
+/** Flask-Session keys with no sessionkit equivalent, and why. */
 const NO_EQUIVALENT: Record<string, string> = {
   SESSION_SQLALCHEMY_SEQUENCE: 'the session id itself is the primary key, so there is no sequence to name',
   SESSION_SQLALCHEMY_BIND_KEY: 'pass the handle of the database you mean as SESSION_SQLALCHEMY',
@@ -228,7 +228,7 @@ function readLock(config: Config): SessionOptions['lock'] {
   return { ...(wait === undefined ? {} : { wait }), ...(lease === undefined ? {} : { lease }) };
 }
 
-/** SESSION_TYPE: a store's name, or one of the seeds' names for it. */
+/** SESSION_TYPE: a store's name, or one of Flask-Session's names for it. */
 export function readStoreType(value: unknown): StoreType | undefined {
   if (value === undefined) return undefined;
   const name = describeValue(value).toLowerCase();
@@ -242,7 +242,7 @@ export function readStoreType(value: unknown): StoreType | undefined {
 
 /**
  * The secrets that sign session ids: SESSION_SECRET (the variable the README's examples
- * read), or the seeds' SESSION_USE_SIGNER with SECRET_KEY (Flask's application key, which
+ * read), or Flask-Session's SESSION_USE_SIGNER with SECRET_KEY (Flask's application key, which
  * alone signs nothing). SECRET_KEY_FALLBACKS (Flask 3.1) are older keys that still verify.
  */
 function readSecret(config: Config): string[] | undefined {
@@ -259,7 +259,7 @@ function readSecret(config: Config): string[] | undefined {
   return [signing, ...older.map((key) => key.trim()).filter(Boolean)];
 }
 
-/** SESSION_SECRET signs by itself; with the seeds' way set as well, which one was meant is unclear. */
+/** SESSION_SECRET signs by itself; with Flask-Session's way set as well, which one was meant is unclear. */
 function readSessionSecret(config: Config, useSigner: boolean | undefined): string {
   if (useSigner === false) {
     throw new SessionConfigError('SESSION_SECRET is set but SESSION_USE_SIGNER is false: SESSION_SECRET signs session ids by itself. Remove one of them.');
@@ -270,7 +270,7 @@ function readSessionSecret(config: Config, useSigner: boolean | undefined): stri
   return readSecretText(config.SESSION_SECRET, 'SESSION_SECRET');
 }
 
-/** The seeds' way: SESSION_USE_SIGNER needs SECRET_KEY. */
+/** Flask-Session's way: SESSION_USE_SIGNER needs SECRET_KEY. */
 function readSignerKey(config: Config, useSigner: boolean): string | undefined {
   if (!useSigner) return undefined;
   const secret = config.SECRET_KEY;
@@ -307,7 +307,7 @@ function readMemcached(value: unknown, key: string): object | string[] {
   return readClient(value, key);
 }
 
-/** Builds the AWS SDK client from the seeds' SESSION_DYNAMODB_* settings. */
+/** Builds the AWS SDK client from Flask-Session2's SESSION_DYNAMODB_* settings. */
 function dynamodbClient(settings: Record<string, string>): object {
   const { DynamoDBClient } = loadOptional<typeof import('@aws-sdk/client-dynamodb')>('@aws-sdk/client-dynamodb', 'dynamodb');
   const { accessKeyId, secretAccessKey, ...rest } = settings;

@@ -15,7 +15,7 @@ import type { SqlStoreOptions } from '../stores/sql/index.js';
 import type { SqliteStoreOptions } from '../stores/sqlite.js';
 
 /**
- * Built-in stores by name, the seeds' SESSION_TYPE. Stores that log get the engine's
+ * Built-in stores by name, Flask-Session's SESSION_TYPE. Stores that log get the engine's
  * logger unless their options name another. Nothing of a store is loaded until it
  * is chosen: each entry imports its store through the package's own subpath export
  * (`sessionkit/stores/redis`), so an adapter that never names a store carries none of
@@ -102,8 +102,8 @@ export type StoreTypeOptions =
 export const STORE_TYPES = Object.keys(registry) as StoreType[];
 
 /**
- * Backends the seeds name that sessionkit does not ship, and why: choosing one (by type
- * or by the seeds' keys) fails at start-up with the reason and the stores that serve the
+ * Backends the Flask-Session family names that sessionkit does not ship, and why: choosing one (by type
+ * or by Flask-Session keys) fails at start-up with the reason and the stores that serve the
  * same need, never with a store nobody could test.
  */
 export const NOT_SHIPPED: Readonly<Record<string, string>> = {

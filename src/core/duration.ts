@@ -1,5 +1,5 @@
 /**
- * Durations as the seeds write them: a number of seconds (PERMANENT_SESSION_LIFETIME
+ * Durations as Flask-Session writes them: a number of seconds (PERMANENT_SESSION_LIFETIME
  * accepts an integer), or a string such as '31d', '12h', '90m', '1d12h' or '500ms'.
  */
 const UNIT_MS: Record<string, number> = {

@@ -62,12 +62,12 @@ export function planCommit(parts: EngineParts, session: object, state: SessionSt
     return { session, state, expiresAt, now, accounts, retires, action: state.isNew ? 'none' : 'delete', bytes: undefined };
   }
   const payload = makePayload(state.permanent, data, {
-    i: parts.carrier.store === undefined ? state.id : undefined,
-    t: state.createdAt,
-    l: state.lifetimeMs,
-    c: state.cookieSettings,
-    x: accounts.indexedUntil,
-    a: accounts.signedInAt,
+    id: parts.carrier.store === undefined ? state.id : undefined,
+    createdAt: state.createdAt,
+    lifetimeMs: state.lifetimeMs,
+    cookie: state.cookieSettings,
+    indexedUntil: accounts.indexedUntil,
+    signedInAt: accounts.signedInAt,
   });
   const bytes = encodedBytes(parts, state, payload);
   let action: SessionWithDataPlan['action'];

@@ -12,28 +12,43 @@ import { isLifetimeMs } from '../core/duration.js';
  * sealed cookie, since when it belongs to its user (`a`, ./cookie-revocations.ts).
  */
 export interface Payload {
+  /** permanent: the cookie lives as long as the record (else a browser-session cookie). */
   p: boolean;
+  /** data: the application's fields. */
   d: Record<string, unknown>;
+  /** id: the session id, in a sealed cookie only. */
   i?: string;
+  /** createdAt (epoch ms). */
   t?: number;
+  /** lifetimeMs: the session's own lifetime (remember-me), when it set one. */
   l?: number;
+  /** cookie: the cookie attributes the session set for itself. */
   c?: CookieSettings;
+  /** indexedUntil: until when the user index covers the session (`userField`). */
   x?: number;
+  /** signedInAt: since when a sealed session belongs to its user (`revocations`). */
   a?: number;
 }
 
-/** The optional parts of a payload; undefined ones are left out, never stored as nil. */
-export type PayloadParts = { [K in 'i' | 't' | 'l' | 'c' | 'x' | 'a']?: Payload[K] | undefined };
+/** The optional parts of a payload, by name; undefined ones are left out, never stored as nil. */
+export interface PayloadParts {
+  id?: string | undefined;
+  createdAt?: number | undefined;
+  lifetimeMs?: number | undefined;
+  cookie?: CookieSettings | undefined;
+  indexedUntil?: number | undefined;
+  signedInAt?: number | undefined;
+}
 
 /** A payload with only the parts a session has. */
 export function makePayload(permanent: boolean, data: Record<string, unknown>, parts: PayloadParts): Payload {
   const payload: Payload = { p: permanent, d: data };
-  if (parts.i !== undefined) payload.i = parts.i;
-  if (parts.t !== undefined) payload.t = parts.t;
-  if (parts.l !== undefined) payload.l = parts.l;
-  if (parts.c !== undefined) payload.c = parts.c;
-  if (parts.x !== undefined) payload.x = parts.x;
-  if (parts.a !== undefined) payload.a = parts.a;
+  if (parts.id !== undefined) payload.i = parts.id;
+  if (parts.createdAt !== undefined) payload.t = parts.createdAt;
+  if (parts.lifetimeMs !== undefined) payload.l = parts.lifetimeMs;
+  if (parts.cookie !== undefined) payload.c = parts.cookie;
+  if (parts.indexedUntil !== undefined) payload.x = parts.indexedUntil;
+  if (parts.signedInAt !== undefined) payload.a = parts.signedInAt;
   return payload;
 }
 

@@ -228,10 +228,10 @@ export class StoreWriter {
       for (const field of changed) assignData(merged, { [field]: current[field] });
       for (const field of removed) delete merged[field];
       const payload = makePayload(permanentChanged ? state.permanent : latest.p, merged, {
-        t: latest.t ?? state.createdAt,
-        l: lifetimeChanged ? state.lifetimeMs : latest.l,
-        c: cookieChanged ? state.cookieSettings : latest.c,
-        x: later(indexedUntil, latest.x),
+        createdAt: latest.t ?? state.createdAt,
+        lifetimeMs: lifetimeChanged ? state.lifetimeMs : latest.l,
+        cookie: cookieChanged ? state.cookieSettings : latest.c,
+        indexedUntil: later(indexedUntil, latest.x),
       });
       return encode(payload);
     };
