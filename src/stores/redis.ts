@@ -24,7 +24,11 @@ import { loadOptional } from './shared/load-optional.js';
  *   read along with the data;
  * - set: 1 SET … PX; create: 1 SET … PX NX; setIf: 1 EVALSHA (compare the version, then SET … PX);
  * - touch: 1 PEXPIRE, never a rewrite of the data; delete: 1 DEL;
- * - deleteExpired: nothing to do, Redis expires keys itself (resolves 0).
+ * - deleteExpired: nothing to do, Redis expires keys itself (resolves 0);
+ * - keys(prefix) (tools only, never a request): SCAN … MATCH <prefix>* COUNT 1000 until the
+ *   cursor is back at 0, on the one server, or on every master of a cluster one after the
+ *   other (each holds the keys of its own slots): about one round trip per 1000 keys in the
+ *   database (every key is visited, MATCH filters on the server), plus one per server.
  * Every command is bounded by `timeout`: a server that is down or stops answering fails
  * the request with a StoreError instead of hanging it.
  *
@@ -70,6 +74,8 @@ const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 500);
 type Arg = string | Buffer;
 /** One command against the key's node, replies with bulk strings as Buffers. */
 type Call = (key: string, readonly: boolean, args: Arg[]) => Promise<unknown>;
+/** One command on one given server, whichever library: what SCAN needs, which walks one server's keys. */
+type ServerCall = (args: Arg[]) => Promise<unknown>;
 
 export class RedisStore implements Store {
   readonly name = 'redis';
@@ -78,8 +84,8 @@ export class RedisStore implements Store {
   readonly #owned: DefaultClient | undefined;
   readonly #where: string;
   readonly #logger: Pick<Logger, 'info' | 'warn'>;
-  /** SCAN on the one server of a single-node client; absent on a cluster, whose keys are spread over its nodes. */
-  readonly keys: ((prefix: string) => AsyncIterable<string>) | undefined;
+  /** The servers that hold keys: the one server, or every master of a cluster. */
+  readonly #servers: () => Promise<ServerCall[]>;
 
   constructor(options: RedisStoreOptions = {}) {
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
@@ -110,7 +116,8 @@ export class RedisStore implements Store {
       this.#where = 'redis://127.0.0.1:6379';
       this.#owned = client;
     }
-    this.keys = options.client && isCluster(options.client) ? undefined : (prefix) => this.#scan(prefix);
+    const client = options.client;
+    this.#servers = client && isCluster(client) ? () => mastersOf(client) : async () => [(args) => this.#call('', true, args)];
   }
 
   async get(key: string): Promise<StoreRecord | undefined> {
@@ -174,20 +181,24 @@ export class RedisStore implements Store {
     this.#owned?.destroy();
   }
 
-  async *#scan(prefix: string): AsyncIterable<string> {
+  /** The keys under `prefix`, by SCAN on each server that holds keys (see the module comment for the cost). */
+  async *keys(prefix: string): AsyncIterable<string> {
     const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-    // SCAN may return a key twice (when the keyspace is rehashed meanwhile): each is listed once.
+    // SCAN may return a key twice (when the keyspace is rehashed meanwhile), and a slot that
+    // migrates during the listing may show its keys on two masters: each is listed once.
     const listed = new Set<string>();
-    let cursor = '0';
-    do {
-      const reply = (await this.#run('list', this.#call(prefix, true, ['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000']))) as [Arg, Arg[]];
-      cursor = String(reply[0]);
-      for (const key of reply[1].map(String)) {
-        if (listed.has(key)) continue;
-        listed.add(key);
-        yield key;
-      }
-    } while (cursor !== '0');
+    for (const server of await this.#run('list', this.#servers())) {
+      let cursor = '0';
+      do {
+        const reply = (await this.#run('list', server(['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000']))) as [Arg, Arg[]];
+        cursor = String(reply[0]);
+        for (const key of reply[1].map(String)) {
+          if (listed.has(key)) continue;
+          listed.add(key);
+          yield key;
+        }
+      } while (cursor !== '0');
+    }
   }
 
   /** EVALSHA, loading the script with EVAL the first time a server does not know it. */
@@ -242,6 +253,21 @@ function callerFor(client: object): Call {
     return (_key, _readonly, args) => send.call(client, args, BUFFERS);
   }
   throw new SessionConfigError('redisStore: `client` must be a node-redis client or cluster, or an ioredis Redis or Cluster.');
+}
+
+/** A command sender for each master of a cluster, from ioredis's `nodes('master')` or node-redis's `masters`. */
+async function mastersOf(cluster: object): Promise<ServerCall[]> {
+  const c = cluster as Record<string, unknown>;
+  if (typeof c.nodes === 'function' && typeof c.callBuffer === 'function') {
+    const masters = () => (c.nodes as (role: string) => { callBuffer(command: string, ...args: Arg[]): Promise<unknown> }[]).call(cluster, 'master');
+    // Until it is ready, ioredis knows only its startup nodes; a command sent before waits for that.
+    if (c.status !== 'ready') await (c.callBuffer as (command: string) => Promise<unknown>).call(cluster, 'PING');
+    return masters().map((node) => ([command, ...args]) => node.callBuffer(command as string, ...args));
+  }
+  type NodeClient = { sendCommand(args: Arg[], options: object): Promise<unknown> };
+  const nodeClient = c.nodeClient as (node: unknown) => NodeClient | Promise<NodeClient>;
+  const nodes = await Promise.all((c.masters as unknown[]).map(async (master) => nodeClient.call(cluster, master)));
+  return nodes.map((node) => (args) => node.sendCommand(args, BUFFERS));
 }
 
 /**
