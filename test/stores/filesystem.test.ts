@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileSystemStore } from '../../src/stores/filesystem.js';
+import { FileSystemStore } from '../../src/stores/filesystem/index.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
 import { describePlantedRecords } from '../conformance/planted-record-suite.js';
 import { describeStore } from '../conformance/store-suite.js';

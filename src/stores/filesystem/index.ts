@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SessionConfigError } from '../core/errors.js';
-import { consoleLogger, type Logger } from '../core/logger.js';
-import { isExpired, sweepLimit, wrapStoreError, type Store, type StoreRecord, type SweepOptions } from '../core/store.js';
-import { fileNameOf, list, liveKeys, removeStaleTemporaries, sessionFileNames, STALE_TEMPORARIES, temporaryPath, type Listing } from './filesystem/directory.js';
-import { EXPIRY_OFFSET, decode, encode, expiryBytes, readExpiry, type FileRecord } from './filesystem/format.js';
-import { storeCall } from './shared/call.js';
-import { foreignValue } from './shared/foreign.js';
+import { SessionConfigError } from '../../core/errors.js';
+import { consoleLogger, type Logger } from '../../core/logger.js';
+import { isExpired, sweepLimit, wrapStoreError, type Store, type StoreRecord, type SweepOptions } from '../../core/store.js';
+import { fileNameOf, list, liveKeys, removeStaleTemporaries, sessionFileNames, STALE_TEMPORARIES, temporaryPath, type Listing } from './directory.js';
+import { EXPIRY_OFFSET, decode, encode, expiryBytes, readExpiry, type FileRecord } from './format.js';
+import { storeCall } from '../shared/call.js';
+import { foreignValue } from '../shared/foreign.js';
 
 export interface FileSystemStoreOptions {
   /** SESSION_FILE_DIR: where session files live. Default ./sessionkit_sessions. Created (0700) if missing. */
@@ -151,7 +151,7 @@ export class FileSystemStore implements Store {
 
   /**
    * The live keys under `prefix`: one listing of the directory, then the head of every
-   * session file (its key is in it, ./filesystem/format.ts). Files written before keys were
+   * session file (its key is in it, ./format.ts). Files written before keys were
    * stored in them are left out until their session is written again.
    */
   async *keys(prefix: string): AsyncIterable<string> {
