@@ -47,7 +47,7 @@ export interface WorkersKvStoreOptions {
 }
 
 /** KV refuses an expirationTtl below 60 seconds. */
-export const MIN_TTL_SECONDS = 60;
+const MIN_TTL_SECONDS = 60;
 /** KV's limit on the size of a key, in UTF-8 bytes. */
 const MAX_KEY_BYTES = 512;
 
