@@ -19,7 +19,7 @@ export const entries = {
   'stores/firestore': 'src/stores/firestore/index.ts',
   'stores/deno-kv': 'src/stores/deno-kv/index.ts',
   'stores/mongodb': 'src/stores/mongodb/index.ts',
-  'stores/redis': 'src/stores/redis.ts',
+  'stores/redis': 'src/stores/redis/index.ts',
   'stores/memcached': 'src/stores/memcached/index.ts',
   'stores/cookie': 'src/stores/cookie/index.ts',
   'stores/d1': 'src/stores/d1/index.ts',

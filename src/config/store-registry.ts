@@ -10,7 +10,7 @@ import type { FirestoreStoreOptions } from '../stores/firestore/index.js';
 import type { MemcachedStoreOptions } from '../stores/memcached/index.js';
 import type { MemoryStoreOptions } from '../stores/memory.js';
 import type { MongoDBStoreOptions } from '../stores/mongodb/index.js';
-import type { RedisStoreOptions } from '../stores/redis.js';
+import type { RedisStoreOptions } from '../stores/redis/index.js';
 import type { SqlStoreOptions } from '../stores/sql/index.js';
 import type { SqliteStoreOptions } from '../stores/sqlite/index.js';
 
@@ -58,7 +58,7 @@ const registry = {
   } satisfies StoreTypeEntry<SqliteStoreOptions>,
   redis: {
     library: 'redis',
-    create: async (options, logger) => (await importStore<typeof import('../stores/redis.js')>('redis')).redisStore({ logger, ...options }),
+    create: async (options, logger) => (await importStore<typeof import('../stores/redis/index.js')>('redis')).redisStore({ logger, ...options }),
   } satisfies StoreTypeEntry<RedisStoreOptions>,
   memcached: {
     library: 'memcache-client',

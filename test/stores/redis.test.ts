@@ -4,7 +4,7 @@ import IORedisOldest from 'ioredis-oldest';
 import { createClient as createClientOldest } from 'redis-oldest';
 import { describe, expect, it } from 'vitest';
 import { handleOf } from '../../src/core/user-index.js';
-import { RedisStore } from '../../src/stores/redis.js';
+import { RedisStore } from '../../src/stores/redis/index.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
 import { describeStoreLock } from '../conformance/lock-suite.js';
 import { describeLockedSessions } from '../conformance/locked-sessions-suite.js';
