@@ -24,7 +24,7 @@ export const entries = {
   'stores/cookie': 'src/stores/cookie/index.ts',
   'stores/d1': 'src/stores/d1/index.ts',
   'stores/durable-object': 'src/stores/durable-object/index.ts',
-  'stores/workers-kv': 'src/stores/workers-kv/index.ts',
+  'stores/workers-kv': 'src/stores/workers-kv.ts',
   connect: 'src/connect/index.ts',
 };
 

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { SessionEngine } from '../../src/core/engine.js';
 import { SessionConfigError } from '../../src/core/errors.js';
 import { StoreError } from '../../src/core/store.js';
-import { workersKvStore } from '../../src/stores/workers-kv/index.js';
+import { workersKvStore } from '../../src/stores/workers-kv.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
 import { bundleWorker, sharedMiniflare } from '../helpers/miniflare.js';
@@ -99,7 +99,7 @@ describe('workers-kv store', () => {
   });
 
   it('loads in workerd without nodejs_compat: no node: import (the bundle would fail) and no Buffer in its graph', async () => {
-    const { code } = await bundleWorker('src/stores/workers-kv/index.ts');
+    const { code } = await bundleWorker('src/stores/workers-kv.ts');
     expect(code).not.toMatch(/\bBuffer\b/);
   });
 });
