@@ -74,8 +74,8 @@ module.exports = {
       name: 'stores-stay-apart',
       severity: 'error',
       comment:
-        'Stores share code through src/stores/shared/, never by importing each other. The exceptions: sqlite.ts (with sqlite/) is the sql store on its SQLite drivers; d1/ and durable-object/ (the rule below).',
-      from: { path: '^src/stores/([^/.]+)', pathNot: ['^src/stores/sqlite\\.ts$', '^src/stores/(d1|durable-object)/'] },
+        'Stores share code through src/stores/shared/, never by importing each other. The exceptions: sqlite/index.ts is the sql store on its SQLite drivers; d1/ and durable-object/ (the rule below).',
+      from: { path: '^src/stores/([^/.]+)', pathNot: ['^src/stores/sqlite/index\\.ts$', '^src/stores/(d1|durable-object)/'] },
       to: { path: '^src/stores/', pathNot: ['^src/stores/$1', '^src/stores/shared/'] },
     },
     {

@@ -31,7 +31,7 @@ async function serve(redisUrl) {
     import('express'),
     import('redis'),
     from('adapters/express.ts'),
-    from('stores/redis.ts'),
+    from('stores/redis/index.ts'),
   ]);
   const client = createClient({ url: redisUrl });
   client.on('error', () => {});

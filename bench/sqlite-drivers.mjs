@@ -17,7 +17,7 @@ const dir = mkdtempSync(join(tmpdir(), 'sqlite-drivers-bench-'));
 // The store from src/, bundled on the fly (tsconfig's paths give the core its node:crypto primitives).
 const bundle = join(dir, 'sqlite.mjs');
 await build({
-  entryPoints: [fileURLToPath(new URL('../src/stores/sqlite.ts', import.meta.url))],
+  entryPoints: [fileURLToPath(new URL('../src/stores/sqlite/index.ts', import.meta.url))],
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type Request } from 'express';
 import { sessionkit } from '../src/adapters/express.js';
-import { sqliteStore } from '../src/stores/sqlite.js';
+import { sqliteStore } from '../src/stores/sqlite/index.js';
 import { escapeHtml, page } from './views.js';
 
 declare module '../src/engine/session.js' {

@@ -5,14 +5,14 @@ import type { Logger } from '../core/logger.js';
 import type { Store } from '../core/store.js';
 import type { DatastoreStoreOptions } from '../stores/datastore/index.js';
 import type { DynamoDBStoreOptions } from '../stores/dynamodb/index.js';
-import type { FileSystemStoreOptions } from '../stores/filesystem.js';
+import type { FileSystemStoreOptions } from '../stores/filesystem/index.js';
 import type { FirestoreStoreOptions } from '../stores/firestore/index.js';
 import type { MemcachedStoreOptions } from '../stores/memcached/index.js';
 import type { MemoryStoreOptions } from '../stores/memory.js';
 import type { MongoDBStoreOptions } from '../stores/mongodb/index.js';
-import type { RedisStoreOptions } from '../stores/redis.js';
+import type { RedisStoreOptions } from '../stores/redis/index.js';
 import type { SqlStoreOptions } from '../stores/sql/index.js';
-import type { SqliteStoreOptions } from '../stores/sqlite.js';
+import type { SqliteStoreOptions } from '../stores/sqlite/index.js';
 
 /**
  * Built-in stores by name, Flask-Session's SESSION_TYPE. Stores that log get the engine's
@@ -43,7 +43,7 @@ const registry = {
     create: async (options) => (await importStore<typeof import('../stores/memory.js')>('memory')).memoryStore(options),
   } satisfies StoreTypeEntry<MemoryStoreOptions>,
   filesystem: {
-    create: async (options, logger) => (await importStore<typeof import('../stores/filesystem.js')>('filesystem')).filesystemStore({ logger, ...options }),
+    create: async (options, logger) => (await importStore<typeof import('../stores/filesystem/index.js')>('filesystem')).filesystemStore({ logger, ...options }),
   } satisfies StoreTypeEntry<FileSystemStoreOptions>,
   // No library: the store picks its runtime's driver (bun:sqlite, node:sqlite or better-sqlite3) and names what is missing.
   sqlite: {
@@ -54,11 +54,11 @@ const registry = {
         );
       }
     },
-    create: async (options, logger) => (await importStore<typeof import('../stores/sqlite.js')>('sqlite')).sqliteStore({ logger, ...options }),
+    create: async (options, logger) => (await importStore<typeof import('../stores/sqlite/index.js')>('sqlite')).sqliteStore({ logger, ...options }),
   } satisfies StoreTypeEntry<SqliteStoreOptions>,
   redis: {
     library: 'redis',
-    create: async (options, logger) => (await importStore<typeof import('../stores/redis.js')>('redis')).redisStore({ logger, ...options }),
+    create: async (options, logger) => (await importStore<typeof import('../stores/redis/index.js')>('redis')).redisStore({ logger, ...options }),
   } satisfies StoreTypeEntry<RedisStoreOptions>,
   memcached: {
     library: 'memcache-client',

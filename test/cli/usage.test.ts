@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupCommand } from '../../src/cli/cleanup-command.js';
-import { FileSystemStore } from '../../src/stores/filesystem.js';
+import { FileSystemStore } from '../../src/stores/filesystem/index.js';
 import { runCli } from './run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sessionkit-cli-usage-'));

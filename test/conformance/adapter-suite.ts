@@ -42,8 +42,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionOptions } from '../../src/engine/options.js';
-import { FileSystemStore } from '../../src/stores/filesystem.js';
-import { SqliteStore, type SqliteDriver } from '../../src/stores/sqlite.js';
+import { FileSystemStore } from '../../src/stores/filesystem/index.js';
+import { SqliteStore, type SqliteDriver } from '../../src/stores/sqlite/index.js';
 import { CookieJar, type TestServer } from '../helpers/http.js';
 import { adapterProfiles, quiet, type AdapterProfile } from './adapter-profiles.js';
 

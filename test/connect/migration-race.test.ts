@@ -15,7 +15,7 @@ import { callbackToPromise, type ConnectCallback, type ConnectSession, type Conn
 import { expressSessionMigration } from '../../src/connect/index.js';
 import type { Store } from '../../src/core/store.js';
 import { MemoryStore } from '../../src/stores/memory.js';
-import { RedisStore } from '../../src/stores/redis.js';
+import { RedisStore } from '../../src/stores/redis/index.js';
 import { listen, type TestServer } from '../helpers/http.js';
 import { REDIS_REQUIRES, startRedis } from '../servers/redis.js';
 import { describeWithServer } from '../servers/suite.js';

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionkit } from '../../src/adapters/express.js';
 import { expressSessionMigration } from '../../src/connect/index.js';
 import { signConnectValue, unsignConnectCookie } from '../../src/connect/signature.js';
-import { RedisStore } from '../../src/stores/redis.js';
+import { RedisStore } from '../../src/stores/redis/index.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';
 import { REDIS_REQUIRES, startRedis } from '../servers/redis.js';
 import { describeWithServer } from '../servers/suite.js';

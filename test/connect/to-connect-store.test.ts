@@ -15,7 +15,7 @@ import { unsignConnectCookie } from '../../src/connect/signature.js';
 import type { Store } from '../../src/core/store.js';
 import { handleOf } from '../../src/core/handle.js';
 import { MemoryStore } from '../../src/stores/memory.js';
-import { RedisStore } from '../../src/stores/redis.js';
+import { RedisStore } from '../../src/stores/redis/index.js';
 import { sqlStore } from '../../src/stores/sql/index.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';
 import { REDIS_REQUIRES, startRedis } from '../servers/redis.js';

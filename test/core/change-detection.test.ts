@@ -4,7 +4,7 @@ import { SessionEngine } from '../../src/index.js';
 import type { SessionOptions } from '../../src/engine/options.js';
 import { cookieStore } from '../../src/stores/cookie/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';
-import { SqliteStore } from '../../src/stores/sqlite.js';
+import { SqliteStore } from '../../src/stores/sqlite/index.js';
 
 // What commit must notice in a loaded session, however the change was made (in place,
 // deep inside, by reordering, beside the data), and what it must not take for a change.

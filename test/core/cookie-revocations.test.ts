@@ -6,7 +6,7 @@ import type { Store, StoreRecord } from '../../src/core/store.js';
 import { cookieStore } from '../../src/stores/cookie/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { NullStore } from '../../src/stores/null.js';
-import { SqliteStore } from '../../src/stores/sqlite.js';
+import { SqliteStore } from '../../src/stores/sqlite/index.js';
 import { requestsOf } from '../helpers/engine-request.js';
 
 const SECRET = 'cookie-revocations-secret-0123456789abcdef';

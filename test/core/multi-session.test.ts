@@ -4,7 +4,7 @@ import { msgpackCodec } from '../../src/codec/msgpack/index.js';
 import { multiSession, type MultiSessionEntry } from '../../src/compose/multi-session.js';
 import { cookieStore } from '../../src/stores/cookie/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';
-import { RedisStore } from '../../src/stores/redis.js';
+import { RedisStore } from '../../src/stores/redis/index.js';
 import { CookieJar, type TestServer } from '../helpers/http.js';
 import { REDIS_REQUIRES, startRedis } from '../servers/redis.js';
 import { describeWithServer } from '../servers/suite.js';

@@ -69,6 +69,15 @@ describe('package shape', () => {
     },
   );
 
+  it.each(Object.entries(entries).filter(([name]) => name.startsWith('stores/')))(
+    '%s exports at run time its store class and factory, nothing that only the tests use',
+    async (_name, source) => {
+      const exported = Object.keys((await import(/* @vite-ignore */ `${root}${source}`)) as object);
+      // The Durable Object store also exports the object class the Worker must export.
+      expect(exported.filter((name) => !/Store$/i.test(name) && name !== 'SessionDurableObject')).toEqual([]);
+    },
+  );
+
   it('every exported error class keeps its name in both builds (a crash log names the class, not "_class")', () => {
     // Lists [entry, export, class name, instance name] for every export that is an Error subclass.
     const lister = (load: string) =>

@@ -3,7 +3,7 @@
  * the tests are skipped with that command in their title.
  */
 import { describe, expect, it } from 'vitest';
-import { SqliteStore, type BunSqliteDatabase } from '../../src/stores/sqlite.js';
+import { SqliteStore, type BunSqliteDatabase } from '../../src/stores/sqlite/index.js';
 import { describeSqliteDriver } from './sqlite-suite.js';
 
 const bunSqlite =

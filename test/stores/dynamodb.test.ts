@@ -55,7 +55,7 @@ describeWithServer('dynamodb store on dynalite', { requires: DYNALITE_REQUIRES, 
     return { store: new DynamoDBStore({ client: clientFor(server()), table }) };
   }
 
-  describeStore('dynamodb', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired'], {
+  describeStore('dynamodb', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'keys'], {
     largeValueBytes: 300 * 1024,
     // Another application's item in the same table: none of the session attributes.
     plantForeignValue: async (key, store) => {
@@ -153,6 +153,22 @@ describeWithServer('dynamodb store on dynalite', { requires: DYNALITE_REQUIRES, 
       const left = (body as { Items: { id: { S: string } }[] }).Items.map((item) => item.id.S).sort();
       expect(left).toEqual(['live1', 'live2']);
       expect(await store.deleteExpired()).toBe(0);
+    });
+
+    it('keys follows the scan over its pages and leaves out expired items and items not in the layout', async () => {
+      const { table, store } = await storeWithTable();
+      // 8 live items of 200 KB: over 1 MB, so dynalite answers in two pages at least.
+      const live = Array.from({ length: 8 }, (_, i) => `list:large${i}`);
+      for (const key of live) await store.set(key, { data: new Uint8Array(200 * 1024), expiresAt: Date.now() + 60_000 });
+      await store.set('list:expired', record('d', Date.now() - 1000));
+      await store.set('other:live', record('o'));
+      await server().call('PutItem', { TableName: table, Item: { id: { S: 'list:foreign' }, val: { S: 'flask' } } });
+      const listed: string[] = [];
+      for await (const key of store.keys('list:')) listed.push(key);
+      expect(listed.sort()).toEqual(live);
+      const everything: string[] = [];
+      for await (const key of store.keys('')) everything.push(key);
+      expect(everything.sort()).toEqual([...live, 'other:live']);
     });
 
     it('names the missing table and how to create it', async () => {

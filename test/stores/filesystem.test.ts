@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileSystemStore } from '../../src/stores/filesystem.js';
+import { FileSystemStore } from '../../src/stores/filesystem/index.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
 import { describePlantedRecords } from '../conformance/planted-record-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
@@ -26,7 +26,7 @@ function fileExists(store: FileSystemStore, key: string): boolean {
 }
 
 const fixture = async () => ({ store: new FileSystemStore({ dir: join(tempDir(), 'sessions'), threshold: 10_000 }) });
-describeStore('filesystem', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired'], {
+describeStore('filesystem', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'keys'], {
   // A session file cut short inside its header, as a full disk or another program leaves it.
   plantForeignValue: async (key, store) => {
     if (!(store instanceof FileSystemStore)) throw new Error('the filesystem fixture builds FileSystemStores');
@@ -112,6 +112,59 @@ describe('FileSystemStore', () => {
     await Promise.all(Array.from({ length: 100 }, (_, i) => store.set(`k${i % 10}`, record())));
     expect(files(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
     expect(files(dir)).toHaveLength(10);
+  });
+
+  /** A session file in the first layout (magic SKS1, no key), as files written before keys were stored. */
+  const firstLayoutFile = (expiresAt: number, data: number[]) => {
+    const header = Buffer.alloc(20);
+    header.write('SKS1', 0);
+    header.writeDoubleBE(expiresAt, 4);
+    return Buffer.concat([header, Buffer.from(data)]);
+  };
+  const nameOf = (key: string) => createHash('sha256').update(key).digest('hex');
+  const listed = async (store: FileSystemStore, prefix: string) => {
+    const keys: string[] = [];
+    for await (const key of store.keys(prefix)) keys.push(key);
+    return keys.sort();
+  };
+
+  it('a file of the first layout (no key in it) still reads and touches, is not listed, and is listed once written again', async () => {
+    const dir = tempDir();
+    const store = new FileSystemStore({ dir });
+    writeFileSync(join(dir, nameOf('session:old')), firstLayoutFile(Date.now() + 60_000, [7, 8, 9]));
+    expect([...((await store.get('session:old'))?.data ?? [])]).toEqual([7, 8, 9]);
+    const later = Date.now() + 120_000;
+    await store.touch('session:old', later);
+    expect((await store.get('session:old'))?.expiresAt).toBe(later);
+    await store.set('session:new', record());
+    expect(await listed(store, 'session:')).toEqual(['session:new']);
+    await store.set('session:old', record());
+    expect(await listed(store, 'session:')).toEqual(['session:new', 'session:old']);
+  });
+
+  it('a listing skips planted and garbled files, and reads a key longer than its first read', async () => {
+    const dir = tempDir();
+    const warnings: string[] = [];
+    const store = new FileSystemStore({ dir, logger: { warn: (message) => warnings.push(message) } });
+    const long = `session:${'é'.repeat(600)}`;
+    await store.set(long, record());
+    await store.set('session:live', record());
+    await store.set('session:copied', record());
+    const copied = readFileSync(join(dir, nameOf('session:copied')));
+    // The same bytes under another key's name: its key does not hash to the name.
+    writeFileSync(join(dir, nameOf('session:planted')), copied);
+    // A key length far past the end of the file.
+    const huge = Buffer.from(copied);
+    huge.writeUInt32BE(0xffffffff, 20);
+    writeFileSync(join(dir, nameOf('session:huge-length')), huge);
+    writeFileSync(join(dir, nameOf('session:cut')), copied.subarray(0, 30));
+    writeFileSync(join(dir, nameOf('session:garbage')), 'not a session at all');
+    writeFileSync(join(dir, 'README'), 'not a session file name');
+    expect(await listed(store, 'session:')).toEqual([long, 'session:copied', 'session:live'].sort());
+    expect(await listed(store, '')).toEqual([long, 'session:copied', 'session:live'].sort());
+    expect(warnings, 'a listing reads quietly').toEqual([]);
+    expect(await store.get('session:huge-length')).toBeUndefined();
+    expect(warnings).toEqual([expect.stringMatching(/shorter than the key its header announces/)]);
   });
 
   it('never uses the raw key as a file name', async () => {

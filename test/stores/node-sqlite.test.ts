@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SqliteStore, type NodeSqliteDatabase } from '../../src/stores/sqlite.js';
+import { SqliteStore, type NodeSqliteDatabase } from '../../src/stores/sqlite/index.js';
 import { describeSqliteDriver } from './sqlite-suite.js';
 
 const sqlite = process.getBuiltinModule?.('node:sqlite') as
@@ -44,7 +44,7 @@ describe.runIf(onNode)('sqliteStore({ path }) on a Node without better-sqlite3',
   async function runStore(): Promise<{ stdout: string; stderr: string }> {
     const bundle = join(dir, 'sqlite.mjs');
     await build({
-      entryPoints: [fileURLToPath(new URL('../../src/stores/sqlite.ts', import.meta.url))],
+      entryPoints: [fileURLToPath(new URL('../../src/stores/sqlite/index.ts', import.meta.url))],
       bundle: true,
       platform: 'node',
       format: 'esm',

@@ -12,7 +12,7 @@
 import { Redis as IORedis, type RedisOptions } from 'ioredis';
 import { createClient, type RedisClientOptions } from 'redis';
 import { describe, expect, it } from 'vitest';
-import { RedisStore } from '../../src/stores/redis.js';
+import { RedisStore } from '../../src/stores/redis/index.js';
 import { CookieJar, listen } from '../helpers/http.js';
 import { valueApp } from '../helpers/value-app.js';
 import { REDIS_REQUIRES, startRedis } from '../servers/redis.js';

@@ -4,7 +4,7 @@ import IORedisOldest from 'ioredis-oldest';
 import { createClient as createClientOldest } from 'redis-oldest';
 import { describe, expect, it } from 'vitest';
 import { handleOf } from '../../src/core/handle.js';
-import { RedisStore } from '../../src/stores/redis.js';
+import { RedisStore } from '../../src/stores/redis/index.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
 import { describeStoreLock } from '../conformance/lock-suite.js';
 import { describeLockedSessions } from '../conformance/locked-sessions-suite.js';
@@ -26,9 +26,7 @@ import { describeWithServer } from '../servers/suite.js';
 import { valueApp } from '../helpers/value-app.js';
 import { silentServer } from '../helpers/silent-server.js';
 
-const CAPABILITIES = ['create', 'setIf', 'touch', 'deleteExpired'] as const;
-/** A single server's client also lists keys (SCAN); a cluster's keys are spread over its nodes. */
-const SINGLE_NODE_CAPABILITIES = [...CAPABILITIES, 'keys'] as const;
+const CAPABILITIES = ['create', 'setIf', 'touch', 'deleteExpired', 'keys'] as const;
 const NATIVE = { expiresNatively: true };
 const quiet = { warn: () => {}, info: () => {} };
 
@@ -64,7 +62,7 @@ describeWithServer('redis', { requires: REDIS_REQUIRES, start: () => startRedis(
     const plantForeignValue = async (key: string) => {
       await (kind === 'ioredis' ? redis().command('HSET', key, 'field', 'other-app') : redis().command('LPUSH', key, 'other-app'));
     };
-    describeStore(`redis (${kind})`, fixture, SINGLE_NODE_CAPABILITIES, { ...NATIVE, plantForeignValue });
+    describeStore(`redis (${kind})`, fixture, CAPABILITIES, { ...NATIVE, plantForeignValue });
     describeSessionsOverHttp(`redis (${kind})`, fixture);
     // The engine reads every client's records alike: one client covers planted records.
     if (kind === 'node-redis') describePlantedRecords(`redis (${kind})`, fixture);
@@ -92,7 +90,7 @@ describeWithServer('redis', { requires: REDIS_REQUIRES, start: () => startRedis(
     },
   ];
   for (const { kind, connect } of oldestClients) {
-    describeStore(`redis (${kind}, the oldest claimed)`, fixtureFor(connect), SINGLE_NODE_CAPABILITIES, NATIVE);
+    describeStore(`redis (${kind}, the oldest claimed)`, fixtureFor(connect), CAPABILITIES, NATIVE);
   }
 
   describe('commands per request, from the server\'s own counters', () => {
@@ -213,6 +211,30 @@ describeWithServer('redis cluster', { requires: REDIS_CLUSTER_REQUIRES, start: (
       await client.quit();
     }
   });
+
+  for (const [kind, connect] of [['node-redis createCluster', nodeRedisCluster], ['ioredis Cluster', ioredisCluster]] as const) {
+    it(`keys lists the keys of every master, from a client whose first command it is (${kind})`, async () => {
+      const prefix = `session:listed-${kind.split(' ')[0]}-`;
+      const written = Array.from({ length: 60 }, (_, i) => `${prefix}${i}`);
+      const writer = await connect();
+      let reader: Awaited<ReturnType<typeof connect>> | undefined;
+      try {
+        for (const key of written) await writer.store.set(key, { data: new Uint8Array([1]), expiresAt: Date.now() + 60_000 });
+        // Connected just now: an ioredis Cluster does not know its nodes yet.
+        reader = await connect();
+        const listed: string[] = [];
+        for await (const key of reader.store.keys(prefix)) listed.push(key);
+        expect(listed.sort()).toEqual([...written].sort());
+        const onEveryMaster = await Promise.all(
+          cluster().nodes.map(async (node: RedisServer) => ((await node.command('KEYS', `${prefix}*`)) as unknown[]).length > 0),
+        );
+        expect(onEveryMaster, 'the keys are spread over every master').toEqual(cluster().nodes.map(() => true));
+      } finally {
+        await writer.cleanup();
+        await reader?.cleanup();
+      }
+    });
+  }
 });
 
 describeWithServer('redis sentinel', { requires: REDIS_SENTINEL_REQUIRES, start: () => startRedisSentinel() }, (sentinel) => {
@@ -223,7 +245,7 @@ describeWithServer('redis sentinel', { requires: REDIS_SENTINEL_REQUIRES, start:
       const client = new IORedis({ sentinels: setup.sentinels.map((s) => ({ host: s.host, port: s.port })), name: setup.masterName });
       return { store: new RedisStore({ client }), cleanup: async () => { await client.quit(); } };
     },
-    SINGLE_NODE_CAPABILITIES,
+    CAPABILITIES,
     NATIVE,
   );
 });

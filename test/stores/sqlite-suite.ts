@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqlite } from '../../src/stores/sqlite/open.js';
-import { SqliteStore, type SqliteDatabase, type SqliteDriver } from '../../src/stores/sqlite.js';
+import { SqliteStore, type SqliteDatabase, type SqliteDriver } from '../../src/stores/sqlite/index.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
 import { describePlantedRecords } from '../conformance/planted-record-suite.js';
 import { describeStore } from '../conformance/store-suite.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import DatabaseOldest from 'better-sqlite3-oldest';
 import { afterAll, describe } from 'vitest';
-import { SqliteStore } from '../../src/stores/sqlite.js';
+import { SqliteStore } from '../../src/stores/sqlite/index.js';
 import { describeStore } from '../conformance/store-suite.js';
 import { describeSqliteDriver, SQLITE_CAPABILITIES } from './sqlite-suite.js';
 

@@ -2,7 +2,7 @@
  * The test Worker of the Workers KV store: its fetch runs the store inside workerd, as an
  * application's Worker would (set, get, overwrite, delete of one key), the results as JSON.
  */
-import { workersKvStore, type KVNamespaceLike } from '../../src/stores/workers-kv/index.js';
+import { workersKvStore, type KVNamespaceLike } from '../../src/stores/workers-kv.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (data: Uint8Array | undefined) => (data ? new TextDecoder().decode(data) : null);

@@ -52,7 +52,6 @@ import { expiredQuery, SWEEP_BATCH } from './sweep.js';
 const TRANSACTION_KEYS = 25;
 
 export type { DatastoreStoreOptions };
-export { SWEEP_BATCH };
 
 interface EntityToSave {
   key: Key;

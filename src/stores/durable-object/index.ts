@@ -21,11 +21,15 @@
  * spreads keys over that many objects by a hash of the key; every operation touches one
  * key, so the guarantees hold. Changing `shards` moves keys to other objects: sessions
  * already issued are then not found (users sign in again), so choose it once.
+ *
+ * keys(prefix) (toConnectStore's all/ids/length/clear; tools, never a request) asks every
+ * shard in turn for pages of up to 1000 keys: one request per page per shard, each one
+ * SELECT on a range of the object's primary key (the SQL store's listing).
  */
 import { SessionConfigError } from '../../core/errors.js';
 import { StoreError, sweepLimit, type Store, type StoreRecord, type SweepOptions } from '../../core/store.js';
 import { DEFAULT_TIMEOUT_MS, storeCall } from '../shared/call.js';
-import { ABSENT_STATUS, EXPIRES_AT_HEADER, operationUrl, VERSION_HEADER, type Operation, type OperationParams } from './protocol.js';
+import { ABSENT_STATUS, EXPIRES_AT_HEADER, operationUrl, VERSION_HEADER, type KeysPage, type Operation, type OperationParams } from './protocol.js';
 
 export { SessionDurableObject, type DurableObjectStateLike } from './object.js';
 export type { SqlStorageLike } from './sql-storage.js';
@@ -138,6 +142,18 @@ export class DurableObjectStore<Id = unknown> implements Store {
     return total;
   }
 
+  /** The live keys under `prefix`: each shard in turn, one request per page of up to 1000 keys. */
+  async *keys(prefix: string): AsyncIterable<string> {
+    for (let shard = 0; shard < this.shards; shard++) {
+      let after: string | undefined;
+      do {
+        const page = await this.#call('listing sessions', shard, 'keys', { prefix, after }, undefined, keysPage);
+        yield* page.keys;
+        after = page.next;
+      } while (after !== undefined);
+    }
+  }
+
   #shardOf(key: string): number {
     return this.shards === 1 ? 0 : hash(key) % this.shards;
   }
@@ -165,6 +181,7 @@ export class DurableObjectStore<Id = unknown> implements Store {
 const isTrue = async (response: DurableObjectResponseLike) => (await response.text()) === 'true';
 const count = async (response: DurableObjectResponseLike) => Number(await response.text());
 const nothing = async () => undefined;
+const keysPage = async (response: DurableObjectResponseLike) => JSON.parse(await response.text()) as KeysPage;
 
 /** A store over the namespace binding of SessionDurableObject; see the module comment. */
 export function durableObjectStore<Id>(options: DurableObjectStoreOptions<Id>): DurableObjectStore<Id> {

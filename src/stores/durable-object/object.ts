@@ -12,7 +12,7 @@
  */
 import { SessionConfigError } from '../../core/errors.js';
 import { SqlTableStore } from '../sql/table-store.js';
-import { ABSENT_STATUS, EXPIRES_AT_HEADER, OPERATIONS, VERSION_HEADER, type Operation } from './protocol.js';
+import { ABSENT_STATUS, EXPIRES_AT_HEADER, OPERATIONS, VERSION_HEADER, type KeysPage, type Operation } from './protocol.js';
 import { sqlStorageConnection, type SqlStorageLike } from './sql-storage.js';
 
 /** What is used of the object's `ctx` (a DurableObjectState). */
@@ -94,6 +94,10 @@ export class SessionDurableObject {
       }
       case 'countExpired':
         return new Response(String(await store.countExpired()));
+      case 'keys': {
+        const page: KeysPage = await store.keysPage(params.get('prefix') ?? '', params.get('after') ?? undefined);
+        return Response.json(page);
+      }
     }
   }
 

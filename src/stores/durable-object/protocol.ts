@@ -6,7 +6,7 @@
  * in Node). The bytes of a record travel as the body; the rest in the query string.
  */
 
-export const OPERATIONS = ['get', 'set', 'create', 'setIf', 'touch', 'delete', 'deleteExpired', 'countExpired'] as const;
+export const OPERATIONS = ['get', 'set', 'create', 'setIf', 'touch', 'delete', 'deleteExpired', 'countExpired', 'keys'] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
 /** The origin of every request: the object does not read it, but a Request needs an absolute URL. */
@@ -18,6 +18,9 @@ export interface OperationParams {
   readonly expiresAt?: number;
   readonly expected?: string;
   readonly limit?: number;
+  /** keys: the prefix listed, and the `next` of the page before (none for the first). */
+  readonly prefix?: string;
+  readonly after?: string;
 }
 
 export function operationUrl(operation: Operation, params: OperationParams): string {
@@ -29,6 +32,13 @@ export function operationUrl(operation: Operation, params: OperationParams): str
 /** Headers of a record read: its expiry and version (the body is its data). */
 export const EXPIRES_AT_HEADER = 'x-sessionkit-expires-at';
 export const VERSION_HEADER = 'x-sessionkit-version';
+
+/** The answer to `keys`: one page of the object's listing, as JSON (a key may hold any character). */
+export interface KeysPage {
+  readonly keys: string[];
+  /** Where the next page starts (its `after`); absent on the last page. */
+  readonly next?: string;
+}
 
 /** Status of a read that found no live record. */
 export const ABSENT_STATUS = 204;

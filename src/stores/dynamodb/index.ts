@@ -37,6 +37,12 @@
  * Compare-and-set uses conditional writes; reads are strongly consistent so a session
  * always reads its own writes. An item may not exceed DynamoDB's limit of 400 KB, so
  * sessions larger than that are refused with a StoreError before anything is sent.
+ *
+ * keys(prefix) (./keys.ts, for toConnectStore's all/ids/length/clear) is a Scan of the
+ * whole table, 1000 items a page, consistent. Its filter (live, under the prefix) and
+ * projection (the key alone) only shrink the answer: DynamoDB charges the read capacity
+ * of every item the Scan goes through, whole, whatever the filter keeps. Tools only;
+ * never on a request's path.
  */
 import type * as DynamoDB from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../../core/logger.js';
@@ -47,6 +53,7 @@ import { loadOptional } from '../shared/load-optional.js';
 import { ITEM_LIMIT_BYTES, fromItem, itemBytes, newVersion, number, toItem, ttlSeconds, type Item } from './item.js';
 import { resolveOptions, type DynamoDBStoreOptions } from './options.js';
 import { describeEndpoint, errorName, remedyFor, tooLarge, type ErrorContext } from './errors.js';
+import { liveKeys } from './keys.js';
 import { countExpired, sweepExpired, type SweepTarget } from './sweep.js';
 import { setUpTable } from './table.js';
 
@@ -187,6 +194,10 @@ export class DynamoDBStore implements Store {
     return countExpired(this.#sweepTarget);
   }
 
+  /** The live keys under `prefix`: a Scan of the whole table (see ./keys.ts for what it costs). */
+  keys(prefix: string): AsyncIterable<string> {
+    return liveKeys(this.#sweepTarget, prefix);
+  }
 
   /** The version token of the item under `key` (read consistently), or undefined. */
   async #versionOf(key: string, action: string): Promise<string | undefined> {

@@ -14,7 +14,7 @@ import { number, type Item } from './item.js';
 /** Conditional deletes in flight at once. */
 const DELETE_CONCURRENCY = 25;
 /** Items evaluated per Scan page, so one page is a bounded request. */
-const SCAN_PAGE_ITEMS = 1000;
+export const SCAN_PAGE_ITEMS = 1000;
 
 export interface SweepTarget {
   readonly storeName: string;

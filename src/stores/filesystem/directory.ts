@@ -3,10 +3,11 @@
  * key) and temporary files (`<session file>.<12 hex>.tmp`) of writes in progress, or of
  * writes a killed process never finished. Anything else is left alone.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readExpiry } from './format.js';
+import { isExpired } from '../../core/store.js';
+import { readExpiry, readHeader } from './format.js';
 
 const SESSION_FILE = /^[0-9a-f]{64}$/;
 const TEMPORARY_FILE = /^[0-9a-f]{64}\.[0-9a-f]{12}\.tmp$/;
@@ -20,6 +21,11 @@ export const STALE_TEMPORARY_MS = 60_000;
 
 /** How sweeps report the temporary files they remove (`onLeftovers`). */
 export const STALE_TEMPORARIES = 'stale temporary files';
+
+/** The name of a key's session file: a hash, not the key, for keys hold ':' and any unicode and must never form a path. */
+export function fileNameOf(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
 
 export function temporaryPath(path: string): string {
   return `${path}.${randomBytes(6).toString('hex')}.tmp`;
@@ -51,6 +57,31 @@ export async function list(dir: string, now = Date.now()): Promise<Listing> {
     }
   }
   return listing;
+}
+
+/**
+ * The keys of the live session files among `names` (of sessionFileNames) that start with
+ * `prefix`, reading the head of each file. A file whose key is not readable (the first
+ * layout, cut short) or does not hash to its name (garbled, or planted under another
+ * file's name) is skipped, as is one removed meanwhile.
+ */
+export async function* liveKeys(dir: string, names: readonly string[], prefix: string): AsyncIterable<string> {
+  const now = Date.now();
+  for (const name of names) {
+    const header = await readHeader(join(dir, name));
+    if (header?.key === undefined || !header.key.startsWith(prefix) || isExpired(header, now) || fileNameOf(header.key) !== name) continue;
+    yield header.key;
+  }
+}
+
+/** The names of the session files in `dir`; a missing directory is an empty one. */
+export async function sessionFileNames(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).filter((name) => SESSION_FILE.test(name));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
 }
 
 /** Removes the stale temporary files of a listing; resolves how many were there to remove. */

@@ -11,7 +11,6 @@ import type { MemcachedStoreOptions } from './options.js';
 import { borrowedNode, nodeFor, ownNodes, serverList, type Client, type ClientClass, type Node } from './placement.js';
 import { DEFAULT_MAX_VALUE_BYTES, NONCE_BYTES, exptime, header, memcachedKey, parseValue, type Parsed } from './value.js';
 
-export { DEFAULT_MAX_VALUE_BYTES, exptime, memcachedKey };
 export type { MemcachedStoreOptions };
 
 /**

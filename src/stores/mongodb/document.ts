@@ -16,6 +16,9 @@ export interface SessionDocument {
   version: string;
 }
 
+/** The TTL index the store creates on the expiry field. */
+export const TTL_INDEX = { key: { expiresAt: 1 }, name: 'sessionkit_expiresAt_ttl', expireAfterSeconds: 0 } as const;
+
 /** The fields of the layout besides _id, named in the warning about a document that is not ours. */
 export const LAYOUT_FIELDS = ['data', 'expiresAt', 'version'] as const;
 

@@ -46,14 +46,12 @@ import type { Logger } from '../../core/logger.js';
 import { isExpired, sweepLimit, type Store, type StoreRecord, type SweepOptions } from '../../core/store.js';
 import { bounded, storeCall, type Remedy } from '../shared/call.js';
 import { foreignValue } from '../shared/foreign.js';
-import { fieldsOf, fromDocument, isDuplicateIdError, newVersion, toDocument, type SessionDocument } from './document.js';
+import { fieldsOf, fromDocument, isDuplicateIdError, newVersion, toDocument, TTL_INDEX, type SessionDocument } from './document.js';
 import { resolveOptions, type MongoDBStoreOptions } from './options.js';
 import { countExpired, sweepExpired, type SweepTarget } from './sweep.js';
 
 export type { MongoDBStoreOptions };
 
-/** The TTL index the store creates. */
-export const TTL_INDEX = { key: { expiresAt: 1 }, name: 'sessionkit_expiresAt_ttl', expireAfterSeconds: 0 } as const;
 
 /** MongoDB's maximum BSON document size. */
 const DOCUMENT_LIMIT_BYTES = 16 * 1024 * 1024;

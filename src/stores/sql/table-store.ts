@@ -223,20 +223,29 @@ export class SqlTableStore implements Store {
    * a range on the primary key that resumes after the last id listed (see keysPage).
    */
   async *keys(prefix: string): AsyncIterable<string> {
+    let after: string | undefined;
+    do {
+      const page = await this.keysPage(prefix, after);
+      yield* page.keys;
+      after = page.next;
+    } while (after !== undefined);
+  }
+
+  /**
+   * One page of {@link keys}: the live ids after `after` (from the start without it), and
+   * `next`, the `after` of the following page (undefined on the last). For a caller that
+   * lists over several requests: a Durable Object answering its store, one page each.
+   */
+  async keysPage(prefix: string, after?: string): Promise<{ keys: string[]; next: string | undefined }> {
     const end = prefixEnd(prefix);
     const pages = end === undefined ? this.#keysPages.open : this.#keysPages.bounded;
-    let after: string | undefined;
-    for (;;) {
-      const statement = after === undefined ? pages.first : pages.next;
-      const { rows } = await this.#operation('listing sessions', () => this.#run(statement, { prefix, after, end, now: Date.now() }));
-      for (const { id } of rows) {
-        // MySQL's collations compare as if the shorter id were padded with spaces (PAD SPACE):
-        // for a prefix that ends in spaces, the range also holds the id without them.
-        if (String(id).startsWith(prefix)) yield String(id);
-      }
-      if (rows.length < this.batchSize) return;
-      after = String(rows[rows.length - 1]!.id);
-    }
+    const statement = after === undefined ? pages.first : pages.next;
+    const { rows } = await this.#operation('listing sessions', () => this.#run(statement, { prefix, after, end, now: Date.now() }));
+    const ids = rows.map(({ id }) => String(id));
+    // MySQL's collations compare as if the shorter id were padded with spaces (PAD SPACE):
+    // for a prefix that ends in spaces, the range also holds the id without them.
+    const keys = ids.filter((id) => id.startsWith(prefix));
+    return { keys, next: ids.length < this.batchSize ? undefined : ids[ids.length - 1] };
   }
 
   /** The DELETE of at most `size` rows; a few sizes are kept (a caller's limits are few). */

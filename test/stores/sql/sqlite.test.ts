@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CamelCasePlugin, Kysely, SqliteAdapter, SqliteDialect, type DialectAdapter } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../../../src/stores/sqlite.js';
+import { SqliteStore } from '../../../src/stores/sqlite/index.js';
 import { sqlStore } from '../../../src/stores/sql/index.js';
 import { describeSqlConformance, record, sqlStoreBehaviour, text, unique, type Handle } from './shared.js';
 

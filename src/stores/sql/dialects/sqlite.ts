@@ -23,7 +23,7 @@ export const sqliteDialect: Dialect = {
   placeholders: 'question',
 
   ddl(name) {
-    // The layout of the sqlite store (./sqlite.ts), so either store opens the other's table.
+    // The layout of the sqlite store (stores/sqlite/), so either store opens the other's table.
     // BIGINT has INTEGER affinity; a rowid table, which suits rows of up to megabytes.
     const index = name.schema ? `"${name.schema}"."${expiryIndexName(name.table)}"` : `"${expiryIndexName(name.table)}"`;
     return [

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { asBuffer, randomBytes } from './shared/random.js';
-import { describeValue, SessionConfigError } from '../core/errors.js';
-import { consoleLogger, type Logger } from '../core/logger.js';
-import { isExpired, type Store, type StoreRecord } from '../core/store.js';
-import { DEFAULT_TIMEOUT_MS, storeCall } from './shared/call.js';
-import { foreignValue, SHARED_KEYSPACE_REMEDY } from './shared/foreign.js';
-import { loadOptional } from './shared/load-optional.js';
+import { asBuffer, randomBytes } from '../shared/random.js';
+import { describeValue } from '../../core/errors.js';
+import { consoleLogger, type Logger } from '../../core/logger.js';
+import { isExpired, type Store, type StoreRecord } from '../../core/store.js';
+import { DEFAULT_TIMEOUT_MS, storeCall } from '../shared/call.js';
+import { foreignValue, SHARED_KEYSPACE_REMEDY } from '../shared/foreign.js';
+import { loadOptional } from '../shared/load-optional.js';
+import { callerFor, isCluster, mastersOf, warnWithoutErrorListener, type Arg, type Call, type ServerCall } from './clients.js';
 
 /**
  * Sessions in Redis: the seeds' `redis` backend, for a single server, Redis Cluster or
@@ -24,7 +25,11 @@ import { loadOptional } from './shared/load-optional.js';
  *   read along with the data;
  * - set: 1 SET … PX; create: 1 SET … PX NX; setIf: 1 EVALSHA (compare the version, then SET … PX);
  * - touch: 1 PEXPIRE, never a rewrite of the data; delete: 1 DEL;
- * - deleteExpired: nothing to do, Redis expires keys itself (resolves 0).
+ * - deleteExpired: nothing to do, Redis expires keys itself (resolves 0);
+ * - keys(prefix) (tools only, never a request): SCAN … MATCH <prefix>* COUNT 1000 until the
+ *   cursor is back at 0, on the one server, or on every master of a cluster one after the
+ *   other (each holds the keys of its own slots): about one round trip per 1000 keys in the
+ *   database (every key is visited, MATCH filters on the server), plus one per server.
  * Every command is bounded by `timeout`: a server that is down or stops answering fails
  * the request with a StoreError instead of hanging it.
  *
@@ -67,9 +72,6 @@ return 0`;
  */
 const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 500);
 
-type Arg = string | Buffer;
-/** One command against the key's node, replies with bulk strings as Buffers. */
-type Call = (key: string, readonly: boolean, args: Arg[]) => Promise<unknown>;
 
 export class RedisStore implements Store {
   readonly name = 'redis';
@@ -78,8 +80,8 @@ export class RedisStore implements Store {
   readonly #owned: DefaultClient | undefined;
   readonly #where: string;
   readonly #logger: Pick<Logger, 'info' | 'warn'>;
-  /** SCAN on the one server of a single-node client; absent on a cluster, whose keys are spread over its nodes. */
-  readonly keys: ((prefix: string) => AsyncIterable<string>) | undefined;
+  /** The servers that hold keys: the one server, or every master of a cluster. */
+  readonly #servers: () => Promise<ServerCall[]>;
 
   constructor(options: RedisStoreOptions = {}) {
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
@@ -110,7 +112,8 @@ export class RedisStore implements Store {
       this.#where = 'redis://127.0.0.1:6379';
       this.#owned = client;
     }
-    this.keys = options.client && isCluster(options.client) ? undefined : (prefix) => this.#scan(prefix);
+    const client = options.client;
+    this.#servers = client && isCluster(client) ? () => mastersOf(client) : async () => [(args) => this.#call('', true, args)];
   }
 
   async get(key: string): Promise<StoreRecord | undefined> {
@@ -174,20 +177,24 @@ export class RedisStore implements Store {
     this.#owned?.destroy();
   }
 
-  async *#scan(prefix: string): AsyncIterable<string> {
+  /** The keys under `prefix`, by SCAN on each server that holds keys (see the module comment for the cost). */
+  async *keys(prefix: string): AsyncIterable<string> {
     const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-    // SCAN may return a key twice (when the keyspace is rehashed meanwhile): each is listed once.
+    // SCAN may return a key twice (when the keyspace is rehashed meanwhile), and a slot that
+    // migrates during the listing may show its keys on two masters: each is listed once.
     const listed = new Set<string>();
-    let cursor = '0';
-    do {
-      const reply = (await this.#run('list', this.#call(prefix, true, ['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000']))) as [Arg, Arg[]];
-      cursor = String(reply[0]);
-      for (const key of reply[1].map(String)) {
-        if (listed.has(key)) continue;
-        listed.add(key);
-        yield key;
-      }
-    } while (cursor !== '0');
+    for (const server of await this.#run('list', this.#servers())) {
+      let cursor = '0';
+      do {
+        const reply = (await this.#run('list', server(['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000']))) as [Arg, Arg[]];
+        cursor = String(reply[0]);
+        for (const key of reply[1].map(String)) {
+          if (listed.has(key)) continue;
+          listed.add(key);
+          yield key;
+        }
+      } while (cursor !== '0');
+    }
   }
 
   /** EVALSHA, loading the script with EVAL the first time a server does not know it. */
@@ -210,54 +217,6 @@ interface DefaultClient {
   connect(): Promise<unknown>;
   destroy(): void;
   on(event: string, listener: (error: Error) => void): unknown;
-}
-
-// node-redis: replies with RESP blob strings ('$', code 36) as Buffers instead of text; and no
-// timeout of its own (node-redis 6 gives every command a 5 s AbortSignal.timeout and its
-// listeners, about a tenth of the application's CPU per command in a profile): each call is
-// bounded by the store's own `timeout` already (storeCall).
-const BUFFERS = { typeMapping: { 36: Buffer }, timeout: 0 };
-
-/** A node-redis cluster or an ioredis Cluster: its keys live on several servers. */
-function isCluster(client: object): boolean {
-  const c = client as Record<string, unknown>;
-  return 'masters' in c || typeof c.getSlotRandomNode === 'function' || c.isCluster === true;
-}
-
-/** Adapts the client's own command API, whichever library it comes from. */
-function callerFor(client: object): Call {
-  const c = client as Record<string, unknown>;
-  if (typeof c.callBuffer === 'function') {
-    // ioredis (Redis, Cluster, Sentinel): routes by the key in the arguments itself.
-    const callBuffer = c.callBuffer as (command: string, ...args: Arg[]) => Promise<unknown>;
-    return (_key, _readonly, [command, ...args]) => callBuffer.call(client, command as string, ...args);
-  }
-  if (typeof c.sendCommand === 'function' && isCluster(client)) {
-    // node-redis cluster: sendCommand(firstKey, isReadonly, args, options) follows MOVED itself.
-    const send = c.sendCommand as (key: string, readonly: boolean, args: Arg[], options: object) => Promise<unknown>;
-    return (key, readonly, args) => send.call(client, key, readonly, args, BUFFERS);
-  }
-  if (typeof c.sendCommand === 'function') {
-    const send = c.sendCommand as (args: Arg[], options: object) => Promise<unknown>;
-    return (_key, _readonly, args) => send.call(client, args, BUFFERS);
-  }
-  throw new SessionConfigError('redisStore: `client` must be a node-redis client or cluster, or an ioredis Redis or Cluster.');
-}
-
-/**
- * node-redis emits 'error' on every connection failure, and an EventEmitter with no
- * listener for it throws: the first Redis restart or network blip ends the process.
- * ioredis does not (it prints the error itself), so only node-redis clients are checked.
- */
-function warnWithoutErrorListener(client: object, logger: Pick<Logger, 'warn'>): void {
-  const c = client as { callBuffer?: unknown; sendCommand?: unknown; listenerCount?: (event: string) => number };
-  if (typeof c.callBuffer === 'function' || typeof c.sendCommand !== 'function' || typeof c.listenerCount !== 'function') return;
-  if (c.listenerCount('error') > 0) return;
-  logger.warn(
-    "redis store: the node-redis client you passed has no 'error' listener, so the first connection error " +
-      '(Redis restarting, a network blip) will end this process. Add one before passing it: ' +
-      "client.on('error', (error) => console.warn('redis:', error.message)).",
-  );
 }
 
 function pack(record: StoreRecord): { value: Buffer; version: string } {

@@ -1,10 +1,10 @@
-import type { Logger } from '../core/logger.js';
-import { SessionConfigError } from '../core/errors.js';
-import { adapt, driverOf, type AdaptedDatabase, type SqliteDatabase, type SqliteDriver } from './sqlite/drivers.js';
-import { defaultDriver, openSqlite } from './sqlite/open.js';
-import { SqlStore } from './sql/index.js';
+import type { Logger } from '../../core/logger.js';
+import { SessionConfigError } from '../../core/errors.js';
+import { adapt, driverOf, type AdaptedDatabase, type SqliteDatabase, type SqliteDriver } from './drivers.js';
+import { defaultDriver, openSqlite } from './open.js';
+import { SqlStore } from '../sql/index.js';
 
-export type { BetterSqlite3Database, BunSqliteDatabase, NodeSqliteDatabase, SqliteDatabase, SqliteDriver } from './sqlite/drivers.js';
+export type { BetterSqlite3Database, BunSqliteDatabase, NodeSqliteDatabase, SqliteDatabase, SqliteDriver } from './drivers.js';
 
 export interface SqliteStoreOptions {
   /**
@@ -32,10 +32,10 @@ const DRIVERS: readonly SqliteDriver[] = ['better-sqlite3', 'node:sqlite', 'bun:
 /**
  * Sessions in one SQLite file: survives restarts, shared safely by several processes on
  * one machine, no server to run. The demo's embedded default. It runs on any of three
- * synchronous drivers (./sqlite/drivers.ts): better-sqlite3, Node's built-in node:sqlite
+ * synchronous drivers (./drivers.ts): better-sqlite3, Node's built-in node:sqlite
  * and Bun's bun:sqlite, so on Node 22.16+ and on Bun it needs no native build.
  *
- * It is the SQL store's SQLite dialect (one implementation of the SQL, see ./sql/) with
+ * It is the SQL store's SQLite dialect (one implementation of the SQL, see ../sql/) with
  * what an embedded default needs on top: it can open the file itself, and it cleans up
  * expired rows by itself. Every driver answers synchronously, so reads also skip a promise
  * turn (`getSync`), and so do writes (`createSync`, `setIfSync`).

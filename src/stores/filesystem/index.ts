@@ -1,14 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SessionConfigError } from '../core/errors.js';
-import { consoleLogger, type Logger } from '../core/logger.js';
-import { isExpired, sweepLimit, wrapStoreError, type Store, type StoreRecord, type SweepOptions } from '../core/store.js';
-import { list, removeStaleTemporaries, STALE_TEMPORARIES, temporaryPath, type Listing } from './filesystem/directory.js';
-import { EXPIRY_OFFSET, decode, encode, expiryBytes, readExpiry, type FileRecord } from './filesystem/format.js';
-import { storeCall } from './shared/call.js';
-import { foreignValue } from './shared/foreign.js';
+import { SessionConfigError } from '../../core/errors.js';
+import { consoleLogger, type Logger } from '../../core/logger.js';
+import { isExpired, sweepLimit, wrapStoreError, type Store, type StoreRecord, type SweepOptions } from '../../core/store.js';
+import { fileNameOf, list, liveKeys, removeStaleTemporaries, sessionFileNames, STALE_TEMPORARIES, temporaryPath, type Listing } from './directory.js';
+import { EXPIRY_OFFSET, decode, encode, expiryBytes, readExpiry, type FileRecord } from './format.js';
+import { storeCall } from '../shared/call.js';
+import { foreignValue } from '../shared/foreign.js';
 
 export interface FileSystemStoreOptions {
   /** SESSION_FILE_DIR: where session files live. Default ./sessionkit_sessions. Created (0700) if missing. */
@@ -149,6 +149,16 @@ export class FileSystemStore implements Store {
     return listing.sessions.filter((file) => isExpired(file, now)).length;
   }
 
+  /**
+   * The live keys under `prefix`: one listing of the directory, then the head of every
+   * session file (its key is in it, ./format.ts). Files written before keys were
+   * stored in them are left out until their session is written again.
+   */
+  async *keys(prefix: string): AsyncIterable<string> {
+    const names = await this.#attempt('list', () => sessionFileNames(this.dir));
+    yield* liveKeys(this.dir, names, prefix);
+  }
+
   async #write(key: string, record: StoreRecord, action: string): Promise<string> {
     this.#ensureDirectory();
     const path = this.#path(key);
@@ -157,7 +167,7 @@ export class FileSystemStore implements Store {
     const temporary = temporaryPath(path);
     await this.#attempt(action, async () => {
       try {
-        await writeFile(temporary, encode(record.expiresAt, version, record.data), { mode: this.mode });
+        await writeFile(temporary, encode(key, record.expiresAt, version, record.data), { mode: this.mode });
         await rename(temporary, path);
       } catch (error) {
         await unlink(temporary).catch(() => {});
@@ -253,8 +263,7 @@ export class FileSystemStore implements Store {
   }
 
   #path(key: string): string {
-    // A hash, not the key: keys hold ':' and any unicode, and must never form a path.
-    return join(this.dir, createHash('sha256').update(key).digest('hex'));
+    return join(this.dir, fileNameOf(key));
   }
 
   #ensureDirectory(): void {

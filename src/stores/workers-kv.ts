@@ -18,11 +18,11 @@
  * It needs no library (the binding is typed by the methods called on it) and its import
  * graph holds no `node:` module and no Buffer.
  */
-import { SessionConfigError } from '../../core/errors.js';
-import { consoleLogger, type Logger } from '../../core/logger.js';
-import { isExpired, StoreError, type Store, type StoreRecord } from '../../core/store.js';
-import { DEFAULT_TIMEOUT_MS, storeCall } from '../shared/call.js';
-import { foreignValue, SHARED_KEYSPACE_REMEDY } from '../shared/foreign.js';
+import { SessionConfigError } from '../core/errors.js';
+import { consoleLogger, type Logger } from '../core/logger.js';
+import { isExpired, StoreError, type Store, type StoreRecord } from '../core/store.js';
+import { DEFAULT_TIMEOUT_MS, storeCall } from './shared/call.js';
+import { foreignValue, SHARED_KEYSPACE_REMEDY } from './shared/foreign.js';
 
 /** What is called on a KV namespace binding (`env.SESSIONS`, a KVNamespace). */
 export interface KVNamespaceLike {
@@ -47,7 +47,7 @@ export interface WorkersKvStoreOptions {
 }
 
 /** KV refuses an expirationTtl below 60 seconds. */
-export const MIN_TTL_SECONDS = 60;
+const MIN_TTL_SECONDS = 60;
 /** KV's limit on the size of a key, in UTF-8 bytes. */
 const MAX_KEY_BYTES = 512;
 
