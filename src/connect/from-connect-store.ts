@@ -68,9 +68,9 @@ export class ConnectStoreAdapter implements Store, CallScope {
   async get(key: string): Promise<StoreRecord | undefined> {
     const found = await this.#read(key);
     if (found.kind === 'none') return undefined;
-    if (found.kind === 'unparsable') { foreignValue(this.#logger, this.name, key, found.reason, FOREIGN_REMEDY); return; }
+    if (found.kind === 'unparsable') { foreignValue({ logger: this.#logger, storeName: this.name }, key, found.reason, FOREIGN_REMEDY); return; }
     const record = fromConnectSession(found.value, key);
-    if (typeof record === 'string') { foreignValue(this.#logger, this.name, key, record, FOREIGN_REMEDY); return; }
+    if (typeof record === 'string') { foreignValue({ logger: this.#logger, storeName: this.name }, key, record, FOREIGN_REMEDY); return; }
     // Some stores never check expiry on read (or only to the second): the record's own expiry decides.
     return isExpired(record) ? undefined : record;
   }

@@ -86,7 +86,7 @@ export function toConnectStore(store: Store, options: ToConnectStoreOptions = {}
       session = undefined;
     }
     if (typeof session === 'object' && session !== null && !Array.isArray(session)) return session as Record<string, unknown>;
-    foreignValue(logger, store.name, key, 'a value that is not an express-session session (not a JSON object)', FOREIGN_REMEDY);
+    foreignValue({ logger, storeName: store.name }, key, 'a value that is not an express-session session (not a JSON object)', FOREIGN_REMEDY);
     return undefined;
   };
 

@@ -18,27 +18,36 @@ const encoder = new TextEncoder();
 
 const rotate = (value: number, bits: number) => (value >>> bits) | (value << (32 - bits));
 
-export function sha256(data: string | Uint8Array): Uint8Array {
-  const message = typeof data === 'string' ? encoder.encode(data) : data;
-  // The message, a 1 bit, zeros, and its length in bits (64-bit big-endian) fill whole 64-byte blocks.
+/** The message, a 1 bit, zeros, and its length in bits (64-bit big-endian), filling whole 64-byte blocks. */
+function padded(message: Uint8Array): DataView {
   const blocks = Math.ceil((message.length + 9) / 64);
-  const padded = new Uint8Array(blocks * 64);
-  padded.set(message);
-  padded[message.length] = 0x80;
-  const view = new DataView(padded.buffer);
-  view.setUint32(padded.length - 8, Math.floor(message.length / 0x20000000));
-  view.setUint32(padded.length - 4, (message.length * 8) >>> 0);
+  const bytes = new Uint8Array(blocks * 64);
+  bytes.set(message);
+  bytes[message.length] = 0x80;
+  const view = new DataView(bytes.buffer);
+  view.setUint32(bytes.length - 8, Math.floor(message.length / 0x20000000));
+  view.setUint32(bytes.length - 4, (message.length * 8) >>> 0);
+  return view;
+}
+
+/** The 64 words of one block's message schedule. */
+function fillSchedule(schedule: Uint32Array, view: DataView, offset: number): void {
+  for (let t = 0; t < 16; t++) schedule[t] = view.getUint32(offset + t * 4);
+  for (let t = 16; t < 64; t++) {
+    const w15 = schedule[t - 15]!;
+    const w2 = schedule[t - 2]!;
+    const sigma0 = rotate(w15, 7) ^ rotate(w15, 18) ^ (w15 >>> 3);
+    const sigma1 = rotate(w2, 17) ^ rotate(w2, 19) ^ (w2 >>> 10);
+    schedule[t] = (schedule[t - 16]! + sigma0 + schedule[t - 7]! + sigma1) >>> 0;
+  }
+}
+
+export function sha256(data: string | Uint8Array): Uint8Array {
+  const view = padded(typeof data === 'string' ? encoder.encode(data) : data);
   const state = INITIAL_STATE.slice();
   const schedule = new Uint32Array(64);
-  for (let block = 0; block < blocks; block++) {
-    for (let t = 0; t < 16; t++) schedule[t] = view.getUint32(block * 64 + t * 4);
-    for (let t = 16; t < 64; t++) {
-      const w15 = schedule[t - 15]!;
-      const w2 = schedule[t - 2]!;
-      const sigma0 = rotate(w15, 7) ^ rotate(w15, 18) ^ (w15 >>> 3);
-      const sigma1 = rotate(w2, 17) ^ rotate(w2, 19) ^ (w2 >>> 10);
-      schedule[t] = (schedule[t - 16]! + sigma0 + schedule[t - 7]! + sigma1) >>> 0;
-    }
+  for (let offset = 0; offset < view.byteLength; offset += 64) {
+    fillSchedule(schedule, view, offset);
     let [a, b, c, d, e, f, g, h] = state as [number, number, number, number, number, number, number, number];
     for (let t = 0; t < 64; t++) {
       const choice = (e & f) ^ (~e & g);

@@ -74,7 +74,7 @@ export class WorkersKvStore implements Store {
     if (value === null) return undefined;
     const expiresAt = (metadata as Partial<RecordMetadata> | null)?.expiresAt;
     if (typeof expiresAt !== 'number') {
-      foreignValue(this.#logger, this.name, key, "a value without sessionkit's expiry in its metadata", SHARED_KEYSPACE_REMEDY);
+      foreignValue({ logger: this.#logger, storeName: this.name }, key, "a value without sessionkit's expiry in its metadata", SHARED_KEYSPACE_REMEDY);
       return undefined;
     }
     // KV keeps a record at least 60 s: the expiry it carries decides.

@@ -11,7 +11,7 @@ import { SqliteStore } from '../../src/stores/sqlite/index.js';
 // Any cheaper way of telling "unchanged" than encoding the session has to pass these.
 // Each case runs four ways: on a record's first read (the commit encodes the session and
 // compares bytes); read before, with plain data (the memory store's memo keeps the record
-// decoded, ../../src/core/decoded-records.ts, and commit compares with that); written just
+// decoded, ../../src/engine/memo/decoded-records.ts, and commit compares with that); written just
 // before, with plain data (the write left the session kept as written, never decoded); and
 // read before, with a Date and a Map (not kept: encoded and compared as on a first read).
 

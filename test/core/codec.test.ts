@@ -117,7 +117,7 @@ describe.each(['msgpack', 'json'] as const)('stored data cannot pollute prototyp
 
 describe('a record that decodes can be written back (msgpack): anything else is a fresh session with one warning', () => {
   const text = (value: string) => [0xa0 + value.length, ...Buffer.from(value)];
-  /** `{ p: true, d: { seen: 1, [field]: <value> } }`, with a 5,000-byte `pad` field when `big` (read lazily, ../../src/core/lazy-fields.ts). */
+  /** `{ p: true, d: { seen: 1, [field]: <value> } }`, with a 5,000-byte `pad` field when `big` (read lazily, ../../src/engine/memo/lazy-fields.ts). */
   const payload = (field: string, value: number[], big: boolean) =>
     Uint8Array.from([0x82, ...text('p'), 0xc3, ...text('d'), big ? 0x83 : 0x82, ...text('seen'), 0x01, ...text(field), ...value, ...(big ? [...text('pad'), 0xda, 0x13, 0x88, ...new Uint8Array(5000).fill(0x78)] : [])]);
   const planted: [string, string, number[]][] = [

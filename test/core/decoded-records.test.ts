@@ -6,7 +6,7 @@ import { SessionEngine } from '../../src/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 
 // The memory store's memo keeps a record decoded from its second read on
-// (src/core/decoded-records.ts). What that must never change: each request owns its
+// (src/engine/memo/decoded-records.ts). What that must never change: each request owns its
 // copy, a write is seen by the next read, stored data reaches no prototype.
 
 type Data = Record<string, unknown>;

@@ -90,9 +90,7 @@ export class DatastoreStore implements Store {
     const found = this.#found(entity);
     if (found === 'foreign') {
       const lacks = fromProperties(entity as Record<string, unknown>) as string[];
-      foreignValue(
-        this.#logger,
-        this.name,
+      foreignValue({ logger: this.#logger, storeName: this.name },
         key,
         `an entity without ${lacks.join(', ')} of the expected types`,
         `Is another application writing entities of kind "${this.kind}"${this.namespace ? ` in namespace "${this.namespace}"` : ''}? Give sessions a kind or namespace of their own.`,
@@ -211,7 +209,7 @@ export class DatastoreStore implements Store {
   /** One page of the keys of the entities expired at `now`, and the cursor after it. */
   #expiredPage(now: Date, cursor: string | undefined, size: number, action = 'sweep (query)'): Promise<{ keys: Key[]; next: string | undefined }> {
     return this.#run(action, async (deadline) => {
-      const query = expiredQuery(this.#client, { storeName: this.name, kind: this.kind, namespace: this.namespace }, now, cursor, size);
+      const query = expiredQuery(this.#client, { storeName: this.name, kind: this.kind, namespace: this.namespace }, { now, cursor, size });
       const [entities, info] = await this.#client.runQuery(query, { gaxOptions: deadline() });
       return { keys: entities.map((entity) => (entity as Record<symbol, Key>)[this.#client.KEY]!), next: info.endCursor };
     });

@@ -13,9 +13,7 @@ export const SWEEP_BATCH = 500;
 export function expiredQuery(
   client: Datastore,
   target: { storeName: string; kind: string; namespace: string | undefined },
-  now: Date,
-  cursor: string | undefined,
-  size = SWEEP_BATCH,
+  { now, cursor, size = SWEEP_BATCH }: { now: Date; cursor: string | undefined; size?: number },
 ): Query {
   const query = client.createQuery(target.namespace ?? '', target.kind).select('__key__').limit(size);
   const { PropertyFilter } = loadOptional<typeof DatastoreLibrary>('@google-cloud/datastore', target.storeName);

@@ -144,7 +144,7 @@ export class DenoKvStore implements Store {
     const stored = decodeValue(entry.value);
     if (stored) return { ...stored, versionstamp: entry.versionstamp };
     const found = entry.value instanceof Uint8Array ? 'bytes without our header' : `a value of type ${typeof entry.value}`;
-    foreignValue(this.#logger, this.name, key, found, `Is another application writing under the prefix ${JSON.stringify(this.prefix)}? Give sessions a prefix of their own.`);
+    foreignValue({ logger: this.#logger, storeName: this.name }, key, found, `Is another application writing under the prefix ${JSON.stringify(this.prefix)}? Give sessions a prefix of their own.`);
     return 'foreign';
   }
 

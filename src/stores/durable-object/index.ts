@@ -96,7 +96,7 @@ export class DurableObjectStore<Id = unknown> implements Store {
   }
 
   async get(key: string): Promise<StoreRecord | undefined> {
-    return this.#call('read', this.#shardOf(key), 'get', { key }, undefined, async (response) => {
+    return this.#call('read', this.#shardOf(key), { operation: 'get', params: { key } }, async (response) => {
       if (response.status === ABSENT_STATUS) return undefined;
       const expiresAt = Number(response.headers.get(EXPIRES_AT_HEADER));
       const version = response.headers.get(VERSION_HEADER) ?? undefined;
@@ -105,24 +105,24 @@ export class DurableObjectStore<Id = unknown> implements Store {
   }
 
   async set(key: string, record: StoreRecord): Promise<string> {
-    return this.#call('write', this.#shardOf(key), 'set', { key, expiresAt: record.expiresAt }, record.data, (r) => r.text());
+    return this.#call('write', this.#shardOf(key), { operation: 'set', params: { key, expiresAt: record.expiresAt }, body: record.data }, (r) => r.text());
   }
 
   async create(key: string, record: StoreRecord): Promise<boolean> {
-    return this.#call('create', this.#shardOf(key), 'create', { key, expiresAt: record.expiresAt }, record.data, isTrue);
+    return this.#call('create', this.#shardOf(key), { operation: 'create', params: { key, expiresAt: record.expiresAt }, body: record.data }, isTrue);
   }
 
   async setIf(key: string, record: StoreRecord, expectedVersion: string): Promise<boolean> {
     const params = { key, expiresAt: record.expiresAt, expected: expectedVersion };
-    return this.#call('write', this.#shardOf(key), 'setIf', params, record.data, isTrue);
+    return this.#call('write', this.#shardOf(key), { operation: 'setIf', params, body: record.data }, isTrue);
   }
 
   async touch(key: string, expiresAt: number): Promise<void> {
-    await this.#call('touch', this.#shardOf(key), 'touch', { key, expiresAt }, undefined, nothing);
+    await this.#call('touch', this.#shardOf(key), { operation: 'touch', params: { key, expiresAt } }, nothing);
   }
 
   async delete(key: string): Promise<void> {
-    await this.#call('delete', this.#shardOf(key), 'delete', { key }, undefined, nothing);
+    await this.#call('delete', this.#shardOf(key), { operation: 'delete', params: { key } }, nothing);
   }
 
   /** Asks each shard in turn, with what is left of `limit`; resolves the total. */
@@ -131,14 +131,14 @@ export class DurableObjectStore<Id = unknown> implements Store {
     let total = 0;
     for (let shard = 0; shard < this.shards && total < limit; shard++) {
       const left = limit === Infinity ? undefined : limit - total;
-      total += await this.#call('deleting expired sessions', shard, 'deleteExpired', { limit: left }, undefined, count);
+      total += await this.#call('deleting expired sessions', shard, { operation: 'deleteExpired', params: { limit: left } }, count);
     }
     return total;
   }
 
   async countExpired(): Promise<number> {
     let total = 0;
-    for (let shard = 0; shard < this.shards; shard++) total += await this.#call('counting expired sessions', shard, 'countExpired', {}, undefined, count);
+    for (let shard = 0; shard < this.shards; shard++) total += await this.#call('counting expired sessions', shard, { operation: 'countExpired', params: {} }, count);
     return total;
   }
 
@@ -147,7 +147,7 @@ export class DurableObjectStore<Id = unknown> implements Store {
     for (let shard = 0; shard < this.shards; shard++) {
       let after: string | undefined;
       do {
-        const page = await this.#call('listing sessions', shard, 'keys', { prefix, after }, undefined, keysPage);
+        const page = await this.#call('listing sessions', shard, { operation: 'keys', params: { prefix, after } }, keysPage);
         yield* page.keys;
         after = page.next;
       } while (after !== undefined);
@@ -159,14 +159,7 @@ export class DurableObjectStore<Id = unknown> implements Store {
   }
 
   /** One request to one shard's object, within the timeout; a status of 500 carries the object's error. */
-  #call<T>(
-    action: string,
-    shard: number,
-    operation: Operation,
-    params: OperationParams,
-    body: Uint8Array | undefined,
-    read: (response: DurableObjectResponseLike) => Promise<T>,
-  ): Promise<T> {
+  #call<T>(action: string, shard: number, { operation, params, body }: ObjectRequest, read: (response: DurableObjectResponseLike) => Promise<T>): Promise<T> {
     return storeCall(this, action, REMEDY, async () => {
       // A stub per call: cheap (the id is a hash of the name), and never shared between requests of a Worker.
       const name = this.shards === 1 ? this.#objectName : `${this.#objectName}:${shard}`;
@@ -176,6 +169,13 @@ export class DurableObjectStore<Id = unknown> implements Store {
       return read(response);
     });
   }
+}
+
+/** One operation for a shard's object: its name, its parameters, and the record's bytes when it writes one. */
+interface ObjectRequest {
+  readonly operation: Operation;
+  readonly params: OperationParams;
+  readonly body?: Uint8Array;
 }
 
 const isTrue = async (response: DurableObjectResponseLike) => (await response.text()) === 'true';

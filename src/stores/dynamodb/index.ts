@@ -116,9 +116,7 @@ export class DynamoDBStore implements Store {
     if (!item) return undefined;
     const record = fromItem(item);
     if (Array.isArray(record)) {
-      foreignValue(
-        this.#logger,
-        this.name,
+      foreignValue({ logger: this.#logger, storeName: this.name },
         key,
         `an item without ${record.join(', ')}`,
         `Is another application writing to table "${this.table}"? Give sessions a table of their own.`,

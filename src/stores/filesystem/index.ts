@@ -191,7 +191,7 @@ export class FileSystemStore implements Store {
     const file = decode(bytes);
     if (typeof file !== 'string') return file;
     await this.#remove(path, action);
-    foreignValue(this.#logger, this.name, key, `${file} at ${path}`, 'The file was removed.');
+    foreignValue({ logger: this.#logger, storeName: this.name }, key, `${file} at ${path}`, 'The file was removed.');
     return undefined;
   }
 

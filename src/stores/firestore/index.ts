@@ -174,9 +174,7 @@ export class FirestoreStore implements Store {
     if (!snapshot.exists) return undefined;
     const stored = fromFields(snapshot.data());
     if (Array.isArray(stored)) {
-      foreignValue(
-        this.#logger,
-        this.name,
+      foreignValue({ logger: this.#logger, storeName: this.name },
         key,
         `a document without ${stored.join(', ')}`,
         `Is another application writing to collection "${this.collection}"? Give sessions a collection of their own.`,

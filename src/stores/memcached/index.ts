@@ -203,7 +203,7 @@ export class MemcachedStore implements Store {
     if (!reply) return undefined;
     const parsed = parseValue(reply.value);
     if (typeof parsed === 'string') {
-      foreignValue(this.#logger, this.name, key, parsed, SHARED_KEYSPACE_REMEDY);
+      foreignValue({ logger: this.#logger, storeName: this.name }, key, parsed, SHARED_KEYSPACE_REMEDY);
       return undefined;
     }
     const { casUniq } = reply;
@@ -238,11 +238,11 @@ export class MemcachedStore implements Store {
   /** One command on the key's server, bounded by the timeout; failures become StoreErrors. */
   #command<T>(key: string, action: string, run: (client: Client, key: string) => Promise<T>, bytes?: number): Promise<T> {
     const node = nodeFor(this.#nodes, key);
-    return storeCall(this, action, (error) => this.#failure(node, key, action, error, bytes), () => run(node.client, memcachedKey(key)));
+    return storeCall(this, action, (error) => this.#failure({ node, key, action, bytes }, error), () => run(node.client, memcachedKey(key)));
   }
 
   /** The remedy for a failed command: the item size limit when the server names it, else its address. */
-  #failure(node: Node, key: string, action: string, error: unknown, bytes?: number): StoreError | string {
+  #failure({ node, key, action, bytes }: { node: Node; key: string; action: string; bytes: number | undefined }, error: unknown): StoreError | string {
     const message = error instanceof Error ? error.message : '';
     if (!message.startsWith('SERVER_ERROR object too large')) return `Is ${node.where} up and reachable?`;
     return new StoreError(

@@ -81,9 +81,7 @@ export class MongoDBStore implements Store {
     if (!document) return undefined;
     const record = fromDocument(document);
     if (Array.isArray(record)) {
-      foreignValue(
-        this.#logger,
-        this.name,
+      foreignValue({ logger: this.#logger, storeName: this.name },
         key,
         `a document without ${record.join(', ')} of sessionkit's layout`,
         `Is another application writing to collection "${this.db}.${this.collectionName}"? Give sessions a collection of their own.`,

@@ -122,12 +122,12 @@ export class RedisStore implements Store {
     if (!Array.isArray(reply)) {
       // The script answered the key's type instead ('list', 'hash', …), as a Buffer from clients that return bytes.
       const type = Buffer.isBuffer(reply) ? reply.toString() : describeValue(reply);
-      foreignValue(this.#logger, this.name, key, `a Redis ${type}`, SHARED_KEYSPACE_REMEDY);
+      foreignValue({ logger: this.#logger, storeName: this.name }, key, `a Redis ${type}`, SHARED_KEYSPACE_REMEDY);
       return undefined;
     }
     const [value, pttl] = reply as [unknown, number];
     if (!Buffer.isBuffer(value) || value.length < VERSION_BYTES) {
-      foreignValue(this.#logger, this.name, key, 'a string too short for the header', SHARED_KEYSPACE_REMEDY);
+      foreignValue({ logger: this.#logger, storeName: this.name }, key, 'a string too short for the header', SHARED_KEYSPACE_REMEDY);
       return undefined;
     }
     // PTTL is -1 for a key without expiry (not ours) and the key is then kept a day at most.

@@ -1,6 +1,12 @@
 import type { Logger } from '../../core/logger.js';
 import { keyForMessages } from './key-name.js';
 
+/** The store that found a value not its own: its name and where it warns. */
+export interface ForeignValueSource {
+  readonly logger: Pick<Logger, 'warn'>;
+  readonly storeName: string;
+}
+
 /**
  * The rule for a value a store finds under a session's key but cannot read as a session
  * (a Redis list another application pushed under the same prefix, a memcached value
@@ -9,8 +15,8 @@ import { keyForMessages } from './key-name.js';
  * long as that cookie lives, and the store says so once per read, naming the key (by its
  * prefix and the id's handle, never the id) and what it found there. The value itself is left alone where it may belong to someone else.
  */
-export function foreignValue(logger: Pick<Logger, 'warn'>, storeName: string, key: string, found: string, remedy: string): undefined {
-  logger.warn(`${storeName} store: ${keyForMessages(key)} holds ${found}, not a sessionkit session; it reads as no session (a fresh one is started). ${remedy}`);
+export function foreignValue(store: ForeignValueSource, key: string, found: string, remedy: string): undefined {
+  store.logger.warn(`${store.storeName} store: ${keyForMessages(key)} holds ${found}, not a sessionkit session; it reads as no session (a fresh one is started). ${remedy}`);
   return undefined;
 }
 

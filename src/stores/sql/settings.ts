@@ -55,7 +55,7 @@ export function tableName(factory: string, table = 'sessions', schema?: string):
   return { table, schema };
 }
 
-export function integerOption(factory: string, option: string, value: number | undefined, fallback: number, min: 0 | 1): number {
+export function integerOption(factory: string, option: string, value: number | undefined, { fallback, min }: { fallback: number; min: 0 | 1 }): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < min) {
     throw new SessionConfigError(`${factory}: ${option} must be ${min ? 'a positive' : 'a non-negative'} integer, got ${String(value)}.`);

@@ -68,8 +68,8 @@ export class SqlTableStore implements Store {
    */
   constructor(connection: SqlConnection, options: SqlTableOptions, factory: string) {
     const name = tableName(factory, options.table, options.schema);
-    this.batchSize = integerOption(factory, 'batchSize', options.batchSize, 1000, 1);
-    this.sweepEveryNRequests = integerOption(factory, 'sweepEveryNRequests', options.sweepEveryNRequests, 0, 0);
+    this.batchSize = integerOption(factory, 'batchSize', options.batchSize, { fallback: 1000, min: 1 });
+    this.sweepEveryNRequests = integerOption(factory, 'sweepEveryNRequests', options.sweepEveryNRequests, { fallback: 0, min: 0 });
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
     this.#connection = connection;
     const dialect = this.#connection.dialect;
@@ -136,7 +136,7 @@ export class SqlTableStore implements Store {
     if (!row) return undefined;
     const record = recordFrom(row);
     if (typeof record !== 'string') return record;
-    foreignValue(this.#logger, this.name, key, record, `Is another program writing to table ${this.table}? Give sessions a table of their own.`);
+    foreignValue({ logger: this.#logger, storeName: this.name }, key, record, `Is another program writing to table ${this.table}? Give sessions a table of their own.`);
     return undefined;
   }
 
