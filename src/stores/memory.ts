@@ -18,8 +18,8 @@ export interface MemoryStoreOptions {
   /**
    * Keep a session decoded beside its bytes once it was read twice since its last write, or
    * written by an update (kept as written), so that later reads neither decode it nor encode
-   * it to find it unchanged (about 1 µs less per read of a small session, and no decode on
-   * the read after each write). Costs some 400 to 550 bytes of heap per such session
+   * it to find it unchanged (less work on every read of a small session, and no decode on
+   * the read after each write: bench/RESULTS.md). Costs some 400 to 550 bytes of heap per such session
    * (bench/RESULTS.md); turn it off for a store of very many sessions where memory counts
    * more. Default true.
    */
@@ -184,7 +184,7 @@ export class MemoryStore implements Store {
     const version = this.#nextVersion++;
     // Kept as given, not copied: the engine never changes bytes it handed over (see
     // StoreRecord), and a copy of a record over 64 bytes is an ArrayBuffer allocation of
-    // its own, about 0.65 µs on every write.
+    // its own on every write.
     const entry = this.#entries.get(key);
     if (entry !== undefined && version - entry.placed < this.#inPlaceWrites && this.#bytes - entry.data.length + record.data.length <= this.maxBytes) {
       // Placed recently enough to be far from eviction: updated where it is, which spares

@@ -6,7 +6,7 @@ const HOW_TO_CHOOSE =
   'or set SESSION_TYPE in the environment.';
 
 /**
- * The seeds' NullSessionInterface: every read is an empty session and the first write
+ * Flask-Session's NullSessionInterface: every read is an empty session and the first write
  * fails with an error that says how to choose a real store.
  */
 export class NullStore implements Store {

@@ -1,6 +1,6 @@
 /**
  * Sessions in Google Cloud Datastore, or Firestore in Datastore mode, through
- * `@google-cloud/datastore`: the seeds' Datastore backend (Flask-Session2's
+ * `@google-cloud/datastore`: the Flask-Session family's Datastore backend (Flask-Session2's
  * SESSION_TYPE = 'datastore').
  *
  * Client: a `Datastore` of yours (GCLOUD_APP_PROJECT_ID is its `projectId`). It is borrowed:

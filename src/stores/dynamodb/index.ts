@@ -1,9 +1,9 @@
 /**
- * Sessions in Amazon DynamoDB through the AWS SDK v3 low-level client: the seeds'
+ * Sessions in Amazon DynamoDB through the AWS SDK v3 low-level client: the Flask-Session family's
  * DynamoDB backend.
  *
  * Client: a `DynamoDBClient` from `@aws-sdk/client-dynamodb` of yours (SESSION_DYNAMODB).
- * It is borrowed: the store never destroys it. The seeds' SESSION_DYNAMODB_ENDPOINT,
+ * It is borrowed: the store never destroys it. Flask-Session2's SESSION_DYNAMODB_ENDPOINT,
  * SESSION_DYNAMODB_REGION, SESSION_DYNAMODB_KEY_ID and SESSION_DYNAMODB_SECRET are that
  * client's own settings:
  *

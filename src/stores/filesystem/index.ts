@@ -27,7 +27,7 @@ const PRUNE_TO = 0.9;
 const RESUME_SWEEP_MS = 60_000;
 
 /**
- * Sessions as files, one per session: the seeds' filesystem backend.
+ * Sessions as files, one per session: Flask-Session's filesystem backend.
  *
  * Every write goes to a temporary file in the same directory that is then renamed into
  * place, so a crash never leaves a half-written session. A process killed between the

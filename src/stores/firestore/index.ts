@@ -1,6 +1,6 @@
 /**
  * Sessions in Google Cloud Firestore (native mode) through `@google-cloud/firestore`: the
- * seeds' Firestore backend (Flask-Session2's SESSION_FIRESTORE, flask-session-plus's
+ * Flask-Session family's Firestore backend (Flask-Session2's SESSION_FIRESTORE, flask-session-plus's
  * `session_type: 'firestore'`).
  *
  * Client: a `Firestore` of yours (SESSION_FIRESTORE / `client`), borrowed: the store never

@@ -14,14 +14,14 @@ import { DEFAULT_MAX_VALUE_BYTES, NONCE_BYTES, exptime, header, memcachedKey, pa
 export type { MemcachedStoreOptions };
 
 /**
- * Sessions in Memcached through `memcache-client`: the seeds' `memcached` backend.
+ * Sessions in Memcached through `memcache-client`: Flask-Session's `memcached` backend.
  *
- * Client (`client`, the seeds' SESSION_MEMCACHED): a `MemcacheClient` of yours for ONE
+ * Client (`client`, Flask-Session's SESSION_MEMCACHED): a `MemcacheClient` of yours for ONE
  * server, borrowed and never shut down. Or `servers` ('host:port', several as an array or
  * comma-separated): the store makes one client per server, spreads keys over them by
  * rendezvous hashing (a key always lives on the same server, as with pymemcache's
  * HashClient) and shuts them down in `close()`. Without either it connects to
- * 127.0.0.1:11211 (the seeds' default) and says so once in the log.
+ * 127.0.0.1:11211 (Flask-Session's default) and says so once in the log.
  * (A single MemcacheClient given several servers is refused: memcache-client treats them
  * as redundant copies and sends each command to a random one, so a session written to
  * one would read as missing from another.)

@@ -1,5 +1,5 @@
 /**
- * Sessions in MongoDB through the official `mongodb` driver: the seeds' MongoDB backend.
+ * Sessions in MongoDB through the official `mongodb` driver: Flask-Session's MongoDB backend.
  *
  * Client: a `MongoClient` of yours (SESSION_MONGODB), borrowed: the store never closes it.
  * Recommended client settings: `serverSelectionTimeoutMS` below the store's `timeout`

@@ -9,14 +9,14 @@ import { loadOptional } from '../shared/load-optional.js';
 import { callerFor, isCluster, mastersOf, warnWithoutErrorListener, type Arg, type Call, type ServerCall } from './clients.js';
 
 /**
- * Sessions in Redis: the seeds' `redis` backend, for a single server, Redis Cluster or
+ * Sessions in Redis: Flask-Session's `redis` backend, for a single server, Redis Cluster or
  * Sentinel.
  *
- * Clients accepted (`client`, the seeds' SESSION_REDIS), told apart by their methods:
+ * Clients accepted (`client`, Flask-Session's SESSION_REDIS), told apart by their methods:
  * - node-redis: `createClient()` (connect it first) or `createCluster()`;
  * - ioredis: `new Redis()`, `new Redis.Cluster()`, or `new Redis({ sentinels, name })`.
  * A client you pass is borrowed and never closed. Without one, the store creates a
- * node-redis client for redis://127.0.0.1:6379 (the seeds' default), says so once in the
+ * node-redis client for redis://127.0.0.1:6379 (Flask-Session's default), says so once in the
  * log, keeps reconnecting after outages, and closes it in `close()`.
  *
  * Each key (the engine's keyPrefix + id) holds one string: an 8-byte version, then the
@@ -230,7 +230,7 @@ function ttl(record: { expiresAt: number }): string {
 }
 
 const shas = new Map<string, string>();
-/** A script's SHA-1 for EVALSHA, worked out once per script (about 0.6 µs each time otherwise). */
+/** A script's SHA-1 for EVALSHA, worked out once per script rather than on every call. */
 function shaOf(script: string): string {
   let sha = shas.get(script);
   if (sha === undefined) {

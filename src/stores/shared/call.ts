@@ -46,7 +46,8 @@ export function storeCall<T>(
  *
  * It is on the path of every request of a network store, so it is one promise and one
  * timer: the `Promise.race` of the operation with a timeout promise, its `finally` and an
- * async wrapper cost about 2.5 µs a call (0.3 µs now, `bench/store-call.mjs`). The
+ * async wrapper cost several times as much a call (`node bench/store-call.mjs`; figures in
+ * bench/RESULTS.md). The
  * AbortController is made only for an operation that declares the signal parameter.
  */
 export function bounded<T>(scope: CallScope, action: string, operation: (signal: AbortSignal) => Promise<T>): Promise<T> {

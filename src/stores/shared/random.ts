@@ -1,7 +1,7 @@
 /**
  * Random bytes for record versions and nonces, which stores make on every write. They
- * come from the Web Crypto RNG in blocks: node:crypto's `randomBytes(8)` costs about
- * 1.8 µs a call (`node bench/store-call.mjs`), one getRandomValues of a block serves 512
+ * come from the Web Crypto RNG in blocks: a node:crypto `randomBytes(8)` call per write
+ * costs far more (`node bench/store-call.mjs`, bench/RESULTS.md), one getRandomValues of a block serves 512
  * eight-byte versions. The bytes are as random as the RNG's; each is handed out once.
  */
 const BLOCK_BYTES = 4096;

@@ -1,6 +1,6 @@
 /**
  * Sessions in an SQL database you already have: PostgreSQL, MySQL/MariaDB or SQLite.
- * The seeds' `sqlalchemy` and `peewee` backends.
+ * Flask-Session's `sqlalchemy` and Flask-Session2's `peewee` backends.
  *
  *   const pool = new pg.Pool({ connectionString });
  *   pool.on('error', log); // as node-postgres asks: a restarted server ends idle clients
@@ -39,7 +39,7 @@
  * - the first operation of a store with `createTable` also runs the DDL (once).
  * An unmodified request of an existing session therefore costs exactly one SELECT.
  *
- * Seed keys: SESSION_SQLALCHEMY (or SESSION_PEEWEE_CONFIG's database) → `client`;
+ * Flask-Session keys: SESSION_SQLALCHEMY (or SESSION_PEEWEE_CONFIG's database) → `client`;
  * SESSION_SQLALCHEMY_TABLE, SESSION_PEEWEE_TABLE → `table`; SESSION_SQLALCHEMY_SCHEMA → `schema`;
  * SESSION_CLEANUP_N_REQUESTS, SESSION_AUTODELETE → `sweepEveryNRequests`. No equivalent:
  * SESSION_SQLALCHEMY_SEQUENCE named the sequence of an integer surrogate key, and here the
