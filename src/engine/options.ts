@@ -1,6 +1,6 @@
 import type { Codec } from '../codec/codec.js';
 import { jsonCodec } from '../codec/json.js';
-import { cookieAttributeProblem } from './cookie/cookie-attributes.js';
+import { cookieAttributeProblem, cookiePrefixProblem } from './cookie/cookie-attributes.js';
 import { msgpackCodec } from '../codec/msgpack/index.js';
 import { isLifetimeMs, MAX_LIFETIME_MS, parseDuration } from '../core/duration.js';
 import { describeValue, SessionConfigError } from '../core/errors.js';
@@ -456,14 +456,7 @@ function resolveCookie(cookie: CookieOptions): ResolvedCookieOptions {
   if (resolved.partitioned && resolved.secure === false) {
     throw new SessionConfigError('cookie.partitioned needs cookie.secure: set it to true or \'auto\'.');
   }
-  if (resolved.name.startsWith('__Secure-') && resolved.secure === false) {
-    throw new SessionConfigError(`cookie.name "${resolved.name}" starts with __Secure-, which browsers accept only with cookie.secure set.`);
-  }
-  if (resolved.name.startsWith('__Host-') && (resolved.secure === false || resolved.domain || resolved.path !== '/')) {
-    throw new SessionConfigError(
-      `cookie.name "${resolved.name}" starts with __Host-, which browsers accept only with cookie.secure set, ` +
-        "cookie.path '/' and no cookie.domain.",
-    );
-  }
+  const prefixProblem = cookiePrefixProblem(resolved.name, resolved);
+  if (prefixProblem !== undefined) throw new SessionConfigError(prefixProblem);
   return resolved;
 }

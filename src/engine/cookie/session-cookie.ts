@@ -1,4 +1,4 @@
-import { cookieAttributeProblem } from './cookie-attributes.js';
+import { cookieAttributeProblem, cookiePrefixProblem } from './cookie-attributes.js';
 import type { CookieSettings } from './cookie-header.js';
 import { MAX_LIFETIME_MS, MIN_LIFETIME_MS } from '../../core/duration.js';
 import { SessionConfigError } from '../../core/errors.js';
@@ -147,7 +147,17 @@ export class SessionCookie implements SessionCookieView {
     return this.#state.cookieSettings?.[name] ?? this.#options.cookie[name];
   }
 
+  /** Refused when it would break the cookie name's prefix (`__Host-`, `__Http-`…): the browser would drop the cookie. */
   #set<K extends keyof CookieSettings>(name: K, value: CookieSettings[K]): void {
-    this.#state.cookieSettings = { ...this.#state.cookieSettings, [name]: value };
+    const settings: CookieSettings = { ...this.#state.cookieSettings, [name]: value };
+    const configured = this.#options.cookie;
+    const problem = cookiePrefixProblem(configured.name, {
+      secure: settings.secure ?? configured.secure,
+      httpOnly: settings.httpOnly ?? configured.httpOnly,
+      domain: settings.domain ?? configured.domain,
+      path: settings.path ?? configured.path,
+    });
+    if (problem !== undefined) throw new SessionConfigError(`session.cookie: ${problem}`);
+    this.#state.cookieSettings = settings;
   }
 }
