@@ -1,7 +1,8 @@
 import type { EventEmitter } from 'node:events';
 import { SessionConfigError } from '../core/errors.js';
 import { consoleLogger, type Logger } from '../core/logger.js';
-import type { Store, StoreRecord } from '../core/store.js';
+import { DEFAULT_MAX_SESSION_BYTES } from '../core/limits.js';
+import { StoreError, type Store, type StoreRecord } from '../core/store.js';
 import { foreignValue } from '../stores/shared/foreign.js';
 import { loadOptional } from '../stores/shared/load-optional.js';
 import type { ConnectCallback, ConnectSession, ConnectStore } from './connect-store.js';
@@ -16,6 +17,13 @@ export interface ToConnectStoreOptions {
   prefix?: string;
   /** Milliseconds a session lives whose cookie has no expiry (a browser-session cookie). Default one day. */
   ttl?: number;
+  /**
+   * Largest session, serialized as JSON, that is written or read, in bytes: a bigger one is
+   * refused on write (the callback gets the error), and a bigger record read from the store
+   * (planted by whoever can write it) is no session, with one warning, never parsed.
+   * Default 1 MiB, as the engine's `maxSessionBytes`.
+   */
+  maxSessionBytes?: number;
   /** Where warnings go (a record that is not an express-session session). Default: console. */
   logger?: Pick<Logger, 'warn'>;
   /**
@@ -74,11 +82,23 @@ export function toConnectStore(store: Store, options: ToConnectStoreOptions = {}
   const ttl = options.ttl ?? ONE_DAY_MS;
   if (typeof prefix !== 'string') throw new SessionConfigError('toConnectStore(): prefix must be a string.');
   if (!(ttl > 0) || !Number.isFinite(ttl)) throw new SessionConfigError(`toConnectStore(): ttl must be a positive number of milliseconds, got ${String(options.ttl)}.`);
+  const maxBytes = options.maxSessionBytes ?? DEFAULT_MAX_SESSION_BYTES;
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new SessionConfigError('toConnectStore(): maxSessionBytes must be a positive integer number of bytes.');
   const logger = options.logger ?? consoleLogger;
   const expressSession = options.expressSession ?? loadOptional<ExpressSessionModule>('express-session', 'connect');
-  const recordOf = (session: ConnectSession, expiresAt: number): StoreRecord => ({ data: Buffer.from(JSON.stringify(session)), expiresAt });
+  const recordOf = (session: ConnectSession, expiresAt: number): StoreRecord => {
+    const data = Buffer.from(JSON.stringify(session));
+    if (data.length > maxBytes) {
+      throw new StoreError(store.name, `the session is ${data.length} bytes as JSON, over maxSessionBytes (${maxBytes}); it was not saved. Keep less in the session, or raise toConnectStore()'s maxSessionBytes.`);
+    }
+    return { data, expiresAt };
+  };
   /** The session a record holds; undefined, with one warning, for a record that is not one. */
   const sessionIn = (key: string, record: StoreRecord): Record<string, unknown> | undefined => {
+    if (record.data.length > maxBytes) {
+      foreignValue({ logger, storeName: store.name }, key, `a record of ${record.data.length} bytes, over maxSessionBytes (${maxBytes})`, "It was not parsed. Raise toConnectStore()'s maxSessionBytes if your sessions are that big.");
+      return undefined;
+    }
     let session: unknown;
     try {
       session = JSON.parse(Buffer.from(record.data).toString('utf8'));

@@ -15,6 +15,7 @@ import { translateExpressSessionOptions, type ExpressSessionCookieOptions, type 
 export type { Logger };
 
 import type { SameSite } from '../core/session.js';
+import { DEFAULT_MAX_SESSION_BYTES } from '../core/limits.js';
 import type { ResolvedRevocations } from '../accounts/account-state.js';
 
 export type { SameSite };
@@ -237,8 +238,6 @@ export interface ResolvedOptions {
 
 const DAY_SECONDS = 86_400;
 const MIN_SECRET_LENGTH = 16;
-/** 1 MiB: far above any session a cookie id should point to, far below what would stall a server to decode. */
-const DEFAULT_MAX_SESSION_BYTES = 1_048_576;
 const KNOWN_OPTIONS = new Set([
   'store', 'type', 'storeOptions', 'permanent', 'secret', 'keyPrefix', 'idLength', 'cookie', 'lifetime', 'absoluteLifetime',
   'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'maxSessionBytes', 'logger', 'requestContext', 'migrate',

@@ -11,6 +11,7 @@ import session from 'express-session';
 import { createClient } from 'redis';
 import { describe, expect, it, vi } from 'vitest';
 import { toConnectStore } from '../../src/connect/index.js';
+import type { ConnectSession } from '../../src/connect/connect-store.js';
 import { unsignConnectCookie } from '../../src/connect/signature.js';
 import type { Store } from '../../src/core/store.js';
 import { handleOf } from '../../src/core/handle.js';
@@ -286,5 +287,36 @@ describe('toConnectStore on a store without touch or compare-and-set', () => {
     await adapted.touch('a', { cookie: { maxAge: 60_000 } });
     expect(await adapted.get('a')).toEqual({ cookie: { maxAge: 60_000 }, user: 'x' });
     expect((await memory.get('sess:a'))!.expiresAt - Date.now()).toBeGreaterThan(50_000);
+  });
+});
+
+describe('toConnectStore: maxSessionBytes bounds what is parsed and written', () => {
+  it('a planted record over the ceiling is no session, with one warning, and is never parsed; a session over it is refused on write', async () => {
+    const store = new MemoryStore();
+    const warn = vi.fn();
+    const connect = toConnectStore(store, { expressSession: session, maxSessionBytes: 1000, logger: { warn } });
+    const cookie = { originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000).toISOString() };
+    // A JSON object that would parse: only its size keeps it out.
+    const planted = Buffer.from(JSON.stringify({ cookie, pad: 'x'.repeat(2000) }));
+    await store.set('sess:planted', { data: planted, expiresAt: Date.now() + 60_000 });
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      expect(await connect.get('planted')).toBeNull();
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toMatch(/a record of 20\d\d bytes, over maxSessionBytes \(1000\).*Raise toConnectStore\(\)'s maxSessionBytes/);
+    const big: ConnectSession & { pad: string } = { cookie, pad: 'y'.repeat(2000) };
+    await expect(connect.set('big', big)).rejects.toThrow(/over maxSessionBytes \(1000\); it was not saved/);
+    expect(await store.get('sess:big')).toBeUndefined();
+    const small: ConnectSession & { n: number } = { cookie, n: 1 };
+    await connect.set('small', small);
+    expect(await connect.get('small')).toMatchObject({ n: 1 });
+  });
+
+  it('refuses a ceiling that is not a positive integer, at start-up', () => {
+    expect(() => toConnectStore(new MemoryStore(), { expressSession: session, maxSessionBytes: 0 })).toThrow(/maxSessionBytes must be a positive integer/);
   });
 });
