@@ -11,7 +11,7 @@
  * an alarm `sweepIntervalMs` later.
  */
 import { SessionConfigError } from '../../core/errors.js';
-import { SqlTableStore } from '../sql/table-store.js';
+import { KEYS_PAGE, SqlTableStore } from '../sql/table-store.js';
 import { ABSENT_STATUS, EXPIRES_AT_HEADER, OPERATIONS, VERSION_HEADER, type KeysPage, type Operation } from './protocol.js';
 import { sqlStorageConnection, type SqlStorageLike } from './sql-storage.js';
 
@@ -95,7 +95,7 @@ export class SessionDurableObject {
       case 'countExpired':
         return new Response(String(await store.countExpired()));
       case 'keys': {
-        const page: KeysPage = await store.keysPage(params.get('prefix') ?? '', params.get('after') ?? undefined);
+        const page: KeysPage = await store[KEYS_PAGE](params.get('prefix') ?? '', params.get('after') ?? undefined);
         return Response.json(page);
       }
     }

@@ -25,6 +25,9 @@ const isOurVersion = (version: string) => /^\d{1,15}$/.test(version);
 /** The id column is VARCHAR(255). */
 const MAX_KEY_CHARACTERS = 255;
 
+/** The method that lists one page of keys (`SqlTableStore[KEYS_PAGE]`), for the Durable Object that answers its store page by page. */
+export const KEYS_PAGE: unique symbol = Symbol('sessionkit.keysPage');
+
 /** The characters a VARCHAR counts: code points (a surrogate pair is one). */
 function codePoints(text: string): number {
   let count = 0;
@@ -225,7 +228,7 @@ export class SqlTableStore implements Store {
   async *keys(prefix: string): AsyncIterable<string> {
     let after: string | undefined;
     do {
-      const page = await this.keysPage(prefix, after);
+      const page = await this[KEYS_PAGE](prefix, after);
       yield* page.keys;
       after = page.next;
     } while (after !== undefined);
@@ -234,9 +237,10 @@ export class SqlTableStore implements Store {
   /**
    * One page of {@link keys}: the live ids after `after` (from the start without it), and
    * `next`, the `after` of the following page (undefined on the last). For a caller that
-   * lists over several requests: a Durable Object answering its store, one page each.
+   * lists over several requests: a Durable Object answering its store, one page each. Under
+   * a symbol that the package does not export: not part of the SQL stores' public API.
    */
-  async keysPage(prefix: string, after?: string): Promise<{ keys: string[]; next: string | undefined }> {
+  async [KEYS_PAGE](prefix: string, after?: string): Promise<{ keys: string[]; next: string | undefined }> {
     const end = prefixEnd(prefix);
     const pages = end === undefined ? this.#keysPages.open : this.#keysPages.bounded;
     const statement = after === undefined ? pages.first : pages.next;
