@@ -42,7 +42,7 @@ export interface SessionWithDataPlan extends PlanFacts {
 }
 
 /** Whether a plan's write goes through at once (`persistAtOnce`): decided with the plan so that only such a write gets a memo. */
-export type WritesAtOnce = (state: SessionState) => boolean;
+type WritesAtOnce = (state: SessionState) => boolean;
 
 /**
  * Decides what a session needs at the end of a request. Nothing is written and no

@@ -13,7 +13,7 @@ import { absoluteEnd, freshState, loadedState, type SessionState } from './sessi
  * record nobody could have committed here was planted, and the decoder's time and memory
  * grow with its size: it is not decoded at all.
  */
-export function withinSizeLimit(options: ResolvedOptions, carrier: Carrier, record: StoreRecord): boolean {
+function withinSizeLimit(options: ResolvedOptions, carrier: Carrier, record: StoreRecord): boolean {
   const size = record.data.length;
   const limit = options.maxSessionBytes;
   if (size <= limit) return true;
