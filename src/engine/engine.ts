@@ -1,8 +1,8 @@
-import { isCarrierSource, type Carrier, type CarrierSource } from '../core/carrier.js';
+import { isCarrierSource, type CarriedRecord, type Carrier, type CarrierSource } from '../core/carrier.js';
 import type { Logger } from '../core/logger.js';
 import type { ListSessionsOptions, PendingCommit, RequestContext, RevokeSessionsOptions, SessionManager, UserSession } from '../core/manager.js';
 import type { Store } from '../core/store.js';
-import { openLocked, type LockedRecord } from '../lock/open-locked.js';
+import { openLocked } from '../lock/open-locked.js';
 import type { HeldLock } from '../lock/session-lock.js';
 import { MigrationLoad } from './migration-load.js';
 import { cookieFor, planCommit } from './commit-plan.js';
@@ -110,13 +110,20 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   async load(cookieHeader: string | undefined, kind: SessionClass = SessionObject): Promise<Session<T>> {
     const { parts, reader, migration } = this.#running.now ?? (await this.#running.whenReady());
     const cookieValue = readCookie(cookieHeader, this.cookieName);
-    const opened = cookieValue === undefined ? undefined : await this.#open(parts, cookieValue);
-    let session = reader.sessionFrom(cookieValue !== undefined, opened?.carried, kind);
-    if (opened?.lock) {
+    let carried: CarriedRecord | undefined;
+    let lock: HeldLock | undefined;
+    if (cookieValue !== undefined) {
+      // With `lock`, the session's lock is held once the record is known (../lock/open-locked.ts);
+      // without, the record alone, with no object made per request.
+      if (parts.locks) ({ carried, lock } = await openLocked(parts.carrier, parts.locks, cookieValue));
+      else carried = await parts.carrier.open(cookieValue);
+    }
+    let session = reader.sessionFrom(cookieValue !== undefined, carried, kind);
+    if (lock) {
       // A session that turned out fresh (gone while we waited) has a new id nobody else knows: nothing to hold.
       // Awaited: workerd would cancel a release left running when this request ends.
-      if (session.isNew) await this.#release(opened.lock);
-      else this.#stateOf(session).lock = opened.lock;
+      if (session.isNew) await this.#release(lock);
+      else this.#stateOf(session).lock = lock;
     }
     const revoked = parts.accounts?.revoked(this.#stateOf(session));
     if (revoked && (await revoked)) {
@@ -125,11 +132,6 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     }
     const result = migration && session.isNew ? await migration.migrated(session, cookieHeader, kind) : session;
     return result as unknown as Session<T>;
-  }
-
-  /** The record a cookie value opens to, with its session's lock held (`lock`, ../lock/open-locked.ts). */
-  async #open(parts: EngineParts, cookieValue: string): Promise<LockedRecord> {
-    return parts.locks ? openLocked(parts.carrier, parts.locks, cookieValue) : { carried: await parts.carrier.open(cookieValue), lock: undefined };
   }
 
   /**

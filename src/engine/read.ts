@@ -24,12 +24,17 @@ function withinSizeLimit(options: ResolvedOptions, carrier: Carrier, record: Sto
   return false;
 }
 
+/** A payload this carrier can use: a session's shape, with its id when the cookie holds the session (a sealed cookie has no key to carry it). */
+function isUsablePayload(carrier: Carrier, payload: unknown): payload is Payload {
+  return isPayload(payload) && (carrier.store !== undefined || typeof payload.i === 'string');
+}
+
 /** The payload of a record, or undefined (with one warning) when it cannot be read. */
 export function decodeRecord(options: ResolvedOptions, carrier: Carrier, record: StoreRecord): Payload | undefined {
   if (!withinSizeLimit(options, carrier, record)) return undefined;
   try {
     const payload = options.codec.decode(record.data) as Payload;
-    if (isPayload(payload) && (carrier.store !== undefined || typeof payload.i === 'string')) return payload;
+    if (isUsablePayload(carrier, payload)) return payload;
     throw new Error('not a sessionkit payload');
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
@@ -120,7 +125,7 @@ export class SessionReader {
     const { options, carrier, accounts } = this.#parts;
     if (record.data.length < LAZY_RECORD_BYTES || accounts) return undefined;
     const payload = decodeLazily(options.codec, record.data);
-    return payload && isPayload(payload) && (carrier.store !== undefined || typeof payload.i === 'string') ? payload : undefined;
+    return payload && isUsablePayload(carrier, payload) ? payload : undefined;
   }
 
   warnSkipped(skipped: string[] | undefined): void {
