@@ -42,7 +42,7 @@ export function partsFor(options: ResolvedOptions, carrier: Carrier, cookies: Co
   const accountsFor = (): Accounts | undefined => {
     if (!field) return undefined;
     if (store) return new UserSessions(carrier, store, { codec, decode, userField: field, listedFields, lifetimeMs, maxConflictRetries, limit: sessionLimit });
-    return revocations && new SealedAccounts(new CookieRevocations(revocations, (name) => keyPrefix + name, { codec, userField: field, maxConflictRetries }));
+    return revocations && new SealedAccounts(new CookieRevocations(revocations, (name) => keyPrefix + name, { codec, userField: field, maxConflictRetries }), sessionLimit);
   };
   return {
     options,

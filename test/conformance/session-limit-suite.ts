@@ -11,22 +11,26 @@ import { sessionkit } from '../../src/adapters/express.js';
 import { SessionLimitError } from '../../src/index.js';
 import type { OnLimit } from '../../src/accounts/session-limit.js';
 import type { Store } from '../../src/core/store.js';
+import { cookieStore } from '../../src/stores/cookie/index.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';
 
 const quiet = { warn: () => {}, info: () => {} };
 const LIMIT = 3;
 let run = 0;
 
+/** How the limited application keeps its sessions: in the store, or in sealed cookies counted in the store. */
+type Kind = OnLimit | 'sealed';
+
 /** The login of docs/lifecycle.md: recorded by `await req.session.save()`, so a refusal is answered by the handler. */
-function limitedApp(store: Store, keyPrefix: string, onLimit: OnLimit) {
+function limitedApp(store: Store, keyPrefix: string, kind: Kind) {
+  const where = kind === 'sealed' ? { store: cookieStore(), revocations: { store, maxStale: 0 } } : { store, onLimit: kind };
   const sessions = sessionkit({
-    store,
-    secret: 'session-limit-suite-secret-0123',
+    ...where,
+    secret: 'session-limit-suite-secret-0123456789',
     logger: quiet,
     keyPrefix,
     userField: 'user',
     maxSessionsPerUser: LIMIT,
-    onLimit,
     // Every request refreshes: a session's last activity is its last request.
     touchAfter: 0,
   });
@@ -66,16 +70,16 @@ function limitedApp(store: Store, keyPrefix: string, onLimit: OnLimit) {
 
 export function describeSessionLimit(title: string, setup: () => Promise<{ store: Store; cleanup?: () => Promise<void> }>): void {
   describe(`maxSessionsPerUser: ${title}`, () => {
-    const servers: Partial<Record<OnLimit, { server: TestServer; sessions: ReturnType<typeof limitedApp>['sessions'] }>> = {};
+    const servers: Partial<Record<Kind, { server: TestServer; sessions: ReturnType<typeof limitedApp>['sessions'] }>> = {};
     let cleanup: (() => Promise<void>) | undefined;
     const user = (name: string) => `${name}-${process.pid}-${run}`;
     beforeAll(async () => {
       run++;
       const fixture = await setup();
       cleanup = fixture.cleanup;
-      for (const onLimit of ['evict-oldest', 'refuse'] as const) {
-        const built = limitedApp(fixture.store, `lim${process.pid}-${Date.now()}-${onLimit}:`, onLimit);
-        servers[onLimit] = { server: await listen(built.application), sessions: built.sessions };
+      for (const kind of ['evict-oldest', 'refuse', 'sealed'] as const) {
+        const built = limitedApp(fixture.store, `lim${process.pid}-${Date.now()}-${kind}:`, kind);
+        servers[kind] = { server: await listen(built.application), sessions: built.sessions };
       }
     }, 60_000);
     afterAll(async () => {
@@ -83,13 +87,13 @@ export function describeSessionLimit(title: string, setup: () => Promise<{ store
       await cleanup?.();
     }, 60_000);
 
-    const login = async (onLimit: OnLimit, name: string, jar = new CookieJar()) => ({ jar, response: await jar.fetch(`${servers[onLimit]!.server.url}/login/${name}`) });
-    const loggedIn = async (onLimit: OnLimit, name: string) => {
+    const login = async (onLimit: Kind, name: string, jar = new CookieJar()) => ({ jar, response: await jar.fetch(`${servers[onLimit]!.server.url}/login/${name}`) });
+    const loggedIn = async (onLimit: Kind, name: string) => {
       const { jar, response } = await login(onLimit, name);
       expect(response.status, await response.text()).toBe(200);
       return jar;
     };
-    const whoami = async (onLimit: OnLimit, jar: CookieJar) => (await jar.fetch(`${servers[onLimit]!.server.url}/whoami`)).text();
+    const whoami = async (onLimit: Kind, jar: CookieJar) => (await jar.fetch(`${servers[onLimit]!.server.url}/whoami`)).text();
     // Stores that keep expiry times to the second still order sessions this far apart.
     const pause = () => new Promise((resolve) => setTimeout(resolve, 1_100));
 
@@ -150,6 +154,17 @@ export function describeSessionLimit(title: string, setup: () => Promise<{ store
       const live = (await Promise.all(attempts.map(({ jar }) => whoami('refuse', jar)))).filter((who) => who === erin).length;
       expect(live).toBe(LIMIT);
       expect(await servers.refuse!.sessions.listSessions(erin)).toHaveLength(LIMIT);
+    }, 30_000);
+
+    it('sealed cookies, counted in this store: a sign-in beyond the limit ends the earliest, and n + k at once leave at most n', async () => {
+      const frank = user('frank');
+      const earliest = await loggedIn('sealed', frank);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const later = await Promise.all(Array.from({ length: LIMIT + 4 }, () => loggedIn('sealed', frank)));
+      expect(await whoami('sealed', earliest)).toBe('nobody');
+      const open = (await Promise.all(later.map((jar) => whoami('sealed', jar)))).filter((who) => who === frank).length;
+      expect(open).toBeGreaterThan(0);
+      expect(open).toBeLessThanOrEqual(LIMIT);
     }, 30_000);
   });
 }
