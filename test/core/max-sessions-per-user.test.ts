@@ -4,7 +4,7 @@
  * The same scenarios over HTTP on every store: test/conformance/session-limit-suite.ts.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SessionEngine, SessionLimitError } from '../../src/index.js';
+import { multiSession, SessionEngine, SessionLimitError } from '../../src/index.js';
 import type { SessionOptions } from '../../src/engine/options.js';
 import { perUserKey } from '../../src/accounts/per-user-record.js';
 import type { Store } from '../../src/core/store.js';
@@ -125,6 +125,29 @@ describe('maxSessionsPerUser with sessions in a store', () => {
       expect(await engine.listSessions('u1')).toHaveLength(1);
     } finally {
       vi.useRealTimers();
+    }
+  });
+});
+
+describe('maxSessionsPerUser through multiSession', () => {
+  it('the entry that sets userField limits its sessions: evicts the oldest, or refuses with the error', async () => {
+    for (const onLimit of ['evict-oldest', 'refuse'] as const) {
+      const manager = multiSession<Data>({
+        sessions: [
+          { cookie: { name: 'prefs' }, store: cookieStore({ secret: SECRET }), fields: ['theme'] },
+          { cookie: { name: 'auth' }, store: new MemoryStore(), secret: SECRET, userField: 'user', maxSessionsPerUser: 1, onLimit, fields: 'auto' },
+        ],
+      });
+      const login = async () => {
+        const session = await manager.load(undefined);
+        session.user = 'm';
+        session.theme = 'dark';
+        await manager.commit(session).persist();
+      };
+      await login();
+      if (onLimit === 'refuse') await expect(login()).rejects.toBeInstanceOf(SessionLimitError);
+      else await login();
+      expect(await manager.listSessions('m')).toHaveLength(1);
     }
   });
 });
