@@ -17,6 +17,8 @@ export type { Logger };
 import type { SameSite } from '../core/session.js';
 import { DEFAULT_MAX_SESSION_BYTES } from '../core/limits.js';
 import type { ResolvedRevocations } from '../accounts/account-state.js';
+import { resolveSessionLimit } from './session-limit-options.js';
+import type { OnLimit, SessionLimitOption } from '../accounts/session-limit.js';
 
 export type { SameSite };
 
@@ -190,6 +192,20 @@ export interface SessionOptions extends ExpressSessionOptions {
    */
   revocations?: { store: Store; maxStale?: number | string };
   /**
+   * SESSION_MAX_PER_USER: how many sessions one user (`userField`) may have at once; a
+   * login beyond it does what `onLimit` says. Sessions in a store, or sealed cookies with
+   * `revocations`.
+   * @default none (no limit)
+   */
+  maxSessionsPerUser?: number;
+  /**
+   * SESSION_ON_LIMIT: what a login beyond `maxSessionsPerUser` does. 'evict-oldest' ends the
+   * user's least recently active session; 'refuse' fails the login's commit (and
+   * `await req.session.save()`) with a SessionLimitError. Sessions in a store only.
+   * @default 'evict-oldest'
+   */
+  onLimit?: OnLimit;
+  /**
    * SESSION_LOCK: serialise the requests of one session, so that two requests that change
    * the same field one after the other both count (the default is last writer wins). A
    * request of a session waits for the one before it to end, at most `wait` (default 5 s,
@@ -233,6 +249,8 @@ export interface ResolvedOptions {
   userField: readonly string[] | undefined;
   listedFields: readonly string[];
   revocations: ResolvedRevocations | undefined;
+  /** `maxSessionsPerUser` and `onLimit`; undefined without a limit. */
+  sessionLimit: SessionLimitOption | undefined;
   lock: LockSettings | undefined;
 }
 
@@ -241,7 +259,7 @@ const MIN_SECRET_LENGTH = 16;
 const KNOWN_OPTIONS = new Set([
   'store', 'type', 'storeOptions', 'permanent', 'secret', 'keyPrefix', 'idLength', 'cookie', 'lifetime', 'absoluteLifetime',
   'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'maxSessionBytes', 'logger', 'requestContext', 'migrate',
-  'userField', 'listedFields', 'revocations', 'lock',
+  'userField', 'listedFields', 'revocations', 'lock', 'maxSessionsPerUser', 'onLimit',
 ]);
 const KNOWN_COOKIE_OPTIONS = new Set(['name', 'domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned']);
 
@@ -271,6 +289,7 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
     userField: resolveUserField(options.userField),
     listedFields: resolveListedFields(options.listedFields, options.userField),
     revocations: resolveRevocations(options),
+    sessionLimit: resolveSessionLimit(options),
     lock: resolveLock(options),
   };
 }

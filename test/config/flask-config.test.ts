@@ -189,6 +189,25 @@ describe('fromEnv', () => {
     expect(() => new SessionEngine(fromEnv({ SESSION_TYPE: 'memory', SESSION_LISTED_FIELDS: 'agent' }))).toThrow(/listedFields is set without userField/);
   });
 
+  it('SESSION_MAX_PER_USER and SESSION_ON_LIMIT limit the sessions of one user, checked at start-up', () => {
+    expect(fromEnv({ SESSION_TYPE: 'memory', SESSION_USER_FIELD: 'user_id', SESSION_MAX_PER_USER: '3', SESSION_ON_LIMIT: 'refuse' })).toEqual({
+      type: 'memory',
+      userField: 'user_id',
+      maxSessionsPerUser: 3,
+      onLimit: 'refuse',
+    });
+    expect(fromFlaskConfig({ SESSION_USER_FIELD: 'user_id', SESSION_MAX_PER_USER: 5 })).toEqual({ userField: 'user_id', maxSessionsPerUser: 5 });
+    expect(() => fromEnv({ SESSION_MAX_PER_USER: 'three' })).toThrow(/SESSION_MAX_PER_USER must be an integer/);
+    const quiet = { warn() {}, info() {} };
+    expect(() => new SessionEngine({ ...fromEnv({ SESSION_TYPE: 'memory', SESSION_MAX_PER_USER: '3' }), logger: quiet })).toThrow(/set userField too/);
+    expect(() => new SessionEngine({ ...fromEnv({ SESSION_TYPE: 'memory', SESSION_USER_FIELD: 'u', SESSION_MAX_PER_USER: '0' }), logger: quiet })).toThrow(
+      /maxSessionsPerUser must be a whole number of sessions, 1 or more, got 0/,
+    );
+    expect(() => new SessionEngine({ ...fromEnv({ SESSION_TYPE: 'memory', SESSION_USER_FIELD: 'u', SESSION_MAX_PER_USER: '2', SESSION_ON_LIMIT: 'oldest' }), logger: quiet })).toThrow(
+      /onLimit must be 'evict-oldest' or 'refuse', got oldest/,
+    );
+  });
+
   it('SESSION_LOCK turns the per-session lock on, SESSION_LOCK_WAIT and SESSION_LOCK_LEASE tune it', () => {
     expect(fromEnv({ SESSION_TYPE: 'memory', SESSION_LOCK: 'true' })).toEqual({ type: 'memory', lock: true });
     expect(fromEnv({ SESSION_TYPE: 'memory', SESSION_LOCK: 'false' })).toEqual({ type: 'memory', lock: false });

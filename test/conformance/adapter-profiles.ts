@@ -35,8 +35,16 @@ export function adapterProfiles({ requestContext = true }: ProfileSettings = {})
     retired: { store, secret: RETIRED_SECRET, logger: quiet },
     failing: { store: new NullStore(), logger: quiet },
     // A short wait and a long lease: a lock an adapter failed to give back makes the next
-    // request of the session fail after a second instead of passing.
-    locked: new SessionEngine({ store: new MemoryStore(), logger: quiet, lock: { wait: '1s', lease: '60s' }, userField: 'user' }),
+    // request of the session fail after a second instead of passing. Two sessions per user:
+    // a third login's SessionLimitError goes through the framework's error path.
+    locked: new SessionEngine({
+      store: new MemoryStore(),
+      logger: quiet,
+      lock: { wait: '1s', lease: '60s' },
+      userField: 'user',
+      maxSessionsPerUser: 2,
+      onLimit: 'refuse',
+    }),
   };
 }
 
