@@ -42,12 +42,6 @@ export interface KeyRing {
   readonly byId: ReadonlyMap<string, RingKey>;
 }
 
-/** What a sealed value opened to, and whether a key other than the sealing one opened it (it is due to be sealed again). */
-export interface OpenedValue {
-  readonly plaintext: Uint8Array;
-  readonly withOldKey: boolean;
-}
-
 const hex = (bytes: Uint8Array) => Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
 
 /**
@@ -124,13 +118,10 @@ export function hasRingHeader(ring: KeyRing, bytes: Uint8Array): boolean {
  * The plaintext of a value sealed by a key of the ring and bound to `boundTo`; undefined
  * when it does not open: another key, another binding, tampered or truncated.
  */
-export function openSealed(ring: KeyRing, bytes: Uint8Array, boundTo?: Uint8Array): MaybePromise<OpenedValue | undefined> {
+export function openSealed(ring: KeyRing, bytes: Uint8Array, boundTo?: Uint8Array): MaybePromise<Uint8Array | undefined> {
   if (!hasSealShape(bytes)) return undefined;
   const ringKey = ring.byId.get(hex(bytes.subarray(1, HEADER_BYTES)));
   if (!ringKey) return undefined;
-  const withOldKey = ringKey !== ring.sealing;
   const iv = bytes.subarray(HEADER_BYTES, HEADER_BYTES + IV_BYTES);
-  const opened = ringKey.cipher.open(iv, associatedData(ringKey.header, boundTo), bytes.subarray(HEADER_BYTES + IV_BYTES));
-  if (opened instanceof Promise) return opened.then((plaintext) => plaintext && { plaintext, withOldKey });
-  return opened && { plaintext: opened, withOldKey };
+  return ringKey.cipher.open(iv, associatedData(ringKey.header, boundTo), bytes.subarray(HEADER_BYTES + IV_BYTES));
 }

@@ -1,7 +1,6 @@
 import type { Logger } from '../core/logger.js';
 import type { RecordMemo, Store, StoreRecord } from '../core/store.js';
 import type { MaybePromise } from '../crypto/primitives.js';
-import type { OpenedValue } from '../crypto/key-ring.js';
 import { foreignValue } from '../stores/shared/foreign.js';
 import type { RecordSealer, Unopened } from './record-sealer.js';
 
@@ -117,15 +116,15 @@ export class EncryptedStore implements Store {
     return opened instanceof Promise ? opened.then((value) => this.#readable(key, record, value)) : this.#readable(key, record, opened);
   }
 
-  #readable(key: string, record: StoreRecord, opened: OpenedValue | Unopened): StoreRecord | undefined {
+  #readable(key: string, record: StoreRecord, opened: Uint8Array | Unopened): StoreRecord | undefined {
     if (typeof opened === 'string') {
       foreignValue({ logger: this.#logger, storeName: this.name }, key, opened, REMEDY);
       return undefined;
     }
-    if (!record.memo) return { data: opened.plaintext, expiresAt: record.expiresAt, version: record.version };
+    if (!record.memo) return { data: opened, expiresAt: record.expiresAt, version: record.version };
     // Kept as long as the record: bytes of their own, never a view that holds a whole pool
     // slab of node's Buffers alive. The engine's memo value starts empty, as on a first read.
-    const memo = new OpenedMemo(this.#sealer, key, record.data, new Uint8Array(opened.plaintext));
+    const memo = new OpenedMemo(this.#sealer, key, record.data, new Uint8Array(opened));
     record.memo.derived = memo;
     return openedRecord(record, memo);
   }

@@ -1,5 +1,5 @@
 import { primitives } from '#crypto';
-import { createKeyRing, openSealed, SEAL_OVERHEAD, sealParts, type KeyRing, type OpenedValue } from '../../crypto/key-ring.js';
+import { createKeyRing, openSealed, SEAL_OVERHEAD, sealParts, type KeyRing } from '../../crypto/key-ring.js';
 import type { MaybePromise } from '../../crypto/primitives.js';
 
 /**
@@ -46,10 +46,9 @@ export function unseal(keys: SealKeys, value: string, now = Date.now()): MaybePr
   return opened instanceof Promise ? opened.then((plain) => unsealed(plain, now)) : unsealed(opened, now);
 }
 
-function unsealed(opened: OpenedValue | undefined, now: number): Unsealed | undefined {
+function unsealed(plaintext: Uint8Array | undefined, now: number): Unsealed | undefined {
   // Wrong key, tampered or truncated (the tag does not verify), or expired.
-  if (!opened || opened.plaintext.length < EXPIRY_BYTES) return undefined;
-  const plaintext = opened.plaintext;
+  if (!plaintext || plaintext.length < EXPIRY_BYTES) return undefined;
   const expiresAt = new DataView(plaintext.buffer, plaintext.byteOffset, EXPIRY_BYTES).getFloat64(0);
   if (!(expiresAt > now)) return undefined;
   return { plaintext: plaintext.subarray(EXPIRY_BYTES), expiresAt };
