@@ -190,6 +190,25 @@ describe('encrypt: the option', () => {
     }
   });
 
+  it('every record the engine keeps is sealed: sessions, the user index (it holds session ids) and lock records', async () => {
+    const memory = new MemoryStore({ keepDecoded: false });
+    const engine = new SessionEngine<Data>({ store: memory, secret: A, encrypt: true, userField: 'user', lock: true, logger: warningsLog().logger });
+    const session = await engine.load(undefined);
+    session.user = 'ada';
+    const pending = engine.commit(session);
+    await persistCommit(pending);
+    const locked = await engine.load(pending.setCookies[0]!.split(';')[0]);
+    const keys = await keysOf(memory, '');
+    expect(keys.length).toBeGreaterThanOrEqual(3); // the session, the user's index, the lock
+    for (const key of keys) {
+      const raw = (await memory.get(key))!.data;
+      expect(raw[0], key).toBe(0x01);
+      expect(contains(raw, session.id), key).toBe(false);
+    }
+    await engine.finish(locked);
+    expect(await engine.listSessions('ada')).toEqual([expect.objectContaining({ handle: handleOf(session.id) })]);
+  });
+
   it('multiSession: an entry with encrypt seals its records, beside a sealed cookie entry', async () => {
     const memory = new MemoryStore();
     const manager = multiSession<Data>({
