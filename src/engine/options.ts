@@ -10,6 +10,7 @@ import type { Store } from '../core/store.js';
 import { createStoreByType, type StoreType, type StoreTypeOptions } from '../config/store-registry.js';
 import { isCarrierSource, type CarrierSource } from '../core/carrier.js';
 import { resolveLockOption, type LockOption, type LockSettings } from '../lock/session-lock.js';
+import { withEncryption, type EncryptOption } from '../encryption/encrypt-option.js';
 import { translateExpressSessionOptions, type ExpressSessionCookieOptions, type ExpressSessionOptions } from './express-session-options.js';
 
 export type { Logger };
@@ -214,6 +215,14 @@ export interface SessionOptions extends ExpressSessionOptions {
    * @default false (off); `true` means `{ wait: '5s', lease: '10s' }`
    */
   lock?: LockOption;
+  /**
+   * SESSION_ENCRYPT: session records sealed at rest with AES-256-GCM, each bound to its key
+   * (docs/security.md). `true` seals with the engine's `secret` (the first seals, all open);
+   * `{ secret }` with secrets of its own; at least 32 characters each. Not for cookieStore(),
+   * which is encrypted already.
+   * @default false
+   */
+  encrypt?: EncryptOption;
 }
 
 export interface ResolvedCookieOptions {
@@ -259,7 +268,7 @@ const MIN_SECRET_LENGTH = 16;
 const KNOWN_OPTIONS = new Set([
   'store', 'type', 'storeOptions', 'permanent', 'secret', 'keyPrefix', 'idLength', 'cookie', 'lifetime', 'absoluteLifetime',
   'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'maxSessionBytes', 'logger', 'requestContext', 'migrate',
-  'userField', 'listedFields', 'revocations', 'lock', 'maxSessionsPerUser', 'onLimit',
+  'userField', 'listedFields', 'revocations', 'lock', 'maxSessionsPerUser', 'onLimit', 'encrypt',
 ]);
 const KNOWN_COOKIE_OPTIONS = new Set(['name', 'domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned']);
 
@@ -269,10 +278,12 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
   const options = translateExpressSessionOptions(given, logger);
   rejectUnknown(options, KNOWN_OPTIONS, 'option');
   rejectUnknown(options.cookie ?? {}, KNOWN_COOKIE_OPTIONS, 'cookie option');
+  const secrets = resolveSecrets(options.secret);
   return {
-    store: resolveStore(options, logger),
+    // With `encrypt`, the store wrapped in one that seals its records (../encryption/).
+    store: withEncryption(resolveStore(options, logger), options.encrypt, secrets, logger),
     permanent: options.permanent ?? true,
-    secrets: resolveSecrets(options.secret),
+    secrets,
     keyPrefix: options.keyPrefix ?? 'session:',
     idLength: resolveIdLength(options.idLength),
     cookie: resolveCookie(options.cookie ?? {}),

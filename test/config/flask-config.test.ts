@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromEnv, fromFlaskConfig, SessionConfigError, SessionEngine } from '../../src/index.js';
 import { parseDuration } from '../../src/core/duration.js';
+import { EncryptedStore } from '../../src/encryption/encrypted-store.js';
 
 const SECRET = 'flask-secret-key-long-enough';
 
@@ -206,6 +207,20 @@ describe('fromEnv', () => {
     expect(() => new SessionEngine({ ...fromEnv({ SESSION_TYPE: 'memory', SESSION_USER_FIELD: 'u', SESSION_MAX_PER_USER: '2', SESSION_ON_LIMIT: 'oldest' }), logger: quiet })).toThrow(
       /onLimit must be 'evict-oldest' or 'refuse', got oldest/,
     );
+  });
+
+  it('SESSION_ENCRYPT seals records with the signing secret; SESSION_ENCRYPT_READ_PLAINTEXT is the switch-over', async () => {
+    const secret = 'flask-config-encrypt-secret-0123456789';
+    expect(fromEnv({ SESSION_TYPE: 'memory', SESSION_ENCRYPT: 'true' })).toEqual({ type: 'memory', encrypt: true });
+    expect(fromEnv({ SESSION_TYPE: 'memory', SESSION_ENCRYPT: 'off' })).toEqual({ type: 'memory', encrypt: false });
+    expect(fromEnv({ SESSION_ENCRYPT: '1', SESSION_ENCRYPT_READ_PLAINTEXT: 'yes' })).toEqual({ encrypt: { readPlaintext: true } });
+    expect(fromFlaskConfig({ SESSION_ENCRYPT: true, SESSION_ENCRYPT_READ_PLAINTEXT: false })).toEqual({ encrypt: true });
+    expect(() => fromEnv({ SESSION_ENCRYPT_READ_PLAINTEXT: 'true' })).toThrow(/SESSION_ENCRYPT is not: set SESSION_ENCRYPT=true/);
+    expect(() => fromEnv({ SESSION_ENCRYPT: 'maybe' })).toThrow(/SESSION_ENCRYPT must be true or false/);
+    expect(() => new SessionEngine(fromEnv({ SESSION_TYPE: 'memory', SESSION_ENCRYPT: 'true' }))).toThrow(/"encrypt" needs secrets/);
+    const engine = new SessionEngine(fromEnv({ SESSION_TYPE: 'memory', SESSION_SECRET: secret, SESSION_ENCRYPT: 'true' }));
+    await engine.ready;
+    expect(engine.store).toBeInstanceOf(EncryptedStore);
   });
 
   it('SESSION_LOCK turns the per-session lock on, SESSION_LOCK_WAIT and SESSION_LOCK_LEASE tune it', () => {
