@@ -15,6 +15,7 @@ import { CachingStore, cachingStore } from '../../src/stores/caching/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { SqliteStore } from '../../src/stores/sqlite/index.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
+import { describePlantedRecords } from '../conformance/planted-record-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
 import { CountingStore } from '../helpers/counting-store.js';
 import { requestsOf } from '../helpers/engine-request.js';
@@ -39,6 +40,7 @@ describe('memory over SQLite', () => {
   // getSync: both parts read synchronously; no createSync/setIfSync: the cache's marker is written through a promise.
   describeStore('caching: memory over SQLite', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'keys', 'getSync']);
   describeSessionsOverHttp('caching: memory over SQLite', fixture);
+  describePlantedRecords('caching: memory over SQLite', fixture);
 });
 
 describe('cachingStore', () => {
