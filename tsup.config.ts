@@ -25,6 +25,7 @@ export const entries = {
   'stores/d1': 'src/stores/d1/index.ts',
   'stores/durable-object': 'src/stores/durable-object/index.ts',
   'stores/workers-kv': 'src/stores/workers-kv.ts',
+  'stores/caching': 'src/stores/caching/index.ts',
   connect: 'src/connect/index.ts',
 };
 
