@@ -1,3 +1,4 @@
+import type { Carrier } from '../core/carrier.js';
 import { handleOf } from '../core/handle.js';
 import type { Codec } from '../codec/codec.js';
 import { perUserKey, updateRecord } from './per-user-record.js';
@@ -5,18 +6,20 @@ import { SessionConfigError } from '../core/errors.js';
 import type { Store, StoreRecord } from '../core/store.js';
 
 /**
- * One session of a user, as the index records it. `until` is how long the entry must
+ * One session of a user, as the index records it. `name` is the session's name in the
+ * store (`Carrier.storedName`: its id, or with `hashIds` its hash, so that the index holds
+ * nothing that could be sent as a cookie). `until` is how long the entry must
  * outlive the session (its record may be refreshed up to then); a revoked entry stays as
  * a tombstone until then, so that a request still in flight sees that its session was
  * revoked and does not bring it back.
  */
 export interface IndexEntry {
-  readonly id: string;
+  readonly name: string;
   readonly until: number;
   readonly revoked: boolean;
 }
 
-/** How an index record is stored: handle → [session id, until, revoked (1) or live (0)]. */
+/** How an index record is stored: handle → [session's stored name, until, revoked (1) or live (0)]. */
 type StoredIndex = Record<string, [string, number, 0 | 1]>;
 
 /** An emptied index expires a little later rather than being deleted (see `#update`). */
@@ -31,24 +34,24 @@ const EMPTY_INDEX_MS = 60_000;
  */
 export class UserIndex {
   readonly #store: Store;
-  readonly #keyOf: (name: string) => string;
+  readonly #carrier: Carrier;
   readonly #codec: Codec;
   readonly #maxRetries: number;
 
-  constructor(store: Store, keyOf: (name: string) => string, codec: Codec, maxRetries: number) {
+  constructor(store: Store, carrier: Carrier, codec: Codec, maxRetries: number) {
     if (!store.create || !store.setIf) {
       throw new SessionConfigError(
         `userField needs a store with insert-if-absent (create) and compare-and-set (setIf) to keep its index of users correct; the ${store.name} store lacks them. Use a store with compare-and-set (every sessionkit store but null and workers-kv; on Workers: d1 or durable-object).`,
       );
     }
     this.#store = store;
-    this.#keyOf = keyOf;
+    this.#carrier = carrier;
     this.#codec = codec;
     this.#maxRetries = Math.max(10, maxRetries);
   }
 
   keyOf(userId: string): string {
-    return perUserKey(this.#keyOf, 'user', userId);
+    return perUserKey((name) => this.#carrier.key(name), 'user', userId);
   }
 
   /** The user's entries that are not past their `until`, revoked ones included. */
@@ -62,15 +65,17 @@ export class UserIndex {
    */
   async add(userId: string, id: string, until: number): Promise<boolean> {
     let revoked = false;
+    const handle = handleOf(id);
+    const name = this.#carrier.storedName(id);
     await this.#update(userId, (entries) => {
-      const handle = handleOf(id);
       const entry = entries.get(handle);
       if (entry?.revoked) {
         revoked = true;
         return false;
       }
-      if (entry && entry.until >= until) return false;
-      entries.set(handle, { id, until, revoked: false });
+      // An entry from before hashIds names the raw id: rewritten with the session's new name.
+      if (entry && entry.until >= until && entry.name === name) return false;
+      entries.set(handle, { name, until: Math.max(until, entry?.until ?? until), revoked: false });
       return true;
     });
     return !revoked;
@@ -93,21 +98,21 @@ export class UserIndex {
 
   /**
    * Turns the live entries `select` picks into tombstones, in one compare-and-set, and
-   * resolves the ids they named: the caller deletes their records. A login that lands
+   * resolves them (handle → entry): the caller deletes their records. A login that lands
    * after this write is a login after the revocation.
    */
-  async revoke(userId: string, select: (handle: string) => boolean): Promise<string[]> {
-    let ids: string[] = [];
+  async revoke(userId: string, select: (handle: string) => boolean): Promise<Map<string, IndexEntry>> {
+    let revoked = new Map<string, IndexEntry>();
     await this.#update(userId, (entries) => {
-      ids = [];
+      revoked = new Map();
       for (const [handle, entry] of entries) {
         if (entry.revoked || !select(handle)) continue;
         entries.set(handle, { ...entry, revoked: true });
-        ids.push(entry.id);
+        revoked.set(handle, entry);
       }
-      return ids.length > 0;
+      return revoked.size > 0;
     });
-    return ids;
+    return revoked;
   }
 
   async #update(userId: string, change: (entries: Map<string, IndexEntry>) => boolean): Promise<void> {
@@ -123,7 +128,7 @@ export class UserIndex {
     const stored: StoredIndex = {};
     let expiresAt = entries.size === 0 ? now + EMPTY_INDEX_MS : 0;
     for (const [handle, entry] of entries) {
-      stored[handle] = [entry.id, entry.until, entry.revoked ? 1 : 0];
+      stored[handle] = [entry.name, entry.until, entry.revoked ? 1 : 0];
       expiresAt = Math.max(expiresAt, entry.until);
     }
     return { data: this.#codec.encode(stored), expiresAt };
@@ -142,7 +147,7 @@ export class UserIndex {
     if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) return entries;
     for (const [handle, value] of Object.entries(stored)) {
       if (!isStoredEntry(value) || value[1] <= now) continue;
-      entries.set(handle, { id: value[0], until: value[1], revoked: value[2] === 1 });
+      entries.set(handle, { name: value[0], until: value[1], revoked: value[2] === 1 });
     }
     return entries;
   }

@@ -45,7 +45,7 @@ export class UserSessions implements Accounts {
   constructor(carrier: Carrier, store: Store, settings: UserSessionsSettings) {
     this.#carrier = carrier;
     this.#store = store;
-    this.#index = new UserIndex(store, (name) => carrier.key(name), settings.codec, settings.maxConflictRetries);
+    this.#index = new UserIndex(store, carrier, settings.codec, settings.maxConflictRetries);
     this.#settings = settings;
     this.#field = settings.userField;
     this.#decode = settings.decode;
@@ -123,14 +123,15 @@ export class UserSessions implements Accounts {
 
   /** A revoked session's record: deleted rather than written. */
   async #dropRevoked(id: string): Promise<void> {
-    await this.#store.delete(this.#carrier.key(id));
+    await this.#store.delete(this.#carrier.sessionKey(id));
   }
 
   async list(userId: string, currentId: string | undefined): Promise<UserSession[]> {
     const entries = [...(await this.#index.entries(userId))].filter(([, entry]) => !entry.revoked);
-    const records = await Promise.all(entries.map(([, entry]) => this.#store.get(this.#carrier.key(entry.id))));
+    const records = await Promise.all(entries.map(([handle, entry]) => this.#firstRecord(this.#keysOf(handle, entry.name))));
+    const currentHandle = currentId === undefined ? undefined : handleOf(currentId);
     const sessions: UserSession[] = [];
-    entries.forEach(([handle, entry], i) => {
+    entries.forEach(([handle], i) => {
       const record = records[i];
       const payload = record && this.#decode(record);
       // A record gone, expired, or now another user's (an entry whose removal failed) is not theirs.
@@ -141,7 +142,7 @@ export class UserSessions implements Accounts {
         createdAt: payload.t,
         lastActiveAt: Math.max(payload.t ?? 0, record.expiresAt - lifetime),
         expiresAt: record.expiresAt,
-        current: entry.id === currentId,
+        current: handle === currentHandle,
         fields: this.#fields(payload.d),
       });
     });
@@ -160,9 +161,31 @@ export class UserSessions implements Accounts {
 
   /** Ends the user's sessions that `select` picks; resolves how many were live in the index. */
   async #revoke(userId: string, select: (handle: string) => boolean): Promise<number> {
-    const ids = await this.#index.revoke(userId, select);
-    await Promise.all(ids.map((id) => this.#store.delete(this.#carrier.key(id))));
-    return ids.length;
+    const revoked = await this.#index.revoke(userId, select);
+    const keys = [...revoked].flatMap(([handle, entry]) => this.#keysOf(handle, entry.name));
+    await Promise.all(keys.map((key) => this.#store.delete(key)));
+    return revoked.size;
+  }
+
+  /**
+   * The keys the session of an index entry may be under: its name's, and for an entry written
+   * before `hashIds` was turned on (its name is then the id, which its handle is the hash of)
+   * also the id's key now, where the session moved on its first request since.
+   */
+  #keysOf(handle: string, name: string): string[] {
+    const key = this.#carrier.key(name);
+    if (handleOf(name) !== handle) return [key];
+    const current = this.#carrier.sessionKey(name);
+    return current === key ? [key] : [current, key];
+  }
+
+  /** The record under the first of `keys` that has one. */
+  async #firstRecord(keys: readonly string[]): Promise<StoreRecord | undefined> {
+    for (const key of keys) {
+      const record = await this.#store.get(key);
+      if (record) return record;
+    }
+    return undefined;
   }
 
   #fields(data: Readonly<Record<string, unknown>>): Record<string, unknown> {

@@ -17,7 +17,7 @@ const ignore = () => {};
 export async function openLocked(carrier: Carrier, locks: SessionLocks, cookieValue: string): Promise<LockedRecord> {
   const carried = await carrier.open(cookieValue);
   if (!carried || carried.id === undefined) return { carried, lock: undefined };
-  const lock = await locks.acquire(carrier.key(`lock.${carried.id}`));
+  const lock = await locks.acquire(carrier.key(`lock.${carrier.storedName(carried.id)}`));
   try {
     return { carried: await carrier.open(cookieValue), lock };
   } catch (error) {
