@@ -107,7 +107,8 @@ export class UserIndex {
       revoked = new Map();
       for (const [handle, entry] of entries) {
         if (entry.revoked || !select(handle)) continue;
-        entries.set(handle, { ...entry, revoked: true });
+        // A tombstone names no session: its records are deleted, and the name may be a raw id (written before hashIds).
+        entries.set(handle, { name: '', until: entry.until, revoked: true });
         revoked.set(handle, entry);
       }
       return revoked.size > 0;
