@@ -58,8 +58,9 @@ export function describeHashedIds(title: string, setup: () => Promise<{ store: S
     let run = 0;
     /** Apps on one key prefix of their own: with raw ids, with hashIds, and with hashIds reading no raw key. */
     let urls: { plain: string; hashed: string; strict: string; prefix: string };
-    // A user's sessions and the lock need compare-and-set (create and setIf).
-    const features: Partial<SessionOptions> = compareAndSet ? { userField: 'user', lock: true } : {};
+    // A user's sessions and the lock need compare-and-set (create and setIf). The lock waits
+    // long: concurrent requests of one session take turns, and an emulator's turns are slow.
+    const features: Partial<SessionOptions> = compareAndSet ? { userField: 'user', lock: { wait: '60s' } } : {};
     const start = async () => {
       const prefix = `hi${process.pid}-${Date.now()}-${run++}:`;
       const variants = { plain: {}, hashed: { hashIds: true }, strict: { hashIds: { readRawKeys: false } } };
