@@ -2,7 +2,8 @@ import type { CarriedRecord } from '../core/carrier.js';
 import { hashedId } from '../core/hashed-id.js';
 import { isExpired, type Store } from '../core/store.js';
 import type { IdCodec } from './cookie/ids.js';
-import type { HashIdsSettings } from './options.js';
+import type { Logger } from '../core/logger.js';
+import type { HashIdsSettings, ResolvedOptions } from './options.js';
 import { StoreCarrier } from './store-carrier.js';
 
 /**
@@ -28,8 +29,15 @@ export class HashedIdCarrier extends StoreCarrier {
  * none on a hit; `hashIds: { readRawKeys: false }` turns it off once the old records are gone.
  */
 export class MigratingHashedIdCarrier extends HashedIdCarrier {
-  // The move deletes the raw key, which no store does synchronously: loads take the promise path.
-  override readonly opensSync = false;
+  // A synchronous move also needs a synchronous insert-if-absent (the in-process stores have it).
+  override readonly opensSync: boolean;
+  readonly #logger: Logger;
+
+  constructor(store: Store, ids: IdCodec, keyPrefix: string, logger: Logger) {
+    super(store, ids, keyPrefix);
+    this.opensSync = typeof store.getSync === 'function' && typeof store.createSync === 'function' && ids.synchronous;
+    this.#logger = logger;
+  }
 
   override async open(cookieValue: string): Promise<CarriedRecord | undefined> {
     const id = await this.idOf(cookieValue);
@@ -37,6 +45,36 @@ export class MigratingHashedIdCarrier extends HashedIdCarrier {
     const key = this.sessionKey(id);
     const record = await this.store.get(key);
     return record ? { id, record } : this.#moveFromRawKey(id, key);
+  }
+
+  override openSync(cookieValue: string): CarriedRecord | undefined {
+    const id = this.idOf(cookieValue) as string | undefined;
+    if (id === undefined) return undefined;
+    const key = this.sessionKey(id);
+    const record = this.store.getSync!(key);
+    return record ? { id, record } : this.#moveFromRawKeySync(id, key);
+  }
+
+  /**
+   * `#moveFromRawKey` on a store that reads and creates synchronously. No store deletes
+   * synchronously: the raw key's delete is left running (an in-process store's delete is
+   * done before its promise settles); should it fail, the raw record is never read again
+   * (the hashed one answers first) and expires by itself.
+   */
+  #moveFromRawKeySync(id: string, key: string): CarriedRecord | undefined {
+    const store = this.store;
+    const rawKey = this.key(id);
+    const raw = store.getSync!(rawKey);
+    let moved = false;
+    if (raw && !isExpired(raw)) {
+      moved = store.createSync!(key, { data: raw.data, expiresAt: raw.expiresAt });
+      store.delete(rawKey).catch((error: unknown) => {
+        this.#logger.warn(`could not delete a session record moved to its hashed key (hashIds): ${String(error)}; it expires by itself.`);
+      });
+    }
+    const record = store.getSync!(key);
+    if (!record) return undefined;
+    return moved ? { id, record, moved } : { id, record };
   }
 
   /**
@@ -70,6 +108,7 @@ async function createOrSet(store: Store, key: string, record: { data: Uint8Array
 }
 
 /** The carrier of `hashIds`: with or without the raw-key fallback. */
-export function hashedIdCarrier(store: Store, ids: IdCodec, keyPrefix: string, settings: HashIdsSettings): StoreCarrier {
-  return settings.readRawKeys ? new MigratingHashedIdCarrier(store, ids, keyPrefix) : new HashedIdCarrier(store, ids, keyPrefix);
+export function hashedIdCarrier(store: Store, ids: IdCodec, options: Pick<ResolvedOptions, 'keyPrefix' | 'logger'>, settings: HashIdsSettings): StoreCarrier {
+  const { keyPrefix, logger } = options;
+  return settings.readRawKeys ? new MigratingHashedIdCarrier(store, ids, keyPrefix, logger) : new HashedIdCarrier(store, ids, keyPrefix);
 }
