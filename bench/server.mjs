@@ -10,6 +10,8 @@
 //   floor-spin<n>  the floor plus n µs of busy CPU per request (fastify:floor-spin2): calibrates
 //              what n µs of a middleware's own work shows as in the "above the floor" column
 //   floor-cookie   (Fastify) the floor that also sends a session-sized Set-Cookie on /write
+// Fastify's sessionkit variants take a feature after '+': sessionkit-memory+hashids (hashIds),
+// sessionkit-memory+hashids-strict (hashIds: { readRawKeys: false }).
 // sessionkit variants load the build in BENCH_DIST (default: this checkout's dist/); with an
 // "@base" suffix (express:sessionkit-memory@base) they load the build in BENCH_BASE instead,
 // so two versions of sessionkit can be measured side by side in one run.
@@ -158,7 +160,10 @@ async function fastify(v) {
     app.get('/write', async (request) => `count ${++request.session.counter}`);
   } else if (v.sessions.startsWith('sessionkit-')) {
     const { sessionkit } = await v.module('fastify');
-    await app.register(sessionkit, { store: await sessionkitStore(v.sessions.slice('sessionkit-'.length), v), secret: SECRET });
+    // sessionkit-memory+hashids: with hashIds (+hashids-strict: hashIds without the raw-key fallback).
+    const [storeName, feature] = v.sessions.slice('sessionkit-'.length).split('+');
+    const hashIds = feature === 'hashids' ? true : feature === 'hashids-strict' ? { readRawKeys: false } : undefined;
+    await app.register(sessionkit, { store: await sessionkitStore(storeName, v), secret: SECRET, ...(hashIds && { hashIds }) });
     app.get('/login', async (request) => (Object.assign(request.session, payload()), 'ok'));
     app.get('/read', async (request) => `hello ${request.session.name}`);
     app.get('/write', async (request) => `count ${++request.session.counter}`);

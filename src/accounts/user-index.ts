@@ -1,3 +1,4 @@
+import type { Carrier } from '../core/carrier.js';
 import { handleOf } from '../core/handle.js';
 import type { Codec } from '../codec/codec.js';
 import { perUserKey, updateRecord } from './per-user-record.js';
@@ -5,13 +6,15 @@ import { SessionConfigError } from '../core/errors.js';
 import type { Store, StoreRecord } from '../core/store.js';
 
 /**
- * One session of a user, as the index records it. `until` is how long the entry must
+ * One session of a user, as the index records it. `name` is the session's name in the
+ * store (`Carrier.storedName`: its id, or with `hashIds` its hash, so that the index holds
+ * nothing that could be sent as a cookie). `until` is how long the entry must
  * outlive the session (its record may be refreshed up to then); a revoked entry stays as
  * a tombstone until then, so that a request still in flight sees that its session was
  * revoked and does not bring it back.
  */
 export interface IndexEntry {
-  readonly id: string;
+  readonly name: string;
   readonly until: number;
   readonly revoked: boolean;
   /** When the session last wrote its entry (its login, or an extension); 0 for an entry stored before this was kept. */
@@ -19,7 +22,7 @@ export interface IndexEntry {
 }
 
 /**
- * How an index record is stored: handle → [session id, until, revoked (1) or live (0), at].
+ * How an index record is stored: handle → [session's stored name, until, revoked (1) or live (0), at].
  * `at` came later: an entry stored without it reads as written at 0.
  */
 type StoredIndex = Record<string, [string, number, 0 | 1] | [string, number, 0 | 1, number]>;
@@ -31,11 +34,13 @@ type StoredIndex = Record<string, [string, number, 0 | 1] | [string, number, 0 |
  */
 export type MakeRoom = (entries: ReadonlyMap<string, IndexEntry>, now: number) => Promise<string[]>;
 
-/** What adding a session came to: refused by a tombstone (`revoked`), or added, ending `evicted` (their ids) to make room. */
+/** What adding a session came to: refused by a tombstone (`revoked`), or added, ending `evicted` (handle → entry) to make room. */
 export interface Added {
   readonly revoked: boolean;
-  readonly evicted: readonly string[];
+  readonly evicted: ReadonlyMap<string, IndexEntry>;
 }
+
+const NONE_EVICTED: ReadonlyMap<string, IndexEntry> = new Map();
 
 /** An emptied index expires a little later rather than being deleted (see `#update`). */
 const EMPTY_INDEX_MS = 60_000;
@@ -49,24 +54,24 @@ const EMPTY_INDEX_MS = 60_000;
  */
 export class UserIndex {
   readonly #store: Store;
-  readonly #keyOf: (name: string) => string;
+  readonly #carrier: Carrier;
   readonly #codec: Codec;
   readonly #maxRetries: number;
 
-  constructor(store: Store, keyOf: (name: string) => string, codec: Codec, maxRetries: number) {
+  constructor(store: Store, carrier: Carrier, codec: Codec, maxRetries: number) {
     if (!store.create || !store.setIf) {
       throw new SessionConfigError(
         `userField needs a store with insert-if-absent (create) and compare-and-set (setIf) to keep its index of users correct; the ${store.name} store lacks them. Use a store with compare-and-set (every sessionkit store but null and workers-kv; on Workers: d1 or durable-object).`,
       );
     }
     this.#store = store;
-    this.#keyOf = keyOf;
+    this.#carrier = carrier;
     this.#codec = codec;
     this.#maxRetries = Math.max(10, maxRetries);
   }
 
   keyOf(userId: string): string {
-    return perUserKey(this.#keyOf, 'user', userId);
+    return perUserKey((name) => this.#carrier.key(name), 'user', userId);
   }
 
   /** The user's entries that are not past their `until`, revoked ones included. */
@@ -78,24 +83,26 @@ export class UserIndex {
    * Records that session `id` belongs to the user until `until`. `revoked` when the entry
    * is a tombstone: the session was revoked, and must not be written. With `room` (a
    * session limit), a session new to the index first makes room: the sessions it names
-   * become tombstones in the same compare-and-set (their ids in `evicted`, for the caller
-   * to delete), or it throws and nothing is written.
+   * become tombstones in the same compare-and-set (in `evicted`, for the caller to delete
+   * their records), or it throws and nothing is written.
    */
   async add(userId: string, id: string, until: number, room?: MakeRoom): Promise<Added> {
-    let added: Added = { revoked: false, evicted: [] };
+    let added: Added = { revoked: false, evicted: NONE_EVICTED };
+    const handle = handleOf(id);
+    const name = this.#carrier.storedName(id);
     await this.#update(userId, async (entries, now) => {
-      const handle = handleOf(id);
       const entry = entries.get(handle);
-      added = { revoked: entry?.revoked === true, evicted: [] };
-      if (entry?.revoked || (entry && entry.until >= until)) return false;
-      const evicted: string[] = [];
+      added = { revoked: entry?.revoked === true, evicted: NONE_EVICTED };
+      // An entry from before hashIds names the raw id: rewritten with the session's new name.
+      if (entry?.revoked || (entry && entry.until >= until && entry.name === name)) return false;
+      const evicted = new Map<string, IndexEntry>();
       for (const ended of entry || !room ? [] : await room(entries, now)) {
         const other = entries.get(ended)!;
-        entries.set(ended, { ...other, revoked: true });
-        evicted.push(other.id);
+        entries.set(ended, tombstone(other));
+        evicted.set(ended, other);
       }
       added = { revoked: false, evicted };
-      entries.set(handle, { id, until, revoked: false, at: now });
+      entries.set(handle, { name, until: Math.max(until, entry?.until ?? until), revoked: false, at: now });
       return true;
     });
     return added;
@@ -118,21 +125,21 @@ export class UserIndex {
 
   /**
    * Turns the live entries `select` picks into tombstones, in one compare-and-set, and
-   * resolves the ids they named: the caller deletes their records. A login that lands
+   * resolves them (handle → entry): the caller deletes their records. A login that lands
    * after this write is a login after the revocation.
    */
-  async revoke(userId: string, select: (handle: string) => boolean): Promise<string[]> {
-    let ids: string[] = [];
+  async revoke(userId: string, select: (handle: string) => boolean): Promise<Map<string, IndexEntry>> {
+    let revoked = new Map<string, IndexEntry>();
     await this.#update(userId, (entries) => {
-      ids = [];
+      revoked = new Map();
       for (const [handle, entry] of entries) {
         if (entry.revoked || !select(handle)) continue;
-        entries.set(handle, { ...entry, revoked: true });
-        ids.push(entry.id);
+        entries.set(handle, tombstone(entry));
+        revoked.set(handle, entry);
       }
-      return ids.length > 0;
+      return revoked.size > 0;
     });
-    return ids;
+    return revoked;
   }
 
   async #update(userId: string, change: (entries: Map<string, IndexEntry>, now: number) => boolean | Promise<boolean>): Promise<void> {
@@ -148,7 +155,7 @@ export class UserIndex {
     const stored: StoredIndex = {};
     let expiresAt = entries.size === 0 ? now + EMPTY_INDEX_MS : 0;
     for (const [handle, entry] of entries) {
-      stored[handle] = [entry.id, entry.until, entry.revoked ? 1 : 0, entry.at];
+      stored[handle] = [entry.name, entry.until, entry.revoked ? 1 : 0, entry.at];
       expiresAt = Math.max(expiresAt, entry.until);
     }
     return { data: this.#codec.encode(stored), expiresAt };
@@ -167,7 +174,7 @@ export class UserIndex {
     if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) return entries;
     for (const [handle, value] of Object.entries(stored)) {
       if (!isStoredEntry(value) || value[1] <= now) continue;
-      entries.set(handle, { id: value[0], until: value[1], revoked: value[2] === 1, at: value[3] ?? 0 });
+      entries.set(handle, { name: value[0], until: value[1], revoked: value[2] === 1, at: value[3] ?? 0 });
     }
     return entries;
   }
@@ -184,3 +191,7 @@ function isStoredEntry(value: unknown): value is StoredIndex[string] {
   );
 }
 
+/** A revoked entry names no session: its records are deleted, and the name may be a raw id (written before hashIds). */
+function tombstone(entry: IndexEntry): IndexEntry {
+  return { name: '', until: entry.until, revoked: true, at: entry.at };
+}

@@ -55,7 +55,7 @@ export class UserSessions implements Accounts {
   constructor(carrier: Carrier, store: Store, settings: UserSessionsSettings) {
     this.#carrier = carrier;
     this.#store = store;
-    this.#index = new UserIndex(store, (name) => carrier.key(name), settings.codec, settings.maxConflictRetries);
+    this.#index = new UserIndex(store, carrier, settings.codec, settings.maxConflictRetries);
     this.#settings = settings;
     this.#field = settings.userField;
     this.#decode = settings.decode;
@@ -117,7 +117,7 @@ export class UserSessions implements Accounts {
     const limit = this.#settings.limit;
     const { revoked, evicted } = await this.#index.add(add.user, add.id, add.until, limit && this.#roomFor(limit, add.user, plan.remove));
     // Ended to make room, as revokeSession ends one: tombstones first (in the add), then the records.
-    await Promise.all(evicted.map((id) => this.#store.delete(this.#carrier.key(id))));
+    await this.#deleteRecords(evicted);
     if (!revoked) return true;
     // Revoked ("log out everywhere") while this request ran: the session is not written back.
     await this.#dropRevoked(state.id);
@@ -138,7 +138,7 @@ export class UserSessions implements Accounts {
       const others = [...entries].filter(([handle, entry]) => !entry.revoked && handle !== skipped);
       if (others.length < limit.max) return [];
       const unread = others.filter(([handle]) => !activity.has(handle));
-      const records = await Promise.all(unread.map(([, entry]) => this.#store.get(this.#carrier.key(entry.id))));
+      const records = await Promise.all(unread.map(([handle, entry]) => this.#firstRecord(this.#keysOf(handle, entry.name))));
       unread.forEach(([handle], i) => activity.set(handle, this.#liveSession(records[i], userId)?.lastActiveAt));
       return makeRoom(limit, counted(others, activity, now));
     };
@@ -162,14 +162,15 @@ export class UserSessions implements Accounts {
 
   /** A revoked session's record: deleted rather than written. */
   async #dropRevoked(id: string): Promise<void> {
-    await this.#store.delete(this.#carrier.key(id));
+    await this.#store.delete(this.#carrier.sessionKey(id));
   }
 
   async list(userId: string, currentId: string | undefined): Promise<UserSession[]> {
     const entries = [...(await this.#index.entries(userId))].filter(([, entry]) => !entry.revoked);
-    const records = await Promise.all(entries.map(([, entry]) => this.#store.get(this.#carrier.key(entry.id))));
+    const records = await Promise.all(entries.map(([handle, entry]) => this.#firstRecord(this.#keysOf(handle, entry.name))));
+    const currentHandle = currentId === undefined ? undefined : handleOf(currentId);
     const sessions: UserSession[] = [];
-    entries.forEach(([handle, entry], i) => {
+    entries.forEach(([handle], i) => {
       const live = this.#liveSession(records[i], userId);
       if (!live) return;
       const { record, payload } = live;
@@ -178,7 +179,7 @@ export class UserSessions implements Accounts {
         createdAt: payload.t,
         lastActiveAt: live.lastActiveAt,
         expiresAt: record.expiresAt,
-        current: entry.id === currentId,
+        current: handle === currentHandle,
         fields: this.#fields(payload.d),
       });
     });
@@ -209,9 +210,36 @@ export class UserSessions implements Accounts {
 
   /** Ends the user's sessions that `select` picks; resolves how many were live in the index. */
   async #revoke(userId: string, select: (handle: string) => boolean): Promise<number> {
-    const ids = await this.#index.revoke(userId, select);
-    await Promise.all(ids.map((id) => this.#store.delete(this.#carrier.key(id))));
-    return ids.length;
+    const revoked = await this.#index.revoke(userId, select);
+    await this.#deleteRecords(revoked);
+    return revoked.size;
+  }
+
+  /** Deletes the records of index entries just made tombstones (handle → entry as it was). */
+  async #deleteRecords(ended: ReadonlyMap<string, IndexEntry>): Promise<void> {
+    const keys = [...ended].flatMap(([handle, entry]) => this.#keysOf(handle, entry.name));
+    await Promise.all(keys.map((key) => this.#store.delete(key)));
+  }
+
+  /**
+   * The keys the session of an index entry may be under: its name's, and for an entry written
+   * before `hashIds` was turned on (its name is then the id, which its handle is the hash of)
+   * also the id's key now, where the session moved on its first request since.
+   */
+  #keysOf(handle: string, name: string): string[] {
+    const key = this.#carrier.key(name);
+    if (handleOf(name) !== handle) return [key];
+    const current = this.#carrier.sessionKey(name);
+    return current === key ? [key] : [current, key];
+  }
+
+  /** The record under the first of `keys` that has one. */
+  async #firstRecord(keys: readonly string[]): Promise<StoreRecord | undefined> {
+    for (const key of keys) {
+      const record = await this.#store.get(key);
+      if (record) return record;
+    }
+    return undefined;
   }
 
   #fields(data: Readonly<Record<string, unknown>>): Record<string, unknown> {

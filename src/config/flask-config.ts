@@ -103,7 +103,7 @@ const CORE_KEYS = new Set([
   'SESSION_TYPE', 'SESSION_PERMANENT', 'SESSION_USE_SIGNER', 'SECRET_KEY', 'SESSION_SECRET', 'SECRET_KEY_FALLBACKS', 'SESSION_KEY_PREFIX',
   'SESSION_ID_LENGTH', 'PERMANENT_SESSION_LIFETIME', 'SESSION_REFRESH_EACH_REQUEST', 'SESSION_SERIALIZATION_FORMAT',
   'SESSION_TOUCH_AFTER', 'SESSION_ABSOLUTE_LIFETIME', 'SESSION_USER_FIELD', 'SESSION_LISTED_FIELDS',
-  'SESSION_LOCK', 'SESSION_LOCK_WAIT', 'SESSION_LOCK_LEASE', 'SESSION_MAX_PER_USER', 'SESSION_ON_LIMIT', 'SESSION_ENCRYPT', 'SESSION_ENCRYPT_READ_PLAINTEXT',
+  'SESSION_LOCK', 'SESSION_LOCK_WAIT', 'SESSION_LOCK_LEASE', 'SESSION_MAX_PER_USER', 'SESSION_ON_LIMIT', 'SESSION_ENCRYPT', 'SESSION_ENCRYPT_READ_PLAINTEXT', 'SESSION_HASH_ID_IN_STORE', 'SESSION_HASH_ID_READ_RAW_KEYS',
 ]);
 
 /**
@@ -204,6 +204,8 @@ function translate(config: Config, ignored: ReadonlySet<string>): SessionOptions
   if (lock !== undefined) options.lock = lock;
   const encrypt = readEncrypt(config);
   if (encrypt !== undefined) options.encrypt = encrypt;
+  const hashIds = readHashIds(config);
+  if (hashIds !== undefined) options.hashIds = hashIds;
   if (config.SESSION_SERIALIZATION_FORMAT !== undefined) {
     options.serializer = readSerializer(config.SESSION_SERIALIZATION_FORMAT);
   }
@@ -242,6 +244,19 @@ function readEncrypt(config: Config): SessionOptions['encrypt'] {
     return config.SESSION_ENCRYPT === undefined ? undefined : false;
   }
   return readPlaintext ? { readPlaintext } : true;
+}
+
+/** SESSION_HASH_ID_IN_STORE turns `hashIds` on; SESSION_HASH_ID_READ_RAW_KEYS=false stops the raw-key fallback (and needs it on). */
+function readHashIds(config: Config): SessionOptions['hashIds'] {
+  const on = config.SESSION_HASH_ID_IN_STORE !== undefined && readBoolean(config.SESSION_HASH_ID_IN_STORE, 'SESSION_HASH_ID_IN_STORE');
+  const readRawKeys = config.SESSION_HASH_ID_READ_RAW_KEYS === undefined ? undefined : readBoolean(config.SESSION_HASH_ID_READ_RAW_KEYS, 'SESSION_HASH_ID_READ_RAW_KEYS');
+  if (!on) {
+    if (readRawKeys !== undefined) {
+      throw new SessionConfigError('SESSION_HASH_ID_READ_RAW_KEYS is set but SESSION_HASH_ID_IN_STORE is not: set SESSION_HASH_ID_IN_STORE=true to hash ids.');
+    }
+    return config.SESSION_HASH_ID_IN_STORE === undefined ? undefined : false;
+  }
+  return readRawKeys === undefined ? true : { readRawKeys };
 }
 
 /** SESSION_TYPE: a store's name, or one of Flask-Session's names for it. */

@@ -6,6 +6,8 @@ export interface CarriedRecord {
   /** The session id, when the cookie carries it beside the record (ids in a store). */
   readonly id: string | undefined;
   readonly record: StoreRecord;
+  /** `hashIds`: this open moved the record from its raw-id key to its hashed key (records about it still name the old key). */
+  readonly moved?: boolean;
 }
 
 /**
@@ -36,8 +38,13 @@ export interface Carrier {
   cookieValue(id: string, data: Uint8Array, expiresAt: number): MaybePromise<string>;
   /** The store key of a name (prefix + name: a session id, a lock's or a user index's name); only carriers with a store are asked. */
   key(name: string): string;
-  /** `key(id)` for the id of a session, remembered for returning clients (their requests build and hash no new key). */
+  /** The key of a session's record, remembered for returning clients (their requests build and hash no new key). */
   sessionKey(id: string): string;
+  /**
+   * The name a session goes by in the store, which its record's key (`key(name)`) and the
+   * records about it (its lock, its user index entry) use: the id, or with `hashIds` its hash.
+   */
+  storedName(id: string): string;
 }
 
 /**

@@ -19,6 +19,7 @@ import { enableRequestContext } from './request-context.js';
 import { assignData, clearData, SessionObject, sessionClassOf, stateIfOwnedBy, type Session, type SessionClass, type SessionData, type SessionOwner } from './session.js';
 import { freshState, loadedState, regeneratedState, renewedState, type SessionState } from './session-state.js';
 import { StoreCarrier } from './store-carrier.js';
+import { hashedIdCarrier } from './hashed-id-carrier.js';
 import { UserControls } from './user-controls.js';
 import { isExpired, type StoreRecord } from '../core/store.js';
 
@@ -67,7 +68,9 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   }
 
   #carrierFor(store: Store | CarrierSource, ids: IdCodec): Carrier {
-    return isCarrierSource(store) ? store.createCarrier(this.options.secrets) : new StoreCarrier(store, ids, this.options.keyPrefix);
+    const { secrets, keyPrefix, hashIds } = this.options;
+    if (isCarrierSource(store)) return store.createCarrier(secrets);
+    return hashIds ? hashedIdCarrier(store, ids, this.options, hashIds) : new StoreCarrier(store, ids, keyPrefix);
   }
 
   /**

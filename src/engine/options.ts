@@ -223,6 +223,14 @@ export interface SessionOptions extends ExpressSessionOptions {
    * @default false
    */
   encrypt?: EncryptOption;
+  /**
+   * SESSION_HASH_ID_IN_STORE: keep records under keyPrefix + a SHA-256 hash of the id, never
+   * the id, so that nothing read from the store (keys, the user index, lock records) can be
+   * sent back as a cookie. A record still under its raw id (written before) is moved on its
+   * next request; `{ readRawKeys: false }` stops looking there once none are left.
+   * @default false; `true` means `{ readRawKeys: true }`
+   */
+  hashIds?: boolean | { readRawKeys?: boolean };
 }
 
 export interface ResolvedCookieOptions {
@@ -261,6 +269,12 @@ export interface ResolvedOptions {
   /** `maxSessionsPerUser` and `onLimit`; undefined without a limit. */
   sessionLimit: SessionLimitOption | undefined;
   lock: LockSettings | undefined;
+  hashIds: HashIdsSettings | undefined;
+}
+
+/** `hashIds` resolved: whether a miss under the hashed key looks under the raw one (engine/hashed-id-carrier.ts). */
+export interface HashIdsSettings {
+  readonly readRawKeys: boolean;
 }
 
 const DAY_SECONDS = 86_400;
@@ -268,7 +282,7 @@ const MIN_SECRET_LENGTH = 16;
 const KNOWN_OPTIONS = new Set([
   'store', 'type', 'storeOptions', 'permanent', 'secret', 'keyPrefix', 'idLength', 'cookie', 'lifetime', 'absoluteLifetime',
   'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'maxSessionBytes', 'logger', 'requestContext', 'migrate',
-  'userField', 'listedFields', 'revocations', 'lock', 'maxSessionsPerUser', 'onLimit', 'encrypt',
+  'userField', 'listedFields', 'revocations', 'lock', 'maxSessionsPerUser', 'onLimit', 'encrypt', 'hashIds',
 ]);
 const KNOWN_COOKIE_OPTIONS = new Set(['name', 'domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned']);
 
@@ -302,7 +316,24 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
     revocations: resolveRevocations(options),
     sessionLimit: resolveSessionLimit(options),
     lock: resolveLock(options),
+    hashIds: resolveHashIds(options),
   };
+}
+
+function resolveHashIds(options: SessionOptions): HashIdsSettings | undefined {
+  const value = options.hashIds;
+  if (value === undefined || value === false) return undefined;
+  const given = value === true ? {} : value;
+  if (typeof given !== 'object' || given === null || Array.isArray(given) || Object.keys(given).some((key) => key !== 'readRawKeys')) {
+    throw new SessionConfigError(`hashIds must be true, false or { readRawKeys: boolean }, got ${describeValue(value)}.`);
+  }
+  if (given.readRawKeys !== undefined && typeof given.readRawKeys !== 'boolean') {
+    throw new SessionConfigError(`hashIds.readRawKeys must be true or false, got ${describeValue(given.readRawKeys)}.`);
+  }
+  if (isCarrierSource(options.store)) {
+    throw new SessionConfigError('"hashIds" names records in a store by a hash of their id; a sealed cookie session has no record and no key to hash. Remove "hashIds".');
+  }
+  return { readRawKeys: given.readRawKeys ?? true };
 }
 
 function resolveLock(options: SessionOptions): LockSettings | undefined {

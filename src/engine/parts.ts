@@ -37,7 +37,7 @@ export interface EngineParts {
 /** The parts for `carrier`: the writer, and each feature its options turn on. `decode` reads a record's payload, warning once if it cannot. */
 export function partsFor(options: ResolvedOptions, carrier: Carrier, cookies: CookieWriter, decode: (record: StoreRecord) => Payload | undefined): EngineParts {
   const store = carrier.store;
-  const { userField, listedFields, lifetimeMs, maxConflictRetries, codec, revocations, keyPrefix, lock, migrate, logger, sessionLimit } = options;
+  const { userField, listedFields, lifetimeMs, maxConflictRetries, codec, revocations, keyPrefix, lock, migrate, logger, sessionLimit, hashIds } = options;
   const field = userField && new UserField(userField, (message) => logger.warn(message));
   const accountsFor = (): Accounts | undefined => {
     if (!field) return undefined;
@@ -51,6 +51,6 @@ export function partsFor(options: ResolvedOptions, carrier: Carrier, cookies: Co
     writer: store && new StoreWriter(carrier, store, { codec, maxConflictRetries, decode }),
     accounts: accountsFor(),
     locks: store && lock ? new SessionLocks(store, lock, logger) : undefined,
-    migrationLinks: store && migrate ? migrationLinksFor(migrate, store, (name) => carrier.key(name)) : undefined,
+    migrationLinks: store && migrate ? migrationLinksFor(migrate, store, (name) => carrier.key(name), hashIds !== undefined) : undefined,
   };
 }

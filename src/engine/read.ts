@@ -1,5 +1,6 @@
 import type { CarriedRecord, Carrier } from '../core/carrier.js';
 import { isExpired, type StoreRecord } from '../core/store.js';
+import type { StoredAccountFields } from '../accounts/accounts.js';
 import type { EngineParts } from './parts.js';
 import { isPayload, type Payload } from './payload.js';
 import type { ResolvedOptions } from './options.js';
@@ -46,6 +47,9 @@ export function decodeRecord(options: ResolvedOptions, carrier: Carrier, record:
     return undefined;
   }
 }
+
+/** The account fields of a session whose user index entry must be written anew. */
+const NOT_INDEXED: StoredAccountFields = Object.freeze({});
 
 /**
  * Turns what a cookie opened to into a session object: the record decoded (or taken from
@@ -94,7 +98,8 @@ export class SessionReader {
     }
     const session = this.session(kind, state, kept ?? payload?.d);
     // The user a session names, read from its data as loaded (lazy fields are off with accounts).
-    accounts?.loaded(state, session as unknown as Readonly<Record<string, unknown>>, parts);
+    // A record just moved to its hashed key (hashIds) is not indexed under it yet: as if it recorded no index entry.
+    accounts?.loaded(state, session as unknown as Readonly<Record<string, unknown>>, carried.moved === true ? NOT_INDEXED : parts);
     return session;
   }
 

@@ -13,8 +13,8 @@ export class StoreCarrier implements Carrier {
   readonly store: Store;
   readonly opensSync: boolean;
   readonly maxCookieBytes = undefined;
+  protected readonly keyPrefix: string;
   readonly #ids: IdCodec;
-  readonly #keyPrefix: string;
   // id → keyPrefix + id. A returning client's id is the string the id codec's cache holds,
   // whose hash V8 keeps; a key built anew by concatenation would be flattened and hashed
   // again by the store's own lookup on every request.
@@ -26,7 +26,7 @@ export class StoreCarrier implements Carrier {
     // A signature checked by Web Crypto answers with a promise, whatever the store does.
     this.opensSync = typeof store.getSync === 'function' && ids.synchronous;
     this.#ids = ids;
-    this.#keyPrefix = keyPrefix;
+    this.keyPrefix = keyPrefix;
   }
 
   async open(cookieValue: string): Promise<CarriedRecord | undefined> {
@@ -50,12 +50,26 @@ export class StoreCarrier implements Carrier {
   }
 
   key(name: string): string {
-    return this.#keyPrefix + name;
+    return this.keyPrefix + name;
   }
 
   sessionKey(id: string): string {
     let key = this.#keys.get(id);
-    if (key === undefined) setBounded(this.#keys, id, (key = this.#keyPrefix + id), KEY_CACHE_SIZE);
+    if (key === undefined) setBounded(this.#keys, id, (key = this.key(this.nameOf(id))), KEY_CACHE_SIZE);
     return key;
+  }
+
+  storedName(id: string): string {
+    return id;
+  }
+
+  /** The id a cookie value carries (see IdCodec.decode). */
+  protected idOf(cookieValue: string): MaybePromise<string | undefined> {
+    return this.#ids.decode(cookieValue);
+  }
+
+  /** The name part of a session's key, computed once per id (`sessionKey` remembers the key). */
+  protected nameOf(id: string): string {
+    return id;
   }
 }

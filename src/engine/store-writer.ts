@@ -90,7 +90,7 @@ export class StoreWriter {
     try {
       await Promise.all(
         retired.map((id) => {
-          const key = this.#carrier.key(id);
+          const key = this.#carrier.sessionKey(id);
           return this.#inTurn(key, () => this.#store.delete(key));
         }),
       );

@@ -17,9 +17,11 @@ const ignore = () => {};
 export async function openLocked(carrier: Carrier, locks: SessionLocks, cookieValue: string): Promise<LockedRecord> {
   const carried = await carrier.open(cookieValue);
   if (!carried || carried.id === undefined) return { carried, lock: undefined };
-  const lock = await locks.acquire(carrier.key(`lock.${carried.id}`));
+  const lock = await locks.acquire(carrier.key(`lock.${carrier.storedName(carried.id)}`));
   try {
-    return { carried: await carrier.open(cookieValue), lock };
+    const again = await carrier.open(cookieValue);
+    // A record the first open moved to its hashed key (hashIds) is reported as moved, whichever open read it.
+    return { carried: carried.moved === true && again ? { ...again, moved: true } : again, lock };
   } catch (error) {
     await lock.release().catch(ignore);
     throw error;

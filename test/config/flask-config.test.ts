@@ -232,6 +232,25 @@ describe('fromEnv', () => {
     expect(() => new SessionEngine(fromEnv({ SESSION_TYPE: 'memory', SESSION_LOCK: 'yes', SESSION_LOCK_LEASE: '10ms' }))).toThrow(/lock\.lease must be at least one second/);
   });
 
+  it('SESSION_HASH_ID_IN_STORE turns hashIds on; SESSION_HASH_ID_READ_RAW_KEYS=false stops reading raw keys', async () => {
+    expect(fromEnv({ SESSION_TYPE: 'memory', SESSION_HASH_ID_IN_STORE: 'true' })).toEqual({ type: 'memory', hashIds: true });
+    expect(fromEnv({ SESSION_TYPE: 'memory', SESSION_HASH_ID_IN_STORE: 'false' })).toEqual({ type: 'memory', hashIds: false });
+    expect(fromEnv({ SESSION_HASH_ID_IN_STORE: '1', SESSION_HASH_ID_READ_RAW_KEYS: 'false' })).toEqual({ hashIds: { readRawKeys: false } });
+    expect(fromFlaskConfig({ SESSION_HASH_ID_IN_STORE: true })).toEqual({ hashIds: true });
+    expect(() => fromEnv({ SESSION_HASH_ID_READ_RAW_KEYS: 'false' })).toThrow(/SESSION_HASH_ID_IN_STORE is not: set SESSION_HASH_ID_IN_STORE=true/);
+    expect(() => fromEnv({ SESSION_HASH_ID_IN_STORE: 'sometimes' })).toThrow(/SESSION_HASH_ID_IN_STORE must be true or false/);
+    // The engine it builds keeps no id in a key.
+    const engine = new SessionEngine({ ...fromEnv({ SESSION_TYPE: 'memory', SESSION_SECRET: SECRET, SESSION_HASH_ID_IN_STORE: 'true' }), logger: { warn() {}, info() {} } });
+    await engine.ready;
+    const session = await engine.load(undefined);
+    session.user = 'ada';
+    await engine.commit(session).persist();
+    const keys: string[] = [];
+    for await (const key of engine.store!.keys!('')) keys.push(key);
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).not.toContain(session.id);
+  });
+
   it('SESSION_ABSOLUTE_LIFETIME sets the absolute timeout, and a bad one fails at start-up', () => {
     expect(fromEnv({ SESSION_TYPE: 'memory', SESSION_ABSOLUTE_LIFETIME: '8h' })).toEqual({ type: 'memory', absoluteLifetime: '8h' });
     expect(fromFlaskConfig({ SESSION_TYPE: 'memory', SESSION_ABSOLUTE_LIFETIME: 28_800 })).toEqual({ type: 'memory', absoluteLifetime: 28_800 });

@@ -10,6 +10,7 @@ import { SessionEngine } from '../../src/engine/engine.js';
 import type { Store } from '../../src/core/store.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';
 import { asText } from '../helpers/text.js';
+import { describeHashedIds } from './hashed-ids-suite.js';
 import { describeStoreLock } from './lock-suite.js';
 import { describeLockedSessions } from './locked-sessions-suite.js';
 import { describeUserSessions } from './user-sessions-suite.js';
@@ -111,6 +112,7 @@ export function describeSessionsOverHttp(
 ) {
   const compareAndSet = options.compareAndSet ?? true;
   describeStoreLock(title, setup);
+  describeHashedIds(title, setup, compareAndSet);
   // A user's sessions need compare-and-set, which a connect store behind fromConnectStore() lacks.
   if (compareAndSet) {
     describeUserSessions(title, setup);

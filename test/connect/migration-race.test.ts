@@ -47,7 +47,7 @@ async function oldSession(oldStore: ConnectStore, user: string): Promise<{ sid: 
   return { sid, cookie: `connect.sid=${encodeURIComponent(`s:${cookieSignature.sign(sid, OLD_SECRET)}`)}` };
 }
 
-function app(store: Store, oldStore: ConnectStore, grace?: number): express.Express {
+function app(store: Store, oldStore: ConnectStore, grace?: number, hashIds?: boolean): express.Express {
   const server = express();
   server.use(
     sessionkit({
@@ -55,6 +55,7 @@ function app(store: Store, oldStore: ConnectStore, grace?: number): express.Expr
       secret: 'the-new-sessionkit-secret-0123456789',
       logger: quiet,
       migrate: expressSessionMigration({ secret: OLD_SECRET, store: oldStore, grace }),
+      hashIds,
     }),
   );
   const data = (req: express.Request) => req.session as unknown as Record<string, unknown>;
@@ -164,6 +165,31 @@ describeWithServer('migration race on redis', { requires: REDIS_REQUIRES, start:
     () => new RedisStore({ client, logger: quiet }),
     () => client.keys('*'),
   );
+});
+
+describe('migration with hashIds on the memory store', () => {
+  it('a late request with the old cookie joins the migrated session, and no stored key or record holds its id', async () => {
+    const store = new MemoryStore();
+    const oldStore = slowOldStore(0);
+    const server = await listen(app(store, oldStore, undefined, true));
+    try {
+      const { cookie } = await oldSession(oldStore, 'frank');
+      const first = cookiesOf(await fetch(`${server.url}/visit/home`, { headers: { cookie } }));
+      const late = await fetch(`${server.url}/whoami`, { headers: { cookie } });
+      expect(await late.text()).toBe('frank');
+      expect(cookiesOf(late).session).toBe(first.session);
+      const id = first.session!.slice('session='.length).split('.')[0]!;
+      const keys: string[] = [];
+      for await (const key of store.keys('')) keys.push(key);
+      expect(keys.some((key) => key.startsWith('session:migrated.'))).toBe(true);
+      for (const key of keys) {
+        expect(key).not.toContain(id);
+        expect(Buffer.from((await store.get(key))!.data).toString("latin1"), key).not.toContain(id);
+      }
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe('expressSessionMigration grace option', () => {

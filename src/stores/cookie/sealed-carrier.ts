@@ -48,4 +48,8 @@ export class SealedCarrier implements Carrier {
   sessionKey(id: string): string {
     return id;
   }
+
+  storedName(id: string): string {
+    return id;
+  }
 }
