@@ -198,6 +198,13 @@ export interface SessionOptions extends ExpressSessionOptions {
    * @default false (off); `true` means `{ wait: '5s', lease: '10s' }`
    */
   lock?: LockOption;
+  /**
+   * Step-up freshness: sessions keep when their user last proved who they are
+   * (`session.markAuthenticated()`; with `userField`, every login too), which `requireFresh`
+   * compares with before a sensitive action. Kept across `regenerate()`, never moved by a refresh.
+   * @default false
+   */
+  freshness?: boolean;
 }
 
 export interface ResolvedCookieOptions {
@@ -234,6 +241,7 @@ export interface ResolvedOptions {
   listedFields: readonly string[];
   revocations: ResolvedRevocations | undefined;
   lock: LockSettings | undefined;
+  freshness: boolean;
 }
 
 const DAY_SECONDS = 86_400;
@@ -241,7 +249,7 @@ const MIN_SECRET_LENGTH = 16;
 const KNOWN_OPTIONS = new Set([
   'store', 'type', 'storeOptions', 'permanent', 'secret', 'keyPrefix', 'idLength', 'cookie', 'lifetime', 'absoluteLifetime',
   'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'maxSessionBytes', 'logger', 'requestContext', 'migrate',
-  'userField', 'listedFields', 'revocations', 'lock',
+  'userField', 'listedFields', 'revocations', 'lock', 'freshness',
 ]);
 const KNOWN_COOKIE_OPTIONS = new Set(['name', 'domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned']);
 
@@ -272,7 +280,13 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
     listedFields: resolveListedFields(options.listedFields, options.userField),
     revocations: resolveRevocations(options),
     lock: resolveLock(options),
+    freshness: resolveFreshness(options.freshness),
   };
+}
+
+function resolveFreshness(freshness: unknown): boolean {
+  if (freshness === undefined || typeof freshness === 'boolean') return freshness === true;
+  throw new SessionConfigError(`freshness must be true or false, got ${describeValue(freshness)}.`);
 }
 
 function resolveLock(options: SessionOptions): LockSettings | undefined {

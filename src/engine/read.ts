@@ -95,6 +95,7 @@ export class SessionReader {
     const session = this.session(kind, state, kept ?? payload?.d);
     // The user a session names, read from its data as loaded (lazy fields are off with accounts).
     accounts?.loaded(state, session as unknown as Readonly<Record<string, unknown>>, parts);
+    this.#parts.freshness?.loaded(state, session as unknown as Readonly<Record<string, unknown>>, parts);
     return session;
   }
 
