@@ -7,6 +7,8 @@ import { cookieStore } from '../../src/stores/cookie/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { CountingStore } from '../helpers/counting-store.js';
 import { requestsOf } from '../helpers/engine-request.js';
+import { RequestBinding } from '../../src/core/request-binding.js';
+import { bindToRequest } from '../../src/engine/session.js';
 
 const SECRET = 'freshness-test-secret-0123456789abcdef';
 const quiet = { warn: () => {}, info: () => {} };
@@ -95,6 +97,23 @@ describe.each([
     });
     expect(destroyed.session.authenticatedAt).toBeUndefined();
     expect((await request(destroyed.cookie)).session.authenticatedAt).toBeUndefined();
+  });
+
+  it("regenerate(callback) where the adapter puts a new session on the request (req.session) keeps the time", async () => {
+    const { engine, request } = setup(storeOptions());
+    const { cookie } = await request(undefined, (s) => {
+      s.user = 'ada';
+      s.markAuthenticated();
+    });
+    vi.advanceTimersByTime(MINUTE);
+    const loaded = await engine.load(cookie);
+    const binding = new RequestBinding(loaded);
+    binding.replace = () => {}; // as Express's: the binding's `current` is the request's session
+    bindToRequest(loaded, binding);
+    await regenerateAsPassportDoes(loaded);
+    const replaced = binding.current;
+    expect(replaced).not.toBe(loaded);
+    expect(replaced.authenticatedAt).toEqual(new Date(START));
   });
 
   it('neither a refresh nor touch() moves the time', async () => {
