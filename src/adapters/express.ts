@@ -120,8 +120,13 @@ function exposeSessionId(req: ExpressRequest): void {
   });
 }
 
-/** What `requireFresh` does with a request whose login is too old: answer it, typically `res.redirect('/confirm-password')`. */
-export type StaleHandler = (req: IncomingMessage, res: ServerResponse, next: Next, outcome: StaleOutcome) => void;
+/**
+ * What `requireFresh` does with a request whose login is too old: answer it, typically
+ * `res.redirect(303, '/confirm-password')`. Annotate its parameters with Express's `Request`
+ * and `Response` to use their methods (this module names no Express types, so that Express 4
+ * and 5 both fit).
+ */
+export type StaleHandler<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse> = (req: Req, res: Res, next: Next, outcome: StaleOutcome) => void;
 
 /**
  * A guard for sensitive routes: `app.post('/email', requireFresh('15m'), handler)` runs the
@@ -130,7 +135,10 @@ export type StaleHandler = (req: IncomingMessage, res: ServerResponse, next: Nex
  * `onStale` answers (a redirect to your confirm-password page); without one, a 401 with
  * `{ error: 'reauthentication_required', reason, maxAgeSeconds }`. Needs the `freshness` option.
  */
-export function requireFresh(maxAge: number | string, options: { onStale?: StaleHandler } = {}): SessionMiddleware {
+export function requireFresh<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse>(
+  maxAge: number | string,
+  options: { onStale?: StaleHandler<Req, Res> } = {},
+): (req: Req, res: Res, next: Next) => void {
   const maxAgeMs = freshnessMaxAge(maxAge);
   const onStale = options.onStale ?? answerStale;
   return (incoming, res, next) => {

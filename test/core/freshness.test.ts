@@ -134,6 +134,44 @@ describe.each([
   });
 });
 
+describe.each([
+  ['the memory store', () => new MemoryStore()],
+  ['a store', () => new CountingStore()],
+])('freshness through the merge of a compare-and-set write, with %s', (_label, makeStore) => {
+  it('a mark after a save() of the same request is written (that write merges onto the record the save wrote)', async () => {
+    const { engine, request } = setup({ store: makeStore() });
+    const { cookie } = await request(undefined, (s) => (s.user = 'ada'));
+    vi.advanceTimersByTime(MINUTE);
+    await request(cookie, async (s) => {
+      s.n = 1;
+      await s.save();
+      s.markAuthenticated();
+    });
+    expect((await engine.load(cookie)).authenticatedAt).toEqual(new Date(START + MINUTE));
+  });
+
+  it("a request that lost the race keeps another request's mark, and its own mark wins over an older one", async () => {
+    const { engine, request } = setup({ store: makeStore() });
+    const { cookie } = await request(undefined, (s) => (s.user = 'ada'));
+    const slow = await engine.load(cookie);
+    vi.advanceTimersByTime(MINUTE);
+    await request(cookie, (s) => s.markAuthenticated());
+    slow.n = 1; // written over the marked record: the merge keeps its time
+    await engine.commit(slow).persist();
+    const merged = await engine.load(cookie);
+    expect(merged.n).toBe(1);
+    expect(merged.authenticatedAt).toEqual(new Date(START + MINUTE));
+    const marking = await engine.load(cookie);
+    await request(cookie, (s) => (s.n = 2));
+    vi.advanceTimersByTime(MINUTE);
+    marking.markAuthenticated();
+    await engine.commit(marking).persist();
+    const last = await engine.load(cookie);
+    expect(last.n).toBe(2);
+    expect(last.authenticatedAt).toEqual(new Date(START + 2 * MINUTE));
+  });
+});
+
 describe('freshness with userField: a login records the time', () => {
   it('a session that comes to name a user (a login) is authenticated at commit; a logout ends it', async () => {
     const { request } = setup({ store: new MemoryStore(), userField: 'user' });
