@@ -26,7 +26,7 @@ const EXPIRY_BYTES = 8;
 const HEADER_BYTES = 1 + KEY_ID_BYTES;
 const OVERHEAD = HEADER_BYTES + IV_BYTES + TAG_BYTES + EXPIRY_BYTES;
 const MIN_SECRET_LENGTH = 32;
-/** Anything longer cannot be a cookie a browser sent. */
+/** Anything longer cannot be a cookie a browser sent (a chunked value is allowed what its chunks hold). */
 const MAX_VALUE_LENGTH = 8192;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const HKDF_INFO = 'sessionkit sealed cookie v1';
@@ -100,8 +100,8 @@ export interface Unsealed {
   expiresAt: number;
 }
 
-export function unseal(keys: SealKeys, value: string, now = Date.now()): MaybePromise<Unsealed | undefined> {
-  if (value.length > MAX_VALUE_LENGTH || !BASE64URL.test(value)) return undefined;
+export function unseal(keys: SealKeys, value: string, now = Date.now(), maxLength = MAX_VALUE_LENGTH): MaybePromise<Unsealed | undefined> {
+  if (value.length > maxLength || !BASE64URL.test(value)) return undefined;
   const bytes = primitives.fromBase64url(value);
   // Only the canonical spelling: the decoder ignores spare bits, so look-alikes decode alike.
   if (bytes.length < OVERHEAD || primitives.toBase64url(bytes) !== value || bytes[0] !== VERSION) return undefined;
