@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { SessionEngine } from '../../src/index.js';
 import type { SessionOptions } from '../../src/engine/options.js';
 import { cookieStore, type CookieStoreOptions } from '../../src/stores/cookie/index.js';
+import { RequestBinding } from '../../src/core/request-binding.js';
 import { CookieJar } from '../helpers/http.js';
 
 const SECRET = 'cookie-chunks-secret-0123456789abcdef';
@@ -149,6 +150,23 @@ describe('a sealed session in chunks', () => {
     expect(setCookies.length).toBeGreaterThan(0);
     expect(setCookies.every((line) => /; Max-Age=0(;|$)/.test(line))).toBe(true);
     expect(browser.jar.cookies.size).toBe(0);
+  });
+
+  it('a save in chunks then a smaller final commit in one request leaves the browser no stale chunk', async () => {
+    const engine = new SessionEngine({ store: cookieStore({ secret: SECRET, chunk: true }), logger: { warn: () => {}, info: () => {} } });
+    const session = (await engine.load(undefined)) as unknown as Record<string, unknown>;
+    const binding = new RequestBinding(session);
+    session.data = filler(5_000);
+    const saved = engine.commit(session as never, binding);
+    binding.sendCookies(saved.setCookies);
+    session.data = 'small';
+    const final = engine.commit(session as never, binding);
+    const headers = new Headers();
+    for (const line of binding.cookiesWith(final.setCookies)) headers.append('set-cookie', line);
+    const jar = new CookieJar();
+    jar.store(new Response(null, { headers }));
+    expect([...jar.cookies.keys()]).toEqual(['session']);
+    expect((await engine.load(jar.header()) as unknown as Record<string, unknown>).data).toBe('small');
   });
 
   it('a header naming chunks far past maxChunks makes no work past the most any store allows', async () => {
