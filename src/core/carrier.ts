@@ -1,6 +1,9 @@
 import type { MaybePromise } from '../crypto/primitives.js';
 import type { Store, StoreRecord } from './store.js';
 
+/** The most cookies a session may be split over (`maxChunks`); the engine looks for no chunk past it. */
+export const MOST_COOKIE_CHUNKS = 16;
+
 /** What a cookie value opened to: the record it points to or holds, and the id if the cookie carries it. */
 export interface CarriedRecord {
   /** The session id, when the cookie carries it beside the record (ids in a store). */
@@ -28,6 +31,11 @@ export interface Carrier {
   readonly opensSync: boolean;
   /** Largest Set-Cookie header the carrier accepts (a sealed session must fit a browser's cookie). */
   readonly maxCookieBytes: number | undefined;
+  /**
+   * The cookie value may be split over this many cookies at most, `name.0`, `name.1`, …, each
+   * within `maxCookieBytes` (`cookieStore({ chunk: true })`); undefined: one cookie.
+   */
+  readonly maxChunks?: number | undefined;
   /** The record a cookie value points to or holds; undefined when the value is not ours or the record is gone. */
   open(cookieValue: string): Promise<CarriedRecord | undefined>;
   openSync(cookieValue: string): CarriedRecord | undefined;

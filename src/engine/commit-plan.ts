@@ -2,6 +2,8 @@ import type { RequestContext } from '../core/commit.js';
 import type { RecordMemo } from '../core/store.js';
 import { NO_ACCOUNT_WORK, type AccountsPlan } from '../accounts/accounts.js';
 import type { MaybePromise } from '../crypto/primitives.js';
+import type { ChunkedCookies } from './cookie/cookie-chunks.js';
+import type { CookieLifetime } from './cookie/cookie-header.js';
 import { keepWritten, sameAsLoaded } from './memo/decoded-records.js';
 import { dataForEncoding, LAZY_RECORD_BYTES } from './memo/lazy-fields.js';
 import type { EngineParts } from './parts.js';
@@ -96,23 +98,50 @@ function encodedBytes(parts: EngineParts, state: SessionState, payload: Payload)
   return codec.encodeTransient ? transient.slice() : transient;
 }
 
-/** The Set-Cookie value a plan needs, if any: with Web Crypto, a promise of it. */
-export function cookieFor(parts: EngineParts, plan: CommitPlan, context: RequestContext): MaybePromise<string> | undefined {
-  const { cookies, carrier } = parts;
+/** What a plan does to the session's cookie: sets it, clears it, or leaves it as it is (undefined). */
+function cookieChange(parts: EngineParts, plan: CommitPlan): 'set' | 'clear' | undefined {
   const { state, action } = plan;
-  const secure = cookies.isSecure(state.cookieSettings, context.secure);
   if (plan.bytes === undefined) {
     // A deleted, destroyed or never-valid session: make the browser forget the cookie.
-    return action === 'delete' || plan.retires || state.cookieReceived ? cookies.clear(secure, state.cookieSettings) : undefined;
+    return action === 'delete' || plan.retires || state.cookieReceived || state.heldChunks > 0 ? 'clear' : undefined;
   }
   // A refresh moves the expiry: a persistent cookie must say so, and a cookie that holds
   // the session holds its expiry too. A browser-session cookie with an id stays as it is.
-  const refreshesCookie = state.permanent || carrier.store === undefined;
+  const refreshesCookie = state.permanent || parts.carrier.store === undefined;
   const sendsCookie = action === 'create' || action === 'update' || (action === 'touch' && refreshesCookie) || state.cookieOwed;
-  if (!sendsCookie) return undefined;
-  // A persistent cookie lives as long as the record: a lifetime, or less near the absolute end.
-  const lifetime = state.permanent ? { from: plan.now, ms: plan.expiresAt - plan.now } : undefined;
-  const value = carrier.cookieValue(state.id, plan.bytes, plan.expiresAt);
+  return sendsCookie ? 'set' : undefined;
+}
+
+/** A persistent cookie lives as long as the record: a lifetime, or less near the absolute end. */
+function cookieLifetime(plan: CommitPlan): CookieLifetime | undefined {
+  return plan.state.permanent ? { from: plan.now, ms: plan.expiresAt - plan.now } : undefined;
+}
+
+/** The Set-Cookie value a plan needs, if any: with Web Crypto, a promise of it. */
+export function cookieFor(parts: EngineParts, plan: CommitPlan, context: RequestContext): MaybePromise<string> | undefined {
+  const change = cookieChange(parts, plan);
+  if (change === undefined) return undefined;
+  const { cookies, carrier } = parts;
+  const state = plan.state;
+  const secure = cookies.isSecure(state.cookieSettings, context.secure);
+  if (change === 'clear') return cookies.clear(secure, state.cookieSettings);
+  const lifetime = cookieLifetime(plan);
+  const value = carrier.cookieValue(state.id, plan.bytes!, plan.expiresAt);
   if (typeof value === 'string') return cookies.set(value, secure, state.cookieSettings, lifetime);
   return value.then((text) => cookies.set(text, secure, state.cookieSettings, lifetime));
+}
+
+/** `cookieFor` for a sealed session split over several cookies (`parts.chunks`): the Set-Cookie values, or the refusal. */
+export function chunkedCookiesFor(parts: EngineParts, plan: CommitPlan, context: RequestContext): MaybePromise<ChunkedCookies> | undefined {
+  const change = cookieChange(parts, plan);
+  if (change === undefined) return undefined;
+  const chunks = parts.chunks!;
+  const state = plan.state;
+  const settings = state.cookieSettings;
+  const secure = parts.cookies.isSecure(settings, context.secure);
+  if (change === 'clear') return chunks.clear(state, secure, settings);
+  const attributes = { secure, settings, lifetime: cookieLifetime(plan) };
+  const value = parts.carrier.cookieValue(state.id, plan.bytes!, plan.expiresAt);
+  if (typeof value === 'string') return chunks.set(state, value, attributes);
+  return value.then((text) => chunks.set(state, text, attributes));
 }

@@ -5,8 +5,10 @@ import type { Store } from '../core/store.js';
 import { openLocked } from '../lock/open-locked.js';
 import type { HeldLock } from '../lock/session-lock.js';
 import { MigrationLoad } from './migration-load.js';
-import { cookieFor, planCommit } from './commit-plan.js';
+import { chunkedCookiesFor, cookieFor, planCommit } from './commit-plan.js';
+import type { ChunkedCookies } from './cookie/cookie-chunks.js';
 import { CookieWriter, readCookie } from './cookie/cookie-header.js';
+import type { MaybePromise } from '../crypto/primitives.js';
 import { IdCodec } from './cookie/ids.js';
 import { SessionCookie } from './cookie/session-cookie.js';
 import type { SessionCookieView } from '../core/session.js';
@@ -114,7 +116,10 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
    */
   async load(cookieHeader: string | undefined, kind: SessionClass = SessionObject): Promise<Session<T>> {
     const { parts, reader, migration } = this.#running.now ?? (await this.#running.whenReady());
-    const cookieValue = readCookie(cookieHeader, this.cookieName);
+    const chunks = parts.chunks;
+    // A sealed session in chunks (cookieStore({ chunk: true })) is read from all its cookies.
+    const received = chunks?.read(cookieHeader);
+    const cookieValue = received ? received.value : readCookie(cookieHeader, this.cookieName);
     let carried: CarriedRecord | undefined;
     let lock: HeldLock | undefined;
     if (cookieValue !== undefined) {
@@ -135,6 +140,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       // Its user logged out everywhere since it signed in, or this session was ended: a fresh session, and the cookie goes.
       session = reader.session(kind, freshState(this.options, true), undefined);
     }
+    if (received) chunks!.received(this.#stateOf(session), received, carried !== undefined);
     const result = migration && session.isNew ? await migration.migrated(session, cookieHeader, kind) : session;
     return result as unknown as Session<T>;
   }
@@ -170,9 +176,13 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     if (!running?.parts.carrier.opensSync) {
       throw new Error('sessionkit: loadSync() needs a store that reads synchronously (see canLoadSync); call load() instead.');
     }
-    const cookieValue = readCookie(cookieHeader, this.cookieName);
+    const chunks = running.parts.chunks;
+    const received = chunks?.read(cookieHeader);
+    const cookieValue = received ? received.value : readCookie(cookieHeader, this.cookieName);
     const carried = cookieValue === undefined ? undefined : running.parts.carrier.openSync(cookieValue);
-    return running.reader.sessionFrom(cookieValue !== undefined, carried, kind) as unknown as Session<T>;
+    const session = running.reader.sessionFrom(cookieValue !== undefined, carried, kind);
+    if (received) chunks!.received(this.#stateOf(session), received, carried !== undefined);
+    return session as unknown as Session<T>;
   }
 
   /**
@@ -183,7 +193,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const state = this.#stateOf(session);
     const { parts, persister } = this.#runningNow();
     const plan = planCommit(parts, session, state, persister.canWriteAtOnce);
-    const cookie = cookieFor(parts, plan, context);
+    const cookie: MaybePromise<string | ChunkedCookies> | undefined = parts.chunks ? chunkedCookiesFor(parts, plan, context) : cookieFor(parts, plan, context);
     // With Web Crypto the cookie's signature or seal comes with a promise: so does the commit's Set-Cookie.
     const pending = cookie instanceof Promise ? afterCookie(cookie, (setCookie) => persister.pendingCommit(plan, setCookie)) : persister.pendingCommit(plan, cookie);
     // A sealed cookie cannot be deleted: the one a logout, destroy() or regenerate() leaves is refused first.
@@ -219,8 +229,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       if (!state.isNew) this.regenerate(session);
       return;
     }
-    const { retiredIds, cookieReceived, indexed, signedIn, issuedSignIn } = state;
-    Object.assign(state, loadedState(state.id, record, payload), { retiredIds, cookieReceived, indexed, signedIn, issuedSignIn });
+    const { retiredIds, cookieReceived, heldChunks, indexed, signedIn, issuedSignIn } = state;
+    Object.assign(state, loadedState(state.id, record, payload), { retiredIds, cookieReceived, heldChunks, indexed, signedIn, issuedSignIn });
     parts.accounts?.reloaded(state, payload.d, payload);
     parts.freshness?.loaded(state, payload.d, payload);
     reader.warnSkipped(assignData(session, payload.d));

@@ -6,6 +6,7 @@ import { UserSessions } from '../accounts/user-sessions.js';
 import type { Carrier } from '../core/carrier.js';
 import type { StoreRecord } from '../core/store.js';
 import { SessionLocks } from '../lock/session-lock.js';
+import { CookieChunks } from './cookie/cookie-chunks.js';
 import type { CookieWriter } from './cookie/cookie-header.js';
 import { migrationLinksFor, type MigrationLinks } from './migration-links.js';
 import type { ResolvedOptions } from './options.js';
@@ -22,6 +23,8 @@ export interface EngineParts {
   readonly options: ResolvedOptions;
   readonly carrier: Carrier;
   readonly cookies: CookieWriter;
+  /** With `cookieStore({ chunk: true })`: a session's cookies read and written in chunks. Undefined otherwise. */
+  readonly chunks: CookieChunks | undefined;
   /** Writes to the carrier's store; undefined for sealed cookies (the cookie is the write). */
   readonly writer: StoreWriter | undefined;
   /**
@@ -51,10 +54,17 @@ export function partsFor(options: ResolvedOptions, carrier: Carrier, cookies: Co
     options,
     carrier,
     cookies,
+    chunks: chunksFor(options, carrier, cookies),
     writer: store && new StoreWriter(carrier, store, { codec, maxConflictRetries, decode }),
     accounts: accountsFor(),
     locks: store && lock ? new SessionLocks(store, lock, logger) : undefined,
     migrationLinks: store && migrate ? migrationLinksFor(migrate, store, (name) => carrier.key(name), hashIds !== undefined) : undefined,
     freshness: freshness ? new Freshness(field && ((data) => field.of(data))) : undefined,
   };
+}
+
+function chunksFor(options: ResolvedOptions, carrier: Carrier, cookies: CookieWriter): CookieChunks | undefined {
+  const { maxChunks, maxCookieBytes } = carrier;
+  if (maxChunks === undefined || maxCookieBytes === undefined) return undefined;
+  return new CookieChunks(options.cookie, cookies, { maxChunks, maxCookieBytes }, options.logger);
 }

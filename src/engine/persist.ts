@@ -1,6 +1,8 @@
 import type { PendingCommit } from '../core/commit.js';
 import { StoreError } from '../core/store.js';
 import type { CommitPlan } from './commit-plan.js';
+import type { ChunkedCookies } from './cookie/cookie-chunks.js';
+import { utf8Length } from './cookie/cookie-header.js';
 import { finishMigration } from './migration-commit.js';
 import type { EngineParts } from './parts.js';
 import { equalBytes } from './payload.js';
@@ -25,17 +27,17 @@ export class Persister {
     this.#parts = parts;
   }
 
-  /** The pending commit of `plan`, once its Set-Cookie value is known. */
-  pendingCommit(plan: CommitPlan, setCookie: string | undefined): PendingCommit {
+  /** The pending commit of `plan`, once its Set-Cookie value (or a chunked session's values) is known. */
+  pendingCommit(plan: CommitPlan, setCookie: string | ChunkedCookies | undefined): PendingCommit {
     const { carrier, options } = this.#parts;
     const oversized = this.#oversized(plan, setCookie);
     if (oversized) return refused(carrier.name, oversized);
-    const setCookies = setCookie === undefined ? NO_SET_COOKIES : [setCookie];
+    const setCookies = setCookie === undefined ? NO_SET_COOKIES : typeof setCookie === 'string' ? [setCookie] : setCookie.setCookies;
     const pending = this.#storeWork(plan, setCookie, setCookies);
     return plan.state.migratedFrom === undefined ? pending : finishMigration(pending, plan.state, options.migrate!);
   }
 
-  #storeWork(plan: CommitPlan, setCookie: string | undefined, setCookies: readonly string[]): PendingCommit {
+  #storeWork(plan: CommitPlan, setCookie: string | ChunkedCookies | undefined, setCookies: readonly string[]): PendingCommit {
     const { state, action } = plan;
     if (this.#parts.carrier.store === undefined) {
       // The cookie is the write: the session is saved the moment its cookie is decided.
@@ -56,7 +58,7 @@ export class Persister {
   }
 
   /** Why the session cannot be kept (over `maxSessionBytes`, or a sealed cookie over the browser's limit); undefined when it fits. */
-  #oversized(plan: CommitPlan, setCookie: string | undefined): string | undefined {
+  #oversized(plan: CommitPlan, setCookie: string | ChunkedCookies | undefined): string | undefined {
     const { options, carrier } = this.#parts;
     const bytes = plan.bytes;
     if (bytes !== undefined && bytes.length > options.maxSessionBytes) {
@@ -65,6 +67,8 @@ export class Persister {
         'Keep less in the session (large data belongs in your database), or raise maxSessionBytes.'
       );
     }
+    // Chunks were cut to fit; only their number has a limit.
+    if (typeof setCookie === 'object') return setCookie.refusal;
     if (setCookie !== undefined && carrier.maxCookieBytes !== undefined && utf8Length(setCookie) > carrier.maxCookieBytes) {
       return (
         `the session is ${bytes!.length} bytes serialized and its Set-Cookie header would be ${utf8Length(setCookie)} bytes, ` +
@@ -156,7 +160,7 @@ function written(state: SessionState, action: StoreAction, { bytes, version }: W
  * A commit whose Set-Cookie value is still being signed or sealed (Web Crypto): it always
  * has something to do, and its `setCookies` is complete once `persist()` has resolved.
  */
-export function afterCookie(cookie: Promise<string>, decide: (setCookie: string) => PendingCommit): PendingCommit {
+export function afterCookie<T>(cookie: Promise<T>, decide: (setCookie: T) => PendingCommit): PendingCommit {
   const setCookies: string[] = [];
   return {
     setCookies,
@@ -179,16 +183,6 @@ export function thenPersist(first: () => Promise<void>, pending: PendingCommit):
       if (pending.needsPersist) await pending.persist();
     },
   };
-}
-
-/** Bytes of a string in UTF-8, without encoding it. */
-function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let index = 0; index < text.length; index++) {
-    const code = text.charCodeAt(index);
-    if (code >= 0x80) bytes += code >= 0x800 && (code < 0xd800 || code > 0xdfff) ? 2 : 1;
-  }
-  return bytes;
 }
 
 /**

@@ -6,9 +6,10 @@ import { generateId } from './cookie/ids.js';
 import type { ResolvedOptions } from './options.js';
 import type { HeldLock } from '../lock/session-lock.js';
 import type { KeptPayload } from './memo/decoded-records.js';
+import type { HeldCookies } from './cookie/cookie-chunks.js';
 
 /** The engine's bookkeeping for one session, kept off the data under a symbol. */
-export interface SessionState extends SessionFacts, AccountState, FreshnessState {
+export interface SessionState extends SessionFacts, AccountState, FreshnessState, HeldCookies {
   id: string;
   isNew: boolean;
   /** The stored payload as it was read, to detect changes (nested ones too) by comparison. */
@@ -60,6 +61,7 @@ export function freshState(options: Pick<ResolvedOptions, 'idLength' | 'permanen
     permanent: options.permanent,
     retiredIds: [],
     cookieReceived,
+    heldChunks: 0,
     createdAt: Date.now(),
     lifetimeMs: undefined,
     cookieSettings: undefined,
@@ -95,6 +97,7 @@ export function loadedState(
     permanent: payload.p,
     retiredIds: [],
     cookieReceived: true,
+    heldChunks: 0,
     createdAt: payload.t,
     lifetimeMs: payload.l,
     cookieSettings: payload.c,
@@ -134,6 +137,8 @@ export function regeneratedState(options: Pick<ResolvedOptions, 'idLength' | 'pe
     // Held until the request ends, whatever its id now.
     lock: state.lock,
     retiredIds: retiring(state),
+    // The chunks the browser holds (cookieStore({ chunk: true })), deleted as the new session's cookies are set.
+    heldChunks: state.heldChunks,
     // The sealed cookie the browser holds, refused when the session commits under its new id.
     issuedSignIn: state.issuedSignIn,
     // A login's new id keeps when the user proved who they are; what destroy() leaves has no user.
@@ -149,6 +154,7 @@ export function regeneratedState(options: Pick<ResolvedOptions, 'idLength' | 'pe
  */
 export function renewedState(options: Pick<ResolvedOptions, 'idLength' | 'permanent'>, state: SessionState): SessionState {
   const fresh = freshState(options, state.cookieReceived);
+  fresh.heldChunks = state.heldChunks;
   fresh.retiredIds = retiring(state);
   fresh.createdAt = state.createdAt;
   fresh.indexed = state.indexed;

@@ -11,7 +11,7 @@ import { MemoryStore } from '../../src/stores/memory.js';
 import { NullStore } from '../../src/stores/null.js';
 
 /** The apps describeAdapter asks for; 'failing-read' and 'failing-sync-read' need a file system and are built by the suite itself. */
-export type AdapterProfile = 'main' | 'signed' | 'retired' | 'failing' | 'locked';
+export type AdapterProfile = 'main' | 'signed' | 'retired' | 'failing' | 'locked' | 'chunked';
 /** The apps describeMultiSession asks for. */
 export type MultiSessionProfile = 'multi' | 'multi-strict';
 
@@ -19,6 +19,7 @@ export const quiet = { warn: () => {}, info: () => {} };
 const SECRET = 'adapter-suite-secret-0123456789';
 const RETIRED_SECRET = 'adapter-suite-retired-secret-0123456789';
 const MULTI_SECRET = 'multi-session-suite-secret-0123456789';
+const CHUNK_SECRET = 'adapter-suite-chunk-secret-0123456789';
 
 export interface ProfileSettings {
   /** The main app's request-scoped accessor (AsyncLocalStorage); off where the runtime has none. Default on. */
@@ -45,6 +46,8 @@ export function adapterProfiles({ requestContext = true }: ProfileSettings = {})
       maxSessionsPerUser: 2,
       onLimit: 'refuse',
     }),
+    // Sealed sessions past one cookie, in up to three (the default maxChunks).
+    chunked: { store: cookieStore({ secret: CHUNK_SECRET, chunk: true }), logger: quiet },
   };
 }
 

@@ -104,6 +104,7 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
     let retired: TestServer;
     let failing: TestServer;
     let locked: TestServer;
+    let chunked: TestServer;
     let failingRead: TestServer | undefined;
     let failingSyncRead: TestServer | undefined;
     let dir: string | undefined;
@@ -115,6 +116,7 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
       retired = await start('retired');
       failing = await start('failing');
       locked = await start('locked');
+      chunked = await start('chunked');
       // Reads that fail for real: a directory under a file, and a closed SQLite file (whose
       // synchronous read, getSync, an adapter may use).
       if (unavailable.filesystem !== undefined) return;
@@ -127,7 +129,7 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
       failingSyncRead = await build({ store: closed, logger: quiet }, 'failing-sync-read');
     });
     afterAll(async () => {
-      const started = [server, signed, retired, failing, locked, failingRead, failingSyncRead].filter((app) => app !== undefined);
+      const started = [server, signed, retired, failing, locked, chunked, failingRead, failingSyncRead].filter((app) => app !== undefined);
       await Promise.all(started.map((app) => app.close()));
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
@@ -167,6 +169,45 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
         expect(await text(await tablet.fetch(`${locked.url}/get?k=user`))).toBe('not set');
         expect(await text(await phone.fetch(`${locked.url}/get?k=user`))).toBe('cyd');
         expect(await text(await fetch(`${locked.url}/form?op=user-sessions&k=cyd`))).toBe('2');
+      });
+    });
+
+    describe('sealed sessions past one cookie (cookieStore({ chunk: true }))', () => {
+      const names = (response: Response) => response.headers.getSetCookie().map((line) => line.slice(0, line.indexOf('=')));
+      const removed = (response: Response) => response.headers.getSetCookie().filter((line) => /; Max-Age=0(;|$)/.test(line)).map((line) => line.slice(0, line.indexOf('=')));
+
+      it('a session growing past 4 KB goes out in chunks within 4096 bytes, comes back whole, and shrinking deletes the chunks left over', async () => {
+        const jar = new CookieJar();
+        await jar.fetch(`${chunked.url}/set?k=a&v=small`);
+        expect([...jar.cookies.keys()]).toEqual(['session']);
+        const big = 'b'.repeat(7000);
+        const grown = await jar.fetch(`${chunked.url}/set?k=a&v=${big}`);
+        expect(names(grown)).toEqual(['session.0', 'session.1', 'session.2', 'session']);
+        expect(removed(grown)).toEqual(['session']);
+        for (const line of grown.headers.getSetCookie()) expect(new TextEncoder().encode(line).length).toBeLessThanOrEqual(4096);
+        expect(await text(await jar.fetch(`${chunked.url}/get?k=a`))).toBe(big);
+
+        const shrunk = await jar.fetch(`${chunked.url}/set?k=a&v=${'s'.repeat(4000)}`);
+        expect(removed(shrunk)).toEqual(['session.2']);
+        expect([...jar.cookies.keys()].sort()).toEqual(['session.0', 'session.1']);
+        expect(await text(await jar.fetch(`${chunked.url}/get?k=a`))).toBe('s'.repeat(4000));
+
+        const single = await jar.fetch(`${chunked.url}/set?k=a&v=small`);
+        expect(removed(single)).toEqual(['session.0', 'session.1']);
+        expect([...jar.cookies.keys()]).toEqual(['session']);
+        expect(await text(await jar.fetch(`${chunked.url}/get?k=a`))).toBe('small');
+      });
+
+      it('a chunk missing or forged is a fresh session, never a 500, and the chunks sent are deleted', async () => {
+        const jar = new CookieJar();
+        await jar.fetch(`${chunked.url}/set?k=a&v=${'c'.repeat(5000)}`);
+        const [first, second] = [jar.cookies.get('session.0')!, jar.cookies.get('session.1')!];
+        for (const cookie of [`session.0=${first}`, `session.0=${first}; session.1=${second}; session.2=AAAA`, `session.0=${second}; session.1=${first}`]) {
+          const response = await fetch(`${chunked.url}/get?k=a`, { headers: { cookie } });
+          expect(response.status, cookie.slice(-40)).toBe(200);
+          expect(await response.text()).toBe('not set');
+          expect(removed(response).length).toBe(cookie.split(';').length);
+        }
       });
     });
 

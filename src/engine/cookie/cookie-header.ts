@@ -58,6 +58,16 @@ function decodeValue(value: string): string {
   }
 }
 
+/** Bytes of a string in UTF-8, without encoding it. */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code >= 0x80) bytes += code >= 0x800 && (code < 0xd800 || code > 0xdfff) ? 2 : 1;
+  }
+  return bytes;
+}
+
 /**
  * A cookie's lifetime in whole seconds, rounded up: Max-Age and Expires count in seconds,
  * and a cookie must never die before its session (rounded down, a session in its last

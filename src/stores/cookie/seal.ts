@@ -12,7 +12,7 @@ import type { MaybePromise } from '../../crypto/primitives.js';
  */
 const EXPIRY_BYTES = 8;
 const MIN_SECRET_LENGTH = 32;
-/** Anything longer cannot be a cookie a browser sent. */
+/** Anything longer cannot be a cookie a browser sent (a chunked value is allowed what its chunks hold). */
 const MAX_VALUE_LENGTH = 8192;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 /** The cookie's own HKDF info: a secret that also encrypts records at rest derives another key here. */
@@ -37,8 +37,8 @@ export interface Unsealed {
   expiresAt: number;
 }
 
-export function unseal(keys: SealKeys, value: string, now = Date.now()): MaybePromise<Unsealed | undefined> {
-  if (value.length > MAX_VALUE_LENGTH || !BASE64URL.test(value)) return undefined;
+export function unseal(keys: SealKeys, value: string, now = Date.now(), maxLength = MAX_VALUE_LENGTH): MaybePromise<Unsealed | undefined> {
+  if (value.length > maxLength || !BASE64URL.test(value)) return undefined;
   const bytes = primitives.fromBase64url(value);
   // Only the canonical spelling: the decoder ignores spare bits, so look-alikes decode alike.
   if (primitives.toBase64url(bytes) !== value) return undefined;
