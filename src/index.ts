@@ -5,6 +5,9 @@ export type { Session, SessionData, SessionControls } from './engine/session.js'
 export { StoreError, wrapStoreError, isExpired, type Store, type StoreRecord, type StoreCapability, type SweepOptions } from './core/store.js';
 export { SessionConfigError } from './core/errors.js';
 export { SessionLockTimeoutError } from './lock/session-lock.js';
+export { InvalidSessionError } from './schema/invalid-session-error.js';
+export type { StandardSchema, SchemaIssue, SchemaOutput } from './schema/standard-schema.js';
+export type { OnInvalidSession, UpgradeSession } from './schema/session-schema.js';
 export type { Codec } from './codec/codec.js';
 export { STORE_TYPES, type StoreType, type StoreTypeOptions } from './config/store-registry.js';
 export { fromFlaskConfig, fromEnv } from './config/flask-config.js';

@@ -138,4 +138,5 @@ Object.assign(plugin, {
 
 export const sessionkit = plugin;
 export { SessionEngine };
+export { InvalidSessionError } from '../schema/invalid-session-error.js';
 export type { FastifySession, Session, SessionData, SessionOptions };

@@ -66,4 +66,5 @@ class KoaBinding extends RequestBinding<Session> {
 }
 
 export { SessionEngine };
+export { InvalidSessionError } from '../schema/invalid-session-error.js';
 export type { Session, SessionData, SessionOptions };

@@ -67,4 +67,5 @@ function answer500(engine: SessionManager<object>, error: unknown, res: ServerRe
 }
 
 export { SessionEngine };
+export { InvalidSessionError } from '../schema/invalid-session-error.js';
 export type { Session, SessionData, SessionOptions };

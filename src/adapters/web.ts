@@ -90,4 +90,5 @@ export function webSessions<T extends object = SessionData>(options: SessionOpti
 }
 
 export { SessionEngine };
+export { InvalidSessionError } from '../schema/invalid-session-error.js';
 export type { Session, SessionData, SessionOptions };

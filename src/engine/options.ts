@@ -17,6 +17,9 @@ export type { Logger };
 import type { SameSite } from '../core/session.js';
 import { DEFAULT_MAX_SESSION_BYTES } from '../core/limits.js';
 import type { ResolvedRevocations } from '../accounts/account-state.js';
+import { resolveSchema } from '../schema/schema-options.js';
+import type { OnInvalidSession, SchemaSettings } from '../schema/session-schema.js';
+import type { StandardSchema } from '../schema/standard-schema.js';
 
 export type { SameSite };
 
@@ -198,6 +201,26 @@ export interface SessionOptions extends ExpressSessionOptions {
    * @default false (off); `true` means `{ wait: '5s', lease: '10s' }`
    */
   lock?: LockOption;
+  /**
+   * A Standard Schema validator (zod, valibot, arktype…) of the session's data: a stored
+   * session is checked when loaded, and the adapters' factories type the session as the
+   * schema's output. Not a Flask-style key: a schema is code. See docs/schema.md.
+   * @default none
+   */
+  schema?: StandardSchema<object>;
+  /**
+   * With `schema`, what a stored session that does not match becomes: 'fresh' (a fresh
+   * session, one warning), 'error' (an InvalidSessionError to the framework's error
+   * handling), or a function that upgrades the old data (its result is checked again).
+   * @default 'fresh'
+   */
+  onInvalid?: OnInvalidSession;
+  /**
+   * With `schema`, also check a session's data before it is written; a session that does
+   * not match is not written and the commit fails with an InvalidSessionError.
+   * @default false
+   */
+  validateWrites?: boolean;
 }
 
 export interface ResolvedCookieOptions {
@@ -234,6 +257,7 @@ export interface ResolvedOptions {
   listedFields: readonly string[];
   revocations: ResolvedRevocations | undefined;
   lock: LockSettings | undefined;
+  schema: SchemaSettings | undefined;
 }
 
 const DAY_SECONDS = 86_400;
@@ -242,6 +266,7 @@ const KNOWN_OPTIONS = new Set([
   'store', 'type', 'storeOptions', 'permanent', 'secret', 'keyPrefix', 'idLength', 'cookie', 'lifetime', 'absoluteLifetime',
   'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'maxSessionBytes', 'logger', 'requestContext', 'migrate',
   'userField', 'listedFields', 'revocations', 'lock',
+  'schema', 'onInvalid', 'validateWrites',
 ]);
 const KNOWN_COOKIE_OPTIONS = new Set(['name', 'domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned']);
 
@@ -272,6 +297,7 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
     listedFields: resolveListedFields(options.listedFields, options.userField),
     revocations: resolveRevocations(options),
     lock: resolveLock(options),
+    schema: resolveSchema(options, logger),
   };
 }
 
@@ -459,3 +485,4 @@ function resolveCookie(cookie: CookieOptions): ResolvedCookieOptions {
   if (prefixProblem !== undefined) throw new SessionConfigError(prefixProblem);
   return resolved;
 }
+

@@ -11,6 +11,7 @@ import { migrationLinksFor, type MigrationLinks } from './migration-links.js';
 import type { ResolvedOptions } from './options.js';
 import type { Payload } from './payload.js';
 import { StoreWriter } from './store-writer.js';
+import { SessionSchema } from '../schema/session-schema.js';
 
 /**
  * Everything the engine works with once its carrier is there: made once, at construction,
@@ -32,6 +33,8 @@ export interface EngineParts {
   readonly locks: SessionLocks | undefined;
   /** Old cookie → migrated session, for the migration's grace period (`migrate` with a store). */
   readonly migrationLinks: MigrationLinks | undefined;
+  /** With `schema`: the check of loaded sessions (and, with `validateWrites`, of writes). */
+  readonly schema: SessionSchema | undefined;
 }
 
 /** The parts for `carrier`: the writer, and each feature its options turn on. `decode` reads a record's payload, warning once if it cannot. */
@@ -52,5 +55,6 @@ export function partsFor(options: ResolvedOptions, carrier: Carrier, cookies: Co
     accounts: accountsFor(),
     locks: store && lock ? new SessionLocks(store, lock, logger) : undefined,
     migrationLinks: store && migrate ? migrationLinksFor(migrate, store, (name) => carrier.key(name)) : undefined,
+    schema: options.schema && new SessionSchema(options.schema),
   };
 }

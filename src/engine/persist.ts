@@ -169,6 +169,23 @@ export function afterCookie(cookie: Promise<string>, decide: (setCookie: string)
   };
 }
 
+/**
+ * A commit decided once `check` has passed (`validateWrites` with a validator that answers
+ * with a promise): like `afterCookie`, it always has something to do, and its `setCookies`
+ * is complete once `persist()` has resolved; a failed check writes nothing and sets no cookie.
+ */
+export function afterCheck(check: Promise<void>, decide: () => PendingCommit): PendingCommit {
+  return afterCookie(
+    check.then(() => ''),
+    () => decide(),
+  );
+}
+
+/** A commit that writes nothing, sets no cookie and fails with `error` (a session `validateWrites` refused). */
+export function refusedCommit(error: unknown): PendingCommit {
+  return { setCookies: [], needsPersist: true, persist: () => Promise.reject(error instanceof Error ? error : new Error(String(error))) };
+}
+
 /** A commit whose `first` work runs before the commit's own (whose Set-Cookie it then carries). */
 export function thenPersist(first: () => Promise<void>, pending: PendingCommit): PendingCommit {
   return {
