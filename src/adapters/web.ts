@@ -8,6 +8,7 @@ import { applySessionHeaders } from './shared/headers.js';
 import { loadSession as loadFromCookies } from './shared/load.js';
 import { withUserControls } from './shared/user-controls.js';
 import type { SessionOptions } from '../engine/options.js';
+import type { SchemaOutput, StandardSchema } from '../schema/standard-schema.js';
 import type { Session, SessionData } from '../engine/session.js';
 
 /**
@@ -43,6 +44,8 @@ export interface WebSessions<T extends object = SessionData> extends UserSession
  * which return their framework's middleware: a fetch handler has no middleware chain, so this
  * returns the pieces (`loadSession`, `commitSession`) and `handle`, which wraps a handler.
  */
+export function webSessions<S extends StandardSchema<object>>(options: SessionOptions & { schema: S }): WebSessions<SchemaOutput<S>>;
+export function webSessions<T extends object = SessionData>(options?: SessionOptions | SessionManager<T>): WebSessions<T>;
 export function webSessions<T extends object = SessionData>(options: SessionOptions | SessionManager<T> = {}): WebSessions<T> {
   const engine = toSessionManager<T>(options);
 

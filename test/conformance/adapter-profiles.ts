@@ -9,9 +9,10 @@ import type { SessionOptions } from '../../src/engine/options.js';
 import { cookieStore } from '../../src/stores/cookie/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { NullStore } from '../../src/stores/null.js';
+import { z } from 'zod';
 
 /** The apps describeAdapter asks for; 'failing-read' and 'failing-sync-read' need a file system and are built by the suite itself. */
-export type AdapterProfile = 'main' | 'signed' | 'retired' | 'failing' | 'locked';
+export type AdapterProfile = 'main' | 'signed' | 'retired' | 'failing' | 'locked' | 'schema' | 'schema-error';
 /** The apps describeMultiSession asks for. */
 export type MultiSessionProfile = 'multi' | 'multi-strict';
 
@@ -25,6 +26,14 @@ export interface ProfileSettings {
   requestContext?: boolean;
 }
 
+/**
+ * The session's shape in the schema apps: `count`, when set, is digits. The main app, sharing
+ * their store, writes the previous deploy's shapes: count=old (upgraded by onInvalid to '0')
+ * and any other letters (which nothing upgrades: a fresh session).
+ */
+const countSchema = z.looseObject({ count: z.string().regex(/^\d+$/).optional() });
+const upgradeCount = (data: Record<string, unknown>) => (data.count === 'old' ? { ...data, count: '0' } : data);
+
 export function adapterProfiles({ requestContext = true }: ProfileSettings = {}): Record<AdapterProfile, SessionOptions | SessionManager> {
   // One store behind the unsigned, the signed and the retired-key app: an id valid in one
   // must still be refused by the others.
@@ -37,6 +46,8 @@ export function adapterProfiles({ requestContext = true }: ProfileSettings = {})
     // A short wait and a long lease: a lock an adapter failed to give back makes the next
     // request of the session fail after a second instead of passing.
     locked: new SessionEngine({ store: new MemoryStore(), logger: quiet, lock: { wait: '1s', lease: '60s' }, userField: 'user' }),
+    schema: { store, logger: quiet, schema: countSchema, onInvalid: upgradeCount },
+    'schema-error': { store, logger: quiet, schema: countSchema, onInvalid: 'error' },
   };
 }
 
