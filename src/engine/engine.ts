@@ -13,7 +13,7 @@ import type { SessionCookieView } from '../core/session.js';
 import { DeferredParts } from './deferred.js';
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
 import { partsFor, type EngineParts } from './parts.js';
-import { afterCheck, afterCookie, Persister, refusedCommit, thenPersist } from './persist.js';
+import { decidedAfter, Persister, refusedCommit, thenPersist } from './persist.js';
 import { decodeRecord, SessionReader } from './read.js';
 import { enableRequestContext } from './request-context.js';
 import { assignData, clearData, SessionObject, sessionClassOf, sessionData, stateIfOwnedBy, type Session, type SessionClass, type SessionData, type SessionOwner } from './session.js';
@@ -200,7 +200,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     // validateWrites: data that does not match is not written (nor its cookie set), and the commit fails.
     try {
       const checked = parts.schema.written(sessionData(session));
-      return checked instanceof Promise ? afterCheck(checked, () => this.#pendingFor(plan, context)) : this.#pendingFor(plan, context);
+      return checked instanceof Promise ? decidedAfter(checked, () => this.#pendingFor(plan, context)) : this.#pendingFor(plan, context);
     } catch (error) {
       return refusedCommit(error);
     }
@@ -211,7 +211,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const { parts, persister } = this.#runningNow();
     const cookie = cookieFor(parts, plan, context);
     // With Web Crypto the cookie's signature or seal comes with a promise: so does the commit's Set-Cookie.
-    const pending = cookie instanceof Promise ? afterCookie(cookie, (setCookie) => persister.pendingCommit(plan, setCookie)) : persister.pendingCommit(plan, cookie);
+    const pending = cookie instanceof Promise ? decidedAfter(cookie, (setCookie) => persister.pendingCommit(plan, setCookie)) : persister.pendingCommit(plan, cookie);
     // A sealed cookie cannot be deleted: the one a logout, destroy() or regenerate() leaves is refused first.
     const first = parts.accounts?.leftBehind(plan.state, plan.bytes !== undefined, plan.now, plan.expiresAt);
     return first ? thenPersist(first, pending) : pending;

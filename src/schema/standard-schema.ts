@@ -2,7 +2,7 @@
  * The part of the Standard Schema interface (standardschema.dev, version 1) sessionkit
  * uses, declared here rather than imported from @standard-schema/spec: the published types
  * then name no package an application may lack, and sessionkit has no dependency for it.
- * Zod 4, Valibot 1 and ArkType 2 schemas fit it as they are (test/types/schema.test-d.ts
+ * Zod 4, Valibot 1 and ArkType 2 schemas fit it as they are (test/core/schema.test.ts
  * checks it against the spec's own types).
  */
 export interface StandardSchema<Output = unknown> {

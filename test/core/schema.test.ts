@@ -1,8 +1,9 @@
 import { type } from 'arktype';
 import * as v from 'valibot';
-import { describe, expect, it } from 'vitest';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { InvalidSessionError, SessionConfigError, SessionEngine, type SessionOptions, type StandardSchema } from '../../src/index.js';
+import { InvalidSessionError, SessionConfigError, SessionEngine, type SchemaOutput, type SessionOptions, type StandardSchema } from '../../src/index.js';
 import { msgpackCodec } from '../../src/codec/msgpack/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { CountingStore } from '../helpers/counting-store.js';
@@ -158,6 +159,15 @@ describe('schema: an asynchronous validator', () => {
     const ok = engine.commit(accepted);
     await ok.persist();
     expect(ok.setCookies[0]).toMatch(/^session=/);
+  });
+});
+
+describe("schema: sessionkit's declared interface", () => {
+  it("takes every schema of the Standard Schema spec's own types (checked by tsc), and gives back its output type", () => {
+    const fromSpec = (schema: StandardSchemaV1<unknown, { a: string }>): StandardSchema<{ a: string }> => schema;
+    expectTypeOf(fromSpec).returns.toEqualTypeOf<StandardSchema<{ a: string }>>();
+    const cart = z.object({ cart: z.array(z.string()) });
+    expectTypeOf<SchemaOutput<typeof cart>>().toEqualTypeOf<{ cart: string[] }>();
   });
 });
 
