@@ -33,7 +33,7 @@ async function setUp({ options, sync }) {
   Object.assign(session, structuredClone(data));
   const first = engine.commit(session, { secure: false });
   await first.persist();
-  if (engine.canLoadSync !== sync) throw new Error('not the load path this variant is for');
+  if (sync && !engine.canLoadSync) throw new Error('loadSync is not available to this variant');
   return { engine, cookie: first.setCookies[0].split(';')[0], sync };
 }
 

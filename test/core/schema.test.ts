@@ -166,8 +166,8 @@ describe("schema: sessionkit's declared interface", () => {
   it("takes every schema of the Standard Schema spec's own types (checked by tsc), and gives back its output type", () => {
     const fromSpec = (schema: StandardSchemaV1<unknown, { a: string }>): StandardSchema<{ a: string }> => schema;
     expectTypeOf(fromSpec).returns.toEqualTypeOf<StandardSchema<{ a: string }>>();
-    const cart = z.object({ cart: z.array(z.string()) });
-    expectTypeOf<SchemaOutput<typeof cart>>().toEqualTypeOf<{ cart: string[] }>();
+    const _cart = z.object({ cart: z.array(z.string()) });
+    expectTypeOf<SchemaOutput<typeof _cart>>().toEqualTypeOf<{ cart: string[] }>();
   });
 });
 
