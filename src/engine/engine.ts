@@ -195,20 +195,24 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const state = this.#stateOf(session);
     const { parts, persister } = this.#runningNow();
     const plan = planCommit(parts, session, state, persister.canWriteAtOnce);
-    const writesData = plan.action === 'create' || plan.action === 'update';
-    if (!parts.schema?.validatesWrites || !writesData) return this.#pendingFor(plan, context);
-    // validateWrites: data that does not match is not written (nor its cookie set), and the commit fails.
+    const schema = parts.schema;
+    if (schema?.validatesWrites && (plan.action === 'create' || plan.action === 'update')) return this.#checkedCommit(schema, session, plan, context);
+    return this.#pendingFor(parts, persister, plan, context);
+  }
+
+  /** validateWrites: data that does not match is not written (nor its cookie set), and the commit fails. */
+  #checkedCommit(schema: SessionSchema, session: object, plan: CommitPlan, context: RequestContext): PendingCommit {
+    const { parts, persister } = this.#runningNow();
     try {
-      const checked = parts.schema.written(sessionData(session));
-      return checked instanceof Promise ? decidedAfter(checked, () => this.#pendingFor(plan, context)) : this.#pendingFor(plan, context);
+      const checked = schema.written(sessionData(session));
+      return checked instanceof Promise ? decidedAfter(checked, () => this.#pendingFor(parts, persister, plan, context)) : this.#pendingFor(parts, persister, plan, context);
     } catch (error) {
       return refusedCommit(error);
     }
   }
 
   /** The Set-Cookie values and the store work of a plan. */
-  #pendingFor(plan: CommitPlan, context: RequestContext): PendingCommit {
-    const { parts, persister } = this.#runningNow();
+  #pendingFor(parts: EngineParts, persister: Persister, plan: CommitPlan, context: RequestContext): PendingCommit {
     const cookie = cookieFor(parts, plan, context);
     // With Web Crypto the cookie's signature or seal comes with a promise: so does the commit's Set-Cookie.
     const pending = cookie instanceof Promise ? decidedAfter(cookie, (setCookie) => persister.pendingCommit(plan, setCookie)) : persister.pendingCommit(plan, cookie);
