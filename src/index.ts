@@ -6,6 +6,9 @@ export { StoreError, wrapStoreError, isExpired, type Store, type StoreRecord, ty
 export { SessionConfigError } from './core/errors.js';
 export { SessionLockTimeoutError } from './lock/session-lock.js';
 export { SessionLimitError } from './accounts/session-limit.js';
+export { InvalidSessionError } from './schema/invalid-session-error.js';
+export type { StandardSchema, SchemaIssue, SchemaOutput } from './schema/standard-schema.js';
+export type { OnInvalidSession, UpgradeSession } from './schema/session-schema.js';
 export type { Codec } from './codec/codec.js';
 export { STORE_TYPES, type StoreType, type StoreTypeOptions } from './config/store-registry.js';
 export { fromFlaskConfig, fromEnv } from './config/flask-config.js';

@@ -10,6 +10,7 @@ import { commitOnResponse } from './shared/node-response.js';
 import { withUserControls } from './shared/user-controls.js';
 import { freshnessMaxAge, freshnessOf, type FreshnessOutcome, type StaleOutcome } from '../freshness/check.js';
 import { sendStale } from './shared/stale.js';
+import type { SchemaOutput, StandardSchema } from '../schema/standard-schema.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -39,6 +40,22 @@ type Next = (error?: unknown) => void;
  * csrf-sync, …) declares `req.session` differently.
  */
 export type SessionMiddleware = (req: IncomingMessage, res: ServerResponse, next: Next) => void;
+
+/**
+ * What `sessionkit()` returns: the middleware with the user's sessions, and, as a type only,
+ * its session's data type (the `schema`'s output), which {@link SessionRequest} reads.
+ */
+export type SessionkitMiddleware<T extends object = SessionData> = SessionMiddleware & UserSessionControls & { readonly '~sessionData'?: T };
+
+/**
+ * A request whose `req.session` has the data type of `sessions`: Express declares
+ * `req.session` once for every app, so a middleware cannot type it per app; a handler says
+ * which sessions it runs under instead, `(req: SessionRequest<typeof sessions>, res) => …`.
+ * `Req` is the request type it adds to: Express's own `Request` for typed params and query.
+ */
+export type SessionRequest<M extends SessionkitMiddleware<object>, Req extends object = Express.Request> = Req & {
+  session: Session<NonNullable<M['~sessionData']>>;
+};
 
 /**
  * An Express request's binding: `secure` from `req.secure`, a replacement session to
@@ -77,7 +94,9 @@ class ExpressBinding extends RequestBinding<Session> {
  * new id (first write, regenerate, destroy) cannot reach the browser after the
  * headers are out: make those calls before streaming.
  */
-export function sessionkit(options: SessionOptions | SessionManager = {}): SessionMiddleware & UserSessionControls {
+export function sessionkit<S extends StandardSchema<object>>(options: SessionOptions & { schema: S }): SessionkitMiddleware<SchemaOutput<S>>;
+export function sessionkit<T extends object = SessionData>(options?: SessionOptions | SessionManager<T>): SessionkitMiddleware<T>;
+export function sessionkit(options: SessionOptions | SessionManager = {}): SessionkitMiddleware {
   const engine = toSessionManager(options);
   const middleware: SessionMiddleware = (incoming, res, next) => {
     const req = incoming as ExpressRequest;
@@ -164,4 +183,5 @@ const answerStale: StaleHandler = (_req, res, _next, outcome) => {
 };
 
 export { SessionEngine };
+export { InvalidSessionError } from '../schema/invalid-session-error.js';
 export type { Session, SessionData, SessionOptions, StaleOutcome };

@@ -12,22 +12,29 @@ import { freshnessMaxAge, freshnessOf, staleBody, type StaleOutcome } from '../f
 import { STALE_STATUS } from './shared/stale.js';
 import type { SessionOptions } from '../engine/options.js';
 import type { Session, SessionData } from '../engine/session.js';
+import type { SchemaOutput, StandardSchema } from '../schema/standard-schema.js';
 
 /** Hono variables set by the middleware: `c.get('session')` is typed through them. */
 export interface SessionVariables<T extends object = SessionData> {
   session: Session<T>;
 }
 
+/** What `sessionkit()` returns: the middleware, typed with the session it sets, and the user's sessions. */
+export type SessionMiddleware<T extends object = SessionData> = MiddlewareHandler<{ Variables: SessionVariables<T> }> & UserSessionControls;
+
 /**
  * Hono middleware: `app.use(sessionkit({ store, secret }))`, then `c.get('session')`.
- * Type your app with `new Hono<{ Variables: SessionVariables }>()`. Runs wherever Hono
+ * Type your app with `new Hono<{ Variables: SessionVariables }>()`, or chain
+ * `new Hono().use(sessionkit({ store, schema }))`: the session's type is then the schema's output. Runs wherever Hono
  * runs on Web-standard Request/Response; the session is saved after the handler and
  * before the response is returned, and a store failure goes to `app.onError`. With
  * `cookie.secure: 'auto'`, the cookie is Secure when the request URL is https.
  */
+export function sessionkit<S extends StandardSchema<object>>(options: SessionOptions & { schema: S }): SessionMiddleware<SchemaOutput<S>>;
+export function sessionkit<T extends object = SessionData>(options?: SessionOptions | SessionManager<T>): SessionMiddleware<T>;
 export function sessionkit<T extends object = SessionData>(
   options: SessionOptions | SessionManager<T> = {},
-): MiddlewareHandler<{ Variables: SessionVariables<T> }> & UserSessionControls {
+): SessionMiddleware<T> {
   const engine = toSessionManager<T>(options);
   const middleware: MiddlewareHandler<{ Variables: SessionVariables<T> }> = async (c, next) => {
     const cookieHeader = c.req.header('cookie');
@@ -122,4 +129,5 @@ export function requireFresh<T extends object = SessionData>(
 }
 
 export { SessionEngine };
+export { InvalidSessionError } from '../schema/invalid-session-error.js';
 export type { Session, SessionData, SessionOptions, StaleOutcome };

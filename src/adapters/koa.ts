@@ -94,4 +94,5 @@ export function requireFresh(maxAge: number | string, options: { onStale?: Stale
 }
 
 export { SessionEngine };
+export { InvalidSessionError } from '../schema/invalid-session-error.js';
 export type { Session, SessionData, SessionOptions, StaleOutcome };

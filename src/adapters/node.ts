@@ -94,4 +94,5 @@ export function requireFresh<T extends object = SessionData>(
 }
 
 export { SessionEngine };
+export { InvalidSessionError } from '../schema/invalid-session-error.js';
 export type { Session, SessionData, SessionOptions, StaleOutcome };

@@ -10,6 +10,7 @@ import { withUserControls } from './shared/user-controls.js';
 import { freshnessMaxAge, freshnessOf, type StaleOutcome } from '../freshness/check.js';
 import { staleResponse } from './shared/stale.js';
 import type { SessionOptions } from '../engine/options.js';
+import type { SchemaOutput, StandardSchema } from '../schema/standard-schema.js';
 import type { Session, SessionData } from '../engine/session.js';
 
 /**
@@ -45,6 +46,8 @@ export interface WebSessions<T extends object = SessionData> extends UserSession
  * which return their framework's middleware: a fetch handler has no middleware chain, so this
  * returns the pieces (`loadSession`, `commitSession`) and `handle`, which wraps a handler.
  */
+export function webSessions<S extends StandardSchema<object>>(options: SessionOptions & { schema: S }): WebSessions<SchemaOutput<S>>;
+export function webSessions<T extends object = SessionData>(options?: SessionOptions | SessionManager<T>): WebSessions<T>;
 export function webSessions<T extends object = SessionData>(options: SessionOptions | SessionManager<T> = {}): WebSessions<T> {
   const engine = toSessionManager<T>(options);
 
@@ -119,4 +122,5 @@ export function requireFresh<T extends object = SessionData>(
 }
 
 export { SessionEngine };
+export { InvalidSessionError } from '../schema/invalid-session-error.js';
 export type { Session, SessionData, SessionOptions, StaleOutcome };

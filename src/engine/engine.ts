@@ -5,7 +5,7 @@ import type { Store } from '../core/store.js';
 import { openLocked } from '../lock/open-locked.js';
 import type { HeldLock } from '../lock/session-lock.js';
 import { MigrationLoad } from './migration-load.js';
-import { chunkedCookiesFor, cookieFor, planCommit } from './commit-plan.js';
+import { chunkedCookiesFor, cookieFor, planCommit, type CommitPlan } from './commit-plan.js';
 import type { ChunkedCookies } from './cookie/cookie-chunks.js';
 import { CookieWriter, readCookie } from './cookie/cookie-header.js';
 import type { MaybePromise } from '../crypto/primitives.js';
@@ -15,10 +15,10 @@ import type { SessionCookieView } from '../core/session.js';
 import { DeferredParts } from './deferred.js';
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
 import { partsFor, type EngineParts } from './parts.js';
-import { afterCookie, Persister, thenPersist } from './persist.js';
+import { decidedAfter, Persister, refusedCommit, thenPersist } from './persist.js';
 import { decodeRecord, SessionReader } from './read.js';
 import { enableRequestContext } from './request-context.js';
-import { assignData, clearData, SessionObject, sessionClassOf, stateIfOwnedBy, type Session, type SessionClass, type SessionData, type SessionOwner } from './session.js';
+import { assignData, clearData, SessionObject, sessionClassOf, sessionData, stateIfOwnedBy, type Session, type SessionClass, type SessionData, type SessionOwner } from './session.js';
 import { freshState, loadedState, regeneratedState, renewedState, type SessionState } from './session-state.js';
 import { StoreCarrier } from './store-carrier.js';
 import { hashedIdCarrier } from './hashed-id-carrier.js';
@@ -26,6 +26,8 @@ import { UserControls } from './user-controls.js';
 import { isExpired, type StoreRecord } from '../core/store.js';
 import { SessionConfigError } from '../core/errors.js';
 import type { Freshness } from '../freshness/freshness.js';
+import { handleOf } from '../core/handle.js';
+import type { SessionSchema } from '../schema/session-schema.js';
 
 export type { PendingCommit, RequestContext, SessionManager };
 
@@ -98,10 +100,14 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     return this.options.cookie.name;
   }
 
-  /** Synchronous loads need a carrier that reads synchronously, and no migration (which reads another store). */
+  /**
+   * Synchronous loads need a carrier that reads synchronously, and no migration (which reads
+   * another store). Nor a schema: a Standard Schema validator may answer with a promise, and
+   * which do is known only once one has (zod does when it meets an asynchronous refinement).
+   */
   get canLoadSync(): boolean {
-    const { migrate, revocations, lock } = this.options;
-    return this.#running.now?.parts.carrier.opensSync === true && migrate === undefined && revocations === undefined && lock === undefined;
+    const { migrate, revocations, lock, schema } = this.options;
+    return this.#running.now?.parts.carrier.opensSync === true && migrate === undefined && revocations === undefined && lock === undefined && schema === undefined;
   }
 
   /** Requests hold something until they end (the `lock` option): adapters then call `finish`. */
@@ -129,6 +135,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       else carried = await parts.carrier.open(cookieValue);
     }
     let session = reader.sessionFrom(cookieValue !== undefined, carried, kind);
+    if (parts.schema && !session.isNew) session = await this.#checked(session, parts.schema, lock, kind);
     if (lock) {
       // A session that turned out fresh (gone while we waited) has a new id nobody else knows: nothing to hold.
       // Awaited: workerd would cancel a release left running when this request ends.
@@ -143,6 +150,16 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     if (received) chunks!.received(this.#stateOf(session), received, carried !== undefined);
     const result = migration && session.isNew ? await migration.migrated(session, cookieHeader, kind) : session;
     return result as unknown as Session<T>;
+  }
+
+  /** With `schema`: the loaded session as checked (./read.ts `checked`); its lock given back when the check throws. */
+  async #checked(session: SessionObject, schema: SessionSchema, lock: HeldLock | undefined, kind: SessionClass): Promise<SessionObject> {
+    try {
+      return await this.#runningNow().reader.checked(session, schema, kind);
+    } catch (error) {
+      if (lock) await this.#release(lock);
+      throw error;
+    }
   }
 
   /**
@@ -193,11 +210,29 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const state = this.#stateOf(session);
     const { parts, persister } = this.#runningNow();
     const plan = planCommit(parts, session, state, persister.canWriteAtOnce);
+    const schema = parts.schema;
+    if (schema?.validatesWrites && (plan.action === 'create' || plan.action === 'update')) return this.#checkedCommit(schema, session, plan, context);
+    return this.#pendingFor(parts, persister, plan, context);
+  }
+
+  /** validateWrites: data that does not match is not written (nor its cookie set), and the commit fails. */
+  #checkedCommit(schema: SessionSchema, session: object, plan: CommitPlan, context: RequestContext): PendingCommit {
+    const { parts, persister } = this.#runningNow();
+    try {
+      const checked = schema.written(sessionData(session));
+      return checked instanceof Promise ? decidedAfter(checked, () => this.#pendingFor(parts, persister, plan, context)) : this.#pendingFor(parts, persister, plan, context);
+    } catch (error) {
+      return refusedCommit(error);
+    }
+  }
+
+  /** The Set-Cookie values and the store work of a plan. */
+  #pendingFor(parts: EngineParts, persister: Persister, plan: CommitPlan, context: RequestContext): PendingCommit {
     const cookie: MaybePromise<string | ChunkedCookies> | undefined = parts.chunks ? chunkedCookiesFor(parts, plan, context) : cookieFor(parts, plan, context);
     // With Web Crypto the cookie's signature or seal comes with a promise: so does the commit's Set-Cookie.
-    const pending = cookie instanceof Promise ? afterCookie(cookie, (setCookie) => persister.pendingCommit(plan, setCookie)) : persister.pendingCommit(plan, cookie);
+    const pending = cookie instanceof Promise ? decidedAfter(cookie, (setCookie) => persister.pendingCommit(plan, setCookie)) : persister.pendingCommit(plan, cookie);
     // A sealed cookie cannot be deleted: the one a logout, destroy() or regenerate() leaves is refused first.
-    const first = parts.accounts?.leftBehind(state, plan.bytes !== undefined, plan.now, plan.expiresAt);
+    const first = parts.accounts?.leftBehind(plan.state, plan.bytes !== undefined, plan.now, plan.expiresAt);
     return first ? thenPersist(first, pending) : pending;
   }
 
@@ -233,7 +268,9 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     Object.assign(state, loadedState(state.id, record, payload), { retiredIds, cookieReceived, heldChunks, indexed, signedIn, issuedSignIn });
     parts.accounts?.reloaded(state, payload.d, payload);
     parts.freshness?.loaded(state, payload.d, payload);
-    reader.warnSkipped(assignData(session, payload.d));
+    const data = parts.schema ? await parts.schema.loaded(payload.d, () => `the stored session ${handleOf(state.id)}`) : payload.d;
+    if (data) reader.warnSkipped(assignData(session, data));
+    else this.regenerate(session);
   }
 
   /** The record a session has now: its store's, or (sealed cookies) the one it was loaded from. */

@@ -20,6 +20,9 @@ import { DEFAULT_MAX_SESSION_BYTES } from '../core/limits.js';
 import type { ResolvedRevocations } from '../accounts/account-state.js';
 import { resolveSessionLimit } from './session-limit-options.js';
 import type { OnLimit, SessionLimitOption } from '../accounts/session-limit.js';
+import { resolveSchema } from '../schema/schema-options.js';
+import type { OnInvalidSession, SchemaSettings } from '../schema/session-schema.js';
+import type { StandardSchema } from '../schema/standard-schema.js';
 
 export type { SameSite };
 
@@ -238,6 +241,26 @@ export interface SessionOptions extends ExpressSessionOptions {
    * @default false
    */
   freshness?: boolean;
+  /**
+   * A Standard Schema validator (zod, valibot, arktype…) of the session's data: a stored
+   * session is checked when loaded, and the adapters' factories type the session as the
+   * schema's output. Not a Flask-style key: a schema is code. See docs/schema.md.
+   * @default none
+   */
+  schema?: StandardSchema<object>;
+  /**
+   * With `schema`, what a stored session that does not match becomes: 'fresh' (a fresh
+   * session, one warning), 'error' (an InvalidSessionError to the framework's error
+   * handling), or a function that upgrades the old data (its result is checked again).
+   * @default 'fresh'
+   */
+  onInvalid?: OnInvalidSession;
+  /**
+   * With `schema`, also check a session's data before it is written; a session that does
+   * not match is not written and the commit fails with an InvalidSessionError.
+   * @default false
+   */
+  validateWrites?: boolean;
 }
 
 export interface ResolvedCookieOptions {
@@ -278,6 +301,7 @@ export interface ResolvedOptions {
   lock: LockSettings | undefined;
   hashIds: HashIdsSettings | undefined;
   freshness: boolean;
+  schema: SchemaSettings | undefined;
 }
 
 /** `hashIds` resolved: whether a miss under the hashed key looks under the raw one (engine/hashed-id-carrier.ts). */
@@ -291,6 +315,8 @@ const KNOWN_OPTIONS = new Set([
   'store', 'type', 'storeOptions', 'permanent', 'secret', 'keyPrefix', 'idLength', 'cookie', 'lifetime', 'absoluteLifetime',
   'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'maxSessionBytes', 'logger', 'requestContext', 'migrate',
   'userField', 'listedFields', 'revocations', 'lock', 'maxSessionsPerUser', 'onLimit', 'encrypt', 'hashIds', 'freshness',
+  'userField', 'listedFields', 'revocations', 'lock',
+  'schema', 'onInvalid', 'validateWrites',
 ]);
 const KNOWN_COOKIE_OPTIONS = new Set(['name', 'domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned']);
 
@@ -326,6 +352,7 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
     lock: resolveLock(options),
     hashIds: resolveHashIds(options),
     freshness: resolveFreshness(options.freshness),
+    schema: resolveSchema(options, logger),
   };
 }
 
@@ -534,3 +561,4 @@ function resolveCookie(cookie: CookieOptions): ResolvedCookieOptions {
   if (prefixProblem !== undefined) throw new SessionConfigError(prefixProblem);
   return resolved;
 }
+

@@ -13,6 +13,7 @@ import type { ResolvedOptions } from './options.js';
 import type { Payload } from './payload.js';
 import { StoreWriter } from './store-writer.js';
 import { Freshness } from '../freshness/freshness.js';
+import { SessionSchema } from '../schema/session-schema.js';
 
 /**
  * Everything the engine works with once its carrier is there: made once, at construction,
@@ -38,6 +39,8 @@ export interface EngineParts {
   readonly migrationLinks: MigrationLinks | undefined;
   /** With `freshness`: when each session's user last proved who they are (a login noticed through `userField`). */
   readonly freshness: Freshness | undefined;
+  /** With `schema`: the check of loaded sessions (and, with `validateWrites`, of writes). */
+  readonly schema: SessionSchema | undefined;
 }
 
 /** The parts for `carrier`: the writer, and each feature its options turn on. `decode` reads a record's payload, warning once if it cannot. */
@@ -60,6 +63,7 @@ export function partsFor(options: ResolvedOptions, carrier: Carrier, cookies: Co
     locks: store && lock ? new SessionLocks(store, lock, logger) : undefined,
     migrationLinks: store && migrate ? migrationLinksFor(migrate, store, (name) => carrier.key(name), hashIds !== undefined) : undefined,
     freshness: freshness ? new Freshness(field && ((data) => field.of(data))) : undefined,
+    schema: options.schema && new SessionSchema(options.schema),
   };
 }
 

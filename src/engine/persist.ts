@@ -157,20 +157,27 @@ function written(state: SessionState, action: StoreAction, { bytes, version }: W
 }
 
 /**
- * A commit whose Set-Cookie value is still being signed or sealed (Web Crypto): it always
- * has something to do, and its `setCookies` is complete once `persist()` has resolved.
+ * A commit decided once `awaited` has settled: a Set-Cookie value still being signed or
+ * sealed (Web Crypto), or a write checked by an asynchronous validator (`validateWrites`). It
+ * always has something to do, and its `setCookies` is complete once `persist()` has resolved;
+ * if `awaited` rejects, nothing is written and no cookie is set.
  */
-export function afterCookie<T>(cookie: Promise<T>, decide: (setCookie: T) => PendingCommit): PendingCommit {
+export function decidedAfter<V>(awaited: Promise<V>, decide: (value: V) => PendingCommit): PendingCommit {
   const setCookies: string[] = [];
   return {
     setCookies,
     needsPersist: true,
     persist: async () => {
-      const pending = decide(await cookie);
+      const pending = decide(await awaited);
       setCookies.push(...pending.setCookies);
       if (pending.needsPersist) await pending.persist();
     },
   };
+}
+
+/** A commit that writes nothing, sets no cookie and fails with `error` (a session `validateWrites` refused). */
+export function refusedCommit(error: unknown): PendingCommit {
+  return { setCookies: [], needsPersist: true, persist: () => Promise.reject(error instanceof Error ? error : new Error(String(error))) };
 }
 
 /** A commit whose `first` work runs before the commit's own (whose Set-Cookie it then carries). */

@@ -1,4 +1,7 @@
 import type { CarriedRecord, Carrier } from '../core/carrier.js';
+import { handleOf } from '../core/handle.js';
+import type { MaybePromise } from '../crypto/primitives.js';
+import type { CheckedData, SessionSchema } from '../schema/session-schema.js';
 import { isExpired, type StoreRecord } from '../core/store.js';
 import type { StoredAccountFields } from '../accounts/accounts.js';
 import type { EngineParts } from './parts.js';
@@ -6,7 +9,7 @@ import { isPayload, type Payload } from './payload.js';
 import type { ResolvedOptions } from './options.js';
 import { assignKeptData, keepDecoded, KeptPayload, keptPayload } from './memo/decoded-records.js';
 import { decodeLazily, LAZY_RECORD_BYTES } from './memo/lazy-fields.js';
-import { assignData, assignField, type SessionClass, type SessionObject, type SessionOwner } from './session.js';
+import { assignData, assignField, sessionData, type SessionClass, type SessionObject, type SessionOwner } from './session.js';
 import { absoluteEnd, freshState, loadedState, type SessionState } from './session-state.js';
 
 /**
@@ -120,16 +123,35 @@ export class SessionReader {
     return session;
   }
 
+  /**
+   * With `schema`: a loaded session whose data the schema gave back (transformed, defaults
+   * filled in, an old shape upgraded by onInvalid), or a fresh session in its place. Reads
+   * every field, which is why lazy fields are off with a schema. Throws (or rejects) with
+   * `onInvalid: 'error'`.
+   */
+  checked(session: SessionObject, schema: SessionSchema, kind: SessionClass): MaybePromise<SessionObject> {
+    const verdict = schema.loaded(sessionData(session), () => `the stored session ${handleOf(session.id)}`);
+    const apply = (data: CheckedData): SessionObject => {
+      if (!data) return this.session(kind, freshState(this.#parts.options, true), undefined);
+      // The schema's output replaces the data as loaded: fields it dropped go, the rest take its values.
+      for (const key of Object.keys(session)) if (!Object.hasOwn(data, key)) delete (session as unknown as Record<string, unknown>)[key];
+      this.warnSkipped(assignData(session, data));
+      return session;
+    };
+    return verdict instanceof Promise ? verdict.then(apply) : apply(verdict);
+  }
+
   readonly #decodeField = (bytes: Uint8Array): unknown => this.#parts.options.codec.decode(bytes);
 
   /**
    * A big record's payload with its big fields left encoded (./memo/lazy-fields.ts), or
    * undefined where that does not apply: small records, codecs that cannot split, and
-   * engines that read a field of every session they load (userField, revocations).
+   * engines that read a field of every session they load (userField, revocations), or
+   * every field (schema).
    */
   #lazilyDecodable(record: StoreRecord): Payload | undefined {
-    const { options, carrier, accounts } = this.#parts;
-    if (record.data.length < LAZY_RECORD_BYTES || accounts) return undefined;
+    const { options, carrier, accounts, schema } = this.#parts;
+    if (record.data.length < LAZY_RECORD_BYTES || accounts || schema) return undefined;
     const payload = decodeLazily(options.codec, record.data);
     return payload && isUsablePayload(carrier, payload) ? payload : undefined;
   }

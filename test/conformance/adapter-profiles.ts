@@ -9,9 +9,10 @@ import type { SessionOptions } from '../../src/engine/options.js';
 import { cookieStore } from '../../src/stores/cookie/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { NullStore } from '../../src/stores/null.js';
+import { z } from 'zod';
 
 /** The apps describeAdapter asks for; 'failing-read' and 'failing-sync-read' need a file system and are built by the suite itself. */
-export type AdapterProfile = 'main' | 'signed' | 'retired' | 'failing' | 'locked' | 'chunked';
+export type AdapterProfile = 'main' | 'signed' | 'retired' | 'failing' | 'locked' | 'chunked' | 'schema' | 'schema-error';
 /** The apps describeMultiSession asks for. */
 export type MultiSessionProfile = 'multi' | 'multi-strict';
 
@@ -25,6 +26,14 @@ export interface ProfileSettings {
   /** The main app's request-scoped accessor (AsyncLocalStorage); off where the runtime has none. Default on. */
   requestContext?: boolean;
 }
+
+/**
+ * The session's shape in the schema apps: `count`, when set, is digits. The main app, sharing
+ * their store, writes the previous deploy's shapes: count=old (upgraded by onInvalid to '0')
+ * and any other letters (which nothing upgrades: a fresh session).
+ */
+const countSchema = z.looseObject({ count: z.string().regex(/^\d+$/).optional() });
+const upgradeCount = (data: Record<string, unknown>) => (data.count === 'old' ? { ...data, count: '0' } : data);
 
 export function adapterProfiles({ requestContext = true }: ProfileSettings = {}): Record<AdapterProfile, SessionOptions | SessionManager> {
   // One store behind the unsigned, the signed and the retired-key app: an id valid in one
@@ -48,6 +57,8 @@ export function adapterProfiles({ requestContext = true }: ProfileSettings = {})
     }),
     // Sealed sessions past one cookie, in up to three (the default maxChunks).
     chunked: { store: cookieStore({ secret: CHUNK_SECRET, chunk: true }), logger: quiet },
+    schema: { store, logger: quiet, schema: countSchema, onInvalid: upgradeCount },
+    'schema-error': { store, logger: quiet, schema: countSchema, onInvalid: 'error' },
   };
 }
 

@@ -105,6 +105,8 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
     let failing: TestServer;
     let locked: TestServer;
     let chunked: TestServer;
+    let schema: TestServer;
+    let schemaError: TestServer;
     let failingRead: TestServer | undefined;
     let failingSyncRead: TestServer | undefined;
     let dir: string | undefined;
@@ -117,6 +119,8 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
       failing = await start('failing');
       locked = await start('locked');
       chunked = await start('chunked');
+      schema = await start('schema');
+      schemaError = await start('schema-error');
       // Reads that fail for real: a directory under a file, and a closed SQLite file (whose
       // synchronous read, getSync, an adapter may use).
       if (unavailable.filesystem !== undefined) return;
@@ -129,7 +133,7 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
       failingSyncRead = await build({ store: closed, logger: quiet }, 'failing-sync-read');
     });
     afterAll(async () => {
-      const started = [server, signed, retired, failing, locked, chunked, failingRead, failingSyncRead].filter((app) => app !== undefined);
+      const started = [server, signed, retired, failing, locked, chunked, schema, schemaError, failingRead, failingSyncRead].filter((app) => app !== undefined);
       await Promise.all(started.map((app) => app.close()));
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
@@ -342,6 +346,34 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
       expect(response.status).toBe(500);
       expect(await response.text()).toMatch(/^handled: .*No session store is configured.*memoryStore\(\)/);
       expect(response.headers.get('set-cookie')).toBeNull();
+    });
+
+    describe('a stored session of an old shape, read by an app with a schema', () => {
+      /** A session the main app (no schema) wrote with count=`value`, in the store the schema apps share. */
+      const oldSession = async (value: string) => {
+        const jar = new CookieJar();
+        await jar.fetch(`${server.url}/set?k=count&v=${value}`);
+        return jar;
+      };
+
+      it('onInvalid upgrades it, and the upgraded session is kept', async () => {
+        const jar = await oldSession('old');
+        expect(await text(await jar.fetch(`${schema.url}/get?k=count`))).toBe('0');
+        expect(await text(await jar.fetch(`${server.url}/get?k=count`))).toBe('0');
+      });
+
+      it('one nothing upgrades is a fresh session', async () => {
+        const jar = await oldSession('junk');
+        expect(await text(await jar.fetch(`${schema.url}/get?k=count`))).toBe('not set');
+      });
+
+      it("with onInvalid 'error', an InvalidSessionError goes through the framework's error path", async () => {
+        const jar = await oldSession('junk');
+        const response = await jar.fetch(`${schemaError.url}/get?k=count`);
+        expect(response.status).toBe(500);
+        expect(await response.text()).toMatch(/^handled: sessionkit: a stored session does not match the schema \(at count\)/);
+        expect(response.headers.get('set-cookie')).toBeNull();
+      });
     });
 
     for (const [part, app] of [['filesystem', () => failingRead], ['sqlite', () => failingSyncRead]] as const) {

@@ -261,6 +261,34 @@ describe('README and docs: every TypeScript block type-checks under --strict aga
     },
   );
 
+  it.each(SETTINGS.map((setting) => [setting.name, setting] as const))(
+    "the session's type is the schema's output, with no SessionData declared: Express (SessionRequest) and Hono (%s)",
+    (_name, setting) => {
+      const block: Block = {
+        origin: 'probe',
+        line: 1,
+        code: [
+          "import express from 'express';",
+          "import { Hono } from 'hono';",
+          "import { z } from 'zod';",
+          "import { sessionkit, type SessionRequest } from 'sessionkit/express';",
+          "import { sessionkit as honoSessions } from 'sessionkit/hono';",
+          "const schema = z.object({ cart: z.array(z.object({ sku: z.string(), qty: z.number() })) });",
+          'const sessions = sessionkit({ schema });',
+          "express().use(sessions).get('/', (req: SessionRequest<typeof sessions>, res) => { const qty: number | undefined = req.session.cart?.[0]?.qty; res.send(String(qty)); req.session.cartTotal = 1; });",
+          "new Hono().use(honoSessions({ schema })).get('/', (c) => { const sku: string | undefined = c.get('session').cart?.[0]?.sku; c.get('session').cartTotal = 1; return c.text(sku ?? ''); });",
+        ].join('\n'),
+        context: undefined,
+        steps: undefined,
+      };
+      const messages = typeCheck(block, setting);
+      // The fields the schema declares are typed (a wrong type would add a message); one it does not declare is refused.
+      expect(messages).toHaveLength(2);
+      expect(messages[0]).toMatch(/^probe:8:\d+ TS2339: Property 'cartTotal' does not exist/);
+      expect(messages[1]).toMatch(/^probe:9:\d+ TS2339: Property 'cartTotal' does not exist/);
+    },
+  );
+
   // Whichever one subpath an application imports, `declare module 'sessionkit'` finds the
   // package root (TS2664 otherwise), from ESM and from CommonJS (.cts) alike.
   const subpaths = Object.keys((JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { exports: Record<string, unknown> }).exports)
