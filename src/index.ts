@@ -19,3 +19,4 @@ export type { SessionCookieView } from './core/session.js';
 export type { SessionCookie } from './engine/cookie/session-cookie.js';
 export { multiSession, MultiSessionManager, type MultiSessionEntry, type MultiSessionOptions, type FieldSelection } from './compose/multi-session.js';
 export { cleanupSessions, type CleanupOptions, type CleanupProgress, type CleanupSummary } from './maintenance/cleanup.js';
+export { checkFreshness, type FreshnessOutcome, type FreshOutcome, type StaleOutcome, type StaleReason } from './freshness/check.js';

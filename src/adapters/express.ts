@@ -8,6 +8,8 @@ import { bindToRequest, type Session, type SessionData } from '../engine/session
 import { loadForRequest } from './shared/load.js';
 import { commitOnResponse } from './shared/node-response.js';
 import { withUserControls } from './shared/user-controls.js';
+import { freshnessMaxAge, freshnessOf, type FreshnessOutcome, type StaleOutcome } from '../freshness/check.js';
+import { sendStale } from './shared/stale.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -118,5 +120,48 @@ function exposeSessionId(req: ExpressRequest): void {
   });
 }
 
+/**
+ * What `requireFresh` does with a request whose login is too old: answer it, typically
+ * `res.redirect(303, '/confirm-password')`. Annotate its parameters with Express's `Request`
+ * and `Response` to use their methods (this module names no Express types, so that Express 4
+ * and 5 both fit).
+ */
+export type StaleHandler<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse> = (req: Req, res: Res, next: Next, outcome: StaleOutcome) => void;
+
+/**
+ * A guard for sensitive routes: `app.post('/email', requireFresh('15m'), handler)` runs the
+ * handler only when the session's user proved who they are (`req.session.markAuthenticated()`,
+ * or a login with `userField`) at most `maxAge` ago (seconds or '15m'-style). Otherwise
+ * `onStale` answers (a redirect to your confirm-password page); without one, a 401 with
+ * `{ error: 'reauthentication_required', reason, maxAgeSeconds }`. Needs the `freshness` option.
+ */
+export function requireFresh<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse>(
+  maxAge: number | string,
+  options: { onStale?: StaleHandler<Req, Res> } = {},
+): (req: Req, res: Res, next: Next) => void {
+  const maxAgeMs = freshnessMaxAge(maxAge);
+  const onStale = options.onStale ?? answerStale;
+  return (incoming, res, next) => {
+    const session = (incoming as ExpressRequest).session;
+    if (!session) {
+      next(new Error('sessionkit: requireFresh() runs after the sessionkit() middleware: app.use(sessionkit(…)) first.'));
+      return;
+    }
+    let outcome: FreshnessOutcome;
+    try {
+      outcome = freshnessOf(session, maxAgeMs);
+    } catch (error) {
+      next(error); // no freshness option: the message says to set it
+      return;
+    }
+    if (outcome.fresh) next();
+    else onStale(incoming, res, next, outcome);
+  };
+}
+
+const answerStale: StaleHandler = (_req, res, _next, outcome) => {
+  sendStale(res, outcome);
+};
+
 export { SessionEngine };
-export type { Session, SessionData, SessionOptions };
+export type { Session, SessionData, SessionOptions, StaleOutcome };

@@ -10,6 +10,8 @@ import { FastifySessionObject, type FastifySession } from './fastify-session.js'
 import { applySessionHeaders, type HeaderTarget } from './shared/headers.js';
 import { loadForRequest } from './shared/load.js';
 import { withUserControls } from './shared/user-controls.js';
+import { freshnessMaxAge, freshnessOf, staleBody, type StaleOutcome } from '../freshness/check.js';
+import { STALE_STATUS } from './shared/stale.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -137,5 +139,31 @@ Object.assign(plugin, {
 });
 
 export const sessionkit = plugin;
+
+/** What `requireFresh` does with a request whose login is too old: answer it, typically `reply.redirect('/confirm-password')`. */
+export type StaleHandler = (request: FastifyRequest, reply: FastifyReply, outcome: StaleOutcome) => unknown;
+
+/**
+ * A preHandler for sensitive routes: `app.post('/email', { preHandler: requireFresh('15m') }, handler)`
+ * runs the handler only when the session's user proved who they are
+ * (`request.session.markAuthenticated()`, or a login with `userField`) at most `maxAge` ago
+ * (seconds or '15m'-style). Otherwise `onStale` answers; without one, a 401 with
+ * `{ error: 'reauthentication_required', reason, maxAgeSeconds }`. Needs the `freshness` option.
+ */
+export function requireFresh(maxAge: number | string, options: { onStale?: StaleHandler } = {}): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
+  const maxAgeMs = freshnessMaxAge(maxAge);
+  const onStale = options.onStale;
+  return async (request, reply) => {
+    const outcome = freshnessOf(request.session, maxAgeMs);
+    if (outcome.fresh) return undefined;
+    if (!onStale) return reply.code(STALE_STATUS).send(staleBody(outcome));
+    // Never awaited as such: a reply is a thenable that settles once the response has gone.
+    const answered = onStale(request, reply, outcome);
+    if (answered instanceof Promise) await answered;
+    // An async hook that answered returns the reply: Fastify then runs no handler.
+    return reply;
+  };
+}
+
 export { SessionEngine };
-export type { FastifySession, Session, SessionData, SessionOptions };
+export type { FastifySession, Session, SessionData, SessionOptions, StaleOutcome };

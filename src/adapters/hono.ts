@@ -8,6 +8,8 @@ import { bindToRequest } from '../engine/session.js';
 import { applySessionHeaders } from './shared/headers.js';
 import { loadSession } from './shared/load.js';
 import { withUserControls } from './shared/user-controls.js';
+import { freshnessMaxAge, freshnessOf, staleBody, type StaleOutcome } from '../freshness/check.js';
+import { STALE_STATUS } from './shared/stale.js';
 import type { SessionOptions } from '../engine/options.js';
 import type { Session, SessionData } from '../engine/session.js';
 
@@ -93,5 +95,31 @@ function applyHeaders(c: Context, setCookies: readonly string[]): void {
   }
 }
 
+/** What `requireFresh` answers for a request whose login is too old, typically `c.redirect('/confirm-password')`. */
+export type StaleHandler<T extends object = SessionData> = (c: Context<{ Variables: SessionVariables<T> }>, outcome: StaleOutcome) => Response | Promise<Response>;
+
+/**
+ * A guard for sensitive routes: `app.post('/email', requireFresh('15m'), handler)` runs the
+ * handler only when the session's user proved who they are (`c.get('session').markAuthenticated()`,
+ * or a login with `userField`) at most `maxAge` ago (seconds or '15m'-style). Otherwise
+ * `onStale` answers; without one, a 401 with `{ error: 'reauthentication_required', reason,
+ * maxAgeSeconds }`. Needs the `freshness` option.
+ */
+export function requireFresh<T extends object = SessionData>(
+  maxAge: number | string,
+  options: { onStale?: StaleHandler<T> } = {},
+): MiddlewareHandler<{ Variables: SessionVariables<T> }> {
+  const maxAgeMs = freshnessMaxAge(maxAge);
+  const onStale = options.onStale;
+  return async (c, next) => {
+    const outcome = freshnessOf(c.get('session'), maxAgeMs);
+    if (outcome.fresh) {
+      await next();
+      return undefined;
+    }
+    return onStale ? onStale(c, outcome) : c.json(staleBody(outcome), STALE_STATUS);
+  };
+}
+
 export { SessionEngine };
-export type { Session, SessionData, SessionOptions };
+export type { Session, SessionData, SessionOptions, StaleOutcome };

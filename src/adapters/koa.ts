@@ -9,6 +9,8 @@ import { applySessionHeaders } from './shared/headers.js';
 import { loadSession } from './shared/load.js';
 import { NodeResponseHeaders } from './shared/node-response.js';
 import { withUserControls } from './shared/user-controls.js';
+import { freshnessMaxAge, freshnessOf, staleBody, type StaleOutcome } from '../freshness/check.js';
+import { STALE_STATUS } from './shared/stale.js';
 import type { SessionOptions } from '../engine/options.js';
 import type { Session, SessionData } from '../engine/session.js';
 
@@ -65,5 +67,31 @@ class KoaBinding extends RequestBinding<Session> {
   }
 }
 
+/** What `requireFresh` does with a request whose login is too old: answer it, typically `ctx.redirect('/confirm-password')`. */
+export type StaleHandler = (ctx: ParameterizedContext, outcome: StaleOutcome) => unknown;
+
+/**
+ * A guard for sensitive routes: `router.post('/email', requireFresh('15m'), handler)` runs
+ * what follows only when the session's user proved who they are (`ctx.session.markAuthenticated()`,
+ * or a login with `userField`) at most `maxAge` ago (seconds or '15m'-style). Otherwise
+ * `onStale` answers; without one, a 401 with `{ error: 'reauthentication_required', reason,
+ * maxAgeSeconds }`. Needs the `freshness` option.
+ */
+export function requireFresh(maxAge: number | string, options: { onStale?: StaleHandler } = {}): Middleware {
+  const maxAgeMs = freshnessMaxAge(maxAge);
+  const onStale = options.onStale;
+  return async function requireFreshMiddleware(ctx, next) {
+    const outcome = freshnessOf(ctx.session, maxAgeMs);
+    if (outcome.fresh) {
+      await next();
+    } else if (onStale) {
+      await onStale(ctx, outcome);
+    } else {
+      ctx.status = STALE_STATUS;
+      ctx.body = staleBody(outcome);
+    }
+  };
+}
+
 export { SessionEngine };
-export type { Session, SessionData, SessionOptions };
+export type { Session, SessionData, SessionOptions, StaleOutcome };

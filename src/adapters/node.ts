@@ -8,6 +8,8 @@ import { bindToRequest } from '../engine/session.js';
 import { loadForRequest } from './shared/load.js';
 import { commitOnResponse } from './shared/node-response.js';
 import { withUserControls } from './shared/user-controls.js';
+import { freshnessMaxAge, freshnessOf, type StaleOutcome } from '../freshness/check.js';
+import { sendStale } from './shared/stale.js';
 import type { SessionOptions } from '../engine/options.js';
 import type { Session, SessionData } from '../engine/session.js';
 
@@ -66,5 +68,30 @@ function answer500(engine: SessionManager<object>, error: unknown, res: ServerRe
   res.end('Internal Server Error');
 }
 
+/** What `requireFresh` does with a request whose login is too old: answer it, e.g. a 303 to the confirm-password page. */
+export type StaleHandler<T extends object = SessionData> = (req: IncomingMessage, res: ServerResponse, session: Session<T>, outcome: StaleOutcome) => unknown;
+
+/**
+ * A guard around a handler: `withSession(options, requireFresh('15m', handler))` runs
+ * `handler` only when the session's user proved who they are (`session.markAuthenticated()`,
+ * or a login with `userField`) at most `maxAge` ago (seconds or '15m'-style). Otherwise
+ * `onStale` answers; without one, a 401 with `{ error: 'reauthentication_required', reason,
+ * maxAgeSeconds }`. Needs the `freshness` option.
+ */
+export function requireFresh<T extends object = SessionData>(
+  maxAge: number | string,
+  handler: SessionHandler<T>,
+  options: { onStale?: StaleHandler<T> } = {},
+): SessionHandler<T> {
+  const maxAgeMs = freshnessMaxAge(maxAge);
+  const onStale: StaleHandler<T> = options.onStale ?? ((_req, res, _session, outcome) => {
+    sendStale(res, outcome);
+  });
+  return (req, res, session) => {
+    const outcome = freshnessOf(session, maxAgeMs);
+    return outcome.fresh ? handler(req, res, session) : onStale(req, res, session, outcome);
+  };
+}
+
 export { SessionEngine };
-export type { Session, SessionData, SessionOptions };
+export type { Session, SessionData, SessionOptions, StaleOutcome };

@@ -7,6 +7,8 @@ import { bindingOf, bindToRequest } from '../engine/session.js';
 import { applySessionHeaders } from './shared/headers.js';
 import { loadSession as loadFromCookies } from './shared/load.js';
 import { withUserControls } from './shared/user-controls.js';
+import { freshnessMaxAge, freshnessOf, type StaleOutcome } from '../freshness/check.js';
+import { staleResponse } from './shared/stale.js';
 import type { SessionOptions } from '../engine/options.js';
 import type { Session, SessionData } from '../engine/session.js';
 
@@ -89,5 +91,32 @@ export function webSessions<T extends object = SessionData>(options: SessionOpti
   return withUserControls({ engine, loadSession, commitSession, handle }, engine);
 }
 
+/** A fetch handler with its session, as `handle` takes it. */
+export type SessionFetchHandler<T extends object = SessionData> = (request: Request, session: Session<T>) => Response | Promise<Response>;
+
+/** What `requireFresh` answers for a request whose login is too old, e.g. a 303 to the confirm-password page. */
+export type StaleHandler<T extends object = SessionData> = (request: Request, session: Session<T>, outcome: StaleOutcome) => Response | Promise<Response>;
+
+/**
+ * A guard around a handler: `handle(requireFresh('15m', handler))` runs `handler` only when
+ * the session's user proved who they are (`session.markAuthenticated()`, or a login with
+ * `userField`) at most `maxAge` ago (seconds or '15m'-style). Otherwise `onStale` answers;
+ * without one, a 401 with `{ error: 'reauthentication_required', reason, maxAgeSeconds }`.
+ * Needs the `freshness` option. Code that loads its session itself calls `checkFreshness`
+ * (from 'sessionkit').
+ */
+export function requireFresh<T extends object = SessionData>(
+  maxAge: number | string,
+  handler: SessionFetchHandler<T>,
+  options: { onStale?: StaleHandler<T> } = {},
+): SessionFetchHandler<T> {
+  const maxAgeMs = freshnessMaxAge(maxAge);
+  const onStale: StaleHandler<T> = options.onStale ?? ((_request, _session, outcome) => staleResponse(outcome));
+  return (request, session) => {
+    const outcome = freshnessOf(session, maxAgeMs);
+    return outcome.fresh ? handler(request, session) : onStale(request, session, outcome);
+  };
+}
+
 export { SessionEngine };
-export type { Session, SessionData, SessionOptions };
+export type { Session, SessionData, SessionOptions, StaleOutcome };

@@ -90,6 +90,8 @@ export class MultiSessionManager<T extends object = SessionData> implements Sess
   readonly #parts = new WeakMap<object, Part[]>();
   /** The entry whose engine indexes users (`userField`): the one that answers listSessions and revocations. */
   readonly #userEntry: number;
+  /** The entry whose engine keeps when the user last proved who they are (`freshness`). */
+  readonly #freshEntry: number;
 
   constructor(options: MultiSessionOptions) {
     const entries = options.sessions;
@@ -115,6 +117,22 @@ export class MultiSessionManager<T extends object = SessionData> implements Sess
     }
     // Without one, the first entry answers, and its error says to set userField.
     this.#userEntry = withUsers[0] ?? 0;
+    this.#freshEntry = this.#freshnessEntry(entries, withUsers[0]);
+  }
+
+  /**
+   * The entry that keeps step-up freshness: the one that sets `freshness` (the first, whose
+   * error says to set it, when none does). It must be the user's entry when there is one, or a
+   * login would never record its time.
+   */
+  #freshnessEntry(entries: readonly MultiSessionEntry[], userEntry: number | undefined): number {
+    const fresh = entries.flatMap((entry, index) => (entry.freshness === true ? [index] : []));
+    if (fresh.length > 1) throw new SessionConfigError(`multiSession: sessions ${fresh.map((i) => `'${this.names[i]}'`).join(' and ')} both set freshness; set it on one.`);
+    const index = fresh[0];
+    if (index !== undefined && userEntry !== undefined && index !== userEntry) {
+      throw new SessionConfigError(`multiSession: freshness is set on '${this.names[index]}' but userField on '${this.names[userEntry]}': set freshness on '${this.names[userEntry]}', the session that names the user.`);
+    }
+    return index ?? 0;
   }
 
   async finish(session: Session<T> | SessionObject): Promise<void> {
@@ -199,6 +217,15 @@ export class MultiSessionManager<T extends object = SessionData> implements Sess
 
   touch(session: SessionObject): void {
     for (const part of this.#partsOf(session)) part.touch();
+  }
+
+  /** Freshness lives in one entry's session (the one that sets `freshness`). */
+  markAuthenticated(session: SessionObject): void {
+    this.#partsOf(session)[this.#freshEntry]!.markAuthenticated();
+  }
+
+  authenticatedAt(session: SessionObject): number | undefined {
+    return this.#partsOf(session)[this.#freshEntry]!.authenticatedAt?.getTime();
   }
 
   /** The cookie of the first entry: it carries the composite's id and expiry. */

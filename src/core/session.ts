@@ -90,6 +90,14 @@ export interface SessionControls {
   reload(callback: SessionCallback): void;
   /** Refreshes the session's expiry at the end of the request, even if no refresh is due yet. */
   touch(): void;
+  /**
+   * Records that the user proved who they are now (a password, a second factor): what
+   * `requireFresh` compares with. Kept across `regenerate()`, never moved by a refresh or
+   * `touch()`. Needs the `freshness` option (with `userField`, a login records it too).
+   */
+  markAuthenticated(): void;
+  /** When the user last proved who they are, or undefined if never (needs the `freshness` option). */
+  readonly authenticatedAt: Date | undefined;
 }
 
 /** A session as the application sees it: its data fields plus the controls. */

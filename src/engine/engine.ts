@@ -22,6 +22,8 @@ import { StoreCarrier } from './store-carrier.js';
 import { hashedIdCarrier } from './hashed-id-carrier.js';
 import { UserControls } from './user-controls.js';
 import { isExpired, type StoreRecord } from '../core/store.js';
+import { SessionConfigError } from '../core/errors.js';
+import type { Freshness } from '../freshness/freshness.js';
 
 export type { PendingCommit, RequestContext, SessionManager };
 
@@ -211,12 +213,16 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const payload = record && !isExpired(record) ? decodeRecord(this.options, parts.carrier, record) : undefined;
     clearData(session);
     if (!record || !payload) {
+      // Gone (revoked, expired): what the user proved went with it.
+      state.authenticatedAt = undefined;
+      state.authenticatedUser = undefined;
       if (!state.isNew) this.regenerate(session);
       return;
     }
     const { retiredIds, cookieReceived, indexed, signedIn, issuedSignIn } = state;
     Object.assign(state, loadedState(state.id, record, payload), { retiredIds, cookieReceived, indexed, signedIn, issuedSignIn });
     parts.accounts?.reloaded(state, payload.d, payload);
+    parts.freshness?.loaded(state, payload.d, payload);
     reader.warnSkipped(assignData(session, payload.d));
   }
 
@@ -244,6 +250,22 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
 
   touch(session: SessionObject): void {
     this.#stateOf(session).touchRequested = true;
+  }
+
+  markAuthenticated(session: SessionObject): void {
+    this.#freshness('markAuthenticated()').mark(this.#stateOf(session), Date.now());
+  }
+
+  authenticatedAt(session: SessionObject): number | undefined {
+    this.#freshness('authenticatedAt');
+    return this.#stateOf(session).authenticatedAt;
+  }
+
+  /** The freshness part; without the option, an error that says to set it (else every guard would answer "never authenticated"). */
+  #freshness(what: string): Freshness {
+    const freshness = this.#runningNow().parts.freshness;
+    if (!freshness) throw new SessionConfigError(`${what} needs the freshness option: set freshness: true where the sessions are configured.`);
+    return freshness;
   }
 
   cookieOf(session: SessionObject): SessionCookieView {

@@ -231,6 +231,13 @@ export interface SessionOptions extends ExpressSessionOptions {
    * @default false; `true` means `{ readRawKeys: true }`
    */
   hashIds?: boolean | { readRawKeys?: boolean };
+  /**
+   * Step-up freshness: sessions keep when their user last proved who they are
+   * (`session.markAuthenticated()`; with `userField`, every login too), which `requireFresh`
+   * compares with before a sensitive action. Kept across `regenerate()`, never moved by a refresh.
+   * @default false
+   */
+  freshness?: boolean;
 }
 
 export interface ResolvedCookieOptions {
@@ -270,6 +277,7 @@ export interface ResolvedOptions {
   sessionLimit: SessionLimitOption | undefined;
   lock: LockSettings | undefined;
   hashIds: HashIdsSettings | undefined;
+  freshness: boolean;
 }
 
 /** `hashIds` resolved: whether a miss under the hashed key looks under the raw one (engine/hashed-id-carrier.ts). */
@@ -282,7 +290,7 @@ const MIN_SECRET_LENGTH = 16;
 const KNOWN_OPTIONS = new Set([
   'store', 'type', 'storeOptions', 'permanent', 'secret', 'keyPrefix', 'idLength', 'cookie', 'lifetime', 'absoluteLifetime',
   'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'maxSessionBytes', 'logger', 'requestContext', 'migrate',
-  'userField', 'listedFields', 'revocations', 'lock', 'maxSessionsPerUser', 'onLimit', 'encrypt', 'hashIds',
+  'userField', 'listedFields', 'revocations', 'lock', 'maxSessionsPerUser', 'onLimit', 'encrypt', 'hashIds', 'freshness',
 ]);
 const KNOWN_COOKIE_OPTIONS = new Set(['name', 'domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned']);
 
@@ -317,6 +325,7 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
     sessionLimit: resolveSessionLimit(options),
     lock: resolveLock(options),
     hashIds: resolveHashIds(options),
+    freshness: resolveFreshness(options.freshness),
   };
 }
 
@@ -334,6 +343,11 @@ function resolveHashIds(options: SessionOptions): HashIdsSettings | undefined {
     throw new SessionConfigError('"hashIds" names records in a store by a hash of their id; a sealed cookie session has no record and no key to hash. Remove "hashIds".');
   }
   return { readRawKeys: given.readRawKeys ?? true };
+}
+
+function resolveFreshness(freshness: unknown): boolean {
+  if (freshness === undefined || typeof freshness === 'boolean') return freshness === true;
+  throw new SessionConfigError(`freshness must be true or false, got ${describeValue(freshness)}.`);
 }
 
 function resolveLock(options: SessionOptions): LockSettings | undefined {

@@ -11,6 +11,7 @@ import { migrationLinksFor, type MigrationLinks } from './migration-links.js';
 import type { ResolvedOptions } from './options.js';
 import type { Payload } from './payload.js';
 import { StoreWriter } from './store-writer.js';
+import { Freshness } from '../freshness/freshness.js';
 
 /**
  * Everything the engine works with once its carrier is there: made once, at construction,
@@ -32,12 +33,14 @@ export interface EngineParts {
   readonly locks: SessionLocks | undefined;
   /** Old cookie → migrated session, for the migration's grace period (`migrate` with a store). */
   readonly migrationLinks: MigrationLinks | undefined;
+  /** With `freshness`: when each session's user last proved who they are (a login noticed through `userField`). */
+  readonly freshness: Freshness | undefined;
 }
 
 /** The parts for `carrier`: the writer, and each feature its options turn on. `decode` reads a record's payload, warning once if it cannot. */
 export function partsFor(options: ResolvedOptions, carrier: Carrier, cookies: CookieWriter, decode: (record: StoreRecord) => Payload | undefined): EngineParts {
   const store = carrier.store;
-  const { userField, listedFields, lifetimeMs, maxConflictRetries, codec, revocations, keyPrefix, lock, migrate, logger, sessionLimit, hashIds } = options;
+  const { userField, listedFields, lifetimeMs, maxConflictRetries, codec, revocations, keyPrefix, lock, migrate, logger, sessionLimit, hashIds, freshness } = options;
   const field = userField && new UserField(userField, (message) => logger.warn(message));
   const accountsFor = (): Accounts | undefined => {
     if (!field) return undefined;
@@ -52,5 +55,6 @@ export function partsFor(options: ResolvedOptions, carrier: Carrier, cookies: Co
     accounts: accountsFor(),
     locks: store && lock ? new SessionLocks(store, lock, logger) : undefined,
     migrationLinks: store && migrate ? migrationLinksFor(migrate, store, (name) => carrier.key(name), hashIds !== undefined) : undefined,
+    freshness: freshness ? new Freshness(field && ((data) => field.of(data))) : undefined,
   };
 }

@@ -9,7 +9,8 @@ import { isLifetimeMs } from '../core/duration.js';
  * created (for the absolute timeout, and for listing a user's sessions); and what the
  * session set for itself — its own lifetime and cookie attributes — only when it did; and,
  * with `userField`, until when the user index covers it (`x`, ./user-sessions.ts) or, in a
- * sealed cookie, since when it belongs to its user (`a`, ./cookie-revocations.ts).
+ * sealed cookie, since when it belongs to its user (`a`, ./cookie-revocations.ts); with
+ * `freshness`, when its user last proved who they are (`u`, ../freshness/freshness.ts).
  */
 export interface Payload {
   /** permanent: the cookie lives as long as the record (else a browser-session cookie). */
@@ -28,6 +29,8 @@ export interface Payload {
   x?: number;
   /** signedInAt: since when a sealed session belongs to its user (`revocations`). */
   a?: number;
+  /** authenticatedAt: when the user last proved who they are (`freshness`). */
+  u?: number;
 }
 
 /** The optional parts of a payload, by name; undefined ones are left out, never stored as nil. */
@@ -38,6 +41,7 @@ export interface PayloadParts {
   cookie?: CookieSettings | undefined;
   indexedUntil?: number | undefined;
   signedInAt?: number | undefined;
+  authenticatedAt?: number | undefined;
 }
 
 /** A payload with only the parts a session has. */
@@ -49,6 +53,7 @@ export function makePayload(permanent: boolean, data: Record<string, unknown>, p
   if (parts.cookie !== undefined) payload.c = parts.cookie;
   if (parts.indexedUntil !== undefined) payload.x = parts.indexedUntil;
   if (parts.signedInAt !== undefined) payload.a = parts.signedInAt;
+  if (parts.authenticatedAt !== undefined) payload.u = parts.authenticatedAt;
   return payload;
 }
 
@@ -60,7 +65,7 @@ export function makePayload(permanent: boolean, data: Record<string, unknown>, p
  */
 export function isPayload(value: unknown): value is Payload {
   if (!isPlainMap(value)) return false;
-  const { p, d, i, t, l, c, x, a } = value as Partial<Payload>;
+  const { p, d, i, t, l, c, x, a, u } = value as Partial<Payload>;
   return (
     typeof p === 'boolean' &&
     isPlainMap(d) &&
@@ -69,7 +74,8 @@ export function isPayload(value: unknown): value is Payload {
     (l === undefined || isLifetimeMs(l)) &&
     (c === undefined || isCookieSettings(c)) &&
     (x === undefined || (typeof x === 'number' && !Number.isNaN(x))) &&
-    (a === undefined || isFiniteNumber(a))
+    (a === undefined || isFiniteNumber(a)) &&
+    (u === undefined || isFiniteNumber(u))
   );
 }
 

@@ -100,6 +100,7 @@ export class SessionReader {
     // The user a session names, read from its data as loaded (lazy fields are off with accounts).
     // A record just moved to its hashed key (hashIds) is not indexed under it yet: as if it recorded no index entry.
     accounts?.loaded(state, session as unknown as Readonly<Record<string, unknown>>, carried.moved === true ? NOT_INDEXED : parts);
+    this.#parts.freshness?.loaded(state, session as unknown as Readonly<Record<string, unknown>>, parts);
     return session;
   }
 

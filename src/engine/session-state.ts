@@ -1,13 +1,14 @@
 import type { CookieSettings } from './cookie/cookie-header.js';
 import type { SessionCookieView, SessionFacts } from '../core/session.js';
 import type { AccountState } from '../accounts/account-state.js';
+import type { FreshnessState } from '../freshness/freshness.js';
 import { generateId } from './cookie/ids.js';
 import type { ResolvedOptions } from './options.js';
 import type { HeldLock } from '../lock/session-lock.js';
 import type { KeptPayload } from './memo/decoded-records.js';
 
 /** The engine's bookkeeping for one session, kept off the data under a symbol. */
-export interface SessionState extends SessionFacts, AccountState {
+export interface SessionState extends SessionFacts, AccountState, FreshnessState {
   id: string;
   isNew: boolean;
   /** The stored payload as it was read, to detect changes (nested ones too) by comparison. */
@@ -69,6 +70,8 @@ export function freshState(options: Pick<ResolvedOptions, 'idLength' | 'permanen
     indexed: undefined,
     signedIn: undefined,
     issuedSignIn: undefined,
+    authenticatedAt: undefined,
+    authenticatedUser: undefined,
     lock: undefined,
     lazy: false,
     readWithMemo: false,
@@ -102,6 +105,8 @@ export function loadedState(
     indexed: undefined,
     signedIn: undefined,
     issuedSignIn: undefined,
+    authenticatedAt: undefined,
+    authenticatedUser: undefined,
     lock: undefined,
     lazy: false,
     readWithMemo: false,
@@ -131,13 +136,16 @@ export function regeneratedState(options: Pick<ResolvedOptions, 'idLength' | 'pe
     retiredIds: retiring(state),
     // The sealed cookie the browser holds, refused when the session commits under its new id.
     issuedSignIn: state.issuedSignIn,
+    // A login's new id keeps when the user proved who they are; what destroy() leaves has no user.
+    authenticatedAt: restartClock ? undefined : state.authenticatedAt,
+    authenticatedUser: restartClock ? undefined : state.authenticatedUser,
   });
 }
 
 /**
  * express-session's `regenerate(callback)`: a new, empty session takes this one's place; its
  * id and the ids it retired are deleted when the new one commits. What the old one held (its
- * lock, the sealed cookie the browser holds) passes to the new one.
+ * lock, the sealed cookie the browser holds, when its user last proved who they are) passes to the new one.
  */
 export function renewedState(options: Pick<ResolvedOptions, 'idLength' | 'permanent'>, state: SessionState): SessionState {
   const fresh = freshState(options, state.cookieReceived);
@@ -148,6 +156,9 @@ export function renewedState(options: Pick<ResolvedOptions, 'idLength' | 'perman
   state.lock = undefined;
   fresh.issuedSignIn = state.issuedSignIn;
   state.issuedSignIn = undefined;
+  // Kept, as by regenerate(): with userField, a login in the new session records its own time at commit.
+  fresh.authenticatedAt = state.authenticatedAt;
+  fresh.authenticatedUser = state.authenticatedUser;
   return fresh;
 }
 

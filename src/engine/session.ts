@@ -25,6 +25,10 @@ export interface SessionOwner {
   reload(session: SessionObject): Promise<void>;
   /** Asks for the expiry to be refreshed at commit, due or not. */
   touch(session: SessionObject): void;
+  /** Records that the session's user proved who they are now (the `freshness` option; throws without it). */
+  markAuthenticated(session: SessionObject): void;
+  /** When the session's user last proved who they are (epoch ms), or undefined (throws without the `freshness` option). */
+  authenticatedAt(session: SessionObject): number | undefined;
   cookieOf(session: SessionObject): SessionCookieView;
 }
 
@@ -125,6 +129,15 @@ export class SessionObject implements SessionControls {
 
   touch(): void {
     this[OWNER].touch(this);
+  }
+
+  markAuthenticated(): void {
+    this[OWNER].markAuthenticated(this);
+  }
+
+  get authenticatedAt(): Date | undefined {
+    const at = this[OWNER].authenticatedAt(this);
+    return at === undefined ? undefined : new Date(at);
   }
 
   /**

@@ -206,13 +206,16 @@ export class StoreWriter {
 
   /**
    * What this request changed since it read the session (top-level fields set or deleted, the
-   * permanent flag, its own lifetime and cookie settings), as a function that applies those
+   * permanent flag, its own lifetime and cookie settings, when its user authenticated), as a function that applies those
    * changes onto the latest stored payload and encodes the result.
    */
   #merger(session: object, state: SessionState, attempted: Uint8Array): (latest: Payload) => Uint8Array {
     const original = this.#decode({ data: state.loadedBytes!, expiresAt: Number.POSITIVE_INFINITY })!;
+    const written = this.#decode({ data: attempted, expiresAt: Number.POSITIVE_INFINITY });
     // The user index coverage this commit wrote (../accounts/user-sessions.ts): the later of the two survives.
-    const indexedUntil = this.#decode({ data: attempted, expiresAt: Number.POSITIVE_INFINITY })?.x;
+    const indexedUntil = written?.x;
+    // When the user last authenticated (../freshness/freshness.ts), if this request changed it.
+    const authenticatedChanged = original.u !== written?.u;
     const current = sessionData(session);
     const encode = (value: unknown) => this.#codec.encode(value);
     const changed = Object.keys(current).filter(
@@ -232,6 +235,7 @@ export class StoreWriter {
         lifetimeMs: lifetimeChanged ? state.lifetimeMs : latest.l,
         cookie: cookieChanged ? state.cookieSettings : latest.c,
         indexedUntil: later(indexedUntil, latest.x),
+        authenticatedAt: authenticatedChanged ? written?.u : latest.u,
       });
       return encode(payload);
     };

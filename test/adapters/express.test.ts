@@ -1,10 +1,10 @@
 import express5 from 'express';
 import express4 from 'express4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sessionkit } from '../../src/adapters/express.js';
+import { requireFresh, sessionkit } from '../../src/adapters/express.js';
 import type { SessionManager } from '../../src/engine/engine.js';
 import type { SessionOptions } from '../../src/engine/options.js';
-import { describeAdapter, getViaAccessor, sessionForm, setViaAccessor } from '../conformance/adapter-suite.js';
+import { CUSTOM_STALE_STATUS, customStaleText, describeAdapter, FRESH_MAX_AGE, getViaAccessor, sessionForm, setViaAccessor } from '../conformance/adapter-suite.js';
 import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';
@@ -48,6 +48,12 @@ function build(express: typeof express5) {
       setViaAccessor();
       res.send(getViaAccessor());
     });
+    app.get('/fresh', requireFresh(FRESH_MAX_AGE), (_req, res) => void res.send('fresh'));
+    app.get(
+      '/fresh-custom',
+      requireFresh(FRESH_MAX_AGE, { onStale: (_req, res, _next, outcome) => void res.writeHead(CUSTOM_STALE_STATUS).end(customStaleText(outcome)) }),
+      (_req, res) => void res.send('fresh'),
+    );
     // Express 4 does not pass a rejected handler to the error handler: next does.
     app.get('/form', (req, res, next) => {
       sessionForm(options, () => req.session, req.query).then((answer) => res.send(answer), next);

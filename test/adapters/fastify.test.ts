@@ -3,10 +3,10 @@ import { Readable } from 'node:stream';
 import fastifyCookie from '@fastify/cookie';
 import fastify5 from 'fastify';
 import fastify4 from 'fastify4';
-import { sessionkit } from '../../src/adapters/fastify.js';
+import { requireFresh, sessionkit } from '../../src/adapters/fastify.js';
 import type { SessionManager } from '../../src/engine/engine.js';
 import type { SessionOptions } from '../../src/engine/options.js';
-import { describeAdapter, getViaAccessor, sessionForm, setViaAccessor, type FormQuery } from '../conformance/adapter-suite.js';
+import { CUSTOM_STALE_STATUS, customStaleText, describeAdapter, FRESH_MAX_AGE, getViaAccessor, sessionForm, setViaAccessor, type FormQuery } from '../conformance/adapter-suite.js';
 import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import { CookieJar, type TestServer } from '../helpers/http.js';
 import { asText } from '../helpers/text.js';
@@ -29,6 +29,12 @@ function build(factory: Factory, withCookiePlugin: boolean) {
     });
     app.get<Query>('/get', async (request) => asText(data(request)[String(request.query.k)] ?? 'not set'));
     app.get('/plain', async () => 'ok');
+    app.get('/fresh', { preHandler: requireFresh(FRESH_MAX_AGE) }, async () => 'fresh');
+    app.get(
+      '/fresh-custom',
+      { preHandler: requireFresh(FRESH_MAX_AGE, { onStale: (_request, reply, outcome) => reply.code(CUSTOM_STALE_STATUS).send(customStaleText(outcome)) }) },
+      async () => 'fresh',
+    );
     app.get('/regenerate', async (request) => {
       request.session.regenerate();
       return 'ok';

@@ -2,10 +2,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Readable } from 'node:stream';
 import Koa3 from 'koa';
 import Koa2 from 'koa2';
-import { sessionkit } from '../../src/adapters/koa.js';
+import { requireFresh, sessionkit } from '../../src/adapters/koa.js';
 import type { SessionManager } from '../../src/engine/engine.js';
 import type { SessionOptions } from '../../src/engine/options.js';
-import { describeAdapter, getViaAccessor, sessionForm, setViaAccessor } from '../conformance/adapter-suite.js';
+import { CUSTOM_STALE_STATUS, customStaleText, describeAdapter, FRESH_MAX_AGE, getViaAccessor, sessionForm, setViaAccessor } from '../conformance/adapter-suite.js';
 import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import { listen } from '../helpers/http.js';
 import { asText } from '../helpers/text.js';
@@ -23,6 +23,18 @@ function build(Koa: typeof Koa3) {
       }
     });
     app.use(sessionkit(options));
+    const fresh = requireFresh(FRESH_MAX_AGE);
+    const freshCustom = requireFresh(FRESH_MAX_AGE, {
+      onStale: (ctx, outcome) => {
+        ctx.status = CUSTOM_STALE_STATUS;
+        ctx.body = customStaleText(outcome);
+      },
+    });
+    app.use(async (ctx, next) => {
+      const guard = ctx.path === '/fresh' ? fresh : ctx.path === '/fresh-custom' ? freshCustom : undefined;
+      if (guard) await guard(ctx, next);
+      else await next();
+    });
     app.use(async (ctx) => {
       const data = ctx.session as unknown as Record<string, unknown>;
       const { k, v } = ctx.query as Record<string, string>;
@@ -36,6 +48,10 @@ function build(Koa: typeof Koa3) {
           break;
         case '/plain':
           ctx.body = 'ok';
+          break;
+        case '/fresh':
+        case '/fresh-custom':
+          ctx.body = 'fresh';
           break;
         case '/regenerate':
           ctx.session.regenerate();

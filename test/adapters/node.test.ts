@@ -1,12 +1,17 @@
-import { withSession } from '../../src/adapters/node.js';
+import type { ServerResponse } from 'node:http';
+import { requireFresh, withSession } from '../../src/adapters/node.js';
 import type { SessionManager } from '../../src/engine/engine.js';
 import type { SessionOptions } from '../../src/engine/options.js';
-import { describeAdapter, getViaAccessor, sessionForm, setViaAccessor } from '../conformance/adapter-suite.js';
+import { CUSTOM_STALE_STATUS, customStaleText, describeAdapter, FRESH_MAX_AGE, getViaAccessor, sessionForm, setViaAccessor } from '../conformance/adapter-suite.js';
 import { describeMultiSession } from '../conformance/multi-session-suite.js';
 import { listen } from '../helpers/http.js';
 import { asText } from '../helpers/text.js';
 
 /** A plain node:http app: no framework, just withSession around a handler. */
+const freshOnly = (_req: unknown, res: ServerResponse) => res.end('fresh');
+const fresh = requireFresh(FRESH_MAX_AGE, freshOnly);
+const freshCustom = requireFresh(FRESH_MAX_AGE, freshOnly, { onStale: (_req, res, _session, outcome) => res.writeHead(CUSTOM_STALE_STATUS).end(customStaleText(outcome)) });
+
 function build(options: SessionOptions | SessionManager) {
   const app = withSession(
     options,
@@ -23,6 +28,10 @@ function build(options: SessionOptions | SessionManager) {
           return send(asText(data[k] ?? 'not set'));
         case '/plain':
           return send('ok');
+        case '/fresh':
+          return fresh(req, res, session);
+        case '/fresh-custom':
+          return freshCustom(req, res, session);
         case '/regenerate':
           session.regenerate();
           return send('ok');

@@ -30,7 +30,7 @@ export function adapterProfiles({ requestContext = true }: ProfileSettings = {})
   // must still be refused by the others.
   const store = new MemoryStore();
   return {
-    main: { store, logger: quiet, requestContext },
+    main: { store, logger: quiet, requestContext, freshness: true },
     signed: { store, secret: SECRET, logger: quiet },
     retired: { store, secret: RETIRED_SECRET, logger: quiet },
     failing: { store: new NullStore(), logger: quiet },

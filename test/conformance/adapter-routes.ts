@@ -9,6 +9,17 @@ import type { SessionOptions } from '../../src/engine/options.js';
 import { session } from '../../src/engine/request-context.js';
 import type { Session } from '../../src/engine/session.js';
 import type { Store } from '../../src/core/store.js';
+import type { StaleOutcome } from '../../src/freshness/check.js';
+
+/**
+ * The step-up routes every app has: GET /fresh behind `requireFresh(FRESH_MAX_AGE)` as it
+ * comes, GET /fresh-custom behind the same guard with the app's own `onStale`, which answers
+ * CUSTOM_STALE_STATUS and `customStaleText`. Both answer 'fresh' when the guard lets them through.
+ * Short, so that the suite can wait it out.
+ */
+export const FRESH_MAX_AGE = '1s';
+export const CUSTOM_STALE_STATUS = 403;
+export const customStaleText = (outcome: StaleOutcome): string => `confirm: ${outcome.reason}`;
 
 /** Used by every app's /accessor route: code with no access to the request object. */
 export function setViaAccessor(): void {
@@ -130,6 +141,9 @@ export async function sessionForm(options: unknown, current: () => unknown, quer
     }
     case 'touch':
       s.touch();
+      return 'ok';
+    case 'mark':
+      s.markAuthenticated();
       return 'ok';
     case 'max-age':
       s.cookie.maxAge = Number(v);

@@ -47,7 +47,7 @@ import { SqliteStore, type SqliteDriver } from '../../src/stores/sqlite/index.js
 import { CookieJar, type TestServer } from '../helpers/http.js';
 import { adapterProfiles, quiet, type AdapterProfile } from './adapter-profiles.js';
 
-export { getViaAccessor, sessionForm, setViaAccessor, type FormQuery } from './adapter-routes.js';
+export { CUSTOM_STALE_STATUS, customStaleText, FRESH_MAX_AGE, getViaAccessor, sessionForm, setViaAccessor, type FormQuery } from './adapter-routes.js';
 
 /**
  * Builds the app for one set of options. `profile` names them (./adapter-profiles.ts): an
@@ -447,6 +447,43 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
         expect(refreshed.headers.get('set-cookie')).toMatch(/; Max-Age=2592000(;|$)/);
         // Another session keeps the default lifetime.
         expect((await fetch(`${server.url}/set?k=a&v=1`)).headers.get('set-cookie')).toMatch(/; Max-Age=2678400(;|$)/);
+      });
+    });
+
+    describe('step-up freshness: requireFresh', () => {
+      const guarded = async (jar: CookieJar) => {
+        const plain = await jar.fetch(`${server.url}/fresh`);
+        const custom = await jar.fetch(`${server.url}/fresh-custom`);
+        return { status: plain.status, body: await plain.text(), custom: `${custom.status} ${await custom.text()}` };
+      };
+      const stale = (reason: string) => ({
+        status: 401,
+        body: JSON.stringify({ error: 'reauthentication_required', reason, maxAgeSeconds: 1 }),
+        custom: `403 confirm: ${reason}`,
+      });
+      const fresh = { status: 200, body: 'fresh', custom: '200 fresh' };
+      const mark = async (jar: CookieJar) => expect(await text(await jar.fetch(`${server.url}/form?op=mark`))).toBe('ok');
+
+      it('a session never authenticated gets a 401 saying so, or the app\'s own answer (onStale)', async () => {
+        expect(await guarded(new CookieJar())).toEqual(stale('never-authenticated'));
+        const jar = new CookieJar();
+        await jar.fetch(`${server.url}/set?k=user&v=ann`);
+        expect(await guarded(jar)).toEqual(stale('never-authenticated'));
+      });
+
+      it('passes after markAuthenticated(), also after regenerate() in both forms; stale once maxAge has passed', async () => {
+        const jar = new CookieJar();
+        await jar.fetch(`${server.url}/set?k=user&v=ann`);
+        await mark(jar);
+        expect(await guarded(jar)).toEqual(fresh);
+        await jar.fetch(`${server.url}/regenerate`);
+        await jar.fetch(`${server.url}/form?op=regenerate-cb&k=user&v=ann`);
+        expect(await guarded(jar)).toEqual(fresh);
+        await new Promise((resolve) => setTimeout(resolve, 1100));
+        expect(await guarded(jar)).toEqual(stale('stale'));
+        // Authenticating again makes it fresh again.
+        await mark(jar);
+        expect(await guarded(jar)).toEqual(fresh);
       });
     });
 

@@ -39,7 +39,7 @@ async function parkedAt(url: string, gate: string): Promise<void> {
 
 function app(store: Store, maxConflictRetries?: number) {
   const application = express();
-  application.use(sessionkit({ store, secret: 'http-suite-secret-0123456789', logger: quiet, maxConflictRetries }));
+  application.use(sessionkit({ store, secret: 'http-suite-secret-0123456789', logger: quiet, maxConflictRetries, freshness: true }));
   const data = (req: express.Request) => req.session as unknown as Record<string, unknown>;
   application.get('/set/:key/:value', (req, res) => {
     data(req)[req.params.key] = req.params.value;
@@ -88,6 +88,17 @@ function app(store: Store, maxConflictRetries?: number) {
   application.get('/regenerate', (req, res) => {
     req.session.regenerate();
     res.send('ok');
+  });
+  // Step-up freshness: a mark after a save() of the same request, whose write then merges
+  // onto the record the save wrote; and the time read back (epoch ms, or 'never').
+  application.get('/mark-after-save', async (req, res) => {
+    data(req).saved = 'yes';
+    await req.session.save();
+    req.session.markAuthenticated();
+    res.send('ok');
+  });
+  application.get('/authenticated', (req, res) => {
+    res.send(String(req.session.authenticatedAt?.getTime() ?? 'never'));
   });
   application.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     res.status(500).send(error.message);
@@ -145,6 +156,27 @@ export function describeSessionsOverHttp(
       expect(await (await jar.fetch(`${server.url}/get/value`)).text()).toBe('43');
       await jar.fetch(`${server.url}/delete/value`);
       expect(await (await jar.fetch(`${server.url}/get/value`)).text()).toBe('not set');
+    });
+
+    it('markAuthenticated() after a save() is stored, kept by a request that lost a race to it, and by regenerate()', async () => {
+      const jar = new CookieJar();
+      await jar.fetch(`${server.url}/set/user/alice`);
+      expect(await (await jar.fetch(`${server.url}/authenticated`)).text()).toBe('never');
+      const gate = `fresh-${Math.random()}`;
+      // Loaded before the mark, written after it: its write merges (compare-and-set) or, without setIf, overwrites.
+      const slow = fetch(`${server.url}/slow-set/late/1/${gate}`, { headers: { cookie: jar.header()! } });
+      await parkedAt(server.url, gate);
+      await jar.fetch(`${server.url}/mark-after-save`);
+      const marked = await (await jar.fetch(`${server.url}/authenticated`)).text();
+      expect(Number(marked)).toBeGreaterThan(Date.now() - 60_000);
+      await fetch(`${server.url}/release/${gate}`);
+      expect((await slow).status).toBe(200);
+      expect(await (await jar.fetch(`${server.url}/get/late`)).text()).toBe('1');
+      if (compareAndSet) expect(await (await jar.fetch(`${server.url}/authenticated`)).text()).toBe(marked);
+      await jar.fetch(`${server.url}/mark-after-save`);
+      const again = await (await jar.fetch(`${server.url}/authenticated`)).text();
+      await jar.fetch(`${server.url}/regenerate`);
+      expect(await (await jar.fetch(`${server.url}/authenticated`)).text()).toBe(again);
     });
 
     it('destroy and regenerate end the old id', async () => {

@@ -23,6 +23,8 @@ const UNUSABLE_PAYLOADS: [string, Record<string, unknown>][] = [
   ['session data that is a string', { p: true, d: 'user=alice' }],
   ['a permanent flag that is not a boolean', { p: 1, d: { user: 'alice' } }],
   ['a creation time that is a string', { p: true, d: { user: 'alice' }, t: 'yesterday' }],
+  ['an authentication time (freshness) that is a string', { p: true, d: { user: 'alice' }, u: 'yesterday' }],
+  ['an authentication time (freshness) that is infinite', { p: true, d: { user: 'alice' }, u: Number.POSITIVE_INFINITY }],
   // Those below decode as sessions, but no write of them could succeed: a 500 on every request.
   ['a stored cookie domain the Set-Cookie header cannot carry', { p: true, d: { user: 'alice' }, c: { domain: 'a;b' } }],
   ['a stored cookie path with a semicolon', { p: true, d: { user: 'alice' }, c: { path: '/x;Secure' } }],

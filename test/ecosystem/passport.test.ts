@@ -2,7 +2,8 @@ import express, { type RequestHandler } from 'express';
 import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sessionkit } from '../../src/adapters/express.js';
+import { requireFresh, sessionkit } from '../../src/adapters/express.js';
+import type { SessionOptions } from '../../src/engine/options.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';
 import { CountingStore } from '../helpers/counting-store.js';
 import { deserializeUser, serializeUser, verify } from './users.js';
@@ -21,7 +22,8 @@ declare module '../../src/engine/session.js' {
   }
 }
 
-function app(store: CountingStore) {
+/** `options`: more session options (the freshness tests' `userField` and `freshness`). */
+function app(store: CountingStore, options: SessionOptions = {}) {
   const authenticator = new passport.Passport();
   authenticator.use(new LocalStrategy(verify));
   authenticator.serializeUser(serializeUser);
@@ -29,7 +31,7 @@ function app(store: CountingStore) {
 
   const application = express();
   application.use(express.urlencoded({ extended: false }));
-  application.use(sessionkit({ store, secret: SECRET, touchAfter: 0 }));
+  application.use(sessionkit({ store, secret: SECRET, touchAfter: 0, ...options }));
   application.use(authenticator.session());
   application.post('/cart', (req, res) => {
     req.session.cart = ['book'];
@@ -61,6 +63,16 @@ function app(store: CountingStore) {
       }
       res.redirect('/me');
     });
+  });
+  // Step-up: a sensitive page behind a login at most a second old; the password asked again re-authenticates.
+  application.get('/settings', requireFresh('1s', { onStale: (_req, res, _next, outcome) => res.writeHead(303, { location: `/confirm?why=${outcome.reason}` }).end() }), (_req, res) => {
+    res.send('settings');
+  });
+  // The password again through Passport (req.login of the same user), then the route marks it.
+  const confirm = authenticator.authenticate('local', { failureRedirect: '/confirm' }) as RequestHandler;
+  application.post('/confirm', confirm, (req, res) => {
+    req.session.markAuthenticated();
+    res.send('confirmed');
   });
   application.get('/me', (req, res) => {
     res.json({
@@ -171,5 +183,37 @@ describe('passport + passport-local on Express', () => {
     const refreshed = await jar.fetch(`${server.url}/me`);
     expect(refreshed.headers.get('set-cookie')).toMatch(/Max-Age=2592000/);
     expect(((await refreshed.json()) as Me).user).toBe('Ada');
+  });
+});
+
+describe('passport + passport-local with freshness and userField: passport.user', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await listen(app(new CountingStore(), { userField: 'passport.user', freshness: true }));
+  });
+  afterAll(() => server.close());
+  const settings = async (jar: CookieJar) => {
+    const response = await jar.fetch(`${server.url}/settings`, { redirect: 'manual' });
+    return `${response.status} ${response.headers.get('location') ?? (await response.text())}`;
+  };
+
+  it("req.login records the time: the guarded page opens after login, sends to /confirm once stale, and after the password again opens", async () => {
+    const jar = new CookieJar();
+    expect(await settings(jar)).toBe('303 /confirm?why=never-authenticated');
+    await jar.fetch(`${server.url}/login`, { ...form({ username: 'ada', password: 'lovelace' }), redirect: 'manual' });
+    expect(await settings(jar)).toBe('200 settings');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await settings(jar)).toBe('303 /confirm?why=stale');
+    // The same user through passport.authenticate again: the route marks it.
+    await jar.fetch(`${server.url}/confirm`, { ...form({ username: 'ada', password: 'lovelace' }), redirect: 'manual' });
+    expect(await settings(jar)).toBe('200 settings');
+  });
+
+  it('req.logout ends it: the next login starts from never-authenticated', async () => {
+    const jar = new CookieJar();
+    await jar.fetch(`${server.url}/login`, { ...form({ username: 'ada', password: 'lovelace' }), redirect: 'manual' });
+    expect(await settings(jar)).toBe('200 settings');
+    await jar.fetch(`${server.url}/logout`, { method: 'POST', redirect: 'manual' });
+    expect(await settings(jar)).toBe('303 /confirm?why=never-authenticated');
   });
 });

@@ -241,6 +241,7 @@ export function sameAsLoaded(payload: Payload, loaded: KeptPayload): boolean {
     Object.is(payload.l, kept.l) &&
     Object.is(payload.x, kept.x) &&
     Object.is(payload.a, kept.a) &&
+    Object.is(payload.u, kept.u) &&
     sameAsKept(payload.c, loaded.cookieSettings) &&
     sameFields(payload.d, loaded.data)
   );

@@ -5,10 +5,10 @@
  */
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
-import { sessionkit, type SessionVariables } from '../../../src/adapters/hono.js';
+import { requireFresh, sessionkit, type SessionVariables } from '../../../src/adapters/hono.js';
 import type { SessionManager } from '../../../src/engine/engine.js';
 import type { SessionOptions } from '../../../src/engine/options.js';
-import { getViaAccessor, sessionForm, setViaAccessor } from '../../conformance/adapter-routes.js';
+import { CUSTOM_STALE_STATUS, customStaleText, FRESH_MAX_AGE, getViaAccessor, sessionForm, setViaAccessor } from '../../conformance/adapter-routes.js';
 import { asText } from '../../helpers/text.js';
 
 /** The Hono library the app is built with: the installed one, or the oldest 4.x under its alias (test/aliases.d.ts). */
@@ -30,6 +30,8 @@ export function honoApp(
   });
   app.get('/get', (c) => c.text(asText(data(c.get('session'))[c.req.query('k')!] ?? 'not set')));
   app.get('/plain', (c) => c.text('ok'));
+  app.get('/fresh', requireFresh(FRESH_MAX_AGE), (c) => c.text('fresh'));
+  app.get('/fresh-custom', requireFresh(FRESH_MAX_AGE, { onStale: (c, outcome) => c.text(customStaleText(outcome), CUSTOM_STALE_STATUS) }), (c) => c.text('fresh'));
   app.get('/regenerate', (c) => {
     c.get('session').regenerate();
     return c.text('ok');

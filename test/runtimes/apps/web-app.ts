@@ -5,14 +5,17 @@
  */
 import type { SessionManager } from '../../../src/engine/engine.js';
 import type { SessionOptions } from '../../../src/engine/options.js';
-import { webSessions } from '../../../src/adapters/web.js';
-import { getViaAccessor, sessionForm, setViaAccessor } from '../../conformance/adapter-routes.js';
+import { requireFresh, webSessions } from '../../../src/adapters/web.js';
+import { CUSTOM_STALE_STATUS, customStaleText, FRESH_MAX_AGE, getViaAccessor, sessionForm, setViaAccessor } from '../../conformance/adapter-routes.js';
 import { asText } from '../../helpers/text.js';
 
 export type FetchHandler = (request: Request) => Promise<Response>;
 
 export function webApp(options: SessionOptions | SessionManager): FetchHandler {
   const sessions = webSessions(options);
+  const freshOnly = () => new Response('fresh');
+  const fresh = requireFresh(FRESH_MAX_AGE, freshOnly);
+  const freshCustom = requireFresh(FRESH_MAX_AGE, freshOnly, { onStale: (_request, _session, outcome) => new Response(customStaleText(outcome), { status: CUSTOM_STALE_STATUS }) });
   const handler = sessions.handle(async (request, session) => {
     const url = new URL(request.url);
     const data = session as unknown as Record<string, unknown>;
@@ -25,6 +28,10 @@ export function webApp(options: SessionOptions | SessionManager): FetchHandler {
         return new Response(asText(data[k] ?? 'not set'));
       case '/plain':
         return new Response('ok');
+      case '/fresh':
+        return fresh(request, session);
+      case '/fresh-custom':
+        return freshCustom(request, session);
       case '/regenerate':
         session.regenerate();
         return new Response('ok');
