@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import express, { type Request } from 'express';
 import { sessionkit } from '../src/adapters/express.js';
 import { sqliteStore } from '../src/stores/sqlite/index.js';
+import { addAccountRoutes } from './account.js';
 import { escapeHtml, page } from './views.js';
 
 declare module '../src/engine/session.js' {
@@ -11,6 +12,8 @@ declare module '../src/engine/session.js' {
     counter: number;
     cart: string[];
     flash: string;
+    /** The browser's User-Agent at login: what the devices page shows of each session. */
+    agent: string;
   }
 }
 
@@ -26,6 +29,9 @@ interface FormBody {
   username?: FormField;
   item?: FormField;
   index?: FormField;
+  remember?: FormField;
+  handle?: FormField;
+  confirmName?: FormField;
 }
 
 /** The parsed form of a POST (undefined when the request had no urlencoded body). */
@@ -35,18 +41,29 @@ export interface DemoOptions {
   /** Where the SQLite database lives (created if missing). */
   dataDir: string;
   secret: string;
+  /** How old a login may be before placing an order asks for it again. @default '5m' */
+  reauthAfter?: string;
 }
 
+/** A single-valued form field as a string; '' when missing or repeated. */
+const formField = (req: Request, name: keyof FormBody) => {
+  const value = form(req)?.[name];
+  return typeof value === 'string' ? value : '';
+};
+
 /**
- * The demo: log in and out, a counter, a shopping cart, a flash message and a page that
- * shows the session itself, on the embedded SQLite store.
+ * The demo: log in (with remember-me) and out, a counter, a shopping cart, a flash message,
+ * a page that shows the session itself, the user's devices and an order that asks for a
+ * recent login, on the embedded SQLite store.
  */
 export function createApp(options: DemoOptions) {
   mkdirSync(options.dataDir, { recursive: true });
   const store = sqliteStore({ path: join(options.dataDir, 'sessions.db') });
   const app = express();
   app.use(express.urlencoded({ extended: false }));
-  app.use(sessionkit({ store, secret: options.secret }));
+  // userField indexes each user's sessions (the devices page); freshness records each login's time (the order's guard).
+  const sessions = sessionkit({ store, secret: options.secret, userField: 'user', listedFields: ['agent'], freshness: true });
+  app.use(sessions);
 
   /** Reads the flash message once: shown on this page, gone from the session. */
   const context = (req: Request) => {
@@ -75,6 +92,7 @@ export function createApp(options: DemoOptions) {
         <form method="post" action="/counter/increment"><button id="increment">Increment</button></form></div></section>
       <section><h2>Shopping cart</h2><div class="row">${catalogue}</div>
         <ul id="cart-items">${items.join('') || '<li id="cart-empty">The cart is empty.</li>'}</ul>
+        <form method="post" action="/cart/order"><button id="place-order">Place order</button></form>
         <form method="post" action="/cart/clear"><button id="clear-cart" class="secondary">Clear cart</button></form></section>`),
     );
   });
@@ -83,6 +101,7 @@ export function createApp(options: DemoOptions) {
     res.send(
       page('Log in', context(req), `<section><h1>Log in</h1>
       <form method="post" action="/login" class="row"><label>Name <input id="username" name="username" required maxlength="40" autofocus></label>
+      <label><input type="checkbox" id="remember" name="remember"> Remember me</label>
       <button id="login-button">Log in</button></form></section>`),
     );
   });
@@ -95,7 +114,10 @@ export function createApp(options: DemoOptions) {
       return;
     }
     req.session.regenerate(); // a new id at login: an id seen before is worthless now
-    req.session.user = name;
+    req.session.user = name; // with userField: indexed as this user's session, its login time recorded
+    req.session.agent = (req.get('user-agent') ?? 'unknown').slice(0, 200);
+    // Remember me keeps the configured lifetime (31 days, refreshed by use); without it, the cookie ends with the browser.
+    if (formField(req, 'remember') !== 'on') req.session.cookie.maxAge = null;
     req.session.flash = `Welcome, ${name}`;
     res.redirect(303, '/');
   });
@@ -140,6 +162,8 @@ export function createApp(options: DemoOptions) {
         <h2>Data</h2><pre id="session-data">${escapeHtml(JSON.stringify({ ...session }, null, 2))}</pre></section>`),
     );
   });
+
+  addAccountRoutes(app, { sessions, context, field: formField, reauthAfter: options.reauthAfter ?? '5m' });
 
   return { app, close: () => store.close() };
 }

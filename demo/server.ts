@@ -6,7 +6,10 @@ const dataDir = resolve(process.env.DATA_DIR ?? 'data');
 const secret = process.env.SESSION_SECRET ?? 'sessionkit-demo-secret-do-not-use-in-production';
 if (!process.env.SESSION_SECRET) console.warn('[demo] SESSION_SECRET is not set: using a development secret. Set it in production.');
 
-const { app, close } = createApp({ dataDir, secret });
+// How old a login may be before an order asks for it again; the browser test makes it short.
+const reauthAfter = process.env.DEMO_REAUTH_AFTER ?? '5m';
+
+const { app, close } = createApp({ dataDir, secret, reauthAfter });
 const server = app.listen(port, () => {
   console.log(`sessionkit demo on http://localhost:${port} (sessions in ${dataDir}/sessions.db)`);
 });

@@ -34,6 +34,6 @@ export function page(title: string, context: PageContext, body: string): string 
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · sessionkit demo</title><style>${STYLE}</style></head>
-<body><header><strong>sessionkit demo</strong><a href="/">Home</a><a href="/session">Session</a>${account}</header>
+<body><header><strong>sessionkit demo</strong><a href="/">Home</a><a href="/session">Session</a>${context.user ? '<a href="/devices" id="devices-link">Devices</a>' : ''}${account}</header>
 <main>${flash}${body}</main></body></html>`;
 }

@@ -12,13 +12,15 @@ import { getFreePort } from '../servers/ports.js';
 import { binary, checkRequirements } from '../servers/require-binary.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+/** How old a login may be before an order asks for it again: short, so that the test can outwait it. */
+const REAUTH_AFTER_MS = 5000;
 const root = new URL('../..', import.meta.url).pathname;
 const availability = checkRequirements('demo end-to-end', [binary('chromium', 'apt-get install -y chromium', [CHROMIUM])]);
 
 async function startDemo(port: number, dataDir: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'demo/server.ts'], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, SESSION_SECRET: 'e2e-secret-0123456789abcdef' },
+    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, SESSION_SECRET: 'e2e-secret-0123456789abcdef', DEMO_REAUTH_AFTER: `${REAUTH_AFTER_MS}ms` },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -77,9 +79,10 @@ async function stopDemo(child: ChildProcess | undefined): Promise<void> {
 
   const sessionCookie = async () => (await context.cookies(base)).find((cookie) => cookie.name === 'session');
 
-  it('logs in: the cookie is signed, HttpOnly, SameSite=Lax, for 31 days', async () => {
+  it('logs in with remember-me: the cookie is signed, HttpOnly, SameSite=Lax, for 31 days', async () => {
     await page.goto(`${base}/login`);
     await page.fill('#username', 'Ada <script>');
+    await page.check('#remember');
     await page.click('#login-button');
     await expect.poll(() => page.textContent('#greeting-user')).toBe('Ada <script>');
     expect(await page.textContent('#flash')).toBe('Welcome, Ada <script>');
@@ -137,5 +140,100 @@ async function stopDemo(child: ChildProcess | undefined): Promise<void> {
     expect((await sessionCookie())?.value).not.toBe(before);
     const replay = await fetch(`${base}/session`, { headers: { cookie: `session=${before}` } });
     expect(await replay.text()).toContain('<dd id="session-user">(nobody)</dd>');
+  });
+
+  describe('one user on several devices', () => {
+    const devices: Record<string, { context: BrowserContext; page: Page }> = {};
+
+    /** A browser of its own (cookies and all), known by its user agent. */
+    async function device(userAgent: string) {
+      const context = await browser.newContext({ userAgent });
+      devices[userAgent] = { context, page: await context.newPage() };
+      return devices[userAgent];
+    }
+
+    async function logIn(on: Page, name: string, remember: boolean) {
+      await on.goto(`${base}/login`);
+      await on.fill('#username', name);
+      if (remember) await on.check('#remember');
+      await on.click('#login-button');
+      await expect.poll(() => on.textContent('#greeting-user')).toBe(name);
+    }
+
+    const agentsListed = (on: Page) => on.locator('#devices .agent').allTextContents();
+    const isLoggedOut = async (on: Page) => {
+      await on.goto(`${base}/`);
+      return on.locator('#logged-out').count();
+    };
+
+    afterAll(async () => {
+      for (const { context } of Object.values(devices)) await context.close();
+    });
+
+    it('without remember-me, the cookie ends with the browser', async () => {
+      const laptop = await device('DemoLaptop/1.0 <b>');
+      await logIn(laptop.page, 'Grace', false);
+      const cookie = (await laptop.context.cookies(base)).find((c) => c.name === 'session')!;
+      expect(cookie.expires).toBe(-1); // no Expires, no Max-Age: a browser-session cookie
+    });
+
+    it('the devices page lists both sessions with their user agents, this one marked', async () => {
+      const phone = await device('DemoPhone/2.0');
+      await logIn(phone.page, 'Grace', true);
+      const laptop = devices['DemoLaptop/1.0 <b>']!.page;
+      await laptop.click('#devices-link');
+      expect((await agentsListed(laptop)).sort()).toEqual(['DemoLaptop/1.0 <b>', 'DemoPhone/2.0']);
+      const current = laptop.locator('#devices .device', { has: laptop.locator('.current') });
+      expect(await current.locator('.agent').textContent()).toBe('DemoLaptop/1.0 <b>');
+      for (const shown of await laptop.locator('#devices .last-active').allTextContents()) {
+        expect(Date.now() - new Date(shown).getTime()).toBeLessThan(60_000);
+      }
+    });
+
+    it('ending the other device from this one logs it out', async () => {
+      const laptop = devices['DemoLaptop/1.0 <b>']!.page;
+      await laptop.click('#devices .end-device'); // the one device that is not this one
+      await expect.poll(() => laptop.textContent('#flash')).toBe('That device is signed out.');
+      expect(await agentsListed(laptop)).toEqual(['DemoLaptop/1.0 <b>']);
+      expect(await isLoggedOut(devices['DemoPhone/2.0']!.page)).toBe(1);
+      expect(await isLoggedOut(laptop)).toBe(0);
+    });
+
+    it('"sign out all other devices" ends every session of the user but this one', async () => {
+      const phone = devices['DemoPhone/2.0']!.page;
+      await logIn(phone, 'Grace', true);
+      const tablet = await device('DemoTablet/3.0');
+      await logIn(tablet.page, 'Grace', false);
+      const laptop = devices['DemoLaptop/1.0 <b>']!.page;
+      await laptop.goto(`${base}/devices`);
+      expect(await agentsListed(laptop)).toHaveLength(3);
+      await laptop.click('#end-others');
+      await expect.poll(() => laptop.textContent('#flash')).toBe('Signed out 2 other devices.');
+      expect(await agentsListed(laptop)).toEqual(['DemoLaptop/1.0 <b>']);
+      expect(await isLoggedOut(phone)).toBe(1);
+      expect(await isLoggedOut(tablet.page)).toBe(1);
+    });
+
+    it('an order on a recent login goes through; on an older one, the name again first', async () => {
+      const laptop = await device('DemoDesktop/4.0');
+      await logIn(laptop.page, 'Linus', false);
+      const on = laptop.page;
+      await on.click('#add-apple');
+      await on.click('#place-order');
+      await expect.poll(() => on.textContent('#flash')).toBe('Order placed: apple');
+
+      await on.click('#add-bread');
+      await new Promise((resolve) => setTimeout(resolve, REAUTH_AFTER_MS + 500));
+      await on.click('#place-order');
+      await expect.poll(() => on.locator('#reauth').count()).toBe(1);
+      await on.fill('#confirm-name', 'Someone else'); // a wrong answer: asked again, nothing ordered
+      await on.click('#confirm-button');
+      await expect.poll(() => on.locator('#confirm-name').inputValue()).toBe('');
+      expect(await on.locator('#reauth').count()).toBe(1);
+      await on.fill('#confirm-name', 'Linus');
+      await on.click('#confirm-button');
+      await expect.poll(() => on.textContent('#flash')).toBe('Order placed: bread');
+      expect(await on.locator('#cart-empty').count()).toBe(1);
+    }, 60_000);
   });
 });
