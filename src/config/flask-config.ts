@@ -104,6 +104,7 @@ const CORE_KEYS = new Set([
   'SESSION_ID_LENGTH', 'PERMANENT_SESSION_LIFETIME', 'SESSION_REFRESH_EACH_REQUEST', 'SESSION_SERIALIZATION_FORMAT',
   'SESSION_TOUCH_AFTER', 'SESSION_ABSOLUTE_LIFETIME', 'SESSION_USER_FIELD', 'SESSION_LISTED_FIELDS',
   'SESSION_LOCK', 'SESSION_LOCK_WAIT', 'SESSION_LOCK_LEASE', 'SESSION_MAX_PER_USER', 'SESSION_ON_LIMIT', 'SESSION_ENCRYPT', 'SESSION_ENCRYPT_READ_PLAINTEXT', 'SESSION_HASH_ID_IN_STORE', 'SESSION_HASH_ID_READ_RAW_KEYS',
+  'SESSION_FRESHNESS',
 ]);
 
 /**
@@ -197,6 +198,7 @@ function translate(config: Config, ignored: ReadonlySet<string>): SessionOptions
     const fields = config.SESSION_LISTED_FIELDS;
     options.listedFields = Array.isArray(fields) ? fields.map((field) => readString(field, 'SESSION_LISTED_FIELDS')) : readString(fields, 'SESSION_LISTED_FIELDS').split(',').map((field) => field.trim());
   }
+  if (config.SESSION_FRESHNESS !== undefined) options.freshness = readBoolean(config.SESSION_FRESHNESS, 'SESSION_FRESHNESS');
   if (config.SESSION_MAX_PER_USER !== undefined) options.maxSessionsPerUser = readInteger(config.SESSION_MAX_PER_USER, 'SESSION_MAX_PER_USER');
   // 'evict-oldest' or 'refuse': the engine checks it at start-up.
   if (config.SESSION_ON_LIMIT !== undefined) options.onLimit = readString(config.SESSION_ON_LIMIT, 'SESSION_ON_LIMIT') as SessionOptions['onLimit'];

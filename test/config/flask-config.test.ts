@@ -190,6 +190,17 @@ describe('fromEnv', () => {
     expect(() => new SessionEngine(fromEnv({ SESSION_TYPE: 'memory', SESSION_LISTED_FIELDS: 'agent' }))).toThrow(/listedFields is set without userField/);
   });
 
+  it('SESSION_FRESHNESS turns step-up freshness on: a session then records markAuthenticated()', async () => {
+    expect(fromEnv({ SESSION_TYPE: 'memory', SESSION_FRESHNESS: 'true' })).toEqual({ type: 'memory', freshness: true });
+    expect(fromFlaskConfig({ SESSION_FRESHNESS: false })).toEqual({ freshness: false });
+    expect(() => fromEnv({ SESSION_FRESHNESS: 'soon' })).toThrow(/SESSION_FRESHNESS must be true or false/);
+    const engine = new SessionEngine({ ...fromEnv({ SESSION_TYPE: 'memory', SESSION_FRESHNESS: '1' }), logger: { warn() {}, info() {} } });
+    await engine.ready;
+    const session = await engine.load(undefined);
+    session.markAuthenticated();
+    expect(session.authenticatedAt).toBeInstanceOf(Date);
+  });
+
   it('SESSION_MAX_PER_USER and SESSION_ON_LIMIT limit the sessions of one user, checked at start-up', () => {
     expect(fromEnv({ SESSION_TYPE: 'memory', SESSION_USER_FIELD: 'user_id', SESSION_MAX_PER_USER: '3', SESSION_ON_LIMIT: 'refuse' })).toEqual({
       type: 'memory',
