@@ -42,12 +42,20 @@ module.exports = {
       to: { path: '^src/', pathNot: ['^src/$1/', '^src/core/', '^src/crypto/', '^src/codec/'] },
     },
     {
+      name: 'events-know-only-the-contract',
+      severity: 'error',
+      comment:
+        'The lifecycle events (the emitter, what a load and a commit report, bind) are a feature: they see sessions through the contract only, never the engine that calls them.',
+      from: { path: '^src/events/' },
+      to: { path: '^src/', pathNot: ['^src/events/', '^src/core/', '^src/crypto/', '^src/codec/'] },
+    },
+    {
       name: 'engine-knows-no-adapter-or-store',
       severity: 'error',
       comment:
         'The engine works on the contract and wires the features; it knows no framework and no store. Its one way out is the store registry, which names stores but loads none (a store chosen by `type`).',
       from: { path: '^src/engine/' },
-      to: { path: '^src/', pathNot: ['^src/(engine|core|crypto|codec|accounts|lock)/', '^src/config/store-registry\\.ts$'] },
+      to: { path: '^src/', pathNot: ['^src/(engine|core|crypto|codec|accounts|lock|events)/', '^src/config/store-registry\\.ts$'] },
     },
     {
       name: 'compose-builds-on-the-engine',

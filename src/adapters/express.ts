@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SessionEngine, toSessionManager } from '../engine/engine.js';
-import type { SessionManager, UserSessionControls } from '../core/manager.js';
+import type { SessionManager } from '../core/manager.js';
 import type { SessionOptions } from '../engine/options.js';
 import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../engine/request-context.js';
 import { bindToRequest, type Session, type SessionData } from '../engine/session.js';
 import { loadForRequest } from './shared/load.js';
 import { commitOnResponse } from './shared/node-response.js';
-import { withUserControls } from './shared/user-controls.js';
+import { withUserControls, type SessionControls } from './shared/user-controls.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -29,6 +29,7 @@ declare global {
 interface ExpressRequest extends IncomingMessage {
   session?: Session;
   secure?: boolean;
+  ip?: string;
 }
 type Next = (error?: unknown) => void;
 /**
@@ -56,6 +57,15 @@ class ExpressBinding extends RequestBinding<Session> {
     return this.#req.secure === true;
   }
 
+  /** For `bind`: Express's req.ip honours `trust proxy`. */
+  get clientAddress(): string | undefined {
+    return this.#req.ip ?? this.#req.socket.remoteAddress;
+  }
+
+  get userAgent(): string | undefined {
+    return this.#req.headers['user-agent'];
+  }
+
   override replace(session: Session): void {
     this.#req.session = session;
   }
@@ -75,7 +85,7 @@ class ExpressBinding extends RequestBinding<Session> {
  * new id (first write, regenerate, destroy) cannot reach the browser after the
  * headers are out: make those calls before streaming.
  */
-export function sessionkit(options: SessionOptions | SessionManager = {}): SessionMiddleware & UserSessionControls {
+export function sessionkit(options: SessionOptions | SessionManager = {}): SessionMiddleware & SessionControls {
   const engine = toSessionManager(options);
   const middleware: SessionMiddleware = (incoming, res, next) => {
     const req = incoming as ExpressRequest;

@@ -1,13 +1,13 @@
 import { persistCommit } from '../core/commit.js';
 import type { Context, MiddlewareHandler } from 'hono';
 import { SessionEngine, toSessionManager } from '../engine/engine.js';
-import type { SessionManager, UserSessionControls } from '../core/manager.js';
+import type { SessionManager } from '../core/manager.js';
 import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../engine/request-context.js';
 import { bindToRequest } from '../engine/session.js';
 import { applySessionHeaders } from './shared/headers.js';
 import { loadSession } from './shared/load.js';
-import { withUserControls } from './shared/user-controls.js';
+import { withUserControls, type SessionControls } from './shared/user-controls.js';
 import type { SessionOptions } from '../engine/options.js';
 import type { Session, SessionData } from '../engine/session.js';
 
@@ -25,7 +25,7 @@ export interface SessionVariables<T extends object = SessionData> {
  */
 export function sessionkit<T extends object = SessionData>(
   options: SessionOptions | SessionManager<T> = {},
-): MiddlewareHandler<{ Variables: SessionVariables<T> }> & UserSessionControls {
+): MiddlewareHandler<{ Variables: SessionVariables<T> }> & SessionControls {
   const engine = toSessionManager<T>(options);
   const middleware: MiddlewareHandler<{ Variables: SessionVariables<T> }> = async (c, next) => {
     const cookieHeader = c.req.header('cookie');
@@ -59,6 +59,11 @@ class HonoBinding<T extends object> extends RequestBinding<Session<T>> {
 
   override get secure(): boolean {
     return this.#context.req.url.startsWith('https:');
+  }
+
+  /** For `bind` (Hono has no address that works on every runtime: `bind.ip` sees none here). */
+  get userAgent(): string | undefined {
+    return this.#context.req.header('user-agent');
   }
 
   override replace(session: Session<T>): void {

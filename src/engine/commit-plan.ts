@@ -68,6 +68,7 @@ export function planCommit(parts: EngineParts, session: object, state: SessionSt
     cookie: state.cookieSettings,
     indexedUntil: accounts.indexedUntil,
     signedInAt: accounts.signedInAt,
+    bound: state.bound,
   });
   const bytes = encodedBytes(parts, state, payload);
   let action: SessionWithDataPlan['action'];

@@ -2,7 +2,12 @@ import { isCarrierSource, type CarriedRecord, type Carrier, type CarrierSource }
 import type { Logger } from '../core/logger.js';
 import type { ListSessionsOptions, PendingCommit, RequestContext, RevokeSessionsOptions, SessionManager, UserSession } from '../core/manager.js';
 import type { Store } from '../core/store.js';
-import { openLocked } from '../lock/open-locked.js';
+import { openLocked, type LockWaitObserver } from '../lock/open-locked.js';
+import type { SessionEventListener, SessionEventName, SessionEvents } from '../core/events.js';
+import { handleOf } from '../core/handle.js';
+import { EngineEvents } from '../events/emitter.js';
+import { loadReport } from '../events/load-report.js';
+import { reportedCommit, reportStoreError, watchesCommit } from '../events/commit-report.js';
 import type { HeldLock } from '../lock/session-lock.js';
 import { MigrationLoad } from './migration-load.js';
 import { cookieFor, planCommit } from './commit-plan.js';
@@ -43,13 +48,15 @@ interface Running {
  * cookie's id points into, or the cookie itself (`cookieStore()`) — is its carrier
  * (core/carrier.ts). Adapters are thin shells around `load` and `commit`.
  */
-export class SessionEngine<T extends object = SessionData> implements SessionManager<T>, SessionOwner {
+export class SessionEngine<T extends object = SessionData> implements SessionManager<T>, SessionOwner, SessionEvents {
   readonly options: ResolvedOptions;
   readonly #running: DeferredParts<Running>;
   readonly #userControls: UserControls;
+  readonly #events: EngineEvents;
 
   constructor(options: SessionOptions = {}) {
     this.options = resolveOptions(options);
+    this.#events = new EngineEvents(this.options.logger, this.options.events);
     const ids = new IdCodec(this.options.idLength, this.options.secrets);
     const cookies = new CookieWriter(this.options.cookie);
     // A promise only on Workers without `process` (see request-context.ts).
@@ -58,8 +65,14 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     this.#userControls = new UserControls(async () => (await this.#running.whenReady()).parts, this);
   }
 
+  /** Calls `listener` for every `name` event of this engine's sessions (core/events.ts); returns the function that unsubscribes it. */
+  on<K extends SessionEventName>(name: K, listener: SessionEventListener<K>): () => void {
+    return this.#events.on(name, listener);
+  }
+
   #run(carrier: Carrier, cookies: CookieWriter): Running {
-    const parts = partsFor(this.options, carrier, cookies, (record) => decodeRecord(this.options, carrier, record));
+    const decode = (record: StoreRecord) => decodeRecord(this.options, carrier, record);
+    const parts = partsFor(this.options, carrier, { cookies, decode, events: this.#events });
     const reader = new SessionReader(parts, this);
     const migrate = this.options.migrate;
     const engine = { commit: (session: SessionObject) => this.commit(session), stateOf: (session: object) => this.#stateOf(session) };
@@ -113,12 +126,18 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     let carried: CarriedRecord | undefined;
     let lock: HeldLock | undefined;
     if (cookieValue !== undefined) {
-      // With `lock`, the session's lock is held once the record is known (../lock/open-locked.ts);
-      // without, the record alone, with no object made per request.
-      if (parts.locks) ({ carried, lock } = await openLocked(parts.carrier, parts.locks, cookieValue));
-      else carried = await parts.carrier.open(cookieValue);
+      try {
+        // With `lock`, the session's lock is held once the record is known (../lock/open-locked.ts);
+        // without, the record alone, with no object made per request.
+        if (parts.locks) ({ carried, lock } = await openLocked(parts.carrier, parts.locks, cookieValue, this.#lockWaited));
+        else carried = await parts.carrier.open(cookieValue);
+      } catch (error) {
+        reportStoreError(this.#events, error, 'load');
+        throw error;
+      }
     }
-    let session = reader.sessionFrom(cookieValue !== undefined, carried, kind);
+    const report = loadReport(this.#events);
+    let session = reader.sessionFrom(cookieValue !== undefined, carried, kind, report?.miss);
     if (lock) {
       // A session that turned out fresh (gone while we waited) has a new id nobody else knows: nothing to hold.
       // Awaited: workerd would cancel a release left running when this request ends.
@@ -129,9 +148,22 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     if (revoked && (await revoked)) {
       // Its user logged out everywhere since it signed in, or this session was ended: a fresh session, and the cookie goes.
       session = reader.session(kind, freshState(this.options, true), undefined);
+      report?.miss('revoked');
     }
     const result = migration && session.isNew ? await migration.migrated(session, cookieHeader, kind) : session;
+    report?.done(parts.carrier, this.#stateOf(result), cookieValue, carried);
     return result as unknown as Session<T>;
+  }
+
+  /** Where the lock reports a request that waited for its session's lock (`lock`). */
+  readonly #lockWaited: LockWaitObserver = (id, waitedMs, timedOut) => {
+    const name = timedOut ? 'lockTimedOut' : 'lockWaited';
+    if (this.#events.wants(name)) this.#events.emit(name, { handle: handleOf(id), store: this.#carrierName, waitedMs });
+  };
+
+  /** The carrier's name for events: its store's, or 'cookie'. */
+  get #carrierName(): string {
+    return this.#running.now?.parts.carrier.name ?? '';
   }
 
   /**
@@ -167,7 +199,10 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     }
     const cookieValue = readCookie(cookieHeader, this.cookieName);
     const carried = cookieValue === undefined ? undefined : running.parts.carrier.openSync(cookieValue);
-    return running.reader.sessionFrom(cookieValue !== undefined, carried, kind) as unknown as Session<T>;
+    const report = loadReport(this.#events);
+    const session = running.reader.sessionFrom(cookieValue !== undefined, carried, kind, report?.miss);
+    report?.done(running.parts.carrier, this.#stateOf(session), cookieValue, carried);
+    return session as unknown as Session<T>;
   }
 
   /**
@@ -177,13 +212,16 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   commit(session: Session<T> | SessionObject, context: RequestContext = {}): PendingCommit {
     const state = this.#stateOf(session);
     const { parts, persister } = this.#runningNow();
+    // With `bind`: bound when its user signs in, compared with this request after (../events/client-binding.ts).
+    parts.binding?.check(state, session as unknown as Readonly<Record<string, unknown>>, context);
     const plan = planCommit(parts, session, state, persister.canWriteAtOnce);
     const cookie = cookieFor(parts, plan, context);
     // With Web Crypto the cookie's signature or seal comes with a promise: so does the commit's Set-Cookie.
     const pending = cookie instanceof Promise ? afterCookie(cookie, (setCookie) => persister.pendingCommit(plan, setCookie)) : persister.pendingCommit(plan, cookie);
     // A sealed cookie cannot be deleted: the one a logout, destroy() or regenerate() leaves is refused first.
     const first = parts.accounts?.leftBehind(state, plan.bytes !== undefined, plan.now, plan.expiresAt);
-    return first ? thenPersist(first, pending) : pending;
+    const committed = first ? thenPersist(first, pending) : pending;
+    return watchesCommit(this.#events, plan.action) ? reportedCommit(this.#events, { store: parts.carrier.name, action: plan.action, id: state.id }, committed) : committed;
   }
 
   /**
@@ -192,12 +230,34 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
    */
   regenerate(session: SessionObject, restartClock = false): void {
     const state = this.#stateOf(session);
+    const previous = state.isNew ? undefined : state.id;
+    this.#regenerate(session, restartClock);
+    // destroy() is the one caller that restarts the clock: the session it ends is gone.
+    if (previous !== undefined) this.#reportRenewal(previous, restartClock ? undefined : state.id);
+  }
+
+  #regenerate(session: SessionObject, restartClock = false): void {
+    const state = this.#stateOf(session);
     Object.assign(state, regeneratedState(this.options, state, restartClock));
   }
 
   /** A new, empty session to replace `session`: its id and the ids it retired are deleted when the new one commits. */
   renew(session: SessionObject): SessionObject {
-    return new (sessionClassOf(session))(this, renewedState(this.options, this.#stateOf(session)), undefined);
+    const state = this.#stateOf(session);
+    const renewed = renewedState(this.options, state);
+    if (!state.isNew) this.#reportRenewal(state.id, renewed.id);
+    return new (sessionClassOf(session))(this, renewed, undefined);
+  }
+
+  /** `regenerated` (the session now has `next`), or `destroyed` (no `next`), for the session that was `previous`. */
+  #reportRenewal(previous: string, next: string | undefined): void {
+    const events = this.#events;
+    const store = this.#carrierName;
+    if (next === undefined) {
+      if (events.wants('destroyed')) events.emit('destroyed', { handle: handleOf(previous), store });
+    } else if (events.wants('regenerated')) {
+      events.emit('regenerated', { handle: handleOf(next), store, previous: handleOf(previous) });
+    }
   }
 
   /** Reads the session again from its carrier. A session whose record is gone becomes a fresh one. */
@@ -208,7 +268,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const payload = record && !isExpired(record) ? decodeRecord(this.options, parts.carrier, record) : undefined;
     clearData(session);
     if (!record || !payload) {
-      if (!state.isNew) this.regenerate(session);
+      if (!state.isNew) this.#regenerate(session);
       return;
     }
     const { retiredIds, cookieReceived, indexed, signedIn, issuedSignIn } = state;
@@ -247,7 +307,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const state = this.#stateOf(session);
     return (state.cookieView ??= new SessionCookie(state, this.options, () => {
       clearData(session);
-      this.regenerate(session);
+      this.#regenerate(session);
     }));
   }
 

@@ -10,6 +10,9 @@ import type { Store } from '../core/store.js';
 import { createStoreByType, type StoreType, type StoreTypeOptions } from '../config/store-registry.js';
 import { isCarrierSource, type CarrierSource } from '../core/carrier.js';
 import { resolveLockOption, type LockOption, type LockSettings } from '../lock/session-lock.js';
+import type { SessionEventListeners } from '../core/events.js';
+import { resolveEventListeners } from '../events/listeners.js';
+import { resolveBind, type BindOption, type ResolvedBind } from '../events/client-binding.js';
 import { translateExpressSessionOptions, type ExpressSessionCookieOptions, type ExpressSessionOptions } from './express-session-options.js';
 
 export type { Logger };
@@ -198,6 +201,17 @@ export interface SessionOptions extends ExpressSessionOptions {
    * @default false (off); `true` means `{ wait: '5s', lease: '10s' }`
    */
   lock?: LockOption;
+  /**
+   * Listeners of the sessions' lifecycle events, by name (`created`, `missed`, `storeError`…:
+   * docs/observability.md); `on(name, listener)` adds more later. None by default.
+   */
+  events?: SessionEventListeners;
+  /**
+   * With `userField`: a session remembers (as hashes) the address and/or user agent its
+   * user signed in from, and a later request from elsewhere emits a `suspicious` event.
+   * A signal only: nobody is logged out by it. Off by default.
+   */
+  bind?: BindOption;
 }
 
 export interface ResolvedCookieOptions {
@@ -234,6 +248,8 @@ export interface ResolvedOptions {
   listedFields: readonly string[];
   revocations: ResolvedRevocations | undefined;
   lock: LockSettings | undefined;
+  events: SessionEventListeners | undefined;
+  bind: ResolvedBind | undefined;
 }
 
 const DAY_SECONDS = 86_400;
@@ -241,7 +257,7 @@ const MIN_SECRET_LENGTH = 16;
 const KNOWN_OPTIONS = new Set([
   'store', 'type', 'storeOptions', 'permanent', 'secret', 'keyPrefix', 'idLength', 'cookie', 'lifetime', 'absoluteLifetime',
   'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'maxSessionBytes', 'logger', 'requestContext', 'migrate',
-  'userField', 'listedFields', 'revocations', 'lock',
+  'userField', 'listedFields', 'revocations', 'lock', 'events', 'bind',
 ]);
 const KNOWN_COOKIE_OPTIONS = new Set(['name', 'domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned']);
 
@@ -272,6 +288,8 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
     listedFields: resolveListedFields(options.listedFields, options.userField),
     revocations: resolveRevocations(options),
     lock: resolveLock(options),
+    events: resolveEventListeners(options.events),
+    bind: resolveBind(options.bind, options.userField),
   };
 }
 

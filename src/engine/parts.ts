@@ -4,6 +4,7 @@ import { SealedAccounts } from '../accounts/sealed-accounts.js';
 import { UserField } from '../accounts/user-field.js';
 import { UserSessions } from '../accounts/user-sessions.js';
 import type { Carrier } from '../core/carrier.js';
+import type { EventSink } from '../core/events.js';
 import type { StoreRecord } from '../core/store.js';
 import { SessionLocks } from '../lock/session-lock.js';
 import type { CookieWriter } from './cookie/cookie-header.js';
@@ -11,6 +12,7 @@ import { migrationLinksFor, type MigrationLinks } from './migration-links.js';
 import type { ResolvedOptions } from './options.js';
 import type { Payload } from './payload.js';
 import { StoreWriter } from './store-writer.js';
+import { ClientBinding } from '../events/client-binding.js';
 
 /**
  * Everything the engine works with once its carrier is there: made once, at construction,
@@ -32,12 +34,24 @@ export interface EngineParts {
   readonly locks: SessionLocks | undefined;
   /** Old cookie → migrated session, for the migration's grace period (`migrate` with a store). */
   readonly migrationLinks: MigrationLinks | undefined;
+  /** The engine's lifecycle events: always there (a listener may come at any time), asked `wants(name)` before an event is made. */
+  readonly events: EventSink;
+  /** With `bind`: binds a signed-in session to where its user signed in, and tells of requests from elsewhere. */
+  readonly binding: ClientBinding | undefined;
 }
 
-/** The parts for `carrier`: the writer, and each feature its options turn on. `decode` reads a record's payload, warning once if it cannot. */
-export function partsFor(options: ResolvedOptions, carrier: Carrier, cookies: CookieWriter, decode: (record: StoreRecord) => Payload | undefined): EngineParts {
+/** What the engine made before its carrier was there, for the parts. */
+export interface PartTools {
+  readonly cookies: CookieWriter;
+  /** Reads a record's payload, warning once if it cannot. */
+  readonly decode: (record: StoreRecord) => Payload | undefined;
+  readonly events: EventSink;
+}
+
+/** The parts for `carrier`: the writer, and each feature its options turn on. */
+export function partsFor(options: ResolvedOptions, carrier: Carrier, { cookies, decode, events }: PartTools): EngineParts {
   const store = carrier.store;
-  const { userField, listedFields, lifetimeMs, maxConflictRetries, codec, revocations, keyPrefix, lock, migrate, logger } = options;
+  const { userField, listedFields, lifetimeMs, maxConflictRetries, codec, revocations, keyPrefix, lock, migrate, logger, bind } = options;
   const field = userField && new UserField(userField, (message) => logger.warn(message));
   const accountsFor = (): Accounts | undefined => {
     if (!field) return undefined;
@@ -48,9 +62,11 @@ export function partsFor(options: ResolvedOptions, carrier: Carrier, cookies: Co
     options,
     carrier,
     cookies,
-    writer: store && new StoreWriter(carrier, store, { codec, maxConflictRetries, decode }),
+    writer: store && new StoreWriter(carrier, store, { codec, maxConflictRetries, decode, events }),
     accounts: accountsFor(),
     locks: store && lock ? new SessionLocks(store, lock, logger) : undefined,
     migrationLinks: store && migrate ? migrationLinksFor(migrate, store, (name) => carrier.key(name)) : undefined,
+    events,
+    binding: field && bind ? new ClientBinding(bind, events, carrier.name, (data) => field.of(data) !== undefined) : undefined,
   };
 }

@@ -28,6 +28,8 @@ export interface Payload {
   x?: number;
   /** signedInAt: since when a sealed session belongs to its user (`revocations`). */
   a?: number;
+  /** bound: the fingerprint of the request its user signed in from (`bind`). */
+  b?: string;
 }
 
 /** The optional parts of a payload, by name; undefined ones are left out, never stored as nil. */
@@ -38,6 +40,7 @@ export interface PayloadParts {
   cookie?: CookieSettings | undefined;
   indexedUntil?: number | undefined;
   signedInAt?: number | undefined;
+  bound?: string | undefined;
 }
 
 /** A payload with only the parts a session has. */
@@ -49,6 +52,7 @@ export function makePayload(permanent: boolean, data: Record<string, unknown>, p
   if (parts.cookie !== undefined) payload.c = parts.cookie;
   if (parts.indexedUntil !== undefined) payload.x = parts.indexedUntil;
   if (parts.signedInAt !== undefined) payload.a = parts.signedInAt;
+  if (parts.bound !== undefined) payload.b = parts.bound;
   return payload;
 }
 
@@ -60,7 +64,7 @@ export function makePayload(permanent: boolean, data: Record<string, unknown>, p
  */
 export function isPayload(value: unknown): value is Payload {
   if (!isPlainMap(value)) return false;
-  const { p, d, i, t, l, c, x, a } = value as Partial<Payload>;
+  const { p, d, i, t, l, c, x, a, b } = value as Partial<Payload>;
   return (
     typeof p === 'boolean' &&
     isPlainMap(d) &&
@@ -69,7 +73,8 @@ export function isPayload(value: unknown): value is Payload {
     (l === undefined || isLifetimeMs(l)) &&
     (c === undefined || isCookieSettings(c)) &&
     (x === undefined || (typeof x === 'number' && !Number.isNaN(x))) &&
-    (a === undefined || isFiniteNumber(a))
+    (a === undefined || isFiniteNumber(a)) &&
+    (b === undefined || typeof b === 'string')
   );
 }
 

@@ -100,11 +100,22 @@ export interface Unsealed {
   expiresAt: number;
 }
 
-export function unseal(keys: SealKeys, value: string, now = Date.now()): MaybePromise<Unsealed | undefined> {
+/** The bytes of a value shaped as a seal of ours (canonical base64url, long enough, our version), or undefined. */
+function sealBytes(value: string): Uint8Array | undefined {
   if (value.length > MAX_VALUE_LENGTH || !BASE64URL.test(value)) return undefined;
   const bytes = primitives.fromBase64url(value);
   // Only the canonical spelling: the decoder ignores spare bits, so look-alikes decode alike.
-  if (bytes.length < OVERHEAD || primitives.toBase64url(bytes) !== value || bytes[0] !== VERSION) return undefined;
+  return bytes.length < OVERHEAD || primitives.toBase64url(bytes) !== value || bytes[0] !== VERSION ? undefined : bytes;
+}
+
+/** Whether a cookie value is shaped as a seal (whatever its key and content): a `malformed` miss when not. */
+export function sealShaped(value: string): boolean {
+  return sealBytes(value) !== undefined;
+}
+
+export function unseal(keys: SealKeys, value: string, now = Date.now()): MaybePromise<Unsealed | undefined> {
+  const bytes = sealBytes(value);
+  if (!bytes) return undefined;
   const sealKey = keys.byId.get(hex(bytes.subarray(1, HEADER_BYTES)));
   if (!sealKey) return undefined;
   const opened = sealKey.cipher.open(bytes.subarray(HEADER_BYTES, HEADER_BYTES + IV_BYTES), bytes.subarray(0, HEADER_BYTES), bytes.subarray(HEADER_BYTES + IV_BYTES));

@@ -29,12 +29,21 @@ export function storeCall<T>(
   remedy: Remedy,
   operation: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
+  const started = performance.now();
   // A then, not an async function around an await: one promise less on every store call.
   return bounded(scope, action, operation).then(undefined, async (error: unknown) => {
-    if (error instanceof StoreError) throw error;
+    const durationMs = performance.now() - started;
+    if (error instanceof StoreError) throw withCallFacts(error, action, durationMs);
     const advice = typeof remedy === 'string' ? remedy : await remedy(error);
-    throw advice instanceof StoreError ? advice : wrapStoreError(scope.name, action, advice, error);
+    throw withCallFacts(advice instanceof StoreError ? advice : wrapStoreError(scope.name, action, advice, error), action, durationMs);
   });
+}
+
+/** The failed call's action and duration on its error, for the `storeError` event; a nested call's own facts stay. */
+function withCallFacts(error: StoreError, action: string, durationMs: number): StoreError {
+  error.action ??= action;
+  error.durationMs ??= durationMs;
+  return error;
 }
 
 /**
