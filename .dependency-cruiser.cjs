@@ -50,12 +50,20 @@ module.exports = {
       to: { path: '^src/', pathNot: ['^src/events/', '^src/core/', '^src/crypto/', '^src/codec/'] },
     },
     {
+      name: 'encryption-wraps-the-contract',
+      severity: 'error',
+      comment:
+        'Encryption at rest (`encrypt`) is a store around a store: it knows the contract and the crypto, and words its one warning as every store does (stores/shared/foreign.ts, key-name.ts: the key by prefix and handle). Nothing of the engine, the features or any store.',
+      from: { path: '^src/encryption/' },
+      to: { path: '^src/', pathNot: ['^src/(encryption|core|crypto|codec)/', '^src/stores/shared/(foreign|key-name)\\.ts$'] },
+    },
+    {
       name: 'engine-knows-no-adapter-or-store',
       severity: 'error',
       comment:
         'The engine works on the contract and wires the features; it knows no framework and no store. Its one way out is the store registry, which names stores but loads none (a store chosen by `type`).',
       from: { path: '^src/engine/' },
-      to: { path: '^src/', pathNot: ['^src/(engine|core|crypto|codec|accounts|lock|events)/', '^src/config/store-registry\\.ts$'] },
+      to: { path: '^src/', pathNot: ['^src/(engine|core|crypto|codec|accounts|lock|encryption|events)/', '^src/config/store-registry\\.ts$'] },
     },
     {
       name: 'compose-builds-on-the-engine',

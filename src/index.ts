@@ -5,6 +5,7 @@ export type { Session, SessionData, SessionControls } from './engine/session.js'
 export { StoreError, wrapStoreError, isExpired, type Store, type StoreRecord, type StoreCapability, type SweepOptions } from './core/store.js';
 export { SessionConfigError } from './core/errors.js';
 export { SessionLockTimeoutError } from './lock/session-lock.js';
+export { SessionLimitError } from './accounts/session-limit.js';
 export type { Codec } from './codec/codec.js';
 export { STORE_TYPES, type StoreType, type StoreTypeOptions } from './config/store-registry.js';
 export { fromFlaskConfig, fromEnv } from './config/flask-config.js';

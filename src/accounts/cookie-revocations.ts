@@ -5,6 +5,7 @@ import type { AccountState, IssuedSignIn, ResolvedRevocations, SignedIn } from '
 import type { Store, StoreRecord } from '../core/store.js';
 import type { UserField } from './user-field.js';
 import { handleOf } from '../core/handle.js';
+import { makeRoom, type SessionLimitOption } from './session-limit.js';
 
 /**
  * Browsers keep no cookie longer than 400 days (RFC 6265bis caps Max-Age and Expires), so a
@@ -24,11 +25,19 @@ const IN_FLIGHT_MS = 15 * 60_000;
 /**
  * A user's revocations as stored: `b`, the time of their last revoke-all; `s`, the sessions
  * ended one by one (logout, destroy, regenerate), by handle: [refused if signed in at or
- * before this time, kept until this time (when no cookie of it can still open)].
+ * before this time, kept until this time (when no cookie of it can still open)]. With
+ * `maxSessionsPerUser`, `l`: the sessions signed in since, by handle: [signed in at, counted until].
  */
 interface StoredRevocations {
   b?: number;
   s?: Record<string, [number, number]>;
+  l?: Record<string, [number, number]>;
+}
+
+/** A sealed session signed in (with `maxSessionsPerUser`): counted against the limit from `at` until `until`. */
+interface LiveSignIn {
+  readonly at: number;
+  readonly until: number;
 }
 
 interface EndedSession {
@@ -43,6 +52,8 @@ interface UserRevocations {
   readonly generation: number;
   /** Sessions ended one by one, by handle (a hash of the session id, never the id). */
   readonly ended: ReadonlyMap<string, EndedSession>;
+  /** With `maxSessionsPerUser`: the sessions signed in and not ended, by handle. */
+  readonly live: ReadonlyMap<string, LiveSignIn>;
   /**
    * What `ended` says of the session ids checked against this read of it, so that a session
    * id is hashed once per read of the record (at most once per `maxStale`), not per request.
@@ -56,6 +67,7 @@ const MEMO_IDS = 1_000;
 const NONE: UserRevocations = Object.freeze({
   generation: Number.NEGATIVE_INFINITY,
   ended: new Map<string, EndedSession>(),
+  live: new Map<string, LiveSignIn>(),
   endedById: new Map<string, EndedSession | undefined>(),
 });
 
@@ -145,8 +157,32 @@ export class CookieRevocations {
       const earlier = current.ended.get(handle);
       const through = Math.max(now, issued.at, earlier?.through ?? now);
       const entry = { through, until: Math.max(expiresAt + IN_FLIGHT_MS, earlier?.until ?? 0) };
-      if (earlier?.through === entry.through && earlier.until === entry.until) return undefined;
-      return revocationsOf(current.generation, new Map(current.ended).set(handle, entry));
+      if (earlier?.through === entry.through && earlier.until === entry.until && !current.live.has(handle)) return undefined;
+      return revocationsOf(current.generation, new Map(current.ended).set(handle, entry), without(current.live, [handle]));
+    });
+    this.#remember(issued.user, updated);
+  }
+
+  /**
+   * With `maxSessionsPerUser`: counts the sign-in `issued` among its user's sessions, in
+   * the same compare-and-set ending (as `revokeSession` does) those signed in earliest
+   * beyond the limit. The server does not hear of a sealed session's later requests, so
+   * its sign-in is the last activity it knows; a session is counted until it ends one by
+   * one, its user logs out everywhere, or no cookie of it can open any more.
+   */
+  async signIn(issued: IssuedSignIn, limit: SessionLimitOption): Promise<void> {
+    const handle = handleOf(issued.id);
+    const updated = await this.#update(issued.user, (current, now) => {
+      if (current.live.get(handle)?.at === issued.at) return undefined;
+      const others = [...current.live].filter(([other]) => other !== handle).map(([other, { at }]) => ({ handle: other, lastActiveAt: at }));
+      const evicted = makeRoom(limit, others);
+      const ended = new Map(current.ended);
+      for (const other of evicted) {
+        const signIn = current.live.get(other)!;
+        ended.set(other, { through: signIn.at, until: Math.max(signIn.until, ended.get(other)?.until ?? 0) });
+      }
+      const live = new Map(without(current.live, evicted)).set(handle, { at: issued.at, until: now + LONGEST_COOKIE_MS });
+      return revocationsOf(current.generation, ended, live);
     });
     this.#remember(issued.user, updated);
   }
@@ -157,18 +193,19 @@ export class CookieRevocations {
    */
   async revokeAll(userId: string, at: number, keep: AccountState | undefined): Promise<void> {
     const updated = await this.#update(userId, (current) =>
-      current.generation >= at ? undefined : revocationsOf(at, current.ended),
+      // Every session counted signed in before `at`: none is left to count.
+      current.generation >= at ? undefined : revocationsOf(at, current.ended, new Map()),
     );
     this.#remember(userId, updated);
     if (keep?.signedIn?.user === userId) keep.signedIn = { user: userId, at: updated.generation };
   }
 
   /** Changes the user's record by compare-and-set; resolves what it holds afterwards. */
-  async #update(userId: string, change: (current: UserRevocations) => UserRevocations | undefined): Promise<UserRevocations> {
+  async #update(userId: string, change: (current: UserRevocations, now: number) => UserRevocations | undefined): Promise<UserRevocations> {
     let result = NONE;
     await updateRecord(this.#store, perUserKey(this.#keyOf, 'revoked', userId), this.#maxRetries, (record, now) => {
       const current = this.#decode(record, now);
-      const next = change(current);
+      const next = change(current, now);
       result = next ?? current;
       return next && this.#encode(next, now);
     });
@@ -206,6 +243,11 @@ export class CookieRevocations {
       (stored.s ??= {})[handle] = [entry.through, entry.until];
       expiresAt = Math.max(expiresAt, entry.until);
     }
+    for (const [handle, entry] of revocations.live) {
+      if (entry.until <= now || entry.at < revocations.generation) continue;
+      (stored.l ??= {})[handle] = [entry.at, entry.until];
+      expiresAt = Math.max(expiresAt, entry.until);
+    }
     return { data: this.#codec.encode(stored), expiresAt };
   }
 
@@ -219,20 +261,32 @@ export class CookieRevocations {
       return NONE;
     }
     if (typeof stored !== 'object' || stored === null) return NONE;
-    const { b, s } = stored as { b?: unknown; s?: unknown };
+    const { b, s, l } = stored as { b?: unknown; s?: unknown; l?: unknown };
     const generation = typeof b === 'number' && Number.isFinite(b) ? b : Number.NEGATIVE_INFINITY;
     const ended = new Map<string, EndedSession>();
-    if (typeof s === 'object' && s !== null && !Array.isArray(s)) {
-      for (const [handle, value] of Object.entries(s)) {
-        if (isStoredEntry(value) && value[1] > now) ended.set(handle, { through: value[0], until: value[1] });
-      }
-    }
-    return revocationsOf(generation, ended);
+    for (const [handle, [through, until]] of storedPairs(s, now)) ended.set(handle, { through, until });
+    const live = new Map<string, LiveSignIn>();
+    for (const [handle, [at, until]] of storedPairs(l, now)) if (at >= generation) live.set(handle, { at, until });
+    return revocationsOf(generation, ended, live);
   }
 }
 
-function revocationsOf(generation: number, ended: ReadonlyMap<string, EndedSession>): UserRevocations {
-  return { generation, ended, endedById: new Map() };
+function revocationsOf(generation: number, ended: ReadonlyMap<string, EndedSession>, live: ReadonlyMap<string, LiveSignIn>): UserRevocations {
+  return { generation, ended, live, endedById: new Map() };
+}
+
+/** The entries of a stored map of handle → [time, until] that are well formed and not past `until`; anything else is skipped. */
+function storedPairs(stored: unknown, now: number): Array<[string, [number, number]]> {
+  if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) return [];
+  return Object.entries(stored).filter((entry): entry is [string, [number, number]] => isStoredEntry(entry[1]) && entry[1][1] > now);
+}
+
+/** `live` without the sessions `handles` name. */
+function without(live: ReadonlyMap<string, LiveSignIn>, handles: readonly string[]): ReadonlyMap<string, LiveSignIn> {
+  if (!handles.some((handle) => live.has(handle))) return live;
+  const kept = new Map(live);
+  for (const handle of handles) kept.delete(handle);
+  return kept;
 }
 
 /** The entry of session `id` among a user's ended sessions, if any. */

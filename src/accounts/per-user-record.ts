@@ -12,14 +12,15 @@ export function perUserKey(keyOf: (name: string) => string, kind: string, userId
 
 /**
  * Read, change, compare-and-set; again on a lost race, with growing random pauses. `change`
- * returns the record to write, or undefined to write nothing. A record that is absent is
- * created with insert-if-absent, so that two first writers cannot both win.
+ * returns the record to write, or undefined to write nothing (it may read the store first:
+ * a promise). A record that is absent is created with insert-if-absent, so that two first
+ * writers cannot both win.
  */
 export async function updateRecord(
   store: Store,
   key: string,
   maxRetries: number,
-  change: (current: StoreRecord | undefined, now: number) => StoreRecord | undefined,
+  change: (current: StoreRecord | undefined, now: number) => StoreRecord | undefined | Promise<StoreRecord | undefined>,
 ): Promise<void> {
   if (!store.create || !store.setIf) {
     throw new StoreError(store.name, 'this needs a store with create and setIf (compare-and-set); every built-in store but null has them.');
@@ -28,7 +29,7 @@ export async function updateRecord(
     if (attempt > 0) await delay(Math.random() * Math.min(200, 2 ** attempt));
     const now = Date.now();
     const current = await store.get(key);
-    const next = change(current, now);
+    const next = await change(current, now);
     if (!next) return;
     const written = current?.version === undefined ? await store.create(key, next) : await store.setIf(key, next, current.version);
     if (written) return;

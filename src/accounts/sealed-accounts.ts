@@ -1,5 +1,6 @@
 import type { UserSession } from '../core/manager.js';
-import type { AccountState } from './account-state.js';
+import type { AccountState, IssuedSignIn, SignedIn } from './account-state.js';
+import type { SessionLimitOption } from './session-limit.js';
 import { NO_ACCOUNT_WORK, unavailable, type Accounts, type AccountsPlan, type PlanTimes, type StoredAccountFields } from './accounts.js';
 import type { CookieRevocations } from './cookie-revocations.js';
 
@@ -13,9 +14,12 @@ export class SealedAccounts implements Accounts {
   /** The cookie is the write: there is no store write to be around. */
   readonly writesAround = false;
   readonly #revocations: CookieRevocations;
+  readonly #limit: SessionLimitOption | undefined;
 
-  constructor(revocations: CookieRevocations) {
+  /** `limit`: `maxSessionsPerUser` (sealed sessions evict only: options.ts refuses 'refuse'). */
+  constructor(revocations: CookieRevocations, limit?: SessionLimitOption) {
     this.#revocations = revocations;
+    this.#limit = limit;
   }
 
   loaded(state: AccountState, data: Readonly<Record<string, unknown>>, fields: StoredAccountFields): void {
@@ -35,10 +39,22 @@ export class SealedAccounts implements Accounts {
     return data === undefined ? NO_ACCOUNT_WORK : { ...NO_ACCOUNT_WORK, signedInAt: this.#revocations.signedInAt(state, data, now) };
   }
 
-  /** A sealed cookie cannot be deleted: the one a logout, destroy() or regenerate() leaves is refused instead. */
+  /**
+   * A sealed cookie cannot be deleted: the one a logout, destroy() or regenerate() leaves is
+   * refused instead. With `maxSessionsPerUser`, a cookie that signs a user in is counted
+   * (after the one it replaces is refused, so that a login again does not count twice)
+   * before it is sent.
+   */
   leftBehind(state: AccountState, sealsUser: boolean, now: number, expiresAt: number): (() => Promise<void>) | undefined {
-    const left = this.#revocations.leftBehind(state, sealsUser ? state.signedIn : undefined);
-    return left && (() => this.#revocations.revokeSession(left, now, expiresAt));
+    const sealed = sealsUser ? state.signedIn : undefined;
+    const limit = this.#limit;
+    const signIn = limit && sealed && signsIn(state.issuedSignIn, sealed, state.id) ? { ...sealed, id: state.id } : undefined;
+    const left = this.#revocations.leftBehind(state, sealed);
+    if (!signIn) return left && (() => this.#revocations.revokeSession(left, now, expiresAt));
+    return async () => {
+      if (left) await this.#revocations.revokeSession(left, now, expiresAt);
+      await this.#revocations.signIn(signIn, limit!);
+    };
   }
 
   async beforeWrite(): Promise<boolean> {
@@ -67,4 +83,9 @@ export class SealedAccounts implements Accounts {
   revokeOne(): Promise<boolean> {
     return Promise.reject(unavailable('revokeSession', true));
   }
+}
+
+/** True when the cookie a commit seals (`sealed`, of session `id`) is a sign-in the browser does not hold yet. */
+function signsIn(issued: IssuedSignIn | undefined, sealed: SignedIn, id: string): boolean {
+  return issued === undefined || issued.user !== sealed.user || issued.id !== id || issued.at !== sealed.at;
 }

@@ -14,10 +14,28 @@ export interface IndexEntry {
   readonly id: string;
   readonly until: number;
   readonly revoked: boolean;
+  /** When the session last wrote its entry (its login, or an extension); 0 for an entry stored before this was kept. */
+  readonly at: number;
 }
 
-/** How an index record is stored: handle → [session id, until, revoked (1) or live (0)]. */
-type StoredIndex = Record<string, [string, number, 0 | 1]>;
+/**
+ * How an index record is stored: handle → [session id, until, revoked (1) or live (0), at].
+ * `at` came later: an entry stored without it reads as written at 0.
+ */
+type StoredIndex = Record<string, [string, number, 0 | 1] | [string, number, 0 | 1, number]>;
+
+/**
+ * With a session limit (./session-limit.ts): the handles of the user's sessions to end so
+ * that one more fits, given the user's entries as the compare-and-set read them; it throws
+ * to refuse the session.
+ */
+export type MakeRoom = (entries: ReadonlyMap<string, IndexEntry>, now: number) => Promise<string[]>;
+
+/** What adding a session came to: refused by a tombstone (`revoked`), or added, ending `evicted` (their ids) to make room. */
+export interface Added {
+  readonly revoked: boolean;
+  readonly evicted: readonly string[];
+}
 
 /** An emptied index expires a little later rather than being deleted (see `#update`). */
 const EMPTY_INDEX_MS = 60_000;
@@ -57,23 +75,30 @@ export class UserIndex {
   }
 
   /**
-   * Records that session `id` belongs to the user until `until`. Resolves false when the
-   * entry is a tombstone: the session was revoked, and must not be written.
+   * Records that session `id` belongs to the user until `until`. `revoked` when the entry
+   * is a tombstone: the session was revoked, and must not be written. With `room` (a
+   * session limit), a session new to the index first makes room: the sessions it names
+   * become tombstones in the same compare-and-set (their ids in `evicted`, for the caller
+   * to delete), or it throws and nothing is written.
    */
-  async add(userId: string, id: string, until: number): Promise<boolean> {
-    let revoked = false;
-    await this.#update(userId, (entries) => {
+  async add(userId: string, id: string, until: number, room?: MakeRoom): Promise<Added> {
+    let added: Added = { revoked: false, evicted: [] };
+    await this.#update(userId, async (entries, now) => {
       const handle = handleOf(id);
       const entry = entries.get(handle);
-      if (entry?.revoked) {
-        revoked = true;
-        return false;
+      added = { revoked: entry?.revoked === true, evicted: [] };
+      if (entry?.revoked || (entry && entry.until >= until)) return false;
+      const evicted: string[] = [];
+      for (const ended of entry || !room ? [] : await room(entries, now)) {
+        const other = entries.get(ended)!;
+        entries.set(ended, { ...other, revoked: true });
+        evicted.push(other.id);
       }
-      if (entry && entry.until >= until) return false;
-      entries.set(handle, { id, until, revoked: false });
+      added = { revoked: false, evicted };
+      entries.set(handle, { id, until, revoked: false, at: now });
       return true;
     });
-    return !revoked;
+    return added;
   }
 
   /** True while session `id` has a live (not revoked) entry. */
@@ -110,12 +135,12 @@ export class UserIndex {
     return ids;
   }
 
-  async #update(userId: string, change: (entries: Map<string, IndexEntry>) => boolean): Promise<void> {
+  async #update(userId: string, change: (entries: Map<string, IndexEntry>, now: number) => boolean | Promise<boolean>): Promise<void> {
     // Never deletes an emptied index: a delete cannot be made conditional everywhere, and
     // would lose an entry another request added meanwhile. It expires instead.
-    await updateRecord(this.#store, this.keyOf(userId), this.#maxRetries, (current, now) => {
+    await updateRecord(this.#store, this.keyOf(userId), this.#maxRetries, async (current, now) => {
       const entries = this.#decode(current, now);
-      return change(entries) ? this.#encode(entries, now) : undefined;
+      return (await change(entries, now)) ? this.#encode(entries, now) : undefined;
     });
   }
 
@@ -123,7 +148,7 @@ export class UserIndex {
     const stored: StoredIndex = {};
     let expiresAt = entries.size === 0 ? now + EMPTY_INDEX_MS : 0;
     for (const [handle, entry] of entries) {
-      stored[handle] = [entry.id, entry.until, entry.revoked ? 1 : 0];
+      stored[handle] = [entry.id, entry.until, entry.revoked ? 1 : 0, entry.at];
       expiresAt = Math.max(expiresAt, entry.until);
     }
     return { data: this.#codec.encode(stored), expiresAt };
@@ -142,7 +167,7 @@ export class UserIndex {
     if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) return entries;
     for (const [handle, value] of Object.entries(stored)) {
       if (!isStoredEntry(value) || value[1] <= now) continue;
-      entries.set(handle, { id: value[0], until: value[1], revoked: value[2] === 1 });
+      entries.set(handle, { id: value[0], until: value[1], revoked: value[2] === 1, at: value[3] ?? 0 });
     }
     return entries;
   }
@@ -151,7 +176,7 @@ export class UserIndex {
 function isStoredEntry(value: unknown): value is StoredIndex[string] {
   return (
     Array.isArray(value) &&
-    value.length === 3 &&
+    (value.length === 3 || (value.length === 4 && Number.isFinite(value[3]))) &&
     typeof value[0] === 'string' &&
     typeof value[1] === 'number' &&
     Number.isFinite(value[1]) &&

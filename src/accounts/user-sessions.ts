@@ -4,8 +4,10 @@ import type { Codec } from '../codec/codec.js';
 import type { AccountState, IndexedAs, StoredSession } from './account-state.js';
 import type { Store, StoreRecord } from '../core/store.js';
 import type { UserField } from './user-field.js';
-import { UserIndex } from './user-index.js';
+import { UserIndex, type IndexEntry, type MakeRoom } from './user-index.js';
 import { handleOf } from '../core/handle.js';
+import type { EventSink } from '../core/events.js';
+import { makeRoom, type CountedSession, type SessionLimitOption } from './session-limit.js';
 import { EXCEPT_TAKES, NO_ACCOUNT_WORK, type Accounts, type AccountsPlan, type PlanTimes, type StoredAccountFields } from './accounts.js';
 
 interface UserSessionsSettings {
@@ -16,7 +18,18 @@ interface UserSessionsSettings {
   readonly listedFields: readonly string[];
   readonly lifetimeMs: number;
   readonly maxConflictRetries: number;
+  /** `maxSessionsPerUser` and `onLimit`; undefined without a limit. */
+  readonly limit: SessionLimitOption | undefined;
+  /** Where sessions the limit ended are reported (a `revoked` event). */
+  readonly events: EventSink;
 }
+
+/**
+ * An entry is written before its session's record: one whose record is not there counts
+ * as a login still writing it for this long after the entry was written, and as a session
+ * that ended (expired, deleted) after.
+ */
+const LOGIN_IN_FLIGHT_MS = 60_000;
 
 /**
  * A user's sessions, for an engine with `userField`: keeps the index (./user-index.ts) in
@@ -96,13 +109,44 @@ export class UserSessions implements Accounts {
     return { add: { user, id: state.id, until }, remove, indexedUntil: until, signedInAt: undefined };
   }
 
-  /** Before the write: false when the session was revoked; its record is then deleted rather than written. */
+  /**
+   * Before the write: false when the session was revoked; its record is then deleted
+   * rather than written. With `maxSessionsPerUser`, a session new to the index ends the
+   * sessions that make room for it, or fails with a SessionLimitError (nothing written).
+   */
   async beforeWrite(state: AccountState, plan: AccountsPlan): Promise<boolean> {
-    if (plan.add === undefined || (await this.#index.add(plan.add.user, plan.add.id, plan.add.until))) return true;
+    const add = plan.add;
+    if (add === undefined) return true;
+    const limit = this.#settings.limit;
+    const { revoked, evicted } = await this.#index.add(add.user, add.id, add.until, limit && this.#roomFor(limit, add.user, plan.remove));
+    // Ended to make room, as revokeSession ends one: tombstones first (in the add), then the records.
+    await Promise.all(evicted.map((id) => this.#store.delete(this.#carrier.key(id))));
+    const events = this.#settings.events;
+    if (evicted.length > 0 && events.wants('revoked')) events.emit('revoked', { store: this.#store.name, count: evicted.length, cause: 'limit' });
+    if (!revoked) return true;
     // Revoked ("log out everywhere") while this request ran: the session is not written back.
     await this.#dropRevoked(state.id);
     state.indexed = undefined;
     return false;
+  }
+
+  /**
+   * How a login makes room under the limit. The user's sessions are read (once per login,
+   * and only when the index holds `max` others) to weigh them by their last activity, as
+   * listSessions reports it. `replaced`, the entry this commit removes (a login again on the
+   * same browser, through regenerate()), does not count.
+   */
+  #roomFor(limit: SessionLimitOption, userId: string, replaced: IndexedAs | undefined): MakeRoom {
+    const skipped = replaced?.user === userId ? handleOf(replaced.id) : undefined;
+    const activity = new Map<string, number | undefined>();
+    return async (entries, now) => {
+      const others = [...entries].filter(([handle, entry]) => !entry.revoked && handle !== skipped);
+      if (others.length < limit.max) return [];
+      const unread = others.filter(([handle]) => !activity.has(handle));
+      const records = await Promise.all(unread.map(([, entry]) => this.#store.get(this.#carrier.key(entry.id))));
+      unread.forEach(([handle], i) => activity.set(handle, this.#liveSession(records[i], userId)?.lastActiveAt));
+      return makeRoom(limit, counted(others, activity, now));
+    };
   }
 
   /**
@@ -131,21 +175,31 @@ export class UserSessions implements Accounts {
     const records = await Promise.all(entries.map(([, entry]) => this.#store.get(this.#carrier.key(entry.id))));
     const sessions: UserSession[] = [];
     entries.forEach(([handle, entry], i) => {
-      const record = records[i];
-      const payload = record && this.#decode(record);
-      // A record gone, expired, or now another user's (an entry whose removal failed) is not theirs.
-      if (!record || !payload || record.expiresAt <= Date.now() || this.userOf(payload.d) !== userId) return;
-      const lifetime = payload.l ?? this.#settings.lifetimeMs;
+      const live = this.#liveSession(records[i], userId);
+      if (!live) return;
+      const { record, payload } = live;
       sessions.push({
         handle,
         createdAt: payload.t,
-        lastActiveAt: Math.max(payload.t ?? 0, record.expiresAt - lifetime),
+        lastActiveAt: live.lastActiveAt,
         expiresAt: record.expiresAt,
         current: entry.id === currentId,
         fields: this.#fields(payload.d),
       });
     });
     return sessions.sort((a, b) => b.lastActiveAt - a.lastActiveAt);
+  }
+
+  /**
+   * A session of the user as its record says: undefined for a record gone, expired, or now
+   * another user's (an entry whose removal failed). Its last activity is when it was last
+   * saved or refreshed (exact to `touchAfter`).
+   */
+  #liveSession(record: StoreRecord | undefined, userId: string): { record: StoreRecord; payload: StoredSession; lastActiveAt: number } | undefined {
+    const payload = record && this.#decode(record);
+    if (!record || !payload || record.expiresAt <= Date.now() || this.userOf(payload.d) !== userId) return undefined;
+    const lifetime = payload.l ?? this.#settings.lifetimeMs;
+    return { record, payload, lastActiveAt: Math.max(payload.t ?? 0, record.expiresAt - lifetime) };
   }
 
   /** Ends the user's sessions but `except`: a session's state, its id or a handle. Resolves how many were live in the index. */
@@ -172,6 +226,18 @@ export class UserSessions implements Accounts {
   }
 }
 
+/**
+ * The sessions a limit counts, by their last activity: those with a live record, and those
+ * whose login is still writing it (./user-index.ts writes the entry first), as of their entry.
+ */
+function counted(others: ReadonlyArray<[string, IndexEntry]>, activity: ReadonlyMap<string, number | undefined>, now: number): CountedSession[] {
+  const live: CountedSession[] = [];
+  for (const [handle, entry] of others) {
+    const lastActiveAt = activity.get(handle) ?? (now - entry.at < LOGIN_IN_FLIGHT_MS ? entry.at : undefined);
+    if (lastActiveAt !== undefined) live.push({ handle, lastActiveAt });
+  }
+  return live;
+}
 
 /** Session ids are at least 16 random bytes and handles 22 characters, both base64url: nothing else can name a session. */
 const SESSION_NAME = /^[A-Za-z0-9_-]{22,}$/;

@@ -1,28 +1,30 @@
 /**
- * The database clients `sessionkit cleanup` makes itself: from `--url` (PostgreSQL, MySQL/
- * MariaDB, MongoDB), for Firestore (its project), for DynamoDB when no SESSION_DYNAMODB_*
- * setting built one (the SDK's default chain). Each is made with short connection
- * timeouts, so a server that is down fails the command in seconds, and closed at the end.
+ * The database clients the `sessionkit` commands make themselves: from `--url` (PostgreSQL,
+ * MySQL/MariaDB, MongoDB, Redis), for Firestore (its project), for DynamoDB when no
+ * SESSION_DYNAMODB_* setting built one (the SDK's default chain). Each is made with short
+ * connection timeouts, so a server that is down fails the command in seconds, and closed at the end.
  */
 import type * as DynamoDB from '@aws-sdk/client-dynamodb';
 import type * as Firestore from '@google-cloud/firestore';
 import type * as Mongo from 'mongodb';
 import type * as Mysql from 'mysql2/promise';
 import type * as Pg from 'pg';
+import type * as NodeRedis from 'redis';
 import { mustBe, SessionConfigError } from '../core/errors.js';
+import { wrapStoreError } from '../core/store.js';
 import { loadOptional } from '../stores/shared/load-optional.js';
-import type { CleanupTarget } from './settings.js';
+import type { StoreTarget } from './settings.js';
 
 /** How long a client waits for a connection (ms). */
 const CONNECT_TIMEOUT_MS = 5000;
 
 /** The target's store options with the client the command makes, if it makes one. */
-export function withClient(target: CleanupTarget): Record<string, unknown> {
-  const client = makeClient(target);
+export async function withClient(target: StoreTarget): Promise<Record<string, unknown>> {
+  const client = target.type === 'redis' ? await redisClient(target.connection.url) : makeClient(target);
   return client === undefined ? target.storeOptions : { ...target.storeOptions, client };
 }
 
-function makeClient({ type, storeOptions, connection }: CleanupTarget): object | undefined {
+function makeClient({ type, storeOptions, connection }: StoreTarget): object | undefined {
   const { url } = connection;
   if (type === 'sql') {
     if (url === undefined) throw new SessionConfigError("type 'sql' needs the database: pass --url postgres://… or --url mysql://….");
@@ -44,6 +46,28 @@ function makeClient({ type, storeOptions, connection }: CleanupTarget): object |
     return new DynamoDBClient({});
   }
   return undefined;
+}
+
+/**
+ * A node-redis client for `--url redis://…` (rediss:// for TLS), connected (node-redis sends
+ * nothing before) and not reconnecting: a server that is down fails the command at once.
+ * Without --url the store makes its own client for redis://127.0.0.1:6379, as in the application.
+ */
+async function redisClient(url: string | undefined): Promise<object | undefined> {
+  if (url === undefined) return undefined;
+  const scheme = schemeOf(url);
+  if (scheme !== 'redis' && scheme !== 'rediss') throw new SessionConfigError(`--url: type 'redis' takes redis:// or rediss:// URLs, not ${scheme}://.`);
+  checkPercentEncoding(url, scheme);
+  const { createClient } = library<typeof NodeRedis>('redis', 'redis');
+  const client = createClient({ url, socket: { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy: false } });
+  let failure: Error | undefined;
+  client.on('error', (error: Error) => (failure ??= error)); // reported by connect() below, or by the store's next command
+  try {
+    await client.connect();
+  } catch (error) {
+    throw wrapStoreError('redis', 'connecting', 'Check --url and that the server is running.', failure ?? error);
+  }
+  return client;
 }
 
 function sqlClient(url: string): object {

@@ -1,7 +1,7 @@
 /**
- * Which store `sessionkit cleanup` cleans: the environment (and `--env-from`) read with the
- * application's own `fromEnv`, the store flags on top of it as the same SESSION_* keys, and
- * the database clients that a command line can only give as a URL.
+ * Which store a command (`cleanup`, `sessions`) works on: the environment (and `--env-from`)
+ * read with the application's own `fromEnv`, the store flags on top of it as the same
+ * SESSION_* keys, and the database clients that a command line can only give as a URL.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { parseEnv } from 'node:util';
 import { SessionConfigError } from '../core/errors.js';
 import { fromEnv, readStoreType } from '../config/flask-config.js';
 import type { StoreType } from '../config/store-registry.js';
-import { UsageError, type CleanupArgs, type StoreFlag } from './args.js';
+import { UsageError, type StoreArgs, type StoreFlag } from './args.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -31,7 +31,7 @@ const OPTION_FLAGS: Partial<Record<StoreFlag, Partial<Record<StoreType, string>>
   kind: { datastore: 'kind' },
   namespace: { datastore: 'namespace' },
   project: { firestore: 'projectId' },
-  url: { sql: 'url', mongodb: 'url' },
+  url: { sql: 'url', mongodb: 'url', redis: 'url' },
 };
 
 /** Stores whose server drops expired sessions itself. */
@@ -46,16 +46,18 @@ const UNREACHABLE: Partial<Record<StoreType, string>> = {
   null: 'the null store keeps nothing',
 };
 
-export interface CleanupTarget {
+export interface StoreTarget {
   readonly type: StoreType;
   /** The store options fromEnv gave (clients it built included). */
   readonly storeOptions: Record<string, unknown>;
-  /** Settings of clients only the command line can describe: `url` (sql, mongodb), `projectId` (firestore). */
+  /** Settings of clients only the command line can describe: `url` (sql, mongodb, redis), `projectId` (firestore). */
   readonly connection: Readonly<Record<string, string>>;
+  /** The settings as fromEnv reads them: the environment with the store flags applied. */
+  readonly settings: Readonly<Record<string, string | undefined>>;
 }
 
 /** The environment: `env` over the `--env-from`'s variables (variables already set win, as with node --env-file). */
-export function environment(args: CleanupArgs, env: Env): Env {
+export function environment(args: StoreArgs, env: Env): Env {
   if (args.envFile === undefined) return env;
   let content: string;
   try {
@@ -66,7 +68,8 @@ export function environment(args: CleanupArgs, env: Env): Env {
   return { ...parseEnv(content), ...env };
 }
 
-export function cleanupTarget(args: CleanupArgs, env: Env): CleanupTarget {
+/** The store `args` and `env` name; `pointless` ends the message for a store no other process can reach. */
+export function storeTarget(args: StoreArgs, env: Env, pointless: string): StoreTarget {
   const settings: Record<string, string | undefined> = { ...env };
   if (args.store.type !== undefined) settings.SESSION_TYPE = args.store.type;
   const type = readStoreType(settings.SESSION_TYPE);
@@ -81,7 +84,7 @@ export function cleanupTarget(args: CleanupArgs, env: Env): CleanupTarget {
     else throw new UsageError(`--${flag} does not apply to type '${type}'.`, true);
   }
   const unreachable = UNREACHABLE[type];
-  if (unreachable !== undefined) throw new UsageError(`type '${type}': ${unreachable}; there is nothing to clean up.`);
+  if (unreachable !== undefined) throw new UsageError(`type '${type}': ${unreachable}; ${pointless}.`);
   // Said here rather than by fromEnv, which knows nothing of the flag.
   if (type === 'sqlite' && settings.SESSION_SQLITE_PATH === undefined) {
     throw new SessionConfigError("type 'sqlite' needs the database file: set SESSION_SQLITE_PATH or --path.");
@@ -89,7 +92,7 @@ export function cleanupTarget(args: CleanupArgs, env: Env): CleanupTarget {
   const storeOptions: Record<string, unknown> = { ...fromEnv(settings).storeOptions };
   for (const option of ['kind', 'namespace']) if (connection[option] !== undefined) storeOptions[option] = connection[option];
   checkLocalPath(type, storeOptions);
-  return { type, storeOptions, connection };
+  return { type, storeOptions, connection, settings };
 }
 
 /** A file or directory that is not there is a mistake in the settings: cleaning it would create it, or find nothing. */
@@ -98,5 +101,5 @@ function checkLocalPath(type: StoreType, options: Record<string, unknown>): void
   const key = type === 'sqlite' ? 'SESSION_SQLITE_PATH or --path' : 'SESSION_FILE_DIR or --dir';
   // The filesystem store's default directory, as the store itself chooses it.
   const path = String(type === 'sqlite' ? options.path : (options.dir ?? join(process.cwd(), 'sessionkit_sessions')));
-  if (!existsSync(path)) throw new SessionConfigError(`${path} does not exist (${key}): there are no sessions to clean up there.`);
+  if (!existsSync(path)) throw new SessionConfigError(`${path} does not exist (${key}): there are no sessions there.`);
 }

@@ -103,7 +103,7 @@ const CORE_KEYS = new Set([
   'SESSION_TYPE', 'SESSION_PERMANENT', 'SESSION_USE_SIGNER', 'SECRET_KEY', 'SESSION_SECRET', 'SECRET_KEY_FALLBACKS', 'SESSION_KEY_PREFIX',
   'SESSION_ID_LENGTH', 'PERMANENT_SESSION_LIFETIME', 'SESSION_REFRESH_EACH_REQUEST', 'SESSION_SERIALIZATION_FORMAT',
   'SESSION_TOUCH_AFTER', 'SESSION_ABSOLUTE_LIFETIME', 'SESSION_USER_FIELD', 'SESSION_LISTED_FIELDS',
-  'SESSION_LOCK', 'SESSION_LOCK_WAIT', 'SESSION_LOCK_LEASE',
+  'SESSION_LOCK', 'SESSION_LOCK_WAIT', 'SESSION_LOCK_LEASE', 'SESSION_MAX_PER_USER', 'SESSION_ON_LIMIT', 'SESSION_ENCRYPT', 'SESSION_ENCRYPT_READ_PLAINTEXT',
 ]);
 
 /**
@@ -197,8 +197,13 @@ function translate(config: Config, ignored: ReadonlySet<string>): SessionOptions
     const fields = config.SESSION_LISTED_FIELDS;
     options.listedFields = Array.isArray(fields) ? fields.map((field) => readString(field, 'SESSION_LISTED_FIELDS')) : readString(fields, 'SESSION_LISTED_FIELDS').split(',').map((field) => field.trim());
   }
+  if (config.SESSION_MAX_PER_USER !== undefined) options.maxSessionsPerUser = readInteger(config.SESSION_MAX_PER_USER, 'SESSION_MAX_PER_USER');
+  // 'evict-oldest' or 'refuse': the engine checks it at start-up.
+  if (config.SESSION_ON_LIMIT !== undefined) options.onLimit = readString(config.SESSION_ON_LIMIT, 'SESSION_ON_LIMIT') as SessionOptions['onLimit'];
   const lock = readLock(config);
   if (lock !== undefined) options.lock = lock;
+  const encrypt = readEncrypt(config);
+  if (encrypt !== undefined) options.encrypt = encrypt;
   if (config.SESSION_SERIALIZATION_FORMAT !== undefined) {
     options.serializer = readSerializer(config.SESSION_SERIALIZATION_FORMAT);
   }
@@ -226,6 +231,17 @@ function readLock(config: Config): SessionOptions['lock'] {
   }
   if (wait === undefined && lease === undefined) return true;
   return { ...(wait === undefined ? {} : { wait }), ...(lease === undefined ? {} : { lease }) };
+}
+
+/** SESSION_ENCRYPT (Laravel's name) seals records with the signing secret; SESSION_ENCRYPT_READ_PLAINTEXT is the switch-over (and needs it on). */
+function readEncrypt(config: Config): SessionOptions['encrypt'] {
+  const on = config.SESSION_ENCRYPT !== undefined && readBoolean(config.SESSION_ENCRYPT, 'SESSION_ENCRYPT');
+  const readPlaintext = config.SESSION_ENCRYPT_READ_PLAINTEXT !== undefined && readBoolean(config.SESSION_ENCRYPT_READ_PLAINTEXT, 'SESSION_ENCRYPT_READ_PLAINTEXT');
+  if (!on) {
+    if (readPlaintext) throw new SessionConfigError('SESSION_ENCRYPT_READ_PLAINTEXT is set but SESSION_ENCRYPT is not: set SESSION_ENCRYPT=true to encrypt sessions.');
+    return config.SESSION_ENCRYPT === undefined ? undefined : false;
+  }
+  return readPlaintext ? { readPlaintext } : true;
 }
 
 /** SESSION_TYPE: a store's name, or one of Flask-Session's names for it. */

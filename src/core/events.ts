@@ -36,8 +36,8 @@ export interface SessionEventMap {
   regenerated: SessionEventBase & { readonly previous: string };
   /** `destroy()`, or a request that emptied a stored session. */
   destroyed: SessionEventBase;
-  /** `revokeSessions` / `revokeSession` (or a limit) ended `count` sessions. */
-  revoked: { readonly store: string; readonly count: number };
+  /** `revokeSessions` / `revokeSession` (`cause: 'revoke'`), or `maxSessionsPerUser` making room for a login (`'limit'`), ended `count` sessions. */
+  revoked: { readonly store: string; readonly count: number; readonly cause: 'revoke' | 'limit' };
   /** Another process wrote the session since this request read it: the compare-and-set lost and this request's fields were merged. */
   conflict: SessionEventBase & { readonly attempts: number };
   /** A request waited for its session's lock (`lock`), held by another request. */

@@ -38,7 +38,8 @@ export interface StoreRecord {
    * replaces it: with the `memo` of the record written, which the engine gives only with
    * data it derived it from (the session as written), else with nothing. A store that
    * offers no memos ignores it on writes; one that wraps another and changes `data` must
-   * drop it.
+   * drop it, or keep in it what it derived itself beside the engine's value (the encrypting
+   * store of `encrypt` keeps the opened bytes: encryption/encrypted-store.ts).
    */
   readonly memo?: RecordMemo;
 }

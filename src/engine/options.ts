@@ -13,6 +13,7 @@ import { resolveLockOption, type LockOption, type LockSettings } from '../lock/s
 import type { SessionEventListeners } from '../core/events.js';
 import { resolveEventListeners } from '../events/listeners.js';
 import { resolveBind, type BindOption, type ResolvedBind } from '../events/client-binding.js';
+import { withEncryption, type EncryptOption } from '../encryption/encrypt-option.js';
 import { translateExpressSessionOptions, type ExpressSessionCookieOptions, type ExpressSessionOptions } from './express-session-options.js';
 
 export type { Logger };
@@ -20,6 +21,8 @@ export type { Logger };
 import type { SameSite } from '../core/session.js';
 import { DEFAULT_MAX_SESSION_BYTES } from '../core/limits.js';
 import type { ResolvedRevocations } from '../accounts/account-state.js';
+import { resolveSessionLimit } from './session-limit-options.js';
+import type { OnLimit, SessionLimitOption } from '../accounts/session-limit.js';
 
 export type { SameSite };
 
@@ -193,6 +196,20 @@ export interface SessionOptions extends ExpressSessionOptions {
    */
   revocations?: { store: Store; maxStale?: number | string };
   /**
+   * SESSION_MAX_PER_USER: how many sessions one user (`userField`) may have at once; a
+   * login beyond it does what `onLimit` says. Sessions in a store, or sealed cookies with
+   * `revocations`.
+   * @default none (no limit)
+   */
+  maxSessionsPerUser?: number;
+  /**
+   * SESSION_ON_LIMIT: what a login beyond `maxSessionsPerUser` does. 'evict-oldest' ends the
+   * user's least recently active session; 'refuse' fails the login's commit (and
+   * `await req.session.save()`) with a SessionLimitError. Sessions in a store only.
+   * @default 'evict-oldest'
+   */
+  onLimit?: OnLimit;
+  /**
    * SESSION_LOCK: serialise the requests of one session, so that two requests that change
    * the same field one after the other both count (the default is last writer wins). A
    * request of a session waits for the one before it to end, at most `wait` (default 5 s,
@@ -201,6 +218,14 @@ export interface SessionOptions extends ExpressSessionOptions {
    * @default false (off); `true` means `{ wait: '5s', lease: '10s' }`
    */
   lock?: LockOption;
+  /**
+   * SESSION_ENCRYPT: session records sealed at rest with AES-256-GCM, each bound to its key
+   * (docs/security.md). `true` seals with the engine's `secret` (the first seals, all open);
+   * `{ secret }` with secrets of its own; at least 32 characters each. Not for cookieStore(),
+   * which is encrypted already.
+   * @default false
+   */
+  encrypt?: EncryptOption;
   /**
    * Listeners of the sessions' lifecycle events, by name (`created`, `missed`, `storeError`…:
    * docs/observability.md); `on(name, listener)` adds more later. None by default.
@@ -247,6 +272,8 @@ export interface ResolvedOptions {
   userField: readonly string[] | undefined;
   listedFields: readonly string[];
   revocations: ResolvedRevocations | undefined;
+  /** `maxSessionsPerUser` and `onLimit`; undefined without a limit. */
+  sessionLimit: SessionLimitOption | undefined;
   lock: LockSettings | undefined;
   events: SessionEventListeners | undefined;
   bind: ResolvedBind | undefined;
@@ -257,7 +284,7 @@ const MIN_SECRET_LENGTH = 16;
 const KNOWN_OPTIONS = new Set([
   'store', 'type', 'storeOptions', 'permanent', 'secret', 'keyPrefix', 'idLength', 'cookie', 'lifetime', 'absoluteLifetime',
   'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'maxSessionBytes', 'logger', 'requestContext', 'migrate',
-  'userField', 'listedFields', 'revocations', 'lock', 'events', 'bind',
+  'userField', 'listedFields', 'revocations', 'lock', 'maxSessionsPerUser', 'onLimit', 'encrypt', 'events', 'bind',
 ]);
 const KNOWN_COOKIE_OPTIONS = new Set(['name', 'domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned']);
 
@@ -267,10 +294,12 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
   const options = translateExpressSessionOptions(given, logger);
   rejectUnknown(options, KNOWN_OPTIONS, 'option');
   rejectUnknown(options.cookie ?? {}, KNOWN_COOKIE_OPTIONS, 'cookie option');
+  const secrets = resolveSecrets(options.secret);
   return {
-    store: resolveStore(options, logger),
+    // With `encrypt`, the store wrapped in one that seals its records (../encryption/).
+    store: withEncryption(resolveStore(options, logger), options.encrypt, secrets, logger),
     permanent: options.permanent ?? true,
-    secrets: resolveSecrets(options.secret),
+    secrets,
     keyPrefix: options.keyPrefix ?? 'session:',
     idLength: resolveIdLength(options.idLength),
     cookie: resolveCookie(options.cookie ?? {}),
@@ -287,6 +316,7 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
     userField: resolveUserField(options.userField),
     listedFields: resolveListedFields(options.listedFields, options.userField),
     revocations: resolveRevocations(options),
+    sessionLimit: resolveSessionLimit(options),
     lock: resolveLock(options),
     events: resolveEventListeners(options.events),
     bind: resolveBind(options.bind, options.userField),

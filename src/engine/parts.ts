@@ -51,12 +51,12 @@ export interface PartTools {
 /** The parts for `carrier`: the writer, and each feature its options turn on. */
 export function partsFor(options: ResolvedOptions, carrier: Carrier, { cookies, decode, events }: PartTools): EngineParts {
   const store = carrier.store;
-  const { userField, listedFields, lifetimeMs, maxConflictRetries, codec, revocations, keyPrefix, lock, migrate, logger, bind } = options;
+  const { userField, listedFields, lifetimeMs, maxConflictRetries, codec, revocations, keyPrefix, lock, migrate, logger, sessionLimit, bind } = options;
   const field = userField && new UserField(userField, (message) => logger.warn(message));
   const accountsFor = (): Accounts | undefined => {
     if (!field) return undefined;
-    if (store) return new UserSessions(carrier, store, { codec, decode, userField: field, listedFields, lifetimeMs, maxConflictRetries });
-    return revocations && new SealedAccounts(new CookieRevocations(revocations, (name) => keyPrefix + name, { codec, userField: field, maxConflictRetries }));
+    if (store) return new UserSessions(carrier, store, { codec, decode, userField: field, listedFields, lifetimeMs, maxConflictRetries, limit: sessionLimit, events });
+    return revocations && new SealedAccounts(new CookieRevocations(revocations, (name) => keyPrefix + name, { codec, userField: field, maxConflictRetries }), sessionLimit);
   };
   return {
     options,

@@ -49,7 +49,7 @@ export class UserControls implements UserSessionControls {
   /** The `revoked` event, with how many sessions ended (sealed cookies: 0, nothing on the server counts them). */
   async #reportRevoked(count: number): Promise<void> {
     const { events, carrier } = await this.#parts();
-    if (events.wants('revoked')) events.emit('revoked', { store: carrier.name, count });
+    if (events.wants('revoked')) events.emit('revoked', { store: carrier.name, count, cause: 'revoke' });
   }
 
   async #accountsOrThrow(method: string): Promise<Accounts> {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromEnv, fromFlaskConfig, SessionConfigError, SessionEngine } from '../../src/index.js';
 import { parseDuration } from '../../src/core/duration.js';
+import { EncryptedStore } from '../../src/encryption/encrypted-store.js';
 
 const SECRET = 'flask-secret-key-long-enough';
 
@@ -187,6 +188,39 @@ describe('fromEnv', () => {
     });
     expect(fromFlaskConfig({ SESSION_USER_FIELD: 'user_id', SESSION_LISTED_FIELDS: ['agent'] })).toEqual({ userField: 'user_id', listedFields: ['agent'] });
     expect(() => new SessionEngine(fromEnv({ SESSION_TYPE: 'memory', SESSION_LISTED_FIELDS: 'agent' }))).toThrow(/listedFields is set without userField/);
+  });
+
+  it('SESSION_MAX_PER_USER and SESSION_ON_LIMIT limit the sessions of one user, checked at start-up', () => {
+    expect(fromEnv({ SESSION_TYPE: 'memory', SESSION_USER_FIELD: 'user_id', SESSION_MAX_PER_USER: '3', SESSION_ON_LIMIT: 'refuse' })).toEqual({
+      type: 'memory',
+      userField: 'user_id',
+      maxSessionsPerUser: 3,
+      onLimit: 'refuse',
+    });
+    expect(fromFlaskConfig({ SESSION_USER_FIELD: 'user_id', SESSION_MAX_PER_USER: 5 })).toEqual({ userField: 'user_id', maxSessionsPerUser: 5 });
+    expect(() => fromEnv({ SESSION_MAX_PER_USER: 'three' })).toThrow(/SESSION_MAX_PER_USER must be an integer/);
+    const quiet = { warn() {}, info() {} };
+    expect(() => new SessionEngine({ ...fromEnv({ SESSION_TYPE: 'memory', SESSION_MAX_PER_USER: '3' }), logger: quiet })).toThrow(/set userField too/);
+    expect(() => new SessionEngine({ ...fromEnv({ SESSION_TYPE: 'memory', SESSION_USER_FIELD: 'u', SESSION_MAX_PER_USER: '0' }), logger: quiet })).toThrow(
+      /maxSessionsPerUser must be a whole number of sessions, 1 or more, got 0/,
+    );
+    expect(() => new SessionEngine({ ...fromEnv({ SESSION_TYPE: 'memory', SESSION_USER_FIELD: 'u', SESSION_MAX_PER_USER: '2', SESSION_ON_LIMIT: 'oldest' }), logger: quiet })).toThrow(
+      /onLimit must be 'evict-oldest' or 'refuse', got oldest/,
+    );
+  });
+
+  it('SESSION_ENCRYPT seals records with the signing secret; SESSION_ENCRYPT_READ_PLAINTEXT is the switch-over', async () => {
+    const secret = 'flask-config-encrypt-secret-0123456789';
+    expect(fromEnv({ SESSION_TYPE: 'memory', SESSION_ENCRYPT: 'true' })).toEqual({ type: 'memory', encrypt: true });
+    expect(fromEnv({ SESSION_TYPE: 'memory', SESSION_ENCRYPT: 'off' })).toEqual({ type: 'memory', encrypt: false });
+    expect(fromEnv({ SESSION_ENCRYPT: '1', SESSION_ENCRYPT_READ_PLAINTEXT: 'yes' })).toEqual({ encrypt: { readPlaintext: true } });
+    expect(fromFlaskConfig({ SESSION_ENCRYPT: true, SESSION_ENCRYPT_READ_PLAINTEXT: false })).toEqual({ encrypt: true });
+    expect(() => fromEnv({ SESSION_ENCRYPT_READ_PLAINTEXT: 'true' })).toThrow(/SESSION_ENCRYPT is not: set SESSION_ENCRYPT=true/);
+    expect(() => fromEnv({ SESSION_ENCRYPT: 'maybe' })).toThrow(/SESSION_ENCRYPT must be true or false/);
+    expect(() => new SessionEngine(fromEnv({ SESSION_TYPE: 'memory', SESSION_ENCRYPT: 'true' }))).toThrow(/"encrypt" needs secrets/);
+    const engine = new SessionEngine(fromEnv({ SESSION_TYPE: 'memory', SESSION_SECRET: secret, SESSION_ENCRYPT: 'true' }));
+    await engine.ready;
+    expect(engine.store).toBeInstanceOf(EncryptedStore);
   });
 
   it('SESSION_LOCK turns the per-session lock on, SESSION_LOCK_WAIT and SESSION_LOCK_LEASE tune it', () => {

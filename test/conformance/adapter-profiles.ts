@@ -35,9 +35,20 @@ export function adapterProfiles({ requestContext = true }: ProfileSettings = {})
     retired: { store, secret: RETIRED_SECRET, logger: quiet },
     failing: { store: new NullStore(), logger: quiet },
     // A short wait and a long lease: a lock an adapter failed to give back makes the next
-    // request of the session fail after a second instead of passing.
-    // Bound to the user agent its user signed in with: a request with another is a `suspicious` event.
-    locked: recorded(new SessionEngine({ store: new MemoryStore(), logger: quiet, lock: { wait: '1s', lease: '60s' }, userField: 'user', bind: { userAgent: true } })),
+    // request of the session fail after a second instead of passing. Two sessions per user:
+    // a third login's SessionLimitError goes through the framework's error path. Bound to the
+    // user agent its user signed in with: a request with another is a `suspicious` event.
+    locked: recorded(
+      new SessionEngine({
+        store: new MemoryStore(),
+        logger: quiet,
+        lock: { wait: '1s', lease: '60s' },
+        userField: 'user',
+        maxSessionsPerUser: 2,
+        onLimit: 'refuse',
+        bind: { userAgent: true },
+      }),
+    ),
   };
 }
 

@@ -133,7 +133,7 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
     });
     const text = async (response: Response) => response.text();
 
-    describe('with lock and userField', () => {
+    describe('with lock, userField and maxSessionsPerUser', () => {
       it('every way a request ends gives the lock back: answered, streamed, redirected, failed, regenerated', async () => {
         const jar = new CookieJar();
         const statuses: number[] = [];
@@ -171,6 +171,17 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
         await fetch(`${locked.url}/plain`, { headers: { cookie: 'session=made-up' } });
         // The last: the asking request's own, which has no cookie either.
         expect((await heard()).split(',')).toEqual(['missed:no-cookie', 'created', 'suspicious:userAgent', 'destroyed', 'missed:malformed', 'missed:no-cookie']);
+      });
+
+      it("a login beyond maxSessionsPerUser fails with a SessionLimitError through the framework's error path, and writes nothing", async () => {
+        const [phone, laptop, tablet] = [new CookieJar(), new CookieJar(), new CookieJar()];
+        for (const jar of [phone, laptop]) expect((await jar.fetch(`${locked.url}/set?k=user&v=cyd`)).status).toBe(200);
+        const refused = await tablet.fetch(`${locked.url}/set?k=user&v=cyd`);
+        expect(refused.status).toBe(500);
+        expect(await text(refused)).toMatch(/^handled: sessionkit: this user has 2 live sessions and maxSessionsPerUser is 2/);
+        expect(await text(await tablet.fetch(`${locked.url}/get?k=user`))).toBe('not set');
+        expect(await text(await phone.fetch(`${locked.url}/get?k=user`))).toBe('cyd');
+        expect(await text(await fetch(`${locked.url}/form?op=user-sessions&k=cyd`))).toBe('2');
       });
     });
 

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionkit } from '../../src/adapters/express.js';
 import type { Store } from '../../src/core/store.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';
+import { describeSessionLimit } from './session-limit-suite.js';
 
 const quiet = { warn: () => {}, info: () => {} };
 let run = 0;
@@ -71,6 +72,7 @@ function app(store: Store, keyPrefix: string) {
 }
 
 export function describeUserSessions(title: string, setup: () => Promise<{ store: Store; cleanup?: () => Promise<void> }>): void {
+  describeSessionLimit(title, setup);
   describe(`a user's sessions: ${title}`, () => {
     let server: TestServer;
     let sessions: ReturnType<typeof app>['sessions'];

@@ -104,14 +104,23 @@ describe('lifecycle events: load', () => {
     await request(undefined, (session) => void (session.user = 'ada'));
     const laptop = await request(undefined, (session) => void (session.user = 'ada'));
     expect(await engine.revokeSessions('ada', { except: laptop.session.id })).toBe(1);
-    expect(seen.revoked).toEqual([{ store: 'memory', count: 1 }]);
+    expect(seen.revoked).toEqual([{ store: 'memory', count: 1, cause: 'revoke' }]);
 
     const sealed = watched({ store: cookieStore({ secret: SEAL_SECRET }), userField: 'user', revocations: { store: memoryStore() } });
     const phone = await sealed.request(undefined, (session) => void (session.user = 'ada'));
     await sealed.engine.revokeSessions('ada');
-    expect(sealed.seen.revoked).toEqual([{ store: 'cookie', count: 0 }]);
+    expect(sealed.seen.revoked).toEqual([{ store: 'cookie', count: 0, cause: 'revoke' }]);
     await sealed.request(phone.cookie);
     expect(reasons(sealed.seen)).toEqual(['no-cookie', 'revoked']);
+  });
+
+  it('a session maxSessionsPerUser ends to make room for a login is `revoked` with the cause `limit`', async () => {
+    const { seen, request } = watched({ userField: 'user', maxSessionsPerUser: 1 });
+    const phone = await request(undefined, (session) => void (session.user = 'ada'));
+    await request(undefined, (session) => void (session.user = 'ada'));
+    expect(seen.revoked).toEqual([{ store: 'memory', count: 1, cause: 'limit' }]);
+    await request(phone.cookie);
+    expect(reasons(seen)).toEqual(['no-cookie', 'no-cookie', 'unknown']);
   });
 });
 

@@ -7,6 +7,7 @@ import { DEFAULT_MAX_VALUE_BYTES, exptime, memcachedKey } from '../../src/stores
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
 import { describeOutages } from '../conformance/outage-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
+import { encryptedFixture } from '../helpers/encrypted.js';
 import { CookieJar, listen } from '../helpers/http.js';
 import { MEMCACHED_REQUIRES, startMemcached, type MemcachedServer } from '../servers/memcached.js';
 import { describeWithServer } from '../servers/suite.js';
@@ -57,6 +58,9 @@ describeWithServer('memcached', { requires: MEMCACHED_REQUIRES, start: () => sta
     return { store: new MemcachedStore({ client }), cleanup: async () => client.shutdown() };
   }, CAPABILITIES, SUITE_OPTIONS);
   describeSessionsOverHttp('memcached (servers)', ownClients);
+  // With `encrypt`: the store behind the wrapper that seals its records (src/encryption/).
+  describeStore('memcached (your MemcacheClient), encrypted', encryptedFixture(borrowedClient), CAPABILITIES, SUITE_OPTIONS);
+  describeSessionsOverHttp('memcached (your MemcacheClient), encrypted', encryptedFixture(borrowedClient));
 
   describe('commands per request, from the server\'s own stats', () => {
     const COUNTERS = ['cmd_get', 'cmd_set', 'cmd_touch', 'cas_hits', 'cas_badval', 'cas_misses', 'delete_hits', 'delete_misses'];

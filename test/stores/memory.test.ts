@@ -3,6 +3,7 @@ import { MemoryStore } from '../../src/stores/memory.js';
 import { describeSessionsOverHttp } from '../conformance/http-suite.js';
 import { describePlantedRecords } from '../conformance/planted-record-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
+import { encryptedCapabilities, encryptedFixture } from '../helpers/encrypted.js';
 
 describeStore('memory', async () => ({ store: new MemoryStore() }), ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getSync', 'createSync', 'setIfSync', 'keys']);
 
@@ -98,3 +99,9 @@ describe('MemoryStore byte budget (maxBytes)', () => {
 
 describeSessionsOverHttp('memory', async () => ({ store: new MemoryStore() }));
 describePlantedRecords('memory', async () => ({ store: new MemoryStore() }));
+
+// With `encrypt`: the same store behind the wrapper that seals its records (src/encryption/).
+const encryptedMemory = encryptedFixture(async () => ({ store: new MemoryStore() }));
+describeStore('memory, encrypted', encryptedMemory, encryptedCapabilities(['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getSync', 'createSync', 'setIfSync', 'keys']));
+describeSessionsOverHttp('memory, encrypted', encryptedMemory);
+describePlantedRecords('memory, encrypted', encryptedMemory);

@@ -12,6 +12,7 @@ import { describeUserSessions } from '../conformance/user-sessions-suite.js';
 import { describeOutages } from '../conformance/outage-suite.js';
 import { describePlantedRecords } from '../conformance/planted-record-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
+import { encryptedFixture } from '../helpers/encrypted.js';
 import { CookieJar, listen } from '../helpers/http.js';
 import {
   REDIS_CLUSTER_REQUIRES,
@@ -67,6 +68,11 @@ describeWithServer('redis', { requires: REDIS_REQUIRES, start: () => startRedis(
     // The engine reads every client's records alike: one client covers planted records.
     if (kind === 'node-redis') describePlantedRecords(`redis (${kind})`, fixture);
   }
+  // With `encrypt`: the store behind the wrapper that seals its records (src/encryption/).
+  const encrypted = encryptedFixture(fixtureFor(clients[0]!.connect));
+  describeStore('redis (node-redis), encrypted', encrypted, CAPABILITIES, NATIVE);
+  describeSessionsOverHttp('redis (node-redis), encrypted', encrypted);
+  describePlantedRecords('redis (node-redis), encrypted', encrypted);
 
   // The oldest version of each client the peer ranges claim (package.json's *-oldest aliases):
   // the store contract only, the HTTP scenarios above are the same code path.

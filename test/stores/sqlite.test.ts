@@ -5,12 +5,29 @@ import Database from 'better-sqlite3';
 import DatabaseOldest from 'better-sqlite3-oldest';
 import { afterAll, describe } from 'vitest';
 import { SqliteStore } from '../../src/stores/sqlite/index.js';
+import { describeSessionsOverHttp } from '../conformance/http-suite.js';
+import { describePlantedRecords } from '../conformance/planted-record-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
+import { encryptedCapabilities, encryptedFixture } from '../helpers/encrypted.js';
 import { describeSqliteDriver, SQLITE_CAPABILITIES } from './sqlite-suite.js';
 
 // better-sqlite3, the driver a Node application installs; node-sqlite.test.ts and
 // bun-sqlite.test.ts run the same tests on the built-in drivers.
 describeSqliteDriver({ driver: 'better-sqlite3', open: (path) => new Database(path) });
+
+// With `encrypt`: the store behind the wrapper that seals its records (src/encryption/), on a file.
+describe('sqlite with encrypt', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sessionkit-sqlite-encrypted-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  let files = 0;
+  const fixture = encryptedFixture(async () => {
+    const store = new SqliteStore({ path: join(dir, `sessions-${files++}.db`), driver: 'better-sqlite3' });
+    return { store, cleanup: () => store.close() };
+  });
+  describeStore('sqlite (better-sqlite3), encrypted', fixture, encryptedCapabilities(SQLITE_CAPABILITIES));
+  describeSessionsOverHttp('sqlite (better-sqlite3), encrypted', fixture);
+  describePlantedRecords('sqlite (better-sqlite3), encrypted', fixture);
+});
 
 // The oldest better-sqlite3 the peer range claims (11.0.0, package.json's better-sqlite3-oldest
 // alias), passed as `database`. Node 20 only: the alias's native module is built for the
