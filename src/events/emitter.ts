@@ -1,11 +1,26 @@
 import type { EventSink, SessionEventListener, SessionEventListeners, SessionEventMap, SessionEventName, SessionEvents } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
+import { diagnosticsChannel, type PublishChannel } from '../core/channels.js';
+import { SESSION_EVENT_NAMES } from './listeners.js';
 
 type AnyListener = (event: never) => void;
 
 /**
- * An engine's lifecycle events: its listeners, by event name. The engine asks `wants(name)`
- * before it builds an event, so an event nobody listens to costs a lookup and nothing else.
+ * Every event on its diagnostics channel, `sessionkit:session.<name>` (`sessionkit:session.missed`…),
+ * for APMs that subscribe with no configuration; empty where the runtime has no
+ * `node:diagnostics_channel` (the listeners still work). Shared by every engine of the
+ * process: an event's `store` tells them apart.
+ */
+const CHANNELS = new Map<SessionEventName, PublishChannel>();
+for (const name of SESSION_EVENT_NAMES) {
+  const channel = diagnosticsChannel(`sessionkit:session.${name}`);
+  if (channel) CHANNELS.set(name, channel);
+}
+
+/**
+ * An engine's lifecycle events: its listeners, by event name, and the event's diagnostics
+ * channel. The engine asks `wants(name)` before it builds an event, so an event nobody
+ * listens to, and nobody subscribes to, costs a lookup and a `hasSubscribers` and nothing else.
  * A listener runs synchronously, inside the request; one that throws is caught, and
  * reported once through the logger (the request goes on).
  */
@@ -40,10 +55,13 @@ export class EngineEvents implements SessionEvents, EventSink {
   }
 
   wants(name: SessionEventName): boolean {
-    return this.#listeners.has(name);
+    return this.#listeners.has(name) || CHANNELS.get(name)?.hasSubscribers === true;
   }
 
   emit<K extends SessionEventName>(name: K, event: SessionEventMap[K]): void {
+    const channel = CHANNELS.get(name);
+    // A subscriber that throws is Node's to report (diagnostics_channel raises it as an uncaught exception on the next tick).
+    if (channel?.hasSubscribers) channel.publish(event);
     const listeners = this.#listeners.get(name) as SessionEventListener<K>[] | undefined;
     if (!listeners) return;
     for (const listener of listeners) {
