@@ -58,6 +58,13 @@ module.exports = {
       to: { path: '^src/', pathNot: ['^src/(encryption|core|crypto|codec)/', '^src/stores/shared/(foreign|key-name)\\.ts$'] },
     },
     {
+      name: 'otel-reads-the-contract',
+      severity: 'error',
+      comment: 'sessionkit/otel listens through the contract (events, the store call channels, the manager): nothing of the engine, a store or an adapter.',
+      from: { path: '^src/otel/' },
+      to: { path: '^src/', pathNot: ['^src/(otel|core)/'] },
+    },
+    {
       name: 'engine-knows-no-adapter-or-store',
       severity: 'error',
       comment:
