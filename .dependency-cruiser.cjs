@@ -42,6 +42,14 @@ module.exports = {
       to: { path: '^src/', pathNot: ['^src/$1/', '^src/core/', '^src/crypto/', '^src/codec/'] },
     },
     {
+      name: 'events-know-only-the-contract',
+      severity: 'error',
+      comment:
+        'The lifecycle events (the emitter, what a load and a commit report, bind) are a feature: they see sessions through the contract only, never the engine that calls them.',
+      from: { path: '^src/events/' },
+      to: { path: '^src/', pathNot: ['^src/events/', '^src/core/', '^src/crypto/', '^src/codec/'] },
+    },
+    {
       name: 'encryption-wraps-the-contract',
       severity: 'error',
       comment:
@@ -50,12 +58,19 @@ module.exports = {
       to: { path: '^src/', pathNot: ['^src/(encryption|core|crypto|codec)/', '^src/stores/shared/(foreign|key-name)\\.ts$'] },
     },
     {
+      name: 'otel-reads-the-contract',
+      severity: 'error',
+      comment: 'sessionkit/otel listens through the contract (events, the store call channels, the manager): nothing of the engine, a store or an adapter.',
+      from: { path: '^src/otel/' },
+      to: { path: '^src/', pathNot: ['^src/(otel|core)/'] },
+    },
+    {
       name: 'engine-knows-no-adapter-or-store',
       severity: 'error',
       comment:
         'The engine works on the contract and wires the features; it knows no framework and no store. Its one way out is the store registry, which names stores but loads none (a store chosen by `type`).',
       from: { path: '^src/engine/' },
-      to: { path: '^src/', pathNot: ['^src/(engine|core|crypto|codec|accounts|lock|encryption|freshness|schema)/', '^src/config/store-registry\\.ts$'] },
+      to: { path: '^src/', pathNot: ['^src/(engine|core|crypto|codec|accounts|lock|encryption|freshness|schema|events)/', '^src/config/store-registry\\.ts$'] },
     },
     {
       name: 'compose-builds-on-the-engine',

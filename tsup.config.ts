@@ -27,6 +27,7 @@ export const entries = {
   'stores/workers-kv': 'src/stores/workers-kv.ts',
   'stores/caching': 'src/stores/caching/index.ts',
   connect: 'src/connect/index.ts',
+  otel: 'src/otel/index.ts',
 };
 
 /** Programs, not subpath exports: the `bin` of package.json (dist/cli.js). */
@@ -72,5 +73,5 @@ export default defineConfig({
   removeNodeProtocol: false,
   // Peer dependencies stay outside the bundle and are loaded only by the part that needs them.
   // sessionkit itself: the store registry imports each store through its own subpath export.
-  external: ['#crypto', /^sessionkit\//, 'better-sqlite3', 'express', 'fastify', 'koa', 'hono', 'pg', 'mysql2', 'kysely', '@aws-sdk/client-dynamodb', '@google-cloud/datastore', '@google-cloud/firestore', 'mongodb', 'redis', 'ioredis', 'memcache-client', 'express-session'],
+  external: ['#crypto', /^sessionkit\//, 'better-sqlite3', 'express', 'fastify', 'koa', 'hono', 'pg', 'mysql2', 'kysely', '@aws-sdk/client-dynamodb', '@google-cloud/datastore', '@google-cloud/firestore', 'mongodb', 'redis', 'ioredis', 'memcache-client', 'express-session', '@opentelemetry/api'],
 });

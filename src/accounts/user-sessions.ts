@@ -6,6 +6,7 @@ import type { Store, StoreRecord } from '../core/store.js';
 import type { UserField } from './user-field.js';
 import { UserIndex, type IndexEntry, type MakeRoom } from './user-index.js';
 import { handleOf } from '../core/handle.js';
+import type { EventSink } from '../core/events.js';
 import { makeRoom, type CountedSession, type SessionLimitOption } from './session-limit.js';
 import { EXCEPT_TAKES, NO_ACCOUNT_WORK, type Accounts, type AccountsPlan, type PlanTimes, type StoredAccountFields } from './accounts.js';
 
@@ -19,6 +20,8 @@ interface UserSessionsSettings {
   readonly maxConflictRetries: number;
   /** `maxSessionsPerUser` and `onLimit`; undefined without a limit. */
   readonly limit: SessionLimitOption | undefined;
+  /** Where sessions the limit ended are reported (a `revoked` event). */
+  readonly events: EventSink;
 }
 
 /**
@@ -118,6 +121,8 @@ export class UserSessions implements Accounts {
     const { revoked, evicted } = await this.#index.add(add.user, add.id, add.until, limit && this.#roomFor(limit, add.user, plan.remove));
     // Ended to make room, as revokeSession ends one: tombstones first (in the add), then the records.
     await this.#deleteRecords(evicted);
+    const events = this.#settings.events;
+    if (evicted.size > 0 && events.wants('revoked')) events.emit('revoked', { store: this.#store.name, count: evicted.size, cause: 'limit' });
     if (!revoked) return true;
     // Revoked ("log out everywhere") while this request ran: the session is not written back.
     await this.#dropRevoked(state.id);

@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SessionEngine, toSessionManager } from '../engine/engine.js';
-import type { SessionManager, UserSessionControls } from '../core/manager.js';
+import type { SessionManager } from '../core/manager.js';
 import type { SessionOptions } from '../engine/options.js';
 import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../engine/request-context.js';
 import { bindToRequest, type Session, type SessionData } from '../engine/session.js';
 import { loadForRequest } from './shared/load.js';
 import { commitOnResponse } from './shared/node-response.js';
-import { withUserControls } from './shared/user-controls.js';
+import { withUserControls, type SessionControls } from './shared/user-controls.js';
 import { freshnessMaxAge, freshnessOf, type FreshnessOutcome, type StaleOutcome } from '../freshness/check.js';
 import { sendStale } from './shared/stale.js';
 import type { SchemaOutput, StandardSchema } from '../schema/standard-schema.js';
@@ -32,6 +32,7 @@ declare global {
 interface ExpressRequest extends IncomingMessage {
   session?: Session;
   secure?: boolean;
+  ip?: string;
 }
 type Next = (error?: unknown) => void;
 /**
@@ -45,7 +46,7 @@ export type SessionMiddleware = (req: IncomingMessage, res: ServerResponse, next
  * What `sessionkit()` returns: the middleware with the user's sessions, and, as a type only,
  * its session's data type (the `schema`'s output), which {@link SessionRequest} reads.
  */
-export type SessionkitMiddleware<T extends object = SessionData> = SessionMiddleware & UserSessionControls & { readonly '~sessionData'?: T };
+export type SessionkitMiddleware<T extends object = SessionData> = SessionMiddleware & SessionControls & { readonly '~sessionData'?: T };
 
 /**
  * A request whose `req.session` has the data type of `sessions`: Express declares
@@ -73,6 +74,15 @@ class ExpressBinding extends RequestBinding<Session> {
   /** Express works out req.secure (trust proxy) only when a cookie needs it. */
   override get secure(): boolean {
     return this.#req.secure === true;
+  }
+
+  /** For `bind`: Express's req.ip honours `trust proxy`. */
+  get clientAddress(): string | undefined {
+    return this.#req.ip ?? this.#req.socket.remoteAddress;
+  }
+
+  get userAgent(): string | undefined {
+    return this.#req.headers['user-agent'];
   }
 
   override replace(session: Session): void {

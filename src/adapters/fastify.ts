@@ -1,7 +1,7 @@
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { persistCommit } from '../core/commit.js';
 import { SessionEngine, toSessionManager } from '../engine/engine.js';
-import type { SessionManager, UserSessionControls } from '../core/manager.js';
+import type { SessionManager } from '../core/manager.js';
 import type { SessionOptions } from '../engine/options.js';
 import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../engine/request-context.js';
@@ -9,7 +9,7 @@ import { bindingOf, bindToRequest, type Session, type SessionData } from '../eng
 import { FastifySessionObject, type FastifySession } from './fastify-session.js';
 import { applySessionHeaders, type HeaderTarget } from './shared/headers.js';
 import { loadForRequest } from './shared/load.js';
-import { withUserControls } from './shared/user-controls.js';
+import { withUserControls, type SessionControls } from './shared/user-controls.js';
 import { freshnessMaxAge, freshnessOf, staleBody, type StaleOutcome } from '../freshness/check.js';
 import { STALE_STATUS } from './shared/stale.js';
 
@@ -20,7 +20,7 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     /** A user's sessions (with the `userField` option): `app.sessions.revokeSessions(userId, { except: request.session })`. */
-    sessions: UserSessionControls;
+    sessions: SessionControls;
   }
 }
 
@@ -38,6 +38,15 @@ class FastifyBinding extends RequestBinding<Session> {
 
   override get secure(): boolean {
     return this.#request.protocol === 'https';
+  }
+
+  /** For `bind`: Fastify's request.ip honours trustProxy. */
+  get clientAddress(): string {
+    return this.#request.ip;
+  }
+
+  get userAgent(): string | undefined {
+    return this.#request.headers['user-agent'];
   }
 
   override replace(session: Session): void {

@@ -1,13 +1,13 @@
 import { persistCommit } from '../core/commit.js';
 import type { Context, MiddlewareHandler } from 'hono';
 import { SessionEngine, toSessionManager } from '../engine/engine.js';
-import type { SessionManager, UserSessionControls } from '../core/manager.js';
+import type { SessionManager } from '../core/manager.js';
 import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../engine/request-context.js';
 import { bindToRequest } from '../engine/session.js';
 import { applySessionHeaders } from './shared/headers.js';
 import { loadSession } from './shared/load.js';
-import { withUserControls } from './shared/user-controls.js';
+import { withUserControls, type SessionControls } from './shared/user-controls.js';
 import { freshnessMaxAge, freshnessOf, staleBody, type StaleOutcome } from '../freshness/check.js';
 import { STALE_STATUS } from './shared/stale.js';
 import type { SessionOptions } from '../engine/options.js';
@@ -20,7 +20,7 @@ export interface SessionVariables<T extends object = SessionData> {
 }
 
 /** What `sessionkit()` returns: the middleware, typed with the session it sets, and the user's sessions. */
-export type SessionMiddleware<T extends object = SessionData> = MiddlewareHandler<{ Variables: SessionVariables<T> }> & UserSessionControls;
+export type SessionMiddleware<T extends object = SessionData> = MiddlewareHandler<{ Variables: SessionVariables<T> }> & SessionControls;
 
 /**
  * Hono middleware: `app.use(sessionkit({ store, secret }))`, then `c.get('session')`.
@@ -68,6 +68,11 @@ class HonoBinding<T extends object> extends RequestBinding<Session<T>> {
 
   override get secure(): boolean {
     return this.#context.req.url.startsWith('https:');
+  }
+
+  /** For `bind` (Hono has no address that works on every runtime: `bind.ip` sees none here). */
+  get userAgent(): string | undefined {
+    return this.#context.req.header('user-agent');
   }
 
   override replace(session: Session<T>): void {

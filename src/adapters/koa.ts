@@ -1,14 +1,14 @@
 import { persistCommit } from '../core/commit.js';
 import type { Middleware, ParameterizedContext } from 'koa';
 import { SessionEngine, toSessionManager } from '../engine/engine.js';
-import type { SessionManager, UserSessionControls } from '../core/manager.js';
+import type { SessionManager } from '../core/manager.js';
 import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../engine/request-context.js';
 import { bindToRequest } from '../engine/session.js';
 import { applySessionHeaders } from './shared/headers.js';
 import { loadSession } from './shared/load.js';
 import { NodeResponseHeaders } from './shared/node-response.js';
-import { withUserControls } from './shared/user-controls.js';
+import { withUserControls, type SessionControls } from './shared/user-controls.js';
 import { freshnessMaxAge, freshnessOf, staleBody, type StaleOutcome } from '../freshness/check.js';
 import { STALE_STATUS } from './shared/stale.js';
 import type { SessionOptions } from '../engine/options.js';
@@ -28,7 +28,7 @@ declare module 'koa' {
  * the response; a store failure is thrown into Koa's error handling. With
  * `cookie.secure: 'auto'`, the cookie is Secure when `ctx.secure` (honours `app.proxy`).
  */
-export function sessionkit(options: SessionOptions | SessionManager = {}): Middleware & UserSessionControls {
+export function sessionkit(options: SessionOptions | SessionManager = {}): Middleware & SessionControls {
   const engine = toSessionManager(options);
   const middleware: Middleware = async function sessionkitMiddleware(ctx, next) {
     const loaded = loadSession(engine, ctx.get('cookie') || undefined);
@@ -60,6 +60,15 @@ class KoaBinding extends RequestBinding<Session> {
 
   override get secure(): boolean {
     return this.#ctx.secure;
+  }
+
+  /** For `bind`: Koa's ctx.ip honours `app.proxy`. */
+  get clientAddress(): string {
+    return this.#ctx.ip;
+  }
+
+  get userAgent(): string | undefined {
+    return this.#ctx.get('user-agent') || undefined;
   }
 
   override replace(session: Session): void {

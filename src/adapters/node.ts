@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TLSSocket } from 'node:tls';
 import { SessionEngine, toSessionManager } from '../engine/engine.js';
-import type { SessionManager, UserSessionControls } from '../core/manager.js';
+import type { SessionManager } from '../core/manager.js';
 import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../engine/request-context.js';
 import { bindToRequest } from '../engine/session.js';
 import { loadForRequest } from './shared/load.js';
 import { commitOnResponse } from './shared/node-response.js';
-import { withUserControls } from './shared/user-controls.js';
+import { withUserControls, type SessionControls } from './shared/user-controls.js';
 import { freshnessMaxAge, freshnessOf, type StaleOutcome } from '../freshness/check.js';
 import { sendStale } from './shared/stale.js';
 import type { SessionOptions } from '../engine/options.js';
@@ -36,7 +36,7 @@ export function withSession<T extends object = SessionData>(
   options: SessionOptions | SessionManager<T>,
   handler: SessionHandler<T>,
   onError?: (error: unknown, req: IncomingMessage, res: ServerResponse) => void,
-): ((req: IncomingMessage, res: ServerResponse) => void) & UserSessionControls {
+): ((req: IncomingMessage, res: ServerResponse) => void) & SessionControls {
   const engine = toSessionManager<T>(options);
   const handleError = onError ?? ((error, _req, res) => answer500(engine, error, res));
   const listener = (req: IncomingMessage, res: ServerResponse) => {
@@ -44,7 +44,7 @@ export function withSession<T extends object = SessionData>(
     const start = (session: Session<T>) => {
       // No replace: the handler holds its session as an argument, so regenerate(callback)
       // empties this one in place.
-      const binding = new RequestBinding<Session>(session, req.socket instanceof TLSSocket);
+      const binding = new NodeBinding(session, req);
       bindToRequest(session, binding);
       commitOnResponse(engine, binding, res, fail);
       // The handler may be async: its rejection is a failure of the request too.
@@ -55,6 +55,24 @@ export function withSession<T extends object = SessionData>(
     loadForRequest(engine, req.headers.cookie, { onSession: start, onError: fail });
   };
   return withUserControls(listener, engine);
+}
+
+/** A node:http request's binding: `secure` from its socket; for `bind`, the socket's address (no proxy is trusted) and User-Agent. */
+class NodeBinding extends RequestBinding<Session> {
+  readonly #req: IncomingMessage;
+
+  constructor(session: Session, req: IncomingMessage) {
+    super(session, req.socket instanceof TLSSocket);
+    this.#req = req;
+  }
+
+  get clientAddress(): string | undefined {
+    return this.#req.socket.remoteAddress;
+  }
+
+  get userAgent(): string | undefined {
+    return this.#req.headers['user-agent'];
+  }
 }
 
 function answer500(engine: SessionManager<object>, error: unknown, res: ServerResponse): void {

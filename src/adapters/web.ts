@@ -1,12 +1,12 @@
 import { persistCommit } from '../core/commit.js';
 import { SessionEngine, toSessionManager } from '../engine/engine.js';
-import type { SessionManager, UserSessionControls } from '../core/manager.js';
+import type { SessionManager } from '../core/manager.js';
 import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../engine/request-context.js';
 import { bindingOf, bindToRequest } from '../engine/session.js';
 import { applySessionHeaders } from './shared/headers.js';
 import { loadSession as loadFromCookies } from './shared/load.js';
-import { withUserControls } from './shared/user-controls.js';
+import { withUserControls, type SessionControls } from './shared/user-controls.js';
 import { freshnessMaxAge, freshnessOf, type StaleOutcome } from '../freshness/check.js';
 import { staleResponse } from './shared/stale.js';
 import type { SessionOptions } from '../engine/options.js';
@@ -27,7 +27,7 @@ import type { Session, SessionData } from '../engine/session.js';
  *     }
  */
 // Function properties, not methods: they are meant to be destructured (no `this` inside).
-export interface WebSessions<T extends object = SessionData> extends UserSessionControls {
+export interface WebSessions<T extends object = SessionData> extends SessionControls {
   readonly engine: SessionManager<T>;
   /** The session the request's Cookie header points to (a fresh one if none). */
   readonly loadSession: (request: Request) => Promise<Session<T>>;
@@ -56,7 +56,7 @@ export function webSessions<T extends object = SessionData>(options: SessionOpti
     const loaded = loadFromCookies(engine, cookieHeader);
     const session = loaded instanceof Promise ? await loaded : loaded;
     // No replace: the caller holds the session, so regenerate(callback) empties it in place.
-    bindToRequest(session, new RequestBinding(session, request.url.startsWith('https:')));
+    bindToRequest(session, new WebBinding(session, request));
     return session;
   }
 
@@ -119,6 +119,20 @@ export function requireFresh<T extends object = SessionData>(
     const outcome = freshnessOf(session, maxAgeMs);
     return outcome.fresh ? handler(request, session) : onStale(request, session, outcome);
   };
+}
+
+/** A fetch request's binding: `secure` from its URL; for `bind`, its User-Agent (a Request carries no client address). */
+class WebBinding<S extends object> extends RequestBinding<S> {
+  readonly #request: Request;
+
+  constructor(session: S, request: Request) {
+    super(session, request.url.startsWith('https:'));
+    this.#request = request;
+  }
+
+  get userAgent(): string | undefined {
+    return this.#request.headers.get('user-agent') ?? undefined;
+  }
 }
 
 export { SessionEngine };

@@ -6,6 +6,7 @@ import type { ListSessionsOptions, PendingCommit, RequestContext, RevokeSessions
 import type { SessionOptions } from '../engine/options.js';
 import { assignData, clearData, regenerateSession, SessionObject, sessionClassOf, stateIfOwnedBy, type Session, type SessionClass, type SessionData, type SessionOwner } from '../engine/session.js';
 import type { SessionCookieView, SessionFacts } from '../core/session.js';
+import type { SessionEventListener, SessionEventName } from '../core/events.js';
 
 /** What a part written at once (persistCommit answered undefined) contributes to the wait. */
 const DONE = Promise.resolve();
@@ -150,6 +151,14 @@ export class MultiSessionManager<T extends object = SessionData> implements Sess
 
   revokeSession(userId: string | number, handle: string): Promise<boolean> {
     return this.#managers[this.#userEntry]!.revokeSession(userId, handle);
+  }
+
+  /** Listens to the events of every entry's sessions (each event names its entry's store); returns the function that unsubscribes from all. */
+  on<K extends SessionEventName>(name: K, listener: SessionEventListener<K>): () => void {
+    const unsubscribes = this.#managers.map((manager) => manager.on(name, listener));
+    return () => {
+      for (const unsubscribe of unsubscribes) unsubscribe();
+    };
   }
 
   /** The part of a composite session that the user entry's engine knows. */

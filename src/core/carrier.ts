@@ -13,6 +13,9 @@ export interface CarriedRecord {
   readonly moved?: boolean;
 }
 
+/** What `Carrier.refusal` answers (see core/events.ts `MissReason`). */
+export type CarrierRefusal = 'malformed' | 'forged' | 'unknown' | 'expired';
+
 /**
  * The seam between the engine and where a session lives. The cookie carries either an id
  * that points into a store (`storeCarrier`, the default) or the sealed session itself
@@ -39,6 +42,12 @@ export interface Carrier {
   /** The record a cookie value points to or holds; undefined when the value is not ours or the record is gone. */
   open(cookieValue: string): Promise<CarriedRecord | undefined>;
   openSync(cookieValue: string): CarriedRecord | undefined;
+  /**
+   * Why `open` found nothing for a cookie value, asked only when someone listens for the
+   * `missed` event: a value not ours in shape, one whose signature or seal does not verify,
+   * a verified id with no record, or (a seal, which holds its expiry) an expired session.
+   */
+  refusal(cookieValue: string): MaybePromise<CarrierRefusal>;
   /**
    * The cookie value for a session that has been (or is being) written with these bytes:
    * synchronous with node:crypto, a promise with Web Crypto (see crypto/primitives.ts).

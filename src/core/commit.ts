@@ -2,6 +2,10 @@
 export interface RequestContext {
   /** The request came over HTTPS (used when cookie.secure is 'auto'). */
   secure?: boolean;
+  /** With `bind`: the client's address, as the framework gives it (its proxy settings honoured); read only then. */
+  readonly clientAddress?: string | undefined;
+  /** With `bind`: the request's User-Agent header; read only then. */
+  readonly userAgent?: string | undefined;
 }
 
 /**

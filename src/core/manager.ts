@@ -1,4 +1,5 @@
 import type { PendingCommit, RequestContext } from './commit.js';
+import type { SessionEvents } from './events.js';
 import type { Logger } from './logger.js';
 import type { Session, SessionData, SessionKind } from './session.js';
 
@@ -56,7 +57,7 @@ export interface UserSessionControls {
  * What adapters need: the engine (`SessionEngine`), or `multiSession()`, which composes
  * several engines into one session.
  */
-export interface SessionManager<T extends object = SessionData> extends UserSessionControls {
+export interface SessionManager<T extends object = SessionData> extends UserSessionControls, SessionEvents {
   /** Where adapters report failures they handle themselves. */
   readonly logger: Logger;
   /** `loadSync` may be called: everything this manager reads answers without a promise. */

@@ -150,6 +150,10 @@ export function sweepLimit(storeName: string, options: SweepOptions | undefined)
 export class StoreError extends Error {
   // A string, not the literal: subclasses (SessionLockTimeoutError) name themselves.
   override readonly name: string = 'StoreError';
+  /** The store call that failed ('get', 'set', …), where the shared store call wrapper (stores/shared/call.ts) saw it. */
+  action: string | undefined;
+  /** How long that call ran before it failed, in milliseconds, where the wrapper measured it. */
+  durationMs: number | undefined;
   constructor(
     readonly storeName: string,
     message: string,

@@ -71,6 +71,7 @@ export function planCommit(parts: EngineParts, session: object, state: SessionSt
     indexedUntil: accounts.indexedUntil,
     signedInAt: accounts.signedInAt,
     authenticatedAt: parts.freshness?.planned(state, data, now),
+    bound: state.bound,
   });
   const bytes = encodedBytes(parts, state, payload);
   let action: SessionWithDataPlan['action'];

@@ -2,7 +2,12 @@ import { isCarrierSource, type CarriedRecord, type Carrier, type CarrierSource }
 import type { Logger } from '../core/logger.js';
 import type { ListSessionsOptions, PendingCommit, RequestContext, RevokeSessionsOptions, SessionManager, UserSession } from '../core/manager.js';
 import type { Store } from '../core/store.js';
-import { openLocked } from '../lock/open-locked.js';
+import { openLocked, type LockWaitObserver } from '../lock/open-locked.js';
+import type { SessionEventListener, SessionEventName, SessionEvents } from '../core/events.js';
+import { handleOf } from '../core/handle.js';
+import { EngineEvents } from '../events/emitter.js';
+import { loadReport } from '../events/load-report.js';
+import { reportedCommit, reportStoreError, watchesCommit } from '../events/commit-report.js';
 import type { HeldLock } from '../lock/session-lock.js';
 import { MigrationLoad } from './migration-load.js';
 import { chunkedCookiesFor, cookieFor, planCommit, type CommitPlan } from './commit-plan.js';
@@ -26,7 +31,6 @@ import { UserControls } from './user-controls.js';
 import { isExpired, type StoreRecord } from '../core/store.js';
 import { SessionConfigError } from '../core/errors.js';
 import type { Freshness } from '../freshness/freshness.js';
-import { handleOf } from '../core/handle.js';
 import type { SessionSchema } from '../schema/session-schema.js';
 
 export type { PendingCommit, RequestContext, SessionManager };
@@ -50,13 +54,15 @@ interface Running {
  * cookie's id points into, or the cookie itself (`cookieStore()`) — is its carrier
  * (core/carrier.ts). Adapters are thin shells around `load` and `commit`.
  */
-export class SessionEngine<T extends object = SessionData> implements SessionManager<T>, SessionOwner {
+export class SessionEngine<T extends object = SessionData> implements SessionManager<T>, SessionOwner, SessionEvents {
   readonly options: ResolvedOptions;
   readonly #running: DeferredParts<Running>;
   readonly #userControls: UserControls;
+  readonly #events: EngineEvents;
 
   constructor(options: SessionOptions = {}) {
     this.options = resolveOptions(options);
+    this.#events = new EngineEvents(this.options.logger, this.options.events);
     const ids = new IdCodec(this.options.idLength, this.options.secrets);
     const cookies = new CookieWriter(this.options.cookie);
     // A promise only on Workers without `process` (see request-context.ts).
@@ -65,8 +71,14 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     this.#userControls = new UserControls(async () => (await this.#running.whenReady()).parts, this);
   }
 
+  /** Calls `listener` for every `name` event of this engine's sessions (core/events.ts); returns the function that unsubscribes it. */
+  on<K extends SessionEventName>(name: K, listener: SessionEventListener<K>): () => void {
+    return this.#events.on(name, listener);
+  }
+
   #run(carrier: Carrier, cookies: CookieWriter): Running {
-    const parts = partsFor(this.options, carrier, cookies, (record) => decodeRecord(this.options, carrier, record));
+    const decode = (record: StoreRecord) => decodeRecord(this.options, carrier, record);
+    const parts = partsFor(this.options, carrier, { cookies, decode, events: this.#events });
     const reader = new SessionReader(parts, this);
     const migrate = this.options.migrate;
     const engine = { commit: (session: SessionObject) => this.commit(session), stateOf: (session: object) => this.#stateOf(session) };
@@ -129,12 +141,18 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     let carried: CarriedRecord | undefined;
     let lock: HeldLock | undefined;
     if (cookieValue !== undefined) {
-      // With `lock`, the session's lock is held once the record is known (../lock/open-locked.ts);
-      // without, the record alone, with no object made per request.
-      if (parts.locks) ({ carried, lock } = await openLocked(parts.carrier, parts.locks, cookieValue));
-      else carried = await parts.carrier.open(cookieValue);
+      try {
+        // With `lock`, the session's lock is held once the record is known (../lock/open-locked.ts);
+        // without, the record alone, with no object made per request.
+        if (parts.locks) ({ carried, lock } = await openLocked(parts.carrier, parts.locks, cookieValue, this.#lockWaited));
+        else carried = await parts.carrier.open(cookieValue);
+      } catch (error) {
+        reportStoreError(this.#events, error, 'load');
+        throw error;
+      }
     }
-    let session = reader.sessionFrom(cookieValue !== undefined, carried, kind);
+    const report = loadReport(this.#events);
+    let session = reader.sessionFrom(cookieValue !== undefined, carried, kind, report?.miss);
     if (parts.schema && !session.isNew) session = await this.#checked(session, parts.schema, lock, kind);
     if (lock) {
       // A session that turned out fresh (gone while we waited) has a new id nobody else knows: nothing to hold.
@@ -146,9 +164,11 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     if (revoked && (await revoked)) {
       // Its user logged out everywhere since it signed in, or this session was ended: a fresh session, and the cookie goes.
       session = reader.session(kind, freshState(this.options, true), undefined);
+      report?.miss('revoked');
     }
     if (received) chunks!.received(this.#stateOf(session), received, carried !== undefined);
     const result = migration && session.isNew ? await migration.migrated(session, cookieHeader, kind) : session;
+    report?.done(parts.carrier, this.#stateOf(result), cookieValue, carried);
     return result as unknown as Session<T>;
   }
 
@@ -160,6 +180,17 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       if (lock) await this.#release(lock);
       throw error;
     }
+  }
+
+  /** Where the lock reports a request that waited for its session's lock (`lock`). */
+  readonly #lockWaited: LockWaitObserver = (id, waitedMs, timedOut) => {
+    const name = timedOut ? 'lockTimedOut' : 'lockWaited';
+    if (this.#events.wants(name)) this.#events.emit(name, { handle: handleOf(id), store: this.#carrierName, waitedMs });
+  };
+
+  /** The carrier's name for events: its store's, or 'cookie'. */
+  get #carrierName(): string {
+    return this.#running.now?.parts.carrier.name ?? '';
   }
 
   /**
@@ -197,8 +228,10 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const received = chunks?.read(cookieHeader);
     const cookieValue = received ? received.value : readCookie(cookieHeader, this.cookieName);
     const carried = cookieValue === undefined ? undefined : running.parts.carrier.openSync(cookieValue);
-    const session = running.reader.sessionFrom(cookieValue !== undefined, carried, kind);
+    const report = loadReport(this.#events);
+    const session = running.reader.sessionFrom(cookieValue !== undefined, carried, kind, report?.miss);
     if (received) chunks!.received(this.#stateOf(session), received, carried !== undefined);
+    report?.done(running.parts.carrier, this.#stateOf(session), cookieValue, carried);
     return session as unknown as Session<T>;
   }
 
@@ -209,6 +242,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   commit(session: Session<T> | SessionObject, context: RequestContext = {}): PendingCommit {
     const state = this.#stateOf(session);
     const { parts, persister } = this.#runningNow();
+    // With `bind`: bound when its user signs in, compared with this request after (../events/client-binding.ts).
+    parts.binding?.check(state, session as unknown as Readonly<Record<string, unknown>>, context);
     const plan = planCommit(parts, session, state, persister.canWriteAtOnce);
     const schema = parts.schema;
     if (schema?.validatesWrites && (plan.action === 'create' || plan.action === 'update')) return this.#checkedCommit(schema, session, plan, context);
@@ -233,7 +268,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const pending = cookie instanceof Promise ? decidedAfter(cookie, (setCookie) => persister.pendingCommit(plan, setCookie)) : persister.pendingCommit(plan, cookie);
     // A sealed cookie cannot be deleted: the one a logout, destroy() or regenerate() leaves is refused first.
     const first = parts.accounts?.leftBehind(plan.state, plan.bytes !== undefined, plan.now, plan.expiresAt);
-    return first ? thenPersist(first, pending) : pending;
+    const committed = first ? thenPersist(first, pending) : pending;
+    return watchesCommit(this.#events, plan.action) ? reportedCommit(this.#events, { store: parts.carrier.name, action: plan.action, id: plan.state.id }, committed) : committed;
   }
 
   /**
@@ -242,12 +278,34 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
    */
   regenerate(session: SessionObject, restartClock = false): void {
     const state = this.#stateOf(session);
+    const previous = state.isNew ? undefined : state.id;
+    this.#regenerate(session, restartClock);
+    // destroy() is the one caller that restarts the clock: the session it ends is gone.
+    if (previous !== undefined) this.#reportRenewal(previous, restartClock ? undefined : state.id);
+  }
+
+  #regenerate(session: SessionObject, restartClock = false): void {
+    const state = this.#stateOf(session);
     Object.assign(state, regeneratedState(this.options, state, restartClock));
   }
 
   /** A new, empty session to replace `session`: its id and the ids it retired are deleted when the new one commits. */
   renew(session: SessionObject): SessionObject {
-    return new (sessionClassOf(session))(this, renewedState(this.options, this.#stateOf(session)), undefined);
+    const state = this.#stateOf(session);
+    const renewed = renewedState(this.options, state);
+    if (!state.isNew) this.#reportRenewal(state.id, renewed.id);
+    return new (sessionClassOf(session))(this, renewed, undefined);
+  }
+
+  /** `regenerated` (the session now has `next`), or `destroyed` (no `next`), for the session that was `previous`. */
+  #reportRenewal(previous: string, next: string | undefined): void {
+    const events = this.#events;
+    const store = this.#carrierName;
+    if (next === undefined) {
+      if (events.wants('destroyed')) events.emit('destroyed', { handle: handleOf(previous), store });
+    } else if (events.wants('regenerated')) {
+      events.emit('regenerated', { handle: handleOf(next), store, previous: handleOf(previous) });
+    }
   }
 
   /** Reads the session again from its carrier. A session whose record is gone becomes a fresh one. */
@@ -261,7 +319,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       // Gone (revoked, expired): what the user proved went with it.
       state.authenticatedAt = undefined;
       state.authenticatedUser = undefined;
-      if (!state.isNew) this.regenerate(session);
+      if (!state.isNew) this.#regenerate(session);
       return;
     }
     const { retiredIds, cookieReceived, heldChunks, indexed, signedIn, issuedSignIn } = state;
@@ -319,7 +377,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const state = this.#stateOf(session);
     return (state.cookieView ??= new SessionCookie(state, this.options, () => {
       clearData(session);
-      this.regenerate(session);
+      this.#regenerate(session);
     }));
   }
 

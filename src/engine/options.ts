@@ -10,6 +10,9 @@ import type { Store } from '../core/store.js';
 import { createStoreByType, type StoreType, type StoreTypeOptions } from '../config/store-registry.js';
 import { isCarrierSource, type CarrierSource } from '../core/carrier.js';
 import { resolveLockOption, type LockOption, type LockSettings } from '../lock/session-lock.js';
+import type { SessionEventListeners } from '../core/events.js';
+import { resolveEventListeners } from '../events/listeners.js';
+import { resolveBind, type BindOption, type ResolvedBind } from '../events/client-binding.js';
 import { withEncryption, type EncryptOption } from '../encryption/encrypt-option.js';
 import { translateExpressSessionOptions, type ExpressSessionCookieOptions, type ExpressSessionOptions } from './express-session-options.js';
 
@@ -261,6 +264,17 @@ export interface SessionOptions extends ExpressSessionOptions {
    * @default false
    */
   validateWrites?: boolean;
+  /**
+   * Listeners of the sessions' lifecycle events, by name (`created`, `missed`, `storeError`…:
+   * docs/observability.md); `on(name, listener)` adds more later. None by default.
+   */
+  events?: SessionEventListeners;
+  /**
+   * With `userField`: a session remembers (as hashes) the address and/or user agent its
+   * user signed in from, and a later request from elsewhere emits a `suspicious` event.
+   * A signal only: nobody is logged out by it. Off by default.
+   */
+  bind?: BindOption;
 }
 
 export interface ResolvedCookieOptions {
@@ -302,6 +316,8 @@ export interface ResolvedOptions {
   hashIds: HashIdsSettings | undefined;
   freshness: boolean;
   schema: SchemaSettings | undefined;
+  events: SessionEventListeners | undefined;
+  bind: ResolvedBind | undefined;
 }
 
 /** `hashIds` resolved: whether a miss under the hashed key looks under the raw one (engine/hashed-id-carrier.ts). */
@@ -314,8 +330,7 @@ const MIN_SECRET_LENGTH = 16;
 const KNOWN_OPTIONS = new Set([
   'store', 'type', 'storeOptions', 'permanent', 'secret', 'keyPrefix', 'idLength', 'cookie', 'lifetime', 'absoluteLifetime',
   'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'maxSessionBytes', 'logger', 'requestContext', 'migrate',
-  'userField', 'listedFields', 'revocations', 'lock', 'maxSessionsPerUser', 'onLimit', 'encrypt', 'hashIds', 'freshness',
-  'userField', 'listedFields', 'revocations', 'lock',
+  'userField', 'listedFields', 'revocations', 'lock', 'maxSessionsPerUser', 'onLimit', 'encrypt', 'hashIds', 'freshness', 'events', 'bind',
   'schema', 'onInvalid', 'validateWrites',
 ]);
 const KNOWN_COOKIE_OPTIONS = new Set(['name', 'domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned']);
@@ -353,6 +368,8 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
     hashIds: resolveHashIds(options),
     freshness: resolveFreshness(options.freshness),
     schema: resolveSchema(options, logger),
+    events: resolveEventListeners(options.events),
+    bind: resolveBind(options.bind, options.userField),
   };
 }
 

@@ -4,6 +4,7 @@ import { SealedAccounts } from '../accounts/sealed-accounts.js';
 import { UserField } from '../accounts/user-field.js';
 import { UserSessions } from '../accounts/user-sessions.js';
 import type { Carrier } from '../core/carrier.js';
+import type { EventSink } from '../core/events.js';
 import type { StoreRecord } from '../core/store.js';
 import { SessionLocks } from '../lock/session-lock.js';
 import { CookieChunks } from './cookie/cookie-chunks.js';
@@ -14,6 +15,7 @@ import type { Payload } from './payload.js';
 import { StoreWriter } from './store-writer.js';
 import { Freshness } from '../freshness/freshness.js';
 import { SessionSchema } from '../schema/session-schema.js';
+import { ClientBinding } from '../events/client-binding.js';
 
 /**
  * Everything the engine works with once its carrier is there: made once, at construction,
@@ -41,16 +43,28 @@ export interface EngineParts {
   readonly freshness: Freshness | undefined;
   /** With `schema`: the check of loaded sessions (and, with `validateWrites`, of writes). */
   readonly schema: SessionSchema | undefined;
+  /** The engine's lifecycle events: always there (a listener may come at any time), asked `wants(name)` before an event is made. */
+  readonly events: EventSink;
+  /** With `bind`: binds a signed-in session to where its user signed in, and tells of requests from elsewhere. */
+  readonly binding: ClientBinding | undefined;
 }
 
-/** The parts for `carrier`: the writer, and each feature its options turn on. `decode` reads a record's payload, warning once if it cannot. */
-export function partsFor(options: ResolvedOptions, carrier: Carrier, cookies: CookieWriter, decode: (record: StoreRecord) => Payload | undefined): EngineParts {
+/** What the engine made before its carrier was there, for the parts. */
+export interface PartTools {
+  readonly cookies: CookieWriter;
+  /** Reads a record's payload, warning once if it cannot. */
+  readonly decode: (record: StoreRecord) => Payload | undefined;
+  readonly events: EventSink;
+}
+
+/** The parts for `carrier`: the writer, and each feature its options turn on. */
+export function partsFor(options: ResolvedOptions, carrier: Carrier, { cookies, decode, events }: PartTools): EngineParts {
   const store = carrier.store;
-  const { userField, listedFields, lifetimeMs, maxConflictRetries, codec, revocations, keyPrefix, lock, migrate, logger, sessionLimit, hashIds, freshness } = options;
+  const { userField, listedFields, lifetimeMs, maxConflictRetries, codec, revocations, keyPrefix, lock, migrate, logger, sessionLimit, hashIds, freshness, bind } = options;
   const field = userField && new UserField(userField, (message) => logger.warn(message));
   const accountsFor = (): Accounts | undefined => {
     if (!field) return undefined;
-    if (store) return new UserSessions(carrier, store, { codec, decode, userField: field, listedFields, lifetimeMs, maxConflictRetries, limit: sessionLimit });
+    if (store) return new UserSessions(carrier, store, { codec, decode, userField: field, listedFields, lifetimeMs, maxConflictRetries, limit: sessionLimit, events });
     return revocations && new SealedAccounts(new CookieRevocations(revocations, (name) => keyPrefix + name, { codec, userField: field, maxConflictRetries }), sessionLimit);
   };
   return {
@@ -58,12 +72,14 @@ export function partsFor(options: ResolvedOptions, carrier: Carrier, cookies: Co
     carrier,
     cookies,
     chunks: chunksFor(options, carrier, cookies),
-    writer: store && new StoreWriter(carrier, store, { codec, maxConflictRetries, decode }),
+    writer: store && new StoreWriter(carrier, store, { codec, maxConflictRetries, decode, events }),
     accounts: accountsFor(),
     locks: store && lock ? new SessionLocks(store, lock, logger) : undefined,
     migrationLinks: store && migrate ? migrationLinksFor(migrate, store, (name) => carrier.key(name), hashIds !== undefined) : undefined,
     freshness: freshness ? new Freshness(field && ((data) => field.of(data))) : undefined,
     schema: options.schema && new SessionSchema(options.schema),
+    events,
+    binding: field && bind ? new ClientBinding(bind, events, carrier.name, (data) => field.of(data) !== undefined) : undefined,
   };
 }
 

@@ -31,6 +31,8 @@ export interface Payload {
   a?: number;
   /** authenticatedAt: when the user last proved who they are (`freshness`). */
   u?: number;
+  /** bound: the fingerprint of the request its user signed in from (`bind`). */
+  b?: string;
 }
 
 /** The optional parts of a payload, by name; undefined ones are left out, never stored as nil. */
@@ -42,6 +44,7 @@ export interface PayloadParts {
   indexedUntil?: number | undefined;
   signedInAt?: number | undefined;
   authenticatedAt?: number | undefined;
+  bound?: string | undefined;
 }
 
 /** A payload with only the parts a session has. */
@@ -54,6 +57,7 @@ export function makePayload(permanent: boolean, data: Record<string, unknown>, p
   if (parts.indexedUntil !== undefined) payload.x = parts.indexedUntil;
   if (parts.signedInAt !== undefined) payload.a = parts.signedInAt;
   if (parts.authenticatedAt !== undefined) payload.u = parts.authenticatedAt;
+  if (parts.bound !== undefined) payload.b = parts.bound;
   return payload;
 }
 
@@ -65,7 +69,7 @@ export function makePayload(permanent: boolean, data: Record<string, unknown>, p
  */
 export function isPayload(value: unknown): value is Payload {
   if (!isPlainMap(value)) return false;
-  const { p, d, i, t, l, c, x, a, u } = value as Partial<Payload>;
+  const { p, d, i, t, l, c, x, a, u, b } = value as Partial<Payload>;
   return (
     typeof p === 'boolean' &&
     isPlainMap(d) &&
@@ -75,7 +79,8 @@ export function isPayload(value: unknown): value is Payload {
     (c === undefined || isCookieSettings(c)) &&
     (x === undefined || (typeof x === 'number' && !Number.isNaN(x))) &&
     (a === undefined || isFiniteNumber(a)) &&
-    (u === undefined || isFiniteNumber(u))
+    (u === undefined || isFiniteNumber(u)) &&
+    (b === undefined || typeof b === 'string')
   );
 }
 

@@ -12,6 +12,9 @@ import { decodeLazily, LAZY_RECORD_BYTES } from './memo/lazy-fields.js';
 import { assignData, assignField, sessionData, type SessionClass, type SessionObject, type SessionOwner } from './session.js';
 import { absoluteEnd, freshState, loadedState, type SessionState } from './session-state.js';
 
+/** Why a record a cookie opened to gave no session (the rest of core/events.ts `MissReason` is the carrier's or the engine's). */
+export type RecordMiss = 'expired' | 'unreadable' | 'absolute-end';
+
 /**
  * Whether a record is small enough to decode (`maxSessionBytes`); one warning when not. A
  * record nobody could have committed here was planted, and the decoder's time and memory
@@ -68,8 +71,12 @@ export class SessionReader {
     this.#owner = owner;
   }
 
-  /** The session `carried` holds, or a fresh one with a new id when there is none to read. */
-  sessionFrom(cookieReceived: boolean, carried: CarriedRecord | undefined, kind: SessionClass): SessionObject {
+  /**
+   * The session `carried` holds, or a fresh one with a new id when there is none to read.
+   * `onMiss` (given only when someone listens for the `missed` event) hears why a record
+   * that was there gave no session.
+   */
+  sessionFrom(cookieReceived: boolean, carried: CarriedRecord | undefined, kind: SessionClass, onMiss?: (reason: RecordMiss) => void): SessionObject {
     const { options, carrier, accounts } = this.#parts;
     const record = carried?.record;
     const live = record && !isExpired(record) && withinSizeLimit(options, carrier, record) ? record : undefined;
@@ -88,13 +95,17 @@ export class SessionReader {
     // Once kept, a payload is read through `kept` only: the session's data is copied from it.
     const parts = kept?.parts ?? payload;
     const id = carried?.id ?? parts?.i;
-    if (!record || !parts || id === undefined) return this.session(kind, freshState(options, cookieReceived), undefined);
+    if (!record || !parts || id === undefined) {
+      if (record) onMiss?.(!live && isExpired(record) ? 'expired' : 'unreadable');
+      return this.session(kind, freshState(options, cookieReceived), undefined);
+    }
     const state = loadedState(id, record, parts);
     state.lazy = lazyPayload !== undefined;
     state.loadedPayload = kept;
     state.readWithMemo = live?.memo !== undefined;
     if (this.#pastAbsoluteEnd(state)) {
       // Past its absolute lifetime, however active: a fresh session, and the old record goes.
+      onMiss?.('absolute-end');
       const fresh = freshState(options, true);
       if (carrier.store) fresh.retiredIds.push(id);
       return this.session(kind, fresh, undefined);

@@ -47,6 +47,8 @@ export interface SessionState extends SessionFacts, AccountState, FreshnessState
   readWithMemo: boolean;
   /** `session.cookie`, made when first asked for (./cookie/session-cookie.ts). */
   cookieView: SessionCookieView | undefined;
+  /** With `bind`: the fingerprint of the request its user signed in from (../events/client-binding.ts). */
+  bound: string | undefined;
 }
 
 /** The state of a session that has no record yet: a fresh random id, nothing loaded. */
@@ -78,6 +80,7 @@ export function freshState(options: Pick<ResolvedOptions, 'idLength' | 'permanen
     lazy: false,
     readWithMemo: false,
     cookieView: undefined,
+    bound: undefined,
   };
 }
 
@@ -85,7 +88,7 @@ export function freshState(options: Pick<ResolvedOptions, 'idLength' | 'permanen
 export function loadedState(
   id: string,
   record: { data: Uint8Array; expiresAt: number; version?: string | undefined },
-  payload: { p: boolean; t?: number | undefined; l?: number | undefined; c?: CookieSettings | undefined },
+  payload: { p: boolean; t?: number | undefined; l?: number | undefined; c?: CookieSettings | undefined; b?: string | undefined },
 ): SessionState {
   return {
     id,
@@ -114,6 +117,7 @@ export function loadedState(
     lazy: false,
     readWithMemo: false,
     cookieView: undefined,
+    bound: payload.b,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { CarriedRecord, Carrier } from '../core/carrier.js';
+import type { CarriedRecord, Carrier, CarrierRefusal } from '../core/carrier.js';
 import type { MaybePromise } from '../crypto/primitives.js';
 import { setBounded } from '../core/bounded-map.js';
 import type { IdCodec } from './cookie/ids.js';
@@ -43,6 +43,12 @@ export class StoreCarrier implements Carrier {
     if (id === undefined) return undefined;
     const record = this.store.getSync!(this.sessionKey(id));
     return record && { id, record };
+  }
+
+  refusal(cookieValue: string): MaybePromise<CarrierRefusal> {
+    const refused = this.#ids.refusal(cookieValue);
+    if (typeof refused === 'object') return refused.then((reason) => reason ?? 'unknown');
+    return refused ?? 'unknown';
   }
 
   cookieValue(id: string): MaybePromise<string> {

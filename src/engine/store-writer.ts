@@ -1,6 +1,8 @@
 import type { Carrier } from '../core/carrier.js';
 import type { Codec } from '../codec/codec.js';
 import { delay } from '../core/delay.js';
+import type { EventSink } from '../core/events.js';
+import { handleOf } from '../core/handle.js';
 import { equalBytes, makePayload, type Payload } from './payload.js';
 import { assignData, sessionData } from './session.js';
 import type { SessionState } from './session-state.js';
@@ -39,6 +41,8 @@ export interface WriterSettings {
   readonly codec: Codec;
   readonly maxConflictRetries: number;
   readonly decode: (record: StoreRecord) => Payload | undefined;
+  /** Where a merge after a lost compare-and-set is reported (the `conflict` event). */
+  readonly events: EventSink;
 }
 
 /** A merge's compare-and-set lost to another write: read and merge again. */
@@ -60,6 +64,7 @@ export class StoreWriter {
   readonly #codec: Codec;
   readonly #maxConflictRetries: number;
   readonly #decode: (record: StoreRecord) => Payload | undefined;
+  readonly #events: EventSink;
   /** The store creates and compare-and-sets synchronously: `writeAtOnce` can do those without a promise. */
   readonly writesAtOnce: boolean;
   /** The store also reads synchronously: a merge's read and write are one step, nothing of this process between them. */
@@ -73,6 +78,7 @@ export class StoreWriter {
     this.#codec = settings.codec;
     this.#maxConflictRetries = settings.maxConflictRetries;
     this.#decode = settings.decode;
+    this.#events = settings.events;
     this.writesAtOnce = typeof store.createSync === 'function' && typeof store.setIfSync === 'function';
     this.#mergesAtOnce = typeof store.getSync === 'function' && typeof store.setIfSync === 'function';
     this.#queue = this.#mergesAtOnce || !TAKES_TURNS ? undefined : writeQueueOf(store);
@@ -170,9 +176,9 @@ export class StoreWriter {
     // none). Going through the merge reads the version first, so that a record destroyed or
     // revoked since that write is not brought back by a blind set. Queued: a write of this
     // process landed since this request read the record, so its version would only lose.
-    if (state.version === undefined || queued) return this.#mergeAfterConflict(work, key);
+    if (state.version === undefined || queued) return this.#mergeAfterConflict(work, key, false);
     if (await store.setIf(key, { data: bytes, expiresAt }, state.version)) return { bytes, version: undefined };
-    return this.#mergeAfterConflict(work, key);
+    return this.#mergeAfterConflict(work, key, true);
   }
 
   /**
@@ -180,9 +186,10 @@ export class StoreWriter {
    * top-level keys this request set or deleted, and compare-and-set again. A key only
    * the other request changed keeps its value; a record that vanished (destroyed or
    * regenerated elsewhere) is never brought back. Two requests that change the same key:
-   * the last writer wins.
+   * the last writer wins. `lost`: a compare-and-set of this request lost already (else it
+   * merges because it has no version to compare with).
    */
-  async #mergeAfterConflict(work: StoreWrite, key: string): Promise<Written | undefined> {
+  async #mergeAfterConflict(work: StoreWrite, key: string, lost: boolean): Promise<Written | undefined> {
     const { session, state, expiresAt } = work;
     const attempted = work.bytes!;
     const store = this.#store;
@@ -194,7 +201,10 @@ export class StoreWriter {
       if (attempt > 0) await delay(Math.random() * Math.min(1000, roundTripMs * 2 ** attempt));
       const started = Date.now();
       const outcome = await this.#mergeOnce(key, mergedOnto, expiresAt);
-      if (outcome !== LOST) return outcome;
+      if (outcome !== LOST) {
+        if (outcome && (lost || attempt > 0)) this.#reportConflict(state, attempt + (lost ? 1 : 0));
+        return outcome;
+      }
       roundTripMs = Math.max(1, Date.now() - started);
     }
     throw new StoreError(
@@ -202,6 +212,11 @@ export class StoreWriter {
       `the session changed under ${this.#maxConflictRetries} consecutive writes from other processes and could not be saved ` +
         "(this process's own writes of a session take turns). Raise maxConflictRetries if many processes write one session at once.",
     );
+  }
+
+  /** The `conflict` event: the session's fields were merged onto another process's write after `attempts` lost compare-and-sets. */
+  #reportConflict(state: SessionState, attempts: number): void {
+    if (this.#events.wants('conflict')) this.#events.emit('conflict', { handle: handleOf(state.id), store: this.#store.name, attempts });
   }
 
   /**
@@ -236,6 +251,7 @@ export class StoreWriter {
         cookie: cookieChanged ? state.cookieSettings : latest.c,
         indexedUntil: later(indexedUntil, latest.x),
         authenticatedAt: authenticatedChanged ? written?.u : latest.u,
+        bound: latest.b ?? state.bound,
       });
       return encode(payload);
     };

@@ -34,12 +34,22 @@ export class UserControls implements UserSessionControls {
   async revokeSessions(userId: string | number, options: RevokeSessionsOptions = {}): Promise<number> {
     const accounts = await this.#accountsOrThrow('revokeSessions');
     const except = options.except;
-    return accounts.revokeAll(String(userId), except === undefined || typeof except === 'string' ? except : this.#ownStateOf(except));
+    const count = await accounts.revokeAll(String(userId), except === undefined || typeof except === 'string' ? except : this.#ownStateOf(except));
+    await this.#reportRevoked(count);
+    return count;
   }
 
   /** Ends one session of a user, named by the handle `listSessions` gave; false if it was not live. */
   async revokeSession(userId: string | number, handle: string): Promise<boolean> {
-    return (await this.#accountsOrThrow('revokeSession')).revokeOne(String(userId), handle);
+    const ended = await (await this.#accountsOrThrow('revokeSession')).revokeOne(String(userId), handle);
+    if (ended) await this.#reportRevoked(1);
+    return ended;
+  }
+
+  /** The `revoked` event, with how many sessions ended (sealed cookies: 0, nothing on the server counts them). */
+  async #reportRevoked(count: number): Promise<void> {
+    const { events, carrier } = await this.#parts();
+    if (events.wants('revoked')) events.emit('revoked', { store: carrier.name, count, cause: 'revoke' });
   }
 
   async #accountsOrThrow(method: string): Promise<Accounts> {

@@ -1,5 +1,8 @@
 import type { CarriedRecord, Carrier } from '../core/carrier.js';
-import type { HeldLock, SessionLocks } from './session-lock.js';
+import { SessionLockTimeoutError, type HeldLock, type SessionLocks } from './session-lock.js';
+
+/** Told when a request waited for its session's lock (`timedOut`: and gave up), with the session's id: the `lockWaited` / `lockTimedOut` events. */
+export type LockWaitObserver = (id: string, waitedMs: number, timedOut: boolean) => void;
 
 /** What a cookie value opened to, with the session's lock when one was taken. */
 export interface LockedRecord {
@@ -14,10 +17,18 @@ const ignore = () => {};
  * The lock is taken only once the record is known to exist, so that made-up ids cost no
  * lock writes; then the record is read again, for the holder before us may have changed it.
  */
-export async function openLocked(carrier: Carrier, locks: SessionLocks, cookieValue: string): Promise<LockedRecord> {
+export async function openLocked(carrier: Carrier, locks: SessionLocks, cookieValue: string, observer?: LockWaitObserver): Promise<LockedRecord> {
   const carried = await carrier.open(cookieValue);
-  if (!carried || carried.id === undefined) return { carried, lock: undefined };
-  const lock = await locks.acquire(carrier.key(`lock.${carrier.storedName(carried.id)}`));
+  const id = carried?.id;
+  if (!carried || id === undefined) return { carried, lock: undefined };
+  let lock: HeldLock;
+  try {
+    lock = await locks.acquire(carrier.key(`lock.${carrier.storedName(id)}`));
+  } catch (error) {
+    if (error instanceof SessionLockTimeoutError) observer?.(id, error.waitedMs, true);
+    throw error;
+  }
+  if (lock.waitedMs > 0) observer?.(id, lock.waitedMs, false);
   try {
     const again = await carrier.open(cookieValue);
     // A record the first open moved to its hashed key (hashIds) is reported as moved, whichever open read it.

@@ -67,6 +67,8 @@ export interface LockSettings {
 
 /** A lock this request holds. */
 export interface HeldLock {
+  /** How long the request waited for it: 0 when it was free at once, else the time in the queue and store retries. */
+  readonly waitedMs: number;
   /**
    * Gives the lock back. Idempotent. Never rejects because the lock already ran out or
    * was taken over (then there is nothing to give back); rejects only for a store fault,
@@ -199,17 +201,20 @@ export class SessionLocks {
     const { waitMs, leaseMs } = checkedSettings({ ...this.#settings, ...settings });
     const started = Date.now();
     const deadline = started + waitMs;
+    const queued = this.#queues.has(lockKey);
     const waiter = await this.#enqueue(lockKey, waitMs, leaseMs);
-    let token: Uint8Array;
+    let taken: Taken;
     try {
-      token = await this.#take(lockKey, deadline, started, leaseMs);
+      taken = await this.#take(lockKey, deadline, started, leaseMs);
     } catch (error) {
       this.#dequeue(lockKey, waiter);
       throw error;
     }
+    const token = taken.token;
     this.#holdFor(lockKey, waiter, leaseMs);
     let released: Promise<void> | undefined;
     return {
+      waitedMs: queued || taken.retried ? Date.now() - started : 0,
       release: () => (released ??= this.#release(lockKey, token, leaseMs).finally(() => this.#dequeue(lockKey, waiter))),
     };
   }
@@ -276,17 +281,17 @@ export class SessionLocks {
     else this.#queues.delete(lockKey);
   }
 
-  /** Takes the store lock; resolves our token. */
-  async #take(lockKey: string, deadline: number, started: number, leaseMs: number): Promise<Uint8Array> {
+  /** Takes the store lock; resolves our token, and whether it was held by another when first tried. */
+  async #take(lockKey: string, deadline: number, started: number, leaseMs: number): Promise<Taken> {
     const store = this.#store;
     const token = primitives.randomBytes(TOKEN_BYTES);
     let pauseMs = FIRST_PAUSE_MS;
-    for (;;) {
+    for (let retried = false; ; retried = true) {
       // The lease counts from each attempt, not from the start of the wait.
-      if (await store.create(lockKey, { data: token, expiresAt: Date.now() + leaseMs })) return token;
+      if (await store.create(lockKey, { data: token, expiresAt: Date.now() + leaseMs })) return { token, retried };
       const current = await store.get(lockKey);
       if (current && isReleased(current) && current.version !== undefined) {
-        if (await store.setIf(lockKey, { data: token, expiresAt: Date.now() + leaseMs }, current.version)) return token;
+        if (await store.setIf(lockKey, { data: token, expiresAt: Date.now() + leaseMs }, current.version)) return { token, retried };
       }
       // Held (or just taken by another waiter, or gone in between: the next round sees).
       // Never a tight loop, even when a foreign value under the key reads as absent.
@@ -314,6 +319,12 @@ export class SessionLocks {
         'Raise lock.lease, or find out what makes the request slow.',
     );
   }
+}
+
+/** The store lock taken: our token, and whether another held it when we first tried. */
+interface Taken {
+  readonly token: Uint8Array;
+  readonly retried: boolean;
 }
 
 function checkedSettings(settings: LockSettings): LockSettings {

@@ -46,20 +46,39 @@ export function adapterProfiles({ requestContext = true }: ProfileSettings = {})
     failing: { store: new NullStore(), logger: quiet },
     // A short wait and a long lease: a lock an adapter failed to give back makes the next
     // request of the session fail after a second instead of passing. Two sessions per user:
-    // a third login's SessionLimitError goes through the framework's error path.
-    locked: new SessionEngine({
-      store: new MemoryStore(),
-      logger: quiet,
-      lock: { wait: '1s', lease: '60s' },
-      userField: 'user',
-      maxSessionsPerUser: 2,
-      onLimit: 'refuse',
-    }),
+    // a third login's SessionLimitError goes through the framework's error path. Bound to the
+    // user agent its user signed in with: a request with another is a `suspicious` event.
+    locked: recorded(
+      new SessionEngine({
+        store: new MemoryStore(),
+        logger: quiet,
+        lock: { wait: '1s', lease: '60s' },
+        userField: 'user',
+        maxSessionsPerUser: 2,
+        onLimit: 'refuse',
+        bind: { userAgent: true },
+      }),
+    ),
     // Sealed sessions past one cookie, in up to three (the default maxChunks).
     chunked: { store: cookieStore({ secret: CHUNK_SECRET, chunk: true }), logger: quiet },
     schema: { store, logger: quiet, schema: countSchema, onInvalid: upgradeCount },
     'schema-error': { store, logger: quiet, schema: countSchema, onInvalid: 'error' },
   };
+}
+
+/** What the app's engine told its listeners, by engine: `name` or `name:reason` (missed) or `name:parts` (suspicious), as the `events` route answers it. */
+export const heardEvents = new WeakMap<object, string[]>();
+
+/** `manager`, with a listener that records the events the adapter suite checks (a listener on the factory's result works the same: the suite asks through the app). */
+function recorded<M extends SessionManager>(manager: M): M {
+  const heard: string[] = [];
+  heardEvents.set(manager, heard);
+  manager.on('created', () => heard.push('created'));
+  manager.on('missed', (event) => heard.push(`missed:${event.reason}`));
+  manager.on('destroyed', () => heard.push('destroyed'));
+  manager.on('revoked', (event) => heard.push(`revoked:${event.count}`));
+  manager.on('suspicious', (event) => heard.push(`suspicious:${event.changed.join('+')}`));
+  return manager;
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { msgpackCodec } from '../../src/codec/msgpack/index.js';
 import type { UserSessionControls } from '../../src/core/manager.js';
+import { heardEvents } from './adapter-profiles.js';
 import type { SessionOptions } from '../../src/engine/options.js';
 import { session } from '../../src/engine/request-context.js';
 import type { Session } from '../../src/engine/session.js';
@@ -157,6 +158,9 @@ export async function sessionForm(options: unknown, current: () => unknown, quer
       return String((await userControls(options).listSessions(k)).length);
     case 'revoke-user':
       return String(await userControls(options).revokeSessions(k));
+    case 'events':
+      // What the app's listeners heard since the last ask (./adapter-profiles.ts `recorded`).
+      return (heardEvents.get(options as object) ?? []).splice(0).join(',');
     case 'fail':
       s[k] = v;
       throw new Error('the handler failed on purpose');

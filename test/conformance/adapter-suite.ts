@@ -164,6 +164,21 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
         expect(await text(await laptop.fetch(`${locked.url}/get?k=user`))).toBe('not set');
       });
 
+      it('tells its listeners of the lifecycle, and of a signed-in session seen with another user agent (bind), without logging it out', async () => {
+        const heard = async () => text(await fetch(`${locked.url}/form?op=events`));
+        await heard();
+        const browser = new CookieJar();
+        const as = (userAgent: string) => ({ headers: { 'user-agent': userAgent } });
+        await browser.fetch(`${locked.url}/set?k=user&v=cy`, as('Firefox/1'));
+        await browser.fetch(`${locked.url}/set?k=n&v=1`, as('Firefox/1'));
+        const elsewhere = await browser.fetch(`${locked.url}/get?k=user`, as('curl/8'));
+        expect(await text(elsewhere)).toBe('cy');
+        await browser.fetch(`${locked.url}/destroy`, as('Firefox/1'));
+        await fetch(`${locked.url}/plain`, { headers: { cookie: 'session=made-up' } });
+        // The last: the asking request's own, which has no cookie either.
+        expect((await heard()).split(',')).toEqual(['missed:no-cookie', 'created', 'suspicious:userAgent', 'destroyed', 'missed:malformed', 'missed:no-cookie']);
+      });
+
       it("a login beyond maxSessionsPerUser fails with a SessionLimitError through the framework's error path, and writes nothing", async () => {
         const [phone, laptop, tablet] = [new CookieJar(), new CookieJar(), new CookieJar()];
         for (const jar of [phone, laptop]) expect((await jar.fetch(`${locked.url}/set?k=user&v=cyd`)).status).toBe(200);

@@ -3,6 +3,7 @@
  * suite checks per backend (set, get, modify, delete), plus the concurrency guarantees.
  * A store's test file calls `describeSessionsOverHttp` next to `describeStore`.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionkit } from '../../src/adapters/express.js';
@@ -177,6 +178,33 @@ export function describeSessionsOverHttp(
       const again = await (await jar.fetch(`${server.url}/authenticated`)).text();
       await jar.fetch(`${server.url}/regenerate`);
       expect(await (await jar.fetch(`${server.url}/authenticated`)).text()).toBe(again);
+    });
+
+    it('publishes each store call on the diagnostics channels (start, then end) and each event on its own, with no configuration', async () => {
+      const heard: string[] = [];
+      const onStart = (message: unknown) => heard.push(`start ${(message as { action: string }).action}`);
+      const onEnd = (message: unknown) => {
+        const { store: name, action, durationMs } = message as { store: string; action: string; durationMs: number };
+        heard.push(`end ${action}${name === store.name && durationMs >= 0 ? '' : ' (wrong store or no duration)'}`);
+      };
+      const onCreated = (event: unknown) => heard.push(`created ${(event as { store: string }).store === store.name}`);
+      subscribe('sessionkit:store.call.start', onStart);
+      subscribe('sessionkit:store.call.end', onEnd);
+      subscribe('sessionkit:session.created', onCreated);
+      try {
+        await new CookieJar().fetch(`${server.url}/set/value/1`);
+      } finally {
+        unsubscribe('sessionkit:store.call.start', onStart);
+        unsubscribe('sessionkit:store.call.end', onEnd);
+        unsubscribe('sessionkit:session.created', onCreated);
+      }
+      // In-process stores (memory, SQLite on a synchronous driver) make no store calls through the shared wrapper.
+      const calls = heard.filter((line) => !line.startsWith('created'));
+      expect(calls.length % 2).toBe(0);
+      for (const line of calls) expect(line).toMatch(/^(start|end) \w+$/);
+      expect(calls.filter((line) => line.startsWith('start')).length).toBe(calls.length / 2);
+      if (typeof store.getSync !== 'function') expect(calls.length).toBeGreaterThan(0);
+      expect(heard).toContain('created true');
     });
 
     it('destroy and regenerate end the old id', async () => {

@@ -32,9 +32,10 @@ const OLDEST_ALIAS: Record<string, string> = {
  * Peers whose oldest version is not run: the store loads parts of the library itself, so an
  * aliased old client beside the current library would not test what an application runs
  * (dynamodb, firestore, datastore), or the store's tests have no conformance run on the
- * stand-in server to point at another client (mongodb on CongoDB).
+ * stand-in server to point at another client (mongodb on CongoDB), or the tests drive the
+ * peer through the SDK, which brings its own (@opentelemetry/api, for sessionkit/otel).
  */
-const NOT_TESTED_AT_OLDEST = ['@aws-sdk/client-dynamodb', '@google-cloud/datastore', '@google-cloud/firestore', 'mongodb'];
+const NOT_TESTED_AT_OLDEST = ['@aws-sdk/client-dynamodb', '@google-cloud/datastore', '@google-cloud/firestore', 'mongodb', '@opentelemetry/api'];
 
 /** `>=4.16.4` → `4.16.4`, `>=4` → `4.0.0`; anything but a plain lower bound is refused. */
 function lowerBound(range: string): string {

@@ -77,6 +77,20 @@ export class IdCodec {
     return this.#verify(value, id, signature, 0);
   }
 
+  /**
+   * Why `decode` refuses a value, or undefined when it does not: `malformed` when it is not
+   * an id (with its signature) in shape, `forged` when its signature matches no secret.
+   * Asked only to explain a miss (the `missed` event), never on a request's own path.
+   */
+  refusal(value: string): MaybePromise<'malformed' | 'forged' | undefined> {
+    const dot = value.indexOf('.');
+    const shaped = this.signed ? dot >= 0 && this.#idPattern.test(value.slice(0, dot)) && SIGNATURE_PATTERN.test(value.slice(dot + 1)) : this.#idPattern.test(value);
+    if (!shaped) return 'malformed';
+    const id = this.decode(value);
+    if (typeof id === 'object') return id.then((verified) => (verified === undefined ? 'forged' : undefined));
+    return id === undefined ? 'forged' : undefined;
+  }
+
   // Compares the text, not decoded bytes: base64 decoders ignore the spare bits of the
   // last character, so several spellings decode alike and only the canonical one is ours.
   #verify(value: string, id: string, given: string, from: number): MaybePromise<string | undefined> {

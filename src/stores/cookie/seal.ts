@@ -1,5 +1,5 @@
 import { primitives } from '#crypto';
-import { createKeyRing, openSealed, SEAL_OVERHEAD, sealParts, type KeyRing } from '../../crypto/key-ring.js';
+import { createKeyRing, hasSealShape, openSealed, SEAL_OVERHEAD, sealParts, type KeyRing } from '../../crypto/key-ring.js';
 import type { MaybePromise } from '../../crypto/primitives.js';
 
 /**
@@ -37,11 +37,23 @@ export interface Unsealed {
   expiresAt: number;
 }
 
-export function unseal(keys: SealKeys, value: string, now = Date.now(), maxLength = MAX_VALUE_LENGTH): MaybePromise<Unsealed | undefined> {
+/** The bytes of a value in canonical base64url within the size limit, or undefined. */
+function valueBytes(value: string, maxLength = MAX_VALUE_LENGTH): Uint8Array | undefined {
   if (value.length > maxLength || !BASE64URL.test(value)) return undefined;
   const bytes = primitives.fromBase64url(value);
   // Only the canonical spelling: the decoder ignores spare bits, so look-alikes decode alike.
-  if (primitives.toBase64url(bytes) !== value) return undefined;
+  return primitives.toBase64url(bytes) === value ? bytes : undefined;
+}
+
+/** Whether a cookie value is shaped as a seal (whatever its key and content): a `malformed` miss when not. */
+export function sealShaped(value: string): boolean {
+  const bytes = valueBytes(value);
+  return bytes !== undefined && hasSealShape(bytes);
+}
+
+export function unseal(keys: SealKeys, value: string, now = Date.now(), maxLength = MAX_VALUE_LENGTH): MaybePromise<Unsealed | undefined> {
+  const bytes = valueBytes(value, maxLength);
+  if (!bytes) return undefined;
   const opened = openSealed(keys, bytes);
   return opened instanceof Promise ? opened.then((plain) => unsealed(plain, now)) : unsealed(opened, now);
 }

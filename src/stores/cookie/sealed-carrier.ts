@@ -1,7 +1,7 @@
 import { primitives } from '#crypto';
-import type { CarriedRecord, Carrier } from '../../core/carrier.js';
+import type { CarriedRecord, Carrier, CarrierRefusal } from '../../core/carrier.js';
 import type { MaybePromise } from '../../crypto/primitives.js';
-import { seal, unseal, type SealKeys, type Unsealed } from './seal.js';
+import { seal, sealShaped, unseal, type SealKeys, type Unsealed } from './seal.js';
 
 const carried = (opened: Unsealed | undefined): CarriedRecord | undefined =>
   opened && { id: undefined, record: { data: opened.plaintext, expiresAt: opened.expiresAt } };
@@ -46,6 +46,12 @@ export class SealedCarrier implements Carrier {
   /** The id is inside the sealed payload; the engine reads it from there. Only asked when `opensSync`. */
   openSync(cookieValue: string): CarriedRecord | undefined {
     return carried(unseal(this.#keys as SealKeys, cookieValue, Date.now(), this.#maxValueLength) as Unsealed | undefined);
+  }
+
+  async refusal(cookieValue: string): Promise<CarrierRefusal> {
+    if (!sealShaped(cookieValue)) return 'malformed';
+    // Opened as if it were the dawn of time: a seal that opens then was real and has expired since.
+    return (await unseal(await this.#keys, cookieValue, 0)) ? 'expired' : 'forged';
   }
 
   cookieValue(_id: string, data: Uint8Array, expiresAt: number): MaybePromise<string> {

@@ -1,3 +1,4 @@
+import { storeCallChannels, type StoreCallChannels, type StoreCallMessage } from '../../core/channels.js';
 import { StoreError, wrapStoreError } from '../../core/store.js';
 
 /** Default bound on one store operation, so a server that stops answering never hangs a request. */
@@ -29,12 +30,43 @@ export function storeCall<T>(
   remedy: Remedy,
   operation: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
+  const started = performance.now();
+  // Published only when an APM (or sessionkit/otel) subscribes: one check per call otherwise.
+  const channels = storeCallChannels();
+  const message = channels && { store: scope.name, action };
+  if (message) channels.start.publish(message);
   // A then, not an async function around an await: one promise less on every store call.
-  return bounded(scope, action, operation).then(undefined, async (error: unknown) => {
-    if (error instanceof StoreError) throw error;
+  const call = bounded(scope, action, operation).then(undefined, async (error: unknown) => {
+    const durationMs = performance.now() - started;
+    if (error instanceof StoreError) throw withCallFacts(error, action, durationMs);
     const advice = typeof remedy === 'string' ? remedy : await remedy(error);
-    throw advice instanceof StoreError ? advice : wrapStoreError(scope.name, action, advice, error);
+    throw withCallFacts(advice instanceof StoreError ? advice : wrapStoreError(scope.name, action, advice, error), action, durationMs);
   });
+  return message ? published(call, channels, message, started) : call;
+}
+
+/** `call`, publishing its end (or its error, as the caller will see it) on the store call channels. */
+function published<T>(call: Promise<T>, channels: StoreCallChannels, message: StoreCallMessage, started: number): Promise<T> {
+  return call.then(
+    (value) => {
+      message.durationMs = performance.now() - started;
+      channels.end.publish(message);
+      return value;
+    },
+    (error: unknown) => {
+      message.durationMs = performance.now() - started;
+      message.error = error;
+      channels.error.publish(message);
+      throw error;
+    },
+  );
+}
+
+/** The failed call's action and duration on its error, for the `storeError` event; a nested call's own facts stay. */
+function withCallFacts(error: StoreError, action: string, durationMs: number): StoreError {
+  error.action ??= action;
+  error.durationMs ??= durationMs;
+  return error;
 }
 
 /**
