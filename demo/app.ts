@@ -10,7 +10,6 @@ declare module '../src/engine/session.js' {
     user: string;
     counter: number;
     cart: string[];
-    flash: string;
   }
 }
 
@@ -49,11 +48,7 @@ export function createApp(options: DemoOptions) {
   app.use(sessionkit({ store, secret: options.secret }));
 
   /** Reads the flash message once: shown on this page, gone from the session. */
-  const context = (req: Request) => {
-    const flash = req.session.flash;
-    delete req.session.flash;
-    return { user: req.session.user, flash };
-  };
+  const context = (req: Request) => ({ user: req.session.user, flash: req.flash('info').join(' ') || undefined });
 
   app.get('/', (req, res) => {
     const ctx = context(req);
@@ -90,19 +85,19 @@ export function createApp(options: DemoOptions) {
   app.post('/login', (req, res) => {
     const name = String(form(req)?.username ?? '').trim().slice(0, 40);
     if (!name) {
-      req.session.flash = 'Please enter a name.';
+      req.flash('info', 'Please enter a name.');
       res.redirect(303, '/login');
       return;
     }
     req.session.regenerate(); // a new id at login: an id seen before is worthless now
     req.session.user = name;
-    req.session.flash = `Welcome, ${name}`;
+    req.flash('info', `Welcome, ${name}`);
     res.redirect(303, '/');
   });
 
   app.post('/logout', async (req, res) => {
     await req.session.destroy();
-    req.session.flash = 'You have been logged out'; // starts a fresh session under a new id
+    req.flash('info', 'You have been logged out'); // starts a fresh session under a new id
     res.redirect(303, '/');
   });
 

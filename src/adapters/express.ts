@@ -21,6 +21,15 @@ declare global {
        * merge must agree (TS2687 wherever both are in a program).
        */
       sessionID: string;
+      /**
+       * Flash messages, connect-flash's API on `req.session.flash` (Passport's `failureFlash`
+       * calls it): `req.flash(type, message)` keeps one, `req.flash(type)` takes them once.
+       * Methods, so that they merge with @types/connect-flash's where both are in a program.
+       */
+      flash(type: string, message: string | readonly string[]): number;
+      flash(type: string, format: string, ...values: unknown[]): number;
+      flash(type: string): string[];
+      flash(): Record<string, string[]>;
     }
   }
 }
@@ -85,7 +94,7 @@ export function sessionkit(options: SessionOptions | SessionManager = {}): Sessi
     }
     const start = (session: Session) => {
       req.session = session;
-      exposeSessionId(req);
+      exposeOnRequest(req);
       const binding = new ExpressBinding(session, req);
       bindToRequest(session, binding);
       commitOnResponse(engine, binding, res, next);
@@ -96,26 +105,37 @@ export function sessionkit(options: SessionOptions | SessionManager = {}): Sessi
   return withUserControls(middleware, engine);
 }
 
-/** Request prototypes that already answer `sessionID`. */
-const withSessionId = new WeakSet<object>();
+/** Request prototypes that already answer `sessionID` and `flash`. */
+const exposedOn = new WeakSet<object>();
 
 /**
- * `req.sessionID`, as express-session offers it: a getter defined once on the app's
- * request prototype, rather than a property set on every request (which costs Express a
- * slow path per request on Node 20). A request with no Express prototype of its own (a
- * plain node:http one) gets the getter on itself.
+ * `req.sessionID`, as express-session offers it, and `req.flash`, as connect-flash does:
+ * defined once on the app's request prototype, rather than set on every request (which
+ * costs Express a slow path per request on Node 20). A request with no Express prototype
+ * of its own (a plain node:http one) gets them on itself. A `flash` already there (another
+ * library's) is left alone; connect-flash mounted after this middleware sees ours and keeps
+ * out of the way.
  */
-function exposeSessionId(req: ExpressRequest): void {
+function exposeOnRequest(req: ExpressRequest): void {
   const prototype = Object.getPrototypeOf(req) as object;
-  if (withSessionId.has(prototype)) return;
+  if (exposedOn.has(prototype)) return;
   const isExpressPrototype = Object.hasOwn(prototype, 'app') || Object.hasOwn(prototype, 'get');
-  if (isExpressPrototype) withSessionId.add(prototype);
-  Object.defineProperty(isExpressPrototype ? prototype : req, 'sessionID', {
+  if (isExpressPrototype) exposedOn.add(prototype);
+  const target = isExpressPrototype ? prototype : req;
+  Object.defineProperty(target, 'sessionID', {
     configurable: true,
     get(this: ExpressRequest) {
       return this.session?.id;
     },
   });
+  if (!('flash' in target)) Object.defineProperty(target, 'flash', { configurable: true, writable: true, value: requestFlash });
+}
+
+/** `req.flash(...)`: the session's `flash`, whichever session the request holds now. */
+function requestFlash(this: ExpressRequest, type?: string, ...values: unknown[]): unknown {
+  if (!this.session) throw new Error('sessionkit: req.flash() needs the session middleware mounted before the route');
+  const flash = this.session.flash.bind(this.session) as (type?: string, ...values: unknown[]) => unknown;
+  return flash(type, ...values);
 }
 
 export { SessionEngine };

@@ -90,6 +90,16 @@ export interface SessionControls {
   reload(callback: SessionCallback): void;
   /** Refreshes the session's expiry at the end of the request, even if no refresh is due yet. */
   touch(): void;
+  /**
+   * Flash messages, connect-flash's API: `flash(type, message)` keeps a message (an array
+   * keeps each; more arguments are formatted into the first, as `util.format` does) and
+   * answers how many of that type wait; `flash(type)` takes that type's messages, once;
+   * `flash()` takes them all, by type. Kept in the `_flashes` field until read.
+   */
+  flash(type: string, message: string | readonly string[]): number;
+  flash(type: string, format: string, ...values: unknown[]): number;
+  flash(type: string): string[];
+  flash(): Record<string, string[]>;
 }
 
 /** A session as the application sees it: its data fields plus the controls. */

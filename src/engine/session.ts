@@ -1,5 +1,6 @@
 import { EncodedValue } from '../codec/codec.js';
 import { persistCommit, type PendingCommit, type RequestContext } from '../core/commit.js';
+import { adoptConnectFlash, CONNECT_FLASH_FIELD, flash, type FlashMessages } from '../forms/flash.js';
 import { defineLazyField } from './memo/lazy-fields.js';
 import type { RequestBinding } from '../core/request-binding.js';
 import type { SessionCallback, SessionControls, SessionCookieView, SessionFacts } from '../core/session.js';
@@ -125,6 +126,14 @@ export class SessionObject implements SessionControls {
 
   touch(): void {
     this[OWNER].touch(this);
+  }
+
+  flash(type: string, message: string | readonly string[]): number;
+  flash(type: string, format: string, ...values: unknown[]): number;
+  flash(type: string): string[];
+  flash(): FlashMessages;
+  flash(type?: string, ...values: unknown[]): number | string[] | FlashMessages {
+    return flash(this, type, values);
   }
 
   /**
@@ -256,6 +265,8 @@ export function assignField(target: object, key: string, value: unknown): boolea
     (target as Record<string, unknown>)[key] = value;
   } else if (key in Object.prototype || !(target instanceof SessionObject)) {
     Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  } else if (key === CONNECT_FLASH_FIELD) {
+    adoptConnectFlash(target, value); // connect-flash's messages, under the name of the flash() control
   } else {
     return false;
   }

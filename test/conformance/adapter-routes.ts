@@ -131,6 +131,10 @@ export async function sessionForm(options: unknown, current: () => unknown, quer
     case 'touch':
       s.touch();
       return 'ok';
+    case 'flash':
+      return String(s.flash(k, v));
+    case 'flashed':
+      return JSON.stringify(s.flash(k));
     case 'max-age':
       s.cookie.maxAge = Number(v);
       // Read back as express-session does: the time left, here in whole seconds.

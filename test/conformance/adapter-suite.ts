@@ -30,7 +30,8 @@
  * another request's write), destroy(cb) and await destroy() (the record gone when they
  * answer), regenerate(cb) (a new empty session in the old one's place, or the same one
  * emptied under a new id where the adapter cannot replace it; the old record deleted),
- * touch(), and session.cookie.maxAge (the cookie's lifetime, kept by a refresh). What only one framework has (Express's
+ * touch(), session.cookie.maxAge (the cookie's lifetime, kept by a refresh), and flash messages
+ * (session.flash: kept over requests, read once). What only one framework has (Express's
  * `trust proxy`, Hono's immutable headers …) stays in that adapter's test file.
  *
  * The options each app is built with are named profiles (./adapter-profiles.ts); the apps of
@@ -186,6 +187,17 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
       const plain = await fetch(`${server.url}/plain`);
       expect(plain.headers.get('set-cookie')).toBeNull();
       expect(read.headers.get('vary')).toMatch(/\bCookie\b/);
+    });
+
+    it('a flash message is kept across a redirect and shown once (session.flash)', async () => {
+      const jar = new CookieJar();
+      expect(await text(await jar.fetch(`${server.url}/form?op=flash&k=info&v=Saved.`))).toBe('1');
+      expect(await text(await jar.fetch(`${server.url}/form?op=flash&k=info&v=Sent.`))).toBe('2');
+      const shown = await jar.fetch(`${server.url}/form?op=flashed&k=info`);
+      expect(await text(shown)).toBe('["Saved.","Sent."]');
+      // The session held nothing else: reading the messages empties it, and its cookie goes.
+      expect(shown.headers.get('set-cookie')).toMatch(/Max-Age=0/);
+      expect(await text(await jar.fetch(`${server.url}/form?op=flashed&k=info`))).toBe('[]');
     });
 
     it('regenerate gives a new id and keeps the data', async () => {
