@@ -5,6 +5,7 @@ import type { SessionOptions } from '../engine/options.js';
 import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../engine/request-context.js';
 import { bindToRequest, type Session, type SessionData } from '../engine/session.js';
+import { csrfRefusalFor } from './shared/csrf.js';
 import { loadForRequest } from './shared/load.js';
 import { commitOnResponse } from './shared/node-response.js';
 import { withUserControls } from './shared/user-controls.js';
@@ -30,6 +31,8 @@ declare global {
       flash(type: string, format: string, ...values: unknown[]): number;
       flash(type: string): string[];
       flash(): Record<string, string[]>;
+      /** The session's CSRF token (`req.session.csrfToken()`), where csurf and csrf-sync put theirs. */
+      csrfToken(): string;
     }
   }
 }
@@ -38,6 +41,8 @@ declare global {
 interface ExpressRequest extends IncomingMessage {
   session?: Session;
   secure?: boolean;
+  /** What a body parser mounted before the session middleware made (the CSRF form field). */
+  body?: unknown;
 }
 type Next = (error?: unknown) => void;
 /**
@@ -98,18 +103,21 @@ export function sessionkit(options: SessionOptions | SessionManager = {}): Sessi
       const binding = new ExpressBinding(session, req);
       bindToRequest(session, binding);
       commitOnResponse(engine, binding, res, next);
-      runWithSession(session, next);
+      const policy = engine.csrf;
+      const refused = policy && csrfRefusalFor(policy, session, { method: req.method, header: req.headers[policy.header], body: req.body });
+      runWithSession(session, refused ? () => next(refused) : next);
     };
     loadForRequest(engine, req.headers.cookie, { onSession: start, onError: next });
   };
   return withUserControls(middleware, engine);
 }
 
-/** Request prototypes that already answer `sessionID` and `flash`. */
+/** Request prototypes that already answer `sessionID`, `flash` and `csrfToken`. */
 const exposedOn = new WeakSet<object>();
 
 /**
- * `req.sessionID`, as express-session offers it, and `req.flash`, as connect-flash does:
+ * `req.sessionID`, as express-session offers it, `req.flash`, as connect-flash does, and
+ * `req.csrfToken()`, as csurf and csrf-sync do:
  * defined once on the app's request prototype, rather than set on every request (which
  * costs Express a slow path per request on Node 20). A request with no Express prototype
  * of its own (a plain node:http one) gets them on itself. A `flash` already there (another
@@ -129,6 +137,13 @@ function exposeOnRequest(req: ExpressRequest): void {
     },
   });
   if (!('flash' in target)) Object.defineProperty(target, 'flash', { configurable: true, writable: true, value: requestFlash });
+  if (!('csrfToken' in target)) Object.defineProperty(target, 'csrfToken', { configurable: true, writable: true, value: requestCsrfToken });
+}
+
+/** `req.csrfToken()`: the token of the session the request holds now. */
+function requestCsrfToken(this: ExpressRequest): string {
+  if (!this.session) throw new Error('sessionkit: req.csrfToken() needs the session middleware mounted before the route');
+  return this.session.csrfToken();
 }
 
 /** `req.flash(...)`: the session's `flash`, whichever session the request holds now. */

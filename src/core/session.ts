@@ -100,6 +100,13 @@ export interface SessionControls {
   flash(type: string, format: string, ...values: unknown[]): number;
   flash(type: string): string[];
   flash(): Record<string, string[]>;
+  /**
+   * The session's CSRF token, made on first use and kept in the `csrf_token` field: put it
+   * in every form (`<input type="hidden" name="_csrf">`) or send it in the `x-csrf-token`
+   * header; with the `csrf` option, unsafe requests without it are refused. `regenerate()`
+   * makes the next call return a new one.
+   */
+  csrfToken(): string;
 }
 
 /** A session as the application sees it: its data fields plus the controls. */

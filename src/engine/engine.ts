@@ -1,3 +1,4 @@
+import type { CsrfPolicy } from '../core/manager.js';
 import { isCarrierSource, type CarriedRecord, type Carrier, type CarrierSource } from '../core/carrier.js';
 import type { Logger } from '../core/logger.js';
 import type { ListSessionsOptions, PendingCommit, RequestContext, RevokeSessionsOptions, SessionManager, UserSession } from '../core/manager.js';
@@ -100,6 +101,11 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   /** Requests hold something until they end (the `lock` option): adapters then call `finish`. */
   get locks(): boolean {
     return this.options.lock !== undefined;
+  }
+
+  /** With the `csrf` option: where adapters look for the token on unsafe requests. */
+  get csrf(): CsrfPolicy | undefined {
+    return this.options.csrf;
   }
 
   /**

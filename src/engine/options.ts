@@ -1,3 +1,4 @@
+import { resolveCsrf, type CsrfOptions, type CsrfPolicy } from '../forms/csrf.js';
 import type { Codec } from '../codec/codec.js';
 import { jsonCodec } from '../codec/json.js';
 import { cookieAttributeProblem, cookiePrefixProblem } from './cookie/cookie-attributes.js';
@@ -198,6 +199,13 @@ export interface SessionOptions extends ExpressSessionOptions {
    * @default false (off); `true` means `{ wait: '5s', lease: '10s' }`
    */
   lock?: LockOption;
+  /**
+   * SESSION_CSRF: refuse (403, `CsrfError`) every request but GET, HEAD, OPTIONS and TRACE
+   * that does not send the session's `csrfToken()` in the `x-csrf-token` header or the
+   * `_csrf` form field (parsed by a body parser mounted before the session middleware).
+   * @default false
+   */
+  csrf?: boolean | CsrfOptions;
 }
 
 export interface ResolvedCookieOptions {
@@ -234,6 +242,7 @@ export interface ResolvedOptions {
   listedFields: readonly string[];
   revocations: ResolvedRevocations | undefined;
   lock: LockSettings | undefined;
+  csrf: CsrfPolicy | undefined;
 }
 
 const DAY_SECONDS = 86_400;
@@ -241,7 +250,7 @@ const MIN_SECRET_LENGTH = 16;
 const KNOWN_OPTIONS = new Set([
   'store', 'type', 'storeOptions', 'permanent', 'secret', 'keyPrefix', 'idLength', 'cookie', 'lifetime', 'absoluteLifetime',
   'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'maxSessionBytes', 'logger', 'requestContext', 'migrate',
-  'userField', 'listedFields', 'revocations', 'lock',
+  'userField', 'listedFields', 'revocations', 'lock', 'csrf',
 ]);
 const KNOWN_COOKIE_OPTIONS = new Set(['name', 'domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned']);
 
@@ -272,6 +281,7 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
     listedFields: resolveListedFields(options.listedFields, options.userField),
     revocations: resolveRevocations(options),
     lock: resolveLock(options),
+    csrf: resolveCsrf(options.csrf),
   };
 }
 

@@ -1,5 +1,6 @@
 import { EncodedValue } from '../codec/codec.js';
 import { persistCommit, type PendingCommit, type RequestContext } from '../core/commit.js';
+import { csrfToken, dropCsrfToken } from '../forms/csrf.js';
 import { adoptConnectFlash, CONNECT_FLASH_FIELD, flash, type FlashMessages } from '../forms/flash.js';
 import { defineLazyField } from './memo/lazy-fields.js';
 import type { RequestBinding } from '../core/request-binding.js';
@@ -87,6 +88,7 @@ export class SessionObject implements SessionControls {
   regenerate(keep: readonly string[]): Promise<void>;
   regenerate(argument?: SessionCallback | readonly string[]): Promise<void> | undefined {
     if (argument === undefined) {
+      dropCsrfToken(this); // the data moves to the new id, but a token seen before is worthless after
       this[OWNER].regenerate(this);
       return undefined;
     }
@@ -134,6 +136,10 @@ export class SessionObject implements SessionControls {
   flash(): FlashMessages;
   flash(type?: string, ...values: unknown[]): number | string[] | FlashMessages {
     return flash(this, type, values);
+  }
+
+  csrfToken(): string {
+    return csrfToken(this);
   }
 
   /**

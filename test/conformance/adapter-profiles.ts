@@ -11,7 +11,7 @@ import { MemoryStore } from '../../src/stores/memory.js';
 import { NullStore } from '../../src/stores/null.js';
 
 /** The apps describeAdapter asks for; 'failing-read' and 'failing-sync-read' need a file system and are built by the suite itself. */
-export type AdapterProfile = 'main' | 'signed' | 'retired' | 'failing' | 'locked';
+export type AdapterProfile = 'main' | 'signed' | 'retired' | 'failing' | 'locked' | 'csrf';
 /** The apps describeMultiSession asks for. */
 export type MultiSessionProfile = 'multi' | 'multi-strict';
 
@@ -36,6 +36,7 @@ export function adapterProfiles({ requestContext = true }: ProfileSettings = {})
     failing: { store: new NullStore(), logger: quiet },
     // A short wait and a long lease: a lock an adapter failed to give back makes the next
     // request of the session fail after a second instead of passing.
+    csrf: { store: new MemoryStore(), logger: quiet, csrf: true },
     locked: new SessionEngine({ store: new MemoryStore(), logger: quiet, lock: { wait: '1s', lease: '60s' }, userField: 'user' }),
   };
 }
