@@ -103,7 +103,7 @@ const CORE_KEYS = new Set([
   'SESSION_TYPE', 'SESSION_PERMANENT', 'SESSION_USE_SIGNER', 'SECRET_KEY', 'SESSION_SECRET', 'SECRET_KEY_FALLBACKS', 'SESSION_KEY_PREFIX',
   'SESSION_ID_LENGTH', 'PERMANENT_SESSION_LIFETIME', 'SESSION_REFRESH_EACH_REQUEST', 'SESSION_SERIALIZATION_FORMAT',
   'SESSION_TOUCH_AFTER', 'SESSION_ABSOLUTE_LIFETIME', 'SESSION_USER_FIELD', 'SESSION_LISTED_FIELDS',
-  'SESSION_LOCK', 'SESSION_LOCK_WAIT', 'SESSION_LOCK_LEASE',
+  'SESSION_LOCK', 'SESSION_LOCK_WAIT', 'SESSION_LOCK_LEASE', 'SESSION_CSRF',
 ]);
 
 /**
@@ -197,6 +197,8 @@ function translate(config: Config, ignored: ReadonlySet<string>): SessionOptions
     const fields = config.SESSION_LISTED_FIELDS;
     options.listedFields = Array.isArray(fields) ? fields.map((field) => readString(field, 'SESSION_LISTED_FIELDS')) : readString(fields, 'SESSION_LISTED_FIELDS').split(',').map((field) => field.trim());
   }
+  // Not Flask-WTF's WTF_CSRF_ENABLED: that defaults to true and means "where CSRFProtect is installed".
+  if (config.SESSION_CSRF !== undefined) options.csrf = readBoolean(config.SESSION_CSRF, 'SESSION_CSRF');
   const lock = readLock(config);
   if (lock !== undefined) options.lock = lock;
   if (config.SESSION_SERIALIZATION_FORMAT !== undefined) {
