@@ -5,6 +5,7 @@ import type { SessionOptions } from '../engine/options.js';
 import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../engine/request-context.js';
 import { bindToRequest, type Session, type SessionData } from '../engine/session.js';
+import { csrfToken } from '../forms/csrf.js';
 import { csrfRefusalFor } from './shared/csrf.js';
 import { loadForRequest } from './shared/load.js';
 import { commitOnResponse } from './shared/node-response.js';
@@ -143,7 +144,8 @@ function exposeOnRequest(req: ExpressRequest): void {
 /** `req.csrfToken()`: the token of the session the request holds now. */
 function requestCsrfToken(this: ExpressRequest): string {
   if (!this.session) throw new Error('sessionkit: req.csrfToken() needs the session middleware mounted before the route');
-  return this.session.csrfToken();
+  // The function, not the session's method: a session csrf-sync wrote has a csrfToken field.
+  return csrfToken(this.session);
 }
 
 /** `req.flash(...)`: the session's `flash`, whichever session the request holds now. */

@@ -1,4 +1,5 @@
 import type { CsrfPolicy } from '../core/manager.js';
+import { dropCsrfToken } from '../forms/csrf.js';
 import { isCarrierSource, type CarriedRecord, type Carrier, type CarrierSource } from '../core/carrier.js';
 import type { Logger } from '../core/logger.js';
 import type { ListSessionsOptions, PendingCommit, RequestContext, RevokeSessionsOptions, SessionManager, UserSession } from '../core/manager.js';
@@ -197,6 +198,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
    * inside a session does not restart its absolute clock; `destroy()` does (`restartClock`).
    */
   regenerate(session: SessionObject, restartClock = false): void {
+    // With the csrf option a token seen before (login) is worthless after; without, a Flask-style csrf_token stays.
+    if (this.options.csrf) dropCsrfToken(session);
     const state = this.#stateOf(session);
     Object.assign(state, regeneratedState(this.options, state, restartClock));
   }

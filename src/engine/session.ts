@@ -1,6 +1,6 @@
 import { EncodedValue } from '../codec/codec.js';
 import { persistCommit, type PendingCommit, type RequestContext } from '../core/commit.js';
-import { csrfToken, dropCsrfToken } from '../forms/csrf.js';
+import { CSRF_SYNC_FIELD, csrfToken } from '../forms/csrf.js';
 import { adoptConnectFlash, CONNECT_FLASH_FIELD, flash, type FlashMessages } from '../forms/flash.js';
 import { defineLazyField } from './memo/lazy-fields.js';
 import type { RequestBinding } from '../core/request-binding.js';
@@ -88,7 +88,6 @@ export class SessionObject implements SessionControls {
   regenerate(keep: readonly string[]): Promise<void>;
   regenerate(argument?: SessionCallback | readonly string[]): Promise<void> | undefined {
     if (argument === undefined) {
-      dropCsrfToken(this); // the data moves to the new id, but a token seen before is worthless after
       this[OWNER].regenerate(this);
       return undefined;
     }
@@ -273,6 +272,9 @@ export function assignField(target: object, key: string, value: unknown): boolea
     Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
   } else if (key === CONNECT_FLASH_FIELD) {
     adoptConnectFlash(target, value); // connect-flash's messages, under the name of the flash() control
+  } else if (key === CSRF_SYNC_FIELD && typeof value === 'string') {
+    // csrf-sync's token, kept where it reads it: such a session keeps working under csrf-sync.
+    Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
   } else {
     return false;
   }

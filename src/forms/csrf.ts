@@ -7,8 +7,8 @@
  *
  * The token lives in the `csrf_token` data field, as Flask-WTF keeps it, so a session
  * shared with a Flask application accepts the same token, and `multiSession` can route the
- * field to a sealed cookie of its own. `regenerate()` drops it: a token seen before login is
- * worthless after.
+ * field to a sealed cookie of its own. With the `csrf` option `regenerate()` drops it: a token
+ * seen before login is worthless after.
  */
 import { primitives } from '#crypto';
 import { SessionConfigError } from '../core/errors.js';
@@ -17,6 +17,9 @@ import { equalText } from '../crypto/equal.js';
 
 /** The data field the token lives in. */
 export const CSRF_FIELD = 'csrf_token';
+
+/** csrf-sync's field: a stored one is loaded as data (it names the csrfToken() control), so apps that keep csrf-sync work. */
+export const CSRF_SYNC_FIELD = 'csrfToken';
 
 /** 32 random bytes: 43 characters of base64url. */
 const TOKEN_BYTES = 32;

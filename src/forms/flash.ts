@@ -51,10 +51,22 @@ function takeType(fields: Fields, type: string): string[] {
 }
 
 function takeAll(fields: Fields): FlashMessages {
-  const all: FlashMessages = {};
-  for (const [type, message] of pairsOf(fields)) (all[type] ??= []).push(message);
+  const all = waitingFlashes(fields);
   if (Object.hasOwn(fields, FLASH_FIELD)) delete fields[FLASH_FIELD];
   return all;
+}
+
+/** The waiting messages by type, left in place: connect-flash's `flash` field as @fastify/flash reads it with `session.get('flash')`. */
+export function waitingFlashes(session: object): FlashMessages {
+  const all: FlashMessages = {};
+  for (const [type, message] of pairsOf(session as Fields)) (all[type] ??= []).push(message);
+  return all;
+}
+
+/** `session.set('flash', { type: [messages] })`, as @fastify/flash writes it: the waiting messages replaced. */
+export function replaceFlashes(session: object, messages: unknown): void {
+  delete (session as Fields)[FLASH_FIELD];
+  adoptConnectFlash(session, messages);
 }
 
 function keep(fields: Fields, pairs: FlashPair[]): void {

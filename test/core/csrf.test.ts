@@ -23,7 +23,7 @@ describe('CSRF: the session\'s token', () => {
   });
 
   it('regenerate() rotates it: the data moves to the new id, a token seen before is worthless after', async () => {
-    const request = requestsOf(new SessionEngine({ store: new MemoryStore(), logger: quiet }));
+    const request = requestsOf(new SessionEngine({ store: new MemoryStore(), logger: quiet, csrf: true }));
     let before = '';
     let after = '';
     const first = await request(undefined, (s) => {
