@@ -6,7 +6,6 @@ import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../engine/request-context.js';
 import { bindToRequest } from '../engine/session.js';
 import { applySessionHeaders } from './shared/headers.js';
-import { HTTPException } from 'hono/http-exception';
 import type { CsrfPolicy } from '../core/manager.js';
 import { isUnsafeMethod, type CsrfError } from '../forms/csrf.js';
 import { csrfRefusalFor, isFormBody } from './shared/csrf.js';
@@ -40,8 +39,8 @@ export function sessionkit<T extends object = SessionData>(
     bindToRequest(session, binding);
     try {
       const refused = engine.csrf && (await csrfRefusalOf(engine.csrf, c, session));
-      // To app.onError, as Hono's own HTTPException (its response a 403), the CsrfError its cause.
-      if (refused) throw new HTTPException(403, { message: refused.message, cause: refused });
+      // To app.onError; without one Hono answers its getResponse(), a 403 (Hono 4.0 answered 500).
+      if (refused) throw refused;
       await runWithSession(session as Session, next);
       const pending = engine.commit(binding.current, binding);
       // Awaited only when there is a promise: an in-process store has written at once.

@@ -52,6 +52,11 @@ export class CsrfError extends Error {
   readonly statusCode = 403;
   readonly expose = true;
 
+  /** The 403 to answer with, as Hono's default error handler asks it of an error. */
+  getResponse(): Response {
+    return new Response(this.message, { status: this.status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  }
+
   constructor(readonly reason: 'missing' | 'mismatch' | 'no-session-token') {
     super(`sessionkit: CSRF token ${reason === 'mismatch' ? 'does not match the session' : reason === 'missing' ? 'missing' : 'missing: this session was given none'} (send csrfToken() in the _csrf form field or the x-csrf-token header)`);
   }
