@@ -37,8 +37,8 @@ module.exports = {
       name: 'features-know-only-the-contract',
       severity: 'error',
       comment:
-        'The opt-in features (accounts: user index and sealed-cookie revocations; the per-session lock; step-up freshness; the schema check) see a session through their own narrow views: they never import the engine that wires them, nor each other.',
-      from: { path: '^src/(accounts|lock|freshness|schema)/' },
+        'The opt-in features (accounts: user index and sealed-cookie revocations; the per-session lock; step-up freshness; the schema check; forms: flash messages and CSRF tokens) see a session through their own narrow views: they never import the engine that wires them, nor each other.',
+      from: { path: '^src/(accounts|lock|freshness|schema|forms)/' },
       to: { path: '^src/', pathNot: ['^src/$1/', '^src/core/', '^src/crypto/', '^src/codec/'] },
     },
     {
@@ -70,7 +70,7 @@ module.exports = {
       comment:
         'The engine works on the contract and wires the features; it knows no framework and no store. Its one way out is the store registry, which names stores but loads none (a store chosen by `type`).',
       from: { path: '^src/engine/' },
-      to: { path: '^src/', pathNot: ['^src/(engine|core|crypto|codec|accounts|lock|encryption|freshness|schema|events)/', '^src/config/store-registry\\.ts$'] },
+      to: { path: '^src/', pathNot: ['^src/(engine|core|crypto|codec|accounts|lock|encryption|freshness|schema|events|forms)/', '^src/config/store-registry\\.ts$'] },
     },
     {
       name: 'compose-builds-on-the-engine',

@@ -60,13 +60,13 @@ export function addAccountRoutes(app: Express, routes: AccountRoutes): void {
 
   app.post('/devices/end', forUser(async (req, res, user) => {
     const ended = await sessions.revokeSession(user, field(req, 'handle'));
-    req.session.flash = ended ? 'That device is signed out.' : 'That device was already signed out.';
+    req.flash('info', ended ? 'That device is signed out.' : 'That device was already signed out.');
     res.redirect(303, '/devices');
   }));
 
   app.post('/devices/end-others', forUser(async (req, res, user) => {
     const ended = await sessions.revokeSessions(user, { except: req.session });
-    req.session.flash = `Signed out ${ended} other device${ended === 1 ? '' : 's'}.`;
+    req.flash('info', `Signed out ${ended} other device${ended === 1 ? '' : 's'}.`);
     res.redirect(303, '/devices');
   }));
 
@@ -80,7 +80,7 @@ export function addAccountRoutes(app: Express, routes: AccountRoutes): void {
   app.post('/cart/order', signedIn, confirmIdentity, recentLogin, (req, res) => {
     const cart = req.session.cart ?? [];
     delete req.session.cart;
-    req.session.flash = cart.length ? `Order placed: ${cart.join(', ')}` : 'Nothing to order: the cart is empty.';
+    req.flash('info', cart.length ? `Order placed: ${cart.join(', ')}` : 'Nothing to order: the cart is empty.');
     res.redirect(303, '/');
   });
 }

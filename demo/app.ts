@@ -11,7 +11,6 @@ declare module '../src/engine/session.js' {
     user: string;
     counter: number;
     cart: string[];
-    flash: string;
     /** The browser's User-Agent at login: what the devices page shows of each session. */
     agent: string;
   }
@@ -66,11 +65,7 @@ export function createApp(options: DemoOptions) {
   app.use(sessions);
 
   /** Reads the flash message once: shown on this page, gone from the session. */
-  const context = (req: Request) => {
-    const flash = req.session.flash;
-    delete req.session.flash;
-    return { user: req.session.user, flash };
-  };
+  const context = (req: Request) => ({ user: req.session.user, flash: req.flash('info').join(' ') || undefined });
 
   app.get('/', (req, res) => {
     const ctx = context(req);
@@ -109,7 +104,7 @@ export function createApp(options: DemoOptions) {
   app.post('/login', (req, res) => {
     const name = String(form(req)?.username ?? '').trim().slice(0, 40);
     if (!name) {
-      req.session.flash = 'Please enter a name.';
+      req.flash('info', 'Please enter a name.');
       res.redirect(303, '/login');
       return;
     }
@@ -118,13 +113,13 @@ export function createApp(options: DemoOptions) {
     req.session.agent = (req.get('user-agent') ?? 'unknown').slice(0, 200);
     // Remember me keeps the configured lifetime (31 days, refreshed by use); without it, the cookie ends with the browser.
     if (formField(req, 'remember') !== 'on') req.session.cookie.maxAge = null;
-    req.session.flash = `Welcome, ${name}`;
+    req.flash('info', `Welcome, ${name}`);
     res.redirect(303, '/');
   });
 
   app.post('/logout', async (req, res) => {
     await req.session.destroy();
-    req.session.flash = 'You have been logged out'; // starts a fresh session under a new id
+    req.flash('info', 'You have been logged out'); // starts a fresh session under a new id
     res.redirect(303, '/');
   });
 

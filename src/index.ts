@@ -4,6 +4,8 @@ export type { SessionOptions, CookieOptions, Logger, SameSite } from './engine/o
 export type { Session, SessionData, SessionControls } from './engine/session.js';
 export { StoreError, wrapStoreError, isExpired, type Store, type StoreRecord, type StoreCapability, type SweepOptions } from './core/store.js';
 export { SessionConfigError } from './core/errors.js';
+export { CsrfError, type CsrfOptions } from './forms/csrf.js';
+export type { FlashMessages } from './forms/flash.js';
 export { SessionLockTimeoutError } from './lock/session-lock.js';
 export { SessionLimitError } from './accounts/session-limit.js';
 export { InvalidSessionError } from './schema/invalid-session-error.js';

@@ -5,6 +5,8 @@ import type { SessionOptions } from '../engine/options.js';
 import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../engine/request-context.js';
 import { bindToRequest, type Session, type SessionData } from '../engine/session.js';
+import { csrfToken } from '../forms/csrf.js';
+import { csrfRefusalFor } from './shared/csrf.js';
 import { loadForRequest } from './shared/load.js';
 import { commitOnResponse } from './shared/node-response.js';
 import { withUserControls, type SessionControls } from './shared/user-controls.js';
@@ -24,6 +26,17 @@ declare global {
        * merge must agree (TS2687 wherever both are in a program).
        */
       sessionID: string;
+      /**
+       * Flash messages, connect-flash's API on `req.session.flash` (Passport's `failureFlash`
+       * calls it): `req.flash(type, message)` keeps one, `req.flash(type)` takes them once.
+       * Methods, so that they merge with @types/connect-flash's where both are in a program.
+       */
+      flash(type: string, message: string | readonly string[]): number;
+      flash(type: string, format: string, ...values: unknown[]): number;
+      flash(type: string): string[];
+      flash(): Record<string, string[]>;
+      /** The session's CSRF token (`req.session.csrfToken()`), where csurf and csrf-sync put theirs. */
+      csrfToken(): string;
     }
   }
 }
@@ -33,6 +46,8 @@ interface ExpressRequest extends IncomingMessage {
   session?: Session;
   secure?: boolean;
   ip?: string;
+  /** What a body parser mounted before the session middleware made (the CSRF form field). */
+  body?: unknown;
 }
 type Next = (error?: unknown) => void;
 /**
@@ -116,37 +131,59 @@ export function sessionkit(options: SessionOptions | SessionManager = {}): Sessi
     }
     const start = (session: Session) => {
       req.session = session;
-      exposeSessionId(req);
+      exposeOnRequest(req);
       const binding = new ExpressBinding(session, req);
       bindToRequest(session, binding);
       commitOnResponse(engine, binding, res, next);
-      runWithSession(session, next);
+      const policy = engine.csrf;
+      const refused = policy && csrfRefusalFor(policy, session, { method: req.method, header: req.headers[policy.header], body: req.body });
+      runWithSession(session, refused ? () => next(refused) : next);
     };
     loadForRequest(engine, req.headers.cookie, { onSession: start, onError: next });
   };
   return withUserControls(middleware, engine);
 }
 
-/** Request prototypes that already answer `sessionID`. */
-const withSessionId = new WeakSet<object>();
+/** Request prototypes that already answer `sessionID`, `flash` and `csrfToken`. */
+const exposedOn = new WeakSet<object>();
 
 /**
- * `req.sessionID`, as express-session offers it: a getter defined once on the app's
- * request prototype, rather than a property set on every request (which costs Express a
- * slow path per request on Node 20). A request with no Express prototype of its own (a
- * plain node:http one) gets the getter on itself.
+ * `req.sessionID`, as express-session offers it, `req.flash`, as connect-flash does, and
+ * `req.csrfToken()`, as csurf and csrf-sync do:
+ * defined once on the app's request prototype, rather than set on every request (which
+ * costs Express a slow path per request on Node 20). A request with no Express prototype
+ * of its own (a plain node:http one) gets them on itself. A `flash` already there (another
+ * library's) is left alone; connect-flash mounted after this middleware sees ours and keeps
+ * out of the way.
  */
-function exposeSessionId(req: ExpressRequest): void {
+function exposeOnRequest(req: ExpressRequest): void {
   const prototype = Object.getPrototypeOf(req) as object;
-  if (withSessionId.has(prototype)) return;
+  if (exposedOn.has(prototype)) return;
   const isExpressPrototype = Object.hasOwn(prototype, 'app') || Object.hasOwn(prototype, 'get');
-  if (isExpressPrototype) withSessionId.add(prototype);
-  Object.defineProperty(isExpressPrototype ? prototype : req, 'sessionID', {
+  if (isExpressPrototype) exposedOn.add(prototype);
+  const target = isExpressPrototype ? prototype : req;
+  Object.defineProperty(target, 'sessionID', {
     configurable: true,
     get(this: ExpressRequest) {
       return this.session?.id;
     },
   });
+  if (!('flash' in target)) Object.defineProperty(target, 'flash', { configurable: true, writable: true, value: requestFlash });
+  if (!('csrfToken' in target)) Object.defineProperty(target, 'csrfToken', { configurable: true, writable: true, value: requestCsrfToken });
+}
+
+/** `req.csrfToken()`: the token of the session the request holds now. */
+function requestCsrfToken(this: ExpressRequest): string {
+  if (!this.session) throw new Error('sessionkit: req.csrfToken() needs the session middleware mounted before the route');
+  // The function, not the session's method: a session csrf-sync wrote has a csrfToken field.
+  return csrfToken(this.session);
+}
+
+/** `req.flash(...)`: the session's `flash`, whichever session the request holds now. */
+function requestFlash(this: ExpressRequest, type?: string, ...values: unknown[]): unknown {
+  if (!this.session) throw new Error('sessionkit: req.flash() needs the session middleware mounted before the route');
+  const flash = this.session.flash.bind(this.session) as (type?: string, ...values: unknown[]) => unknown;
+  return flash(type, ...values);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { CONNECT_FLASH_FIELD, replaceFlashes, waitingFlashes } from '../forms/flash.js';
 import { assignData, isControlName, SessionObject, sessionData, type Session, type SessionData } from '../engine/session.js';
 
 /** @fastify/session's request API, beside plain property access (what @fastify/passport and @fastify/flash call). */
@@ -22,11 +23,17 @@ export class FastifySessionObject extends SessionObject {
   }
 
   get(key: string): unknown {
+    // @fastify/flash's field is the flash() control's name: it reads the same messages.
+    if (key === CONNECT_FLASH_FIELD) return waitingFlashes(this);
     return Object.hasOwn(this, key) ? (this as Record<string, unknown>)[key] : undefined;
   }
 
   set(key: string, value: unknown): void {
     const fields = this as Record<string, unknown>;
+    if (key === CONNECT_FLASH_FIELD) {
+      replaceFlashes(this, value);
+      return;
+    }
     if (value === undefined) {
       delete fields[key];
       return;

@@ -1,4 +1,5 @@
-import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import type { CsrfPolicy } from '../core/manager.js';
 import { persistCommit } from '../core/commit.js';
 import { SessionEngine, toSessionManager } from '../engine/engine.js';
 import type { SessionManager } from '../core/manager.js';
@@ -8,6 +9,7 @@ import { runWithSession } from '../engine/request-context.js';
 import { bindingOf, bindToRequest, type Session, type SessionData } from '../engine/session.js';
 import { FastifySessionObject, type FastifySession } from './fastify-session.js';
 import { applySessionHeaders, type HeaderTarget } from './shared/headers.js';
+import { csrfRefusalFor } from './shared/csrf.js';
 import { loadForRequest } from './shared/load.js';
 import { withUserControls, type SessionControls } from './shared/user-controls.js';
 import { freshnessMaxAge, freshnessOf, staleBody, type StaleOutcome } from '../freshness/check.js';
@@ -77,6 +79,8 @@ const plugin: FastifyPluginCallback<SessionOptions | { engine: SessionManager }>
     loadForRequest(engine, request.headers.cookie, { onSession: start, onError: (error) => next(error as Error) }, FastifySessionObject);
   });
 
+  if (engine.csrf) addCsrfCheck(fastify, engine.csrf);
+
   // Callback style, not async: a request that writes nothing finishes without a promise.
   fastify.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void) => {
     const session = request.session;
@@ -106,6 +110,13 @@ const plugin: FastifyPluginCallback<SessionOptions | { engine: SessionManager }>
   });
   done();
 };
+
+/** The `csrf` option's check, in preHandler: after the body is parsed, for the form field. */
+function addCsrfCheck(fastify: FastifyInstance, policy: CsrfPolicy): void {
+  fastify.addHook('preHandler', (request: FastifyRequest, _reply: FastifyReply, next: (error?: Error) => void) => {
+    next(csrfRefusalFor(policy, request.session, { method: request.method, header: request.headers[policy.header], body: request.body }));
+  });
+}
 
 /** A Fastify reply as a {@link HeaderTarget}: `reply.header()` appends Set-Cookie values. */
 class ReplyHeaders implements HeaderTarget {

@@ -6,6 +6,9 @@ import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../engine/request-context.js';
 import { bindToRequest } from '../engine/session.js';
 import { applySessionHeaders } from './shared/headers.js';
+import type { CsrfPolicy } from '../core/manager.js';
+import { isUnsafeMethod, type CsrfError } from '../forms/csrf.js';
+import { csrfRefusalFor, isFormBody } from './shared/csrf.js';
 import { loadSession } from './shared/load.js';
 import { withUserControls, type SessionControls } from './shared/user-controls.js';
 import { freshnessMaxAge, freshnessOf, staleBody, type StaleOutcome } from '../freshness/check.js';
@@ -44,6 +47,9 @@ export function sessionkit<T extends object = SessionData>(
     const binding = new HonoBinding(session, c);
     bindToRequest(session, binding);
     try {
+      const refused = engine.csrf && (await csrfRefusalOf(engine.csrf, c, session));
+      // To app.onError; without one Hono answers its getResponse(), a 403 (Hono 4.0 answered 500).
+      if (refused) throw refused;
       await runWithSession(session as Session, next);
       const pending = engine.commit(binding.current, binding);
       // Awaited only when there is a promise: an in-process store has written at once.
@@ -55,6 +61,14 @@ export function sessionkit<T extends object = SessionData>(
     }
   };
   return withUserControls(middleware, engine);
+}
+
+/** The CSRF decision for a Hono request: the form body is parsed (and kept for the handler) only when the header is absent. */
+async function csrfRefusalOf(policy: CsrfPolicy, c: Context, session: object): Promise<CsrfError | undefined> {
+  if (!isUnsafeMethod(c.req.method)) return undefined;
+  const header = c.req.header(policy.header);
+  const body = header === undefined && isFormBody(c.req.header('content-type')) ? await c.req.parseBody() : undefined;
+  return csrfRefusalFor(policy, session, { method: c.req.method, header, body });
 }
 
 /** A Hono request's binding: `secure` from the request URL, read only when a cookie needs it; a replacement session goes to `c.set('session')`. */

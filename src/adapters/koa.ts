@@ -6,6 +6,7 @@ import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../engine/request-context.js';
 import { bindToRequest } from '../engine/session.js';
 import { applySessionHeaders } from './shared/headers.js';
+import { csrfRefusalFor } from './shared/csrf.js';
 import { loadSession } from './shared/load.js';
 import { NodeResponseHeaders } from './shared/node-response.js';
 import { withUserControls, type SessionControls } from './shared/user-controls.js';
@@ -37,6 +38,9 @@ export function sessionkit(options: SessionOptions | SessionManager = {}): Middl
     const binding = new KoaBinding(session, ctx);
     bindToRequest(session, binding);
     try {
+      const policy = engine.csrf;
+      const refused = policy && csrfRefusalFor(policy, session, { method: ctx.method, header: ctx.get(policy.header) || undefined, body: (ctx.request as { body?: unknown }).body });
+      if (refused) throw refused; // Koa answers its status, 403, with its message (expose)
       await runWithSession(session, next);
       const pending = engine.commit(binding.current, binding);
       if (pending.needsPersist) await persistCommit(pending);

@@ -5,6 +5,8 @@ import type { SessionManager } from '../core/manager.js';
 import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../engine/request-context.js';
 import { bindToRequest } from '../engine/session.js';
+import { CsrfError } from '../forms/csrf.js';
+import { csrfRefusalFor } from './shared/csrf.js';
 import { loadForRequest } from './shared/load.js';
 import { commitOnResponse } from './shared/node-response.js';
 import { withUserControls, type SessionControls } from './shared/user-controls.js';
@@ -47,6 +49,14 @@ export function withSession<T extends object = SessionData>(
       const binding = new NodeBinding(session, req);
       bindToRequest(session, binding);
       commitOnResponse(engine, binding, res, fail);
+      // node:http parses no body: the token comes in the header, or in a form field where
+      // something before this listener parsed the body into req.body.
+      const policy = engine.csrf;
+      const refused = policy && csrfRefusalFor(policy, session, { method: req.method, header: req.headers[policy.header], body: (req as { body?: unknown }).body });
+      if (refused) {
+        fail(refused);
+        return;
+      }
       // The handler may be async: its rejection is a failure of the request too.
       Promise.resolve()
         .then(() => runWithSession(session as Session, () => handler(req, res, session)))
@@ -75,15 +85,17 @@ class NodeBinding extends RequestBinding<Session> {
   }
 }
 
+/** The default onError: 403 with its message for a CSRF refusal, else logged and 500. */
 function answer500(engine: SessionManager<object>, error: unknown, res: ServerResponse): void {
-  engine.logger.warn(`request failed: ${error instanceof Error ? error.stack : String(error)}`);
+  const refused = error instanceof CsrfError;
+  if (!refused) engine.logger.warn(`request failed: ${error instanceof Error ? error.stack : String(error)}`);
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.statusCode = 500;
+  res.statusCode = refused ? error.status : 500;
   res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-  res.end('Internal Server Error');
+  res.end(refused ? error.message : 'Internal Server Error');
 }
 
 /** What `requireFresh` does with a request whose login is too old: answer it, e.g. a 303 to the confirm-password page. */

@@ -5,6 +5,9 @@ import { RequestBinding } from '../core/request-binding.js';
 import { runWithSession } from '../engine/request-context.js';
 import { bindingOf, bindToRequest } from '../engine/session.js';
 import { applySessionHeaders } from './shared/headers.js';
+import type { CsrfPolicy } from '../core/manager.js';
+import { isUnsafeMethod, type CsrfError } from '../forms/csrf.js';
+import { csrfRefusalFor, isFormBody } from './shared/csrf.js';
 import { loadSession as loadFromCookies } from './shared/load.js';
 import { withUserControls, type SessionControls } from './shared/user-controls.js';
 import { freshnessMaxAge, freshnessOf, type StaleOutcome } from '../freshness/check.js';
@@ -37,6 +40,12 @@ export interface WebSessions<T extends object = SessionData> extends SessionCont
    * Wraps a whole handler: loads the session, runs the handler with the request-scoped
    * `session` available, commits, and returns the response with the session's headers.
    */
+  /**
+   * With the `csrf` option, the refusal of an unsafe request that does not send the session's
+   * token (header, else form field: the form is read from a clone, the request's body stays
+   * unread), or undefined. `handle` asks it itself and answers 403.
+   */
+  readonly checkCsrf: (request: Request, session: Session<T>) => Promise<CsrfError | undefined>;
   readonly handle: (handler: (request: Request, session: Session<T>) => Response | Promise<Response>) => (request: Request) => Promise<Response>;
 }
 
@@ -74,12 +83,15 @@ export function webSessions<T extends object = SessionData>(options: SessionOpti
     }
   }
 
+  const checkCsrf = (request: Request, session: Session<T>) => csrfCheck(engine.csrf, request, session);
+
   function handle(handler: (request: Request, session: Session<T>) => Response | Promise<Response>) {
     return async (request: Request): Promise<Response> => {
       const session = await loadSession(request);
       let response: Response;
       try {
-        response = await runWithSession(session as Session, () => handler(request, session));
+        const refused = engine.csrf && (await checkCsrf(request, session));
+        response = refused ? new Response(refused.message, { status: refused.status }) : await runWithSession(session as Session, () => handler(request, session));
       } catch (error) {
         if (engine.locks) await engine.finish(session);
         throw error;
@@ -91,7 +103,25 @@ export function webSessions<T extends object = SessionData>(options: SessionOpti
     };
   }
 
-  return withUserControls({ engine, loadSession, commitSession, handle }, engine);
+  return withUserControls({ engine, loadSession, commitSession, checkCsrf, handle }, engine);
+}
+
+/** `checkCsrf`: the form is read from a clone, so the handler still reads the body itself. */
+async function csrfCheck(policy: CsrfPolicy | undefined, request: Request, session: object): Promise<CsrfError | undefined> {
+  if (!policy || !isUnsafeMethod(request.method)) return undefined;
+  const header = request.headers.get(policy.header);
+  const body = header === null ? await formOf(request.clone()) : undefined;
+  return csrfRefusalFor(policy, session, { method: request.method, header, body });
+}
+
+/** A form body's fields, or undefined for any other body (or one that does not parse). */
+async function formOf(request: Request): Promise<URLSearchParams | FormData | undefined> {
+  const type = request.headers.get('content-type');
+  if (!isFormBody(type)) return undefined;
+  if (/^application\/x-www-form-urlencoded/i.test(type ?? '')) return new URLSearchParams(await request.text());
+  // Multipart: Web standard formData() on every runtime this adapter runs on (Node's types deprecate it for busboy).
+  // eslint-disable-next-line @typescript-eslint/no-deprecated
+  return request.formData().catch(() => undefined);
 }
 
 /** A fetch handler with its session, as `handle` takes it. */

@@ -104,7 +104,7 @@ const CORE_KEYS = new Set([
   'SESSION_ID_LENGTH', 'PERMANENT_SESSION_LIFETIME', 'SESSION_REFRESH_EACH_REQUEST', 'SESSION_SERIALIZATION_FORMAT',
   'SESSION_TOUCH_AFTER', 'SESSION_ABSOLUTE_LIFETIME', 'SESSION_USER_FIELD', 'SESSION_LISTED_FIELDS',
   'SESSION_LOCK', 'SESSION_LOCK_WAIT', 'SESSION_LOCK_LEASE', 'SESSION_MAX_PER_USER', 'SESSION_ON_LIMIT', 'SESSION_ENCRYPT', 'SESSION_ENCRYPT_READ_PLAINTEXT', 'SESSION_HASH_ID_IN_STORE', 'SESSION_HASH_ID_READ_RAW_KEYS',
-  'SESSION_FRESHNESS',
+  'SESSION_FRESHNESS', 'SESSION_CSRF',
 ]);
 
 /**
@@ -202,6 +202,8 @@ function translate(config: Config, ignored: ReadonlySet<string>): SessionOptions
   if (config.SESSION_MAX_PER_USER !== undefined) options.maxSessionsPerUser = readInteger(config.SESSION_MAX_PER_USER, 'SESSION_MAX_PER_USER');
   // 'evict-oldest' or 'refuse': the engine checks it at start-up.
   if (config.SESSION_ON_LIMIT !== undefined) options.onLimit = readString(config.SESSION_ON_LIMIT, 'SESSION_ON_LIMIT') as SessionOptions['onLimit'];
+  // Not Flask-WTF's WTF_CSRF_ENABLED: that defaults to true and means "where CSRFProtect is installed".
+  if (config.SESSION_CSRF !== undefined) options.csrf = readBoolean(config.SESSION_CSRF, 'SESSION_CSRF');
   const lock = readLock(config);
   if (lock !== undefined) options.lock = lock;
   const encrypt = readEncrypt(config);

@@ -53,6 +53,14 @@ export interface UserSessionControls {
   revokeSession(userId: string | number, handle: string): Promise<boolean>;
 }
 
+/** Where an adapter looks for the CSRF token on an unsafe request (the `csrf` option), the header first. */
+export interface CsrfPolicy {
+  /** The request header, lower case. */
+  readonly header: string;
+  /** The form field, in the body the application's body parser made. */
+  readonly field: string;
+}
+
 /**
  * What adapters need: the engine (`SessionEngine`), or `multiSession()`, which composes
  * several engines into one session.
@@ -75,4 +83,6 @@ export interface SessionManager<T extends object = SessionData> extends UserSess
    * wait for (`waitUntil`), or the adapter awaits it before it answers.
    */
   finish(session: Session<T>): Promise<void>;
+  /** With the `csrf` option: adapters refuse unsafe requests that do not send the session's token. */
+  readonly csrf?: CsrfPolicy | undefined;
 }

@@ -98,6 +98,23 @@ export interface SessionControls {
   markAuthenticated(): void;
   /** When the user last proved who they are, or undefined if never (needs the `freshness` option). */
   readonly authenticatedAt: Date | undefined;
+  /**
+   * Flash messages, connect-flash's API: `flash(type, message)` keeps a message (an array
+   * keeps each; more arguments are formatted into the first, as `util.format` does) and
+   * answers how many of that type wait; `flash(type)` takes that type's messages, once;
+   * `flash()` takes them all, by type. Kept in the `_flashes` field until read.
+   */
+  flash(type: string, message: string | readonly string[]): number;
+  flash(type: string, format: string, ...values: unknown[]): number;
+  flash(type: string): string[];
+  flash(): Record<string, string[]>;
+  /**
+   * The session's CSRF token, made on first use and kept in the `csrf_token` field: put it
+   * in every form (`<input type="hidden" name="_csrf">`) or send it in the `x-csrf-token`
+   * header; with the `csrf` option, unsafe requests without it are refused. `regenerate()`
+   * makes the next call return a new one.
+   */
+  csrfToken(): string;
 }
 
 /** A session as the application sees it: its data fields plus the controls. */

@@ -1,3 +1,5 @@
+import type { CsrfPolicy } from '../core/manager.js';
+import { dropCsrfToken } from '../forms/csrf.js';
 import { isCarrierSource, type CarriedRecord, type Carrier, type CarrierSource } from '../core/carrier.js';
 import type { Logger } from '../core/logger.js';
 import type { ListSessionsOptions, PendingCommit, RequestContext, RevokeSessionsOptions, SessionManager, UserSession } from '../core/manager.js';
@@ -125,6 +127,11 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   /** Requests hold something until they end (the `lock` option): adapters then call `finish`. */
   get locks(): boolean {
     return this.options.lock !== undefined;
+  }
+
+  /** With the `csrf` option: where adapters look for the token on unsafe requests. */
+  get csrf(): CsrfPolicy | undefined {
+    return this.options.csrf;
   }
 
   /**
@@ -277,6 +284,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
    * inside a session does not restart its absolute clock; `destroy()` does (`restartClock`).
    */
   regenerate(session: SessionObject, restartClock = false): void {
+    // With the csrf option a token seen before (login) is worthless after; without, a Flask-style csrf_token stays.
+    if (this.options.csrf) dropCsrfToken(session);
     const state = this.#stateOf(session);
     const previous = state.isNew ? undefined : state.id;
     this.#regenerate(session, restartClock);

@@ -1,3 +1,4 @@
+import { resolveCsrf, type CsrfOptions, type CsrfPolicy } from '../forms/csrf.js';
 import type { Codec } from '../codec/codec.js';
 import { jsonCodec } from '../codec/json.js';
 import { cookieAttributeProblem, cookiePrefixProblem } from './cookie/cookie-attributes.js';
@@ -275,6 +276,13 @@ export interface SessionOptions extends ExpressSessionOptions {
    * A signal only: nobody is logged out by it. Off by default.
    */
   bind?: BindOption;
+  /**
+   * SESSION_CSRF: refuse (403, `CsrfError`) every request but GET, HEAD, OPTIONS and TRACE
+   * that does not send the session's `csrfToken()` in the `x-csrf-token` header or the
+   * `_csrf` form field (parsed by a body parser mounted before the session middleware).
+   * @default false
+   */
+  csrf?: boolean | CsrfOptions;
 }
 
 export interface ResolvedCookieOptions {
@@ -318,6 +326,7 @@ export interface ResolvedOptions {
   schema: SchemaSettings | undefined;
   events: SessionEventListeners | undefined;
   bind: ResolvedBind | undefined;
+  csrf: CsrfPolicy | undefined;
 }
 
 /** `hashIds` resolved: whether a miss under the hashed key looks under the raw one (engine/hashed-id-carrier.ts). */
@@ -332,6 +341,7 @@ const KNOWN_OPTIONS = new Set([
   'refreshEachRequest', 'touchAfter', 'serializer', 'maxConflictRetries', 'maxSessionBytes', 'logger', 'requestContext', 'migrate',
   'userField', 'listedFields', 'revocations', 'lock', 'maxSessionsPerUser', 'onLimit', 'encrypt', 'hashIds', 'freshness', 'events', 'bind',
   'schema', 'onInvalid', 'validateWrites',
+  'csrf',
 ]);
 const KNOWN_COOKIE_OPTIONS = new Set(['name', 'domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned']);
 
@@ -370,6 +380,7 @@ export function resolveOptions(given: SessionOptions = {}): ResolvedOptions {
     schema: resolveSchema(options, logger),
     events: resolveEventListeners(options.events),
     bind: resolveBind(options.bind, options.userField),
+    csrf: resolveCsrf(options.csrf),
   };
 }
 

@@ -1,5 +1,7 @@
 import { EncodedValue } from '../codec/codec.js';
 import { persistCommit, type PendingCommit, type RequestContext } from '../core/commit.js';
+import { CSRF_SYNC_FIELD, csrfToken } from '../forms/csrf.js';
+import { adoptConnectFlash, CONNECT_FLASH_FIELD, flash, type FlashMessages } from '../forms/flash.js';
 import { defineLazyField } from './memo/lazy-fields.js';
 import type { RequestBinding } from '../core/request-binding.js';
 import type { SessionCallback, SessionControls, SessionCookieView, SessionFacts } from '../core/session.js';
@@ -140,6 +142,18 @@ export class SessionObject implements SessionControls {
     return at === undefined ? undefined : new Date(at);
   }
 
+  flash(type: string, message: string | readonly string[]): number;
+  flash(type: string, format: string, ...values: unknown[]): number;
+  flash(type: string): string[];
+  flash(): FlashMessages;
+  flash(type?: string, ...values: unknown[]): number | string[] | FlashMessages {
+    return flash(this, type, values);
+  }
+
+  csrfToken(): string {
+    return csrfToken(this);
+  }
+
   /**
    * express-session's regenerate: a new, empty session (keeping the fields named in
    * `keep`) takes this one's place on the request. Where no adapter can swap the request's
@@ -268,6 +282,11 @@ export function assignField(target: object, key: string, value: unknown): boolea
     // A new key, or one that is already an own data field: a plain assignment is safe.
     (target as Record<string, unknown>)[key] = value;
   } else if (key in Object.prototype || !(target instanceof SessionObject)) {
+    Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  } else if (key === CONNECT_FLASH_FIELD) {
+    adoptConnectFlash(target, value); // connect-flash's messages, under the name of the flash() control
+  } else if (key === CSRF_SYNC_FIELD && typeof value === 'string') {
+    // csrf-sync's token, kept where it reads it: such a session keeps working under csrf-sync.
     Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
   } else {
     return false;

@@ -55,11 +55,11 @@ function build(express: typeof express5) {
       (_req, res) => void res.send('fresh'),
     );
     // Express 4 does not pass a rejected handler to the error handler: next does.
-    app.get('/form', (req, res, next) => {
+    app.all('/form', (req, res, next) => {
       sessionForm(options, () => req.session, req.query).then((answer) => res.send(answer), next);
     });
-    app.use((error: Error, _req: express5.Request, res: express5.Response, _next: express5.NextFunction) => {
-      res.status(500).send(`handled: ${error.message}`);
+    app.use((error: Error & { status?: number }, _req: express5.Request, res: express5.Response, _next: express5.NextFunction) => {
+      res.status(error.status ?? 500).send(`handled: ${error.message}`);
     });
     return listen(app);
   };

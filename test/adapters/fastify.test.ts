@@ -69,9 +69,9 @@ function build(factory: Factory, withCookiePlugin: boolean) {
       setViaAccessor();
       return getViaAccessor();
     });
-    app.get<{ Querystring: FormQuery }>('/form', async (request) => sessionForm(options, () => request.session, request.query));
-    app.setErrorHandler((error: Error, _request, reply) => {
-      void reply.status(500).send(`handled: ${error.message}`);
+    app.route<{ Querystring: FormQuery }>({ method: ['GET', 'POST'], url: '/form', handler: async (request) => sessionForm(options, () => request.session, request.query) });
+    app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
+      void reply.status(error.statusCode ?? 500).send(`handled: ${error.message}`);
     });
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     return { url, close: () => app.close() };

@@ -18,7 +18,7 @@ function build(Koa: typeof Koa3) {
       try {
         await next();
       } catch (error) {
-        ctx.status = 500;
+        ctx.status = (error as { status?: number }).status ?? 500;
         ctx.body = `handled: ${(error as Error).message}`;
       }
     });

@@ -63,7 +63,7 @@ function build(options: SessionOptions | SessionManager) {
       }
     },
     (error, _req, res) => {
-      res.statusCode = 500;
+      res.statusCode = (error as { status?: number }).status ?? 500;
       res.end(`handled: ${(error as Error).message}`);
     },
   );

@@ -234,6 +234,12 @@ describe('fromEnv', () => {
     expect(engine.store).toBeInstanceOf(EncryptedStore);
   });
 
+  it('SESSION_CSRF turns the CSRF check on or off', () => {
+    expect(fromEnv({ SESSION_TYPE: 'memory', SESSION_CSRF: 'true' })).toEqual({ type: 'memory', csrf: true });
+    expect(fromFlaskConfig({ SESSION_TYPE: 'memory', SESSION_CSRF: false })).toEqual({ type: 'memory', csrf: false });
+    expect(() => fromEnv({ SESSION_TYPE: 'memory', SESSION_CSRF: 'maybe' })).toThrow(/SESSION_CSRF/);
+  });
+
   it('SESSION_LOCK turns the per-session lock on, SESSION_LOCK_WAIT and SESSION_LOCK_LEASE tune it', () => {
     expect(fromEnv({ SESSION_TYPE: 'memory', SESSION_LOCK: 'true' })).toEqual({ type: 'memory', lock: true });
     expect(fromEnv({ SESSION_TYPE: 'memory', SESSION_LOCK: 'false' })).toEqual({ type: 'memory', lock: false });

@@ -12,7 +12,7 @@ import { NullStore } from '../../src/stores/null.js';
 import { z } from 'zod';
 
 /** The apps describeAdapter asks for; 'failing-read' and 'failing-sync-read' need a file system and are built by the suite itself. */
-export type AdapterProfile = 'main' | 'signed' | 'retired' | 'failing' | 'locked' | 'chunked' | 'schema' | 'schema-error';
+export type AdapterProfile = 'main' | 'signed' | 'retired' | 'failing' | 'locked' | 'chunked' | 'schema' | 'schema-error' | 'csrf';
 /** The apps describeMultiSession asks for. */
 export type MultiSessionProfile = 'multi' | 'multi-strict';
 
@@ -63,6 +63,7 @@ export function adapterProfiles({ requestContext = true }: ProfileSettings = {})
     chunked: { store: cookieStore({ secret: CHUNK_SECRET, chunk: true }), logger: quiet },
     schema: { store, logger: quiet, schema: countSchema, onInvalid: upgradeCount },
     'schema-error': { store, logger: quiet, schema: countSchema, onInvalid: 'error' },
+    csrf: { store: new MemoryStore(), logger: quiet, csrf: true },
   };
 }
 

@@ -146,6 +146,12 @@ export async function sessionForm(options: unknown, current: () => unknown, quer
     case 'mark':
       s.markAuthenticated();
       return 'ok';
+    case 'flash':
+      return String(s.flash(k, v));
+    case 'flashed':
+      return JSON.stringify(s.flash(k));
+    case 'csrf-token':
+      return s.csrfToken();
     case 'max-age':
       s.cookie.maxAge = Number(v);
       // Read back as express-session does: the time left, here in whole seconds.

@@ -13,7 +13,7 @@
  *   GET /stream         session.streamed = 'yes', then a body in two chunks 'one,' 'two'
  *   GET /redirect       session.r = '1', then 302 to /get?k=r
  *   GET /accessor       calls setViaAccessor() (below) in the handler, returns getViaAccessor()
- *   GET /form?op&k&v&gate   answers `await sessionForm(options, current, query)` (./adapter-routes.ts):
+ *   GET|POST /form?op&k&v&gate   answers `await sessionForm(options, current, query)` (./adapter-routes.ts):
  *                       express-session's callback and promise forms, run on the request's session;
  *                       `current` returns the session the request holds now (req.session, ctx.session,
  *                       …: regenerate(cb) may have replaced it); also the app's user sessions and the
@@ -30,7 +30,10 @@
  * another request's write), destroy(cb) and await destroy() (the record gone when they
  * answer), regenerate(cb) (a new empty session in the old one's place, or the same one
  * emptied under a new id where the adapter cannot replace it; the old record deleted),
- * touch(), and session.cookie.maxAge (the cookie's lifetime, kept by a refresh). What only one framework has (Express's
+ * touch(), session.cookie.maxAge (the cookie's lifetime, kept by a refresh), and flash messages
+ * (session.flash: kept over requests, read once); with the `csrf` option (profile 'csrf', and
+ * POST /form), unsafe requests refused with 403 without the session's token, accepted with it,
+ * and the token rotated by regenerate(). Errors with a status answer it. What only one framework has (Express's
  * `trust proxy`, Hono's immutable headers …) stays in that adapter's test file.
  *
  * The options each app is built with are named profiles (./adapter-profiles.ts); the apps of
@@ -107,6 +110,7 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
     let chunked: TestServer;
     let schema: TestServer;
     let schemaError: TestServer;
+    let csrf: TestServer;
     let failingRead: TestServer | undefined;
     let failingSyncRead: TestServer | undefined;
     let dir: string | undefined;
@@ -121,6 +125,7 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
       chunked = await start('chunked');
       schema = await start('schema');
       schemaError = await start('schema-error');
+      csrf = await start('csrf');
       // Reads that fail for real: a directory under a file, and a closed SQLite file (whose
       // synchronous read, getSync, an adapter may use).
       if (unavailable.filesystem !== undefined) return;
@@ -133,7 +138,7 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
       failingSyncRead = await build({ store: closed, logger: quiet }, 'failing-sync-read');
     });
     afterAll(async () => {
-      const started = [server, signed, retired, failing, locked, chunked, schema, schemaError, failingRead, failingSyncRead].filter((app) => app !== undefined);
+      const started = [server, signed, retired, failing, locked, chunked, schema, schemaError, csrf, failingRead, failingSyncRead].filter((app) => app !== undefined);
       await Promise.all(started.map((app) => app.close()));
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
@@ -257,6 +262,47 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
       const plain = await fetch(`${server.url}/plain`);
       expect(plain.headers.get('set-cookie')).toBeNull();
       expect(read.headers.get('vary')).toMatch(/\bCookie\b/);
+    });
+
+    describe('with csrf', () => {
+      const post = (jar: CookieJar, headers: Record<string, string> = {}) => jar.fetch(`${csrf.url}/form?op=csrf-token`, { method: 'POST', headers });
+
+      it('an unsafe request without the session\'s token is refused with 403; with it in x-csrf-token it goes through', async () => {
+        const jar = new CookieJar();
+        expect((await post(jar)).status).toBe(403); // no session, no token yet
+        const token = await text(await jar.fetch(`${csrf.url}/form?op=csrf-token`));
+        expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+        expect((await post(jar)).status).toBe(403);
+        expect((await post(jar, { 'x-csrf-token': 'x'.repeat(43) })).status).toBe(403);
+        const accepted = await post(jar, { 'x-csrf-token': token });
+        expect(accepted.status).toBe(200);
+        expect(await text(accepted)).toBe(token);
+        // Another client's session has its own token: this one is worthless there.
+        const other = new CookieJar();
+        await other.fetch(`${csrf.url}/form?op=csrf-token`);
+        expect((await post(other, { 'x-csrf-token': token })).status).toBe(403);
+      });
+
+      it('regenerate() rotates the token: the one seen before is refused after', async () => {
+        const jar = new CookieJar();
+        const before = await text(await jar.fetch(`${csrf.url}/form?op=csrf-token`));
+        await jar.fetch(`${csrf.url}/regenerate`);
+        expect((await post(jar, { 'x-csrf-token': before })).status).toBe(403);
+        const after = await text(await jar.fetch(`${csrf.url}/form?op=csrf-token`));
+        expect(after).not.toBe(before);
+        expect((await post(jar, { 'x-csrf-token': after })).status).toBe(200);
+      });
+    });
+
+    it('a flash message is kept across a redirect and shown once (session.flash)', async () => {
+      const jar = new CookieJar();
+      expect(await text(await jar.fetch(`${server.url}/form?op=flash&k=info&v=Saved.`))).toBe('1');
+      expect(await text(await jar.fetch(`${server.url}/form?op=flash&k=info&v=Sent.`))).toBe('2');
+      const shown = await jar.fetch(`${server.url}/form?op=flashed&k=info`);
+      expect(await text(shown)).toBe('["Saved.","Sent."]');
+      // The session held nothing else: reading the messages empties it, and its cookie goes.
+      expect(shown.headers.get('set-cookie')).toMatch(/Max-Age=0/);
+      expect(await text(await jar.fetch(`${server.url}/form?op=flashed&k=info`))).toBe('[]');
     });
 
     it('regenerate gives a new id and keeps the data', async () => {

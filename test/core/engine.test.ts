@@ -302,10 +302,10 @@ describe('engine: regenerate and destroy', () => {
     });
     const second = await request(first.cookie, (s) => {
       void s.destroy();
-      s.flash = 'logged out';
+      s.notice = 'logged out';
     });
     expect(second.session.id).not.toBe(first.session.id);
-    expect((await request(second.cookie)).session.flash).toBe('logged out');
+    expect((await request(second.cookie)).session.notice).toBe('logged out');
     expect((await request(first.cookie)).session.isNew).toBe(true);
   });
 });

@@ -41,6 +41,12 @@ function app(store: CountingStore, options: SessionOptions = {}) {
   const login = authenticator.authenticate('local', { successRedirect: '/me', failureRedirect: '/login', failureMessage: true }) as RequestHandler;
   const loginKeeping = authenticator.authenticate('local', { successRedirect: '/me', failureRedirect: '/login', keepSessionInfo: true }) as RequestHandler;
   application.post('/login', login);
+  // failureFlash and successFlash call req.flash(type, message): connect-flash is not installed here.
+  const flashing = authenticator.authenticate('local', { successRedirect: '/flashed', failureRedirect: '/flashed', failureFlash: true, successFlash: 'Welcome!', keepSessionInfo: true }) as RequestHandler;
+  application.post('/login-flash', flashing);
+  application.get('/flashed', (req, res) => {
+    res.json({ error: req.flash('error'), success: req.flash('success'), keys: Object.keys(req.session) });
+  });
   application.post('/login-keep', loginKeeping);
   application.post('/login-direct', (req, res, next) => {
     req.login({ id: 'u1', name: 'Ada' }, (error) => {
@@ -151,6 +157,26 @@ describe('passport + passport-local on Express', () => {
     const after = await me(jar);
     expect(after.user).toBeNull();
     expect(after.messages).toEqual(['Wrong username or password.']);
+  });
+
+  it('failureFlash: the strategy\'s message is on the redirect target once, with no connect-flash installed', async () => {
+    const jar = new CookieJar();
+    const login = await jar.fetch(`${server.url}/login-flash`, form({ username: 'ada', password: 'wrong' }));
+    expect(login.status).toBe(302);
+    expect(login.headers.get('location')).toBe('/flashed');
+    const shown = (await (await jar.fetch(`${server.url}/flashed`)).json()) as { error: string[]; success: string[]; keys: string[] };
+    expect(shown).toEqual({ error: ['Wrong username or password.'], success: [], keys: [] });
+    // Read once: gone on the next page.
+    expect(((await (await jar.fetch(`${server.url}/flashed`)).json()) as { error: string[] }).error).toEqual([]);
+  });
+
+  // Passport flashes before login's regenerate(cb), which empties the session (with
+  // express-session too): the message survives it with keepSessionInfo, as here.
+  it('successFlash with keepSessionInfo: the message survives login\'s regenerate and shows after the redirect', async () => {
+    const jar = new CookieJar();
+    expect((await jar.fetch(`${server.url}/login-flash`, form({ username: 'ada', password: 'lovelace' }))).status).toBe(302);
+    const shown = (await (await jar.fetch(`${server.url}/flashed`)).json()) as { error: string[]; success: string[]; keys: string[] };
+    expect(shown).toEqual({ error: [], success: ['Welcome!'], keys: ['passport'] });
   });
 
   it('req.login(user, cb) calls back after the session is saved and answers', async () => {

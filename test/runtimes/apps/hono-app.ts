@@ -62,7 +62,7 @@ export function honoApp(
     setViaAccessor();
     return c.text(getViaAccessor());
   });
-  app.get('/form', async (c) => c.text(await sessionForm(options, () => c.get('session'), c.req.query())));
-  app.onError((error, c) => c.text(`handled: ${error.message}`, 500));
+  app.on(['GET', 'POST'], '/form', async (c) => c.text(await sessionForm(options, () => c.get('session'), c.req.query())));
+  app.onError((error, c) => c.text(`handled: ${error.message}`, (error as { status?: 403 }).status ?? 500));
   return app;
 }
