@@ -2,7 +2,7 @@ import { SessionConfigError } from '../core/errors.js';
 import { consoleLogger, type Logger } from '../core/logger.js';
 import { isExpired, type Store, type StoreRecord } from '../core/store.js';
 import { DEFAULT_TIMEOUT_MS, storeCall, type CallScope } from '../stores/shared/call.js';
-import { foreignValue } from '../stores/shared/foreign.js';
+import { foreignValue } from '../core/foreign.js';
 import { callbackToPromise, isNotFound, type ConnectSession, type ConnectStore } from './connect-store.js';
 import { connectStoreId, DEFAULT_MAX_ID_LENGTH, fromConnectSession, MIN_MAX_ID_LENGTH, toConnectSession } from './record.js';
 

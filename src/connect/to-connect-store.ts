@@ -3,7 +3,7 @@ import { SessionConfigError } from '../core/errors.js';
 import { consoleLogger, type Logger } from '../core/logger.js';
 import { DEFAULT_MAX_SESSION_BYTES } from '../core/limits.js';
 import { StoreError, type Store, type StoreRecord } from '../core/store.js';
-import { foreignValue } from '../stores/shared/foreign.js';
+import { foreignValue } from '../core/foreign.js';
 import { loadOptional } from '../stores/shared/load-optional.js';
 import type { ConnectCallback, ConnectSession, ConnectStore } from './connect-store.js';
 

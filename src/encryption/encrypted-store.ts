@@ -1,7 +1,7 @@
 import type { Logger } from '../core/logger.js';
 import type { RecordMemo, Store, StoreRecord } from '../core/store.js';
 import type { MaybePromise } from '../crypto/primitives.js';
-import { foreignValue } from '../stores/shared/foreign.js';
+import { foreignValue } from '../core/foreign.js';
 import type { RecordSealer, Unopened } from './record-sealer.js';
 
 const REMEDY =

@@ -22,7 +22,7 @@ import { SessionConfigError } from '../core/errors.js';
 import { consoleLogger, type Logger } from '../core/logger.js';
 import { isExpired, StoreError, type Store, type StoreRecord } from '../core/store.js';
 import { DEFAULT_TIMEOUT_MS, storeCall } from './shared/call.js';
-import { foreignValue, SHARED_KEYSPACE_REMEDY } from './shared/foreign.js';
+import { foreignValue, SHARED_KEYSPACE_REMEDY } from '../core/foreign.js';
 
 /** What is called on a KV namespace binding (`env.SESSIONS`, a KVNamespace). */
 export interface KVNamespaceLike {

@@ -32,7 +32,7 @@
  */
 import { consoleLogger, type Logger } from '../../core/logger.js';
 import { isExpired, type Store, type StoreRecord, type SweepOptions } from '../../core/store.js';
-import { keyForMessages } from '../shared/key-name.js';
+import { keyForMessages } from '../../core/key-name.js';
 import { ABSENT_ENTRY, STALE_ENTRY, readEntry, recordEntry } from './entry.js';
 import { cachingSettings, type CachingSettings, type CachingStoreOptions } from './options.js';
 

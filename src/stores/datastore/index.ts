@@ -41,7 +41,7 @@ import type { Datastore, Key, Transaction } from '@google-cloud/datastore';
 import type { Logger } from '../../core/logger.js';
 import { isExpired, sweepLimit, type Store, type StoreRecord, type SweepOptions } from '../../core/store.js';
 import { storeCall } from '../shared/call.js';
-import { foreignValue } from '../shared/foreign.js';
+import { foreignValue } from '../../core/foreign.js';
 import { deadlineFrom, type Deadline } from './deadline.js';
 import { fromProperties, newVersion, toProperties, UNINDEXED } from './entity.js';
 import { Code, grpcCode, remedyFor } from './errors.js';

@@ -22,7 +22,7 @@
 import type { Logger } from '../../core/logger.js';
 import { isExpired, sweepLimit, type Store, type StoreRecord, type SweepOptions } from '../../core/store.js';
 import { storeCall } from '../shared/call.js';
-import { foreignValue } from '../shared/foreign.js';
+import { foreignValue } from '../../core/foreign.js';
 import { remedyFor, tooBig } from './errors.js';
 import type { KvDatabase, KvKey } from './kv.js';
 import { resolveOptions, type DenoKvStoreOptions } from './options.js';

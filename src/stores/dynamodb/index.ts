@@ -48,7 +48,7 @@ import type * as DynamoDB from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../../core/logger.js';
 import { isExpired, sweepLimit, type Store, type StoreRecord, type SweepOptions } from '../../core/store.js';
 import { bounded, storeCall } from '../shared/call.js';
-import { foreignValue } from '../shared/foreign.js';
+import { foreignValue } from '../../core/foreign.js';
 import { loadOptional } from '../shared/load-optional.js';
 import { ITEM_LIMIT_BYTES, fromItem, itemBytes, newVersion, number, toItem, ttlSeconds, type Item } from './item.js';
 import { resolveOptions, type DynamoDBStoreOptions } from './options.js';

@@ -8,7 +8,7 @@ import { isExpired, sweepLimit, wrapStoreError, type Store, type StoreRecord, ty
 import { fileNameOf, list, liveKeys, removeStaleTemporaries, sessionFileNames, STALE_TEMPORARIES, temporaryPath, type Listing } from './directory.js';
 import { EXPIRY_OFFSET, decode, encode, expiryBytes, readExpiry, type FileRecord } from './format.js';
 import { storeCall } from '../shared/call.js';
-import { foreignValue } from '../shared/foreign.js';
+import { foreignValue } from '../../core/foreign.js';
 
 export interface FileSystemStoreOptions {
   /** SESSION_FILE_DIR: where session files live. Default ./sessionkit_sessions. Created (0700) if missing. */

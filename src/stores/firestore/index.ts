@@ -28,7 +28,7 @@ import type * as FirestoreLib from '@google-cloud/firestore';
 import type { Logger } from '../../core/logger.js';
 import { isExpired, sweepLimit, type Store, type StoreRecord, type SweepOptions } from '../../core/store.js';
 import { storeCall } from '../shared/call.js';
-import { foreignValue } from '../shared/foreign.js';
+import { foreignValue } from '../../core/foreign.js';
 import { loadOptional } from '../shared/load-optional.js';
 import { documentId, formatVersion, fromFields, newToken, parseVersion, toFields } from './document.js';
 import { Code, errorCode, remedyFor, type ErrorContext } from './errors.js';

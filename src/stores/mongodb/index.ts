@@ -45,7 +45,7 @@ import type { Collection } from 'mongodb';
 import type { Logger } from '../../core/logger.js';
 import { isExpired, sweepLimit, type Store, type StoreRecord, type SweepOptions } from '../../core/store.js';
 import { bounded, storeCall, type Remedy } from '../shared/call.js';
-import { foreignValue } from '../shared/foreign.js';
+import { foreignValue } from '../../core/foreign.js';
 import { fieldsOf, fromDocument, isDuplicateIdError, newVersion, toDocument, TTL_INDEX, type SessionDocument } from './document.js';
 import { resolveOptions, type MongoDBStoreOptions } from './options.js';
 import { countExpired, sweepExpired, type SweepTarget } from './sweep.js';

@@ -4,7 +4,7 @@ import { describeValue } from '../../core/errors.js';
 import { consoleLogger, type Logger } from '../../core/logger.js';
 import { isExpired, type Store, type StoreRecord } from '../../core/store.js';
 import { DEFAULT_TIMEOUT_MS, storeCall } from '../shared/call.js';
-import { foreignValue, SHARED_KEYSPACE_REMEDY } from '../shared/foreign.js';
+import { foreignValue, SHARED_KEYSPACE_REMEDY } from '../../core/foreign.js';
 import { loadOptional } from '../shared/load-optional.js';
 import { callerFor, isCluster, mastersOf, warnWithoutErrorListener, type Arg, type Call, type ServerCall } from './clients.js';
 

@@ -8,7 +8,7 @@
 import { consoleLogger, type Logger } from '../../core/logger.js';
 import { StoreError, sweepLimit, wrapStoreError, type Store, type StoreRecord, type SweepOptions } from '../../core/store.js';
 import { DEFAULT_TIMEOUT_MS, storeCall } from '../shared/call.js';
-import { foreignValue } from '../shared/foreign.js';
+import { foreignValue } from '../../core/foreign.js';
 import { compile, type CompiledStatement, type DialectName, type SqlConnection, type SqlResult } from './connection.js';
 import { nextTurn } from './next-turn.js';
 import { prefixEnd } from './prefix-end.js';

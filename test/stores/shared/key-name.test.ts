@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateId } from '../../../src/engine/cookie/ids.js';
 import { handleOf } from '../../../src/core/handle.js';
-import { keyForMessages } from '../../../src/stores/shared/key-name.js';
+import { keyForMessages } from '../../../src/core/key-name.js';
 
 describe('keyForMessages: how a message names a store key', () => {
   const id = generateId(32);

@@ -1,4 +1,4 @@
-import { handleOf } from '../../core/handle.js';
+import { handleOf } from './handle.js';
 
 /** Session ids are base64url, so neither separator can occur in one: what follows the last is the id. */
 const SEPARATORS = /[:.]/g;

@@ -1,4 +1,4 @@
-import type { Logger } from '../../core/logger.js';
+import type { Logger } from './logger.js';
 import { keyForMessages } from './key-name.js';
 
 /** The store that found a value not its own: its name and where it warns. */
