@@ -158,9 +158,12 @@ describe('a sealed session in chunks', () => {
     const binding = new RequestBinding(session);
     session.data = filler(5_000);
     const saved = engine.commit(session as never, binding);
+    // setCookies is complete once persist() has resolved (with Web Crypto the seal comes with a promise).
+    if (saved.needsPersist) await saved.persist();
     binding.sendCookies(saved.setCookies);
     session.data = 'small';
     const final = engine.commit(session as never, binding);
+    if (final.needsPersist) await final.persist();
     const headers = new Headers();
     for (const line of binding.cookiesWith(final.setCookies)) headers.append('set-cookie', line);
     const jar = new CookieJar();
