@@ -9,7 +9,7 @@ import type { SessionOptions } from '../../src/engine/options.js';
 import { cookieStore } from '../../src/stores/cookie/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { NullStore } from '../../src/stores/null.js';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The apps describeAdapter asks for; 'failing-read' and 'failing-sync-read' need a file system and are built by the suite itself. */
 export type AdapterProfile = 'main' | 'signed' | 'retired' | 'failing' | 'locked' | 'chunked' | 'schema' | 'schema-error' | 'csrf';
@@ -32,6 +32,7 @@ export interface ProfileSettings {
  * their store, writes the previous deploy's shapes: count=old (upgraded by onInvalid to '0')
  * and any other letters (which nothing upgrades: a fresh session).
  */
+// zod imported as a namespace: under Bun, its named export `z` is undefined here.
 const countSchema = z.looseObject({ count: z.string().regex(/^\d+$/).optional() });
 const upgradeCount = (data: Record<string, unknown>) => (data.count === 'old' ? { ...data, count: '0' } : data);
 
