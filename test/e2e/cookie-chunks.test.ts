@@ -8,7 +8,8 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withSession } from '../../src/adapters/node.js';
 import { cookieStore } from '../../src/stores/cookie/index.js';
@@ -20,7 +21,6 @@ declare module '../../src/core/session.js' {
   }
 }
 
-const CHROMIUM = '/usr/bin/chromium';
 const SECRET = 'e2e-cookie-chunks-secret-0123456789abcdef';
 const TEN_KB = Array.from({ length: 10_240 }, (_, index) => String.fromCharCode(97 + ((index * 7919) % 26))).join('');
 const availability = checkRequirements('chunked sealed cookies in Chromium', [binary('chromium', 'apt-get install -y chromium', [CHROMIUM])]);
@@ -54,10 +54,7 @@ const stop = (server: http.Server) =>
   beforeAll(async () => {
     server = await startServer();
     base = `http://localhost:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

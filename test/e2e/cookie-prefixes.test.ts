@@ -6,7 +6,8 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withSession } from '../../src/adapters/node.js';
 import { memoryStore } from '../../src/stores/memory.js';
@@ -18,7 +19,6 @@ declare module '../../src/core/session.js' {
   }
 }
 
-const CHROMIUM = '/usr/bin/chromium';
 const availability = checkRequirements('cookie prefixes in Chromium', [binary('chromium', 'apt-get install -y chromium', [CHROMIUM])]);
 
 (availability.available ? describe : describe.skip)('__Host-Http- session cookie in headless Chromium', () => {
@@ -46,10 +46,7 @@ const availability = checkRequirements('cookie prefixes in Chromium', [binary('c
     server = http.createServer(sessions);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://localhost:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

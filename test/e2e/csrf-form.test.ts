@@ -14,13 +14,13 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionkit } from '../../src/adapters/express.js';
 import { memoryStore } from '../../src/stores/memory.js';
 import { binary, checkRequirements } from '../servers/require-binary.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const availability = checkRequirements('CSRF forms in Chromium', [binary('chromium', 'apt-get install -y chromium', [CHROMIUM])]);
 
 async function serve(app: http.RequestListener): Promise<{ server: http.Server; url: string }> {
@@ -60,10 +60,7 @@ async function serve(app: http.RequestListener): Promise<{ server: http.Server; 
       res.end(`<form id="forged" method="post" action="${site.url}/transfer"><input name="amount" value="1000000"></form>
         <script>document.getElementById('forged').submit()</script>`);
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
