@@ -75,7 +75,9 @@ export class SealedAccounts implements Accounts {
           '(except: req.session), not its id or a handle.',
       );
     }
-    await this.#revocations.revokeAll(userId, Date.now(), except);
+    // Sign-ins carry millisecond times, and one sealed in this very millisecond signed in before
+    // the revocation too: the generation starts at the next millisecond so that it is refused.
+    await this.#revocations.revokeAll(userId, Date.now() + 1, except);
     // Nothing on the server to count.
     return 0;
   }
