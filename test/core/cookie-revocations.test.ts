@@ -75,6 +75,24 @@ describe.each([
     expect(await whoami(await login('alice'))).toBe('alice');
   });
 
+  it('a sign-in in the same millisecond as "log out everywhere" is refused too; the session that asked stays', async () => {
+    const { request, login, whoami, engine } = server(revocations.store);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-12-01T08:00:00Z'));
+    const phone = await login('alice');
+    const laptop = await login('alice');
+    const { cookie: resealed } = await request(laptop, async (session) => {
+      await engine.revokeSessions('alice', { except: session });
+    });
+    expect(await whoami(phone)).toBeUndefined();
+    expect(await whoami(resealed)).toBe('alice');
+    const elsewhere = await login('bob');
+    await engine.revokeSessions('bob');
+    expect(await whoami(elsewhere)).toBeUndefined();
+    vi.setSystemTime(Date.now() + 1);
+    expect(await whoami(await login('bob'))).toBe('bob');
+  });
+
   it('another server sees a revocation within maxStale, not later', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date('2026-12-01T08:00:00Z'));
