@@ -9,6 +9,7 @@
  *   await emulator.reset();                     // every document of the project deleted
  */
 import { readFile } from 'node:fs/promises';
+import { Firestore } from '@google-cloud/firestore';
 import { FIRESTORE_EMULATOR, FIRESTORE_EMULATOR_JAR, GoogleEmulator, JAVA } from './google-emulator.js';
 import type { ManagedServerOptions } from './server.js';
 
@@ -31,6 +32,24 @@ export class FirestoreEmulator extends GoogleEmulator {
    */
   clientSettings(): { projectId: string; host: string; ssl: false } {
     return { projectId: this.projectId, host: this.hostPort, ssl: false };
+  }
+
+  /**
+   * One write and read through the SDK before any suite runs: the JVM answers its first
+   * document call after seconds of JIT on a loaded 2-core machine (a suite's first read
+   * missed the store's 5 s timeout at load 10, 2026-12-07), and the SDK loads its gRPC
+   * stack on its first call. Both happen here, where no test's timeout counts.
+   */
+  protected override async afterFirstStart(): Promise<void> {
+    const client = new Firestore(this.clientSettings());
+    try {
+      const doc = client.collection('warm_up').doc('first');
+      await doc.set({ at: Date.now() });
+      await doc.get();
+      await doc.delete();
+    } finally {
+      await client.terminate();
+    }
   }
 
   /** Deletes every document of the project's default database (the emulator's own endpoint). */
