@@ -11,6 +11,10 @@ declare module 'fastify4' {
   import fastify from 'fastify';
   export default fastify;
 }
+declare module 'fastify4-formbody' {
+  import formbody from '@fastify/formbody';
+  export default formbody;
+}
 // The oldest version of each optional peer's range, installed under an alias (package.json)
 // so that the suites prove the range's lower bound beside the current version.
 declare module 'hono-oldest' {

@@ -48,14 +48,14 @@ export function sessionkit<T extends object = SessionData>(
     bindToRequest(session, binding);
     try {
       const refused = engine.csrf && (await csrfRefusalOf(engine.csrf, c, session));
-      // To app.onError; without one Hono answers its getResponse(), a 403 (Hono 4.0 answered 500).
-      if (refused) throw refused;
+      if (refused) return refusal(c, refused);
       await runWithSession(session as Session, next);
       const pending = engine.commit(binding.current, binding);
       // Awaited only when there is a promise: an in-process store has written at once.
       const writing = pending.needsPersist ? persistCommit(pending) : undefined;
       if (writing) await writing;
       applyHeaders(c, binding.cookiesWith(pending.setCookies));
+      return undefined;
     } finally {
       if (engine.locks) await afterResponse(c, engine.finish(binding.current));
     }
@@ -69,6 +69,18 @@ async function csrfRefusalOf(policy: CsrfPolicy, c: Context, session: object): P
   const header = c.req.header(policy.header);
   const body = header === undefined && isFormBody(c.req.header('content-type')) ? await c.req.parseBody() : undefined;
   return csrfRefusalFor(policy, session, { method: c.req.method, header, body });
+}
+
+/**
+ * The 403 for a CSRF refusal, answered here rather than thrown: the default error handler of
+ * early Hono 4 (4.0.0 among them) answers anything but its own HTTPException with 500, and an
+ * HTTPException from the Hono this module would import need not be the application's. The
+ * error is left in `c.error`, where Hono puts a handler's error, so that a middleware mounted
+ * before the sessions can answer it its own way.
+ */
+function refusal(c: Context, refused: CsrfError): Response {
+  c.error = refused;
+  return refused.getResponse();
 }
 
 /** A Hono request's binding: `secure` from the request URL, read only when a cookie needs it; a replacement session goes to `c.set('session')`. */

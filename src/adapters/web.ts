@@ -91,7 +91,7 @@ export function webSessions<T extends object = SessionData>(options: SessionOpti
       let response: Response;
       try {
         const refused = engine.csrf && (await checkCsrf(request, session));
-        response = refused ? new Response(refused.message, { status: refused.status }) : await runWithSession(session as Session, () => handler(request, session));
+        response = refused ? refused.getResponse() : await runWithSession(session as Session, () => handler(request, session));
       } catch (error) {
         if (engine.locks) await engine.finish(session);
         throw error;

@@ -52,7 +52,7 @@ export class CsrfError extends Error {
   readonly statusCode = 403;
   readonly expose = true;
 
-  /** The 403 to answer with, as Hono's default error handler asks it of an error. */
+  /** The 403 a fetch handler answers with (Hono's middleware, `webSessions().handle`); also what later Hono's default error handler asks of an error. */
   getResponse(): Response {
     return new Response(this.message, { status: this.status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
   }

@@ -13,6 +13,8 @@ import { asText } from '../helpers/text.js';
 function build(express: typeof express5) {
   return (options: SessionOptions | SessionManager) => {
     const app = express();
+    // The body parsers an Express app mounts, before the sessions: the CSRF check reads req.body._csrf.
+    app.use(express.urlencoded({ extended: false }), express.json());
     app.use(sessionkit(options));
     const data = (req: express5.Request) => req.session as unknown as Record<string, unknown>;
     app.get('/set', (req, res) => {
@@ -56,7 +58,7 @@ function build(express: typeof express5) {
     );
     // Express 4 does not pass a rejected handler to the error handler: next does.
     app.all('/form', (req, res, next) => {
-      sessionForm(options, () => req.session, req.query).then((answer) => res.send(answer), next);
+      sessionForm(options, () => req.session, { ...req.query, ...(req.body as object | undefined) }).then((answer) => res.send(answer), next);
     });
     app.use((error: Error & { status?: number }, _req: express5.Request, res: express5.Response, _next: express5.NextFunction) => {
       res.status(error.status ?? 500).send(`handled: ${error.message}`);
@@ -65,8 +67,8 @@ function build(express: typeof express5) {
   };
 }
 
-describeAdapter('Express 5', build(express5));
-describeAdapter('Express 4', build(express4));
+describeAdapter('Express 5', build(express5), { csrfFieldIn: ['json'] });
+describeAdapter('Express 4', build(express4), { csrfFieldIn: ['json'] });
 describeMultiSession('Express 5', build(express5));
 describeMultiSession('Express 4', build(express4));
 

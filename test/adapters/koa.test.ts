@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Readable } from 'node:stream';
+import { bodyParser } from '@koa/bodyparser';
 import Koa3 from 'koa';
 import Koa2 from 'koa2';
 import { requireFresh, sessionkit } from '../../src/adapters/koa.js';
@@ -22,6 +23,8 @@ function build(Koa: typeof Koa3) {
         ctx.body = `handled: ${(error as Error).message}`;
       }
     });
+    // The body parser a Koa app mounts, before the sessions: the CSRF check reads ctx.request.body._csrf.
+    app.use(bodyParser());
     app.use(sessionkit(options));
     const fresh = requireFresh(FRESH_MAX_AGE);
     const freshCustom = requireFresh(FRESH_MAX_AGE, {
@@ -87,7 +90,7 @@ function build(Koa: typeof Koa3) {
           ctx.body = getViaAccessor();
           break;
         case '/form':
-          ctx.body = await sessionForm(options, () => ctx.session, ctx.query);
+          ctx.body = await sessionForm(options, () => ctx.session, { ...ctx.query, ...(ctx.request as { body?: object }).body });
           break;
         default:
           ctx.status = 404;
@@ -97,7 +100,7 @@ function build(Koa: typeof Koa3) {
   };
 }
 
-describeAdapter('Koa 3', build(Koa3));
-describeAdapter('Koa 2', build(Koa2));
+describeAdapter('Koa 3', build(Koa3), { csrfFieldIn: ['json'] });
+describeAdapter('Koa 2', build(Koa2), { csrfFieldIn: ['json'] });
 describeMultiSession('Koa 3', build(Koa3));
 describeMultiSession('Koa 2', build(Koa2));

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requireFresh, withSession } from '../../src/adapters/node.js';
 import type { SessionManager } from '../../src/engine/engine.js';
 import type { SessionOptions } from '../../src/engine/options.js';
@@ -56,7 +56,7 @@ function build(options: SessionOptions | SessionManager) {
           setViaAccessor();
           return send(getViaAccessor());
         case '/form':
-          return send(await sessionForm(options, () => session, Object.fromEntries(url.searchParams)));
+          return send(await sessionForm(options, () => session, { ...Object.fromEntries(url.searchParams), ...(req as { body?: object }).body }));
         default:
           res.statusCode = 404;
           return send('not found');
@@ -67,7 +67,26 @@ function build(options: SessionOptions | SessionManager) {
       res.end(`handled: ${(error as Error).message}`);
     },
   );
-  return listen(app);
+  return listen(withForm(app));
+}
+
+/**
+ * What a node:http app does for HTML forms, which node:http leaves unparsed: an urlencoded
+ * body read and parsed onto req.body before withSession, whose CSRF check reads req.body._csrf.
+ */
+function withForm(listener: (req: IncomingMessage, res: ServerResponse) => void) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    if (!/^application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '')) {
+      listener(req, res);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      (req as IncomingMessage & { body?: unknown }).body = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
+      listener(req, res);
+    });
+  };
 }
 
 // The handler holds its session as an argument: regenerate(cb) empties it in place.

@@ -10,7 +10,7 @@ import { runtimeTraits } from '../runtimes/traits.js';
 // The app (test/runtimes/apps/web-app.ts) is a plain fetch handler, served by this runtime's
 // own server. loadSession hands the caller its session: regenerate(cb) empties it in place.
 const name = `Web standard (fetch handler) on ${fetchServer}`;
-describeAdapter(name, async (options) => serveFetch(webApp(options)), { regeneratesInPlace: true, ...runtimeTraits });
+describeAdapter(name, async (options) => serveFetch(webApp(options)), { regeneratesInPlace: true, csrfFieldIn: ['multipart'], ...runtimeTraits });
 describeMultiSession(name, async (manager) => serveFetch(webApp(manager)));
 
 describe('loadSession / commitSession with plain Request and Response objects', () => {

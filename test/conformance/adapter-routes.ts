@@ -78,6 +78,10 @@ function called(run: (callback: (error?: unknown) => void) => void): Promise<voi
   });
 }
 
+/**
+ * What /form reads: the query, and on a POST the fields of its parsed body over it (each app
+ * parses the body its framework's way, after the session middleware's CSRF check).
+ */
 export interface FormQuery {
   op?: string | undefined;
   k?: string | undefined;
@@ -140,6 +144,9 @@ export async function sessionForm(options: unknown, current: () => unknown, quer
       if (v) next[k] = v;
       return JSON.stringify(answer);
     }
+    case 'set':
+      s[k] = v;
+      return 'ok';
     case 'touch':
       s.touch();
       return 'ok';

@@ -32,8 +32,11 @@
  * emptied under a new id where the adapter cannot replace it; the old record deleted),
  * touch(), session.cookie.maxAge (the cookie's lifetime, kept by a refresh), and flash messages
  * (session.flash: kept over requests, read once); with the `csrf` option (profile 'csrf', and
- * POST /form), unsafe requests refused with 403 without the session's token, accepted with it,
- * and the token rotated by regenerate(). Errors with a status answer it. What only one framework has (Express's
+ * POST /form, whose apps mount their framework's body parser), safe methods never checked,
+ * unsafe requests refused with 403 without the session's token (nothing written) or with a
+ * wrong one, accepted with it in the header or an urlencoded form's field (and in JSON or
+ * multipart bodies where AdapterTraits.csrfFieldIn says so), and the token rotated by
+ * regenerate(). Errors with a status answer it. What only one framework has (Express's
  * `trust proxy`, Hono's immutable headers …) stays in that adapter's test file.
  *
  * The options each app is built with are named profiles (./adapter-profiles.ts); the apps of
@@ -81,6 +84,12 @@ export interface AdapterTraits {
    * skipped with the reason in the name, never left out silently. On Node nothing is.
    */
   unavailable?: Partial<Record<RuntimePart, string>>;
+  /**
+   * The bodies besides urlencoded forms whose `_csrf` field the CSRF check reads: the app's
+   * body parser makes them (express.json, @koa/bodyparser, Fastify's own JSON parser) or the
+   * adapter reads them itself (the fetch adapters read multipart). The others are refused.
+   */
+  csrfFieldIn?: readonly ('json' | 'multipart')[];
   /** The driver of the closed SQLite file: the runtime's own where better-sqlite3 cannot load (Bun, Deno). */
   sqliteDriver?: SqliteDriver;
 }
@@ -265,32 +274,101 @@ export function describeAdapter(name: string, build: BuildServer, traits: Adapte
     });
 
     describe('with csrf', () => {
-      const post = (jar: CookieJar, headers: Record<string, string> = {}) => jar.fetch(`${csrf.url}/form?op=csrf-token`, { method: 'POST', headers });
+      const at = (path: string) => `${csrf.url}${path}`;
+      const tokenOf = async (jar: CookieJar) => text(await jar.fetch(at('/form?op=csrf-token')));
+      /** POST /form?op=set: session[k] = v, with k and v from the query or the body. */
+      const postSet = (jar: CookieJar, init: RequestInit, query = 'k=posted&v=query') => jar.fetch(at(`/form?op=set&${query}`), { ...init, method: 'POST' });
+      const posted = async (jar: CookieJar) => text(await jar.fetch(at('/get?k=posted')));
+      const storedFields = async (jar: CookieJar) => (JSON.parse(await text(await jar.fetch(at('/form?op=stored')))) as { fields: unknown }).fields;
+      const form = (fields: Record<string, string>) => new URLSearchParams(fields);
+      const bodies = {
+        json: (fields: Record<string, string>) => ({ body: JSON.stringify(fields), headers: { 'content-type': 'application/json' } }),
+        multipart: (fields: Record<string, string>) => {
+          const data = new FormData();
+          for (const [name, value] of Object.entries(fields)) data.append(name, value);
+          return { body: data };
+        },
+      };
 
-      it('an unsafe request without the session\'s token is refused with 403; with it in x-csrf-token it goes through', async () => {
+      it('a safe method is never checked: GET and HEAD reach the handler without a token, OPTIONS is not refused', async () => {
         const jar = new CookieJar();
-        expect((await post(jar)).status).toBe(403); // no session, no token yet
-        const token = await text(await jar.fetch(`${csrf.url}/form?op=csrf-token`));
-        expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-        expect((await post(jar)).status).toBe(403);
-        expect((await post(jar, { 'x-csrf-token': 'x'.repeat(43) })).status).toBe(403);
-        const accepted = await post(jar, { 'x-csrf-token': token });
-        expect(accepted.status).toBe(200);
-        expect(await text(accepted)).toBe(token);
-        // Another client's session has its own token: this one is worthless there.
-        const other = new CookieJar();
-        await other.fetch(`${csrf.url}/form?op=csrf-token`);
-        expect((await post(other, { 'x-csrf-token': token })).status).toBe(403);
+        const got = await jar.fetch(at('/form?op=set&k=posted&v=get'));
+        expect(got.status).toBe(200);
+        expect(await posted(jar)).toBe('get');
+        expect((await jar.fetch(at('/form?op=set&k=posted&v=head'), { method: 'HEAD' })).status).toBe(200);
+        expect(await posted(jar)).toBe('head');
+        expect((await jar.fetch(at('/form?op=csrf-token'), { method: 'OPTIONS' })).status).not.toBe(403);
       });
 
-      it('regenerate() rotates the token: the one seen before is refused after', async () => {
+      it('an unsafe request without the session\'s token is refused with 403 before the handler: nothing written, the session unchanged', async () => {
         const jar = new CookieJar();
-        const before = await text(await jar.fetch(`${csrf.url}/form?op=csrf-token`));
-        await jar.fetch(`${csrf.url}/regenerate`);
-        expect((await post(jar, { 'x-csrf-token': before })).status).toBe(403);
-        const after = await text(await jar.fetch(`${csrf.url}/form?op=csrf-token`));
+        const first = await postSet(jar, {}); // no session, no token yet
+        expect(first.status).toBe(403);
+        expect(first.headers.get('set-cookie')).toBeNull();
+        const token = await tokenOf(jar);
+        expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+        const before = await storedFields(jar);
+        const refused = await postSet(jar, {});
+        expect(refused.status).toBe(403);
+        expect(await text(refused)).toMatch(/CSRF token missing/);
+        expect(refused.headers.get('set-cookie')).toBeNull();
+        expect(await posted(jar)).toBe('not set');
+        expect(await storedFields(jar)).toEqual(before);
+      });
+
+      it('the token in x-csrf-token is accepted; a wrong one, or another session\'s, is refused with 403', async () => {
+        const jar = new CookieJar();
+        const token = await tokenOf(jar);
+        expect((await postSet(jar, { headers: { 'x-csrf-token': 'x'.repeat(43) } })).status).toBe(403);
+        const other = new CookieJar();
+        await tokenOf(other);
+        expect((await postSet(other, { headers: { 'x-csrf-token': token } })).status).toBe(403);
+        expect(await posted(jar)).toBe('not set');
+        const accepted = await postSet(jar, { headers: { 'x-csrf-token': token } });
+        expect(accepted.status).toBe(200);
+        expect(await posted(jar)).toBe('query');
+        expect(await tokenOf(jar)).toBe(token); // kept: the same token for every form of the session
+      });
+
+      it('the token in an urlencoded form\'s _csrf field is accepted, and the handler still reads the form; a wrong one is refused', async () => {
+        const jar = new CookieJar();
+        const token = await tokenOf(jar);
+        const wrong = await postSet(jar, { body: form({ _csrf: 'x'.repeat(43), k: 'posted', v: 'forged' }) }, '');
+        expect(wrong.status).toBe(403);
+        expect(await text(wrong)).toMatch(/does not match/);
+        expect(await posted(jar)).toBe('not set');
+        const accepted = await postSet(jar, { body: form({ _csrf: token, k: 'posted', v: 'form' }) }, '');
+        expect(accepted.status).toBe(200);
+        expect(await posted(jar)).toBe('form');
+      });
+
+      for (const kind of ['json', 'multipart'] as const) {
+        const read = traits.csrfFieldIn?.includes(kind) ?? false;
+        it(`the _csrf field of a ${kind} body is ${read ? 'accepted' : 'not read: the request is refused'}`, async () => {
+          const jar = new CookieJar();
+          const token = await tokenOf(jar);
+          const response = await postSet(jar, bodies[kind]({ _csrf: token, k: 'posted', v: kind }), '');
+          if (read) {
+            expect(response.status).toBe(200);
+            expect(await posted(jar)).toBe(kind);
+          } else {
+            // 403 from the check; Fastify refuses a body it has no parser for first (415).
+            expect([403, 415]).toContain(response.status);
+            expect(await posted(jar)).toBe('not set');
+          }
+        });
+      }
+
+      it('regenerate() rotates the token: the one seen before is refused after, in the header and in a form', async () => {
+        const jar = new CookieJar();
+        const before = await tokenOf(jar);
+        await jar.fetch(at('/regenerate'));
+        expect((await postSet(jar, { headers: { 'x-csrf-token': before } })).status).toBe(403);
+        expect((await postSet(jar, { body: form({ _csrf: before, k: 'posted', v: 'old' }) }, '')).status).toBe(403);
+        const after = await tokenOf(jar);
         expect(after).not.toBe(before);
-        expect((await post(jar, { 'x-csrf-token': after })).status).toBe(200);
+        expect((await postSet(jar, { body: form({ _csrf: after, k: 'posted', v: 'new' }) }, '')).status).toBe(200);
+        expect(await posted(jar)).toBe('new');
       });
     });
 

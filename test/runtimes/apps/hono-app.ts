@@ -62,7 +62,11 @@ export function honoApp(
     setViaAccessor();
     return c.text(getViaAccessor());
   });
-  app.on(['GET', 'POST'], '/form', async (c) => c.text(await sessionForm(options, () => c.get('session'), c.req.query())));
+  app.on(['GET', 'POST'], '/form', async (c) => {
+    // The form the CSRF check read before: Hono keeps the body for the handler to parse again.
+    const posted = c.req.method === 'POST' ? await c.req.parseBody() : {};
+    return c.text(await sessionForm(options, () => c.get('session'), { ...c.req.query(), ...posted }));
+  });
   app.onError((error, c) => c.text(`handled: ${error.message}`, (error as { status?: 403 }).status ?? 500));
   return app;
 }

@@ -11,6 +11,9 @@ import { asText } from '../../helpers/text.js';
 
 export type FetchHandler = (request: Request) => Promise<Response>;
 
+/** A POST of an HTML form, urlencoded or multipart: what `formData()` reads. */
+const isForm = (request: Request) => request.method === 'POST' && /^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(request.headers.get('content-type') ?? '');
+
 export function webApp(options: SessionOptions | SessionManager): FetchHandler {
   const sessions = webSessions(options);
   const freshOnly = () => new Response('fresh');
@@ -61,8 +64,13 @@ export function webApp(options: SessionOptions | SessionManager): FetchHandler {
         await Promise.resolve();
         setViaAccessor();
         return new Response(getViaAccessor());
-      case '/form':
-        return new Response(await sessionForm(options, () => session, Object.fromEntries(url.searchParams)));
+      case '/form': {
+        // The form the CSRF check read from a copy: the request's own body is still unread.
+        // Web standard formData() on every runtime the app runs on (Node's types deprecate it for busboy).
+        // eslint-disable-next-line @typescript-eslint/no-deprecated
+        const posted = isForm(request) ? Object.fromEntries((await request.formData()).entries()) : {};
+        return new Response(await sessionForm(options, () => session, { ...Object.fromEntries(url.searchParams), ...posted }));
+      }
       default:
         return new Response('not found', { status: 404 });
     }

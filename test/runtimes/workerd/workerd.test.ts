@@ -67,9 +67,9 @@ function describeWorkerd(label: string, compatibilityFlags: string[], unavailabl
       expect(await (await fetch(running.url('runtime'))).text()).toBe('Cloudflare-Workers');
     });
 
-    describeAdapter('Web standard (fetch handler) in workerd', remote('web'), { regeneratesInPlace: true, unavailable });
+    describeAdapter('Web standard (fetch handler) in workerd', remote('web'), { regeneratesInPlace: true, csrfFieldIn: ['multipart'], unavailable });
     describeMultiSession('Web standard (fetch handler) in workerd', remote('web'));
-    describeAdapter('Hono in workerd', remote('hono'), { unavailable });
+    describeAdapter('Hono in workerd', remote('hono'), { csrfFieldIn: ['multipart'], unavailable });
     describeMultiSession('Hono in workerd', remote('hono'));
   });
 }
