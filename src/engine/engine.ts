@@ -2,7 +2,7 @@ import type { CsrfPolicy } from '../core/manager.js';
 import { dropCsrfToken } from '../forms/csrf.js';
 import { isCarrierSource, type CarriedRecord, type Carrier, type CarrierSource } from '../core/carrier.js';
 import type { Logger } from '../core/logger.js';
-import type { ListSessionsOptions, PendingCommit, RequestContext, RevokeSessionsOptions, SessionManager, UserSession } from '../core/manager.js';
+import { isManager, type ListSessionsOptions, type PendingCommit, type RequestContext, type RevokeSessionsOptions, type SessionManager, type UserSession } from '../core/manager.js';
 import type { Store } from '../core/store.js';
 import { openLocked, type LockWaitObserver } from '../lock/open-locked.js';
 import type { SessionEventListener, SessionEventName, SessionEvents } from '../core/events.js';
@@ -424,10 +424,5 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
  * store, a store chosen by `type`, or `cookieStore()`).
  */
 export function toSessionManager<T extends object = SessionData>(options: SessionOptions | SessionManager<T>): SessionManager<T> {
-  return isSessionManager(options) ? options : new SessionEngine<T>(options);
-}
-
-function isSessionManager<T extends object>(value: SessionOptions | SessionManager<T>): value is SessionManager<T> {
-  const candidate = value as Partial<SessionManager<T>>;
-  return typeof candidate.commit === 'function' && typeof candidate.load === 'function';
+  return isManager<T>(options) ? options : new SessionEngine<T>(options);
 }
