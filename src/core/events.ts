@@ -63,8 +63,24 @@ export interface SessionEvents {
   on<K extends SessionEventName>(name: K, listener: SessionEventListener<K>): () => void;
 }
 
-/** What the engine's parts report events through: asked first whether anybody listens, so that nobody listening costs no payload. */
+/**
+ * What the engine's parts report events through. A request asks `listening()` once, when
+ * its session is loaded, and remembers the answer (`EventState`): nobody listening, it asks
+ * nothing more and builds nothing. Somebody listening, each event is asked `wants(name)`
+ * before its payload is made.
+ */
 export interface EventSink {
+  /** Whether anybody listens to any event now: a listener (`on`, `events`), or a subscriber to any event's diagnostics channel. */
+  listening(): boolean;
   wants(name: SessionEventName): boolean;
   emit<K extends SessionEventName>(name: K, event: SessionEventMap[K]): void;
+}
+
+/** What a session's state keeps of its request's one question to the events (`EventSink.listening`, asked at load). */
+export interface EventState {
+  /**
+   * Nobody listened when the request loaded this session: the request reports no event. A
+   * listener or subscriber that comes while it runs hears from the next request on.
+   */
+  unheard: boolean;
 }

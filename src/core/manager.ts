@@ -86,3 +86,23 @@ export interface SessionManager<T extends object = SessionData> extends UserSess
   /** With the `csrf` option: adapters refuse unsafe requests that do not send the session's token. */
   readonly csrf?: CsrfPolicy | undefined;
 }
+
+/**
+ * Where what an adapter's factory returns keeps the manager it runs on (a non-enumerable
+ * property; see adapters/shared/user-controls.ts), so that sessionkit/otel can wrap the
+ * manager's load and commit given only the factory's result. `Symbol.for`: the package's
+ * ESM and CommonJS builds each have their own copy of this module, and must agree.
+ */
+export const SESSION_MANAGER: unique symbol = Symbol.for('sessionkit.manager');
+
+/** The manager behind what an adapter's factory returned (or `target` itself, when it is one); undefined for anything else. */
+export function managerBehind(target: object): SessionManager | undefined {
+  const candidate = (target as { [SESSION_MANAGER]?: unknown })[SESSION_MANAGER] ?? target;
+  return isManager(candidate) ? candidate : undefined;
+}
+
+/** A `SessionManager`, told by the methods an adapter calls. */
+export function isManager<T extends object = SessionData>(value: unknown): value is SessionManager<T> {
+  const candidate = value as Partial<SessionManager<T>> | null;
+  return typeof candidate === 'object' && candidate !== null && typeof candidate.load === 'function' && typeof candidate.commit === 'function';
+}

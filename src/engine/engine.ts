@@ -2,7 +2,7 @@ import type { CsrfPolicy } from '../core/manager.js';
 import { dropCsrfToken } from '../forms/csrf.js';
 import { isCarrierSource, type CarriedRecord, type Carrier, type CarrierSource } from '../core/carrier.js';
 import type { Logger } from '../core/logger.js';
-import type { ListSessionsOptions, PendingCommit, RequestContext, RevokeSessionsOptions, SessionManager, UserSession } from '../core/manager.js';
+import { isManager, type ListSessionsOptions, type PendingCommit, type RequestContext, type RevokeSessionsOptions, type SessionManager, type UserSession } from '../core/manager.js';
 import type { Store } from '../core/store.js';
 import { openLocked, type LockWaitObserver } from '../lock/open-locked.js';
 import type { SessionEventListener, SessionEventName, SessionEvents } from '../core/events.js';
@@ -141,6 +141,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
    */
   async load(cookieHeader: string | undefined, kind: SessionClass = SessionObject): Promise<Session<T>> {
     const { parts, reader, migration } = this.#running.now ?? (await this.#running.whenReady());
+    // The request's one question to the events (core/events.ts EventState): nobody there, nothing below reports or builds a report.
+    const events = this.#heard();
     const chunks = parts.chunks;
     // A sealed session in chunks (cookieStore({ chunk: true })) is read from all its cookies.
     const received = chunks?.read(cookieHeader);
@@ -151,14 +153,14 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       try {
         // With `lock`, the session's lock is held once the record is known (../lock/open-locked.ts);
         // without, the record alone, with no object made per request.
-        if (parts.locks) ({ carried, lock } = await openLocked(parts.carrier, parts.locks, cookieValue, this.#lockWaited));
+        if (parts.locks) ({ carried, lock } = await openLocked(parts.carrier, parts.locks, cookieValue, events && this.#lockWaited));
         else carried = await parts.carrier.open(cookieValue);
       } catch (error) {
-        reportStoreError(this.#events, error, 'load');
+        if (events) reportStoreError(events, error, 'load');
         throw error;
       }
     }
-    const report = loadReport(this.#events);
+    const report = events && loadReport(events);
     let session = reader.sessionFrom(cookieValue !== undefined, carried, kind, report?.miss);
     if (parts.schema && !session.isNew) session = await this.#checked(session, parts.schema, lock, kind);
     if (lock) {
@@ -175,7 +177,9 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     }
     if (received) chunks!.received(this.#stateOf(session), received, carried !== undefined);
     const result = migration && session.isNew ? await migration.migrated(session, cookieHeader, kind) : session;
-    report?.done(parts.carrier, this.#stateOf(result), cookieValue, carried);
+    const state = this.#stateOf(result);
+    state.unheard = events === undefined;
+    report?.done(parts.carrier, state, cookieValue, carried);
     return result as unknown as Session<T>;
   }
 
@@ -189,7 +193,12 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     }
   }
 
-  /** Where the lock reports a request that waited for its session's lock (`lock`). */
+  /** The events, when anybody listens to any of them now; asked once per request, at load. */
+  #heard(): EngineEvents | undefined {
+    return this.#events.listening() ? this.#events : undefined;
+  }
+
+  /** Where the lock reports a request that waited for its session's lock (`lock`), when somebody listened as it began. */
   readonly #lockWaited: LockWaitObserver = (id, waitedMs, timedOut) => {
     const name = timedOut ? 'lockTimedOut' : 'lockWaited';
     if (this.#events.wants(name)) this.#events.emit(name, { handle: handleOf(id), store: this.#carrierName, waitedMs });
@@ -235,10 +244,13 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const received = chunks?.read(cookieHeader);
     const cookieValue = received ? received.value : readCookie(cookieHeader, this.cookieName);
     const carried = cookieValue === undefined ? undefined : running.parts.carrier.openSync(cookieValue);
-    const report = loadReport(this.#events);
+    const events = this.#heard();
+    const report = events && loadReport(events);
     const session = running.reader.sessionFrom(cookieValue !== undefined, carried, kind, report?.miss);
-    if (received) chunks!.received(this.#stateOf(session), received, carried !== undefined);
-    report?.done(running.parts.carrier, this.#stateOf(session), cookieValue, carried);
+    const state = this.#stateOf(session);
+    if (received) chunks!.received(state, received, carried !== undefined);
+    state.unheard = events === undefined;
+    report?.done(running.parts.carrier, state, cookieValue, carried);
     return session as unknown as Session<T>;
   }
 
@@ -276,7 +288,9 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     // A sealed cookie cannot be deleted: the one a logout, destroy() or regenerate() leaves is refused first.
     const first = parts.accounts?.leftBehind(plan.state, plan.bytes !== undefined, plan.now, plan.expiresAt);
     const committed = first ? thenPersist(first, pending) : pending;
-    return watchesCommit(this.#events, plan.action) ? reportedCommit(this.#events, { store: parts.carrier.name, action: plan.action, id: plan.state.id }, committed) : committed;
+    // A request nobody listened to as it began gets the persister's own commit, unwrapped.
+    if (plan.state.unheard || !watchesCommit(this.#events, plan.action)) return committed;
+    return reportedCommit(this.#events, { store: parts.carrier.name, action: plan.action, id: plan.state.id }, committed);
   }
 
   /**
@@ -290,7 +304,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     const previous = state.isNew ? undefined : state.id;
     this.#regenerate(session, restartClock);
     // destroy() is the one caller that restarts the clock: the session it ends is gone.
-    if (previous !== undefined) this.#reportRenewal(previous, restartClock ? undefined : state.id);
+    if (previous !== undefined && !state.unheard) this.#reportRenewal(previous, restartClock ? undefined : state.id);
   }
 
   #regenerate(session: SessionObject, restartClock = false): void {
@@ -302,7 +316,7 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   renew(session: SessionObject): SessionObject {
     const state = this.#stateOf(session);
     const renewed = renewedState(this.options, state);
-    if (!state.isNew) this.#reportRenewal(state.id, renewed.id);
+    if (!state.isNew && !state.unheard) this.#reportRenewal(state.id, renewed.id);
     return new (sessionClassOf(session))(this, renewed, undefined);
   }
 
@@ -331,8 +345,8 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
       if (!state.isNew) this.#regenerate(session);
       return;
     }
-    const { retiredIds, cookieReceived, heldChunks, indexed, signedIn, issuedSignIn } = state;
-    Object.assign(state, loadedState(state.id, record, payload), { retiredIds, cookieReceived, heldChunks, indexed, signedIn, issuedSignIn });
+    const { retiredIds, cookieReceived, heldChunks, indexed, signedIn, issuedSignIn, unheard } = state;
+    Object.assign(state, loadedState(state.id, record, payload), { retiredIds, cookieReceived, heldChunks, indexed, signedIn, issuedSignIn, unheard });
     parts.accounts?.reloaded(state, payload.d, payload);
     parts.freshness?.loaded(state, payload.d, payload);
     const data = parts.schema ? await parts.schema.loaded(payload.d, () => `the stored session ${handleOf(state.id)}`) : payload.d;
@@ -410,10 +424,5 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
  * store, a store chosen by `type`, or `cookieStore()`).
  */
 export function toSessionManager<T extends object = SessionData>(options: SessionOptions | SessionManager<T>): SessionManager<T> {
-  return isSessionManager(options) ? options : new SessionEngine<T>(options);
-}
-
-function isSessionManager<T extends object>(value: SessionOptions | SessionManager<T>): value is SessionManager<T> {
-  const candidate = value as Partial<SessionManager<T>>;
-  return typeof candidate.commit === 'function' && typeof candidate.load === 'function';
+  return isManager<T>(options) ? options : new SessionEngine<T>(options);
 }

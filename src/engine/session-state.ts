@@ -7,9 +7,10 @@ import type { ResolvedOptions } from './options.js';
 import type { HeldLock } from '../lock/session-lock.js';
 import type { KeptPayload } from './memo/decoded-records.js';
 import type { HeldCookies } from './cookie/cookie-chunks.js';
+import type { EventState } from '../core/events.js';
 
 /** The engine's bookkeeping for one session, kept off the data under a symbol. */
-export interface SessionState extends SessionFacts, AccountState, FreshnessState, HeldCookies {
+export interface SessionState extends SessionFacts, AccountState, FreshnessState, HeldCookies, EventState {
   id: string;
   isNew: boolean;
   /** The stored payload as it was read, to detect changes (nested ones too) by comparison. */
@@ -81,6 +82,8 @@ export function freshState(options: Pick<ResolvedOptions, 'idLength' | 'permanen
     readWithMemo: false,
     cookieView: undefined,
     bound: undefined,
+    // Asked of the events at load (engine.ts): a session made anywhere else asks per event.
+    unheard: false,
   };
 }
 
@@ -118,6 +121,7 @@ export function loadedState(
     readWithMemo: false,
     cookieView: undefined,
     bound: payload.b,
+    unheard: false,
   };
 }
 
@@ -148,6 +152,8 @@ export function regeneratedState(options: Pick<ResolvedOptions, 'idLength' | 'pe
     // A login's new id keeps when the user proved who they are; what destroy() leaves has no user.
     authenticatedAt: restartClock ? undefined : state.authenticatedAt,
     authenticatedUser: restartClock ? undefined : state.authenticatedUser,
+    // Still the same request: what it was told of the events holds.
+    unheard: state.unheard,
   });
 }
 
@@ -169,6 +175,7 @@ export function renewedState(options: Pick<ResolvedOptions, 'idLength' | 'perman
   // Kept, as by regenerate(): with userField, a login in the new session records its own time at commit.
   fresh.authenticatedAt = state.authenticatedAt;
   fresh.authenticatedUser = state.authenticatedUser;
+  fresh.unheard = state.unheard;
   return fresh;
 }
 

@@ -41,7 +41,7 @@ export interface WriterSettings {
   readonly codec: Codec;
   readonly maxConflictRetries: number;
   readonly decode: (record: StoreRecord) => Payload | undefined;
-  /** Where a merge after a lost compare-and-set is reported (the `conflict` event). */
+  /** Where a merge after a lost compare-and-set is reported (the `conflict` event), unless its request began unheard. */
   readonly events: EventSink;
 }
 
@@ -216,7 +216,7 @@ export class StoreWriter {
 
   /** The `conflict` event: the session's fields were merged onto another process's write after `attempts` lost compare-and-sets. */
   #reportConflict(state: SessionState, attempts: number): void {
-    if (this.#events.wants('conflict')) this.#events.emit('conflict', { handle: handleOf(state.id), store: this.#store.name, attempts });
+    if (!state.unheard && this.#events.wants('conflict')) this.#events.emit('conflict', { handle: handleOf(state.id), store: this.#store.name, attempts });
   }
 
   /**

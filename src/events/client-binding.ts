@@ -1,7 +1,7 @@
 import { primitives } from '#crypto';
 import type { RequestContext } from '../core/commit.js';
 import { describeValue, SessionConfigError } from '../core/errors.js';
-import type { BoundPart, EventSink } from '../core/events.js';
+import type { BoundPart, EventSink, EventState } from '../core/events.js';
 import { handleOf } from '../core/handle.js';
 
 /** The `bind` option: which parts of the request a signed-in session is compared on. */
@@ -27,7 +27,7 @@ export function resolveBind(value: unknown, userField: unknown): ResolvedBind | 
 }
 
 /** What a bound session keeps: its id, and the fingerprint of the request its user signed in from (payload key `b`). */
-export interface BindingState {
+export interface BindingState extends Readonly<EventState> {
   readonly id: string;
   bound: string | undefined;
 }
@@ -69,7 +69,7 @@ export class ClientBinding {
       state.bound = current;
       return;
     }
-    if (bound === current || !this.#events.wants('suspicious')) return;
+    if (bound === current || state.unheard || !this.#events.wants('suspicious')) return;
     const changed = changedParts(bound, current);
     if (changed.length > 0) this.#events.emit('suspicious', { handle: handleOf(state.id), store: this.#store, changed });
   }

@@ -16,13 +16,26 @@ for (const name of SESSION_EVENT_NAMES) {
   const channel = diagnosticsChannel(`sessionkit:session.${name}`);
   if (channel) CHANNELS.set(name, channel);
 }
+const CHANNEL_LIST: readonly PublishChannel[] = [...CHANNELS.values()];
+
+/**
+ * Whether any event's channel has a subscriber: a pass over the channels' `hasSubscribers`,
+ * once per request. Node tells nobody when a channel gains a subscriber (it only swaps the
+ * channel's prototype), so there is no counter to keep without patching its channels; an
+ * unsubscribed channel's `hasSubscribers` is a getter that answers false, which V8 inlines.
+ */
+function anyChannelSubscribed(): boolean {
+  for (const channel of CHANNEL_LIST) if (channel.hasSubscribers) return true;
+  return false;
+}
 
 /**
  * An engine's lifecycle events: its listeners, by event name, and the event's diagnostics
- * channel. The engine asks `wants(name)` before it builds an event, so an event nobody
- * listens to, and nobody subscribes to, costs a lookup and a `hasSubscribers` and nothing else.
- * A listener runs synchronously, inside the request; one that throws is caught, and
- * reported once through the logger (the request goes on).
+ * channel. A request asks `listening()` once, at load: with no listener and no subscriber
+ * it asks nothing more (core/events.ts `EventState`). Otherwise the engine asks
+ * `wants(name)` before it builds an event, so an event nobody listens to costs a lookup and
+ * a `hasSubscribers`. A listener runs synchronously, inside the request; one that throws is
+ * caught, and reported once through the logger (the request goes on).
  */
 export class EngineEvents implements SessionEvents, EventSink {
   readonly #listeners = new Map<SessionEventName, AnyListener[]>();
@@ -52,6 +65,11 @@ export class EngineEvents implements SessionEvents, EventSink {
 
   #add(name: SessionEventName, listener: AnyListener): void {
     this.#listeners.set(name, [...(this.#listeners.get(name) ?? []), listener]);
+  }
+
+  listening(): boolean {
+    // The map holds only names with listeners (an unsubscribe deletes an emptied name).
+    return this.#listeners.size > 0 || anyChannelSubscribed();
   }
 
   wants(name: SessionEventName): boolean {

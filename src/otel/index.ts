@@ -6,7 +6,7 @@
  */
 import { trace, metrics, type Meter, type Tracer } from '@opentelemetry/api';
 import type { SessionEvents } from '../core/events.js';
-import type { SessionManager } from '../core/manager.js';
+import { managerBehind, type SessionManager } from '../core/manager.js';
 import { instrumentManager } from './manager-spans.js';
 import { instrumentStoreCalls } from './store-spans.js';
 
@@ -21,25 +21,22 @@ export interface InstrumentOptions {
 export const INSTRUMENTATION_NAME = 'sessionkit';
 
 /**
- * Spans for each request's session load and commit (with `target` an engine or
- * multiSession) and for each store call, and metrics: sessions created, loaded, missed by
- * reason, conflicts, revocations, lock waits, and the store calls' duration histogram
- * (`db.client.operation.duration`). `target` may also be what an adapter's factory returns
- * (events and metrics then, and the store call spans: the load and commit spans need the
- * manager itself). Returns the function that stops it all.
+ * Spans for each request's session load and commit and for each store call, and metrics:
+ * sessions created, loaded, missed by reason, conflicts, revocations, lock waits, and the
+ * store calls' duration histogram (`db.client.operation.duration`). `target` is an engine,
+ * multiSession, or what an adapter's factory returns (`sessionkit()` of Express, Fastify's
+ * `app.sessions`, Koa, Hono, `withSession`, `webSessions()`): that carries the manager it
+ * runs on, whose load and commit get the spans. Returns the function that stops it all.
  */
 export function instrumentSessions(target: SessionEvents | SessionManager, options: InstrumentOptions = {}): () => void {
   const tracer = options.tracer ?? trace.getTracer(INSTRUMENTATION_NAME);
   const meter = options.meter ?? metrics.getMeter(INSTRUMENTATION_NAME);
   const stops = [countEvents(target, meter), instrumentStoreCalls(tracer, meter)];
-  if (isManager(target)) stops.push(instrumentManager(target, tracer));
+  const manager = managerBehind(target);
+  if (manager) stops.push(instrumentManager(manager, tracer));
   return () => {
     for (const stop of stops) stop();
   };
-}
-
-function isManager(target: SessionEvents | SessionManager): target is SessionManager {
-  return typeof (target as Partial<SessionManager>).load === 'function' && typeof (target as Partial<SessionManager>).commit === 'function';
 }
 
 /** The counters, fed by the lifecycle events. */
