@@ -9,6 +9,7 @@ import { csrfToken } from '../forms/csrf.js';
 import { csrfRefusalFor } from './shared/csrf.js';
 import { loadForRequest } from './shared/load.js';
 import { commitOnResponse } from './shared/node-response.js';
+import { sessionOf } from './shared/session-of.js';
 import { withUserControls, type SessionControls } from './shared/user-controls.js';
 import { freshnessMaxAge, freshnessOf, type FreshnessOutcome, type StaleOutcome } from '../freshness/check.js';
 import { sendStale } from './shared/stale.js';
@@ -57,20 +58,26 @@ type Next = (error?: unknown) => void;
  */
 export type SessionMiddleware = (req: IncomingMessage, res: ServerResponse, next: Next) => void;
 
-/**
- * What `sessionkit()` returns: the middleware with the user's sessions, and, as a type only,
- * its session's data type (the `schema`'s output), which {@link SessionRequest} reads.
- */
-export type SessionkitMiddleware<T extends object = SessionData> = SessionMiddleware & SessionControls & { readonly '~sessionData'?: T };
+/** What `sessionkit()` returns: the middleware, the user's sessions, and `of(req)`, the request's session typed as this middleware's. */
+export type SessionkitMiddleware<T extends object = SessionData> = SessionMiddleware &
+  SessionControls & {
+    /**
+     * `req.session`, typed with this middleware's session data (the `schema`'s output):
+     * Express declares `req.session` once for every app, so a middleware cannot type it per
+     * app, but the value it returns can. `const session = sessions.of(req)` in any handler
+     * after `app.use(sessions)`; throws when the middleware did not run for `req`.
+     */
+    readonly of: (req: IncomingMessage) => Session<T>;
+  };
 
 /**
- * A request whose `req.session` has the data type of `sessions`: Express declares
- * `req.session` once for every app, so a middleware cannot type it per app; a handler says
- * which sessions it runs under instead, `(req: SessionRequest<typeof sessions>, res) => …`.
- * `Req` is the request type it adds to: Express's own `Request` for typed params and query.
+ * A request whose `req.session` has the data type of `sessions`, for a handler that would
+ * rather annotate its parameter than call `sessions.of(req)`:
+ * `(req: SessionRequest<typeof sessions>, res) => …`. `Req` is the request type it adds to:
+ * Express's own `Request` for typed params and query.
  */
 export type SessionRequest<M extends SessionkitMiddleware<object>, Req extends object = Express.Request> = Req & {
-  session: Session<NonNullable<M['~sessionData']>>;
+  session: ReturnType<M['of']>;
 };
 
 /**
@@ -141,7 +148,8 @@ export function sessionkit(options: SessionOptions | SessionManager = {}): Sessi
     };
     loadForRequest(engine, req.headers.cookie, { onSession: start, onError: next });
   };
-  return withUserControls(middleware, engine);
+  const of = (req: IncomingMessage) => sessionOf((req as ExpressRequest).session, 'app.use(sessions)');
+  return withUserControls(Object.assign(middleware, { of }), engine);
 }
 
 /** Request prototypes that already answer `sessionID`, `flash` and `csrfToken`. */

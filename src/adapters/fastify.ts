@@ -11,9 +11,11 @@ import { FastifySessionObject, type FastifySession } from './fastify-session.js'
 import { applySessionHeaders, type HeaderTarget } from './shared/headers.js';
 import { csrfRefusalFor } from './shared/csrf.js';
 import { loadForRequest } from './shared/load.js';
+import { sessionOf } from './shared/session-of.js';
 import { withUserControls, type SessionControls } from './shared/user-controls.js';
 import { freshnessMaxAge, freshnessOf, staleBody, type StaleOutcome } from '../freshness/check.js';
 import { STALE_STATUS } from './shared/stale.js';
+import type { SchemaOutput, StandardSchema } from '../schema/standard-schema.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -151,14 +153,48 @@ function withoutFastifyKeys(options: SessionOptions): SessionOptions {
   return rest;
 }
 
-// The equivalent of fastify-plugin: register the hooks on the parent scope, so the
-// session applies to every route of the app, not only those inside this plugin.
-Object.assign(plugin, {
-  [Symbol.for('skip-override')]: true,
-  [Symbol.for('fastify.display-name')]: 'sessionkit',
-});
+/**
+ * The equivalent of fastify-plugin: register the hooks on the parent scope, so the
+ * session applies to every route of the app, not only those inside this plugin.
+ */
+function onParentScope<P extends object>(registered: P): P {
+  return Object.assign(registered, {
+    [Symbol.for('skip-override')]: true,
+    [Symbol.for('fastify.display-name')]: 'sessionkit',
+  });
+}
 
-export const sessionkit = plugin;
+export const sessionkit = onParentScope(plugin);
+
+/** What `sessionPlugin()` returns: the plugin to register, the user's sessions, and `of(request)`. */
+export type SessionPlugin<T extends object = SessionData> = FastifyPluginCallback &
+  SessionControls & {
+    /**
+     * `request.session`, typed with this plugin's session data (the `schema`'s output):
+     * Fastify declares `request.session` once for every app, so registering a plugin cannot
+     * type it per app, but the value it was made from can. Throws when the plugin did not run
+     * for `request`.
+     */
+    readonly of: (request: FastifyRequest) => FastifySession<T>;
+  };
+
+/**
+ * The plugin with its options given here rather than to `register`, so that what it returns
+ * knows the session's type: `const sessions = sessionPlugin({ store, secret, schema });
+ * await app.register(sessions);` then `sessions.of(request)` is typed from the schema. The
+ * same plugin as `app.register(sessionkit, options)`, which suits an app that declares
+ * `SessionData` (or has no schema).
+ */
+export function sessionPlugin<S extends StandardSchema<object>>(options: SessionOptions & { schema: S }): SessionPlugin<SchemaOutput<S>>;
+export function sessionPlugin<T extends object = SessionData>(options?: SessionOptions | SessionManager<T>): SessionPlugin<T>;
+export function sessionPlugin(options: SessionOptions | SessionManager = {}): SessionPlugin {
+  const engine = toSessionManager(options);
+  const registered: FastifyPluginCallback = (fastify, _registerOptions, done) => {
+    plugin(fastify, { engine }, done);
+  };
+  const of = (request: FastifyRequest) => sessionOf(request.session as FastifySession | null, 'await app.register(sessions)');
+  return withUserControls(Object.assign(onParentScope(registered), { of }), engine);
+}
 
 /** What `requireFresh` does with a request whose login is too old: answer it, typically `reply.redirect('/confirm-password')`. */
 export type StaleHandler = (request: FastifyRequest, reply: FastifyReply, outcome: StaleOutcome) => unknown;

@@ -1,5 +1,5 @@
 import { persistCommit } from '../core/commit.js';
-import type { Middleware, ParameterizedContext } from 'koa';
+import type { BaseContext, DefaultState, Middleware, ParameterizedContext } from 'koa';
 import { SessionEngine, toSessionManager } from '../engine/engine.js';
 import type { SessionManager } from '../core/manager.js';
 import { RequestBinding } from '../core/request-binding.js';
@@ -9,11 +9,13 @@ import { applySessionHeaders } from './shared/headers.js';
 import { csrfRefusalFor } from './shared/csrf.js';
 import { loadSession } from './shared/load.js';
 import { NodeResponseHeaders } from './shared/node-response.js';
+import { sessionOf } from './shared/session-of.js';
 import { withUserControls, type SessionControls } from './shared/user-controls.js';
 import { freshnessMaxAge, freshnessOf, staleBody, type StaleOutcome } from '../freshness/check.js';
 import { STALE_STATUS } from './shared/stale.js';
 import type { SessionOptions } from '../engine/options.js';
 import type { Session, SessionData } from '../engine/session.js';
+import type { SchemaOutput, StandardSchema } from '../schema/standard-schema.js';
 
 declare module 'koa' {
   interface DefaultContext {
@@ -22,16 +24,40 @@ declare module 'koa' {
   }
 }
 
+/** The context the middleware gives what runs after it: `ctx.session` typed with its session data (Koa's `ContextT`). */
+export interface SessionContext<T extends object = SessionData> {
+  session: Session<T>;
+}
+
+/**
+ * What `sessionkit()` returns: the middleware, typed with the context it gives (so that
+ * `app.use(sessions)` types `ctx.session` in the middleware chained after it), the user's
+ * sessions, and `of(ctx)`.
+ */
+export type SessionkitMiddleware<T extends object = SessionData> = Middleware<DefaultState, SessionContext<T>> &
+  SessionControls & {
+    /**
+     * `ctx.session`, typed with this middleware's session data (the `schema`'s output), for
+     * middleware whose context is not typed by the chain (a router's): `sessions.of(ctx)`.
+     * Throws when the middleware did not run for `ctx`.
+     */
+    readonly of: (ctx: BaseContext) => Session<T>;
+  };
+
 /**
  * Koa 2 and 3 middleware: `app.use(sessionkit({ store, secret }))`, then `ctx.session`,
  * with express-session's API on it (`regenerate(cb)`, `save(cb)`, …) as koa-passport needs.
  * The session is saved after the downstream middleware finished and before Koa writes
  * the response; a store failure is thrown into Koa's error handling. With
  * `cookie.secure: 'auto'`, the cookie is Secure when `ctx.secure` (honours `app.proxy`).
+ * With `schema`, the session's type is the schema's output: in `app.use(sessions).use((ctx) => …)`,
+ * a router's `SessionContext<T>`, and `sessions.of(ctx)`.
  */
-export function sessionkit(options: SessionOptions | SessionManager = {}): Middleware & SessionControls {
+export function sessionkit<S extends StandardSchema<object>>(options: SessionOptions & { schema: S }): SessionkitMiddleware<SchemaOutput<S>>;
+export function sessionkit<T extends object = SessionData>(options?: SessionOptions | SessionManager<T>): SessionkitMiddleware<T>;
+export function sessionkit(options: SessionOptions | SessionManager = {}): SessionkitMiddleware {
   const engine = toSessionManager(options);
-  const middleware: Middleware = async function sessionkitMiddleware(ctx, next) {
+  const middleware: Middleware<DefaultState, SessionContext> = async function sessionkitMiddleware(ctx, next) {
     const loaded = loadSession(engine, ctx.get('cookie') || undefined);
     const session = loaded instanceof Promise ? await loaded : loaded;
     ctx.session = session;
@@ -50,14 +76,15 @@ export function sessionkit(options: SessionOptions | SessionManager = {}): Middl
       if (engine.locks) void engine.finish(binding.current);
     }
   };
-  return withUserControls(middleware, engine);
+  const of = (ctx: BaseContext) => sessionOf((ctx as Partial<SessionContext>).session, 'app.use(sessions)');
+  return withUserControls(Object.assign(middleware, { of }), engine);
 }
 
 /** A Koa request's binding: `ctx.secure` (which honours `app.proxy`) read only when a cookie needs it; a replacement session goes to `ctx.session`. */
 class KoaBinding extends RequestBinding<Session> {
-  readonly #ctx: ParameterizedContext;
+  readonly #ctx: ParameterizedContext<DefaultState, SessionContext>;
 
-  constructor(session: Session, ctx: ParameterizedContext) {
+  constructor(session: Session, ctx: ParameterizedContext<DefaultState, SessionContext>) {
     super(session);
     this.#ctx = ctx;
   }

@@ -5,9 +5,10 @@ import type { StoreError } from './store.js';
  * shape (`malformed`) or its signature or seal does not verify (`forged`); it names no
  * record (`unknown`); the record expired, could not be read (`unreadable`: not a session,
  * or over maxSessionBytes), passed its absolute lifetime, or was revoked (its user logged
- * out everywhere, or this session was ended).
+ * out everywhere, or this session was ended); or its data does not match the `schema`
+ * (`invalid`: with `onInvalid: 'fresh'`, or an upgrade whose result does not match either).
  */
-export type MissReason = 'no-cookie' | 'malformed' | 'forged' | 'unknown' | 'expired' | 'unreadable' | 'absolute-end' | 'revoked';
+export type MissReason = 'no-cookie' | 'malformed' | 'forged' | 'unknown' | 'expired' | 'unreadable' | 'absolute-end' | 'revoked' | 'invalid';
 
 /** What every event about one session carries: its handle (never its id, never its data) and its store. */
 export interface SessionEventBase {

@@ -162,7 +162,11 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
     }
     const report = events && loadReport(events);
     let session = reader.sessionFrom(cookieValue !== undefined, carried, kind, report?.miss);
-    if (parts.schema && !session.isNew) session = await this.#checked(session, parts.schema, lock, kind);
+    if (parts.schema && !session.isNew) {
+      session = await this.#checked(session, parts.schema, lock, kind);
+      // The schema's 'fresh' (or an upgrade that did not mend the data) put a fresh session in its place.
+      if (session.isNew) report?.miss('invalid');
+    }
     if (lock) {
       // A session that turned out fresh (gone while we waited) has a new id nobody else knows: nothing to hold.
       // Awaited: workerd would cancel a release left running when this request ends.

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
 import { SessionEngine, StoreError, type Store, type StoreRecord } from '../../src/index.js';
 import type { SessionEventMap, SessionEventName } from '../../src/core/events.js';
 import type { SessionOptions } from '../../src/engine/options.js';
@@ -122,6 +123,49 @@ describe('lifecycle events: load', () => {
     expect(seen.revoked).toEqual([{ store: 'memory', count: 1, cause: 'limit' }]);
     await request(phone.cookie);
     expect(reasons(seen)).toEqual(['no-cookie', 'no-cookie', 'unknown']);
+  });
+});
+
+describe('lifecycle events: a stored session that fails its schema', () => {
+  const Shape = z.object({ cart: z.array(z.object({ sku: z.string(), qty: z.number() })) });
+  const upgrade = (data: Record<string, unknown>) => ({ ...data, cart: (data.cart as string[]).map((sku) => ({ sku, qty: 1 })) });
+
+  /** A session of the old shape (a cart of SKUs) written without a schema, and an engine with `options` over the same store, watched. */
+  async function oldCart(options: SessionOptions) {
+    const store = memoryStore();
+    const written = await requestsOf(new SessionEngine<Record<string, unknown>>({ store, secret: SECRET, logger: quiet }))(undefined, (session) => void (session.cart = ['secret-sku']));
+    return { ...watched({ store, schema: Shape, ...options }), cookie: written.cookie, id: written.session.id };
+  }
+
+  it("with onInvalid 'fresh' (the default) is `missed` as `invalid`, named by the fresh session's handle, with neither the id nor the data", async () => {
+    const { seen, request, cookie, id } = await oldCart({});
+    const { session } = await request(cookie);
+    expect(session.isNew).toBe(true);
+    expect(reasons(seen)).toEqual(['invalid']);
+    expect(seen.loaded).toEqual([]);
+    const payload = JSON.stringify(seen.missed);
+    expect(payload).not.toContain(id);
+    expect(payload).not.toContain('secret-sku');
+    // The handle is the fresh session's: the one `created` names once it is written.
+    await request(undefined);
+    expect(seen.missed[0]!.handle).not.toBe(seen.missed[1]!.handle);
+  });
+
+  it('an upgrade whose result does not match either is `invalid`; one that mends the data is `loaded`; with no session given (an error), neither', async () => {
+    const failed = await oldCart({ onInvalid: (data) => data });
+    await failed.request(failed.cookie);
+    expect(reasons(failed.seen)).toEqual(['invalid']);
+    const mended = await oldCart({ onInvalid: upgrade });
+    const { session } = await mended.request(mended.cookie);
+    expect(session.isNew).toBe(false);
+    expect(mended.seen.missed).toEqual([]);
+    expect(mended.seen.loaded).toHaveLength(1);
+    // onInvalid 'error', or an upgrade that throws: the load fails and the application's error handling has it.
+    for (const onInvalid of ['error', () => { throw new Error('cannot upgrade'); }] as const) {
+      const { engine, seen, cookie } = await oldCart({ onInvalid });
+      await expect(engine.load(cookie)).rejects.toThrow();
+      expect([...seen.missed, ...seen.loaded]).toEqual([]);
+    }
   });
 });
 
