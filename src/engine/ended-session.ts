@@ -1,6 +1,6 @@
 import type { Carrier, CarrierRefusal } from '../core/carrier.js';
 import { endedMarkerName, isRevokedMarker } from '../core/ended-marker.js';
-import { foreignValue } from '../core/foreign.js';
+import { foreignValue, SHARED_KEYSPACE_REMEDY } from '../core/foreign.js';
 import type { Store, StoreRecord } from '../core/store.js';
 import type { ResolvedOptions } from './options.js';
 import { isPayload } from './payload.js';
@@ -37,7 +37,7 @@ export class EndedSessions {
 
   #isMarker(store: Store, key: string, record: StoreRecord): boolean {
     if (isRevokedMarker(record)) return true;
-    foreignValue({ logger: this.#options.logger, storeName: store.name }, key, `${record.data.length} bytes`, 'Is another program writing under sessionkit\'s keyPrefix?');
+    foreignValue({ logger: this.#options.logger, storeName: store.name }, key, `${record.data.length} bytes that are not a revocation marker`, SHARED_KEYSPACE_REMEDY);
     return false;
   }
 

@@ -173,6 +173,18 @@ describe('lifecycle events: load', () => {
     expect(reasons(sealed.seen)).toEqual(['no-cookie', 'revoked']);
   });
 
+  it('a value planted where a marker would be is no marker: `unknown`, with one warning naming the key by its handle', async () => {
+    const warnings: string[] = [];
+    const store = memoryStore();
+    const { seen, request } = watched({ store, logger: { warn: (message) => warnings.push(message), info: () => {} } });
+    const other = await requestsOf(new SessionEngine<Record<string, unknown>>({ store: memoryStore(), secret: SECRET, logger: quiet }))(undefined, (session) => void (session.n = 1));
+    await store.set(`session:ended.${other.session.id}`, { data: new Uint8Array(1 << 16).fill(7), expiresAt: Date.now() + 60_000 });
+    await request(other.cookie);
+    await vi.waitFor(() => expect(reasons(seen)).toEqual(['unknown']));
+    expect(warnings).toEqual([expect.stringContaining('session:ended.<handle ')]);
+    expect(warnings[0]).not.toContain(other.session.id);
+  });
+
   it('a session maxSessionsPerUser ends to make room for a login is `revoked` with the cause `limit`', async () => {
     const { seen, request } = watched({ userField: 'user', maxSessionsPerUser: 1 });
     const phone = await request(undefined, (session) => void (session.user = 'ada'));
