@@ -6,6 +6,7 @@ import type { Store, StoreRecord } from '../core/store.js';
 import type { UserField } from './user-field.js';
 import { UserIndex, type IndexEntry, type MakeRoom } from './user-index.js';
 import { handleOf } from '../core/handle.js';
+import { endedMarkerName, revokedMarker } from '../core/ended-marker.js';
 import type { EventSink } from '../core/events.js';
 import { makeRoom, type CountedSession, type SessionLimitOption } from './session-limit.js';
 import { EXCEPT_TAKES, NO_ACCOUNT_WORK, type Accounts, type AccountsPlan, type PlanTimes, type StoredAccountFields } from './accounts.js';
@@ -220,10 +221,20 @@ export class UserSessions implements Accounts {
     return revoked.size;
   }
 
-  /** Deletes the records of index entries just made tombstones (handle → entry as it was). */
+  /**
+   * Deletes the records of index entries just made tombstones (handle → entry as it was),
+   * and leaves in each one's place a marker (core/ended-marker.ts) that lives as long as
+   * its entry would have, so that a later request with its cookie is `missed` as `revoked`.
+   */
   async #deleteRecords(ended: ReadonlyMap<string, IndexEntry>): Promise<void> {
     const keys = [...ended].flatMap(([handle, entry]) => this.#keysOf(handle, entry.name));
-    await Promise.all(keys.map((key) => this.#store.delete(key)));
+    const markers = [...ended].map(([handle, entry]) => this.#store.set(this.#carrier.key(endedMarkerName(this.#nameNow(handle, entry.name))), revokedMarker(entry.until)));
+    await Promise.all([...keys.map((key) => this.#store.delete(key)), ...markers]);
+  }
+
+  /** The name the session of an index entry goes by now: its entry's, or for an entry written before `hashIds` (its raw id), the id's hash. */
+  #nameNow(handle: string, name: string): string {
+    return handleOf(name) === handle ? this.#carrier.storedName(name) : name;
   }
 
   /**

@@ -94,7 +94,7 @@ async function run(engine: SessionEngine, args: SessionsArgs, { store, output, s
 /**
  * The live sessions of the whole store: its keys under the engine's prefix whose name is a
  * session's (a base64url id or its hash), not a record kept beside them (`user.…` index,
- * `lock.…`, `migrated.…`, `revoked.…`: their names hold a dot).
+ * `lock.…`, `migrated.…`, `revoked.…`, `ended.…`: their names hold a dot).
  */
 async function countStore(store: Store, keyPrefix: string, { output, signal }: Run): Promise<Counted> {
   if (store.keys === undefined) {

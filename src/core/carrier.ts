@@ -14,7 +14,7 @@ export interface CarriedRecord {
 }
 
 /** What `Carrier.refusal` answers (see core/events.ts `MissReason`). */
-export type CarrierRefusal = 'malformed' | 'forged' | 'unknown' | 'expired';
+export type CarrierRefusal = 'malformed' | 'forged' | 'unknown' | 'expired' | 'absolute-end' | 'revoked';
 
 /**
  * The seam between the engine and where a session lives. The cookie carries either an id
@@ -45,7 +45,10 @@ export interface Carrier {
   /**
    * Why `open` found nothing for a cookie value, asked only when someone listens for the
    * `missed` event: a value not ours in shape, one whose signature or seal does not verify,
-   * a verified id with no record, or (a seal, which holds its expiry) an expired session.
+   * a verified id with no record, or (a seal, which holds its expiry) an expired session. A
+   * verified id with no record says why where the store can tell: revoked (the marker a
+   * revocation left, core/ended-marker.ts), expired or past its absolute end (the expired
+   * record, where the store still holds it: `Store.getExpired`), else unknown.
    */
   refusal(cookieValue: string): MaybePromise<CarrierRefusal>;
   /**

@@ -92,6 +92,16 @@ export interface Store {
   createSync?(key: string, record: StoreRecord): boolean;
   setIfSync?(key: string, record: StoreRecord, expectedVersion: string): boolean;
 
+  /**
+   * The record under `key` if it has expired and the backend still holds it (cleanup or
+   * the backend's own expiry has not removed it yet); `undefined` when absent or live.
+   * Only for telling why a session is gone (the `missed` event's `expired` and
+   * `absolute-end`), asked only when someone listens: never on a request's path, and
+   * `get` still reads an expired record as absent. Present where the backend keeps expired
+   * records until a sweep (memory, SQL, …); not Redis or memcached, which drop them.
+   */
+  getExpired?(key: string): Promise<StoreRecord | undefined>;
+
   /** Moves the expiry of a live record without rewriting its data. Missing keys are ignored. */
   touch?(key: string, expiresAt: number): Promise<void>;
 
@@ -134,7 +144,7 @@ export interface SweepOptions {
 }
 
 /** Capabilities a store may have beyond get/set/delete, as the conformance suite names them. */
-export type StoreCapability = 'create' | 'setIf' | 'touch' | 'deleteExpired' | 'countExpired' | 'getSync' | 'createSync' | 'setIfSync' | 'keys';
+export type StoreCapability = 'create' | 'setIf' | 'touch' | 'deleteExpired' | 'countExpired' | 'getSync' | 'createSync' | 'setIfSync' | 'keys' | 'getExpired';
 
 /** The `limit` of a sweep, checked: a positive integer, or Infinity when none was given. */
 export function sweepLimit(storeName: string, options: SweepOptions | undefined): number {

@@ -55,6 +55,7 @@ export class EncryptedStore implements Store {
   declare readonly touch?: Store['touch'];
   declare readonly deleteExpired?: Store['deleteExpired'];
   declare readonly countExpired?: Store['countExpired'];
+  declare readonly getExpired?: Store['getExpired'];
   declare readonly keys?: Store['keys'];
   declare readonly close?: Store['close'];
   readonly #inner: Store;
@@ -73,6 +74,8 @@ export class EncryptedStore implements Store {
     if (inner.deleteExpired) this.deleteExpired = (options) => inner.deleteExpired!(options);
     if (inner.countExpired) this.countExpired = (options) => inner.countExpired!(options);
     if (inner.keys) this.keys = (prefix) => inner.keys!(prefix);
+    // Opened as `get` opens: the engine decodes an expired record to tell `expired` from `absolute-end`.
+    if (inner.getExpired) this.getExpired = async (key) => this.#opened(key, await inner.getExpired!(key));
     if (inner.close) this.close = () => inner.close!();
     // getSync, createSync and setIfSync where the inner store has them and sealing answers at once.
     if (!sealer.synchronous) return;

@@ -88,9 +88,9 @@ export class SessionEngine<T extends object = SessionData> implements SessionMan
   }
 
   #carrierFor(store: Store | CarrierSource, ids: IdCodec): Carrier {
-    const { secrets, keyPrefix, hashIds } = this.options;
+    const { secrets, hashIds } = this.options;
     if (isCarrierSource(store)) return store.createCarrier(secrets);
-    return hashIds ? hashedIdCarrier(store, ids, this.options, hashIds) : new StoreCarrier(store, ids, keyPrefix);
+    return hashIds ? hashedIdCarrier(store, ids, this.options, hashIds) : new StoreCarrier(store, ids, this.options);
   }
 
   /**

@@ -3,8 +3,8 @@ import { hashedId } from '../core/hashed-id.js';
 import { isExpired, type Store } from '../core/store.js';
 import type { IdCodec } from './cookie/ids.js';
 import type { Logger } from '../core/logger.js';
-import type { HashIdsSettings, ResolvedOptions } from './options.js';
-import { StoreCarrier } from './store-carrier.js';
+import type { HashIdsSettings } from './options.js';
+import { StoreCarrier, type StoreCarrierOptions } from './store-carrier.js';
 
 /**
  * `hashIds`: records are kept under keyPrefix + the hash of the id (core/hashed-id.ts), so
@@ -33,10 +33,10 @@ export class MigratingHashedIdCarrier extends HashedIdCarrier {
   override readonly opensSync: boolean;
   readonly #logger: Logger;
 
-  constructor(store: Store, ids: IdCodec, keyPrefix: string, logger: Logger) {
-    super(store, ids, keyPrefix);
+  constructor(store: Store, ids: IdCodec, options: StoreCarrierOptions) {
+    super(store, ids, options);
     this.opensSync = typeof store.getSync === 'function' && typeof store.createSync === 'function' && ids.synchronous;
-    this.#logger = logger;
+    this.#logger = options.logger;
   }
 
   override async open(cookieValue: string): Promise<CarriedRecord | undefined> {
@@ -108,7 +108,6 @@ async function createOrSet(store: Store, key: string, record: { data: Uint8Array
 }
 
 /** The carrier of `hashIds`: with or without the raw-key fallback. */
-export function hashedIdCarrier(store: Store, ids: IdCodec, options: Pick<ResolvedOptions, 'keyPrefix' | 'logger'>, settings: HashIdsSettings): StoreCarrier {
-  const { keyPrefix, logger } = options;
-  return settings.readRawKeys ? new MigratingHashedIdCarrier(store, ids, keyPrefix, logger) : new HashedIdCarrier(store, ids, keyPrefix);
+export function hashedIdCarrier(store: Store, ids: IdCodec, options: StoreCarrierOptions, settings: HashIdsSettings): StoreCarrier {
+  return settings.readRawKeys ? new MigratingHashedIdCarrier(store, ids, options) : new HashedIdCarrier(store, ids, options);
 }

@@ -3,6 +3,11 @@ import type { MaybePromise } from '../crypto/primitives.js';
 import { setBounded } from '../core/bounded-map.js';
 import type { IdCodec } from './cookie/ids.js';
 import type { Store } from '../core/store.js';
+import { EndedSessions } from './ended-session.js';
+import type { ResolvedOptions } from './options.js';
+
+/** What a carrier of ids in a store is built from: the key prefix, and what telling why a session is gone needs. */
+export type StoreCarrierOptions = Pick<ResolvedOptions, 'keyPrefix' | 'codec' | 'maxSessionBytes' | 'absoluteLifetimeMs' | 'logger'>;
 
 /** Store keys remembered per id: as many as the id codec remembers verified cookies. */
 const KEY_CACHE_SIZE = 10_000;
@@ -15,18 +20,21 @@ export class StoreCarrier implements Carrier {
   readonly maxCookieBytes = undefined;
   protected readonly keyPrefix: string;
   readonly #ids: IdCodec;
+  /** Why a verified id has no record, asked only by `refusal` (someone listens for `missed`). */
+  readonly #ended: EndedSessions;
   // id → keyPrefix + id. A returning client's id is the string the id codec's cache holds,
   // whose hash V8 keeps; a key built anew by concatenation would be flattened and hashed
   // again by the store's own lookup on every request.
   readonly #keys = new Map<string, string>();
 
-  constructor(store: Store, ids: IdCodec, keyPrefix: string) {
+  constructor(store: Store, ids: IdCodec, options: StoreCarrierOptions) {
     this.name = store.name;
     this.store = store;
     // A signature checked by Web Crypto answers with a promise, whatever the store does.
     this.opensSync = typeof store.getSync === 'function' && ids.synchronous;
     this.#ids = ids;
-    this.keyPrefix = keyPrefix;
+    this.keyPrefix = options.keyPrefix;
+    this.#ended = new EndedSessions(options);
   }
 
   async open(cookieValue: string): Promise<CarriedRecord | undefined> {
@@ -47,8 +55,15 @@ export class StoreCarrier implements Carrier {
 
   refusal(cookieValue: string): MaybePromise<CarrierRefusal> {
     const refused = this.#ids.refusal(cookieValue);
-    if (typeof refused === 'object') return refused.then((reason) => reason ?? 'unknown');
-    return refused ?? 'unknown';
+    if (typeof refused === 'object') return refused.then((reason) => reason ?? this.#whyGone(cookieValue));
+    return refused ?? this.#whyGone(cookieValue);
+  }
+
+  /** A verified id with no record: revoked, expired, past its absolute end, or unknown (./ended-session.ts). */
+  async #whyGone(cookieValue: string): Promise<CarrierRefusal> {
+    // Verified a moment ago: the id codec answers from what it remembers.
+    const id = await this.#ids.decode(cookieValue);
+    return id === undefined ? 'unknown' : this.#ended.reason(this, this.store, id);
   }
 
   cookieValue(id: string): MaybePromise<string> {

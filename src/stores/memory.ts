@@ -104,6 +104,12 @@ export class MemoryStore implements Store {
     return this.#keepDecoded ? { data: entry.data, expiresAt: entry.expiresAt, version, memo: entry } : { data: entry.data, expiresAt: entry.expiresAt, version };
   }
 
+  /** An expired record stays until a sweep, an eviction or a write of its key takes it: a read leaves it, for this. */
+  async getExpired(key: string): Promise<StoreRecord | undefined> {
+    const entry = this.#entries.get(key);
+    return entry && isExpired(entry) ? { data: entry.data, expiresAt: entry.expiresAt, version: String(entry.version) } : undefined;
+  }
+
   async set(key: string, record: StoreRecord): Promise<string> {
     return this.#write(key, record);
   }
@@ -166,14 +172,14 @@ export class MemoryStore implements Store {
     return expired;
   }
 
-  /** The live entry under `key`; an expired one is removed on the way. */
+  /**
+   * The live entry under `key`. An expired one is left where it is (`getExpired` tells why a
+   * session is gone from it): the sweep, the eviction that makes room (expired entries first)
+   * or the next write of its key removes it, so memory stays bounded all the same.
+   */
   #live(key: string): Entry | undefined {
     const entry = this.#entries.get(key);
-    if (entry && isExpired(entry)) {
-      this.#remove(key, entry);
-      return undefined;
-    }
-    return entry;
+    return entry && isExpired(entry) ? undefined : entry;
   }
 
   #write(key: string, record: StoreRecord): string {

@@ -128,6 +128,9 @@ function sessionsScenarios(open: () => Promise<Backend>): void {
     expect((await engine.load(sessions.visitor!.cookie)).isNew).toBe(false);
     const count = await cli(['count', '--json', '--quiet']);
     expect(count).toMatchObject({ code: 0, stdout: '' });
+    // bob's and the visitor's; not the markers the three revoked sessions left (`ended.…`, for the missed event's `revoked`).
+    const left = await cli(['count', '--json']);
+    expect(JSON.parse(left.stdout)).toMatchObject({ sessions: 2, interrupted: false });
   });
 }
 

@@ -16,7 +16,7 @@ import { requestsOf } from '../helpers/engine-request.js';
  * Every optional capability of the contract. `satisfies` and the check below make the type
  * checker fail when StoreCapability gains a member this list (and the suite) does not cover.
  */
-export const ALL_CAPABILITIES = ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getSync', 'createSync', 'setIfSync', 'keys'] as const satisfies readonly StoreCapability[];
+export const ALL_CAPABILITIES = ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getSync', 'createSync', 'setIfSync', 'keys', 'getExpired'] as const satisfies readonly StoreCapability[];
 type Uncovered = Exclude<StoreCapability, (typeof ALL_CAPABILITIES)[number]>;
 /** The check: `true` only type-checks while nothing is uncovered (exported, so it is not an unused local). */
 export const everyCapabilityListed: [Uncovered] extends [never] ? true : Uncovered = true;
@@ -371,6 +371,21 @@ export function describeStore(
         });
       },
 
+      getExpired: () => {
+        it('getExpired reads an expired record the backend still holds, never a live or missing one, and get still reads it as absent', async () => {
+          const [dead] = await plantExpired(1);
+          const live = freshKey('live');
+          await store.set(live, record('l'));
+          const expired = await store.getExpired!(dead!);
+          expect(text(expired)).toBe('d');
+          expect(expired!.expiresAt).toBeLessThanOrEqual(Date.now());
+          expect(await store.get(dead!)).toBeUndefined();
+          expect(await store.getExpired!(live)).toBeUndefined();
+          expect(await store.getExpired!(freshKey('none'))).toBeUndefined();
+          expect(text(await store.get(live))).toBe('l');
+        });
+      },
+
       keys: () => {
         it('keys lists the live records under a prefix, and only those', async () => {
           const prefix = freshKey('list-');
@@ -407,6 +422,29 @@ export function describeStore(
       expect(next.session.user).toBeUndefined();
       expect(warnings).toEqual([expect.stringContaining(store.name)]);
       expect(warnings[0]).not.toContain(first.session.id); // no log line holds a session id
+    });
+
+    it(`a session past its lifetime is \`missed\` as \`expired\`, past its absolute lifetime as \`absolute-end\`, ${capabilities.includes('getExpired') ? 'as the store still holds it (getExpired)' : 'or `unknown` where the store no longer holds it'}`, async () => {
+      const seconds = Math.ceil(lifetime / 1000);
+      const engineWith = (lifetimes: { lifetime: number; absoluteLifetime?: number }) => {
+        const engine = new SessionEngine<Record<string, unknown>>({ store, secret: SUITE_SECRET, logger: { warn: () => {}, info: () => {} }, ...lifetimes });
+        const reasons: string[] = [];
+        engine.on('missed', (event) => reasons.push(event.reason));
+        return { request: requestsOf(engine), reasons };
+      };
+      const idle = engineWith({ lifetime: seconds });
+      const capped = engineWith({ lifetime: 3600, absoluteLifetime: seconds });
+      const idleSession = await idle.request(undefined, (session) => void (session.n = 1));
+      const cappedSession = await capped.request(undefined, (session) => void (session.n = 1));
+      await sleep(seconds * 1000 + grace + 100);
+      await idle.request(idleSession.cookie);
+      await capped.request(cappedSession.cookie);
+      // The reason is looked up after the request, which got its fresh session at once.
+      const told = capabilities.includes('getExpired');
+      await vi.waitFor(() => {
+        expect(idle.reasons).toEqual(['no-cookie', told ? 'expired' : 'unknown']);
+        expect(capped.reasons).toEqual(['no-cookie', told ? 'absolute-end' : 'unknown']);
+      }, { timeout: 5000 });
     });
 
     const plantForeignValue = options.plantForeignValue;

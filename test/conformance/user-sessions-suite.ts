@@ -5,7 +5,7 @@
  * revoked). Called from `describeSessionsOverHttp`, so it runs on every store.
  */
 import express from 'express';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sessionkit } from '../../src/adapters/express.js';
 import type { Store } from '../../src/core/store.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';
@@ -149,6 +149,24 @@ export function describeUserSessions(title: string, setup: () => Promise<{ store
       await laptop.fetch(`${server.url}/logout`);
       expect(await sessions.listSessions(alice)).toEqual([]);
       expect(await whoami(laptop)).toBe('nobody');
+    });
+
+    it('the cookie of a revoked session is `missed` as `revoked`: the revocation left a marker where its record was', async () => {
+      const alice = user('judy');
+      const [phone, laptop] = [await login(alice, 'phone'), await login(alice, 'laptop')];
+      const phoneHandle = (await sessions.listSessions(alice)).find((s) => s.fields.agent === 'phone')!.handle;
+      const reasons: string[] = [];
+      const off = sessions.on('missed', (event) => reasons.push(event.reason));
+      try {
+        expect(await sessions.revokeSession(alice, phoneHandle)).toBe(true);
+        expect(await whoami(phone)).toBe('nobody');
+        expect(await sessions.revokeSessions(alice)).toBe(1);
+        expect(await whoami(laptop)).toBe('nobody');
+        // Looked up after each request (two reads, only because someone listens).
+        await vi.waitFor(() => expect(reasons).toEqual(['revoked', 'revoked']), { timeout: 5000 });
+      } finally {
+        off();
+      }
     });
 
     it('a request still in flight when its session is revoked does not write it back', async () => {

@@ -21,7 +21,7 @@ import { POSTGRES_REQUIRES, startPostgres } from '../servers/postgres.js';
 import { REDIS_REQUIRES, startRedis } from '../servers/redis.js';
 import { describeWithServer } from '../servers/suite.js';
 
-const CAPABILITIES = ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'keys'] as const;
+const CAPABILITIES = ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'keys', 'getExpired'] as const;
 const quiet = { warn: () => {}, info: () => {} };
 
 describeWithServer('caching store on PostgreSQL', { requires: POSTGRES_REQUIRES, start: () => startPostgres() }, (postgres) => {

@@ -38,7 +38,7 @@ describe('memory over SQLite', () => {
     return { store, cleanup: () => store.close() };
   };
   // getSync: both parts read synchronously; no createSync/setIfSync: the cache's marker is written through a promise.
-  describeStore('caching: memory over SQLite', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'keys', 'getSync']);
+  describeStore('caching: memory over SQLite', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'keys', 'getSync', 'getExpired']);
   describeSessionsOverHttp('caching: memory over SQLite', fixture);
   describePlantedRecords('caching: memory over SQLite', fixture);
 });

@@ -11,7 +11,7 @@ import { describeSessionsOverHttp } from '../conformance/http-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
 import { bundleWorker, sharedMiniflare } from '../helpers/miniflare.js';
 
-const CAPABILITIES: readonly StoreCapability[] = ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'keys'];
+const CAPABILITIES: readonly StoreCapability[] = ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'keys', 'getExpired'];
 const record = (text: string, expiresAt = Date.now() + 60_000) => ({ data: new TextEncoder().encode(text), expiresAt });
 let counter = 0;
 const unique = (label: string) => `${label}_${process.pid}_${counter++}`;

@@ -68,7 +68,7 @@ for (const emulator of DATASTORE_EMULATORS) {
       return { store: new DatastoreStore({ client: clientFor(server()), namespace: freshNamespace('suite') }) };
     }
 
-    describeStore(`datastore (${emulator.flavour})`, fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired'], {
+    describeStore(`datastore (${emulator.flavour})`, fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getExpired'], {
       // Another application's entity under the key: a Flask-Session2 session (pickled data, a datetime `expiry`).
       plantForeignValue: async (key, store) => {
         if (!(store instanceof DatastoreStore)) throw new Error('the datastore fixture builds DatastoreStores');

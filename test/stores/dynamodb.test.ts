@@ -55,7 +55,7 @@ describeWithServer('dynamodb store on dynalite', { requires: DYNALITE_REQUIRES, 
     return { store: new DynamoDBStore({ client: clientFor(server()), table }) };
   }
 
-  describeStore('dynamodb', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'keys'], {
+  describeStore('dynamodb', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'keys', 'getExpired'], {
     largeValueBytes: 300 * 1024,
     // Another application's item in the same table: none of the session attributes.
     plantForeignValue: async (key, store) => {

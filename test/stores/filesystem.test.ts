@@ -26,7 +26,7 @@ function fileExists(store: FileSystemStore, key: string): boolean {
 }
 
 const fixture = async () => ({ store: new FileSystemStore({ dir: join(tempDir(), 'sessions'), threshold: 10_000 }) });
-describeStore('filesystem', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'keys'], {
+describeStore('filesystem', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'keys', 'getExpired'], {
   // A session file cut short inside its header, as a full disk or another program leaves it.
   plantForeignValue: async (key, store) => {
     if (!(store instanceof FileSystemStore)) throw new Error('the filesystem fixture builds FileSystemStores');

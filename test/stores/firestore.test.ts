@@ -42,7 +42,7 @@ describeWithServer('firestore store on the Firestore emulator', { requires: FIRE
     return { store: new FirestoreStore({ client: clientFor(server()), collection: collectionName('suite') }) };
   }
 
-  describeStore('firestore', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired'], {
+  describeStore('firestore', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getExpired'], {
     // Another application's document in the same collection, under the key as its id.
     plantForeignValue: async (key, store) => {
       if (!(store instanceof FirestoreStore)) throw new Error('the firestore fixture builds FirestoreStores');

@@ -5,7 +5,7 @@ import { describePlantedRecords } from '../conformance/planted-record-suite.js';
 import { describeStore } from '../conformance/store-suite.js';
 import { encryptedCapabilities, encryptedFixture } from '../helpers/encrypted.js';
 
-describeStore('memory', async () => ({ store: new MemoryStore() }), ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getSync', 'createSync', 'setIfSync', 'keys']);
+describeStore('memory', async () => ({ store: new MemoryStore() }), ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getSync', 'createSync', 'setIfSync', 'keys', 'getExpired']);
 
 describe('MemoryStore bounds', () => {
   const record = (expiresAt = Date.now() + 60_000) => ({ data: new Uint8Array([1]), expiresAt });
@@ -48,7 +48,7 @@ describe('MemoryStore bounds', () => {
 describe('MemoryStore byte budget (maxBytes)', () => {
   const sized = (bytes: number, expiresAt = Date.now() + 60_000) => ({ data: new Uint8Array(bytes), expiresAt });
 
-  it('counts records and keys, and gives bytes back on delete, overwrite and expiry', async () => {
+  it('counts records and keys, and gives bytes back on delete, overwrite and the sweep of expired records', async () => {
     const store = new MemoryStore();
     await store.set('a', sized(100));
     await store.set('bb', sized(50));
@@ -59,6 +59,9 @@ describe('MemoryStore byte budget (maxBytes)', () => {
     expect(store.bytes).toBe(11);
     await store.set('dead', sized(40, Date.now() - 1));
     expect(await store.get('dead')).toBeUndefined();
+    // An expired record is kept until swept (getExpired reads it, to tell why a session is gone).
+    expect(store.bytes).toBe(55);
+    expect(await store.deleteExpired()).toBe(1);
     expect(store.bytes).toBe(11);
   });
 
@@ -102,6 +105,6 @@ describePlantedRecords('memory', async () => ({ store: new MemoryStore() }));
 
 // With `encrypt`: the same store behind the wrapper that seals its records (src/encryption/).
 const encryptedMemory = encryptedFixture(async () => ({ store: new MemoryStore() }));
-describeStore('memory, encrypted', encryptedMemory, encryptedCapabilities(['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getSync', 'createSync', 'setIfSync', 'keys']));
+describeStore('memory, encrypted', encryptedMemory, encryptedCapabilities(['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getSync', 'createSync', 'setIfSync', 'keys', 'getExpired']));
 describeSessionsOverHttp('memory, encrypted', encryptedMemory);
 describePlantedRecords('memory, encrypted', encryptedMemory);

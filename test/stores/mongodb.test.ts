@@ -237,7 +237,7 @@ onRealMongoDB(realUri ? 'mongodb store on the MongoDB at SESSIONKIT_MONGODB_URI'
     return realUri;
   };
   const fixture = async () => ({ store: new MongoDBStore({ client: clientFor(uri()), collection: collectionName('real') }) });
-  describeStore('mongodb', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired'], {
+  describeStore('mongodb', fixture, ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getExpired'], {
     plantForeignValue: async (key, store) => {
       if (!(store instanceof MongoDBStore)) throw new Error('the mongodb fixture builds MongoDBStores');
       await clientFor(uri()).db(store.db).collection(store.collectionName).insertOne({ _id: key as never, val: 'flask' });

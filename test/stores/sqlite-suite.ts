@@ -41,7 +41,7 @@ function isOpen(db: SqliteDatabase): boolean {
 }
 
 /** What the SQLite store offers on every driver. */
-export const SQLITE_CAPABILITIES = ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getSync', 'createSync', 'setIfSync', 'keys'] as const;
+export const SQLITE_CAPABILITIES = ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'getSync', 'createSync', 'setIfSync', 'keys', 'getExpired'] as const;
 
 export function describeSqliteDriver({ driver, open }: DriverUnderTest): void {
   const dirs: string[] = [];

@@ -26,8 +26,8 @@
  *   caches until their entries expire: at most `ttl` for a record, `missTtl` for an absent key.
  *
  * Capabilities are those both parts allow: create, setIf, touch, deleteExpired,
- * countExpired and keys where the durable store has them (the last three are the durable
- * store's own); getSync where both read synchronously and the cache also writes so; no
+ * countExpired, getExpired and keys where the durable store has them (the last four are the
+ * durable store's own); getSync where both read synchronously and the cache also writes so; no
  * createSync/setIfSync, as the marker is written through a promise.
  */
 import { consoleLogger, type Logger } from '../../core/logger.js';
@@ -57,6 +57,7 @@ export class CachingStore implements Store {
   declare readonly touch?: (key: string, expiresAt: number) => Promise<void>;
   declare readonly deleteExpired?: (options?: SweepOptions) => Promise<number>;
   declare readonly countExpired?: (options?: Pick<SweepOptions, 'onLeftovers'>) => Promise<number>;
+  declare readonly getExpired?: (key: string) => Promise<StoreRecord | undefined>;
   declare readonly keys?: (prefix: string) => AsyncIterable<string>;
   readonly #cache: Store;
   readonly #durable: Store;
@@ -76,6 +77,8 @@ export class CachingStore implements Store {
     // Expired cache entries go by themselves (their own expiry): sweeping is the durable store's.
     if (store.deleteExpired) this.deleteExpired = (sweep) => store.deleteExpired!(sweep);
     if (store.countExpired) this.countExpired = (sweep) => store.countExpired!(sweep);
+    // The durable store's: the cache holds no expired records worth asking.
+    if (store.getExpired) this.getExpired = (key) => store.getExpired!(key);
     if (store.keys) this.keys = (prefix) => store.keys!(prefix);
     if (store.getSync && cache.getSync && cache.createSync && cache.setIfSync) this.getSync = (key) => this.#getSync(key);
   }

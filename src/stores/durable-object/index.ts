@@ -96,7 +96,16 @@ export class DurableObjectStore<Id = unknown> implements Store {
   }
 
   async get(key: string): Promise<StoreRecord | undefined> {
-    return this.#call('read', this.#shardOf(key), { operation: 'get', params: { key } }, async (response) => {
+    return this.#read('get', key);
+  }
+
+  /** An expired record the object's alarm has not swept yet (`Store.getExpired`): read to tell why a session is gone. */
+  async getExpired(key: string): Promise<StoreRecord | undefined> {
+    return this.#read('getExpired', key);
+  }
+
+  #read(operation: 'get' | 'getExpired', key: string): Promise<StoreRecord | undefined> {
+    return this.#call('read', this.#shardOf(key), { operation, params: { key } }, async (response) => {
       if (response.status === ABSENT_STATUS) return undefined;
       const expiresAt = Number(response.headers.get(EXPIRES_AT_HEADER));
       const version = response.headers.get(VERSION_HEADER) ?? undefined;

@@ -71,8 +71,9 @@ export class SessionDurableObject {
     const expiresAt = Number(params.get('expiresAt'));
     const record = async () => ({ data: new Uint8Array(await request.arrayBuffer()), expiresAt });
     switch (operation) {
-      case 'get': {
-        const found = await store.get(key);
+      case 'get':
+      case 'getExpired': {
+        const found = await (operation === 'get' ? store.get(key) : store.getExpired(key));
         if (!found) return new Response(null, { status: ABSENT_STATUS });
         return new Response(found.data, { headers: { [EXPIRES_AT_HEADER]: String(found.expiresAt), [VERSION_HEADER]: found.version ?? '' } });
       }

@@ -6,7 +6,7 @@
  * in Node). The bytes of a record travel as the body; the rest in the query string.
  */
 
-export const OPERATIONS = ['get', 'set', 'create', 'setIf', 'touch', 'delete', 'deleteExpired', 'countExpired', 'keys'] as const;
+export const OPERATIONS = ['get', 'getExpired', 'set', 'create', 'setIf', 'touch', 'delete', 'deleteExpired', 'countExpired', 'keys'] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
 /** The origin of every request: the object does not read it, but a Request needs an absolute URL. */

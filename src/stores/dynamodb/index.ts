@@ -107,6 +107,18 @@ export class DynamoDBStore implements Store {
   }
 
   async get(key: string): Promise<StoreRecord | undefined> {
+    const record = await this.#read(key);
+    return record && !isExpired(record) ? record : undefined;
+  }
+
+  /** An expired record its TTL has not removed yet (`Store.getExpired`): read to tell why a session is gone. */
+  async getExpired(key: string): Promise<StoreRecord | undefined> {
+    const record = await this.#read(key);
+    return record && isExpired(record) ? record : undefined;
+  }
+
+  /** The record under `key`, expired or not; a value not of our layout reads as none, with one warning. */
+  async #read(key: string): Promise<StoreRecord | undefined> {
     const { Item: item } = await this.#run('read', (abortSignal) =>
       this.#client.send(
         new this.#lib.GetItemCommand({ TableName: this.table, Key: this.#key(key), ConsistentRead: true }),
@@ -123,7 +135,7 @@ export class DynamoDBStore implements Store {
       );
       return undefined;
     }
-    return isExpired(record) ? undefined : record;
+    return record;
   }
 
   async set(key: string, record: StoreRecord): Promise<string> {

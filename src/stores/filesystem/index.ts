@@ -72,6 +72,12 @@ export class FileSystemStore implements Store {
     return file && !isExpired(file) ? file : undefined;
   }
 
+  /** An expired file not swept yet (`Store.getExpired`): read to tell why a session is gone. */
+  async getExpired(key: string): Promise<StoreRecord | undefined> {
+    const file = await this.#read(key, 'read');
+    return file && isExpired(file) ? file : undefined;
+  }
+
   async set(key: string, record: StoreRecord): Promise<string> {
     return this.#locked(this.#path(key), () => this.#write(key, record, 'write'));
   }

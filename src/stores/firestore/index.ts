@@ -79,6 +79,12 @@ export class FirestoreStore implements Store {
     return read === 'foreign' ? undefined : read?.record;
   }
 
+  /** An expired document its TTL policy has not removed yet (`Store.getExpired`): read to tell why a session is gone. */
+  async getExpired(key: string): Promise<StoreRecord | undefined> {
+    const read = await this.#run('read', () => this.#read(key, true));
+    return read === 'foreign' ? undefined : read?.record;
+  }
+
   async set(key: string, record: StoreRecord): Promise<string> {
     const token = newToken();
     return this.#run('write', async () => {
@@ -167,9 +173,10 @@ export class FirestoreStore implements Store {
 
   /**
    * Reads the document of `key`. A live session of ours comes back with its version; an
-   * expired one as undefined; one that is not ours as 'foreign', with one warning.
+   * expired one as undefined (with `expired`, the other way round: for getExpired); one that
+   * is not ours as 'foreign', with one warning.
    */
-  async #read(key: string): Promise<Read> {
+  async #read(key: string, expired = false): Promise<Read> {
     const snapshot = await this.documentFor(key).get();
     if (!snapshot.exists) return undefined;
     const stored = fromFields(snapshot.data());
@@ -181,7 +188,7 @@ export class FirestoreStore implements Store {
       );
       return 'foreign';
     }
-    if (isExpired(stored)) return undefined;
+    if (isExpired(stored) !== expired) return undefined;
     const updateTime = snapshot.updateTime!;
     const version = formatVersion(stored.token, updateTime, stored.expiresAt);
     return { record: { data: stored.data, expiresAt: stored.expiresAt, version }, token: stored.token, updateTime };

@@ -20,6 +20,8 @@
  * Operations, one round trip each unless noted:
  * - get: findOne by `_id`; the expiry is compared on every read, because MongoDB's TTL
  *   monitor removes expired documents only once a minute (or later, under load);
+ * - getExpired: the same findOne, answering only an expired document not removed yet (why
+ *   a session is gone, asked only when someone listens for `missed`);
  * - set: replaceOne with upsert;
  * - create: insertOne, where the duplicate-key error on `_id` means "taken" (resolves
  *   false); over an expired document not yet removed, a second replaceOne conditioned on
@@ -77,6 +79,18 @@ export class MongoDBStore implements Store {
   }
 
   async get(key: string): Promise<StoreRecord | undefined> {
+    const record = await this.#read(key);
+    return record && !isExpired(record) ? record : undefined;
+  }
+
+  /** An expired record its TTL has not removed yet (`Store.getExpired`): read to tell why a session is gone. */
+  async getExpired(key: string): Promise<StoreRecord | undefined> {
+    const record = await this.#read(key);
+    return record && isExpired(record) ? record : undefined;
+  }
+
+  /** The record under `key`, expired or not; a value not of our layout reads as none, with one warning. */
+  async #read(key: string): Promise<StoreRecord | undefined> {
     const document = await this.#run('read', () => this.#collection.findOne({ _id: key }));
     if (!document) return undefined;
     const record = fromDocument(document);
@@ -88,7 +102,7 @@ export class MongoDBStore implements Store {
       );
       return undefined;
     }
-    return isExpired(record) ? undefined : record;
+    return record;
   }
 
   async set(key: string, record: StoreRecord): Promise<string> {

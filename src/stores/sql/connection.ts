@@ -20,6 +20,8 @@ export interface TableName {
 export interface Statements {
   /** Selects `data, expires_at, version` of the live row. */
   readonly get: string;
+  /** Selects the same of the row if it has expired (not swept yet): `Store.getExpired`. */
+  readonly getExpired: string;
   /** Upsert of the whole row. */
   readonly set: string;
   /** Affects exactly one row when it inserted, or replaced an expired row; none when a live row exists. */

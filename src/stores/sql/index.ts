@@ -24,6 +24,8 @@
  *
  * Statements per operation (each one round trip, bounded by `timeout`):
  * - get: 1 SELECT by primary key with `expires_at > now`, so an expired row reads as absent.
+ * - getExpired: 1 SELECT by primary key with `expires_at <= now` (an expired row not swept
+ *   yet), asked only to tell why a session is gone when someone listens for `missed`.
  * - set: 1 upsert (ON CONFLICT … DO UPDATE / ON DUPLICATE KEY UPDATE).
  * - create: 1 INSERT that also replaces an expired row (PostgreSQL, SQLite: ON CONFLICT …
  *   WHERE expired); MySQL: 1 INSERT IGNORE, plus 1 UPDATE … WHERE expired only when the id

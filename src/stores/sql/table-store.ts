@@ -52,7 +52,7 @@ export class SqlTableStore implements Store {
   readonly createSync: ((key: string, record: StoreRecord) => boolean) | undefined = undefined;
   readonly setIfSync: ((key: string, record: StoreRecord, expectedVersion: string) => boolean) | undefined = undefined;
   readonly #connection: SqlConnection;
-  readonly #statements: Record<'get' | 'set' | 'create' | 'setIf' | 'touch' | 'delete' | 'deleteExpiredBatch' | 'countExpired', CompiledStatement>;
+  readonly #statements: Record<'get' | 'getExpired' | 'set' | 'create' | 'setIf' | 'touch' | 'delete' | 'deleteExpiredBatch' | 'countExpired', CompiledStatement>;
   /** DELETEs of fewer rows than `batchSize`, for the last batch of a `limit`, by size. */
   readonly #smallerBatches = new Map<number, CompiledStatement>();
   readonly #smallerBatch: (size: number) => CompiledStatement;
@@ -86,6 +86,7 @@ export class SqlTableStore implements Store {
     const prepare = (text: string) => compile(text, dialect.placeholders);
     this.#statements = {
       get: prepare(sql.get),
+      getExpired: prepare(sql.getExpired),
       set: prepare(sql.set),
       create: prepare(sql.create),
       setIf: prepare(sql.setIf),
@@ -122,6 +123,11 @@ export class SqlTableStore implements Store {
   async get(key: string): Promise<StoreRecord | undefined> {
     this.#countRequest();
     return this.#operation('read', async () => this.#record(key, (await this.#run(this.#statements.get, this.#getArgs(key))).rows[0]));
+  }
+
+  /** The expired row not swept yet (`Store.getExpired`): one SELECT, asked only to tell why a session is gone. */
+  async getExpired(key: string): Promise<StoreRecord | undefined> {
+    return this.#operation('read', async () => this.#record(key, (await this.#run(this.#statements.getExpired, this.#getArgs(key))).rows[0]));
   }
 
   /** A synchronous operation (a read counts towards the background sweep), its failures as StoreError. */

@@ -11,7 +11,7 @@ import { describeSessionsOverHttp } from '../../conformance/http-suite.js';
 import { describeStore } from '../../conformance/store-suite.js';
 import { describeOutages, type Outageable } from '../../conformance/outage-suite.js';
 
-export const CAPABILITIES: readonly StoreCapability[] = ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'keys'];
+export const CAPABILITIES: readonly StoreCapability[] = ['create', 'setIf', 'touch', 'deleteExpired', 'countExpired', 'keys', 'getExpired'];
 export const quiet = { warn: () => {}, info: () => {} };
 
 let counter = 0;

@@ -43,6 +43,7 @@ export const mysqlDialect: Dialect = {
     const t = quoted(name);
     return {
       get: `SELECT data, expires_at, version FROM ${t} WHERE id = :id AND expires_at > :now`,
+      getExpired: `SELECT data, expires_at, version FROM ${t} WHERE id = :id AND expires_at <= :now`,
       // VALUES(col), not the MySQL 8 row alias: MariaDB knows only this form.
       set: `INSERT INTO ${t} (id, data, expires_at, version) VALUES (:id, :data, :expiresAt, :version)
 ON DUPLICATE KEY UPDATE data = VALUES(data), expires_at = VALUES(expires_at), version = VALUES(version)`,

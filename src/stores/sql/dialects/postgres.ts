@@ -39,6 +39,7 @@ export const postgresDialect: Dialect = {
     const t = doubleQuoted(name);
     return {
       get: `SELECT data, expires_at, version FROM ${t} WHERE id = :id AND expires_at > :now`,
+      getExpired: `SELECT data, expires_at, version FROM ${t} WHERE id = :id AND expires_at <= :now`,
       set: `INSERT INTO ${t} (id, data, expires_at, version) VALUES (:id, :data, :expiresAt, :version)
 ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, expires_at = EXCLUDED.expires_at, version = EXCLUDED.version`,
       // The conflicting row is locked and the WHERE re-checked on its latest version, so

@@ -43,6 +43,7 @@ export const sqliteDialect: Dialect = {
     // One writer at a time on the whole file: every statement here is atomic as it stands.
     return {
       get: `SELECT data, expires_at, version FROM ${t} WHERE id = :id AND expires_at > :now`,
+      getExpired: `SELECT data, expires_at, version FROM ${t} WHERE id = :id AND expires_at <= :now`,
       set: `INSERT INTO ${t} (id, data, expires_at, version) VALUES (:id, :data, :expiresAt, :version)
 ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, version = excluded.version`,
       create: `INSERT INTO ${t} (id, data, expires_at, version) VALUES (:id, :data, :expiresAt, :version)
