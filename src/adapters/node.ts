@@ -14,12 +14,19 @@ import { freshnessMaxAge, freshnessOf, type StaleOutcome } from '../freshness/ch
 import { sendStale } from './shared/stale.js';
 import type { SessionOptions } from '../engine/options.js';
 import type { Session, SessionData } from '../engine/session.js';
+import type { SchemaOutput, StandardSchema } from '../schema/standard-schema.js';
 
 export type SessionHandler<T extends object = SessionData> = (
   req: IncomingMessage,
   res: ServerResponse,
   session: Session<T>,
 ) => unknown;
+
+/** Where `withSession` sends store failures and the handler's errors (by default: a 500). */
+export type NodeErrorHandler = (error: unknown, req: IncomingMessage, res: ServerResponse) => void;
+
+/** What `withSession` returns: node:http's request listener, with the user's-sessions controls. */
+export type NodeSessionListener = ((req: IncomingMessage, res: ServerResponse) => void) & SessionControls;
 
 /**
  * Sessions for a plain node:http server, no framework:
@@ -29,16 +36,22 @@ export type SessionHandler<T extends object = SessionData> = (
  * Store failures and errors thrown by the handler go to `onError`, which by default
  * logs them through the engine's logger and answers 500 (or drops the connection if
  * the response had already started). With `cookie.secure: 'auto'`, the cookie is
- * Secure on TLS connections.
+ * Secure on TLS connections. With a `schema`, the handler's `session` is typed by its output.
  *
  * Not named `sessionkit` like the Express, Fastify, Koa and Hono factories: those return
  * their framework's middleware, while node:http has none, so this wraps the handler itself.
  */
+export function withSession<S extends StandardSchema<object>>(
+  options: SessionOptions & { schema: S },
+  handler: SessionHandler<SchemaOutput<S>>,
+  onError?: NodeErrorHandler,
+): NodeSessionListener;
+export function withSession<T extends object = SessionData>(options: SessionOptions | SessionManager<T>, handler: SessionHandler<T>, onError?: NodeErrorHandler): NodeSessionListener;
 export function withSession<T extends object = SessionData>(
   options: SessionOptions | SessionManager<T>,
   handler: SessionHandler<T>,
-  onError?: (error: unknown, req: IncomingMessage, res: ServerResponse) => void,
-): ((req: IncomingMessage, res: ServerResponse) => void) & SessionControls {
+  onError?: NodeErrorHandler,
+): NodeSessionListener {
   const engine = toSessionManager<T>(options);
   const handleError = onError ?? ((error, _req, res) => answer500(engine, error, res));
   const listener = (req: IncomingMessage, res: ServerResponse) => {

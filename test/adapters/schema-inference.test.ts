@@ -1,7 +1,7 @@
 /**
- * The session typed from the `schema` option on Express, Koa and Fastify, with no
- * `SessionData` declared: `sessions.of(req)` on each, Koa's middleware chain, Express's
- * `SessionRequest`. The handlers below use the schema's fields: tsc (`npm run typecheck`)
+ * The session typed from the `schema` option on Express, Koa, Fastify and node:http, with no
+ * `SessionData` declared: `sessions.of(req)` on each framework, Koa's middleware chain, Express's
+ * `SessionRequest`, node:http's handler argument. The handlers below use the schema's fields: tsc (`npm run typecheck`)
  * fails on this file when the inference breaks, and each app runs over HTTP.
  * (Hono and webSessions: test/package/readme.test.ts's probe and their own suites.)
  */
@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { sessionkit as expressSessions, type SessionRequest } from '../../src/adapters/express.js';
 import { sessionPlugin, type FastifySession } from '../../src/adapters/fastify.js';
 import { sessionkit as koaSessions } from '../../src/adapters/koa.js';
+import { withSession } from '../../src/adapters/node.js';
 import type { Session } from '../../src/engine/session.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { CookieJar, listen, type TestServer } from '../helpers/http.js';
@@ -74,6 +75,17 @@ function koaApp(): Promise<TestServer> {
   return listen(app.callback());
 }
 
+function nodeApp(): Promise<TestServer> {
+  // The handler's session is typed from options.schema: no annotation on it.
+  return listen(
+    withSession(options(), (req, res, session) => {
+      expectTypeOf(session.basket).toEqualTypeOf<Item[] | undefined>();
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      res.end(url.pathname === '/add' ? added(session, url.searchParams.get('sku') ?? '') : listed(session));
+    }),
+  );
+}
+
 async function fastifyApp(factory: typeof fastify): Promise<TestServer> {
   const sessions = sessionPlugin(options());
   expectTypeOf(sessions.of).returns.toEqualTypeOf<FastifySession<Data>>();
@@ -94,6 +106,7 @@ async function fastifyApp(factory: typeof fastify): Promise<TestServer> {
 describe.each([
   ['Express', expressApp],
   ['Koa', koaApp],
+  ['node:http', nodeApp],
   ['Fastify 5', () => fastifyApp(fastify)],
   ['Fastify 4', () => fastifyApp(fastify4)],
 ])('the session typed from the schema (%s), over HTTP', (_name, start) => {
