@@ -184,3 +184,11 @@ export function wrapStoreError(storeName: string, action: string, remedy: string
 export function isExpired(record: { expiresAt: number }, now = Date.now()): boolean {
   return record.expiresAt <= now;
 }
+
+/**
+ * What `get` answers of a record read expired or not (`live`), and what `getExpired` answers
+ * (`expired`): for stores whose one read returns both, so the two methods share it.
+ */
+export function recordIf<R extends { expiresAt: number }>(record: R | undefined, wanted: 'live' | 'expired'): R | undefined {
+  return record && isExpired(record) === (wanted === 'expired') ? record : undefined;
+}

@@ -46,7 +46,7 @@
  */
 import type * as DynamoDB from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../../core/logger.js';
-import { isExpired, sweepLimit, type Store, type StoreRecord, type SweepOptions } from '../../core/store.js';
+import { recordIf, sweepLimit, type Store, type StoreRecord, type SweepOptions } from '../../core/store.js';
 import { bounded, storeCall } from '../shared/call.js';
 import { foreignValue } from '../../core/foreign.js';
 import { loadOptional } from '../shared/load-optional.js';
@@ -107,14 +107,12 @@ export class DynamoDBStore implements Store {
   }
 
   async get(key: string): Promise<StoreRecord | undefined> {
-    const record = await this.#read(key);
-    return record && !isExpired(record) ? record : undefined;
+    return recordIf(await this.#read(key), 'live');
   }
 
   /** An expired record its TTL has not removed yet (`Store.getExpired`): read to tell why a session is gone. */
   async getExpired(key: string): Promise<StoreRecord | undefined> {
-    const record = await this.#read(key);
-    return record && isExpired(record) ? record : undefined;
+    return recordIf(await this.#read(key), 'expired');
   }
 
   /** The record under `key`, expired or not; a value not of our layout reads as none, with one warning. */

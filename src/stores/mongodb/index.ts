@@ -45,7 +45,7 @@
  */
 import type { Collection } from 'mongodb';
 import type { Logger } from '../../core/logger.js';
-import { isExpired, sweepLimit, type Store, type StoreRecord, type SweepOptions } from '../../core/store.js';
+import { recordIf, sweepLimit, type Store, type StoreRecord, type SweepOptions } from '../../core/store.js';
 import { bounded, storeCall, type Remedy } from '../shared/call.js';
 import { foreignValue } from '../../core/foreign.js';
 import { fieldsOf, fromDocument, isDuplicateIdError, newVersion, toDocument, TTL_INDEX, type SessionDocument } from './document.js';
@@ -79,14 +79,12 @@ export class MongoDBStore implements Store {
   }
 
   async get(key: string): Promise<StoreRecord | undefined> {
-    const record = await this.#read(key);
-    return record && !isExpired(record) ? record : undefined;
+    return recordIf(await this.#read(key), 'live');
   }
 
   /** An expired record its TTL has not removed yet (`Store.getExpired`): read to tell why a session is gone. */
   async getExpired(key: string): Promise<StoreRecord | undefined> {
-    const record = await this.#read(key);
-    return record && isExpired(record) ? record : undefined;
+    return recordIf(await this.#read(key), 'expired');
   }
 
   /** The record under `key`, expired or not; a value not of our layout reads as none, with one warning. */
